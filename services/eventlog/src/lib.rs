@@ -1,0 +1,28 @@
+//! The ERCS event log: the only source of truth.
+//!
+//! [`EventLog`] is the port, with KurrentDB's semantics (named streams with
+//! revisions, optimistic concurrency by [`ExpectedRevision`], one global order of
+//! [`Position`]s, idempotent appends by event id, catch-up-then-live
+//! subscriptions), so the embedded [`SqliteEventLog`] and a KurrentDB cluster fit
+//! one trait. The [`conformance`] suite (feature `conformance`) is written once and
+//! run against every backend.
+//!
+//! The log moves events; it never looks inside them. Payloads stay JSON text
+//! ([`JsonObject`]) from append to read.
+
+mod error;
+mod model;
+mod port;
+pub mod sqlite;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::Error;
+pub use model::{
+    check_append, AppendResult, Direction, EventData, EventType, ExpectedRevision, Filter, JsonError, JsonObject,
+    Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage, MAX_APPEND_EVENTS,
+    MAX_APPEND_SIZE, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN,
+};
+pub use port::{EventLog, Subscription};
+pub use sqlite::{SqliteEventLog, SqliteOptions};

@@ -1,0 +1,189 @@
+//! The embedded backend: one SQLite file in WAL mode, what `ercs serve` uses out of
+//! the box.
+//!
+//! - One writer thread owns the writing connection and group-commits every append
+//!   waiting at that moment ([`writer`]); throughput rises with concurrency because
+//!   many appends share one sync.
+//! - Reads run on a pool of read-only connections and never block the writer.
+//! - A `<file>.lock` beside the database keeps a second process from writing it.
+
+mod reader;
+mod schema;
+mod subscription;
+mod writer;
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use async_trait::async_trait;
+use tokio::sync::{oneshot, watch};
+
+use self::reader::{log_window, stream_window, Readers};
+use self::writer::{AppendRequest, Writer};
+use crate::model::{
+    check_append, AppendResult, Direction, EventData, ExpectedRevision, Filter, Position, ReadFrom, RecordedEvent,
+    Revision, StreamName, SubscribeFrom,
+};
+use crate::port::{EventLog, Subscription};
+use crate::Error;
+
+/// Tuning for [`SqliteEventLog::open_with`]; the defaults suit a service.
+#[derive(Clone, Debug)]
+pub struct SqliteOptions {
+    /// Most appends committed in one transaction.
+    pub max_batch: usize,
+    /// Idle read connections kept open.
+    pub readers: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self { max_batch: 1024, readers: 8 }
+    }
+}
+
+/// The SQLite event log. Cheap to clone; every clone is the same log. The writer
+/// thread stops, and the file is released, when the last clone is dropped.
+#[derive(Clone)]
+pub struct SqliteEventLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    requests: Option<mpsc::Sender<AppendRequest>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Arc<Readers>,
+    head: watch::Receiver<Position>,
+    _lock: File,
+}
+
+impl SqliteEventLog {
+    /// Opens the log at `path`, creating it if it does not exist.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, Error> {
+        let path = path.as_ref().to_owned();
+        let lock = lock(&path)?;
+        let conn = schema::open_writer(&path)?;
+        let (head_tx, head) = watch::channel(Position::START);
+        let writer = Writer::new(conn, head_tx, options.max_batch.max(1))?;
+        let (requests, inbox) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("ercs-eventlog-writer".into())
+            .spawn(move || writer.run(inbox))
+            .map_err(|e| Error::Storage(format!("could not start the writer thread: {e}")))?;
+        let readers = Arc::new(Readers::new(path.clone(), options.readers));
+        let inner = Inner { path, requests: Some(requests), writer: Some(writer), readers, head, _lock: lock };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+/// Takes the lock beside the database: one writing process per file.
+fn lock(path: &Path) -> Result<File, Error> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::Storage(format!("{}: {e}", PathBuf::from(&lock_path).display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked { path: path.to_owned() }),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::Storage(format!("{}: {e}", path.display()))),
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer finish its batch and stop; wait for it
+        // so the file is released only when nothing writes to it any more.
+        drop(self.requests.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteEventLog {
+    async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<EventData>,
+    ) -> Result<AppendResult, Error> {
+        check_append(&events)?;
+        let (reply, answer) = oneshot::channel();
+        let request = AppendRequest { stream: stream.clone(), expected, events, reply };
+        let requests = self.inner.requests.as_ref().ok_or(Error::Closed)?;
+        requests.send(request).map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from: ReadFrom<Revision>,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        let Some(window) = window(from, direction, 0) else { return Ok(Vec::new()) };
+        let stream = stream.clone();
+        self.inner.readers.run(move |conn| stream_window(conn, &stream, window, direction, limit)).await
+    }
+
+    async fn read_all(
+        &self,
+        from: ReadFrom<Position>,
+        direction: Direction,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        let from = match from {
+            ReadFrom::At(position) => ReadFrom::At(position.0),
+            ReadFrom::Start => ReadFrom::Start,
+            ReadFrom::End => ReadFrom::End,
+        };
+        let Some((lowest, highest)) = window(from, direction, 1) else { return Ok(Vec::new()) };
+        let window = (Position(lowest), Position(highest));
+        let filter = filter.clone();
+        self.inner.readers.run(move |conn| log_window(conn, window, direction, &filter, limit)).await
+    }
+
+    async fn head(&self) -> Result<Position, Error> {
+        Ok(*self.inner.head.borrow())
+    }
+
+    fn subscribe_all(&self, from: SubscribeFrom, filter: Filter) -> Subscription {
+        let after = match from {
+            SubscribeFrom::Start => Position::START,
+            SubscribeFrom::End => *self.inner.head.borrow(),
+            SubscribeFrom::After(position) => position,
+        };
+        subscription::subscribe(Arc::clone(&self.inner.readers), self.inner.head.clone(), after, filter)
+    }
+}
+
+/// The inclusive range a read covers, for numbering that starts at `first`;
+/// `None` when it covers nothing (forwards from the end).
+fn window(from: ReadFrom<u64>, direction: Direction, first: u64) -> Option<(u64, u64)> {
+    match (direction, from) {
+        (Direction::Forwards, ReadFrom::Start) => Some((first, u64::MAX)),
+        (Direction::Forwards, ReadFrom::At(at)) => Some((at, u64::MAX)),
+        (Direction::Forwards, ReadFrom::End) => None,
+        (Direction::Backwards, ReadFrom::End) => Some((first, u64::MAX)),
+        (Direction::Backwards, ReadFrom::At(at)) => Some((first, at)),
+        (Direction::Backwards, ReadFrom::Start) => Some((first, first)),
+    }
+}
