@@ -1,1 +1,160 @@
-fn main() {}
+//! Event log throughput on the SQLite backend.
+//!
+//!     cargo bench -p ercs-eventlog --bench eventlog
+//!
+//! The log lives in a temporary directory on the machine's disk; every append is
+//! synced (`synchronous = FULL`), as in production.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ercs_eventlog::{
+    Direction, EventData, EventLog, EventType, ExpectedRevision, Filter, JsonObject, Position,
+    ReadFrom, SqliteEventLog, StreamName, SubscribeFrom, SubscriptionMessage,
+};
+use futures::StreamExt;
+use tokio::runtime::Runtime;
+use uuid::Uuid;
+
+/// A payload the size of a typical domain event (~200 bytes).
+fn event() -> EventData {
+    let data = JsonObject::from_serialize(&serde_json::json!({
+        "facility_id": "3f1e4c2a-0d7b-4c1e-9a55-2b6f0e8d9c41",
+        "bed_type": "NegativeFlowIsolation",
+        "ladder": "designated",
+        "total": 40, "staffed": 36, "occupied": 21,
+        "reported_at": "2026-11-23T08:00:00Z"
+    }))
+    .expect("an object");
+    EventData::new(
+        Uuid::new_v4(),
+        EventType::new("BedsReported").expect("a type"),
+        data,
+    )
+    .expect("an event")
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+fn open() -> (tempfile::TempDir, Arc<SqliteEventLog>) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = SqliteEventLog::open(dir.path().join("events.db")).expect("a log");
+    (dir, Arc::new(log))
+}
+
+/// `appends` appends of `size` events each, spread over `writers` tasks, each on
+/// its own stream with `Any` expected; returns the wall time.
+async fn append_concurrently(
+    log: &Arc<SqliteEventLog>,
+    writers: usize,
+    appends: u64,
+    size: usize,
+) -> Duration {
+    let per_writer = appends.div_ceil(writers as u64);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|_| {
+            let log = Arc::clone(log);
+            let stream =
+                StreamName::new(format!("bench-{}", Uuid::new_v4().simple())).expect("a name");
+            tokio::spawn(async move {
+                for _ in 0..per_writer {
+                    let events = (0..size).map(|_| event()).collect();
+                    log.append(&stream, ExpectedRevision::Any, events)
+                        .await
+                        .expect("an append");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a writer");
+    }
+    start.elapsed()
+}
+
+fn appends(c: &mut Criterion) {
+    let rt = runtime();
+    let (_dir, log) = open();
+    let mut group = c.benchmark_group("append");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+    for writers in [1, 8, 64] {
+        group.throughput(Throughput::Elements(1));
+        group.bench_with_input(
+            BenchmarkId::new("single_event", writers),
+            &writers,
+            |b, &writers| {
+                b.iter_custom(|iters| rt.block_on(append_concurrently(&log, writers, iters, 1)))
+            },
+        );
+    }
+    for writers in [1, 8] {
+        group.throughput(Throughput::Elements(100));
+        group.bench_with_input(
+            BenchmarkId::new("batch_of_100", writers),
+            &writers,
+            |b, &writers| {
+                b.iter_custom(|iters| rt.block_on(append_concurrently(&log, writers, iters, 100)))
+            },
+        );
+    }
+    group.finish();
+}
+
+const PREFILLED: u64 = 200_000;
+
+fn reads(c: &mut Criterion) {
+    let rt = runtime();
+    let (_dir, log) = open();
+    rt.block_on(append_concurrently(&log, 8, PREFILLED / 100, 100));
+    let mut group = c.benchmark_group("read");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+
+    const PAGE: usize = 10_000;
+    group.throughput(Throughput::Elements(PAGE as u64));
+    let mut from = 1;
+    group.bench_function("read_all_page_of_10000", |b| {
+        b.iter(|| {
+            from = (from + PAGE as u64) % (PREFILLED - PAGE as u64);
+            let page = rt.block_on(log.read_all(
+                ReadFrom::At(Position(from)),
+                Direction::Forwards,
+                &Filter::all(),
+                PAGE,
+            ));
+            assert_eq!(page.expect("a read").len(), PAGE);
+        })
+    });
+
+    group.throughput(Throughput::Elements(PREFILLED));
+    group.bench_function("subscription_catch_up_200000", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut subscription = log.subscribe_all(SubscribeFrom::Start, Filter::all());
+                let mut seen = 0u64;
+                while let Some(message) = subscription.next().await {
+                    match message.expect("a message") {
+                        SubscriptionMessage::Event(_) => seen += 1,
+                        SubscriptionMessage::CaughtUp(_) => break,
+                        SubscriptionMessage::Checkpoint(_) => {}
+                    }
+                }
+                assert_eq!(seen, PREFILLED);
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, appends, reads);
+criterion_main!(benches);

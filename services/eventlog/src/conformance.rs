@@ -15,8 +15,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    Direction, Error, EventData, EventLog, EventType, ExpectedRevision, Filter, JsonObject, ReadFrom,
-    RecordedEvent, SqliteEventLog, StreamName, SubscribeFrom, Subscription, SubscriptionMessage, MAX_EVENT_SIZE,
+    Direction, Error, EventData, EventLog, EventType, ExpectedRevision, Filter, JsonObject,
+    MAX_EVENT_SIZE, ReadFrom, RecordedEvent, SqliteEventLog, StreamName, SubscribeFrom,
+    Subscription, SubscriptionMessage,
 };
 
 /// A log under test, and whatever must live as long as it (a temporary directory).
@@ -29,7 +30,10 @@ pub struct TestLog {
 pub async fn sqlite() -> Option<TestLog> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let log = SqliteEventLog::open(dir.path().join("events.db")).expect("a new log opens");
-    Some(TestLog { log: Arc::new(log), _guard: Box::new(dir) })
+    Some(TestLog {
+        log: Arc::new(log),
+        _guard: Box::new(dir),
+    })
 }
 
 /// Declares one `#[tokio::test]` per conformance check, each on a log from `$factory`.
@@ -79,15 +83,24 @@ fn unique_prefix() -> String {
 
 fn event(event_type: &str, data: serde_json::Value) -> EventData {
     let data = JsonObject::from_serialize(&data).expect("an object");
-    EventData::new(Uuid::new_v4(), EventType::new(event_type).expect("a valid type"), data).expect("a valid event")
+    EventData::new(
+        Uuid::new_v4(),
+        EventType::new(event_type).expect("a valid type"),
+        data,
+    )
+    .expect("a valid event")
 }
 
 fn events(n: usize) -> Vec<EventData> {
-    (0..n).map(|i| event("BedsReported", json!({ "i": i }))).collect()
+    (0..n)
+        .map(|i| event("BedsReported", json!({ "i": i })))
+        .collect()
 }
 
 async fn read_forwards(log: &dyn EventLog, stream: &StreamName) -> Vec<RecordedEvent> {
-    log.read_stream(stream, ReadFrom::Start, Direction::Forwards, usize::MAX).await.expect("a read")
+    log.read_stream(stream, ReadFrom::Start, Direction::Forwards, usize::MAX)
+        .await
+        .expect("a read")
 }
 
 fn revisions(events: &[RecordedEvent]) -> Vec<u64> {
@@ -124,7 +137,11 @@ fn assert_wrong_revision(result: Result<crate::AppendResult, Error>, expected_ac
 pub async fn a_new_stream_starts_at_revision_zero(t: TestLog) {
     let s = stream(&unique_prefix(), "team-1");
     let written = events(3);
-    let result = t.log.append(&s, ExpectedRevision::NoStream, written.clone()).await.expect("the append");
+    let result = t
+        .log
+        .append(&s, ExpectedRevision::NoStream, written.clone())
+        .await
+        .expect("the append");
     assert_eq!(result.next_expected_revision, 2);
 
     let read = read_forwards(&*t.log, &s).await;
@@ -135,42 +152,99 @@ pub async fn a_new_stream_starts_at_revision_zero(t: TestLog) {
         assert_eq!(recorded.id, original.id());
         assert_eq!(&recorded.stream, &s);
         assert_eq!(&recorded.event_type, original.event_type());
-        assert_eq!(recorded.data.deserialize::<serde_json::Value>().ok(), original.data().deserialize().ok());
+        assert_eq!(
+            recorded.data.deserialize::<serde_json::Value>().ok(),
+            original.data().deserialize().ok()
+        );
         assert_eq!(recorded.metadata.as_str(), "{}");
-        assert!((chrono::Utc::now() - recorded.recorded_at).num_seconds().abs() < 60);
+        assert!(
+            (chrono::Utc::now() - recorded.recorded_at)
+                .num_seconds()
+                .abs()
+                < 60
+        );
     }
 }
 
 pub async fn no_stream_is_refused_once_the_stream_exists(t: TestLog) {
     let s = stream(&unique_prefix(), "a");
-    t.log.append(&s, ExpectedRevision::NoStream, events(1)).await.expect("the first append");
-    assert_wrong_revision(t.log.append(&s, ExpectedRevision::NoStream, events(1)).await, Some(0));
-    assert_eq!(read_forwards(&*t.log, &s).await.len(), 1, "the refused append wrote nothing");
+    t.log
+        .append(&s, ExpectedRevision::NoStream, events(1))
+        .await
+        .expect("the first append");
+    assert_wrong_revision(
+        t.log
+            .append(&s, ExpectedRevision::NoStream, events(1))
+            .await,
+        Some(0),
+    );
+    assert_eq!(
+        read_forwards(&*t.log, &s).await.len(),
+        1,
+        "the refused append wrote nothing"
+    );
 }
 
 pub async fn stream_exists_is_refused_for_a_missing_stream(t: TestLog) {
     let s = stream(&unique_prefix(), "a");
-    assert_wrong_revision(t.log.append(&s, ExpectedRevision::StreamExists, events(1)).await, None);
+    assert_wrong_revision(
+        t.log
+            .append(&s, ExpectedRevision::StreamExists, events(1))
+            .await,
+        None,
+    );
     assert!(read_forwards(&*t.log, &s).await.is_empty());
-    t.log.append(&s, ExpectedRevision::Any, events(1)).await.expect("an append");
-    t.log.append(&s, ExpectedRevision::StreamExists, events(1)).await.expect("the stream now exists");
+    t.log
+        .append(&s, ExpectedRevision::Any, events(1))
+        .await
+        .expect("an append");
+    t.log
+        .append(&s, ExpectedRevision::StreamExists, events(1))
+        .await
+        .expect("the stream now exists");
 }
 
 pub async fn an_exact_revision_must_match_the_stream(t: TestLog) {
     let s = stream(&unique_prefix(), "a");
-    assert_wrong_revision(t.log.append(&s, ExpectedRevision::Exact(0), events(1)).await, None);
-    t.log.append(&s, ExpectedRevision::NoStream, events(1)).await.expect("the first append");
-    let second = t.log.append(&s, ExpectedRevision::Exact(0), events(2)).await.expect("at revision 0");
+    assert_wrong_revision(
+        t.log
+            .append(&s, ExpectedRevision::Exact(0), events(1))
+            .await,
+        None,
+    );
+    t.log
+        .append(&s, ExpectedRevision::NoStream, events(1))
+        .await
+        .expect("the first append");
+    let second = t
+        .log
+        .append(&s, ExpectedRevision::Exact(0), events(2))
+        .await
+        .expect("at revision 0");
     assert_eq!(second.next_expected_revision, 2);
-    assert_wrong_revision(t.log.append(&s, ExpectedRevision::Exact(0), events(1)).await, Some(2));
-    assert_wrong_revision(t.log.append(&s, ExpectedRevision::Exact(7), events(1)).await, Some(2));
+    assert_wrong_revision(
+        t.log
+            .append(&s, ExpectedRevision::Exact(0), events(1))
+            .await,
+        Some(2),
+    );
+    assert_wrong_revision(
+        t.log
+            .append(&s, ExpectedRevision::Exact(7), events(1))
+            .await,
+        Some(2),
+    );
     assert_eq!(revisions(&read_forwards(&*t.log, &s).await), [0, 1, 2]);
 }
 
 pub async fn any_appends_whatever_the_revision(t: TestLog) {
     let s = stream(&unique_prefix(), "a");
     for expected_next in 0..3 {
-        let result = t.log.append(&s, ExpectedRevision::Any, events(1)).await.expect("an append");
+        let result = t
+            .log
+            .append(&s, ExpectedRevision::Any, events(1))
+            .await
+            .expect("an append");
         assert_eq!(result.next_expected_revision, expected_next);
     }
 }
@@ -178,8 +252,16 @@ pub async fn any_appends_whatever_the_revision(t: TestLog) {
 pub async fn a_retried_append_writes_nothing_and_returns_the_original_result(t: TestLog) {
     let s = stream(&unique_prefix(), "a");
     let batch = events(2);
-    let first = t.log.append(&s, ExpectedRevision::NoStream, batch.clone()).await.expect("the append");
-    let retry = t.log.append(&s, ExpectedRevision::NoStream, batch).await.expect("the retry succeeds");
+    let first = t
+        .log
+        .append(&s, ExpectedRevision::NoStream, batch.clone())
+        .await
+        .expect("the append");
+    let retry = t
+        .log
+        .append(&s, ExpectedRevision::NoStream, batch)
+        .await
+        .expect("the retry succeeds");
     assert_eq!(retry, first);
     assert_eq!(read_forwards(&*t.log, &s).await.len(), 2);
 }
@@ -187,9 +269,20 @@ pub async fn a_retried_append_writes_nothing_and_returns_the_original_result(t: 
 pub async fn a_retry_is_recognised_after_later_appends(t: TestLog) {
     let s = stream(&unique_prefix(), "a");
     let batch = events(2);
-    let first = t.log.append(&s, ExpectedRevision::Any, batch.clone()).await.expect("the append");
-    t.log.append(&s, ExpectedRevision::Any, events(3)).await.expect("a later append");
-    let retry = t.log.append(&s, ExpectedRevision::Any, batch).await.expect("the retry succeeds");
+    let first = t
+        .log
+        .append(&s, ExpectedRevision::Any, batch.clone())
+        .await
+        .expect("the append");
+    t.log
+        .append(&s, ExpectedRevision::Any, events(3))
+        .await
+        .expect("a later append");
+    let retry = t
+        .log
+        .append(&s, ExpectedRevision::Any, batch)
+        .await
+        .expect("the retry succeeds");
     assert_eq!(retry, first);
     assert_eq!(read_forwards(&*t.log, &s).await.len(), 5);
 }
@@ -197,23 +290,39 @@ pub async fn a_retry_is_recognised_after_later_appends(t: TestLog) {
 pub async fn reusing_some_ids_in_a_new_append_is_a_conflict(t: TestLog) {
     let s = stream(&unique_prefix(), "a");
     let batch = events(2);
-    t.log.append(&s, ExpectedRevision::Any, batch.clone()).await.expect("the append");
+    t.log
+        .append(&s, ExpectedRevision::Any, batch.clone())
+        .await
+        .expect("the append");
     let mixed = vec![batch[1].clone(), event("BedsReported", json!({}))];
     let result = t.log.append(&s, ExpectedRevision::Any, mixed).await;
-    assert!(matches!(result, Err(Error::IdempotencyConflict { id, .. }) if id == batch[1].id()), "{result:?}");
-    assert_eq!(read_forwards(&*t.log, &s).await.len(), 2, "the conflicting append wrote nothing");
+    assert!(
+        matches!(result, Err(Error::IdempotencyConflict { id, .. }) if id == batch[1].id()),
+        "{result:?}"
+    );
+    assert_eq!(
+        read_forwards(&*t.log, &s).await.len(),
+        2,
+        "the conflicting append wrote nothing"
+    );
 }
 
 pub async fn of_concurrent_writers_at_one_revision_exactly_one_wins(t: TestLog) {
     let s = stream(&unique_prefix(), "contested");
-    t.log.append(&s, ExpectedRevision::NoStream, events(1)).await.expect("the first append");
+    t.log
+        .append(&s, ExpectedRevision::NoStream, events(1))
+        .await
+        .expect("the first append");
     let racers = (0..16).map(|_| {
         let (log, s) = (Arc::clone(&t.log), s.clone());
         tokio::spawn(async move { log.append(&s, ExpectedRevision::Exact(0), events(2)).await })
     });
     let results = futures::future::join_all(racers).await;
     let wins = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
-    let conflicts = results.iter().filter(|r| matches!(r, Ok(Err(Error::WrongExpectedRevision { .. })))).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Err(Error::WrongExpectedRevision { .. }))))
+        .count();
     assert_eq!((wins, conflicts), (1, 15));
     assert_eq!(revisions(&read_forwards(&*t.log, &s).await), [0, 1, 2]);
 }
@@ -221,19 +330,45 @@ pub async fn of_concurrent_writers_at_one_revision_exactly_one_wins(t: TestLog) 
 pub async fn read_stream_goes_both_ways_from_any_revision(t: TestLog) {
     let prefix = unique_prefix();
     let s = stream(&prefix, "a");
-    t.log.append(&s, ExpectedRevision::NoStream, events(10)).await.expect("the append");
+    t.log
+        .append(&s, ExpectedRevision::NoStream, events(10))
+        .await
+        .expect("the append");
     let read = |from, direction, limit| {
         let (log, s) = (Arc::clone(&t.log), s.clone());
-        async move { revisions(&log.read_stream(&s, from, direction, limit).await.expect("a read")) }
+        async move {
+            revisions(
+                &log.read_stream(&s, from, direction, limit)
+                    .await
+                    .expect("a read"),
+            )
+        }
     };
-    assert_eq!(read(ReadFrom::At(3), Direction::Forwards, 4).await, [3, 4, 5, 6]);
-    assert_eq!(read(ReadFrom::End, Direction::Backwards, 3).await, [9, 8, 7]);
-    assert_eq!(read(ReadFrom::At(2), Direction::Backwards, 10).await, [2, 1, 0]);
+    assert_eq!(
+        read(ReadFrom::At(3), Direction::Forwards, 4).await,
+        [3, 4, 5, 6]
+    );
+    assert_eq!(
+        read(ReadFrom::End, Direction::Backwards, 3).await,
+        [9, 8, 7]
+    );
+    assert_eq!(
+        read(ReadFrom::At(2), Direction::Backwards, 10).await,
+        [2, 1, 0]
+    );
     assert_eq!(read(ReadFrom::Start, Direction::Forwards, 2).await, [0, 1]);
     assert!(read(ReadFrom::End, Direction::Forwards, 5).await.is_empty());
-    assert!(read(ReadFrom::At(10), Direction::Forwards, 5).await.is_empty());
+    assert!(
+        read(ReadFrom::At(10), Direction::Forwards, 5)
+            .await
+            .is_empty()
+    );
     let missing = stream(&prefix, "missing");
-    let none = t.log.read_stream(&missing, ReadFrom::Start, Direction::Forwards, 10).await.expect("a read");
+    let none = t
+        .log
+        .read_stream(&missing, ReadFrom::Start, Direction::Forwards, 10)
+        .await
+        .expect("a read");
     assert!(none.is_empty());
 }
 
@@ -242,56 +377,118 @@ pub async fn read_all_keeps_the_global_order_and_filters(t: TestLog) {
     let (a, b) = (stream(&prefix, "team-a"), stream(&prefix, "depot-b"));
     let mut ids = Vec::new();
     for i in 0..6 {
-        let (s, event_type) = if i % 2 == 0 { (&a, "TeamMobilised") } else { (&b, "LotReceived") };
+        let (s, event_type) = if i % 2 == 0 {
+            (&a, "TeamMobilised")
+        } else {
+            (&b, "LotReceived")
+        };
         let e = event(event_type, json!({ "i": i }));
         ids.push(e.id());
-        t.log.append(s, ExpectedRevision::Any, vec![e]).await.expect("an append");
+        t.log
+            .append(s, ExpectedRevision::Any, vec![e])
+            .await
+            .expect("an append");
     }
     let first = read_forwards(&*t.log, &a).await[0].position;
     let all = |filter: Filter, direction, from| {
         let log = Arc::clone(&t.log);
-        async move { log.read_all(from, direction, &filter, 100).await.expect("a read") }
+        async move {
+            log.read_all(from, direction, &filter, 100)
+                .await
+                .expect("a read")
+        }
     };
-    let ours = all(Filter::stream_prefix(&prefix), Direction::Forwards, ReadFrom::At(first)).await;
+    let ours = all(
+        Filter::stream_prefix(&prefix),
+        Direction::Forwards,
+        ReadFrom::At(first),
+    )
+    .await;
     assert_eq!(ours.iter().map(|e| e.id).collect::<Vec<_>>(), ids);
     assert!(ours.windows(2).all(|w| w[0].position < w[1].position));
 
-    let teams = all(Filter::stream_prefix(format!("{prefix}team-")), Direction::Forwards, ReadFrom::Start).await;
-    assert_eq!(teams.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[0], ids[2], ids[4]]);
+    let teams = all(
+        Filter::stream_prefix(format!("{prefix}team-")),
+        Direction::Forwards,
+        ReadFrom::Start,
+    )
+    .await;
+    assert_eq!(
+        teams.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [ids[0], ids[2], ids[4]]
+    );
 
-    let lots = Filter::stream_prefix(&prefix).and_event_types([EventType::new("LotReceived").expect("a type")]);
+    let lots = Filter::stream_prefix(&prefix)
+        .and_event_types([EventType::new("LotReceived").expect("a type")]);
     let lots = all(lots, Direction::Backwards, ReadFrom::End).await;
-    assert_eq!(lots.iter().map(|e| e.id).collect::<Vec<_>>(), [ids[5], ids[3], ids[1]]);
+    assert_eq!(
+        lots.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [ids[5], ids[3], ids[1]]
+    );
 
-    let from_third = all(Filter::stream_prefix(&prefix), Direction::Forwards, ReadFrom::At(ours[2].position)).await;
+    let from_third = all(
+        Filter::stream_prefix(&prefix),
+        Direction::Forwards,
+        ReadFrom::At(ours[2].position),
+    )
+    .await;
     assert_eq!(from_third.len(), 4, "a read from a position includes it");
 }
 
 pub async fn bad_appends_are_refused_and_write_nothing(t: TestLog) {
     let s = stream(&unique_prefix(), "a");
     let refused = t.log.append(&s, ExpectedRevision::Any, Vec::new()).await;
-    assert!(matches!(refused, Err(Error::InvalidAppend { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::InvalidAppend { .. })),
+        "{refused:?}"
+    );
 
     let twice = event("BedsReported", json!({}));
-    let refused = t.log.append(&s, ExpectedRevision::Any, vec![twice.clone(), twice]).await;
-    assert!(matches!(refused, Err(Error::DuplicateEventId { .. })), "{refused:?}");
+    let refused = t
+        .log
+        .append(&s, ExpectedRevision::Any, vec![twice.clone(), twice])
+        .await;
+    assert!(
+        matches!(refused, Err(Error::DuplicateEventId { .. })),
+        "{refused:?}"
+    );
 
     let near_limit = format!(r#"{{"pad":"{}"}}"#, "x".repeat(MAX_EVENT_SIZE - 16));
-    let big = |_| EventData::from_json(Uuid::new_v4(), "Padded", &near_limit, "{}").expect("under the event limit");
-    let refused = t.log.append(&s, ExpectedRevision::Any, (0..17).map(big).collect()).await;
-    assert!(matches!(refused, Err(Error::InvalidAppend { .. })), "{refused:?}");
+    let big = |_| {
+        EventData::from_json(Uuid::new_v4(), "Padded", &near_limit, "{}")
+            .expect("under the event limit")
+    };
+    let refused = t
+        .log
+        .append(&s, ExpectedRevision::Any, (0..17).map(big).collect())
+        .await;
+    assert!(
+        matches!(refused, Err(Error::InvalidAppend { .. })),
+        "{refused:?}"
+    );
 
-    assert!(read_forwards(&*t.log, &s).await.is_empty(), "nothing was written");
+    assert!(
+        read_forwards(&*t.log, &s).await.is_empty(),
+        "nothing was written"
+    );
 }
 
 pub async fn a_subscription_catches_up_then_goes_live(t: TestLog) {
     let prefix = unique_prefix();
     let s = stream(&prefix, "a");
     let before = events(5);
-    t.log.append(&s, ExpectedRevision::NoStream, before.clone()).await.expect("an append");
-    let mut subscription = t.log.subscribe_all(SubscribeFrom::Start, Filter::stream_prefix(&prefix));
+    t.log
+        .append(&s, ExpectedRevision::NoStream, before.clone())
+        .await
+        .expect("an append");
+    let mut subscription = t
+        .log
+        .subscribe_all(SubscribeFrom::Start, Filter::stream_prefix(&prefix));
     let caught_up = next_events(&mut subscription, 5).await;
-    assert_eq!(caught_up.iter().map(|e| e.id).collect::<Vec<_>>(), before.iter().map(|e| e.id()).collect::<Vec<_>>());
+    assert_eq!(
+        caught_up.iter().map(|e| e.id).collect::<Vec<_>>(),
+        before.iter().map(|e| e.id()).collect::<Vec<_>>()
+    );
     loop {
         if let SubscriptionMessage::CaughtUp(position) = next_message(&mut subscription).await {
             assert!(position >= caught_up[4].position);
@@ -299,32 +496,58 @@ pub async fn a_subscription_catches_up_then_goes_live(t: TestLog) {
         }
     }
     let after = events(3);
-    t.log.append(&s, ExpectedRevision::Exact(4), after.clone()).await.expect("an append");
+    t.log
+        .append(&s, ExpectedRevision::Exact(4), after.clone())
+        .await
+        .expect("an append");
     let live = next_events(&mut subscription, 3).await;
-    assert_eq!(live.iter().map(|e| e.id).collect::<Vec<_>>(), after.iter().map(|e| e.id()).collect::<Vec<_>>());
+    assert_eq!(
+        live.iter().map(|e| e.id).collect::<Vec<_>>(),
+        after.iter().map(|e| e.id()).collect::<Vec<_>>()
+    );
 }
 
 pub async fn a_subscription_from_the_end_sees_only_new_events(t: TestLog) {
     let prefix = unique_prefix();
     let s = stream(&prefix, "a");
-    t.log.append(&s, ExpectedRevision::NoStream, events(3)).await.expect("an append");
-    let mut subscription = t.log.subscribe_all(SubscribeFrom::End, Filter::stream_prefix(&prefix));
+    t.log
+        .append(&s, ExpectedRevision::NoStream, events(3))
+        .await
+        .expect("an append");
+    let mut subscription = t
+        .log
+        .subscribe_all(SubscribeFrom::End, Filter::stream_prefix(&prefix));
     // Everything before the subscription is skipped.
-    assert!(matches!(next_message(&mut subscription).await, SubscriptionMessage::CaughtUp(_)));
+    assert!(matches!(
+        next_message(&mut subscription).await,
+        SubscriptionMessage::CaughtUp(_)
+    ));
     let new = event("BedsReported", json!({ "new": true }));
-    t.log.append(&s, ExpectedRevision::Exact(2), vec![new.clone()]).await.expect("an append");
+    t.log
+        .append(&s, ExpectedRevision::Exact(2), vec![new.clone()])
+        .await
+        .expect("an append");
     assert_eq!(next_events(&mut subscription, 1).await[0].id, new.id());
 }
 
 pub async fn a_subscription_resumes_after_a_position_exactly(t: TestLog) {
     let prefix = unique_prefix();
     let s = stream(&prefix, "a");
-    t.log.append(&s, ExpectedRevision::NoStream, events(6)).await.expect("an append");
+    t.log
+        .append(&s, ExpectedRevision::NoStream, events(6))
+        .await
+        .expect("an append");
     let read = read_forwards(&*t.log, &s).await;
-    let mut subscription = t.log.subscribe_all(SubscribeFrom::After(read[2].position), Filter::stream_prefix(&prefix));
+    let mut subscription = t.log.subscribe_all(
+        SubscribeFrom::After(read[2].position),
+        Filter::stream_prefix(&prefix),
+    );
     let resumed = next_events(&mut subscription, 3).await;
     assert_eq!(revisions(&resumed), [3, 4, 5]);
-    assert!(matches!(next_message(&mut subscription).await, SubscriptionMessage::CaughtUp(_)));
+    assert!(matches!(
+        next_message(&mut subscription).await,
+        SubscriptionMessage::CaughtUp(_)
+    ));
 }
 
 pub async fn a_filtered_subscription_reports_checkpoints_while_it_skips(t: TestLog) {
@@ -332,18 +555,22 @@ pub async fn a_filtered_subscription_reports_checkpoints_while_it_skips(t: TestL
     let start = t.log.head().await.expect("the head");
     let noise = stream(&prefix, "noise");
     for _ in 0..5 {
-        t.log.append(&noise, ExpectedRevision::Any, events(1000)).await.expect("an append");
+        t.log
+            .append(&noise, ExpectedRevision::Any, events(1000))
+            .await
+            .expect("an append");
     }
-    let wanted = Filter::stream_prefix(&prefix).and_event_types([EventType::new("Wanted").expect("a type")]);
+    let wanted =
+        Filter::stream_prefix(&prefix).and_event_types([EventType::new("Wanted").expect("a type")]);
     let mut subscription = t.log.subscribe_all(SubscribeFrom::After(start), wanted);
-    let checkpoint = loop {
-        match next_message(&mut subscription).await {
-            SubscriptionMessage::Checkpoint(position) => break position,
-            SubscriptionMessage::Event(e) => panic!("{e:?} does not match the filter"),
-            SubscriptionMessage::CaughtUp(_) => panic!("caught up without a checkpoint across 5,000 skipped events"),
+    // The first message must be a checkpoint: nothing matches, and 5,000 were skipped.
+    match next_message(&mut subscription).await {
+        SubscriptionMessage::Checkpoint(position) => assert!(position > start),
+        SubscriptionMessage::Event(e) => panic!("{e:?} does not match the filter"),
+        SubscriptionMessage::CaughtUp(_) => {
+            panic!("caught up without a checkpoint across 5,000 skipped events")
         }
-    };
-    assert!(checkpoint > start);
+    }
 }
 
 /// 8 writers × 10,000 single-event appends; a subscriber that starts part-way (while
@@ -358,8 +585,14 @@ pub async fn a_subscriber_under_concurrent_writers_sees_every_event_once_in_orde
             let (log, s) = (Arc::clone(&t.log), stream(&prefix, &format!("w{w}")));
             tokio::spawn(async move {
                 for i in 0..PER_WRITER {
-                    let expected = if i == 0 { ExpectedRevision::NoStream } else { ExpectedRevision::Exact(i as u64 - 1) };
-                    log.append(&s, expected, vec![event("BedsReported", json!({ "i": i }))]).await.expect("an append");
+                    let expected = if i == 0 {
+                        ExpectedRevision::NoStream
+                    } else {
+                        ExpectedRevision::Exact(i as u64 - 1)
+                    };
+                    log.append(&s, expected, vec![event("BedsReported", json!({ "i": i }))])
+                        .await
+                        .expect("an append");
                 }
             })
         })
@@ -368,7 +601,11 @@ pub async fn a_subscriber_under_concurrent_writers_sees_every_event_once_in_orde
     let filter = Filter::stream_prefix(&prefix);
     // Start part-way: once some, but not all, events are in.
     let first = loop {
-        let seen = t.log.read_all(ReadFrom::Start, Direction::Forwards, &filter, 2000).await.expect("a read");
+        let seen = t
+            .log
+            .read_all(ReadFrom::Start, Direction::Forwards, &filter, 2000)
+            .await
+            .expect("a read");
         if seen.len() >= 2000 {
             break seen;
         }
@@ -376,7 +613,9 @@ pub async fn a_subscriber_under_concurrent_writers_sees_every_event_once_in_orde
     };
     let from_start = t.log.subscribe_all(SubscribeFrom::Start, filter.clone());
     let resume_after = first[999].position;
-    let resumed = t.log.subscribe_all(SubscribeFrom::After(resume_after), filter.clone());
+    let resumed = t
+        .log
+        .subscribe_all(SubscribeFrom::After(resume_after), filter.clone());
     let (from_start, resumed) = tokio::join!(
         collect_events(from_start, WRITERS * PER_WRITER),
         collect_events(resumed, WRITERS * PER_WRITER - 1000),
@@ -385,12 +624,27 @@ pub async fn a_subscriber_under_concurrent_writers_sees_every_event_once_in_orde
         writer.await.expect("a writer task");
     }
 
-    let log = t.log.read_all(ReadFrom::Start, Direction::Forwards, &filter, usize::MAX).await.expect("a read");
+    let log = t
+        .log
+        .read_all(ReadFrom::Start, Direction::Forwards, &filter, usize::MAX)
+        .await
+        .expect("a read");
     assert_eq!(log.len(), WRITERS * PER_WRITER);
-    assert_eq!(ids(&from_start), ids(&log), "the subscriber saw the log, exactly");
-    assert_eq!(ids(&resumed), ids(&log[1000..]), "the resumed subscriber saw the rest, exactly");
+    assert_eq!(
+        ids(&from_start),
+        ids(&log),
+        "the subscriber saw the log, exactly"
+    );
+    assert_eq!(
+        ids(&resumed),
+        ids(&log[1000..]),
+        "the resumed subscriber saw the rest, exactly"
+    );
     assert!(from_start.windows(2).all(|w| w[0].position < w[1].position));
-    assert_eq!(ids(&from_start).into_iter().collect::<HashSet<_>>().len(), log.len());
+    assert_eq!(
+        ids(&from_start).into_iter().collect::<HashSet<_>>().len(),
+        log.len()
+    );
 }
 
 async fn collect_events(mut subscription: Subscription, n: usize) -> Vec<RecordedEvent> {

@@ -9,19 +9,29 @@ use crate::model::{ExpectedRevision, JsonError, Revision, StreamName};
 #[non_exhaustive]
 pub enum Error {
     #[error("stream {stream} was expected at {expected} but is at {}", actual_text(*.actual))]
-    WrongExpectedRevision { stream: StreamName, expected: ExpectedRevision, actual: Option<Revision> },
+    WrongExpectedRevision {
+        stream: StreamName,
+        expected: ExpectedRevision,
+        actual: Option<Revision>,
+    },
 
     #[error("stream name {name:?} {reason}")]
     InvalidStreamName { name: String, reason: &'static str },
 
     #[error("event type {event_type:?} {reason}")]
-    InvalidEventType { event_type: String, reason: &'static str },
+    InvalidEventType {
+        event_type: String,
+        reason: &'static str,
+    },
 
     #[error("event id {reason}")]
     InvalidEventId { reason: &'static str },
 
     #[error("event {field} {reason}")]
-    InvalidJson { field: &'static str, reason: JsonError },
+    InvalidJson {
+        field: &'static str,
+        reason: JsonError,
+    },
 
     #[error("event {id} is {size} bytes; the limit for data and metadata together is {limit}")]
     EventTooLarge { id: Uuid, size: usize, limit: usize },
@@ -34,7 +44,9 @@ pub enum Error {
 
     /// Some of the append's event ids are already in the stream, but not as this
     /// same append: it is neither new nor a retry.
-    #[error("event {id} is already in stream {stream}, but the append does not repeat the original one")]
+    #[error(
+        "event {id} is already in stream {stream}, but the append does not repeat the original one"
+    )]
     IdempotencyConflict { stream: StreamName, id: Uuid },
 
     #[error("{}: not an ERCS event log: {reason}", path.display())]

@@ -20,9 +20,10 @@ pub mod conformance;
 
 pub use error::Error;
 pub use model::{
-    check_append, AppendResult, Direction, EventData, EventType, ExpectedRevision, Filter, JsonError, JsonObject,
-    Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage, MAX_APPEND_EVENTS,
-    MAX_APPEND_SIZE, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN,
+    AppendResult, Direction, EventData, EventType, ExpectedRevision, Filter, JsonError, JsonObject,
+    MAX_APPEND_EVENTS, MAX_APPEND_SIZE, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN,
+    Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
+    check_append,
 };
 pub use port::{EventLog, Subscription};
 pub use sqlite::{SqliteEventLog, SqliteOptions};

@@ -39,13 +39,19 @@ impl StreamName {
             Some("must be at most 128 bytes")
         } else if !name.as_bytes()[0].is_ascii_alphanumeric() {
             Some("must start with an ASCII letter or digit")
-        } else if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b)) {
+        } else if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:@".contains(&b))
+        {
             Some("may contain only ASCII letters, digits and - _ . : @")
         } else {
             None
         };
         match reason {
-            Some(reason) => Err(Error::InvalidStreamName { name: shorten(&name), reason }),
+            Some(reason) => Err(Error::InvalidStreamName {
+                name: shorten(&name),
+                reason,
+            }),
             None => Ok(Self(name.into())),
         }
     }
@@ -71,13 +77,19 @@ impl EventType {
             Some("must be at most 128 bytes")
         } else if !event_type.as_bytes()[0].is_ascii_alphabetic() {
             Some("must start with an ASCII letter")
-        } else if !event_type.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) {
+        } else if !event_type
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        {
             Some("may contain only ASCII letters, digits and _ . -")
         } else {
             None
         };
         match reason {
-            Some(reason) => Err(Error::InvalidEventType { event_type: shorten(&event_type), reason }),
+            Some(reason) => Err(Error::InvalidEventType {
+                event_type: shorten(&event_type),
+                reason,
+            }),
             None => Ok(Self(event_type.into())),
         }
     }
@@ -237,21 +249,42 @@ impl EventData {
         metadata: JsonObject,
     ) -> Result<Self, Error> {
         if id.is_nil() {
-            return Err(Error::InvalidEventId { reason: "must not be the nil UUID" });
+            return Err(Error::InvalidEventId {
+                reason: "must not be the nil UUID",
+            });
         }
         let size = data.len() + metadata.len();
         if size > MAX_EVENT_SIZE {
-            return Err(Error::EventTooLarge { id, size, limit: MAX_EVENT_SIZE });
+            return Err(Error::EventTooLarge {
+                id,
+                size,
+                limit: MAX_EVENT_SIZE,
+            });
         }
-        Ok(Self { id, event_type, data, metadata })
+        Ok(Self {
+            id,
+            event_type,
+            data,
+            metadata,
+        })
     }
 
     /// Builds an event from raw JSON texts, naming the field that breaks a rule.
-    pub fn from_json(id: Uuid, event_type: &str, data: &str, metadata: &str) -> Result<Self, Error> {
+    pub fn from_json(
+        id: Uuid,
+        event_type: &str,
+        data: &str,
+        metadata: &str,
+    ) -> Result<Self, Error> {
         let event_type = EventType::new(event_type)?;
-        let data = JsonObject::parse(data).map_err(|e| Error::InvalidJson { field: "data", reason: e })?;
-        let metadata =
-            JsonObject::parse(metadata).map_err(|e| Error::InvalidJson { field: "metadata", reason: e })?;
+        let data = JsonObject::parse(data).map_err(|e| Error::InvalidJson {
+            field: "data",
+            reason: e,
+        })?;
+        let metadata = JsonObject::parse(metadata).map_err(|e| Error::InvalidJson {
+            field: "metadata",
+            reason: e,
+        })?;
         Self::with_metadata(id, event_type, data, metadata)
     }
 
@@ -276,11 +309,16 @@ impl EventData {
 /// 1 to [`MAX_APPEND_EVENTS`] events, at most [`MAX_APPEND_SIZE`] bytes, no id twice.
 pub fn check_append(events: &[EventData]) -> Result<(), Error> {
     if events.is_empty() {
-        return Err(Error::InvalidAppend { reason: "needs at least one event".into() });
+        return Err(Error::InvalidAppend {
+            reason: "needs at least one event".into(),
+        });
     }
     if events.len() > MAX_APPEND_EVENTS {
         return Err(Error::InvalidAppend {
-            reason: format!("has {} events; at most {MAX_APPEND_EVENTS} are allowed", events.len()),
+            reason: format!(
+                "has {} events; at most {MAX_APPEND_EVENTS} are allowed",
+                events.len()
+            ),
         });
     }
     let size: usize = events.iter().map(EventData::size).sum();
@@ -301,7 +339,9 @@ pub type Revision = u64;
 
 /// A place in the whole log. The first event is at position 1; [`Position::START`]
 /// (0) is before every event, so "after `START`" means "everything".
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Position(pub u64);
 
@@ -403,11 +443,17 @@ impl Filter {
     }
 
     pub fn stream_prefix(prefix: impl Into<String>) -> Self {
-        Self { stream_prefix: Some(prefix.into()), event_types: Vec::new() }
+        Self {
+            stream_prefix: Some(prefix.into()),
+            event_types: Vec::new(),
+        }
     }
 
     pub fn event_types(types: impl IntoIterator<Item = EventType>) -> Self {
-        Self { stream_prefix: None, event_types: types.into_iter().collect() }
+        Self {
+            stream_prefix: None,
+            event_types: types.into_iter().collect(),
+        }
     }
 
     pub fn and_event_types(mut self, types: impl IntoIterator<Item = EventType>) -> Self {
@@ -420,8 +466,11 @@ impl Filter {
     }
 
     pub fn matches(&self, stream: &str, event_type: &str) -> bool {
-        self.stream_prefix.as_deref().is_none_or(|p| stream.starts_with(p))
-            && (self.event_types.is_empty() || self.event_types.iter().any(|t| t.as_str() == event_type))
+        self.stream_prefix
+            .as_deref()
+            .is_none_or(|p| stream.starts_with(p))
+            && (self.event_types.is_empty()
+                || self.event_types.iter().any(|t| t.as_str() == event_type))
     }
 }
 
@@ -465,7 +514,15 @@ mod tests {
     fn stream_names_follow_the_documented_alphabet() {
         assert!(StreamName::new("team-5f0c2d9e").is_ok());
         assert!(StreamName::new("drill:wanzhou@2026-11-23.1").is_ok());
-        for bad in ["", "$all", "-team", "team 1", "队伍-1", "a/b", &"x".repeat(129)] {
+        for bad in [
+            "",
+            "$all",
+            "-team",
+            "team 1",
+            "队伍-1",
+            "a/b",
+            &"x".repeat(129),
+        ] {
             assert!(StreamName::new(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -485,20 +542,35 @@ mod tests {
         assert_eq!(JsonObject::parse("[1]"), Err(JsonError::NotAnObject));
         assert_eq!(JsonObject::parse("42"), Err(JsonError::NotAnObject));
         assert!(matches!(JsonObject::parse("{"), Err(JsonError::Syntax(_))));
-        assert!(matches!(JsonObject::parse("{} {}"), Err(JsonError::Syntax(_))));
+        assert!(matches!(
+            JsonObject::parse("{} {}"),
+            Err(JsonError::Syntax(_))
+        ));
     }
 
     #[test]
     fn an_event_over_the_size_limit_cannot_be_built() {
         let big = format!(r#"{{"x":"{}"}}"#, "a".repeat(MAX_EVENT_SIZE));
         let err = EventData::from_json(Uuid::new_v4(), "Big", &big, "{}").unwrap_err();
-        assert!(matches!(err, Error::EventTooLarge { limit: MAX_EVENT_SIZE, .. }));
+        assert!(matches!(
+            err,
+            Error::EventTooLarge {
+                limit: MAX_EVENT_SIZE,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn from_json_names_the_field_at_fault() {
         let err = EventData::from_json(Uuid::new_v4(), "Ok", "{}", "[]").unwrap_err();
-        assert!(matches!(err, Error::InvalidJson { field: "metadata", .. }));
+        assert!(matches!(
+            err,
+            Error::InvalidJson {
+                field: "metadata",
+                ..
+            }
+        ));
         let err = EventData::from_json(Uuid::nil(), "Ok", "{}", "{}").unwrap_err();
         assert!(matches!(err, Error::InvalidEventId { .. }));
     }
@@ -509,6 +581,10 @@ mod tests {
         assert!(Any.is_met_by(None) && Any.is_met_by(Some(3)));
         assert!(NoStream.is_met_by(None) && !NoStream.is_met_by(Some(0)));
         assert!(!StreamExists.is_met_by(None) && StreamExists.is_met_by(Some(0)));
-        assert!(Exact(2).is_met_by(Some(2)) && !Exact(2).is_met_by(Some(1)) && !Exact(0).is_met_by(None));
+        assert!(
+            Exact(2).is_met_by(Some(2))
+                && !Exact(2).is_met_by(Some(1))
+                && !Exact(0).is_met_by(None)
+        );
     }
 }

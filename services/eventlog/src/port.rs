@@ -1,11 +1,11 @@
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
-use crate::model::{
-    AppendResult, Direction, EventData, ExpectedRevision, Filter, Position, ReadFrom, RecordedEvent, Revision,
-    StreamName, SubscribeFrom, SubscriptionMessage,
-};
 use crate::Error;
+use crate::model::{
+    AppendResult, Direction, EventData, ExpectedRevision, Filter, Position, ReadFrom,
+    RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
+};
 
 /// A live subscription: catch-up, then live. It ends only when the log closes, with
 /// an error, or when dropped.

@@ -5,29 +5,33 @@
 //!   waiting at that moment ([`writer`]); throughput rises with concurrency because
 //!   many appends share one sync.
 //! - Reads run on a pool of read-only connections and never block the writer.
+//! - WAL checkpoints run on a thread of their own ([`checkpoint`]), not inside
+//!   the writer's commits.
 //! - A `<file>.lock` beside the database keeps a second process from writing it.
 
+mod checkpoint;
 mod reader;
+mod recent;
 mod schema;
 mod subscription;
 mod writer;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use async_trait::async_trait;
 use tokio::sync::{oneshot, watch};
 
-use self::reader::{log_window, stream_window, Readers};
+use self::reader::{Readers, log_window, stream_window};
 use self::writer::{AppendRequest, Writer};
+use crate::Error;
 use crate::model::{
-    check_append, AppendResult, Direction, EventData, ExpectedRevision, Filter, Position, ReadFrom, RecordedEvent,
-    Revision, StreamName, SubscribeFrom,
+    AppendResult, Direction, EventData, ExpectedRevision, Filter, Position, ReadFrom,
+    RecordedEvent, Revision, StreamName, SubscribeFrom, check_append,
 };
 use crate::port::{EventLog, Subscription};
-use crate::Error;
 
 /// Tuning for [`SqliteEventLog::open_with`]; the defaults suit a service.
 #[derive(Clone, Debug)]
@@ -36,11 +40,18 @@ pub struct SqliteOptions {
     pub max_batch: usize,
     /// Idle read connections kept open.
     pub readers: usize,
+    /// How many recent event ids the writer remembers to recognise `Any` retries
+    /// (see [`recent`](self::recent) for why there is no index on ids).
+    pub recent_ids: usize,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        Self { max_batch: 1024, readers: 8 }
+        Self {
+            max_batch: 1024,
+            readers: 8,
+            recent_ids: recent::RECENT_IDS,
+        }
     }
 }
 
@@ -66,20 +77,37 @@ impl SqliteEventLog {
         Self::open_with(path, SqliteOptions::default())
     }
 
+    /// Opens the log with non-default tuning.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, Error> {
         let path = path.as_ref().to_owned();
         let lock = lock(&path)?;
-        let conn = schema::open_writer(&path)?;
+        let mut conn = schema::open_writer(&path)?;
+        let checkpointer = checkpoint::start(&mut conn, &path)?;
         let (head_tx, head) = watch::channel(Position::START);
-        let writer = Writer::new(conn, head_tx, options.max_batch.max(1))?;
+        let writer = Writer::new(
+            conn,
+            checkpointer,
+            head_tx,
+            options.max_batch.max(1),
+            options.recent_ids.max(1),
+        )?;
         let (requests, inbox) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("ercs-eventlog-writer".into())
             .spawn(move || writer.run(inbox))
             .map_err(|e| Error::Storage(format!("could not start the writer thread: {e}")))?;
         let readers = Arc::new(Readers::new(path.clone(), options.readers));
-        let inner = Inner { path, requests: Some(requests), writer: Some(writer), readers, head, _lock: lock };
-        Ok(Self { inner: Arc::new(inner) })
+        let inner = Inner {
+            path,
+            requests: Some(requests),
+            writer: Some(writer),
+            readers,
+            head,
+            _lock: lock,
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -99,8 +127,12 @@ fn lock(path: &Path) -> Result<File, Error> {
         .map_err(|e| Error::Storage(format!("{}: {e}", PathBuf::from(&lock_path).display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked { path: path.to_owned() }),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::Storage(format!("{}: {e}", path.display()))),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: path.to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Error::Storage(format!("{}: {e}", path.display())))
+        }
     }
 }
 
@@ -125,7 +157,12 @@ impl EventLog for SqliteEventLog {
     ) -> Result<AppendResult, Error> {
         check_append(&events)?;
         let (reply, answer) = oneshot::channel();
-        let request = AppendRequest { stream: stream.clone(), expected, events, reply };
+        let request = AppendRequest {
+            stream: stream.clone(),
+            expected,
+            events,
+            reply,
+        };
         let requests = self.inner.requests.as_ref().ok_or(Error::Closed)?;
         requests.send(request).map_err(|_| Error::Closed)?;
         answer.await.map_err(|_| Error::Closed)?
@@ -138,9 +175,14 @@ impl EventLog for SqliteEventLog {
         direction: Direction,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        let Some(window) = window(from, direction, 0) else { return Ok(Vec::new()) };
+        let Some(window) = window(from, direction, 0) else {
+            return Ok(Vec::new());
+        };
         let stream = stream.clone();
-        self.inner.readers.run(move |conn| stream_window(conn, &stream, window, direction, limit)).await
+        self.inner
+            .readers
+            .run(move |conn| stream_window(conn, &stream, window, direction, limit))
+            .await
     }
 
     async fn read_all(
@@ -155,10 +197,15 @@ impl EventLog for SqliteEventLog {
             ReadFrom::Start => ReadFrom::Start,
             ReadFrom::End => ReadFrom::End,
         };
-        let Some((lowest, highest)) = window(from, direction, 1) else { return Ok(Vec::new()) };
+        let Some((lowest, highest)) = window(from, direction, 1) else {
+            return Ok(Vec::new());
+        };
         let window = (Position(lowest), Position(highest));
         let filter = filter.clone();
-        self.inner.readers.run(move |conn| log_window(conn, window, direction, &filter, limit)).await
+        self.inner
+            .readers
+            .run(move |conn| log_window(conn, window, direction, &filter, limit))
+            .await
     }
 
     async fn head(&self) -> Result<Position, Error> {
@@ -171,7 +218,12 @@ impl EventLog for SqliteEventLog {
             SubscribeFrom::End => *self.inner.head.borrow(),
             SubscribeFrom::After(position) => position,
         };
-        subscription::subscribe(Arc::clone(&self.inner.readers), self.inner.head.clone(), after, filter)
+        subscription::subscribe(
+            Arc::clone(&self.inner.readers),
+            self.inner.head.clone(),
+            after,
+            filter,
+        )
     }
 }
 

@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 
 use chrono::DateTime;
 use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection, Row};
+use rusqlite::{Connection, Row, params_from_iter};
 use uuid::Uuid;
 
 use super::schema::{open_reader, storage};
 use super::writer::{from_sql, to_sql};
-use crate::model::{Direction, EventType, Filter, JsonObject, Position, RecordedEvent, StreamName};
 use crate::Error;
+use crate::model::{Direction, EventType, Filter, JsonObject, Position, RecordedEvent, StreamName};
 
 pub(super) struct Readers {
     path: PathBuf,
@@ -22,7 +22,11 @@ pub(super) struct Readers {
 
 impl Readers {
     pub fn new(path: PathBuf, max_idle: usize) -> Self {
-        Self { path, idle: Mutex::new(Vec::new()), max_idle }
+        Self {
+            path,
+            idle: Mutex::new(Vec::new()),
+            max_idle,
+        }
     }
 
     /// Runs `read` on a pooled connection, on the blocking thread pool.
@@ -33,13 +37,20 @@ impl Readers {
     {
         let readers = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let pooled = readers.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+            let pooled = readers
+                .idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .pop();
             let conn = match pooled {
                 Some(conn) => conn,
                 None => open_reader(&readers.path)?,
             };
             let result = read(&conn);
-            let mut idle = readers.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut idle = readers
+                .idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             if idle.len() < readers.max_idle {
                 idle.push(conn);
             }
@@ -80,23 +91,39 @@ pub(super) fn log_window(
     limit: usize,
 ) -> Result<Vec<RecordedEvent>, Error> {
     let mut sql = format!("SELECT {COLUMNS} FROM events WHERE position BETWEEN ?1 AND ?2");
-    let mut params = vec![Value::Integer(to_sql(lowest.0)), Value::Integer(to_sql(highest.0))];
+    let mut params = vec![
+        Value::Integer(to_sql(lowest.0)),
+        Value::Integer(to_sql(highest.0)),
+    ];
     if let Some(prefix) = &filter.stream_prefix {
         params.push(Value::Text(prefix.clone()));
-        sql.push_str(&format!(" AND substr(stream, 1, length(?{n})) = ?{n}", n = params.len()));
+        sql.push_str(&format!(
+            " AND substr(stream, 1, length(?{n})) = ?{n}",
+            n = params.len()
+        ));
     }
     if !filter.event_types.is_empty() {
         let first = params.len() + 1;
-        params.extend(filter.event_types.iter().map(|t| Value::Text(t.to_string())));
+        params.extend(
+            filter
+                .event_types
+                .iter()
+                .map(|t| Value::Text(t.to_string())),
+        );
         let slots: Vec<String> = (first..=params.len()).map(|n| format!("?{n}")).collect();
         sql.push_str(&format!(" AND event_type IN ({})", slots.join(", ")));
     }
     params.push(Value::Integer(to_sql(limit as u64)));
-    sql.push_str(&format!(" ORDER BY position {} LIMIT ?{}", order(direction), params.len()));
+    sql.push_str(&format!(
+        " ORDER BY position {} LIMIT ?{}",
+        order(direction),
+        params.len()
+    ));
     query(conn, &sql, params.into_iter())
 }
 
-const COLUMNS: &str = "position, stream, revision, event_id, event_type, data, metadata, recorded_at";
+const COLUMNS: &str =
+    "position, stream, revision, event_id, event_type, data, metadata, recorded_at";
 
 fn order(direction: Direction) -> &'static str {
     match direction {
@@ -105,9 +132,15 @@ fn order(direction: Direction) -> &'static str {
     }
 }
 
-fn query(conn: &Connection, sql: &str, params: impl Iterator<Item = Value>) -> Result<Vec<RecordedEvent>, Error> {
+fn query(
+    conn: &Connection,
+    sql: &str,
+    params: impl Iterator<Item = Value>,
+) -> Result<Vec<RecordedEvent>, Error> {
     let mut statement = conn.prepare_cached(sql).map_err(storage)?;
-    let rows = statement.query_map(params_from_iter(params), recorded).map_err(storage)?;
+    let rows = statement
+        .query_map(params_from_iter(params), recorded)
+        .map_err(storage)?;
     rows.map(|row| row.map_err(storage)?).collect()
 }
 
@@ -115,7 +148,10 @@ fn recorded(row: &Row) -> rusqlite::Result<Result<RecordedEvent, Error>> {
     let id: [u8; 16] = row.get(3)?;
     let micros: i64 = row.get(7)?;
     let Some(recorded_at) = DateTime::from_timestamp_micros(micros) else {
-        return Ok(Err(Error::Corrupt(format!("event {} has recorded_at {micros}", Uuid::from_bytes(id)))));
+        return Ok(Err(Error::Corrupt(format!(
+            "event {} has recorded_at {micros}",
+            Uuid::from_bytes(id)
+        ))));
     };
     Ok(Ok(RecordedEvent {
         position: Position(from_sql(row.get(0)?)),

@@ -24,15 +24,17 @@ const SCHEMA: &str = "
         recorded_at INTEGER NOT NULL,              -- microseconds since 1970, UTC
         UNIQUE (stream, revision)
     ) STRICT;
-    CREATE INDEX events_by_id ON events (event_id);
 ";
 
 /// Opens the one writing connection, creating and stamping the schema on a new file.
 pub(super) fn open_writer(path: &Path) -> Result<Connection, Error> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| opening(path, e))?;
-    let application_id: i64 =
-        conn.pragma_query_value(None, "application_id", |row| row.get(0)).map_err(|e| opening(path, e))?;
+    let application_id: i64 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(|e| opening(path, e))?;
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
         .map_err(|e| opening(path, e))?;
@@ -40,7 +42,12 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, Error> {
         (APPLICATION_ID, _) => check_version(&conn, path)?,
         (0, 0) => create(&conn).map_err(|e| opening(path, e))?,
         (0, _) => return Err(foreign(path, "it is another program's SQLite database")),
-        (other, _) => return Err(foreign(path, &format!("its SQLite application id is {other:#x}"))),
+        (other, _) => {
+            return Err(foreign(
+                path,
+                &format!("its SQLite application id is {other:#x}"),
+            ));
+        }
     }
     tune(&conn, path, 64 * 1024)?;
     Ok(conn)
@@ -50,8 +57,10 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, Error> {
 pub(super) fn open_reader(path: &Path) -> Result<Connection, Error> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| opening(path, e))?;
-    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024).map_err(storage)?;
-    conn.pragma_update(None, "cache_size", -16 * 1024).map_err(storage)?;
+    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)
+        .map_err(storage)?;
+    conn.pragma_update(None, "cache_size", -16 * 1024)
+        .map_err(storage)?;
     Ok(conn)
 }
 
@@ -67,9 +76,14 @@ fn create(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 fn check_version(conn: &Connection, path: &Path) -> Result<(), Error> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(storage)?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(storage)?;
     if version != SCHEMA_VERSION {
-        return Err(foreign(path, &format!("schema version {version}; this build reads {SCHEMA_VERSION}")));
+        return Err(foreign(
+            path,
+            &format!("schema version {version}; this build reads {SCHEMA_VERSION}"),
+        ));
     }
     // A cheap look at the table this code relies on: a damaged schema shows here.
     conn.prepare("SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at FROM events LIMIT 0")
@@ -80,18 +94,27 @@ fn check_version(conn: &Connection, path: &Path) -> Result<(), Error> {
 /// Durability: WAL with `synchronous = FULL` syncs the log on every commit, so an
 /// acknowledged append survives a crash of the process or the machine.
 fn tune(conn: &Connection, path: &Path, cache_kib: i64) -> Result<(), Error> {
-    let mode: String =
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(|e| opening(path, e))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(|e| opening(path, e))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Storage(format!("{}: could not switch to WAL (got {mode})", path.display())));
+        return Err(Error::Storage(format!(
+            "{}: could not switch to WAL (got {mode})",
+            path.display()
+        )));
     }
-    conn.pragma_update(None, "synchronous", "FULL").map_err(storage)?;
-    conn.pragma_update(None, "cache_size", -cache_kib).map_err(storage)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(storage)?;
+    conn.pragma_update(None, "cache_size", -cache_kib)
+        .map_err(storage)?;
     Ok(())
 }
 
 fn foreign(path: &Path, reason: &str) -> Error {
-    Error::NotAnEventLog { path: path.to_owned(), reason: reason.to_owned() }
+    Error::NotAnEventLog {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 fn opening(path: &Path, error: rusqlite::Error) -> Error {
@@ -105,7 +128,9 @@ fn opening(path: &Path, error: rusqlite::Error) -> Error {
 /// Maps a SQLite failure after opening.
 pub(super) fn storage(error: rusqlite::Error) -> Error {
     match error.sqlite_error_code() {
-        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => Error::Corrupt(error.to_string()),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+            Error::Corrupt(error.to_string())
+        }
         _ => Error::Storage(error.to_string()),
     }
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use futures::stream;
 use tokio::sync::watch;
 
-use super::reader::{log_window, Readers};
+use super::reader::{Readers, log_window};
+use crate::Error;
 use crate::model::{Direction, Filter, Position, SubscriptionMessage};
 use crate::port::Subscription;
-use crate::Error;
 
 /// Events read per window.
 const WINDOW: usize = 1024;
@@ -80,7 +80,10 @@ impl State {
     async fn read_window(&mut self, head: Position) -> Result<(), Error> {
         let window = (Position(self.scanned.0 + 1), head);
         let filter = self.filter.clone();
-        let events = self.readers.run(move |conn| log_window(conn, window, Direction::Forwards, &filter, WINDOW)).await?;
+        let events = self
+            .readers
+            .run(move |conn| log_window(conn, window, Direction::Forwards, &filter, WINDOW))
+            .await?;
         // A full window may stop short of the head; otherwise all up to it was seen.
         self.scanned = match events.last() {
             Some(last) if events.len() == WINDOW => last.position,
@@ -89,10 +92,12 @@ impl State {
         if let Some(last) = events.last() {
             self.reported = last.position;
         }
-        self.pending.extend(events.into_iter().map(SubscriptionMessage::Event));
+        self.pending
+            .extend(events.into_iter().map(SubscriptionMessage::Event));
         if self.scanned.0 - self.reported.0 >= CHECKPOINT_EVERY {
             self.reported = self.scanned;
-            self.pending.push_back(SubscriptionMessage::Checkpoint(self.scanned));
+            self.pending
+                .push_back(SubscriptionMessage::Checkpoint(self.scanned));
         }
         Ok(())
     }

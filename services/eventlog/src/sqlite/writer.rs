@@ -3,15 +3,18 @@
 //! one thread assigns positions and commits in order, a position becomes visible
 //! only after every position before it, so subscribers can never skip one.
 
+use std::collections::HashMap;
 use std::sync::mpsc::Receiver;
+use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::{oneshot, watch};
 
+use super::recent::{Placed, RecentIds};
 use super::schema::storage;
-use crate::model::{AppendResult, EventData, ExpectedRevision, Position, Revision, StreamName};
 use crate::Error;
+use crate::model::{AppendResult, EventData, ExpectedRevision, Position, Revision, StreamName};
 
 pub(super) struct AppendRequest {
     pub stream: StreamName,
@@ -24,19 +27,52 @@ pub(super) struct AppendRequest {
 /// may be a rejection (wrong revision, conflict) that leaves the others unharmed.
 type Outcome = Result<AppendResult, Error>;
 
+/// How many streams' revisions the writer keeps in memory before it starts afresh.
+const MAX_KNOWN_STREAMS: usize = 100_000;
+
 pub(super) struct Writer {
     conn: Connection,
-    /// The next free position: one past the last committed event.
-    next_position: u64,
+    checkpointer: JoinHandle<()>,
+    state: State,
     head: watch::Sender<Position>,
     max_batch: usize,
 }
 
+/// What the writer knows beyond the database, kept in step with each transaction.
+struct State {
+    /// The next free position: one past the last committed event.
+    next_position: u64,
+    recent: RecentIds,
+    /// The last revision of streams written since it was last cleared. Only this
+    /// thread writes, so it cannot go stale; it saves a query per append.
+    revisions: HashMap<StreamName, Revision>,
+    /// Ids remembered by the transaction in progress, to forget if it rolls back.
+    remembered: usize,
+}
+
 impl Writer {
-    pub fn new(conn: Connection, head: watch::Sender<Position>, max_batch: usize) -> Result<Self, Error> {
+    pub fn new(
+        conn: Connection,
+        checkpointer: JoinHandle<()>,
+        head: watch::Sender<Position>,
+        max_batch: usize,
+        recent_ids: usize,
+    ) -> Result<Self, Error> {
         let last = last_position(&conn)?;
+        let recent = RecentIds::load(&conn, recent_ids)?;
         head.send_replace(Position(last));
-        Ok(Self { conn, next_position: last + 1, head, max_batch })
+        Ok(Self {
+            conn,
+            checkpointer,
+            state: State {
+                next_position: last + 1,
+                recent,
+                revisions: HashMap::new(),
+                remembered: 0,
+            },
+            head,
+            max_batch,
+        })
     }
 
     /// Runs until every sender is gone.
@@ -51,20 +87,27 @@ impl Writer {
             }
             self.commit(batch);
         }
+        // Closing the connection drops its WAL hook, which stops the checkpointer.
+        drop(self.conn);
+        let _ = self.checkpointer.join();
     }
 
     fn commit(&mut self, batch: Vec<AppendRequest>) {
-        let first_free = self.next_position;
-        let outcomes = match write_batch(&mut self.conn, &batch, &mut self.next_position) {
+        let first_free = self.state.next_position;
+        self.state.remembered = 0;
+        let outcomes = match write_batch(&mut self.conn, &batch, &mut self.state) {
             Ok(outcomes) => outcomes,
             Err(error) => {
                 tracing::error!(%error, appends = batch.len(), "event log commit failed");
-                self.next_position = first_free;
+                self.state.next_position = first_free;
+                self.state.recent.forget_newest(self.state.remembered);
+                self.state.revisions.clear();
                 batch.iter().map(|_| Err(error.clone())).collect()
             }
         };
-        if self.next_position != first_free {
-            self.head.send_replace(Position(self.next_position - 1));
+        if self.state.next_position != first_free {
+            self.head
+                .send_replace(Position(self.state.next_position - 1));
         }
         for (request, outcome) in batch.into_iter().zip(outcomes) {
             // The caller may have given up waiting; the append stands all the same.
@@ -75,23 +118,37 @@ impl Writer {
 
 /// Writes a batch in one transaction. The outer error is the storage failing, which
 /// fails the whole batch; per-request rejections are the inner outcomes.
-fn write_batch(conn: &mut Connection, batch: &[AppendRequest], next: &mut u64) -> Result<Vec<Outcome>, Error> {
+fn write_batch(
+    conn: &mut Connection,
+    batch: &[AppendRequest],
+    state: &mut State,
+) -> Result<Vec<Outcome>, Error> {
     let now = now_micros();
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(storage)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(storage)?;
     let outcomes = batch
         .iter()
-        .map(|request| append_one(&tx, request, next, now))
+        .map(|request| append_one(&tx, request, state, now))
         .collect::<Result<Vec<_>, _>>()?;
     tx.commit().map_err(storage)?;
     Ok(outcomes)
 }
 
-fn append_one(tx: &Transaction, request: &AppendRequest, next: &mut u64, now: i64) -> Result<Outcome, Error> {
+fn append_one(
+    tx: &Transaction,
+    request: &AppendRequest,
+    state: &mut State,
+    now: i64,
+) -> Result<Outcome, Error> {
     let stream = &request.stream;
-    if let Some(outcome) = find_retry(tx, stream, &request.events)? {
+    let current = match state.revisions.get(stream) {
+        Some(revision) => Some(*revision),
+        None => current_revision(tx, stream)?,
+    };
+    if let Some(outcome) = find_retry(tx, request, current, &state.recent)? {
         return Ok(outcome);
     }
-    let current = current_revision(tx, stream)?;
     if !request.expected.is_met_by(current) {
         return Ok(Err(Error::WrongExpectedRevision {
             stream: stream.clone(),
@@ -107,9 +164,10 @@ fn append_one(tx: &Transaction, request: &AppendRequest, next: &mut u64, now: i6
         .map_err(storage)?;
     let mut revision = current.map_or(0, |r| r + 1);
     for event in &request.events {
+        let position = state.next_position;
         insert
             .execute(params![
-                to_sql(*next),
+                to_sql(position),
                 stream.as_str(),
                 to_sql(revision),
                 event.id().as_bytes(),
@@ -119,60 +177,145 @@ fn append_one(tx: &Transaction, request: &AppendRequest, next: &mut u64, now: i6
                 now,
             ])
             .map_err(storage)?;
-        *next += 1;
+        state.recent.remember(
+            event.id(),
+            Placed {
+                stream: stream.clone(),
+                revision,
+                position: Position(position),
+            },
+        );
+        state.remembered += 1;
+        state.next_position += 1;
         revision += 1;
     }
-    Ok(Ok(AppendResult { next_expected_revision: revision - 1, position: Position(*next - 1) }))
+    if state.revisions.len() >= MAX_KNOWN_STREAMS {
+        state.revisions.clear();
+    }
+    state.revisions.insert(stream.clone(), revision - 1);
+    Ok(Ok(AppendResult {
+        next_expected_revision: revision - 1,
+        position: Position(state.next_position - 1),
+    }))
 }
 
-/// An append whose event ids the stream already holds, in order and consecutively,
-/// is a retry: answer with the original result. Some ids but not that: a conflict.
-fn find_retry(tx: &Transaction, stream: &StreamName, events: &[EventData]) -> Result<Option<Outcome>, Error> {
-    let mut lookup = tx
-        .prepare_cached("SELECT revision, position FROM events WHERE event_id = ?1 AND stream = ?2")
-        .map_err(storage)?;
-    let mut found = Vec::with_capacity(events.len());
-    for event in events {
-        let hit: Option<(i64, i64)> = lookup
-            .query_row(params![event.id().as_bytes(), stream.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()
-            .map_err(storage)?;
-        found.push(hit);
+/// Whether this append was already made: every id in the stream, in order and
+/// consecutively, is a retry (answer with the original result); only some of them
+/// is a conflict; none is a new append.
+fn find_retry(
+    tx: &Transaction,
+    request: &AppendRequest,
+    current: Option<Revision>,
+    recent: &RecentIds,
+) -> Result<Option<Outcome>, Error> {
+    let stream = &request.stream;
+    let mut found: Vec<Option<Placed>> = request
+        .events
+        .iter()
+        .map(|e| recent.get(&e.id()).filter(|p| p.stream == *stream).cloned())
+        .collect();
+    let first_expected = match request.expected {
+        ExpectedRevision::Exact(revision) => Some(revision + 1),
+        ExpectedRevision::NoStream => Some(0),
+        ExpectedRevision::Any | ExpectedRevision::StreamExists => None,
+    };
+    if let Some(first) = first_expected
+        && found.iter().all(Option::is_none)
+        && current.is_some_and(|current| current >= first)
+    {
+        found = placed_where_expected(tx, request, first)?;
     }
     if found.iter().all(Option::is_none) {
         return Ok(None);
     }
-    let first_revision = found[0].map(|(revision, _)| revision);
-    let is_same_append = found.iter().enumerate().all(|(i, hit)| {
-        matches!((hit, first_revision), (Some((revision, _)), Some(first)) if *revision == first + i as i64)
+    let first_revision = found[0].as_ref().map(|placed| placed.revision);
+    let is_same_append = found.iter().enumerate().all(|(i, placed)| {
+        matches!((placed, first_revision), (Some(placed), Some(first)) if placed.revision == first + i as u64)
     });
     let outcome = match (is_same_append, found.last()) {
-        (true, Some(Some((revision, position)))) => {
-            Ok(AppendResult { next_expected_revision: from_sql(*revision), position: Position(from_sql(*position)) })
-        }
+        (true, Some(Some(last))) => Ok(AppendResult {
+            next_expected_revision: last.revision,
+            position: last.position,
+        }),
         _ => {
             let index = found.iter().position(Option::is_some).unwrap_or(0);
-            Err(Error::IdempotencyConflict { stream: stream.clone(), id: events[index].id() })
+            Err(Error::IdempotencyConflict {
+                stream: stream.clone(),
+                id: request.events[index].id(),
+            })
         }
     };
     Ok(Some(outcome))
 }
 
+/// For each event of the request, the stored event at the revision it would have
+/// taken, if that stored event has its id.
+fn placed_where_expected(
+    tx: &Transaction,
+    request: &AppendRequest,
+    first: Revision,
+) -> Result<Vec<Option<Placed>>, Error> {
+    let mut query = tx
+        .prepare_cached(
+            "SELECT revision, position, event_id FROM events
+             WHERE stream = ?1 AND revision BETWEEN ?2 AND ?3 ORDER BY revision",
+        )
+        .map_err(storage)?;
+    let last = first + request.events.len() as u64 - 1;
+    let stored = query
+        .query_map(
+            params![request.stream.as_str(), to_sql(first), to_sql(last)],
+            |row| {
+                Ok((
+                    from_sql(row.get(0)?),
+                    Position(from_sql(row.get(1)?)),
+                    row.get::<_, [u8; 16]>(2)?,
+                ))
+            },
+        )
+        .map_err(storage)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(storage)?;
+    Ok(request
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, event)| {
+            stored
+                .iter()
+                .find(|(revision, _, id)| {
+                    *revision == first + i as u64 && id == event.id().as_bytes()
+                })
+                .map(|(revision, position, _)| Placed {
+                    stream: request.stream.clone(),
+                    revision: *revision,
+                    position: *position,
+                })
+        })
+        .collect())
+}
+
 fn current_revision(tx: &Transaction, stream: &StreamName) -> Result<Option<Revision>, Error> {
     tx.prepare_cached("SELECT max(revision) FROM events WHERE stream = ?1")
-        .and_then(|mut query| query.query_row([stream.as_str()], |row| row.get::<_, Option<i64>>(0)))
+        .and_then(|mut query| {
+            query.query_row([stream.as_str()], |row| row.get::<_, Option<i64>>(0))
+        })
         .map(|revision| revision.map(from_sql))
         .map_err(storage)
 }
 
 fn last_position(conn: &Connection) -> Result<u64, Error> {
-    conn.query_row("SELECT coalesce(max(position), 0) FROM events", [], |row| row.get::<_, i64>(0))
-        .map(from_sql)
-        .map_err(storage)
+    conn.query_row("SELECT coalesce(max(position), 0) FROM events", [], |row| {
+        row.get::<_, i64>(0)
+    })
+    .map(from_sql)
+    .map_err(storage)
 }
 
 fn now_micros() -> i64 {
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX)
 }
 

@@ -1,0 +1,53 @@
+//! Checkpoints off the writer's path.
+//!
+//! SQLite's automatic checkpoint copies the WAL back into the database inside the
+//! commit that crosses its threshold, on the one thread every append waits for.
+//! Here the writer's WAL hook only wakes a thread of its own, which checkpoints on
+//! a second connection while the writer goes on committing. Should that thread fall
+//! behind, the writer checkpoints itself once the WAL reaches [`HARD_LIMIT_PAGES`],
+//! so the WAL stays bounded.
+
+use std::ffi::c_int;
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+use std::thread::JoinHandle;
+
+use rusqlite::wal::CheckpointMode;
+use rusqlite::{Connection, OpenFlags};
+
+use super::schema::storage;
+use crate::Error;
+
+/// About 4 MiB of WAL: wake the checkpointer.
+const SOFT_LIMIT_PAGES: c_int = 1000;
+/// About 64 MiB of WAL: the writer checkpoints before it goes on.
+const HARD_LIMIT_PAGES: c_int = 16_384;
+
+/// Starts the checkpointer for `writer`'s database. It stops when `writer` closes.
+pub(super) fn start(writer: &mut Connection, path: &Path) -> Result<JoinHandle<()>, Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(storage)?;
+    let (wake, woken) = sync_channel::<()>(1);
+    let checkpointer = std::thread::Builder::new()
+        .name("ercs-eventlog-checkpoint".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                if let Err(error) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+                    tracing::warn!(%error, "event log checkpoint failed; the next one retries");
+                }
+            }
+        })
+        .map_err(|e| Error::Storage(format!("could not start the checkpoint thread: {e}")))?;
+    writer
+        .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: c_int| {
+            // The commit has happened: whatever the checkpoint does, it must not fail it.
+            if pages >= HARD_LIMIT_PAGES {
+                let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
+            } else if pages >= SOFT_LIMIT_PAGES {
+                let _ = wake.try_send(());
+            }
+            Ok(())
+        }))
+        .map_err(storage)?;
+    Ok(checkpointer)
+}

@@ -1,0 +1,200 @@
+//! What the SQLite backend promises beyond the conformance suite: the file.
+
+use std::fs;
+use std::path::Path;
+
+use ercs_eventlog::{
+    Direction, Error, EventData, EventLog, ExpectedRevision, Filter, Position, ReadFrom,
+    SqliteEventLog, StreamName,
+};
+use uuid::Uuid;
+
+fn an_event() -> EventData {
+    EventData::from_json(
+        Uuid::new_v4(),
+        "BedsReported",
+        r#"{"staffed": 12}"#,
+        r#"{"actor": "test"}"#,
+    )
+    .expect("a valid event")
+}
+
+fn assert_refused_untouched(path: &Path, expected_reason: &str) {
+    let before = fs::read(path).unwrap();
+    let error = SqliteEventLog::open(path)
+        .err()
+        .expect("the file is refused");
+    assert!(matches!(error, Error::NotAnEventLog { .. }), "{error}");
+    assert!(error.to_string().contains(expected_reason), "{error}");
+    assert_eq!(
+        fs::read(path).unwrap(),
+        before,
+        "the refused file was changed"
+    );
+}
+
+#[tokio::test]
+async fn a_reopened_log_has_every_event_and_continues_the_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let stream = StreamName::new("facility-1").unwrap();
+    let first = {
+        let log = SqliteEventLog::open(&path).unwrap();
+        log.append(
+            &stream,
+            ExpectedRevision::NoStream,
+            vec![an_event(), an_event()],
+        )
+        .await
+        .unwrap()
+    };
+    let log = SqliteEventLog::open(&path).unwrap();
+    assert_eq!(log.head().await.unwrap(), first.position);
+    let next = log
+        .append(&stream, ExpectedRevision::Exact(1), vec![an_event()])
+        .await
+        .unwrap();
+    assert_eq!(next.position, Position(first.position.0 + 1));
+    let all = log
+        .read_all(ReadFrom::Start, Direction::Forwards, &Filter::all(), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.position.0).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(all[0].metadata.as_str(), r#"{"actor": "test"}"#);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    fs::write(&path, b"a shopping list, not an event log\n".repeat(200)).unwrap();
+    assert_refused_untouched(&path, "not a SQLite database");
+}
+
+#[test]
+fn another_programs_database_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("his.db");
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch("CREATE TABLE patients (id INTEGER PRIMARY KEY, name TEXT);")
+        .unwrap();
+    drop(other);
+    assert_refused_untouched(&path, "another program's SQLite database");
+}
+
+#[test]
+fn a_log_with_a_damaged_header_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    drop(SqliteEventLog::open(&path).unwrap());
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[..16].copy_from_slice(b"garbage garbage!");
+    fs::write(&path, bytes).unwrap();
+    assert_refused_untouched(&path, "not a SQLite database");
+}
+
+#[test]
+fn a_log_from_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    drop(SqliteEventLog::open(&path).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    assert_refused_untouched(&path, "schema version 99");
+}
+
+#[test]
+fn a_log_opens_for_one_writer_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let first = SqliteEventLog::open(&path).unwrap();
+    let second = SqliteEventLog::open(&path)
+        .err()
+        .expect("the second open is refused");
+    assert!(matches!(second, Error::Locked { .. }), "{second}");
+    drop(first);
+    SqliteEventLog::open(&path).expect("free again once the first is closed");
+}
+
+#[tokio::test]
+async fn a_subscription_ends_when_the_log_closes() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let log = SqliteEventLog::open(dir.path().join("events.db")).unwrap();
+    let mut subscription = log.subscribe_all(ercs_eventlog::SubscribeFrom::Start, Filter::all());
+    assert!(matches!(
+        subscription.next().await,
+        Some(Ok(ercs_eventlog::SubscriptionMessage::CaughtUp(_)))
+    ));
+    drop(log);
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), subscription.next()).await;
+    assert!(matches!(end, Ok(None)), "{end:?}");
+}
+
+/// The writer remembers only recent ids; a retry that names the revision it
+/// expected is recognised however long ago it was written, also after a reopen.
+#[tokio::test]
+async fn an_exact_retry_is_recognised_after_its_ids_are_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let options = ercs_eventlog::SqliteOptions {
+        recent_ids: 2,
+        ..Default::default()
+    };
+    let stream = StreamName::new("depot-7").unwrap();
+    let original = vec![an_event(), an_event()];
+    let first = {
+        let log = SqliteEventLog::open_with(&path, options.clone()).unwrap();
+        let first = log
+            .append(&stream, ExpectedRevision::NoStream, original.clone())
+            .await
+            .unwrap();
+        for revision in 1..6 {
+            log.append(&stream, ExpectedRevision::Exact(revision), vec![an_event()])
+                .await
+                .unwrap();
+        }
+        first
+    };
+    let log = SqliteEventLog::open_with(&path, options).unwrap();
+    let retry = log
+        .append(&stream, ExpectedRevision::NoStream, original.clone())
+        .await
+        .unwrap();
+    assert_eq!(retry, first);
+    let conflict = log
+        .append(
+            &stream,
+            ExpectedRevision::NoStream,
+            vec![original[0].clone(), an_event()],
+        )
+        .await;
+    assert!(
+        matches!(conflict, Err(Error::IdempotencyConflict { .. })),
+        "{conflict:?}"
+    );
+    let stale = log
+        .append(&stream, ExpectedRevision::NoStream, vec![an_event()])
+        .await;
+    assert!(
+        matches!(
+            stale,
+            Err(Error::WrongExpectedRevision {
+                actual: Some(6),
+                ..
+            })
+        ),
+        "{stale:?}"
+    );
+    let all = log
+        .read_stream(&stream, ReadFrom::Start, Direction::Forwards, 100)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 7, "retries wrote nothing");
+}
