@@ -1,0 +1,47 @@
+//! The command line. Every flag has an environment variable, for systemd units and
+//! containers.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// ERCS — the emergency resource command service behind Chongqing's health-emergency
+/// "one network" (卫生应急资源“一张网”): teams, supplies, isolation beds and
+/// convertible facilities across the city → region → district → township tiers.
+#[derive(Debug, Parser)]
+#[command(name = "ercs", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service on the embedded event log (one SQLite file in the data
+    /// directory). Stop it with Ctrl-C or SIGTERM; it finishes requests in flight.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on. Port 0 picks a free port; the address in use
+    /// is printed on start.
+    #[arg(
+        long,
+        env = "ERCS_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: SocketAddr,
+
+    /// Directory for the event log (`events.db`) and the service's other files;
+    /// created if missing.
+    #[arg(
+        long,
+        env = "ERCS_DATA_DIR",
+        default_value = "data",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+}

@@ -1,0 +1,126 @@
+//! Building and running the HTTP application.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use ercs_eventlog::{EventLog, SqliteEventLog};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+use crate::cli::ServeArgs;
+use crate::routes;
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub log: Arc<dyn EventLog>,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    EventLog(#[from] ercs_eventlog::Error),
+    #[error("cannot install the stop signal handlers: {0}")]
+    Signals(std::io::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built application: bound to its port, its stop signals installed.
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    stop: Stop,
+}
+
+/// SIGINT and SIGTERM, caught from the moment the application is built: a signal
+/// that arrives before the server first runs must still stop it gracefully.
+struct Stop {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl Stop {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
+}
+
+impl Application {
+    /// Opens the event log in `args.data_dir` and binds `args.listen`.
+    pub fn build(args: &ServeArgs) -> Result<Self, StartError> {
+        let log = open_log(&args.data_dir)?;
+        let listener = TcpListener::bind(args.listen).map_err(|source| StartError::Listen {
+            addr: args.listen,
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: args.listen,
+            source,
+        })?;
+        let state = web::Data::new(AppState { log: Arc::new(log) });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .service(routes::health::healthz)
+                .service(routes::health::readyz)
+        })
+        .disable_signals()
+        .listen(listener)
+        .map_err(|source| StartError::Listen { addr, source })?
+        .run();
+        let stop = Stop::install().map_err(StartError::Signals)?;
+        Ok(Self { addr, server, stop })
+    }
+
+    /// The address actually bound (the real port when asked for port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    /// Must run on the runtime that built the application.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Self {
+            server, mut stop, ..
+        } = self;
+        let handle = server.handle();
+        // Its own task, so it runs (and can take the stop command) whenever the
+        // signal comes, even before this function would first have polled it.
+        let mut running = actix_web::rt::spawn(server);
+        tokio::select! {
+            result = &mut running => return result.map_err(std::io::Error::other)?,
+            () = stop.received() => tracing::info!("stopping: finishing requests in flight"),
+        }
+        handle.stop(true).await;
+        running.await.map_err(std::io::Error::other)?
+    }
+}
+
+fn open_log(data_dir: &Path) -> Result<SqliteEventLog, StartError> {
+    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    Ok(SqliteEventLog::open(data_dir.join("events.db"))?)
+}

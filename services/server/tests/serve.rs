@@ -1,0 +1,172 @@
+//! `ercs serve`, run as a user runs it: the real binary on a free port.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// A running `ercs serve`; killed when dropped.
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ercs() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ercs"));
+    command
+        .env_remove("ERCS_LISTEN")
+        .env_remove("ERCS_DATA_DIR");
+    command
+}
+
+/// Starts `command` and waits for the address it prints.
+fn serve(mut command: Command) -> Served {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ercs starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    let base = line
+        .trim()
+        .strip_prefix("ercs listening on ")
+        .unwrap_or_else(|| panic!("unexpected: {line:?}"));
+    Served {
+        base: base.to_owned(),
+        child,
+    }
+}
+
+async fn get_json(url: String) -> (u16, Value) {
+    let response = reqwest::get(&url).await.expect("a response");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn serve_answers_liveness_and_readiness_on_the_address_it_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("fresh");
+    let mut command = ercs();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir);
+    let served = serve(command);
+
+    assert_eq!(
+        get_json(format!("{}/healthz", served.base)).await,
+        (200, serde_json::json!({ "status": "ok" }))
+    );
+    let (status, ready) = get_json(format!("{}/readyz", served.base)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        ready,
+        serde_json::json!({ "status": "ready", "log_position": 0 })
+    );
+    assert!(
+        data_dir.join("events.db").is_file(),
+        "the event log lives in the data directory"
+    );
+}
+
+#[tokio::test]
+async fn serve_takes_its_settings_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = ercs();
+    command
+        .arg("serve")
+        .env("ERCS_LISTEN", "127.0.0.1:0")
+        .env("ERCS_DATA_DIR", dir.path().join("env"));
+    let served = serve(command);
+    assert_eq!(get_json(format!("{}/readyz", served.base)).await.0, 200);
+    assert!(dir.path().join("env").join("events.db").is_file());
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = ercs();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path());
+    let mut served = serve(command);
+    let pid = served.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = served.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ercs still runs 10 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "ercs exited with {status} on SIGTERM");
+}
+
+#[test]
+fn serve_refuses_a_data_dir_holding_something_else_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = dir.path().join("events.db");
+    std::fs::write(&foreign, b"not an event log").unwrap();
+    let output = ercs()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not an ERCS event log"), "{stderr}");
+    assert_eq!(std::fs::read(&foreign).unwrap(), b"not an event log");
+}
+
+#[test]
+fn serve_refuses_a_malformed_listen_address_naming_the_flag() {
+    let output = ercs()
+        .args(["serve", "--listen", "localhost"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--listen"), "{stderr}");
+}
+
+#[test]
+fn help_explains_every_flag_its_variable_and_its_default() {
+    let top = ercs().arg("--help").output().unwrap();
+    let top = String::from_utf8_lossy(&top.stdout);
+    assert!(top.contains("serve"), "{top}");
+    let serve = ercs().args(["serve", "--help"]).output().unwrap();
+    let serve = String::from_utf8_lossy(&serve.stdout);
+    for expected in [
+        "--listen",
+        "ERCS_LISTEN",
+        "127.0.0.1:8080",
+        "--data-dir",
+        "ERCS_DATA_DIR",
+        "[default: data]",
+    ] {
+        assert!(
+            serve.contains(expected),
+            "`ercs serve --help` lacks {expected}:\n{serve}"
+        );
+    }
+}
