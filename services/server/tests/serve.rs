@@ -80,6 +80,34 @@ async fn serve_answers_liveness_and_readiness_on_the_address_it_prints() {
 }
 
 #[tokio::test]
+async fn serve_opens_an_existing_log_and_reports_its_last_position() {
+    use ercs_eventlog::{EventData, EventLog, ExpectedRevision, SqliteEventLog, StreamName};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let log = SqliteEventLog::open(dir.path().join("events.db")).unwrap();
+        let events = (0..3)
+            .map(|_| {
+                EventData::from_json(uuid::Uuid::new_v4(), "TeamRegistered", "{}", "{}").unwrap()
+            })
+            .collect();
+        log.append(
+            &StreamName::new("team-1").unwrap(),
+            ExpectedRevision::NoStream,
+            events,
+        )
+        .await
+        .unwrap();
+    }
+    let mut command = ercs();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path());
+    let served = serve(command);
+    let (status, ready) = get_json(format!("{}/readyz", served.base)).await;
+    assert_eq!((status, ready["log_position"].as_u64()), (200, Some(3)));
+}
+
+#[tokio::test]
 async fn serve_takes_its_settings_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = ercs();
