@@ -1,0 +1,234 @@
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ercs_eventlog::{
+    Direction, EventLog, Filter, Position, ReadFrom, RecordedEvent, SubscribeFrom,
+    SubscriptionMessage,
+};
+use futures::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::snapshot;
+
+/// A read model: a value folded from the events it cares about.
+pub trait Projection: Default + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Names the snapshot file (`<NAME>.snapshot.json`).
+    const NAME: &'static str;
+    /// Bump it when the state's shape or meaning changes: older snapshots are then
+    /// discarded and the view rebuilt from the log.
+    const VERSION: u32;
+
+    /// The events [`apply`](Projection::apply) is given.
+    fn filter() -> Filter;
+
+    /// Folds one event in. It cannot fail: the log is never wrong, so an event the
+    /// projection cannot read is for it to report and skip.
+    fn apply(&mut self, event: &RecordedEvent);
+}
+
+#[derive(Clone, Debug)]
+pub struct ProjectorOptions {
+    /// Where snapshots live; `None` keeps the view in memory only.
+    pub snapshot_dir: Option<PathBuf>,
+    /// Write a snapshot after this many applied events (and when stopped).
+    pub snapshot_every: u64,
+    /// Pause before resubscribing after the subscription failed.
+    pub retry_after: Duration,
+}
+
+impl Default for ProjectorOptions {
+    fn default() -> Self {
+        Self {
+            snapshot_dir: None,
+            snapshot_every: 10_000,
+            retry_after: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The view had not reached the position asked for in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the view is at position {reached}, not yet at {wanted}")]
+pub struct Lagging {
+    pub wanted: Position,
+    pub reached: Position,
+}
+
+/// Keeps a projection up to date from the log, in a task of its own.
+pub struct Projector<P: Projection> {
+    shared: Arc<Shared<P>>,
+    task: JoinHandle<()>,
+}
+
+struct Shared<P> {
+    view: RwLock<P>,
+    /// The position the view reflects. Changed only while `view` is write-locked,
+    /// so a reader holding the read lock sees a state and its position together.
+    position: watch::Sender<Position>,
+    caught_up: AtomicBool,
+    options: ProjectorOptions,
+}
+
+impl<P: Projection> Projector<P> {
+    /// Starts from the snapshot when there is one to trust, else from the start of
+    /// the log. Must be called within a Tokio runtime.
+    pub fn start(log: Arc<dyn EventLog>, options: ProjectorOptions) -> Self {
+        let (view, position) = options
+            .snapshot_dir
+            .as_deref()
+            .and_then(snapshot::load::<P>)
+            .unwrap_or_default();
+        let shared = Arc::new(Shared {
+            view: RwLock::new(view),
+            position: watch::Sender::new(position),
+            caught_up: AtomicBool::new(false),
+            options,
+        });
+        let task = tokio::spawn(follow(Arc::clone(&shared), log));
+        Self { shared, task }
+    }
+
+    /// Reads the view, with the position it reflects.
+    pub fn read<R>(&self, read: impl FnOnce(&P) -> R) -> (R, Position) {
+        let view = self
+            .shared
+            .view
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let position = *self.shared.position.borrow();
+        (read(&view), position)
+    }
+
+    /// The position the view reflects.
+    pub fn position(&self) -> Position {
+        *self.shared.position.borrow()
+    }
+
+    /// Whether the view has read everything that was in the log when it started.
+    pub fn is_caught_up(&self) -> bool {
+        self.shared.caught_up.load(Ordering::Acquire)
+    }
+
+    /// Waits until the view reflects `position` (read-your-writes), at most `within`.
+    pub async fn wait_for(&self, position: Position, within: Duration) -> Result<(), Lagging> {
+        let mut reached = self.shared.position.subscribe();
+        let arrived = tokio::time::timeout(within, reached.wait_for(|at| *at >= position))
+            .await
+            .map(|r| r.is_ok());
+        match arrived {
+            Ok(true) => Ok(()),
+            _ => Err(Lagging {
+                wanted: position,
+                reached: self.position(),
+            }),
+        }
+    }
+
+    /// Stops following the log and writes a final snapshot.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+        save(&self.shared).await
+    }
+}
+
+impl<P: Projection> Drop for Projector<P> {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Follows the log for ever. A failed subscription is opened again from the view's
+/// own position: the log's client is never trusted to resume by itself.
+async fn follow<P: Projection>(shared: Arc<Shared<P>>, log: Arc<dyn EventLog>) {
+    let filter = P::filter();
+    let mut unsaved = 0u64;
+    loop {
+        // Unfiltered: the position must advance past events the view skips too, or a
+        // reader waiting for its own (skipped) write would wait in vain.
+        let after = *shared.position.borrow();
+        let mut subscription = log.subscribe_all(SubscribeFrom::After(after), Filter::all());
+        let failure = loop {
+            match subscription.next().await {
+                Some(Ok(SubscriptionMessage::Event(event))) => {
+                    let mut view = shared
+                        .view
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if filter.matches(event.stream.as_str(), event.event_type.as_str()) {
+                        view.apply(&event);
+                        unsaved += 1;
+                    }
+                    shared.position.send_replace(event.position);
+                }
+                Some(Ok(SubscriptionMessage::Checkpoint(_))) => {}
+                Some(Ok(SubscriptionMessage::CaughtUp(_))) => {
+                    shared.caught_up.store(true, Ordering::Release)
+                }
+                Some(Err(error)) => break Some(error),
+                None => break None,
+            }
+            if unsaved >= shared.options.snapshot_every {
+                unsaved = 0;
+                if let Err(error) = save(&shared).await {
+                    tracing::warn!(projection = P::NAME, %error, "could not write the snapshot");
+                }
+            }
+        };
+        match failure {
+            Some(error) => {
+                tracing::warn!(projection = P::NAME, %error, "subscription failed; resubscribing")
+            }
+            None => return,
+        }
+        tokio::time::sleep(shared.options.retry_after).await;
+    }
+}
+
+async fn save<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Result<()> {
+    let Some(dir) = &shared.options.snapshot_dir else {
+        return Ok(());
+    };
+    let bytes = {
+        let view = shared
+            .view
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        snapshot::encode(&*view, *shared.position.borrow()).map_err(std::io::Error::other)?
+    };
+    let path = snapshot::path_for::<P>(dir);
+    tokio::task::spawn_blocking(move || snapshot::write(&path, &bytes))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// The view as of `up_to`, folded afresh from the log: for time travel, and to check
+/// a live view against the truth.
+pub async fn rebuild<P: Projection>(
+    log: &dyn EventLog,
+    up_to: Position,
+) -> Result<P, ercs_eventlog::Error> {
+    const PAGE: usize = 4096;
+    let filter = P::filter();
+    let mut view = P::default();
+    let mut from = ReadFrom::Start;
+    loop {
+        let page = log
+            .read_all(from, Direction::Forwards, &filter, PAGE)
+            .await?;
+        for event in page.iter().take_while(|event| event.position <= up_to) {
+            view.apply(event);
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE && last.position < up_to => {
+                from = ReadFrom::At(Position(last.position.0 + 1))
+            }
+            _ => return Ok(view),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! One file per projection, holding its state and the position that state
+//! reflects. It is written to a temporary file, synced and renamed into place, so a
+//! crash leaves either the old snapshot or the new one, never a mix.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ercs_eventlog::Position;
+use serde::{Deserialize, Serialize};
+
+use crate::Projection;
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot<S> {
+    projection: String,
+    version: u32,
+    position: Position,
+    state: S,
+}
+
+pub(crate) fn path_for<P: Projection>(dir: &Path) -> PathBuf {
+    dir.join(format!("{}.snapshot.json", P::NAME))
+}
+
+/// The saved view, or `None` (after saying why) when there is none to trust.
+pub(crate) fn load<P: Projection>(dir: &Path) -> Option<(P, Position)> {
+    let path = path_for::<P>(dir);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "cannot read the snapshot; rebuilding from the log");
+            return None;
+        }
+    };
+    match serde_json::from_slice::<Snapshot<P>>(&bytes) {
+        Ok(snapshot) if snapshot.projection == P::NAME && snapshot.version == P::VERSION => {
+            Some((snapshot.state, snapshot.position))
+        }
+        Ok(snapshot) => {
+            tracing::info!(
+                path = %path.display(), found = snapshot.version, current = P::VERSION,
+                "the snapshot is of another version of the projection; rebuilding from the log"
+            );
+            None
+        }
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "the snapshot is damaged; rebuilding from the log");
+            None
+        }
+    }
+}
+
+/// Serializes the view; cheap enough to do under the view's read lock.
+pub(crate) fn encode<P: Projection>(state: &P, position: Position) -> serde_json::Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Borrowed<'a, S> {
+        projection: &'a str,
+        version: u32,
+        position: Position,
+        state: &'a S,
+    }
+    serde_json::to_vec(&Borrowed {
+        projection: P::NAME,
+        version: P::VERSION,
+        position,
+        state,
+    })
+}
+
+/// Replaces the snapshot atomically.
+pub(crate) fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    // Its own temporary file: a write cut off by a stop may still be running.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let temporary = path.with_extension(format!(
+        "json.{}.tmp",
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut file = File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    fs::rename(&temporary, path)?;
+    // The rename itself must reach the disk.
+    File::open(dir)?.sync_all()
+}

@@ -1,0 +1,240 @@
+//! The projector against the real SQLite log, with a small view: which facility
+//! events it has applied, in order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ercs_eventlog::{
+    EventData, EventLog, ExpectedRevision, Filter, Position, RecordedEvent, SqliteEventLog,
+    StreamName,
+};
+use ercs_projections::{Lagging, Projection, Projector, ProjectorOptions, rebuild};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+struct FacilityEvents {
+    positions: Vec<u64>,
+    /// Applied by this process, not restored from a snapshot.
+    #[serde(skip)]
+    applied_here: usize,
+}
+
+impl Projection for FacilityEvents {
+    const NAME: &'static str = "facility-events";
+    const VERSION: u32 = 1;
+
+    fn filter() -> Filter {
+        Filter::stream_prefix("facility-")
+    }
+
+    fn apply(&mut self, event: &RecordedEvent) {
+        self.positions.push(event.position.0);
+        self.applied_here += 1;
+    }
+}
+
+const SOON: Duration = Duration::from_secs(5);
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    log: Arc<dyn EventLog>,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let log = SqliteEventLog::open(dir.path().join("events.db")).unwrap();
+    Fixture {
+        log: Arc::new(log),
+        dir,
+    }
+}
+
+impl Fixture {
+    fn options(&self) -> ProjectorOptions {
+        ProjectorOptions {
+            snapshot_dir: Some(self.dir.path().join("projections")),
+            snapshot_every: 2,
+            ..Default::default()
+        }
+    }
+
+    async fn append(&self, stream: &str) -> Position {
+        let event = EventData::from_json(uuid::Uuid::new_v4(), "BedsReported", "{}", "{}").unwrap();
+        let stream = StreamName::new(stream).unwrap();
+        self.log
+            .append(&stream, ExpectedRevision::Any, vec![event])
+            .await
+            .unwrap()
+            .position
+    }
+}
+
+#[tokio::test]
+async fn a_projection_applies_every_matching_event_once_in_order() {
+    let f = fixture();
+    let mut expected = Vec::new();
+    for i in 0..6 {
+        let position = f
+            .append(if i % 2 == 0 { "facility-a" } else { "team-b" })
+            .await;
+        if i % 2 == 0 {
+            expected.push(position.0);
+        }
+    }
+    let projector =
+        Projector::<FacilityEvents>::start(Arc::clone(&f.log), ProjectorOptions::default());
+    let last = f.append("facility-c").await;
+    expected.push(last.0);
+    projector.wait_for(last, SOON).await.unwrap();
+    let (positions, at) = projector.read(|view| view.positions.clone());
+    assert_eq!(positions, expected);
+    assert_eq!(at, last);
+    assert!(projector.is_caught_up());
+}
+
+#[tokio::test]
+async fn a_reader_waiting_for_a_write_the_view_skips_is_not_kept_waiting() {
+    let f = fixture();
+    let projector =
+        Projector::<FacilityEvents>::start(Arc::clone(&f.log), ProjectorOptions::default());
+    let skipped = f.append("team-x").await;
+    projector
+        .wait_for(skipped, SOON)
+        .await
+        .expect("the view passes its own skipped position");
+    assert!(projector.read(|view| view.positions.is_empty()).0);
+}
+
+#[tokio::test]
+async fn waiting_for_a_position_not_reached_in_time_reports_how_far_the_view_is() {
+    let f = fixture();
+    let head = f.append("facility-a").await;
+    let projector =
+        Projector::<FacilityEvents>::start(Arc::clone(&f.log), ProjectorOptions::default());
+    projector.wait_for(head, SOON).await.unwrap();
+    let wanted = Position(head.0 + 5);
+    let lagging = projector
+        .wait_for(wanted, Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        lagging,
+        Lagging {
+            wanted,
+            reached: head
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_restart_resumes_from_the_snapshot_and_applies_nothing_twice() {
+    let f = fixture();
+    for _ in 0..5 {
+        f.append("facility-a").await;
+    }
+    let first = Projector::<FacilityEvents>::start(Arc::clone(&f.log), f.options());
+    first
+        .wait_for(f.log.head().await.unwrap(), SOON)
+        .await
+        .unwrap();
+    first.stop().await.unwrap();
+
+    for _ in 0..3 {
+        f.append("facility-a").await;
+    }
+    let second = Projector::<FacilityEvents>::start(Arc::clone(&f.log), f.options());
+    let head = f.log.head().await.unwrap();
+    second.wait_for(head, SOON).await.unwrap();
+    let (view, _) = second.read(Clone::clone);
+    assert_eq!(
+        view.applied_here, 3,
+        "only the events after the snapshot were applied"
+    );
+    assert_eq!(view.positions, (1..=8).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_damaged_snapshot_is_discarded_and_the_view_rebuilt_from_the_log() {
+    let f = fixture();
+    for _ in 0..4 {
+        f.append("facility-a").await;
+    }
+    let dir = f.options().snapshot_dir.unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("facility-events.snapshot.json"),
+        b"{\"projection\": \"facility-ev",
+    )
+    .unwrap();
+    let projector = Projector::<FacilityEvents>::start(Arc::clone(&f.log), f.options());
+    projector
+        .wait_for(f.log.head().await.unwrap(), SOON)
+        .await
+        .unwrap();
+    assert_eq!(
+        projector.read(|view| view.positions.clone()).0,
+        [1, 2, 3, 4]
+    );
+}
+
+#[tokio::test]
+async fn a_snapshot_of_another_version_of_the_projection_is_not_trusted() {
+    let f = fixture();
+    f.append("facility-a").await;
+    let dir = f.options().snapshot_dir.unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    let old =
+        r#"{"projection":"facility-events","version":0,"position":1,"state":{"positions":[999]}}"#;
+    std::fs::write(dir.join("facility-events.snapshot.json"), old).unwrap();
+    let projector = Projector::<FacilityEvents>::start(Arc::clone(&f.log), f.options());
+    projector.wait_for(Position(1), SOON).await.unwrap();
+    assert_eq!(projector.read(|view| view.positions.clone()).0, [1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_view_equals_a_rebuild_from_the_log_under_concurrent_writers() {
+    let f = fixture();
+    let projector = Projector::<FacilityEvents>::start(Arc::clone(&f.log), f.options());
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let log = Arc::clone(&f.log);
+            tokio::spawn(async move {
+                for i in 0..250 {
+                    let stream = StreamName::new(if i % 3 == 0 {
+                        format!("team-{w}")
+                    } else {
+                        format!("facility-{w}")
+                    });
+                    let event =
+                        EventData::from_json(uuid::Uuid::new_v4(), "BedsReported", "{}", "{}")
+                            .unwrap();
+                    log.append(&stream.unwrap(), ExpectedRevision::Any, vec![event])
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let head = f.log.head().await.unwrap();
+    projector.wait_for(head, SOON).await.unwrap();
+    let live = projector.read(|view| view.positions.clone()).0;
+    let rebuilt = rebuild::<FacilityEvents>(&*f.log, head).await.unwrap();
+    assert_eq!(live, rebuilt.positions);
+    assert_eq!(live.len(), 4 * 166);
+}
+
+#[tokio::test]
+async fn a_rebuild_as_of_a_position_sees_only_what_came_before_it() {
+    let f = fixture();
+    let mut positions = Vec::new();
+    for _ in 0..5 {
+        positions.push(f.append("facility-a").await);
+    }
+    let as_of = rebuild::<FacilityEvents>(&*f.log, positions[2])
+        .await
+        .unwrap();
+    assert_eq!(as_of.positions, [1, 2, 3]);
+}
