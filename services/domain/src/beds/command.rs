@@ -1,0 +1,48 @@
+use serde::{Deserialize, Serialize};
+
+use super::{BedClass, BedCounts, BedType};
+use crate::ids::PlanId;
+
+/// What can be done to a facility's bed pools.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum BedCommand {
+    /// The facility reports a pool's counts; `lead_time_minutes` is how long
+    /// activation (rapid-expansion) or vacating (rapid-vacate) takes.
+    Report {
+        bed_type: BedType,
+        class: BedClass,
+        counts: BedCounts,
+        lead_time_minutes: u32,
+    },
+    /// Open the rapid-expansion beds of a type; usable after the lead time.
+    ActivateExpansion { bed_type: BedType },
+    /// Close them again; only when nobody occupies or holds them.
+    StandDownExpansion { bed_type: BedType },
+    /// Discharge or transfer out routine patients to free rapid-vacate beds.
+    Vacate { bed_type: BedType, beds: u32 },
+    Admit {
+        bed_type: BedType,
+        class: BedClass,
+        patients: u32,
+        plan: Option<PlanId>,
+    },
+    Discharge {
+        bed_type: BedType,
+        class: BedClass,
+        patients: u32,
+    },
+    /// Hold available beds for an approved plan.
+    Reserve {
+        plan: PlanId,
+        bed_type: BedType,
+        class: BedClass,
+        beds: u32,
+    },
+    /// Give back everything a plan holds in a pool.
+    Release {
+        plan: PlanId,
+        bed_type: BedType,
+        class: BedClass,
+    },
+}

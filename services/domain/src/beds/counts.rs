@@ -1,0 +1,92 @@
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+use crate::schema::{FieldSchema, Message, MessageSchema};
+
+/// A pool's bed counts, which always satisfy occupied ≤ staffed ≤ total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawBedCounts")]
+pub struct BedCounts {
+    total: u32,
+    staffed: u32,
+    occupied: u32,
+}
+
+impl Message for BedCounts {
+    const SCHEMA: MessageSchema = MessageSchema {
+        name: "BedCounts",
+        fields: &[
+            FieldSchema {
+                number: 1,
+                name: "total",
+            },
+            FieldSchema {
+                number: 2,
+                name: "staffed",
+            },
+            FieldSchema {
+                number: 3,
+                name: "occupied",
+            },
+        ],
+    };
+}
+
+impl BedCounts {
+    pub fn new(total: u32, staffed: u32, occupied: u32) -> Result<Self, DomainError> {
+        if staffed > total {
+            return Err(DomainError::invalid(
+                "staffed",
+                format!("{staffed} staffed beds exceed the {total} in total"),
+            ));
+        }
+        if occupied > staffed {
+            return Err(DomainError::invalid(
+                "occupied",
+                format!("{occupied} occupied beds exceed the {staffed} staffed"),
+            ));
+        }
+        Ok(Self {
+            total,
+            staffed,
+            occupied,
+        })
+    }
+
+    pub fn total(self) -> u32 {
+        self.total
+    }
+
+    pub fn staffed(self) -> u32 {
+        self.staffed
+    }
+
+    pub fn occupied(self) -> u32 {
+        self.occupied
+    }
+
+    /// Staffed beds nobody lies in (before reservations).
+    pub fn free(self) -> u32 {
+        self.staffed - self.occupied
+    }
+
+    /// The counts with a different occupancy, if it still fits the staffed beds.
+    pub fn with_occupied(self, occupied: u32) -> Result<Self, DomainError> {
+        Self::new(self.total, self.staffed, occupied)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBedCounts {
+    total: u32,
+    staffed: u32,
+    occupied: u32,
+}
+
+impl TryFrom<RawBedCounts> for BedCounts {
+    type Error = DomainError;
+    fn try_from(raw: RawBedCounts) -> Result<Self, Self::Error> {
+        Self::new(raw.total, raw.staffed, raw.occupied)
+    }
+}

@@ -1,0 +1,107 @@
+use chrono::{DateTime, Utc};
+
+use super::{BedClass, BedCounts, BedType};
+use crate::ids::{FacilityId, PlanId};
+
+message!(
+    /// A pool's counts as the facility reported them; `at` is the reported-at time.
+    BedsReported (version 1) {
+        1 facility_id: FacilityId,
+        2 bed_type: BedType,
+        3 class: BedClass,
+        4 counts: BedCounts,
+        5 lead_time_minutes: u32,
+        6 at: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// Rapid-expansion beds were activated and are usable from `ready_at`.
+    ExpansionActivated (version 1) {
+        1 facility_id: FacilityId,
+        2 bed_type: BedType,
+        3 ready_at: DateTime<Utc>,
+        4 at: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// Rapid-expansion beds were stood down.
+    ExpansionStoodDown (version 1) {
+        1 facility_id: FacilityId,
+        2 bed_type: BedType,
+        3 at: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// Rapid-vacate beds were freed; usable from `ready_at`.
+    BedsVacated (version 1) {
+        1 facility_id: FacilityId,
+        2 bed_type: BedType,
+        3 beds: u32,
+        4 ready_at: DateTime<Utc>,
+        5 at: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// Patients took beds; from the plan's reservation first when `plan` is set.
+    PatientsAdmitted (version 1) {
+        1 facility_id: FacilityId,
+        2 bed_type: BedType,
+        3 class: BedClass,
+        4 patients: u32,
+        5 plan: Option<PlanId>,
+        6 at: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// Patients left their beds.
+    PatientsDischarged (version 1) {
+        1 facility_id: FacilityId,
+        2 bed_type: BedType,
+        3 class: BedClass,
+        4 patients: u32,
+        5 at: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// Beds were held for a plan.
+    BedsReserved (version 1) {
+        1 facility_id: FacilityId,
+        2 plan: PlanId,
+        3 bed_type: BedType,
+        4 class: BedClass,
+        5 beds: u32,
+        6 at: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// A plan's hold on a pool was given back.
+    BedReservationReleased (version 1) {
+        1 facility_id: FacilityId,
+        2 plan: PlanId,
+        3 bed_type: BedType,
+        4 class: BedClass,
+        5 beds: u32,
+        6 at: DateTime<Utc>,
+    }
+);
+
+event_enum!(
+    /// Facts about bed pools, on a facility's or a convertible facility's stream.
+    pub enum BedEvent {
+        BedsReported,
+        ExpansionActivated,
+        ExpansionStoodDown,
+        BedsVacated,
+        PatientsAdmitted,
+        PatientsDischarged,
+        BedsReserved,
+        BedReservationReleased,
+    }
+);

@@ -1,0 +1,22 @@
+//! Beds: pools by EDXL-HAVE bed type and by the seeds' three-step ladder, and the
+//! facility aggregate that holds them. [`BedPools`] carries all the bed rules, so a
+//! convertible facility in emergency use holds exactly the same pools.
+
+mod command;
+mod counts;
+mod event;
+mod facility;
+mod kinds;
+mod pools;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+pub use command::BedCommand;
+pub use counts::BedCounts;
+pub use event::*;
+pub use facility::{
+    Facility, FacilityCommand, FacilityEvent, FacilityKind, FacilityRegistered, FacilityState,
+};
+pub use kinds::{BedClass, BedType, PoolKey};
+pub use pools::{BedPool, BedPools, ExpansionPhase};

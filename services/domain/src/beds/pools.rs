@@ -1,0 +1,362 @@
+//! The bed rules, shared by every aggregate that holds beds.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{BedClass, BedCommand, BedCounts, BedEvent, BedType, PoolKey, event::*};
+use crate::DomainError;
+use crate::decider::corrupt_stream;
+use crate::ids::{FacilityId, PlanId};
+use crate::lifecycle::Lifecycle;
+
+/// One pool: the beds of one type and ladder class at one facility.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BedPool {
+    pub counts: BedCounts,
+    /// When these counts were last reported or changed.
+    pub reported_at: DateTime<Utc>,
+    pub lead_time_minutes: u32,
+    /// From when the beds may be used; `None` while dormant (expansion not activated,
+    /// vacate not ordered).
+    pub usable_from: Option<DateTime<Utc>>,
+    /// Beds held for plans.
+    pub reserved: BTreeMap<PlanId, u32>,
+}
+
+impl BedPool {
+    pub fn reserved_total(&self) -> u32 {
+        self.reserved
+            .values()
+            .fold(0, |sum, beds| sum.saturating_add(*beds))
+    }
+
+    /// staffed − occupied − reserved, never below zero.
+    pub fn available(&self) -> u32 {
+        self.counts.free().saturating_sub(self.reserved_total())
+    }
+
+    pub fn is_usable_at(&self, at: DateTime<Utc>) -> bool {
+        self.usable_from.is_some_and(|from| from <= at)
+    }
+
+    /// What a dispatcher can send patients to at `at`.
+    pub fn available_at(&self, at: DateTime<Utc>) -> u32 {
+        if self.is_usable_at(at) {
+            self.available()
+        } else {
+            0
+        }
+    }
+
+    pub fn expansion_phase(&self) -> ExpansionPhase {
+        if self.usable_from.is_some() {
+            ExpansionPhase::Active
+        } else {
+            ExpansionPhase::Dormant
+        }
+    }
+
+    fn touch(&mut self, at: DateTime<Utc>) {
+        self.reported_at = at;
+    }
+}
+
+/// Whether a facility's rapid-expansion beds of one type are open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpansionPhase {
+    Dormant,
+    /// Activated: usable once the lead time has passed.
+    Active,
+}
+
+impl Lifecycle for ExpansionPhase {
+    const AGGREGATE: &'static str = "rapid-expansion bed pool";
+    const TRANSITIONS: &'static [(Self, &'static str, Self)] = &[
+        (Self::Dormant, "activate_expansion", Self::Active),
+        (Self::Active, "stand_down_expansion", Self::Dormant),
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Dormant => "dormant",
+            Self::Active => "active",
+        }
+    }
+}
+
+/// All the bed pools of one facility.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BedPools {
+    pools: BTreeMap<PoolKey, BedPool>,
+}
+
+impl BedPools {
+    pub fn get(&self, bed_type: BedType, class: BedClass) -> Option<&BedPool> {
+        self.pools.get(&PoolKey { bed_type, class })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&PoolKey, &BedPool)> {
+        self.pools.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pools.is_empty()
+    }
+
+    pub fn occupied(&self) -> u32 {
+        self.pools
+            .values()
+            .fold(0, |sum, p| sum.saturating_add(p.counts.occupied()))
+    }
+
+    pub fn reserved(&self) -> u32 {
+        self.pools
+            .values()
+            .fold(0, |sum, p| sum.saturating_add(p.reserved_total()))
+    }
+
+    /// Beds of a type usable at `at`, over all ladder classes.
+    pub fn available_at(&self, bed_type: BedType, at: DateTime<Utc>) -> u32 {
+        self.pools
+            .iter()
+            .filter(|(key, _)| key.bed_type == bed_type)
+            .fold(0, |sum, (_, pool)| {
+                sum.saturating_add(pool.available_at(at))
+            })
+    }
+
+    /// Refuses unless no bed is occupied or held; `what` names the holder in the error.
+    pub(crate) fn check_idle(&self, what: impl Into<String>) -> Result<(), DomainError> {
+        check_idle(what.into(), self.occupied(), self.reserved())
+    }
+
+    /// Opens designated pools with the given totals, none staffed yet.
+    pub(crate) fn open_designated(targets: &BTreeMap<BedType, u32>, at: DateTime<Utc>) -> Self {
+        let pools = targets
+            .iter()
+            .map(|(&bed_type, &total)| {
+                let counts = BedCounts::new(total, 0, 0).unwrap_or_default();
+                let pool = BedPool {
+                    counts,
+                    reported_at: at,
+                    lead_time_minutes: 0,
+                    usable_from: Some(DateTime::<Utc>::MIN_UTC),
+                    reserved: BTreeMap::new(),
+                };
+                (
+                    PoolKey {
+                        bed_type,
+                        class: BedClass::Designated,
+                    },
+                    pool,
+                )
+            })
+            .collect();
+        Self { pools }
+    }
+
+    /// Decides one bed command for the facility `facility_id` at `at`.
+    pub fn decide(
+        &self,
+        facility_id: FacilityId,
+        command: BedCommand,
+        at: DateTime<Utc>,
+    ) -> Result<BedEvent, DomainError> {
+        let rules = super::rules::Rules {
+            pools: self,
+            facility_id,
+            at,
+        };
+        match command {
+            BedCommand::Report {
+                bed_type,
+                class,
+                counts,
+                lead_time_minutes,
+            } => rules.report(PoolKey { bed_type, class }, counts, lead_time_minutes),
+            BedCommand::ActivateExpansion { bed_type } => rules.activate_expansion(bed_type),
+            BedCommand::StandDownExpansion { bed_type } => rules.stand_down_expansion(bed_type),
+            BedCommand::Vacate { bed_type, beds } => rules.vacate(bed_type, beds),
+            BedCommand::Admit {
+                bed_type,
+                class,
+                patients,
+                plan,
+            } => rules.admit(PoolKey { bed_type, class }, patients, plan),
+            BedCommand::Discharge {
+                bed_type,
+                class,
+                patients,
+            } => rules.discharge(PoolKey { bed_type, class }, patients),
+            BedCommand::Reserve {
+                plan,
+                bed_type,
+                class,
+                beds,
+            } => rules.reserve(PoolKey { bed_type, class }, plan, beds),
+            BedCommand::Release {
+                plan,
+                bed_type,
+                class,
+            } => rules.release(PoolKey { bed_type, class }, plan),
+        }
+    }
+
+    /// Applies one event exactly as its decider emitted it. The deciders keep
+    /// occupied ≤ staffed and reserved ≤ staffed − occupied, so nothing here clamps;
+    /// an event that breaks them comes from a corrupt stream (see the crate doc on invariants).
+    pub fn apply(&mut self, event: &BedEvent) {
+        match event {
+            BedEvent::BedsReported(e) => self.report(e),
+            BedEvent::ExpansionActivated(e) => {
+                self.update(e.bed_type, BedClass::RapidExpansion, e.at, |pool| {
+                    pool.usable_from = Some(e.ready_at);
+                })
+            }
+            BedEvent::ExpansionStoodDown(e) => {
+                self.update(e.bed_type, BedClass::RapidExpansion, e.at, |pool| {
+                    pool.usable_from = None;
+                })
+            }
+            BedEvent::BedsVacated(e) => {
+                self.update(e.bed_type, BedClass::RapidVacate, e.at, |pool| {
+                    change_occupied(pool, e.beds, Change::Down);
+                    pool.usable_from = Some(e.ready_at);
+                })
+            }
+            BedEvent::PatientsAdmitted(e) => self.update(e.bed_type, e.class, e.at, |pool| {
+                if let Some(plan) = e.plan {
+                    take_reserved(pool, plan, e.patients);
+                }
+                change_occupied(pool, e.patients, Change::Up);
+            }),
+            BedEvent::PatientsDischarged(e) => self.update(e.bed_type, e.class, e.at, |pool| {
+                change_occupied(pool, e.patients, Change::Down);
+            }),
+            BedEvent::BedsReserved(e) => self.update(e.bed_type, e.class, e.at, |pool| {
+                let held = pool.reserved.entry(e.plan).or_default();
+                *held = held.checked_add(e.beds).unwrap_or_else(|| {
+                    corrupt_stream(format_args!(
+                        "plan {} holds more than u32::MAX beds",
+                        e.plan
+                    ));
+                    u32::MAX
+                });
+            }),
+            BedEvent::BedReservationReleased(e) => self.update(e.bed_type, e.class, e.at, |pool| {
+                pool.reserved.remove(&e.plan);
+            }),
+        }
+    }
+
+    fn report(&mut self, e: &BedsReported) {
+        let key = PoolKey {
+            bed_type: e.bed_type,
+            class: e.class,
+        };
+        let previous = self.pools.remove(&key);
+        let usable_from = match e.class {
+            // Designated beds are usable as soon as they are staffed.
+            BedClass::Designated => Some(DateTime::<Utc>::MIN_UTC),
+            _ => previous.as_ref().and_then(|p| p.usable_from),
+        };
+        let reserved = previous.map(|p| p.reserved).unwrap_or_default();
+        let pool = BedPool {
+            counts: e.counts,
+            reported_at: e.at,
+            lead_time_minutes: e.lead_time_minutes,
+            usable_from,
+            reserved,
+        };
+        self.pools.insert(key, pool);
+    }
+
+    fn update(
+        &mut self,
+        bed_type: BedType,
+        class: BedClass,
+        at: DateTime<Utc>,
+        change: impl FnOnce(&mut BedPool),
+    ) {
+        if let Some(pool) = self.pools.get_mut(&PoolKey { bed_type, class }) {
+            change(pool);
+            pool.touch(at);
+        }
+    }
+
+    pub(super) fn pool(&self, bed_type: BedType, class: BedClass) -> Result<&BedPool, DomainError> {
+        let key = PoolKey { bed_type, class };
+        self.pools
+            .get(&key)
+            .ok_or_else(|| DomainError::not_found("bed pool", key))
+    }
+
+    pub(super) fn expansion(
+        &self,
+        bed_type: BedType,
+        action: &'static str,
+    ) -> Result<&BedPool, DomainError> {
+        let pool = self.pool(bed_type, BedClass::RapidExpansion)?;
+        pool.expansion_phase().step(action)?;
+        Ok(pool)
+    }
+}
+
+pub(super) fn check_pool_idle(key: PoolKey, pool: &BedPool) -> Result<(), DomainError> {
+    check_idle(
+        key.to_string(),
+        pool.counts.occupied(),
+        pool.reserved_total(),
+    )
+}
+
+fn check_idle(what: String, occupied: u32, reserved: u32) -> Result<(), DomainError> {
+    match (occupied, reserved) {
+        (0, 0) => Ok(()),
+        _ => Err(DomainError::BedsInUse {
+            what,
+            occupied,
+            reserved,
+        }),
+    }
+}
+
+/// Admissions under a plan use its held beds first.
+fn take_reserved(pool: &mut BedPool, plan: PlanId, patients: u32) {
+    if let Some(held) = pool.reserved.get_mut(&plan) {
+        *held -= patients.min(*held);
+        if *held == 0 {
+            pool.reserved.remove(&plan);
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Up,
+    Down,
+}
+
+/// Moves the occupancy by exactly `by`; a move the counts cannot hold is a corrupt stream.
+fn change_occupied(pool: &mut BedPool, by: u32, change: Change) {
+    let occupied = pool.counts.occupied();
+    let exact = match change {
+        Change::Up => occupied.checked_add(by),
+        Change::Down => occupied.checked_sub(by),
+    };
+    match exact.map(|n| pool.counts.with_occupied(n)) {
+        Some(Ok(counts)) => pool.counts = counts,
+        _ => {
+            corrupt_stream(format_args!(
+                "occupancy {occupied} cannot move by {by} within {:?}",
+                pool.counts
+            ));
+            let nearest = match change {
+                Change::Up => occupied.saturating_add(by).min(pool.counts.staffed()),
+                Change::Down => occupied.saturating_sub(by),
+            };
+            pool.counts = pool.counts.with_occupied(nearest).unwrap_or(pool.counts);
+        }
+    }
+}

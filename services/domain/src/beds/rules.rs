@@ -1,0 +1,225 @@
+//! The bed rules: one function per [`BedCommand`](super::BedCommand), each
+//! checking everything its event needs so that `BedPools::apply` never has to clamp.
+
+use chrono::{DateTime, Utc};
+
+use super::pools::{BedPool, BedPools, check_pool_idle};
+use super::{BedClass, BedCounts, BedEvent, BedType, PoolKey, event::*};
+use crate::DomainError;
+use crate::ids::{FacilityId, PlanId};
+use crate::values::after_minutes;
+
+/// One facility's pools at the time of one command.
+pub(super) struct Rules<'a> {
+    pub pools: &'a BedPools,
+    pub facility_id: FacilityId,
+    pub at: DateTime<Utc>,
+}
+
+impl Rules<'_> {
+    /// A report may not strand reservations: the staffed beds it reports must still
+    /// hold every bed plans have reserved in the pool. Reservations are promises to
+    /// plans already routing patients here, so the domain never drops them silently;
+    /// the dispatcher releases (or the routing core re-plans) first, then reports.
+    pub fn report(
+        &self,
+        key: PoolKey,
+        counts: BedCounts,
+        lead_time_minutes: u32,
+    ) -> Result<BedEvent, DomainError> {
+        let held = self
+            .pools
+            .get(key.bed_type, key.class)
+            .map_or(0, BedPool::reserved_total);
+        if counts.free() < held {
+            return Err(DomainError::invalid(
+                "counts",
+                format!(
+                    "{} staffed and {} occupied leave {} free {key} beds, but plans hold {held}; \
+                     release or re-plan those reservations first",
+                    counts.staffed(),
+                    counts.occupied(),
+                    counts.free(),
+                ),
+            ));
+        }
+        Ok(BedsReported {
+            facility_id: self.facility_id,
+            bed_type: key.bed_type,
+            class: key.class,
+            counts,
+            lead_time_minutes,
+            at: self.at,
+        }
+        .into())
+    }
+
+    pub fn activate_expansion(&self, bed_type: BedType) -> Result<BedEvent, DomainError> {
+        let pool = self.pools.expansion(bed_type, "activate_expansion")?;
+        let ready_at = after_minutes(self.at, pool.lead_time_minutes, "lead_time_minutes")?;
+        Ok(ExpansionActivated {
+            facility_id: self.facility_id,
+            bed_type,
+            ready_at,
+            at: self.at,
+        }
+        .into())
+    }
+
+    pub fn stand_down_expansion(&self, bed_type: BedType) -> Result<BedEvent, DomainError> {
+        let pool = self.pools.expansion(bed_type, "stand_down_expansion")?;
+        let key = PoolKey {
+            bed_type,
+            class: BedClass::RapidExpansion,
+        };
+        check_pool_idle(key, pool)?;
+        Ok(ExpansionStoodDown {
+            facility_id: self.facility_id,
+            bed_type,
+            at: self.at,
+        }
+        .into())
+    }
+
+    pub fn vacate(&self, bed_type: BedType, beds: u32) -> Result<BedEvent, DomainError> {
+        let pool = self.pools.pool(bed_type, BedClass::RapidVacate)?;
+        check_at_most(
+            positive(beds, "beds")?,
+            pool.counts.occupied(),
+            "beds",
+            "occupied",
+        )?;
+        let ready_at = after_minutes(self.at, pool.lead_time_minutes, "lead_time_minutes")?;
+        Ok(BedsVacated {
+            facility_id: self.facility_id,
+            bed_type,
+            beds,
+            ready_at,
+            at: self.at,
+        }
+        .into())
+    }
+
+    pub fn admit(
+        &self,
+        key: PoolKey,
+        patients: u32,
+        plan: Option<PlanId>,
+    ) -> Result<BedEvent, DomainError> {
+        self.check_capacity(key, positive(patients, "patients")?, plan)?;
+        Ok(PatientsAdmitted {
+            facility_id: self.facility_id,
+            bed_type: key.bed_type,
+            class: key.class,
+            patients,
+            plan,
+            at: self.at,
+        }
+        .into())
+    }
+
+    pub fn discharge(&self, key: PoolKey, patients: u32) -> Result<BedEvent, DomainError> {
+        let pool = self.pools.pool(key.bed_type, key.class)?;
+        check_at_most(
+            positive(patients, "patients")?,
+            pool.counts.occupied(),
+            "patients",
+            "occupied",
+        )?;
+        Ok(PatientsDischarged {
+            facility_id: self.facility_id,
+            bed_type: key.bed_type,
+            class: key.class,
+            patients,
+            at: self.at,
+        }
+        .into())
+    }
+
+    pub fn reserve(&self, key: PoolKey, plan: PlanId, beds: u32) -> Result<BedEvent, DomainError> {
+        self.check_capacity(key, positive(beds, "beds")?, None)?;
+        Ok(BedsReserved {
+            facility_id: self.facility_id,
+            plan,
+            bed_type: key.bed_type,
+            class: key.class,
+            beds,
+            at: self.at,
+        }
+        .into())
+    }
+
+    pub fn release(&self, key: PoolKey, plan: PlanId) -> Result<BedEvent, DomainError> {
+        let pool = self.pools.pool(key.bed_type, key.class)?;
+        let beds = *pool
+            .reserved
+            .get(&plan)
+            .ok_or_else(|| DomainError::not_found("bed reservation", plan))?;
+        Ok(BedReservationReleased {
+            facility_id: self.facility_id,
+            plan,
+            bed_type: key.bed_type,
+            class: key.class,
+            beds,
+            at: self.at,
+        }
+        .into())
+    }
+
+    /// Beds for `wanted` patients must be usable now and free. Under a plan they may
+    /// come from what the plan holds, but never from beds nobody staffs or somebody
+    /// occupies: at most min(staffed − occupied, available + held).
+    fn check_capacity(
+        &self,
+        key: PoolKey,
+        wanted: u32,
+        plan: Option<PlanId>,
+    ) -> Result<(), DomainError> {
+        let pool = self.pools.pool(key.bed_type, key.class)?;
+        if !pool.is_usable_at(self.at) {
+            let missing = match pool.usable_from {
+                Some(from) => format!("usable from {from}"),
+                None => "not activated or vacated".to_owned(),
+            };
+            return Err(DomainError::NotReady {
+                what: format!("{key} beds"),
+                missing,
+            });
+        }
+        let held = plan
+            .and_then(|p| pool.reserved.get(&p))
+            .copied()
+            .unwrap_or(0);
+        let available = pool
+            .counts
+            .free()
+            .min(pool.available().saturating_add(held));
+        if wanted > available {
+            return Err(DomainError::InsufficientBeds {
+                pool: key.to_string(),
+                requested: wanted,
+                available,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn positive(n: u32, field: &'static str) -> Result<u32, DomainError> {
+    if n == 0 {
+        Err(DomainError::invalid(field, "must be at least 1"))
+    } else {
+        Ok(n)
+    }
+}
+
+fn check_at_most(n: u32, limit: u32, field: &'static str, what: &str) -> Result<(), DomainError> {
+    if n > limit {
+        Err(DomainError::invalid(
+            field,
+            format!("{n} exceeds the {limit} {what}"),
+        ))
+    } else {
+        Ok(())
+    }
+}

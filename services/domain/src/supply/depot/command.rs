@@ -1,0 +1,132 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{LotNumber, LotPick};
+use crate::area::AreaCode;
+use crate::geo::GeoPoint;
+use crate::ids::{DepotId, PlanId, TransferId};
+use crate::supply::ItemCode;
+use crate::values::{Name, Quantity, Reason};
+
+/// 储备层级 — the reserve tier a depot belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReserveTier {
+    /// 市级 — city reserve.
+    City,
+    /// 区域 — regional reserve.
+    Regional,
+    /// 区县 — district reserve.
+    District,
+    /// 机构 — an institution's own reserve.
+    Institution,
+}
+
+all_values!(ReserveTier {
+    City,
+    Regional,
+    District,
+    Institution
+});
+
+/// Why stock is written off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteOffCause {
+    /// Past its expiry; only an expired lot may be written off for this cause.
+    Expired,
+    Damaged,
+    Lost,
+    Recalled,
+}
+
+all_values!(WriteOffCause {
+    Expired,
+    Damaged,
+    Lost,
+    Recalled
+});
+
+/// What can be done at a depot. Every stock movement carries a reason for audit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum DepotCommand {
+    Register {
+        depot_id: DepotId,
+        name: Name,
+        tier: ReserveTier,
+        area: AreaCode,
+        location: GeoPoint,
+    },
+    /// Stock arrives from a supplier or donor.
+    ReceiveLot {
+        item: ItemCode,
+        lot_number: LotNumber,
+        quantity: Quantity,
+        expiry: Option<DateTime<Utc>>,
+        reason: Reason,
+    },
+    /// Stock leaves for use; from a plan's reservation when `plan` is given.
+    Issue {
+        item: ItemCode,
+        quantity: Quantity,
+        plan: Option<PlanId>,
+        reason: Reason,
+    },
+    /// Hold stock for an approved plan.
+    Reserve {
+        plan: PlanId,
+        item: ItemCode,
+        quantity: Quantity,
+        reason: Reason,
+    },
+    /// Give back everything a plan holds of an item.
+    Release {
+        plan: PlanId,
+        item: ItemCode,
+        reason: Reason,
+    },
+    /// The source half of a transfer.
+    DispatchTransfer {
+        transfer: TransferId,
+        to: DepotId,
+        item: ItemCode,
+        quantity: Quantity,
+        reason: Reason,
+    },
+    /// The destination half: the lots the source dispatched, each lot once. Sent only
+    /// by the transfer process, from the `TransferDispatched` event (see the module doc).
+    ReceiveTransfer {
+        transfer: TransferId,
+        from: DepotId,
+        item: ItemCode,
+        lots: Vec<LotPick>,
+        reason: Reason,
+    },
+    /// Compensation: the destination could not take the transfer, so the source takes
+    /// it back. Never after the destination received it (see the module doc).
+    ReturnTransfer {
+        transfer: TransferId,
+        reason: Reason,
+    },
+    WriteOff {
+        item: ItemCode,
+        lot_number: LotNumber,
+        quantity: Quantity,
+        cause: WriteOffCause,
+        reason: Reason,
+    },
+    /// A stocktake found a different quantity in a lot.
+    AdjustCount {
+        item: ItemCode,
+        lot_number: LotNumber,
+        counted: Quantity,
+        reason: Reason,
+    },
+    /// 储备定额 — the minimum this depot should hold of an item (zero clears it).
+    SetReserveNorm {
+        item: ItemCode,
+        minimum: Quantity,
+        reason: Reason,
+    },
+}

@@ -1,0 +1,524 @@
+//! The depot's rules.
+
+use chrono::{DateTime, Utc};
+
+use super::picking::{is_expired, pick};
+use super::state::{Depot, DepotState};
+use super::{DepotCommand, DepotEvent, LotNumber, LotPick, WriteOffCause, event::*};
+use crate::DomainError;
+use crate::decider::{Decider, Stamped, registered, unregistered};
+use crate::ids::{DepotId, PlanId, TransferId};
+use crate::supply::ItemCode;
+use crate::values::{Quantity, Reason};
+
+impl Decider for Depot {
+    type State = Option<DepotState>;
+    type Command = Stamped<DepotCommand>;
+    type Event = DepotEvent;
+    type Error = DomainError;
+    type Id = DepotId;
+    const STREAM_PREFIX: &'static str = "depot";
+
+    fn decide(state: &Self::State, stamped: Self::Command) -> Result<Vec<DepotEvent>, DomainError> {
+        let at = stamped.context.at;
+        if let DepotCommand::Register {
+            depot_id,
+            name,
+            tier,
+            area,
+            location,
+        } = stamped.command
+        {
+            unregistered(state, "depot", depot_id)?;
+            return Ok(vec![
+                DepotRegistered {
+                    depot_id,
+                    name,
+                    tier,
+                    area,
+                    location,
+                    at,
+                }
+                .into(),
+            ]);
+        }
+        let depot = registered(state, "depot")?;
+        Rules { depot, at }
+            .decide(stamped.command)
+            .map(|event| vec![event])
+    }
+
+    fn evolve(state: Self::State, event: &DepotEvent) -> Self::State {
+        match (state, event) {
+            (_, DepotEvent::DepotRegistered(e)) => Some(DepotState::registered(e)),
+            (Some(depot), event) => Some(depot.apply(event)),
+            (None, _) => None,
+        }
+    }
+}
+
+/// One registered depot at the time of one command.
+struct Rules<'a> {
+    depot: &'a DepotState,
+    at: DateTime<Utc>,
+}
+
+impl Rules<'_> {
+    /// Dispatches one command to its rule.
+    fn decide(&self, command: DepotCommand) -> Result<DepotEvent, DomainError> {
+        match command {
+            DepotCommand::ReceiveLot {
+                item,
+                lot_number,
+                quantity,
+                expiry,
+                reason,
+            } => self.receive_lot(item, lot_number, quantity, expiry, reason),
+            DepotCommand::Issue {
+                item,
+                quantity,
+                plan,
+                reason,
+            } => self.issue(item, quantity, plan, reason),
+            DepotCommand::Reserve {
+                plan,
+                item,
+                quantity,
+                reason,
+            } => self.reserve(plan, item, quantity, reason),
+            DepotCommand::Release { plan, item, reason } => self.release(plan, item, reason),
+            DepotCommand::DispatchTransfer {
+                transfer,
+                to,
+                item,
+                quantity,
+                reason,
+            } => self.dispatch_transfer(transfer, to, item, quantity, reason),
+            DepotCommand::ReceiveTransfer {
+                transfer,
+                from,
+                item,
+                lots,
+                reason,
+            } => self.receive_transfer(transfer, from, item, lots, reason),
+            DepotCommand::ReturnTransfer { transfer, reason } => {
+                self.return_transfer(transfer, reason)
+            }
+            DepotCommand::WriteOff {
+                item,
+                lot_number,
+                quantity,
+                cause,
+                reason,
+            } => self.write_off(item, lot_number, quantity, cause, reason),
+            DepotCommand::AdjustCount {
+                item,
+                lot_number,
+                counted,
+                reason,
+            } => self.adjust_count(item, lot_number, counted, reason),
+            DepotCommand::SetReserveNorm {
+                item,
+                minimum,
+                reason,
+            } => Ok(ReserveNormSet {
+                depot_id: self.depot.id,
+                item,
+                minimum,
+                reason,
+                at: self.at,
+            }
+            .into()),
+            DepotCommand::Register { depot_id, .. } => {
+                Err(DomainError::already_exists("depot", depot_id))
+            }
+        }
+    }
+
+    fn receive_lot(
+        &self,
+        item: ItemCode,
+        lot_number: LotNumber,
+        quantity: Quantity,
+        expiry: Option<DateTime<Utc>>,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        let pick = LotPick {
+            lot_number,
+            quantity: quantity.positive("quantity")?,
+            expiry,
+        };
+        self.check_fresh(&item, &pick)?;
+        self.check_credits(&item, std::slice::from_ref(&pick))?;
+        Ok(LotReceived {
+            depot_id: self.depot.id,
+            item,
+            lot_number: pick.lot_number,
+            quantity,
+            expiry,
+            reason,
+            at: self.at,
+        }
+        .into())
+    }
+
+    fn issue(
+        &self,
+        item: ItemCode,
+        quantity: Quantity,
+        plan: Option<PlanId>,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        let picks = self.pick(&item, quantity, plan)?;
+        Ok(StockIssued {
+            depot_id: self.depot.id,
+            item,
+            plan,
+            picks,
+            reason,
+            at: self.at,
+        }
+        .into())
+    }
+
+    fn reserve(
+        &self,
+        plan: PlanId,
+        item: ItemCode,
+        quantity: Quantity,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        let picks = self.pick(&item, quantity, None)?;
+        Ok(StockReserved {
+            depot_id: self.depot.id,
+            plan,
+            item,
+            picks,
+            reason,
+            at: self.at,
+        }
+        .into())
+    }
+
+    fn dispatch_transfer(
+        &self,
+        transfer: TransferId,
+        to: DepotId,
+        item: ItemCode,
+        quantity: Quantity,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        self.check_new_outbound(transfer, to)?;
+        let picks = self.pick(&item, quantity, None)?;
+        Ok(TransferDispatched {
+            depot_id: self.depot.id,
+            transfer,
+            to,
+            item,
+            picks,
+            reason,
+            at: self.at,
+        }
+        .into())
+    }
+
+    fn receive_transfer(
+        &self,
+        transfer: TransferId,
+        from: DepotId,
+        item: ItemCode,
+        lots: Vec<LotPick>,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        self.check_inbound(transfer, from, &item, &lots)?;
+        Ok(TransferReceived {
+            depot_id: self.depot.id,
+            transfer,
+            from,
+            item,
+            lots,
+            at: self.at,
+            reason,
+        }
+        .into())
+    }
+
+    fn write_off(
+        &self,
+        item: ItemCode,
+        lot_number: LotNumber,
+        quantity: Quantity,
+        cause: WriteOffCause,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        self.check_write_off(&item, &lot_number, quantity, cause)?;
+        Ok(StockWrittenOff {
+            depot_id: self.depot.id,
+            item,
+            lot_number,
+            quantity,
+            cause,
+            reason,
+            at: self.at,
+        }
+        .into())
+    }
+
+    fn adjust_count(
+        &self,
+        item: ItemCode,
+        lot_number: LotNumber,
+        counted: Quantity,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        let previous = self.check_count(&item, &lot_number, counted)?;
+        Ok(StockCounted {
+            depot_id: self.depot.id,
+            item,
+            lot_number,
+            previous,
+            counted,
+            reason,
+            at: self.at,
+        }
+        .into())
+    }
+
+    /// FEFO picks from free stock, or from what `plan` holds.
+    fn pick(
+        &self,
+        item: &ItemCode,
+        quantity: Quantity,
+        plan: Option<PlanId>,
+    ) -> Result<Vec<LotPick>, DomainError> {
+        let quantity = quantity.positive("quantity")?;
+        let candidates = match plan {
+            None => self.depot.free_candidates(item),
+            Some(plan) => self
+                .depot
+                .reserved_candidates(plan, item)
+                .ok_or_else(|| reservation_not_found(plan, item))?,
+        };
+        pick(item, candidates, quantity, self.at)
+    }
+
+    fn release(
+        &self,
+        plan: PlanId,
+        item: ItemCode,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        let held = self
+            .depot
+            .reservations
+            .get(&(plan, item.clone()))
+            .ok_or_else(|| reservation_not_found(plan, &item))?;
+        let picks = held
+            .iter()
+            .map(|(number, &quantity)| {
+                let expiry = self.depot.lot(&item, number).and_then(|lot| lot.expiry);
+                LotPick {
+                    lot_number: number.clone(),
+                    quantity,
+                    expiry,
+                }
+            })
+            .collect();
+        Ok(StockReservationReleased {
+            depot_id: self.depot.id,
+            plan,
+            item,
+            picks,
+            reason,
+            at: self.at,
+        }
+        .into())
+    }
+
+    fn return_transfer(
+        &self,
+        transfer: TransferId,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        let outbound = self
+            .depot
+            .outbound
+            .get(&transfer)
+            .ok_or_else(|| DomainError::not_found("transfer", transfer))?;
+        if outbound.returned {
+            return Err(DomainError::already_exists("return of transfer", transfer));
+        }
+        self.check_credits(&outbound.item, &outbound.picks)?;
+        let (item, picks) = (outbound.item.clone(), outbound.picks.clone());
+        Ok(TransferReturned {
+            depot_id: self.depot.id,
+            transfer,
+            item,
+            picks,
+            reason,
+            at: self.at,
+        }
+        .into())
+    }
+
+    fn check_new_outbound(&self, transfer: TransferId, to: DepotId) -> Result<(), DomainError> {
+        if to == self.depot.id {
+            return Err(DomainError::invalid(
+                "to",
+                "a depot cannot transfer to itself",
+            ));
+        }
+        if self.depot.outbound.contains_key(&transfer) {
+            return Err(DomainError::already_exists("transfer", transfer));
+        }
+        Ok(())
+    }
+
+    fn check_inbound(
+        &self,
+        transfer: TransferId,
+        from: DepotId,
+        item: &ItemCode,
+        lots: &[LotPick],
+    ) -> Result<(), DomainError> {
+        if from == self.depot.id {
+            return Err(DomainError::invalid(
+                "from",
+                "a depot cannot receive from itself",
+            ));
+        }
+        if self.depot.inbound.contains(&transfer) {
+            return Err(DomainError::already_exists("received transfer", transfer));
+        }
+        if lots.is_empty() {
+            return Err(DomainError::invalid(
+                "lots",
+                "a transfer carries at least one lot",
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for pick in lots {
+            if !seen.insert(&pick.lot_number) {
+                return Err(DomainError::invalid(
+                    "lots",
+                    format!(
+                        "lot {} is listed twice; list each lot once",
+                        pick.lot_number
+                    ),
+                ));
+            }
+            pick.quantity.positive("quantity")?;
+        }
+        self.check_credits(item, lots)
+    }
+
+    /// Stock from a supplier must not arrive already expired.
+    fn check_fresh(&self, item: &ItemCode, pick: &LotPick) -> Result<(), DomainError> {
+        match pick.expiry {
+            Some(expiry) if is_expired(pick.expiry, self.at) => Err(DomainError::ExpiredLot {
+                item: item.to_string(),
+                lot: pick.lot_number.to_string(),
+                expiry,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Every credit must fit: a lot number names one batch (same expiry), and the
+    /// item's stock here stays within a [`Quantity`], so `evolve` adds exactly and
+    /// every per-item total is exact. Overflow is a refusal, never a clamp.
+    fn check_credits(&self, item: &ItemCode, picks: &[LotPick]) -> Result<(), DomainError> {
+        for pick in picks {
+            if let Some(lot) = self.depot.lot(item, &pick.lot_number)
+                && lot.expiry != pick.expiry
+            {
+                return Err(DomainError::invalid(
+                    "expiry",
+                    format!(
+                        "lot {} of {item} is already held with expiry {:?}",
+                        pick.lot_number, lot.expiry
+                    ),
+                ));
+            }
+        }
+        let incoming: u64 = picks.iter().map(|p| u64::from(p.quantity.get())).sum();
+        self.check_room(item, incoming)
+    }
+
+    /// Refuses a credit of `incoming` units that would take the item past `u32::MAX` here.
+    fn check_room(&self, item: &ItemCode, incoming: u64) -> Result<(), DomainError> {
+        let held = u64::from(self.depot.on_hand(item).get());
+        if held + incoming > u64::from(u32::MAX) {
+            return Err(DomainError::invalid(
+                "quantity",
+                format!(
+                    "{incoming} more units would take {item} here past {} (holding {held})",
+                    u32::MAX
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_write_off(
+        &self,
+        item: &ItemCode,
+        number: &LotNumber,
+        quantity: Quantity,
+        cause: WriteOffCause,
+    ) -> Result<(), DomainError> {
+        let lot = self
+            .depot
+            .lot(item, number)
+            .ok_or_else(|| lot_not_found(item, number))?;
+        quantity.positive("quantity")?;
+        if cause == WriteOffCause::Expired && !is_expired(lot.expiry, self.at) {
+            return Err(DomainError::invalid(
+                "cause",
+                format!("lot {number} has not expired"),
+            ));
+        }
+        let free = lot
+            .quantity
+            .saturating_sub(self.depot.reserved_in(item, number));
+        if quantity > free {
+            return Err(DomainError::InsufficientStock {
+                item: item.to_string(),
+                requested: quantity.get(),
+                usable: free.get(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A count may not fall below what plans hold; returns the previous quantity.
+    fn check_count(
+        &self,
+        item: &ItemCode,
+        number: &LotNumber,
+        counted: Quantity,
+    ) -> Result<Quantity, DomainError> {
+        let lot = self
+            .depot
+            .lot(item, number)
+            .ok_or_else(|| lot_not_found(item, number))?;
+        let reserved = self.depot.reserved_in(item, number);
+        if counted < reserved {
+            return Err(DomainError::invalid(
+                "counted",
+                format!("{reserved} of lot {number} are reserved; release them first"),
+            ));
+        }
+        let increase = counted.get().saturating_sub(lot.quantity.get());
+        self.check_room(item, u64::from(increase))?;
+        Ok(lot.quantity)
+    }
+}
+
+fn reservation_not_found(plan: PlanId, item: &ItemCode) -> DomainError {
+    DomainError::not_found("reservation", format!("{item} for plan {plan}"))
+}
+
+fn lot_not_found(item: &ItemCode, number: &LotNumber) -> DomainError {
+    DomainError::not_found("lot", format!("{number} of {item}"))
+}

@@ -1,0 +1,327 @@
+//! A depot's state and how each event changes it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use super::picking::{Candidate, is_expired};
+use super::{DepotEvent, LotNumber, LotPick, ReserveTier};
+use crate::area::AreaCode;
+use crate::decider::corrupt_stream;
+use crate::geo::GeoPoint;
+use crate::ids::{DepotId, PlanId, TransferId};
+use crate::supply::ItemCode;
+use crate::values::{Name, Quantity};
+
+/// The depot aggregate; stream `depot-<uuid>`.
+pub struct Depot;
+
+/// One lot (批次) of one item at a depot. Its quantity includes any reserved part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lot {
+    pub quantity: Quantity,
+    pub expiry: Option<DateTime<Utc>>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A transfer this depot dispatched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    pub to: DepotId,
+    pub item: ItemCode,
+    pub picks: Vec<LotPick>,
+    /// Taken back by the source after the destination could not receive it.
+    pub returned: bool,
+}
+
+/// How far an item's usable stock falls short of its reserve norm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    pub item: ItemCode,
+    pub minimum: Quantity,
+    pub usable: Quantity,
+    pub missing: Quantity,
+}
+
+/// A registered depot as its events leave it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepotState {
+    pub id: DepotId,
+    pub name: Name,
+    pub tier: ReserveTier,
+    pub area: AreaCode,
+    pub location: GeoPoint,
+    pub stock: BTreeMap<ItemCode, BTreeMap<LotNumber, Lot>>,
+    /// What each plan holds, lot by lot.
+    pub reservations: BTreeMap<(PlanId, ItemCode), BTreeMap<LotNumber, Quantity>>,
+    pub norms: BTreeMap<ItemCode, Quantity>,
+    pub outbound: BTreeMap<TransferId, Outbound>,
+    pub inbound: BTreeSet<TransferId>,
+}
+
+impl DepotState {
+    pub(super) fn registered(e: &super::DepotRegistered) -> Self {
+        Self {
+            id: e.depot_id,
+            name: e.name.clone(),
+            tier: e.tier,
+            area: e.area.clone(),
+            location: e.location,
+            stock: BTreeMap::new(),
+            reservations: BTreeMap::new(),
+            norms: BTreeMap::new(),
+            outbound: BTreeMap::new(),
+            inbound: BTreeSet::new(),
+        }
+    }
+
+    pub fn lot(&self, item: &ItemCode, lot: &LotNumber) -> Option<&Lot> {
+        self.stock.get(item)?.get(lot)
+    }
+
+    /// How much of a lot all plans together hold.
+    pub fn reserved_in(&self, item: &ItemCode, lot: &LotNumber) -> Quantity {
+        self.reservations
+            .iter()
+            .filter(|((_, i), _)| i == item)
+            .filter_map(|(_, lots)| lots.get(lot))
+            .copied()
+            .sum()
+    }
+
+    /// Everything held of an item: expired, reserved and free. Exact: the deciders keep
+    /// each item's stock at one depot within a [`Quantity`] (see `Rules::check_room`).
+    pub fn on_hand(&self, item: &ItemCode) -> Quantity {
+        self.stock
+            .get(item)
+            .map(|lots| lots.values().map(|l| l.quantity).sum())
+            .unwrap_or_default()
+    }
+
+    /// Everything held, all items, in units (u64: many items may together pass u32::MAX).
+    pub fn total_on_hand(&self) -> u64 {
+        self.stock
+            .values()
+            .flat_map(|lots| lots.values())
+            .map(|l| u64::from(l.quantity.get()))
+            .sum()
+    }
+
+    /// What could be issued or reserved at `at`: unexpired and not held for a plan.
+    pub fn usable(&self, item: &ItemCode, at: DateTime<Utc>) -> Quantity {
+        self.free_candidates(item)
+            .into_iter()
+            .filter(|c| !is_expired(c.expiry, at))
+            .map(|c| c.available)
+            .sum()
+    }
+
+    /// Items whose usable stock is below their reserve norm (储备定额) at `at`.
+    pub fn shortfalls(&self, at: DateTime<Utc>) -> Vec<Shortfall> {
+        self.norms
+            .iter()
+            .filter_map(|(item, &minimum)| {
+                let usable = self.usable(item, at);
+                let missing = minimum.checked_sub(usable).filter(|m| !m.is_zero())?;
+                Some(Shortfall {
+                    item: item.clone(),
+                    minimum,
+                    usable,
+                    missing,
+                })
+            })
+            .collect()
+    }
+
+    /// Lots with their unreserved quantity.
+    pub(super) fn free_candidates(&self, item: &ItemCode) -> Vec<Candidate> {
+        let Some(lots) = self.stock.get(item) else {
+            return Vec::new();
+        };
+        lots.iter()
+            .map(|(number, lot)| {
+                candidate(
+                    number,
+                    lot,
+                    lot.quantity.saturating_sub(self.reserved_in(item, number)),
+                )
+            })
+            .collect()
+    }
+
+    /// Lots with the quantity `plan` holds in each; `None` when it holds nothing.
+    pub(super) fn reserved_candidates(
+        &self,
+        plan: PlanId,
+        item: &ItemCode,
+    ) -> Option<Vec<Candidate>> {
+        let held = self.reservations.get(&(plan, item.clone()))?;
+        Some(
+            held.iter()
+                .filter_map(|(number, &quantity)| {
+                    Some(candidate(number, self.lot(item, number)?, quantity))
+                })
+                .collect(),
+        )
+    }
+
+    pub(super) fn apply(mut self, event: &DepotEvent) -> Self {
+        match event {
+            DepotEvent::DepotRegistered(_) => {}
+            DepotEvent::LotReceived(e) => {
+                let pick = LotPick {
+                    lot_number: e.lot_number.clone(),
+                    quantity: e.quantity,
+                    expiry: e.expiry,
+                };
+                self.credit(&e.item, &pick, e.at);
+            }
+            DepotEvent::StockIssued(e) => {
+                self.debit(&e.item, &e.picks);
+                if let Some(plan) = e.plan {
+                    self.unreserve(plan, &e.item, &e.picks);
+                }
+            }
+            DepotEvent::StockReserved(e) => self.reserve(e.plan, &e.item, &e.picks),
+            DepotEvent::StockReservationReleased(e) => self.unreserve(e.plan, &e.item, &e.picks),
+            DepotEvent::TransferDispatched(e) => {
+                self.debit(&e.item, &e.picks);
+                let outbound = Outbound {
+                    to: e.to,
+                    item: e.item.clone(),
+                    picks: e.picks.clone(),
+                    returned: false,
+                };
+                self.outbound.insert(e.transfer, outbound);
+            }
+            DepotEvent::TransferReceived(e) => {
+                e.lots
+                    .iter()
+                    .for_each(|pick| self.credit(&e.item, pick, e.at));
+                self.inbound.insert(e.transfer);
+            }
+            DepotEvent::TransferReturned(e) => {
+                e.picks
+                    .iter()
+                    .for_each(|pick| self.credit(&e.item, pick, e.at));
+                if let Some(outbound) = self.outbound.get_mut(&e.transfer) {
+                    outbound.returned = true;
+                }
+            }
+            DepotEvent::StockWrittenOff(e) => {
+                let pick = LotPick {
+                    lot_number: e.lot_number.clone(),
+                    quantity: e.quantity,
+                    expiry: None,
+                };
+                self.debit(&e.item, &[pick]);
+            }
+            DepotEvent::StockCounted(e) => self.set_count(&e.item, &e.lot_number, e.counted),
+            DepotEvent::ReserveNormSet(e) if e.minimum.is_zero() => {
+                self.norms.remove(&e.item);
+            }
+            DepotEvent::ReserveNormSet(e) => {
+                self.norms.insert(e.item.clone(), e.minimum);
+            }
+        }
+        self
+    }
+
+    fn credit(&mut self, item: &ItemCode, pick: &LotPick, at: DateTime<Utc>) {
+        let lots = self.stock.entry(item.clone()).or_default();
+        let lot = lots.entry(pick.lot_number.clone()).or_insert(Lot {
+            quantity: Quantity::ZERO,
+            expiry: pick.expiry,
+            received_at: at,
+        });
+        lot.quantity = lot.quantity.checked_add(pick.quantity).unwrap_or_else(|| {
+            corrupt_stream(format_args!("lot {} of {item} overflows", pick.lot_number));
+            Quantity::new(u32::MAX)
+        });
+    }
+
+    /// Takes picked quantities out; a lot that reaches zero is gone.
+    fn debit(&mut self, item: &ItemCode, picks: &[LotPick]) {
+        for pick in picks {
+            let Some(lot) = self.lot(item, &pick.lot_number) else {
+                corrupt_stream(format_args!(
+                    "lot {} of {item} is not held",
+                    pick.lot_number
+                ));
+                continue;
+            };
+            let remaining = lot.quantity.checked_sub(pick.quantity).unwrap_or_else(|| {
+                corrupt_stream(format_args!(
+                    "lot {} of {item} goes negative",
+                    pick.lot_number
+                ));
+                Quantity::ZERO
+            });
+            self.set_count(item, &pick.lot_number, remaining);
+        }
+    }
+
+    fn set_count(&mut self, item: &ItemCode, number: &LotNumber, quantity: Quantity) {
+        let Some(lots) = self.stock.get_mut(item) else {
+            return;
+        };
+        match lots.get_mut(number) {
+            Some(lot) if !quantity.is_zero() => lot.quantity = quantity,
+            Some(_) => {
+                lots.remove(number);
+            }
+            None => {}
+        }
+        if lots.is_empty() {
+            self.stock.remove(item);
+        }
+    }
+
+    fn reserve(&mut self, plan: PlanId, item: &ItemCode, picks: &[LotPick]) {
+        let held = self.reservations.entry((plan, item.clone())).or_default();
+        for pick in picks {
+            let q = held.entry(pick.lot_number.clone()).or_default();
+            *q = q.checked_add(pick.quantity).unwrap_or_else(|| {
+                corrupt_stream(format_args!("reservation of {item} overflows"));
+                Quantity::new(u32::MAX)
+            });
+        }
+    }
+
+    fn unreserve(&mut self, plan: PlanId, item: &ItemCode, picks: &[LotPick]) {
+        let key = (plan, item.clone());
+        let Some(held) = self.reservations.get_mut(&key) else {
+            corrupt_stream(format_args!("plan {plan} holds no {item}"));
+            return;
+        };
+        for pick in picks {
+            let left = held
+                .get(&pick.lot_number)
+                .and_then(|q| q.checked_sub(pick.quantity));
+            match left {
+                Some(left) => {
+                    held.insert(pick.lot_number.clone(), left);
+                }
+                None => {
+                    corrupt_stream(format_args!(
+                        "plan {plan} holds less {item} than it gives back"
+                    ));
+                    held.remove(&pick.lot_number);
+                }
+            }
+        }
+        held.retain(|_, q| !q.is_zero());
+        if held.is_empty() {
+            self.reservations.remove(&key);
+        }
+    }
+}
+
+fn candidate(number: &LotNumber, lot: &Lot, available: Quantity) -> Candidate {
+    Candidate {
+        lot_number: number.clone(),
+        expiry: lot.expiry,
+        received_at: lot.received_at,
+        available,
+    }
+}

@@ -1,0 +1,661 @@
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::*;
+use crate::area::AreaCode;
+use crate::decider::{Decider, is_valid_stream_name};
+use crate::ids::{DepotId, PlanId, TransferId};
+use crate::supply::ItemCode;
+use crate::test_support::{day, reason, stamp, stamp_at, t0, wanzhou};
+use crate::testing::given;
+use crate::values::{Name, Quantity};
+
+fn depot() -> DepotId {
+    DepotId::from_uuid(Uuid::from_u128(10))
+}
+
+fn other_depot() -> DepotId {
+    DepotId::from_uuid(Uuid::from_u128(11))
+}
+
+fn plan() -> PlanId {
+    PlanId::from_uuid(Uuid::from_u128(20))
+}
+
+fn transfer() -> TransferId {
+    TransferId::from_uuid(Uuid::from_u128(30))
+}
+
+fn item() -> ItemCode {
+    ItemCode::parse("N95-1860").unwrap()
+}
+
+fn lot(number: &str) -> LotNumber {
+    LotNumber::parse(number).unwrap()
+}
+
+fn q(units: u32) -> Quantity {
+    Quantity::new(units)
+}
+
+fn registered() -> DepotEvent {
+    DepotRegistered {
+        depot_id: depot(),
+        name: Name::parse("万州区应急物资储备库").unwrap(),
+        tier: ReserveTier::District,
+        area: AreaCode::parse("500101").unwrap(),
+        location: wanzhou(),
+        at: t0(),
+    }
+    .into()
+}
+
+/// A lot of `units` that expires `expires_in_days` after t0.
+fn received(number: &str, units: u32, expires_in_days: i64) -> DepotEvent {
+    LotReceived {
+        depot_id: depot(),
+        item: item(),
+        lot_number: lot(number),
+        quantity: q(units),
+        expiry: Some(day(expires_in_days)),
+        reason: reason("purchase"),
+        at: t0(),
+    }
+    .into()
+}
+
+fn pick(number: &str, units: u32, expires_in_days: i64) -> LotPick {
+    LotPick {
+        lot_number: lot(number),
+        quantity: q(units),
+        expiry: Some(day(expires_in_days)),
+    }
+}
+
+fn issue(units: u32, plan: Option<PlanId>) -> DepotCommand {
+    DepotCommand::Issue {
+        item: item(),
+        quantity: q(units),
+        plan,
+        reason: reason("to 万州区人民医院"),
+    }
+}
+
+fn issued(picks: Vec<LotPick>, plan: Option<PlanId>, at: DateTime<Utc>) -> DepotEvent {
+    StockIssued {
+        depot_id: depot(),
+        item: item(),
+        plan,
+        picks,
+        reason: reason("to 万州区人民医院"),
+        at,
+    }
+    .into()
+}
+
+fn reserve(units: u32) -> DepotCommand {
+    DepotCommand::Reserve {
+        plan: plan(),
+        item: item(),
+        quantity: q(units),
+        reason: reason("plan 1"),
+    }
+}
+
+fn reserved(picks: Vec<LotPick>) -> DepotEvent {
+    StockReserved {
+        depot_id: depot(),
+        plan: plan(),
+        item: item(),
+        picks,
+        reason: reason("plan 1"),
+        at: t0(),
+    }
+    .into()
+}
+
+fn usable(state: &Option<DepotState>, at: DateTime<Utc>) -> u32 {
+    state.as_ref().map_or(0, |d| d.usable(&item(), at).get())
+}
+
+#[test]
+fn a_received_lot_is_in_stock() {
+    let command = DepotCommand::ReceiveLot {
+        item: item(),
+        lot_number: lot("A1"),
+        quantity: q(100),
+        expiry: Some(day(365)),
+        reason: reason("purchase"),
+    };
+    let state = given::<Depot>([registered()])
+        .when(stamp(command))
+        .then([received("A1", 100, 365)]);
+    assert_eq!(usable(&state, t0()), 100);
+}
+
+#[test]
+fn an_expired_lot_is_never_received_from_a_supplier() {
+    let command = DepotCommand::ReceiveLot {
+        item: item(),
+        lot_number: lot("OLD"),
+        quantity: q(5),
+        expiry: Some(day(-1)),
+        reason: reason("donation"),
+    };
+    given::<Depot>([registered()])
+        .when(stamp(command))
+        .then_err_code("expired-lot");
+}
+
+#[test]
+fn a_lot_number_keeps_one_expiry() {
+    let command = DepotCommand::ReceiveLot {
+        item: item(),
+        lot_number: lot("A1"),
+        quantity: q(5),
+        expiry: Some(day(400)),
+        reason: reason("purchase"),
+    };
+    let err = given::<Depot>([registered(), received("A1", 100, 365)])
+        .when(stamp(command))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("expiry"));
+}
+
+#[test]
+fn an_issue_picks_the_lot_that_expires_first() {
+    given::<Depot>([
+        registered(),
+        received("LATE", 50, 300),
+        received("SOON", 50, 30),
+    ])
+    .when(stamp(issue(20, None)))
+    .then([issued(vec![pick("SOON", 20, 30)], None, t0())]);
+}
+
+#[test]
+fn an_issue_spans_lots_in_expiry_order() {
+    let state = given::<Depot>([
+        registered(),
+        received("LATE", 50, 300),
+        received("SOON", 10, 30),
+    ])
+    .when(stamp(issue(25, None)))
+    .then([issued(
+        vec![pick("SOON", 10, 30), pick("LATE", 15, 300)],
+        None,
+        t0(),
+    )]);
+    let depot = state.unwrap();
+    assert!(
+        depot.lot(&item(), &lot("SOON")).is_none(),
+        "an emptied lot is gone"
+    );
+    assert_eq!(depot.on_hand(&item()), q(35));
+}
+
+#[test]
+fn an_expired_lot_is_never_issued() {
+    let err = given::<Depot>([registered(), received("A1", 100, 30)])
+        .when(stamp_at(day(31), issue(1, None)))
+        .then_err_code("expired-lot");
+    assert_eq!(err.field(), Some("lot_number"));
+}
+
+#[test]
+fn an_issue_skips_expired_lots_for_fresh_ones() {
+    given::<Depot>([
+        registered(),
+        received("OLD", 100, 30),
+        received("NEW", 10, 300),
+    ])
+    .when(stamp_at(day(31), issue(10, None)))
+    .then([issued(vec![pick("NEW", 10, 300)], None, day(31))]);
+}
+
+#[test]
+fn an_expired_lot_is_never_reserved() {
+    given::<Depot>([registered(), received("A1", 100, 30)])
+        .when(stamp_at(day(31), reserve(1)))
+        .then_err_code("expired-lot");
+}
+
+#[test]
+fn stock_never_goes_negative() {
+    let err = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(issue(11, None)))
+        .then_err_code("insufficient-stock");
+    assert_eq!(
+        err,
+        crate::DomainError::InsufficientStock {
+            item: item().to_string(),
+            requested: 11,
+            usable: 10
+        }
+    );
+}
+
+#[test]
+fn a_zero_quantity_moves_nothing_and_is_refused() {
+    let err = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(issue(0, None)))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("quantity"));
+}
+
+#[test]
+fn reserved_stock_is_not_issued_without_its_plan() {
+    given::<Depot>([
+        registered(),
+        received("A1", 10, 30),
+        reserved(vec![pick("A1", 8, 30)]),
+    ])
+    .when(stamp(issue(3, None)))
+    .then_err_code("insufficient-stock");
+}
+
+#[test]
+fn a_plan_issues_from_its_own_reservation() {
+    let state = given::<Depot>([
+        registered(),
+        received("A1", 10, 30),
+        reserved(vec![pick("A1", 8, 30)]),
+    ])
+    .when(stamp(issue(8, Some(plan()))))
+    .then([issued(vec![pick("A1", 8, 30)], Some(plan()), t0())]);
+    let depot = state.unwrap();
+    assert!(depot.reservations.is_empty());
+    assert_eq!(depot.usable(&item(), t0()), q(2));
+}
+
+#[test]
+fn a_plan_cannot_issue_more_than_it_holds() {
+    given::<Depot>([
+        registered(),
+        received("A1", 10, 30),
+        reserved(vec![pick("A1", 4, 30)]),
+    ])
+    .when(stamp(issue(5, Some(plan()))))
+    .then_err_code("insufficient-stock");
+}
+
+#[test]
+fn a_release_gives_back_everything_a_plan_holds() {
+    let command = DepotCommand::Release {
+        plan: plan(),
+        item: item(),
+        reason: reason("plan cancelled"),
+    };
+    let released = StockReservationReleased {
+        depot_id: depot(),
+        plan: plan(),
+        item: item(),
+        picks: vec![pick("A1", 4, 30)],
+        reason: reason("plan cancelled"),
+        at: t0(),
+    };
+    let state = given::<Depot>([
+        registered(),
+        received("A1", 10, 30),
+        reserved(vec![pick("A1", 4, 30)]),
+    ])
+    .when(stamp(command))
+    .then([released.into()]);
+    assert_eq!(usable(&state, t0()), 10);
+}
+
+#[test]
+fn releasing_a_reservation_that_does_not_exist_is_refused() {
+    let command = DepotCommand::Release {
+        plan: plan(),
+        item: item(),
+        reason: reason("plan cancelled"),
+    };
+    given::<Depot>([registered()])
+        .when(stamp(command))
+        .then_err_code("not-found");
+}
+
+fn dispatch(units: u32) -> DepotCommand {
+    DepotCommand::DispatchTransfer {
+        transfer: transfer(),
+        to: other_depot(),
+        item: item(),
+        quantity: q(units),
+        reason: reason("rebalance"),
+    }
+}
+
+fn dispatched(picks: Vec<LotPick>) -> DepotEvent {
+    TransferDispatched {
+        depot_id: depot(),
+        transfer: transfer(),
+        to: other_depot(),
+        item: item(),
+        picks,
+        reason: reason("rebalance"),
+        at: t0(),
+    }
+    .into()
+}
+
+#[test]
+fn a_transfer_leaves_the_source_with_the_lots_it_picked() {
+    let state = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(dispatch(6)))
+        .then([dispatched(vec![pick("A1", 6, 30)])]);
+    assert_eq!(usable(&state, t0()), 4);
+}
+
+#[test]
+fn a_transfer_arrives_with_its_lots_and_their_expiry() {
+    let command = DepotCommand::ReceiveTransfer {
+        transfer: transfer(),
+        from: other_depot(),
+        item: item(),
+        lots: vec![pick("A1", 6, 30)],
+        reason: reason("relief for 万州"),
+    };
+    let received = TransferReceived {
+        depot_id: depot(),
+        transfer: transfer(),
+        from: other_depot(),
+        item: item(),
+        lots: vec![pick("A1", 6, 30)],
+        at: t0(),
+        reason: reason("relief for 万州"),
+    };
+    let state = given::<Depot>([registered()])
+        .when(stamp(command))
+        .then([received.into()]);
+    let depot = state.unwrap();
+    assert_eq!(
+        depot
+            .lot(&item(), &lot("A1"))
+            .map(|l| (l.quantity, l.expiry)),
+        Some((q(6), Some(day(30))))
+    );
+}
+
+#[test]
+fn a_transfer_is_received_once() {
+    let command = DepotCommand::ReceiveTransfer {
+        transfer: transfer(),
+        from: other_depot(),
+        item: item(),
+        lots: vec![pick("A1", 6, 30)],
+        reason: reason("relief for 万州"),
+    };
+    let received = TransferReceived {
+        depot_id: depot(),
+        transfer: transfer(),
+        from: other_depot(),
+        item: item(),
+        lots: vec![pick("A1", 6, 30)],
+        at: t0(),
+        reason: reason("relief for 万州"),
+    };
+    given::<Depot>([registered(), received.into()])
+        .when(stamp(command))
+        .then_err_code("already-exists");
+}
+
+#[test]
+fn a_depot_cannot_transfer_to_itself() {
+    let command = DepotCommand::DispatchTransfer {
+        transfer: transfer(),
+        to: depot(),
+        item: item(),
+        quantity: q(1),
+        reason: reason("x"),
+    };
+    let err = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(command))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("to"));
+}
+
+#[test]
+fn a_returned_transfer_puts_the_stock_back_once() {
+    let command = DepotCommand::ReturnTransfer {
+        transfer: transfer(),
+        reason: reason("destination closed"),
+    };
+    let returned = TransferReturned {
+        depot_id: depot(),
+        transfer: transfer(),
+        item: item(),
+        picks: vec![pick("A1", 6, 30)],
+        reason: reason("destination closed"),
+        at: t0(),
+    };
+    let history = [
+        registered(),
+        received("A1", 10, 30),
+        dispatched(vec![pick("A1", 6, 30)]),
+    ];
+    let state = given::<Depot>(history.clone())
+        .when(stamp(command.clone()))
+        .then([returned.clone().into()]);
+    assert_eq!(usable(&state, t0()), 10);
+    given::<Depot>(history.into_iter().chain([returned.into()]))
+        .when(stamp(command))
+        .then_err_code("already-exists");
+}
+
+fn write_off(units: u32, cause: WriteOffCause) -> DepotCommand {
+    DepotCommand::WriteOff {
+        item: item(),
+        lot_number: lot("A1"),
+        quantity: q(units),
+        cause,
+        reason: reason("stocktake"),
+    }
+}
+
+#[test]
+fn an_expired_lot_is_written_off() {
+    let written_off = StockWrittenOff {
+        depot_id: depot(),
+        item: item(),
+        lot_number: lot("A1"),
+        quantity: q(10),
+        cause: WriteOffCause::Expired,
+        reason: reason("stocktake"),
+        at: day(31),
+    };
+    let state = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp_at(day(31), write_off(10, WriteOffCause::Expired)))
+        .then([written_off.into()]);
+    assert_eq!(state.unwrap().total_on_hand(), 0);
+}
+
+#[test]
+fn a_write_off_for_expiry_needs_an_expired_lot() {
+    let err = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(write_off(1, WriteOffCause::Expired)))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("cause"));
+}
+
+#[test]
+fn a_write_off_cannot_take_reserved_stock() {
+    given::<Depot>([
+        registered(),
+        received("A1", 10, 30),
+        reserved(vec![pick("A1", 8, 30)]),
+    ])
+    .when(stamp(write_off(3, WriteOffCause::Damaged)))
+    .then_err_code("insufficient-stock");
+}
+
+#[test]
+fn a_count_sets_the_lot_quantity() {
+    let command = DepotCommand::AdjustCount {
+        item: item(),
+        lot_number: lot("A1"),
+        counted: q(7),
+        reason: reason("stocktake"),
+    };
+    let counted = StockCounted {
+        depot_id: depot(),
+        item: item(),
+        lot_number: lot("A1"),
+        previous: q(10),
+        counted: q(7),
+        reason: reason("stocktake"),
+        at: t0(),
+    };
+    let state = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(command))
+        .then([counted.into()]);
+    assert_eq!(usable(&state, t0()), 7);
+}
+
+#[test]
+fn a_count_cannot_fall_below_what_plans_hold() {
+    let command = DepotCommand::AdjustCount {
+        item: item(),
+        lot_number: lot("A1"),
+        counted: q(3),
+        reason: reason("stocktake"),
+    };
+    let err = given::<Depot>([
+        registered(),
+        received("A1", 10, 30),
+        reserved(vec![pick("A1", 4, 30)]),
+    ])
+    .when(stamp(command))
+    .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("counted"));
+}
+
+#[test]
+fn a_count_of_an_unknown_lot_is_refused() {
+    let command = DepotCommand::AdjustCount {
+        item: item(),
+        lot_number: lot("ZZ"),
+        counted: q(3),
+        reason: reason("stocktake"),
+    };
+    given::<Depot>([registered()])
+        .when(stamp(command))
+        .then_err_code("not-found");
+}
+
+#[test]
+fn a_reserve_norm_shows_the_shortfall_of_usable_stock() {
+    let command = DepotCommand::SetReserveNorm {
+        item: item(),
+        minimum: q(100),
+        reason: reason("district norm"),
+    };
+    let norm = ReserveNormSet {
+        depot_id: depot(),
+        item: item(),
+        minimum: q(100),
+        reason: reason("district norm"),
+        at: t0(),
+    };
+    let state = given::<Depot>([
+        registered(),
+        received("OLD", 50, 30),
+        received("NEW", 40, 300),
+    ])
+    .when(stamp(command))
+    .then([norm.into()]);
+    let depot = state.unwrap();
+    let shortfall = |at| {
+        depot
+            .shortfalls(at)
+            .into_iter()
+            .map(|s| s.missing.get())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shortfall(t0()), vec![10]);
+    // Once the old lot expires it no longer counts toward the norm.
+    assert_eq!(shortfall(day(31)), vec![60]);
+}
+
+#[test]
+fn a_depot_stream_is_named_depot_and_its_uuid() {
+    assert!(is_valid_stream_name(&Depot::stream_name(&depot())));
+    assert!(Depot::stream_name(&depot()).starts_with("depot-"));
+}
+
+fn receive_transfer(lots: Vec<LotPick>) -> DepotCommand {
+    DepotCommand::ReceiveTransfer {
+        transfer: transfer(),
+        from: other_depot(),
+        item: item(),
+        lots,
+        reason: reason("relief for 万州"),
+    }
+}
+
+#[test]
+fn a_received_transfer_lists_each_lot_once() {
+    let err = given::<Depot>([registered()])
+        .when(stamp(receive_transfer(vec![
+            pick("A1", 6, 30),
+            pick("A1", 4, 31),
+        ])))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("lots"));
+    let err = given::<Depot>([registered()])
+        .when(stamp(receive_transfer(vec![
+            pick("A1", u32::MAX, 30),
+            pick("A1", u32::MAX, 30),
+        ])))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("lots"));
+}
+
+#[test]
+fn a_credit_that_would_overflow_an_items_stock_is_refused_not_clamped() {
+    let err = given::<Depot>([registered(), received("A1", u32::MAX - 5, 30)])
+        .when(stamp(receive_transfer(vec![pick("B1", 6, 30)])))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("quantity"));
+    given::<Depot>([registered(), received("A1", u32::MAX - 5, 30)])
+        .when(stamp(DepotCommand::ReceiveLot {
+            item: item(),
+            lot_number: lot("B1"),
+            quantity: q(6),
+            expiry: Some(day(30)),
+            reason: reason("donation"),
+        }))
+        .then_err_code("invalid-field");
+}
+
+#[test]
+fn a_count_that_would_overflow_an_items_stock_is_refused() {
+    given::<Depot>([
+        registered(),
+        received("A1", u32::MAX - 5, 30),
+        received("B1", 1, 30),
+    ])
+    .when(stamp(DepotCommand::AdjustCount {
+        item: item(),
+        lot_number: lot("B1"),
+        counted: q(7),
+        reason: reason("stocktake"),
+    }))
+    .then_err_code("invalid-field");
+}
+
+#[test]
+fn on_hand_is_exact_up_to_the_largest_quantity() {
+    let (_, state) = given::<Depot>([registered(), received("A1", u32::MAX - 5, 30)])
+        .when(stamp(DepotCommand::ReceiveLot {
+            item: item(),
+            lot_number: lot("B1"),
+            quantity: q(5),
+            expiry: Some(day(30)),
+            reason: reason("donation"),
+        }))
+        .then_ok();
+    let depot = state.unwrap();
+    assert_eq!(depot.on_hand(&item()), q(u32::MAX));
+    assert_eq!(depot.total_on_hand(), u64::from(u32::MAX));
+}
