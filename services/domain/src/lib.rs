@@ -35,7 +35,10 @@
 //!   dispatch event. The depots are separate aggregates and cannot enforce this
 //!   themselves; see [`supply::depot`].
 //! - Beds: occupied ≤ staffed ≤ total; available = staffed − occupied − reserved, never
-//!   below zero; a bed is usable only once staffed and (for the ladder) ready.
+//!   below zero; a bed is usable only once staffed and (for the ladder) ready. A count
+//!   report is a fact and never refused; when it leaves plans holding more beds than
+//!   are free, the pool is over-committed by reserved − free, the decision says so
+//!   with `ReservationsOverCommitted`, and admissions still never exceed the free beds.
 //! - Lifecycles move only along their transition tables; an illegal step is refused,
 //!   naming the current state and the allowed actions.
 //! - A refused command yields no events. The deciders check every rule, so `evolve`

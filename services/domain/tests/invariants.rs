@@ -533,20 +533,89 @@ fn bed_command() -> impl Strategy<Value = BedCommand> {
     ]
 }
 
+/// Counts stay ordered; plans may hold more than the free beds only as an explicit
+/// over-commitment (after a report), and availability never goes below zero.
 fn check_pools(pools: &BedPools) -> Result<(), TestCaseError> {
+    let mut short = 0;
     for (key, pool) in pools.iter() {
         let c = pool.counts;
         prop_assert!(
             c.occupied() <= c.staffed() && c.staffed() <= c.total(),
             "{key}: {c:?}"
         );
-        prop_assert!(
-            pool.reserved_total() <= c.free(),
-            "{key}: {} reserved beyond {} free beds",
-            pool.reserved_total(),
-            c.free()
+        let (free, reserved) = (i64::from(c.free()), i64::from(pool.reserved_total()));
+        prop_assert_eq!(
+            i64::from(pool.available()),
+            (free - reserved).max(0),
+            "{}",
+            key
         );
+        prop_assert_eq!(
+            i64::from(pool.over_committed()),
+            (reserved - free).max(0),
+            "{}",
+            key
+        );
+        short += pool.over_committed();
     }
+    prop_assert_eq!(pools.over_committed(), short);
+    Ok(())
+}
+
+/// The alarm a report must bring, judged from the pool it left behind.
+fn alarm_for(report: &BedsReported, after: &BedPools) -> Option<BedEvent> {
+    let pool = after.get(report.bed_type, report.class)?;
+    let (reserved, free) = (pool.reserved_total(), pool.counts.free());
+    (reserved > free).then(|| {
+        ReservationsOverCommitted {
+            facility_id: report.facility_id,
+            bed_type: report.bed_type,
+            class: report.class,
+            reserved,
+            free,
+            short_by: reserved - free,
+            at: report.at,
+        }
+        .into()
+    })
+}
+
+/// Checks one accepted decision's bed events, each against the pools just before
+/// it, and that every report is followed by `ReservationsOverCommitted` exactly
+/// when it leaves plans holding more than the free beds (and no alarm comes alone).
+fn check_bed_decision(
+    before: &BedPools,
+    events: &[BedEvent],
+    after: &BedPools,
+) -> Result<(), TestCaseError> {
+    let mut pools = before.clone();
+    for event in events {
+        let previous = pools.clone();
+        pools.apply(event);
+        check_bed_event(&previous, &pools, event)?;
+    }
+    prop_assert_eq!(&pools, after);
+    let reports_and_alarms: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                BedEvent::BedsReported(_) | BedEvent::ReservationsOverCommitted(_)
+            )
+        })
+        .cloned()
+        .collect();
+    let expected: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            BedEvent::BedsReported(r) => {
+                Some(std::iter::once(e.clone()).chain(alarm_for(r, after)))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    prop_assert_eq!(reports_and_alarms, expected);
     Ok(())
 }
 
@@ -621,9 +690,13 @@ fn check_bed_event(
             prop_assert_eq!(held(after, e.bed_type, e.class, e.plan), 0);
         }
         BedEvent::BedsReported(e) => {
+            // Never refused, and the reservations survive it, stranded or not.
             let pool = after.get(e.bed_type, e.class);
             prop_assert_eq!(pool.map(|p| p.counts), Some(e.counts));
+            let reserved = numbers(before, e.bed_type, e.class).3;
+            prop_assert_eq!(numbers(after, e.bed_type, e.class).3, reserved);
         }
+        BedEvent::ReservationsOverCommitted(_) => prop_assert_eq!(before, after),
         BedEvent::ExpansionActivated(_) | BedEvent::ExpansionStoodDown(_) => {}
     }
     Ok(())
@@ -642,13 +715,17 @@ proptest! {
         for (command, minutes) in commands {
             now += TimeDelta::minutes(minutes);
             let before = stream.state.as_ref().unwrap().pools.clone();
-            for event in stream.run(stamp(now, FacilityCommand::Beds(command))) {
-                let after = &stream.state.as_ref().unwrap().pools;
-                if let FacilityEvent::Beds(e) = &event {
-                    check_bed_event(&before, after, e)?;
-                }
-            }
-            check_pools(&stream.state.as_ref().unwrap().pools)?;
+            let events: Vec<_> = stream
+                .run(stamp(now, FacilityCommand::Beds(command)))
+                .into_iter()
+                .filter_map(|e| match e {
+                    FacilityEvent::Beds(e) => Some(e),
+                    FacilityEvent::FacilityRegistered(_) => None,
+                })
+                .collect();
+            let after = &stream.state.as_ref().unwrap().pools;
+            check_bed_decision(&before, &events, after)?;
+            check_pools(after)?;
         }
         prop_assert_eq!(&replay_through_the_log::<Facility>(&stream.events), &stream.state);
     }
@@ -799,9 +876,10 @@ proptest! {
         for (command, minutes) in commands {
             now += TimeDelta::minutes(minutes);
             let before = stream.state.as_ref().unwrap().clone();
+            let mut bed_events = Vec::new();
             for event in stream.run(stamp(now, command)) {
                 if let ConvertibleEvent::Beds(e) = &event {
-                    check_bed_event(&before.pools, &stream.state.as_ref().unwrap().pools, e)?;
+                    bed_events.push(e.clone());
                 }
                 if let ConvertibleEvent::EmergencyUseActivated(e) = &event {
                     let ready_by = before.conversion.as_ref().map(|c| c.ready_by);
@@ -809,6 +887,9 @@ proptest! {
                 }
             }
             let facility = stream.state.as_ref().unwrap();
+            if !bed_events.is_empty() {
+                check_bed_decision(&before.pools, &bed_events, &facility.pools)?;
+            }
             let (from, to) = (before.phase, facility.phase);
             prop_assert!(is_legal_step(CONVERSION_STEPS, from, to), "{from:?} -> {to:?}");
             if matches!(facility.phase, ConversionPhase::Peacetime | ConversionPhase::Converting) {

@@ -70,6 +70,12 @@ impl BedCounts {
         self.staffed - self.occupied
     }
 
+    /// How many of `reserved` promised beds these counts cannot hold: reserved − free,
+    /// or 0 when the free beds cover them.
+    pub fn shortfall(self, reserved: u32) -> u32 {
+        reserved.saturating_sub(self.free())
+    }
+
     /// The counts with a different occupancy, if it still fits the staffed beds.
     pub fn with_occupied(self, occupied: u32) -> Result<Self, DomainError> {
         Self::new(self.total, self.staffed, occupied)

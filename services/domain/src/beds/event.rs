@@ -92,6 +92,23 @@ message!(
     }
 );
 
+message!(
+    /// A report left a pool's staffed beds short of what plans hold there: `reserved`
+    /// beds are promised but only `free` (staffed − occupied) remain, so the plans
+    /// holding this pool must be re-planned by `short_by` = reserved − free beds.
+    /// Emitted with the `BedsReported` that caused it, whenever a report leaves the
+    /// pool short; it clears as plans release, patients leave or staff return.
+    ReservationsOverCommitted (version 1) {
+        1 facility_id: FacilityId,
+        2 bed_type: BedType,
+        3 class: BedClass,
+        4 reserved: u32,
+        5 free: u32,
+        6 short_by: u32,
+        7 at: DateTime<Utc>,
+    }
+);
+
 event_enum!(
     /// Facts about bed pools, on a facility's or a convertible facility's stream.
     pub enum BedEvent {
@@ -103,5 +120,6 @@ event_enum!(
         PatientsDischarged,
         BedsReserved,
         BedReservationReleased,
+        ReservationsOverCommitted,
     }
 );

@@ -122,8 +122,8 @@ impl Decider for Facility {
             }
             FacilityCommand::Beds(command) => {
                 let facility = registered(state, "facility")?;
-                let event = facility.pools.decide(facility.id, command, at)?;
-                Ok(vec![FacilityEvent::Beds(event)])
+                let events = facility.pools.decide(facility.id, command, at)?;
+                Ok(events.into_iter().map(FacilityEvent::Beds).collect())
             }
         }
     }

@@ -36,6 +36,13 @@ impl BedPool {
         self.counts.free().saturating_sub(self.reserved_total())
     }
 
+    /// Beds plans hold beyond the free ones (reserved − free, else 0). Only a report
+    /// makes this positive (the field's counts are never refused); releases,
+    /// discharges and admissions under the short plans bring it back down.
+    pub fn over_committed(&self) -> u32 {
+        self.counts.shortfall(self.reserved_total())
+    }
+
     pub fn is_usable_at(&self, at: DateTime<Utc>) -> bool {
         self.usable_from.is_some_and(|from| from <= at)
     }
@@ -116,6 +123,13 @@ impl BedPools {
             .fold(0, |sum, p| sum.saturating_add(p.reserved_total()))
     }
 
+    /// Beds held beyond the free ones, over all pools: what plans must re-plan.
+    pub fn over_committed(&self) -> u32 {
+        self.pools
+            .values()
+            .fold(0, |sum, p| sum.saturating_add(p.over_committed()))
+    }
+
     /// Beds of a type usable at `at`, over all ladder classes.
     pub fn available_at(&self, bed_type: BedType, at: DateTime<Utc>) -> u32 {
         self.pools
@@ -162,19 +176,22 @@ impl BedPools {
         facility_id: FacilityId,
         command: BedCommand,
         at: DateTime<Utc>,
-    ) -> Result<BedEvent, DomainError> {
+    ) -> Result<Vec<BedEvent>, DomainError> {
         let rules = super::rules::Rules {
             pools: self,
             facility_id,
             at,
         };
-        match command {
+        let event = match command {
             BedCommand::Report {
                 bed_type,
                 class,
                 counts,
                 lead_time_minutes,
-            } => rules.report(PoolKey { bed_type, class }, counts, lead_time_minutes),
+            } => {
+                // Never refused, and it may bring the over-commitment alarm with it.
+                return Ok(rules.report(PoolKey { bed_type, class }, counts, lead_time_minutes));
+            }
             BedCommand::ActivateExpansion { bed_type } => rules.activate_expansion(bed_type),
             BedCommand::StandDownExpansion { bed_type } => rules.stand_down_expansion(bed_type),
             BedCommand::Vacate { bed_type, beds } => rules.vacate(bed_type, beds),
@@ -200,12 +217,15 @@ impl BedPools {
                 bed_type,
                 class,
             } => rules.release(PoolKey { bed_type, class }, plan),
-        }
+        }?;
+        Ok(vec![event])
     }
 
     /// Applies one event exactly as its decider emitted it. The deciders keep
-    /// occupied ≤ staffed and reserved ≤ staffed − occupied, so nothing here clamps;
-    /// an event that breaks them comes from a corrupt stream (see the crate doc on invariants).
+    /// occupied ≤ staffed, and never reserve or admit beyond the free beds, so nothing
+    /// here clamps; an event that breaks them comes from a corrupt stream (see the
+    /// crate doc on invariants). Reserved may exceed free only after a report, which
+    /// is a fact and applied as reported: see [`BedPool::over_committed`].
     pub fn apply(&mut self, event: &BedEvent) {
         match event {
             BedEvent::BedsReported(e) => self.report(e),
@@ -247,6 +267,8 @@ impl BedPools {
             BedEvent::BedReservationReleased(e) => self.update(e.bed_type, e.class, e.at, |pool| {
                 pool.reserved.remove(&e.plan);
             }),
+            // The report before it already left the pool short; this is the alarm.
+            BedEvent::ReservationsOverCommitted(_) => {}
         }
     }
 

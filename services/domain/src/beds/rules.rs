@@ -17,41 +17,42 @@ pub(super) struct Rules<'a> {
 }
 
 impl Rules<'_> {
-    /// A report may not strand reservations: the staffed beds it reports must still
-    /// hold every bed plans have reserved in the pool. Reservations are promises to
-    /// plans already routing patients here, so the domain never drops them silently;
-    /// the dispatcher releases (or the routing core re-plans) first, then reports.
-    pub fn report(
-        &self,
-        key: PoolKey,
-        counts: BedCounts,
-        lead_time_minutes: u32,
-    ) -> Result<BedEvent, DomainError> {
-        let held = self
+    /// A report is a fact from the field (staff fell ill, a ward closed), so it is
+    /// never refused: a command centre that refuses the truth loses its picture of
+    /// reality exactly when it matters. `BedCounts` already keeps the counts
+    /// themselves valid. If the staffed beds no longer hold every bed plans have
+    /// reserved in the pool, the reservations stay (they are promises to plans
+    /// already routing patients here) and the report comes with
+    /// `ReservationsOverCommitted`, so projections and the routing core re-plan
+    /// the plans holding this pool. Until they do, nothing new is reserved and
+    /// admissions take at most the free beds (see `check_capacity`).
+    pub fn report(&self, key: PoolKey, counts: BedCounts, lead_time_minutes: u32) -> Vec<BedEvent> {
+        let reserved = self
             .pools
             .get(key.bed_type, key.class)
             .map_or(0, BedPool::reserved_total);
-        if counts.free() < held {
-            return Err(DomainError::invalid(
-                "counts",
-                format!(
-                    "{} staffed and {} occupied leave {} free {key} beds, but plans hold {held}; \
-                     release or re-plan those reservations first",
-                    counts.staffed(),
-                    counts.occupied(),
-                    counts.free(),
-                ),
-            ));
-        }
-        Ok(BedsReported {
+        let reported = BedsReported {
             facility_id: self.facility_id,
             bed_type: key.bed_type,
             class: key.class,
             counts,
             lead_time_minutes,
             at: self.at,
+        };
+        let short_by = counts.shortfall(reserved);
+        if short_by == 0 {
+            return vec![reported.into()];
         }
-        .into())
+        let over_committed = ReservationsOverCommitted {
+            facility_id: self.facility_id,
+            bed_type: key.bed_type,
+            class: key.class,
+            reserved,
+            free: counts.free(),
+            short_by,
+            at: self.at,
+        };
+        vec![reported.into(), over_committed.into()]
     }
 
     pub fn activate_expansion(&self, bed_type: BedType) -> Result<BedEvent, DomainError> {
@@ -168,7 +169,9 @@ impl Rules<'_> {
 
     /// Beds for `wanted` patients must be usable now and free. Under a plan they may
     /// come from what the plan holds, but never from beds nobody staffs or somebody
-    /// occupies: at most min(staffed − occupied, available + held).
+    /// occupies: at most min(staffed − occupied, available + held). In an
+    /// over-committed pool available is 0, so nothing is reserved or admitted outside
+    /// a plan, and a plan admits at most the free beds, even if it holds more.
     fn check_capacity(
         &self,
         key: PoolKey,

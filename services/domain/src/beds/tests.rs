@@ -131,61 +131,130 @@ fn available_beds_are_staffed_minus_occupied_minus_reserved() {
     assert_eq!(pool(&state, Designated).available(), 16 - 5 - 5);
 }
 
-#[test]
-fn a_report_that_would_strand_reservations_is_refused() {
-    let err = given::<Facility>([
+fn report(total: u32, staffed: u32, occupied: u32) -> BedCommand {
+    BedCommand::Report {
+        bed_type: Nfi,
+        class: Designated,
+        counts: counts(total, staffed, occupied),
+        lead_time_minutes: 0,
+    }
+}
+
+fn over_committed(reserved: u32, free: u32) -> FacilityEvent {
+    bed_event(ReservationsOverCommitted {
+        facility_id: facility(),
+        bed_type: Nfi,
+        class: Designated,
+        reserved,
+        free,
+        short_by: reserved - free,
+        at: t0(),
+    })
+}
+
+/// 10 beds held for the plan, then staff fell ill: 12 staffed, 6 occupied, 6 free.
+fn stranded() -> [FacilityEvent; 5] {
+    [
         registered(),
         reported(Designated, 20, 16, 0, 0),
         reserved(10),
-    ])
-    .when(beds(BedCommand::Report {
-        bed_type: Nfi,
-        class: Designated,
-        counts: counts(20, 12, 6),
-        lead_time_minutes: 0,
-    }))
-    .then_err_code("invalid-field");
-    assert_eq!(err.field(), Some("counts"));
-    assert!(err.to_string().contains("plans hold 10"), "{err}");
+        reported(Designated, 20, 12, 6, 0),
+        over_committed(10, 6),
+    ]
 }
 
 #[test]
-fn a_report_that_still_holds_every_reservation_is_accepted() {
+fn a_report_is_never_refused_for_the_reservations_it_strands() {
     let state = given::<Facility>([
         registered(),
         reported(Designated, 20, 16, 0, 0),
         reserved(10),
     ])
-    .when(beds(BedCommand::Report {
-        bed_type: Nfi,
-        class: Designated,
-        counts: counts(20, 16, 6),
-        lead_time_minutes: 0,
-    }))
-    .then_ok()
-    .1;
-    assert_eq!(pool(&state, Designated).available(), 0);
+    .when(beds(report(20, 12, 6)))
+    .then([reported(Designated, 20, 12, 6, 0), over_committed(10, 6)]);
+    let pool = pool(&state, Designated);
+    assert_eq!((pool.over_committed(), pool.available()), (4, 0));
+    assert_eq!(state.unwrap().pools.over_committed(), 4);
 }
 
 #[test]
-fn an_admission_under_a_plan_never_exceeds_the_free_beds() {
-    // A stream from before reports were checked: 8 held, but only 4 beds free.
-    given::<Facility>([
+fn a_report_that_still_holds_every_reservation_raises_no_alarm() {
+    let state = given::<Facility>([
         registered(),
-        reported(Designated, 10, 10, 0, 0),
-        reserved(8),
-        reported(Designated, 10, 10, 6, 0),
+        reported(Designated, 20, 16, 0, 0),
+        reserved(10),
     ])
-    .when(beds(admit(Designated, 8, Some(plan()))))
-    .then_err(DomainError::InsufficientBeds {
-        pool: PoolKey {
-            bed_type: Nfi,
-            class: Designated,
-        }
-        .to_string(),
-        requested: 8,
-        available: 4,
-    });
+    .when(beds(report(20, 16, 6)))
+    .then([reported(Designated, 20, 16, 6, 0)]);
+    let pool = pool(&state, Designated);
+    assert_eq!((pool.over_committed(), pool.available()), (0, 0));
+}
+
+#[test]
+fn a_report_that_covers_the_reservations_again_raises_no_alarm() {
+    let state = given::<Facility>(stranded())
+        .when(beds(report(20, 16, 6)))
+        .then([reported(Designated, 20, 16, 6, 0)]);
+    assert_eq!(pool(&state, Designated).over_committed(), 0);
+}
+
+#[test]
+fn an_over_committed_pool_admits_at_most_its_free_beds() {
+    given::<Facility>(stranded())
+        .when(beds(admit(Designated, 7, Some(plan()))))
+        .then_err(DomainError::InsufficientBeds {
+            pool: PoolKey {
+                bed_type: Nfi,
+                class: Designated,
+            }
+            .to_string(),
+            requested: 7,
+            available: 6,
+        });
+    let state = given::<Facility>(stranded())
+        .when(beds(admit(Designated, 6, Some(plan()))))
+        .then_ok()
+        .1;
+    let pool = pool(&state, Designated);
+    assert_eq!(
+        (
+            pool.counts.occupied(),
+            pool.reserved_total(),
+            pool.over_committed()
+        ),
+        (12, 4, 4)
+    );
+}
+
+#[test]
+fn an_over_committed_pool_admits_nobody_outside_the_plans() {
+    given::<Facility>(stranded())
+        .when(beds(admit(Designated, 1, None)))
+        .then_err_code("insufficient-beds");
+}
+
+#[test]
+fn discharges_and_releases_reduce_the_over_commitment() {
+    let discharge = BedCommand::Discharge {
+        bed_type: Nfi,
+        class: Designated,
+        patients: 3,
+    };
+    let state = given::<Facility>(stranded())
+        .when(beds(discharge))
+        .then_ok()
+        .1;
+    assert_eq!(pool(&state, Designated).over_committed(), 1);
+    let release = BedCommand::Release {
+        plan: plan(),
+        bed_type: Nfi,
+        class: Designated,
+    };
+    let state = given::<Facility>(stranded())
+        .when(beds(release))
+        .then_ok()
+        .1;
+    assert_eq!(pool(&state, Designated).over_committed(), 0);
 }
 
 #[test]

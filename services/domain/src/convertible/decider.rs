@@ -76,7 +76,7 @@ impl Decider for ConvertibleFacility {
         if let Some(action) = stamped.command.action() {
             facility.phase.step(action)?;
         }
-        decide_for(facility, stamped.command, at).map(|event| vec![event])
+        decide_for(facility, stamped.command, at)
     }
 
     fn evolve(state: Self::State, event: &ConvertibleEvent) -> Self::State {
@@ -102,9 +102,9 @@ fn decide_for(
     facility: &ConvertibleState,
     command: ConvertibleCommand,
     at: DateTime<Utc>,
-) -> Result<ConvertibleEvent, DomainError> {
+) -> Result<Vec<ConvertibleEvent>, DomainError> {
     let facility_id = facility.id;
-    Ok(match command {
+    let event = match command {
         ConvertibleCommand::StartConversion {
             lead_time_minutes,
             target_beds,
@@ -148,7 +148,8 @@ fn decide_for(
             .into()
         }
         ConvertibleCommand::Beds(command) => {
-            ConvertibleEvent::Beds(facility.pools.decide(facility_id, command, at)?)
+            let events = facility.pools.decide(facility_id, command, at)?;
+            return Ok(events.into_iter().map(ConvertibleEvent::Beds).collect());
         }
         ConvertibleCommand::StartRecovery => {
             facility
@@ -163,7 +164,8 @@ fn decide_for(
                 facility_id,
             ));
         }
-    })
+    };
+    Ok(vec![event])
 }
 
 /// 规范扩容 — a conversion names at least one bed type, each with at least one bed.

@@ -349,6 +349,16 @@ fn bed_events(facility_id: FacilityId) -> Vec<BedEvent> {
             at: at(),
         }
         .into(),
+        ReservationsOverCommitted {
+            facility_id,
+            bed_type,
+            class,
+            reserved: 9,
+            free: 6,
+            short_by: 3,
+            at: at(),
+        }
+        .into(),
     ]
 }
 
