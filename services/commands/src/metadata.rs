@@ -1,0 +1,41 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What every event records beside its data: who, why, and in which context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// The version of the event's data schema, for upcasting on read.
+    pub schema_version: u16,
+    /// Who issued the command (a dispatcher's account, `seed`, a drill director).
+    pub actor: String,
+    /// Ties together every event of one request or process.
+    pub correlation_id: Uuid,
+    /// The event or request that caused this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<Uuid>,
+    /// Set on every event of a drill (演练): drills and live data never mix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill_id: Option<String>,
+    /// Makes event ids deterministic, so that a retried step appends nothing new.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+impl Metadata {
+    /// Metadata for a command of `actor`, in a new correlation.
+    pub fn new(actor: impl Into<String>) -> Self {
+        Self {
+            schema_version: 1,
+            actor: actor.into(),
+            correlation_id: Uuid::new_v4(),
+            causation_id: None,
+            drill_id: None,
+            idempotency_key: None,
+        }
+    }
+
+    pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+}
