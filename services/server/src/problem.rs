@@ -4,6 +4,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use ercs_commands::CommandError;
+use ercs_domain::DomainError;
 use serde::Serialize;
 
 /// The base of every problem `type` URI.
@@ -50,6 +52,62 @@ impl Problem {
     }
 }
 
+/// A refusal by the domain: the client's request breaks a rule. The `type` slug is
+/// the error's stable code.
+impl From<DomainError> for Problem {
+    fn from(error: DomainError) -> Self {
+        let (status, title) = match error.code() {
+            "invalid-field" => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid field"),
+            "not-found" => (StatusCode::NOT_FOUND, "Not found"),
+            "already-exists" => (StatusCode::CONFLICT, "Already exists"),
+            "illegal-transition" => (StatusCode::CONFLICT, "Not allowed in the current state"),
+            "insufficient-stock" => (StatusCode::CONFLICT, "Not enough stock"),
+            "expired-lot" => (StatusCode::CONFLICT, "Expired lot"),
+            "insufficient-beds" => (StatusCode::CONFLICT, "Not enough beds"),
+            "not-ready" => (StatusCode::CONFLICT, "Not ready"),
+            "beds-in-use" => (StatusCode::CONFLICT, "Beds in use"),
+            _ => (StatusCode::CONFLICT, "Refused"),
+        };
+        let problem = Problem::new(status, error.code(), title, error.to_string());
+        match error.field() {
+            Some(field) => problem.with_field(field),
+            None => problem,
+        }
+    }
+}
+
+/// A command that did not go through, for whatever reason. Bad input and broken
+/// rules are 4xx; only the service's own failures are 5xx.
+impl From<CommandError<DomainError>> for Problem {
+    fn from(error: CommandError<DomainError>) -> Self {
+        match error {
+            CommandError::Rejected(refusal) => refusal.into(),
+            CommandError::Conflict { .. } => Problem::new(
+                StatusCode::CONFLICT,
+                "stale-revision",
+                "Stale revision",
+                format!("{error}; read the resource again and retry with its current ETag"),
+            ),
+            CommandError::Log(log) if log.is_bad_input() => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-event",
+                "Invalid event",
+                log.to_string(),
+            ),
+            CommandError::Undecodable { .. } => {
+                tracing::error!(%error, "a stored event cannot be read");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "undecodable-event",
+                    "Unreadable history",
+                    error.to_string(),
+                )
+            }
+            CommandError::Log(log) => Problem::unavailable(format!("the event log failed: {log}")),
+        }
+    }
+}
+
 impl ResponseError for Problem {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -67,6 +125,49 @@ mod tests {
     use actix_web::body::MessageBody;
 
     use super::*;
+
+    #[test]
+    fn a_broken_rule_is_a_4xx_named_by_its_stable_code_and_field() {
+        let invalid: Problem = DomainError::InvalidField {
+            field: "headcount",
+            reason: "must be at least 1".into(),
+        }
+        .into();
+        assert_eq!(
+            (invalid.status, invalid.type_uri.as_str()),
+            (422, "https://ercs.example/problems/invalid-field")
+        );
+        assert_eq!(invalid.field.as_deref(), Some("headcount"));
+        let missing: Problem = DomainError::NotFound {
+            what: "team",
+            key: "t-1".into(),
+        }
+        .into();
+        assert_eq!(
+            (missing.status, missing.type_uri.as_str()),
+            (404, "https://ercs.example/problems/not-found")
+        );
+    }
+
+    #[test]
+    fn a_stale_revision_is_a_409_that_says_what_to_do() {
+        let stream = ercs_eventlog::StreamName::new("team-1").unwrap();
+        let stale: Problem = CommandError::<DomainError>::Conflict {
+            stream,
+            expected: Some(0),
+            actual: Some(2),
+        }
+        .into();
+        assert_eq!(
+            (stale.status, stale.type_uri.as_str()),
+            (409, "https://ercs.example/problems/stale-revision")
+        );
+        assert!(
+            stale.detail.contains("revision 2") && stale.detail.contains("ETag"),
+            "{}",
+            stale.detail
+        );
+    }
 
     #[test]
     fn a_problem_is_rfc_9457_json_with_a_stable_type_and_the_field_at_fault() {
