@@ -46,6 +46,7 @@ macro_rules! conformance_tests {
             stream_exists_is_refused_for_a_missing_stream,
             an_exact_revision_must_match_the_stream,
             any_appends_whatever_the_revision,
+            an_impossible_expected_revision_is_refused_not_a_crash,
             a_retried_append_writes_nothing_and_returns_the_original_result,
             a_retry_is_recognised_after_later_appends,
             reusing_some_ids_in_a_new_append_is_a_conflict,
@@ -247,6 +248,21 @@ pub async fn any_appends_whatever_the_revision(t: TestLog) {
             .expect("an append");
         assert_eq!(result.next_expected_revision, expected_next);
     }
+}
+
+pub async fn an_impossible_expected_revision_is_refused_not_a_crash(t: TestLog) {
+    let s = stream(&unique_prefix(), "a");
+    t.log
+        .append(&s, ExpectedRevision::NoStream, events(1))
+        .await
+        .expect("the first append");
+    assert_wrong_revision(
+        t.log
+            .append(&s, ExpectedRevision::Exact(u64::MAX), events(1))
+            .await,
+        Some(0),
+    );
+    assert_eq!(read_forwards(&*t.log, &s).await.len(), 1);
 }
 
 pub async fn a_retried_append_writes_nothing_and_returns_the_original_result(t: TestLog) {

@@ -4,6 +4,7 @@
 //! only after every position before it, so subscribers can never skip one.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::Receiver;
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -95,7 +96,17 @@ impl Writer {
     fn commit(&mut self, batch: Vec<AppendRequest>) {
         let first_free = self.state.next_position;
         self.state.remembered = 0;
-        let outcomes = match write_batch(&mut self.conn, &batch, &mut self.state) {
+        // A bug that panics mid-batch must not take the only writer down with it: the
+        // unwinding drops the transaction (a rollback) and only this batch fails.
+        let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            write_batch(&mut self.conn, &batch, &mut self.state)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Error::Storage(
+                "the writer failed on this batch; it was rolled back".into(),
+            ))
+        });
+        let outcomes = match written {
             Ok(outcomes) => outcomes,
             Err(error) => {
                 tracing::error!(%error, appends = batch.len(), "event log commit failed");
@@ -215,7 +226,8 @@ fn find_retry(
         .map(|e| recent.get(&e.id()).filter(|p| p.stream == *stream).cloned())
         .collect();
     let first_expected = match request.expected {
-        ExpectedRevision::Exact(revision) => Some(revision + 1),
+        // `checked_add`: the revision comes from the client (an HTTP If-Match).
+        ExpectedRevision::Exact(revision) => revision.checked_add(1),
         ExpectedRevision::NoStream => Some(0),
         ExpectedRevision::Any | ExpectedRevision::StreamExists => None,
     };
