@@ -10,7 +10,9 @@
 //! projection, the view is rebuilt from the log: the log is the source of truth,
 //! and a snapshot only saves time.
 
+pub mod one_network;
 mod projector;
 mod snapshot;
 
+pub use one_network::OneNetwork;
 pub use projector::{Lagging, Projection, Projector, ProjectorOptions, rebuild};

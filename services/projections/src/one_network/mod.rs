@@ -1,0 +1,202 @@
+//! 卫生应急资源“一张网” — the one-network view: every team, bed pool, depot,
+//! convertible facility and incident, rolled up by tier, area and kind.
+//!
+//! The view keeps each aggregate's state as the domain's own `evolve` leaves it
+//! (teams, facilities, depots), so availability is judged by the domain's rules and
+//! never by a second copy of them. Queries are pure functions of the view and the
+//! `now` they are given: the view holds no clock.
+
+mod beds;
+mod convertibles;
+mod incidents;
+mod supplies;
+mod teams;
+
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+
+use chrono::{DateTime, Duration, Utc};
+use ercs_domain::area::DivisionCode;
+use ercs_domain::beds::Facility;
+use ercs_domain::convertible::ConvertibleEvent;
+use ercs_domain::ids::{DepotId, FacilityId, IncidentId, TeamId};
+use ercs_domain::incident::{IncidentEvent, ResponseLevel};
+use ercs_domain::supply::depot::Depot;
+use ercs_domain::team::Team;
+use ercs_domain::{Decider, DecodeError, DomainError, DomainEvent};
+use ercs_eventlog::{Filter, RecordedEvent};
+use serde::{Deserialize, Serialize};
+
+use crate::Projection;
+
+pub use beds::{BedAvailability, BedKey, FacilityView, StaleReport};
+pub use convertibles::{ConvertiblePhase, ConvertibleRecord};
+pub use incidents::IncidentRecord;
+pub use supplies::{DepotView, SupplyKey, SupplyRollup};
+pub use teams::{TeamCount, TeamKey, TeamView};
+
+/// The one-network view. Snapshotted as JSON with its position.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OneNetwork {
+    pub teams: BTreeMap<TeamId, TeamView>,
+    pub facilities: BTreeMap<FacilityId, FacilityView>,
+    pub depots: BTreeMap<DepotId, DepotView>,
+    pub convertibles: BTreeMap<FacilityId, ConvertibleRecord>,
+    pub incidents: BTreeMap<IncidentId, IncidentRecord>,
+    /// Events of this view's streams that this build could not read: logged and
+    /// left out, never guessed at.
+    pub skipped: u64,
+}
+
+impl Projection for OneNetwork {
+    const NAME: &'static str = "one-network";
+    const VERSION: u32 = 1;
+
+    /// Every stream: events are dispatched by stream prefix, and other streams
+    /// (the item catalogue, processes) are passed over.
+    fn filter() -> Filter {
+        Filter::all()
+    }
+
+    fn apply(&mut self, event: &RecordedEvent) {
+        if let Err(error) = self.fold(event) {
+            tracing::warn!(
+                projection = Self::NAME,
+                stream = event.stream.as_str(),
+                position = event.position.0,
+                event_type = event.event_type.as_str(),
+                %error,
+                "skipped an event the one-network view cannot read"
+            );
+            self.skipped += 1;
+        }
+    }
+}
+
+/// Why an event was left out of the view.
+#[derive(Debug, thiserror::Error)]
+pub enum Unreadable {
+    #[error("the stream name does not carry a valid id: {0}")]
+    Id(#[from] DomainError),
+    #[error(transparent)]
+    Event(#[from] DecodeError),
+}
+
+impl OneNetwork {
+    fn fold(&mut self, event: &RecordedEvent) -> Result<(), Unreadable> {
+        let Some((prefix, id)) = event.stream.as_str().split_once('-') else {
+            return Ok(());
+        };
+        match prefix {
+            "team" => fold::<Team, _, _>(&mut self.teams, id.parse()?, &decode(event)?),
+            "facility" => {
+                fold::<Facility, _, _>(&mut self.facilities, id.parse()?, &decode(event)?)
+            }
+            "depot" => fold::<Depot, _, _>(&mut self.depots, id.parse()?, &decode(event)?),
+            "convertible" => {
+                let event: ConvertibleEvent = decode(event)?;
+                update(&mut self.convertibles, id.parse()?, |r| {
+                    ConvertibleRecord::evolve(r, &event)
+                })
+            }
+            "incident" => {
+                let event: IncidentEvent = decode(event)?;
+                update(&mut self.incidents, id.parse()?, |r| {
+                    IncidentRecord::evolve(r, &event)
+                })
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Teams by tier, home area, kind and status, with their headcount.
+    pub fn teams_by_status_and_kind(&self) -> BTreeMap<TeamKey, TeamCount> {
+        teams::by_status_and_kind(self.teams.values())
+    }
+
+    /// Beds by tier, area, type and ladder class: usable at `now`, and usable once
+    /// each pool's lead time has run.
+    pub fn beds_by_type_and_class(&self, now: DateTime<Utc>) -> BTreeMap<BedKey, BedAvailability> {
+        beds::by_type_and_class(self.facilities.values(), now)
+    }
+
+    /// Stock by reserve tier, area and item, with days-to-expiry buckets and the
+    /// shortfall against the reserve norms, at `now`.
+    pub fn supplies_by_item(&self, now: DateTime<Utc>) -> BTreeMap<SupplyKey, SupplyRollup> {
+        supplies::by_item(self.depots.values(), now)
+    }
+
+    /// 平急两用 facilities by district and phase.
+    pub fn convertibles_by_phase(&self) -> BTreeMap<(DivisionCode, ConvertiblePhase), u32> {
+        convertibles::by_phase(self.convertibles.values())
+    }
+
+    /// Open incidents by response level.
+    pub fn incidents_by_level(&self) -> BTreeMap<ResponseLevel, u32> {
+        incidents::open_by_level(self.incidents.values())
+    }
+
+    /// Bed pools last reported more than `stale_after` before `now`, oldest first.
+    pub fn stale_reports(&self, now: DateTime<Utc>, stale_after: Duration) -> Vec<StaleReport> {
+        beds::stale(self.facilities.values(), now, stale_after)
+    }
+}
+
+/// Rolls a rollup up further, e.g. beds by tier alone: `roll_up(&beds, |k| k.tier)`.
+pub fn roll_up<K, K2: Ord, V: AddAssign + Default + Copy>(
+    rollup: &BTreeMap<K, V>,
+    by: impl Fn(&K) -> K2,
+) -> BTreeMap<K2, V> {
+    let mut coarser = BTreeMap::new();
+    for (key, value) in rollup {
+        *coarser.entry(by(key)).or_default() += *value;
+    }
+    coarser
+}
+
+/// Folds one event into an aggregate's state with the domain's own `evolve`.
+fn fold<D, S, V>(views: &mut BTreeMap<D::Id, V>, id: D::Id, event: &D::Event)
+where
+    D: Decider<State = Option<S>>,
+    D::Id: Ord,
+    V: From<S>,
+    S: From<V>,
+{
+    update(views, id, |view| {
+        D::evolve(view.map(S::from), event).map(V::from)
+    })
+}
+
+fn update<K: Ord, V>(
+    records: &mut BTreeMap<K, V>,
+    id: K,
+    evolve: impl FnOnce(Option<V>) -> Option<V>,
+) {
+    if let Some(next) = evolve(records.remove(&id)) {
+        records.insert(id, next);
+    }
+}
+
+/// Decodes a stored event at the schema version its metadata names (1 if none),
+/// upcasting as the domain does.
+fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, DecodeError> {
+    #[derive(Deserialize)]
+    struct Version {
+        schema_version: Option<u16>,
+    }
+    let version = event
+        .metadata
+        .deserialize::<Version>()
+        .ok()
+        .and_then(|v| v.schema_version)
+        .unwrap_or(1);
+    let data = event
+        .data
+        .deserialize::<serde_json::Value>()
+        .map_err(|source| DecodeError::Malformed {
+            event_type: "(stored)",
+            source,
+        })?;
+    E::decode(event.event_type.as_str(), version, data)
+}

@@ -1,0 +1,227 @@
+//! Depots (储备库) in the view: the domain's own `DepotState`, folded with
+//! `Depot::evolve`, and a serializable mirror of it for the snapshot.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use ercs_domain::area::AreaCode;
+use ercs_domain::geo::GeoPoint;
+use ercs_domain::ids::{DepotId, PlanId, TransferId};
+use ercs_domain::supply::ItemCode;
+use ercs_domain::supply::depot::{DepotState, Lot, LotNumber, LotPick, Outbound, ReserveTier};
+use ercs_domain::values::{Name, Quantity};
+use serde::{Deserialize, Serialize};
+
+/// One depot as its events leave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "DepotRecord", from = "DepotRecord")]
+pub struct DepotView(pub DepotState);
+
+impl From<DepotState> for DepotView {
+    fn from(state: DepotState) -> Self {
+        Self(state)
+    }
+}
+
+impl From<DepotView> for DepotState {
+    fn from(view: DepotView) -> Self {
+        view.0
+    }
+}
+
+/// Which stock: reserve tier (市级—区域—区县—机构), area and item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SupplyKey {
+    pub tier: ReserveTier,
+    pub area: AreaCode,
+    pub item: ItemCode,
+}
+
+/// Stock of one key, in units, summed over depots. The expiry buckets split
+/// `on_hand` (reserved units included) by days left at `now`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SupplyRollup {
+    pub on_hand: u64,
+    /// Unexpired and not held for a plan: what could be issued now.
+    pub usable: u64,
+    pub expired: u64,
+    pub within_30_days: u64,
+    pub within_90_days: u64,
+    pub beyond_90_days: u64,
+    pub no_expiry: u64,
+    /// 储备定额 — the depots' reserve norms for the item.
+    pub norm: u64,
+    /// How far usable stock falls short of the norm, depot by depot.
+    pub shortfall: u64,
+}
+
+impl std::ops::AddAssign for SupplyRollup {
+    fn add_assign(&mut self, o: Self) {
+        self.on_hand += o.on_hand;
+        self.usable += o.usable;
+        self.expired += o.expired;
+        self.within_30_days += o.within_30_days;
+        self.within_90_days += o.within_90_days;
+        self.beyond_90_days += o.beyond_90_days;
+        self.no_expiry += o.no_expiry;
+        self.norm += o.norm;
+        self.shortfall += o.shortfall;
+    }
+}
+
+/// Stock rolled up by reserve tier, area and item, as of `now`.
+pub fn by_item<'a>(
+    depots: impl Iterator<Item = &'a DepotView>,
+    now: DateTime<Utc>,
+) -> BTreeMap<SupplyKey, SupplyRollup> {
+    let mut rollup = BTreeMap::new();
+    for DepotView(depot) in depots {
+        let items: BTreeSet<&ItemCode> = depot.stock.keys().chain(depot.norms.keys()).collect();
+        for item in items {
+            let key = SupplyKey {
+                tier: depot.tier,
+                area: depot.area.clone(),
+                item: item.clone(),
+            };
+            *rollup.entry(key).or_default() += item_rollup(depot, item, now);
+        }
+    }
+    rollup
+}
+
+fn item_rollup(depot: &DepotState, item: &ItemCode, now: DateTime<Utc>) -> SupplyRollup {
+    let mut rollup = SupplyRollup::default();
+    for lot in depot
+        .stock
+        .get(item)
+        .into_iter()
+        .flat_map(|lots| lots.values())
+    {
+        let units = u64::from(lot.quantity.get());
+        rollup.on_hand += units;
+        *expiry_bucket(&mut rollup, lot.expiry, now) += units;
+    }
+    rollup.usable = u64::from(depot.usable(item, now).get());
+    rollup.norm = depot.norms.get(item).map_or(0, |q| u64::from(q.get()));
+    rollup.shortfall = depot
+        .shortfalls(now)
+        .iter()
+        .find(|s| &s.item == item)
+        .map_or(0, |s| u64::from(s.missing.get()));
+    rollup
+}
+
+/// The bucket a lot falls in; expired as the depot decides it (expiry before `now`).
+fn expiry_bucket(
+    rollup: &mut SupplyRollup,
+    expiry: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> &mut u64 {
+    match expiry {
+        None => &mut rollup.no_expiry,
+        Some(expiry) if expiry < now => &mut rollup.expired,
+        Some(expiry) if expiry - now <= Duration::days(30) => &mut rollup.within_30_days,
+        Some(expiry) if expiry - now <= Duration::days(90) => &mut rollup.within_90_days,
+        Some(_) => &mut rollup.beyond_90_days,
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct DepotRecord {
+    id: DepotId,
+    name: Name,
+    tier: ReserveTier,
+    area: AreaCode,
+    location: GeoPoint,
+    stock: BTreeMap<ItemCode, BTreeMap<LotNumber, LotRecord>>,
+    reservations: Vec<(PlanId, ItemCode, BTreeMap<LotNumber, Quantity>)>,
+    norms: BTreeMap<ItemCode, Quantity>,
+    outbound: BTreeMap<TransferId, OutboundRecord>,
+    inbound: BTreeSet<TransferId>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LotRecord {
+    quantity: Quantity,
+    expiry: Option<DateTime<Utc>>,
+    received_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OutboundRecord {
+    to: DepotId,
+    item: ItemCode,
+    picks: Vec<LotPick>,
+    returned: bool,
+}
+
+impl From<DepotView> for DepotRecord {
+    fn from(DepotView(d): DepotView) -> Self {
+        Self {
+            id: d.id,
+            name: d.name,
+            tier: d.tier,
+            area: d.area,
+            location: d.location,
+            stock: map_lots(d.stock, |l| LotRecord {
+                quantity: l.quantity,
+                expiry: l.expiry,
+                received_at: l.received_at,
+            }),
+            reservations: d
+                .reservations
+                .into_iter()
+                .map(|((plan, item), lots)| (plan, item, lots))
+                .collect(),
+            norms: d.norms,
+            outbound: map_values(d.outbound, |o| OutboundRecord {
+                to: o.to,
+                item: o.item,
+                picks: o.picks,
+                returned: o.returned,
+            }),
+            inbound: d.inbound,
+        }
+    }
+}
+
+impl From<DepotRecord> for DepotView {
+    fn from(r: DepotRecord) -> Self {
+        Self(DepotState {
+            id: r.id,
+            name: r.name,
+            tier: r.tier,
+            area: r.area,
+            location: r.location,
+            stock: map_lots(r.stock, |l| Lot {
+                quantity: l.quantity,
+                expiry: l.expiry,
+                received_at: l.received_at,
+            }),
+            reservations: r
+                .reservations
+                .into_iter()
+                .map(|(plan, item, lots)| ((plan, item), lots))
+                .collect(),
+            norms: r.norms,
+            outbound: map_values(r.outbound, |o| Outbound {
+                to: o.to,
+                item: o.item,
+                picks: o.picks,
+                returned: o.returned,
+            }),
+            inbound: r.inbound,
+        })
+    }
+}
+
+fn map_values<K: Ord, A, B>(map: BTreeMap<K, A>, f: impl Fn(A) -> B) -> BTreeMap<K, B> {
+    map.into_iter().map(|(k, v)| (k, f(v))).collect()
+}
+
+fn map_lots<A, B>(
+    stock: BTreeMap<ItemCode, BTreeMap<LotNumber, A>>,
+    f: impl Fn(A) -> B,
+) -> BTreeMap<ItemCode, BTreeMap<LotNumber, B>> {
+    map_values(stock, |lots| map_values(lots, &f))
+}
