@@ -4,12 +4,10 @@ use std::sync::Arc;
 use ercs_domain::decider::Decider;
 use ercs_domain::event::{DecodeError, DomainEvent};
 use ercs_eventlog::{
-    Direction, EventData, EventLog, EventType, ExpectedRevision, JsonObject, Position, ReadFrom,
-    RecordedEvent, Revision, StreamName,
+    Direction, EventLog, ExpectedRevision, Position, ReadFrom, Revision, StreamName,
 };
-use uuid::Uuid;
 
-use crate::Metadata;
+use crate::{Metadata, codec};
 
 /// Which state a command is decided on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,9 +73,6 @@ impl fmt::Display for Shown {
         }
     }
 }
-
-/// Deterministic event ids live in their own UUID v5 namespace.
-const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6572_6373_2d65_7665_6e74_2d69_6473_0001);
 
 /// Events read from the log per page while loading.
 const PAGE: usize = 4096;
@@ -192,12 +187,13 @@ impl Aggregates {
                 .iter()
                 .take_while(|e| last.is_none_or(|last| e.revision <= last))
             {
-                let event =
-                    decode::<D::Event>(recorded).map_err(|source| CommandError::Undecodable {
+                let event = codec::decode::<D::Event>(recorded).map_err(|source| {
+                    CommandError::Undecodable {
                         stream: stream.clone(),
                         revision: recorded.revision,
                         source,
-                    })?;
+                    }
+                })?;
                 loaded.state = D::evolve(loaded.state, &event);
                 loaded.revision = Some(recorded.revision);
             }
@@ -231,7 +227,7 @@ impl Aggregates {
         let data = events
             .iter()
             .zip(first..)
-            .map(|(event, revision)| event_data(stream, revision, event, metadata))
+            .map(|(event, revision)| codec::encode(stream, revision, event, metadata))
             .collect::<Result<Vec<_>, _>>()?;
         let expected = loaded
             .revision
@@ -256,54 +252,4 @@ impl Aggregates {
 
 fn stream_of<D: Decider>(id: &D::Id) -> Result<StreamName, ercs_eventlog::Error> {
     StreamName::new(D::stream_name(id))
-}
-
-fn event_data<E: DomainEvent>(
-    stream: &StreamName,
-    revision: Revision,
-    event: &E,
-    metadata: &Metadata,
-) -> Result<EventData, ercs_eventlog::Error> {
-    let id = match &metadata.idempotency_key {
-        Some(key) => Uuid::new_v5(
-            &EVENT_ID_NAMESPACE,
-            format!("{stream}\n{key}\n{revision}").as_bytes(),
-        ),
-        None => Uuid::new_v4(),
-    };
-    let invalid = |field| move |reason| ercs_eventlog::Error::InvalidJson { field, reason };
-    let data = event
-        .data()
-        .map_err(|e| ercs_eventlog::JsonError::Syntax(e.to_string()))
-        .map_err(invalid("data"))?;
-    let data = JsonObject::from_serialize(&data).map_err(invalid("data"))?;
-    let metadata = Metadata {
-        schema_version: event.schema_version(),
-        ..metadata.clone()
-    };
-    let metadata = JsonObject::from_serialize(&metadata).map_err(invalid("metadata"))?;
-    EventData::with_metadata(id, EventType::new(event.event_type())?, data, metadata)
-}
-
-fn decode<E: DomainEvent>(recorded: &RecordedEvent) -> Result<E, DecodeError> {
-    #[derive(serde::Deserialize)]
-    struct Version {
-        #[serde(default = "first_version")]
-        schema_version: u16,
-    }
-    fn first_version() -> u16 {
-        1
-    }
-    let version = recorded
-        .metadata
-        .deserialize::<Version>()
-        .map_or(1, |v| v.schema_version);
-    let data = recorded
-        .data
-        .deserialize::<serde_json::Value>()
-        .map_err(|source| DecodeError::Malformed {
-            event_type: "(stored)",
-            source,
-        })?;
-    E::decode(recorded.event_type.as_str(), version, data)
 }

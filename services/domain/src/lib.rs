@@ -62,6 +62,7 @@ pub mod hierarchy;
 pub mod ids;
 pub mod incident;
 pub mod lifecycle;
+mod map_as_pairs;
 pub mod schema;
 pub mod supply;
 pub mod team;

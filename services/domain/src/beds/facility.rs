@@ -70,7 +70,8 @@ event_enum!(
 );
 
 /// A registered facility as its events leave it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FacilityState {
     pub id: FacilityId,
     pub name: Name,

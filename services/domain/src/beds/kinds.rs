@@ -82,7 +82,8 @@ all_values!(BedClass {
 });
 
 /// Which pool of a facility: one per bed type and ladder class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PoolKey {
     pub bed_type: BedType,
     pub class: BedClass,

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{BedClass, BedCommand, BedCounts, BedEvent, BedType, PoolKey, event::*};
 use crate::DomainError;
@@ -11,7 +12,8 @@ use crate::ids::{FacilityId, PlanId};
 use crate::lifecycle::Lifecycle;
 
 /// One pool: the beds of one type and ladder class at one facility.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BedPool {
     pub counts: BedCounts,
     /// When these counts were last reported or changed.
@@ -92,9 +94,12 @@ impl Lifecycle for ExpansionPhase {
     }
 }
 
-/// All the bed pools of one facility.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// All the bed pools of one facility; serialized as `[key, pool]` pairs, since a
+/// `PoolKey` cannot be a JSON object key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct BedPools {
+    #[serde(with = "crate::map_as_pairs")]
     pools: BTreeMap<PoolKey, BedPool>,
 }
 

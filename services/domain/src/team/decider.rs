@@ -1,6 +1,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{TeamCommand, TeamEvent, TeamKind, TeamStatus, event::*};
 use crate::DomainError;
@@ -15,7 +16,8 @@ use crate::values::{CapabilityTag, Headcount, Name};
 pub struct Team;
 
 /// A registered team as its events leave it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TeamState {
     pub id: TeamId,
     pub name: Name,

@@ -1,6 +1,7 @@
 //! Where a team is in its lifecycle, and which steps are legal.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::area::DivisionCode;
 use crate::geo::GeoPoint;
@@ -9,7 +10,8 @@ use crate::lifecycle::Lifecycle;
 use crate::values::Reason;
 
 /// A team's status, with what the dispatcher needs to know in each.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum TeamStatus {
     /// 待命 — ready to be mobilised.
     Standby,

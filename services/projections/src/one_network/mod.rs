@@ -16,31 +16,32 @@ use std::collections::BTreeMap;
 use std::ops::AddAssign;
 
 use chrono::{DateTime, Duration, Utc};
+use ercs_commands::decode;
 use ercs_domain::area::DivisionCode;
-use ercs_domain::beds::Facility;
+use ercs_domain::beds::{Facility, FacilityState};
 use ercs_domain::convertible::ConvertibleEvent;
 use ercs_domain::ids::{DepotId, FacilityId, IncidentId, TeamId};
 use ercs_domain::incident::{IncidentEvent, ResponseLevel};
-use ercs_domain::supply::depot::Depot;
-use ercs_domain::team::Team;
-use ercs_domain::{Decider, DecodeError, DomainError, DomainEvent};
+use ercs_domain::supply::depot::{Depot, DepotState};
+use ercs_domain::team::{Team, TeamState};
+use ercs_domain::{Decider, DecodeError, DomainError};
 use ercs_eventlog::{Filter, RecordedEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::Projection;
 
-pub use beds::{BedAvailability, BedKey, FacilityView, StaleReport};
+pub use beds::{BedAvailability, BedKey, StaleReport};
 pub use convertibles::{ConvertiblePhase, ConvertibleRecord};
 pub use incidents::IncidentRecord;
-pub use supplies::{DepotView, SupplyKey, SupplyRollup};
-pub use teams::{TeamCount, TeamKey, TeamView};
+pub use supplies::{SupplyKey, SupplyRollup};
+pub use teams::{TeamCount, TeamKey};
 
 /// The one-network view. Snapshotted as JSON with its position.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OneNetwork {
-    pub teams: BTreeMap<TeamId, TeamView>,
-    pub facilities: BTreeMap<FacilityId, FacilityView>,
-    pub depots: BTreeMap<DepotId, DepotView>,
+    pub teams: BTreeMap<TeamId, TeamState>,
+    pub facilities: BTreeMap<FacilityId, FacilityState>,
+    pub depots: BTreeMap<DepotId, DepotState>,
     pub convertibles: BTreeMap<FacilityId, ConvertibleRecord>,
     pub incidents: BTreeMap<IncidentId, IncidentRecord>,
     /// Events of this view's streams that this build could not read: logged and
@@ -50,7 +51,7 @@ pub struct OneNetwork {
 
 impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.
@@ -88,11 +89,9 @@ impl OneNetwork {
             return Ok(());
         };
         match prefix {
-            "team" => fold::<Team, _, _>(&mut self.teams, id.parse()?, &decode(event)?),
-            "facility" => {
-                fold::<Facility, _, _>(&mut self.facilities, id.parse()?, &decode(event)?)
-            }
-            "depot" => fold::<Depot, _, _>(&mut self.depots, id.parse()?, &decode(event)?),
+            "team" => fold::<Team, _>(&mut self.teams, id.parse()?, &decode(event)?),
+            "facility" => fold::<Facility, _>(&mut self.facilities, id.parse()?, &decode(event)?),
+            "depot" => fold::<Depot, _>(&mut self.depots, id.parse()?, &decode(event)?),
             "convertible" => {
                 let event: ConvertibleEvent = decode(event)?;
                 update(&mut self.convertibles, id.parse()?, |r| {
@@ -156,16 +155,12 @@ pub fn roll_up<K, K2: Ord, V: AddAssign + Default + Copy>(
 }
 
 /// Folds one event into an aggregate's state with the domain's own `evolve`.
-fn fold<D, S, V>(views: &mut BTreeMap<D::Id, V>, id: D::Id, event: &D::Event)
+fn fold<D, S>(states: &mut BTreeMap<D::Id, S>, id: D::Id, event: &D::Event)
 where
     D: Decider<State = Option<S>>,
     D::Id: Ord,
-    V: From<S>,
-    S: From<V>,
 {
-    update(views, id, |view| {
-        D::evolve(view.map(S::from), event).map(V::from)
-    })
+    update(states, id, |state| D::evolve(state, event))
 }
 
 fn update<K: Ord, V>(
@@ -176,27 +171,4 @@ fn update<K: Ord, V>(
     if let Some(next) = evolve(records.remove(&id)) {
         records.insert(id, next);
     }
-}
-
-/// Decodes a stored event at the schema version its metadata names (1 if none),
-/// upcasting as the domain does.
-fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, DecodeError> {
-    #[derive(Deserialize)]
-    struct Version {
-        schema_version: Option<u16>,
-    }
-    let version = event
-        .metadata
-        .deserialize::<Version>()
-        .ok()
-        .and_then(|v| v.schema_version)
-        .unwrap_or(1);
-    let data = event
-        .data
-        .deserialize::<serde_json::Value>()
-        .map_err(|source| DecodeError::Malformed {
-            event_type: "(stored)",
-            source,
-        })?;
-    E::decode(event.event_type.as_str(), version, data)
 }

@@ -1,33 +1,12 @@
 //! Depots (储备库) in the view: the domain's own `DepotState`, folded with
-//! `Depot::evolve`, and a serializable mirror of it for the snapshot.
+//! `Depot::evolve`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
 use ercs_domain::area::AreaCode;
-use ercs_domain::geo::GeoPoint;
-use ercs_domain::ids::{DepotId, PlanId, TransferId};
 use ercs_domain::supply::ItemCode;
-use ercs_domain::supply::depot::{DepotState, Lot, LotNumber, LotPick, Outbound, ReserveTier};
-use ercs_domain::values::{Name, Quantity};
-use serde::{Deserialize, Serialize};
-
-/// One depot as its events leave it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(into = "DepotRecord", from = "DepotRecord")]
-pub struct DepotView(pub DepotState);
-
-impl From<DepotState> for DepotView {
-    fn from(state: DepotState) -> Self {
-        Self(state)
-    }
-}
-
-impl From<DepotView> for DepotState {
-    fn from(view: DepotView) -> Self {
-        view.0
-    }
-}
+use ercs_domain::supply::depot::{DepotState, ReserveTier};
 
 /// Which stock: reserve tier (市级—区域—区县—机构), area and item.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -71,11 +50,11 @@ impl std::ops::AddAssign for SupplyRollup {
 
 /// Stock rolled up by reserve tier, area and item, as of `now`.
 pub fn by_item<'a>(
-    depots: impl Iterator<Item = &'a DepotView>,
+    depots: impl Iterator<Item = &'a DepotState>,
     now: DateTime<Utc>,
 ) -> BTreeMap<SupplyKey, SupplyRollup> {
     let mut rollup = BTreeMap::new();
-    for DepotView(depot) in depots {
+    for depot in depots {
         let items: BTreeSet<&ItemCode> = depot.stock.keys().chain(depot.norms.keys()).collect();
         for item in items {
             let key = SupplyKey {
@@ -124,104 +103,4 @@ fn expiry_bucket(
         Some(expiry) if expiry - now <= Duration::days(90) => &mut rollup.within_90_days,
         Some(_) => &mut rollup.beyond_90_days,
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct DepotRecord {
-    id: DepotId,
-    name: Name,
-    tier: ReserveTier,
-    area: AreaCode,
-    location: GeoPoint,
-    stock: BTreeMap<ItemCode, BTreeMap<LotNumber, LotRecord>>,
-    reservations: Vec<(PlanId, ItemCode, BTreeMap<LotNumber, Quantity>)>,
-    norms: BTreeMap<ItemCode, Quantity>,
-    outbound: BTreeMap<TransferId, OutboundRecord>,
-    inbound: BTreeSet<TransferId>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct LotRecord {
-    quantity: Quantity,
-    expiry: Option<DateTime<Utc>>,
-    received_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct OutboundRecord {
-    to: DepotId,
-    item: ItemCode,
-    picks: Vec<LotPick>,
-    returned: bool,
-}
-
-impl From<DepotView> for DepotRecord {
-    fn from(DepotView(d): DepotView) -> Self {
-        Self {
-            id: d.id,
-            name: d.name,
-            tier: d.tier,
-            area: d.area,
-            location: d.location,
-            stock: map_lots(d.stock, |l| LotRecord {
-                quantity: l.quantity,
-                expiry: l.expiry,
-                received_at: l.received_at,
-            }),
-            reservations: d
-                .reservations
-                .into_iter()
-                .map(|((plan, item), lots)| (plan, item, lots))
-                .collect(),
-            norms: d.norms,
-            outbound: map_values(d.outbound, |o| OutboundRecord {
-                to: o.to,
-                item: o.item,
-                picks: o.picks,
-                returned: o.returned,
-            }),
-            inbound: d.inbound,
-        }
-    }
-}
-
-impl From<DepotRecord> for DepotView {
-    fn from(r: DepotRecord) -> Self {
-        Self(DepotState {
-            id: r.id,
-            name: r.name,
-            tier: r.tier,
-            area: r.area,
-            location: r.location,
-            stock: map_lots(r.stock, |l| Lot {
-                quantity: l.quantity,
-                expiry: l.expiry,
-                received_at: l.received_at,
-            }),
-            reservations: r
-                .reservations
-                .into_iter()
-                .map(|(plan, item, lots)| ((plan, item), lots))
-                .collect(),
-            norms: r.norms,
-            outbound: map_values(r.outbound, |o| Outbound {
-                to: o.to,
-                item: o.item,
-                picks: o.picks,
-                returned: o.returned,
-            }),
-            inbound: r.inbound,
-        })
-    }
-}
-
-fn map_values<K: Ord, A, B>(map: BTreeMap<K, A>, f: impl Fn(A) -> B) -> BTreeMap<K, B> {
-    map.into_iter().map(|(k, v)| (k, f(v))).collect()
-}
-
-fn map_lots<A, B>(
-    stock: BTreeMap<ItemCode, BTreeMap<LotNumber, A>>,
-    f: impl Fn(A) -> B,
-) -> BTreeMap<ItemCode, BTreeMap<LotNumber, B>> {
-    map_values(stock, |lots| map_values(lots, &f))
 }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::picking::{Candidate, is_expired};
 use super::{DepotEvent, LotNumber, LotPick, ReserveTier};
@@ -17,7 +18,8 @@ use crate::values::{Name, Quantity};
 pub struct Depot;
 
 /// One lot (批次) of one item at a depot. Its quantity includes any reserved part.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Lot {
     pub quantity: Quantity,
     pub expiry: Option<DateTime<Utc>>,
@@ -25,7 +27,8 @@ pub struct Lot {
 }
 
 /// A transfer this depot dispatched.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Outbound {
     pub to: DepotId,
     pub item: ItemCode,
@@ -44,7 +47,8 @@ pub struct Shortfall {
 }
 
 /// A registered depot as its events leave it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DepotState {
     pub id: DepotId,
     pub name: Name,
@@ -52,7 +56,8 @@ pub struct DepotState {
     pub area: AreaCode,
     pub location: GeoPoint,
     pub stock: BTreeMap<ItemCode, BTreeMap<LotNumber, Lot>>,
-    /// What each plan holds, lot by lot.
+    /// What each plan holds, lot by lot; serialized as `[key, lots]` pairs.
+    #[serde(with = "crate::map_as_pairs")]
     pub reservations: BTreeMap<(PlanId, ItemCode), BTreeMap<LotNumber, Quantity>>,
     pub norms: BTreeMap<ItemCode, Quantity>,
     pub outbound: BTreeMap<TransferId, Outbound>,
