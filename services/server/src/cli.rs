@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::seeding::SeedName;
+
 /// ERCS — the emergency resource command service behind Chongqing's health-emergency
 /// "one network" (卫生应急资源“一张网”): teams, supplies, isolation beds and
 /// convertible facilities across the city → region → district → township tiers.
@@ -21,6 +23,20 @@ pub enum Command {
     /// Run the HTTP service on the embedded event log (one SQLite file in the data
     /// directory). Stop it with Ctrl-C or SIGTERM; it finishes requests in flight.
     Serve(ServeArgs),
+    /// Load a seed into the event log through the domain's commands, then exit.
+    /// Running it again adds nothing: every event has a deterministic id and an
+    /// expected revision, and resources already in the log are left as they are.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SeedArgs {
+    /// Which seed to load.
+    #[arg(value_enum)]
+    pub seed: SeedName,
+
+    #[command(flatten)]
+    pub data: DataDir,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -35,6 +51,18 @@ pub struct ServeArgs {
     )]
     pub listen: SocketAddr,
 
+    #[command(flatten)]
+    pub data: DataDir,
+
+    /// Load this seed before listening. On a log that already holds it nothing is
+    /// added, so it is safe to leave set (e.g. `--seed chongqing`).
+    #[arg(long, env = "ERCS_SEED", value_enum, value_name = "SEED")]
+    pub seed: Option<SeedName>,
+}
+
+/// Where the event log lives; shared by every command that opens it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDir {
     /// Directory for the event log (`events.db`) and the service's other files;
     /// created if missing.
     #[arg(

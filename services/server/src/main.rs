@@ -1,8 +1,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ercs_server::cli::{Cli, Command};
-use ercs_server::startup::Application;
+use std::sync::Arc;
+
+use ercs_eventlog::EventLog;
+use ercs_server::cli::{Cli, Command, SeedArgs, ServeArgs};
+use ercs_server::seeding;
+use ercs_server::startup::{Application, open_log};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -15,17 +19,44 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Seed(args) => seed(args),
     }
 }
 
-fn serve(args: ercs_server::cli::ServeArgs) -> ExitCode {
+fn serve(args: ServeArgs) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(&args).map_err(|e| e.to_string())?;
+        let log: Arc<dyn EventLog> =
+            Arc::new(open_log(&args.data.data_dir).map_err(|e| e.to_string())?);
+        if let Some(seed) = args.seed {
+            let hidden = indicatif::ProgressBar::hidden();
+            let summary = seeding::load(Arc::clone(&log), seed, &hidden)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(%seed, %summary, "seeded");
+        }
+        let app = Application::build_on(&args, log).map_err(|e| e.to_string())?;
         // One line on stdout, for operators and scripts: where to reach the service.
         println!("ercs listening on http://{}", app.addr());
-        tracing::info!(addr = %app.addr(), data_dir = %args.data_dir.display(), "serving");
+        tracing::info!(addr = %app.addr(), data_dir = %args.data.data_dir.display(), "serving");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     });
+    exit(result)
+}
+
+fn seed(args: SeedArgs) -> ExitCode {
+    let result = actix_web::rt::System::new().block_on(async move {
+        let log: Arc<dyn EventLog> =
+            Arc::new(open_log(&args.data.data_dir).map_err(|e| e.to_string())?);
+        let summary = seeding::load(log, args.seed, &seeding::progress_bar())
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("seeded {}: {summary}", args.seed);
+        Ok(())
+    });
+    exit(result)
+}
+
+fn exit(result: Result<(), String>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -67,9 +67,13 @@ impl Stop {
 }
 
 impl Application {
-    /// Opens the event log in `args.data_dir` and binds `args.listen`.
+    /// Opens the event log in the data directory and binds `args.listen`.
     pub fn build(args: &ServeArgs) -> Result<Self, StartError> {
-        let log = open_log(&args.data_dir)?;
+        Self::build_on(args, Arc::new(open_log(&args.data.data_dir)?))
+    }
+
+    /// Binds `args.listen` and serves `log`, already open (and perhaps seeded).
+    pub fn build_on(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<Self, StartError> {
         let listener = TcpListener::bind(args.listen).map_err(|source| StartError::Listen {
             addr: args.listen,
             source,
@@ -78,7 +82,7 @@ impl Application {
             addr: args.listen,
             source,
         })?;
-        let state = web::Data::new(AppState { log: Arc::new(log) });
+        let state = web::Data::new(AppState { log });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -117,7 +121,8 @@ impl Application {
     }
 }
 
-fn open_log(data_dir: &Path) -> Result<SqliteEventLog, StartError> {
+/// Opens (creating if need be) the event log `events.db` in `data_dir`.
+pub fn open_log(data_dir: &Path) -> Result<SqliteEventLog, StartError> {
     std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
         path: data_dir.display().to_string(),
         source,

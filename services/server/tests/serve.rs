@@ -22,7 +22,8 @@ fn ercs() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ercs"));
     command
         .env_remove("ERCS_LISTEN")
-        .env_remove("ERCS_DATA_DIR");
+        .env_remove("ERCS_DATA_DIR")
+        .env_remove("ERCS_SEED");
     command
 }
 
@@ -108,6 +109,36 @@ async fn serve_opens_an_existing_log_and_reports_its_last_position() {
 }
 
 #[tokio::test]
+async fn serve_with_a_seed_loads_it_before_listening_and_a_second_start_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = |seed_by_env: bool| {
+        let mut command = ercs();
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path());
+        if seed_by_env {
+            command.env("ERCS_SEED", "chongqing");
+        } else {
+            command.args(["--seed", "chongqing"]);
+        }
+        serve(command)
+    };
+    let position = |served: Served| async move {
+        let (status, ready) = get_json(format!("{}/readyz", served.base)).await;
+        assert_eq!(status, 200);
+        ready["log_position"].as_u64().expect("a log position")
+    };
+
+    let seeded = position(start(false)).await;
+    assert!(seeded > 0, "the seed was loaded before listening");
+    assert_eq!(
+        position(start(true)).await,
+        seeded,
+        "the second start added events"
+    );
+}
+
+#[tokio::test]
 async fn serve_takes_its_settings_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = ercs();
@@ -181,7 +212,15 @@ fn serve_refuses_a_malformed_listen_address_naming_the_flag() {
 fn help_explains_every_flag_its_variable_and_its_default() {
     let top = ercs().arg("--help").output().unwrap();
     let top = String::from_utf8_lossy(&top.stdout);
-    assert!(top.contains("serve"), "{top}");
+    assert!(top.contains("serve") && top.contains("seed"), "{top}");
+    let seed = ercs().args(["seed", "--help"]).output().unwrap();
+    let seed = String::from_utf8_lossy(&seed.stdout);
+    for expected in ["chongqing", "--data-dir", "ERCS_DATA_DIR"] {
+        assert!(
+            seed.contains(expected),
+            "`ercs seed --help` lacks {expected}:\n{seed}"
+        );
+    }
     let serve = ercs().args(["serve", "--help"]).output().unwrap();
     let serve = String::from_utf8_lossy(&serve.stdout);
     for expected in [
@@ -191,6 +230,9 @@ fn help_explains_every_flag_its_variable_and_its_default() {
         "--data-dir",
         "ERCS_DATA_DIR",
         "[default: data]",
+        "--seed",
+        "ERCS_SEED",
+        "chongqing",
     ] {
         assert!(
             serve.contains(expected),
