@@ -325,6 +325,12 @@ CATALOGUE = [
     ("ANTIVIRAL-OSELTAMIVIR", "磷酸奥司他韦胶囊", "盒", "medicine", 1095, 2000),
     ("ANTIVIRAL-NIRMATRELVIR", "奈玛特韦片/利托那韦片", "盒", "medicine", 730, 500),
     ("DISINFECTANT-CHLORINE", "含氯消毒剂", "瓶", "disinfectant", 730, 2000),
+    # For the poisoning teams (突发中毒事件处置) every district fields.
+    ("ANTIDOTE-SODIUM-THIOSULFATE", "硫代硫酸钠注射液", "支", "medicine", 1095, 200),
+    ("SUIT-CHEMICAL", "化学防护服", "套", "protective_equipment", 1825, 100),
+    ("SCBA", "正压式空气呼吸器", "台", "protective_equipment", None, 10),
+    ("DECON-KIT", "洗消包", "套", "disinfectant", 1095, 50),
+    ("OXYGEN-CYLINDER", "医用氧气瓶（10L）", "瓶", "medical_device", None, 50),
 ]
 
 CONVERTIBLES = [
