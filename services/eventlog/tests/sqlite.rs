@@ -198,3 +198,29 @@ async fn an_exact_retry_is_recognised_after_its_ids_are_forgotten() {
         .unwrap();
     assert_eq!(all.len(), 7, "retries wrote nothing");
 }
+
+/// While the log runs, the WAL is copied back into the database by the checkpoint
+/// thread, well before the writer's own 64 MiB limit; else the WAL grows and every
+/// read must search it.
+#[tokio::test]
+async fn the_wal_is_copied_into_the_database_while_the_log_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let log = SqliteEventLog::open(&path).unwrap();
+    let stream = StreamName::new("facility-1").unwrap();
+    // One commit per append: well over the 1,000 WAL pages that wake the checkpointer.
+    for _ in 0..1500 {
+        log.append(&stream, ExpectedRevision::Any, vec![an_event()])
+            .await
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fs::metadata(&path).unwrap().len() <= 64 * 1024 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nothing was checkpointed into {}",
+            path.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

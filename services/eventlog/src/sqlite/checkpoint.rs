@@ -27,13 +27,27 @@ const HARD_LIMIT_PAGES: c_int = 16_384;
 pub(super) fn start(writer: &mut Connection, path: &Path) -> Result<JoinHandle<()>, Error> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(storage)?;
+    // A connection learns that the file is in WAL mode only once it reads it;
+    // until then every checkpoint returns (-1, -1) and copies nothing.
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .map_err(storage)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Storage(format!(
+            "{}: the checkpointer found journal mode {mode}",
+            path.display()
+        )));
+    }
     let (wake, woken) = sync_channel::<()>(1);
     let checkpointer = std::thread::Builder::new()
         .name("ercs-eventlog-checkpoint".into())
         .spawn(move || {
             while woken.recv().is_ok() {
-                if let Err(error) = conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
-                    tracing::warn!(%error, "event log checkpoint failed; the next one retries");
+                match conn.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+                    Ok((frames, copied)) => tracing::debug!(frames, copied, "event log checkpoint"),
+                    Err(error) => {
+                        tracing::warn!(%error, "event log checkpoint failed; the next one retries")
+                    }
                 }
             }
         })
