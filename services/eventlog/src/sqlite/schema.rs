@@ -107,6 +107,9 @@ fn tune(conn: &Connection, path: &Path, cache_kib: i64) -> Result<(), Error> {
         .map_err(storage)?;
     conn.pragma_update(None, "cache_size", -cache_kib)
         .map_err(storage)?;
+    // After a checkpoint lets the WAL start over, its file is cut back to this.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+        .map_err(storage)?;
     Ok(())
 }
 
