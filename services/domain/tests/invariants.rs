@@ -870,6 +870,8 @@ proptest! {
             peacetime_use: PeacetimeUse::Hotel,
             area: DivisionCode::parse("500101").unwrap(),
             location: point(),
+            planned_beds: BTreeMap::from([(BedType::GeneralIsolation, 200)]),
+            lead_time_minutes: 24 * 60,
         };
         stream.run(stamp(t0(), register));
         let mut now = t0();

@@ -23,7 +23,8 @@ use ercs_domain::values::{Actor, ChecklistItem, Headcount, Name, Quantity, Reaso
 use ercs_domain::{Decider, DomainEvent, Stamped};
 use ercs_eventlog::{EventData, EventLog, ExpectedRevision, Position, SqliteEventLog, StreamName};
 use ercs_projections::one_network::{
-    BedAvailability, BedKey, ConvertiblePhase, SupplyKey, TeamCount, TeamKey, roll_up,
+    BedAvailability, BedKey, ConvertibleCapacity, ConvertiblePhase, SupplyKey, TeamCount, TeamKey,
+    roll_up,
 };
 use ercs_projections::{OneNetwork, Projector, ProjectorOptions, rebuild};
 use uuid::Uuid;
@@ -205,6 +206,8 @@ fn register_convertible(facility: FacilityId) -> ConvertibleCommand {
         peacetime_use: PeacetimeUse::Gymnasium,
         area: wanzhou(),
         location: here(),
+        planned_beds: BTreeMap::from([(BedType::GeneralIsolation, 500)]),
+        lead_time_minutes: 48 * 60,
     }
 }
 
@@ -480,10 +483,8 @@ async fn a_depot_below_its_reserve_norm_shows_the_shortfall() {
 
 // ---- convertible facilities and incidents ----
 
-#[tokio::test]
-async fn a_converting_facility_shows_in_its_phase() {
-    let f = fixture();
-    let projector = f.live();
+/// Two convertibles registered at `t0`; the gym starts converting 5 minutes later.
+async fn a_hall_and_a_converting_gym(f: &Fixture) {
     let (gym, hall) = (FacilityId::from_uuid(id(6)), FacilityId::from_uuid(id(7)));
     for facility in [gym, hall] {
         f.run::<ConvertibleFacility, _>(&facility, t0(), register_convertible(facility))
@@ -491,6 +492,13 @@ async fn a_converting_facility_shows_in_its_phase() {
     }
     f.run::<ConvertibleFacility, _>(&gym, minutes(5), start_conversion())
         .await;
+}
+
+#[tokio::test]
+async fn a_converting_facility_shows_in_its_phase() {
+    let f = fixture();
+    let projector = f.live();
+    a_hall_and_a_converting_gym(&f).await;
 
     let phases = f.caught_up(&projector).await.convertibles_by_phase();
     assert_eq!(
@@ -499,6 +507,32 @@ async fn a_converting_facility_shows_in_its_phase() {
             ((wanzhou(), ConvertiblePhase::Peacetime), 1),
             ((wanzhou(), ConvertiblePhase::Converting), 1),
         ])
+    );
+}
+
+#[tokio::test]
+async fn convertible_beds_count_planned_and_reachable_within_the_lead_time() {
+    let f = fixture();
+    let projector = f.live();
+    a_hall_and_a_converting_gym(&f).await;
+
+    let capacity = f
+        .caught_up(&projector)
+        .await
+        .convertible_capacity(minutes(65));
+    // The hall may give its planned 500 beds in 48 h; the gym converts for 300 of
+    // its planned 500, ready 47 h from now. Nothing is open yet.
+    assert_eq!(
+        capacity,
+        BTreeMap::from([(
+            (wanzhou(), BedType::GeneralIsolation),
+            ConvertibleCapacity {
+                planned: 1000,
+                available_now: 0,
+                within_lead_time: 800,
+                lead_time_minutes: 48 * 60,
+            },
+        )])
     );
 }
 

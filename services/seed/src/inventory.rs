@@ -111,7 +111,7 @@ pub struct NormSeed {
 }
 
 /// A 平急两用 facility. Its conversion lead time and emergency capacity are the plan
-/// a `StartConversion` would carry; registering does not convert it.
+/// it is registered with; registering does not convert it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConvertibleSeed {
@@ -292,6 +292,8 @@ impl Inventory {
                 peacetime_use: c.peacetime_use,
                 area: c.area.clone(),
                 location: locate(c.at.as_ref().unwrap_or(&c.area))?,
+                planned_beds: c.emergency_beds.clone(),
+                lead_time_minutes: c.lead_time_minutes,
             };
             plan.push(planned(&c.key, Commands::Convertible(id, vec![register])));
         }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ercs_domain::area::{AreaCode, DivisionCode, Tier};
-use ercs_domain::beds::{BedClass, FacilityKind};
+use ercs_domain::beds::{BedClass, BedType, FacilityKind};
 use ercs_domain::ids::FacilityId;
 use ercs_domain::supply::ItemCode;
 use ercs_domain::team::TeamKind;
 use ercs_eventlog::{EventLog, SqliteEventLog};
-use ercs_projections::one_network::{ConvertiblePhase, roll_up};
+use ercs_projections::one_network::{ConvertibleCapacity, ConvertiblePhase, roll_up};
 use ercs_projections::{OneNetwork, Projector, ProjectorOptions};
 use ercs_seed::inventory::{Inventory, seed_id};
 use ercs_server::seeding::{self, SeedName, SeedSummary};
@@ -145,6 +145,45 @@ async fn the_seeded_one_network_holds_exactly_the_beds_teams_stock_and_convertib
             .or_default() += 1;
     }
     assert_eq!(view.convertibles_by_phase(), expected_convertibles);
+
+    // Convertibles: each registered with the file's plan, and the planned beds
+    // (per district and bed type, and in total) and longest lead time per district
+    // summed from the file. In peacetime every planned bed is reachable, none open.
+    for c in &inventory.convertibles {
+        let record = &view.convertibles[&FacilityId::from_uuid(seed_id(&c.key))];
+        let plan = (&record.planned_beds, record.lead_time_minutes);
+        assert_eq!(plan, (&c.emergency_beds, c.lead_time_minutes), "{}", c.key);
+    }
+    let mut expected_capacity: BTreeMap<(DivisionCode, BedType), ConvertibleCapacity> =
+        BTreeMap::new();
+    for c in &inventory.convertibles {
+        for (&bed_type, &beds) in &c.emergency_beds {
+            *expected_capacity
+                .entry((c.area.clone(), bed_type))
+                .or_default() += ConvertibleCapacity {
+                planned: beds,
+                available_now: 0,
+                within_lead_time: beds,
+                lead_time_minutes: c.lead_time_minutes,
+            };
+        }
+    }
+    let capacity = view.convertible_capacity(inventory.seed_date);
+    assert_eq!(capacity, expected_capacity);
+    let total = |rollup: &BTreeMap<_, ConvertibleCapacity>| roll_up(rollup, |_| ());
+    assert_eq!(total(&capacity), total(&expected_capacity));
+    let planned: u32 = inventory
+        .convertibles
+        .iter()
+        .flat_map(|c| c.emergency_beds.values())
+        .sum();
+    assert_eq!(total(&capacity)[&()].planned, planned);
+    let longest = inventory
+        .convertibles
+        .iter()
+        .map(|c| c.lead_time_minutes)
+        .max();
+    assert_eq!(Some(total(&capacity)[&()].lead_time_minutes), longest);
 }
 
 #[tokio::test]

@@ -35,14 +35,22 @@ all_values!(PeacetimeUse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ConvertibleCommand {
+    /// Join the one network in peacetime use, with the emergency capacity the venue is
+    /// planned to give (`planned_beds`) and how long converting it takes
+    /// (`lead_time_minutes`), so the view can count it before any conversion starts.
     Register {
         facility_id: FacilityId,
         name: Name,
         peacetime_use: PeacetimeUse,
         area: DivisionCode,
         location: GeoPoint,
+        planned_beds: BTreeMap<BedType, u32>,
+        lead_time_minutes: u32,
     },
     /// 有序转换 — begin converting, aiming at a capacity by bed type within a lead time.
+    /// Both are explicit rather than taken from the registered plan: a dispatcher may
+    /// convert for a different plan (fewer beds, another bed type, a faster or slower
+    /// conversion) than the one the venue was registered with.
     StartConversion {
         lead_time_minutes: u32,
         target_beds: BTreeMap<BedType, u32>,

@@ -32,6 +32,10 @@ pub struct ConvertibleState {
     pub peacetime_use: PeacetimeUse,
     pub area: DivisionCode,
     pub location: GeoPoint,
+    /// The registered plan: emergency beds by type. A conversion may aim elsewhere.
+    pub planned_beds: BTreeMap<BedType, u32>,
+    /// The registered plan: minutes from starting a conversion to being ready.
+    pub lead_time_minutes: u32,
     pub phase: ConversionPhase,
     pub conversion: Option<Conversion>,
     /// Empty outside emergency use.
@@ -57,9 +61,13 @@ impl Decider for ConvertibleFacility {
             peacetime_use,
             area,
             location,
+            planned_beds,
+            lead_time_minutes,
         } = stamped.command
         {
             unregistered(state, "convertible facility", facility_id)?;
+            check_beds("planned_beds", &planned_beds)?;
+            check_planned_lead_time(lead_time_minutes, at)?;
             return Ok(vec![
                 ConvertibleFacilityRegistered {
                     facility_id,
@@ -68,6 +76,8 @@ impl Decider for ConvertibleFacility {
                     area,
                     location,
                     at,
+                    planned_beds,
+                    lead_time_minutes,
                 }
                 .into(),
             ]);
@@ -87,6 +97,8 @@ impl Decider for ConvertibleFacility {
                 peacetime_use: e.peacetime_use,
                 area: e.area.clone(),
                 location: e.location,
+                planned_beds: e.planned_beds.clone(),
+                lead_time_minutes: e.lead_time_minutes,
                 phase: ConversionPhase::Peacetime,
                 conversion: None,
                 pools: BedPools::default(),
@@ -110,7 +122,7 @@ fn decide_for(
             target_beds,
             checklist,
         } => {
-            check_targets(&target_beds)?;
+            check_beds("target_beds", &target_beds)?;
             let ready_by = after_minutes(at, lead_time_minutes, "lead_time_minutes")?;
             ConversionStarted {
                 facility_id,
@@ -168,15 +180,28 @@ fn decide_for(
     Ok(vec![event])
 }
 
-/// 规范扩容 — a conversion names at least one bed type, each with at least one bed.
-fn check_targets(targets: &BTreeMap<BedType, u32>) -> Result<(), DomainError> {
-    if targets.is_empty() || targets.values().any(|&beds| beds == 0) {
+/// 规范扩容 — a plan or a conversion names at least one bed type, each with at least
+/// one bed.
+fn check_beds(field: &'static str, beds: &BTreeMap<BedType, u32>) -> Result<(), DomainError> {
+    if beds.is_empty() || beds.values().any(|&n| n == 0) {
         return Err(DomainError::invalid(
-            "target_beds",
+            field,
             "name at least one bed type, each with at least one bed",
         ));
     }
     Ok(())
+}
+
+/// A planned conversion takes some time, and no more than a conversion started now
+/// could be given (the same calendar bound as `StartConversion`).
+fn check_planned_lead_time(minutes: u32, at: DateTime<Utc>) -> Result<(), DomainError> {
+    if minutes == 0 {
+        return Err(DomainError::invalid(
+            "lead_time_minutes",
+            "a planned conversion takes at least one minute",
+        ));
+    }
+    after_minutes(at, minutes, "lead_time_minutes").map(|_| ())
 }
 
 fn check_open_item(facility: &ConvertibleState, item: &ChecklistItem) -> Result<(), DomainError> {

@@ -10,7 +10,8 @@ use crate::ids::FacilityId;
 use crate::values::{ChecklistItem, Name, Reason};
 
 message!(
-    /// A convertible facility joined the one network, in peacetime use.
+    /// A convertible facility joined the one network, in peacetime use, planned to
+    /// give `planned_beds` within `lead_time_minutes` of starting a conversion.
     ConvertibleFacilityRegistered (version 1) {
         1 facility_id: FacilityId,
         2 name: Name,
@@ -18,6 +19,8 @@ message!(
         4 area: DivisionCode,
         5 location: GeoPoint,
         6 at: DateTime<Utc>,
+        7 planned_beds: BTreeMap<BedType, u32>,
+        8 lead_time_minutes: u32,
     }
 );
 

@@ -23,6 +23,23 @@ fn targets() -> BTreeMap<BedType, u32> {
     BTreeMap::from([(BedType::GeneralIsolation, 300)])
 }
 
+/// The registered plan; deliberately not `targets()`, as a conversion may aim elsewhere.
+fn plan() -> BTreeMap<BedType, u32> {
+    BTreeMap::from([(BedType::GeneralIsolation, 500)])
+}
+
+fn register(planned_beds: BTreeMap<BedType, u32>, lead_time_minutes: u32) -> ConvertibleCommand {
+    ConvertibleCommand::Register {
+        facility_id: facility(),
+        name: Name::parse("万州体育馆").unwrap(),
+        peacetime_use: PeacetimeUse::Gymnasium,
+        area: DivisionCode::parse("500101").unwrap(),
+        location: wanzhou(),
+        planned_beds,
+        lead_time_minutes,
+    }
+}
+
 fn checklist() -> BTreeSet<ChecklistItem> {
     BTreeSet::from([item("ventilation_zoning"), item("staff_rostered")])
 }
@@ -35,6 +52,8 @@ fn registered() -> ConvertibleEvent {
         area: DivisionCode::parse("500101").unwrap(),
         location: wanzhou(),
         at: t0(),
+        planned_beds: plan(),
+        lead_time_minutes: 48 * 60,
     }
     .into()
 }
@@ -97,6 +116,46 @@ fn staffed(occupied: u32) -> ConvertibleEvent {
         at: t0(),
     };
     ConvertibleEvent::Beds(e.into())
+}
+
+#[test]
+fn a_convertible_facility_is_registered_with_its_planned_capacity_and_lead_time() {
+    let state = given::<ConvertibleFacility>([])
+        .when(stamp(register(plan(), 48 * 60)))
+        .then([registered()])
+        .unwrap();
+    assert_eq!(
+        (state.planned_beds, state.lead_time_minutes),
+        (plan(), 48 * 60)
+    );
+}
+
+#[test]
+fn a_registration_without_capacity_is_refused() {
+    for planned in [
+        BTreeMap::new(),
+        BTreeMap::from([(BedType::GeneralIsolation, 0)]),
+    ] {
+        let err = given::<ConvertibleFacility>([])
+            .when(stamp(register(planned, 60)))
+            .then_err_code("invalid-field");
+        assert_eq!(err.field(), Some("planned_beds"));
+    }
+}
+
+#[test]
+fn a_registration_without_a_lead_time_is_refused() {
+    let err = given::<ConvertibleFacility>([])
+        .when(stamp(register(plan(), 0)))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("lead_time_minutes"));
+}
+
+#[test]
+fn a_conversion_may_aim_at_another_capacity_than_the_plan() {
+    let state = ConvertibleFacility::replay(&[registered(), started()]).unwrap();
+    assert_eq!(state.planned_beds, plan());
+    assert_eq!(state.conversion.map(|c| c.target_beds), Some(targets()));
 }
 
 #[test]

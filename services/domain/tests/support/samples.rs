@@ -390,6 +390,8 @@ fn convertible() -> Vec<Sample> {
             area: code(),
             location: point(),
             at: at(),
+            planned_beds: target_beds.clone(),
+            lead_time_minutes: 72 * 60,
         }
         .into(),
         ConversionStarted {

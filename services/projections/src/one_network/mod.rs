@@ -31,7 +31,9 @@ use serde::{Deserialize, Serialize};
 use crate::Projection;
 
 pub use beds::{BedAvailability, BedKey, StaleReport};
-pub use convertibles::{ConvertiblePhase, ConvertibleRecord};
+pub use convertibles::{
+    CapacityKey, ConversionRecord, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord,
+};
 pub use incidents::IncidentRecord;
 pub use supplies::{SupplyKey, SupplyRollup};
 pub use teams::{TeamCount, TeamKey};
@@ -51,7 +53,7 @@ pub struct OneNetwork {
 
 impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
-    const VERSION: u32 = 2;
+    const VERSION: u32 = 3;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.
@@ -129,6 +131,15 @@ impl OneNetwork {
     /// 平急两用 facilities by district and phase.
     pub fn convertibles_by_phase(&self) -> BTreeMap<(DivisionCode, ConvertiblePhase), u32> {
         convertibles::by_phase(self.convertibles.values())
+    }
+
+    /// 平急两用 emergency beds by district and bed type at `now`: planned, open now,
+    /// and reachable within the lead time, with the longest wait for them.
+    pub fn convertible_capacity(
+        &self,
+        now: DateTime<Utc>,
+    ) -> BTreeMap<CapacityKey, ConvertibleCapacity> {
+        convertibles::capacity(self.convertibles.values(), now)
     }
 
     /// Open incidents by response level.
