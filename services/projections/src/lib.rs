@@ -15,4 +15,6 @@ mod projector;
 mod snapshot;
 
 pub use one_network::OneNetwork;
-pub use projector::{Lagging, Projection, Projector, ProjectorOptions, rebuild};
+pub use projector::{
+    AsOf, Lagging, Observer, Projection, Projector, ProjectorOptions, rebuild, rebuild_as_of,
+};

@@ -65,8 +65,13 @@ pub struct Projector<P: Projection> {
     task: JoinHandle<()>,
 }
 
+/// Told of every event the view applies, with the view as it then stands; called
+/// under the view's write lock, so it sees each state exactly once and in order.
+pub type Observer<P> = Box<dyn FnMut(&P, &RecordedEvent) + Send + Sync>;
+
 struct Shared<P> {
     view: RwLock<P>,
+    observer: std::sync::Mutex<Option<Observer<P>>>,
     /// The position the view reflects. Changed only while `view` is write-locked,
     /// so a reader holding the read lock sees a state and its position together.
     position: watch::Sender<Position>,
@@ -78,6 +83,16 @@ impl<P: Projection> Projector<P> {
     /// Starts from the snapshot when there is one to trust, else from the start of
     /// the log. Must be called within a Tokio runtime.
     pub fn start(log: Arc<dyn EventLog>, options: ProjectorOptions) -> Self {
+        Self::start_observed(log, options, None)
+    }
+
+    /// Like [`start`](Self::start), telling `observer` of every event applied from
+    /// then on (a live feed renders its messages there).
+    pub fn start_observed(
+        log: Arc<dyn EventLog>,
+        options: ProjectorOptions,
+        observer: Option<Observer<P>>,
+    ) -> Self {
         let (view, position) = options
             .snapshot_dir
             .as_deref()
@@ -85,6 +100,7 @@ impl<P: Projection> Projector<P> {
             .unwrap_or_default();
         let shared = Arc::new(Shared {
             view: RwLock::new(view),
+            observer: std::sync::Mutex::new(observer),
             position: watch::Sender::new(position),
             caught_up: AtomicBool::new(false),
             options,
@@ -163,6 +179,13 @@ async fn follow<P: Projection>(shared: Arc<Shared<P>>, log: Arc<dyn EventLog>) {
                     if filter.matches(event.stream.as_str(), event.event_type.as_str()) {
                         view.apply(&event);
                         unsaved += 1;
+                        let mut observer = shared
+                            .observer
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner());
+                        if let Some(observe) = observer.as_mut() {
+                            observe(&view, &event);
+                        }
                     }
                     shared.position.send_replace(event.position);
                 }
@@ -207,28 +230,51 @@ async fn save<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Result<()> {
         .map_err(std::io::Error::other)?
 }
 
+/// A point in the log's history: a position, or the last event recorded at or
+/// before a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsOf {
+    Position(Position),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
 /// The view as of `up_to`, folded afresh from the log: for time travel, and to check
 /// a live view against the truth.
 pub async fn rebuild<P: Projection>(
     log: &dyn EventLog,
     up_to: Position,
 ) -> Result<P, ercs_eventlog::Error> {
+    Ok(rebuild_as_of(log, AsOf::Position(up_to)).await?.0)
+}
+
+/// The view as of a position or a time, with the position it reflects (the last
+/// event folded in; `Position(0)` when none was).
+pub async fn rebuild_as_of<P: Projection>(
+    log: &dyn EventLog,
+    as_of: AsOf,
+) -> Result<(P, Position), ercs_eventlog::Error> {
     const PAGE: usize = 4096;
+    let within = |event: &RecordedEvent| match as_of {
+        AsOf::Position(up_to) => event.position <= up_to,
+        AsOf::Time(at) => event.recorded_at <= at,
+    };
     let filter = P::filter();
     let mut view = P::default();
+    let mut reached = Position(0);
     let mut from = ReadFrom::Start;
     loop {
         let page = log
             .read_all(from, Direction::Forwards, &filter, PAGE)
             .await?;
-        for event in page.iter().take_while(|event| event.position <= up_to) {
+        for event in page.iter().take_while(|event| within(event)) {
             view.apply(event);
+            reached = event.position;
         }
         match page.last() {
-            Some(last) if page.len() == PAGE && last.position < up_to => {
+            Some(last) if page.len() == PAGE && within(last) => {
                 from = ReadFrom::At(Position(last.position.0 + 1))
             }
-            _ => return Ok(view),
+            _ => return Ok((view, reached)),
         }
     }
 }

@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{ConversionPhase, ConvertibleCommand, ConvertibleEvent, PeacetimeUse, event::*};
 use crate::DomainError;
@@ -16,7 +17,7 @@ use crate::values::{ChecklistItem, Name, after_minutes};
 pub struct ConvertibleFacility;
 
 /// A conversion under way or in effect.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversion {
     pub ready_by: DateTime<Utc>,
     pub target_beds: BTreeMap<BedType, u32>,
@@ -25,7 +26,7 @@ pub struct Conversion {
 }
 
 /// A registered convertible facility as its events leave it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvertibleState {
     pub id: FacilityId,
     pub name: Name,

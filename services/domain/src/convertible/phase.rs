@@ -1,7 +1,10 @@
 use crate::lifecycle::Lifecycle;
 
 /// Where a convertible facility stands between peacetime and emergency use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum ConversionPhase {
     /// 平时 — in its peacetime use.
     Peacetime,

@@ -140,7 +140,8 @@ event_enum!(
 );
 
 /// Whether an item is still stocked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ItemPhase {
     Active,
     Retired,
@@ -162,7 +163,7 @@ impl Lifecycle for ItemPhase {
 }
 
 /// A catalogued item.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemState {
     pub item: ItemCode,
     pub details: ItemDetails,

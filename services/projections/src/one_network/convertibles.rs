@@ -1,48 +1,27 @@
-//! 平急两用 convertible facilities in the view: a small record of which phase each
-//! is in, its registered plan (emergency beds and lead time) and the capacity of the
-//! conversion under way or in effect, taken from the facts on its stream.
+//! 平急两用 convertible facilities in the view: the domain's state of each, since
+//! when it is in its phase, and the capacity of the conversion under way or in
+//! effect.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use ercs_domain::area::DivisionCode;
 use ercs_domain::beds::BedType;
-use ercs_domain::convertible::ConvertibleEvent;
-use ercs_domain::values::Name;
+use ercs_domain::Decider;
+use ercs_domain::convertible::{ConvertibleEvent, ConvertibleFacility, ConvertibleState};
 use serde::{Deserialize, Serialize};
 
 /// 有序转换、规范扩容、安全恢复: peacetime → converting → emergency active →
-/// recovering (消杀) → peacetime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConvertiblePhase {
-    Peacetime,
-    Converting,
-    EmergencyActive,
-    Recovering,
-}
+/// recovering (消杀) → peacetime. The domain's own phase.
+pub use ercs_domain::convertible::ConversionPhase as ConvertiblePhase;
 
-/// One convertible facility: where it is, which phase it is in since when, and
-/// what it can give.
+/// One convertible facility: the domain's own state (where it is, its plan, the
+/// conversion under way and, in emergency use, its bed pools) and since when it has
+/// been in its phase, which the state does not keep.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvertibleRecord {
-    pub name: Name,
-    pub area: DivisionCode,
-    pub phase: ConvertiblePhase,
+    pub state: ConvertibleState,
     pub since: DateTime<Utc>,
-    /// The registered plan: emergency beds by type, within `lead_time_minutes`.
-    pub planned_beds: BTreeMap<BedType, u32>,
-    pub lead_time_minutes: u32,
-    /// The conversion under way or in effect, which may differ from the plan;
-    /// `None` in peacetime.
-    pub conversion: Option<ConversionRecord>,
-}
-
-/// What a conversion aims at and when it is due.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConversionRecord {
-    pub target_beds: BTreeMap<BedType, u32>,
-    pub ready_by: DateTime<Utc>,
 }
 
 /// Which convertible beds: district and EDXL-HAVE bed type.
@@ -75,57 +54,35 @@ impl std::ops::AddAssign for ConvertibleCapacity {
 }
 
 impl ConvertibleRecord {
-    /// Folds one event in; `None` until the facility is registered. Bed events
-    /// (in emergency use) are not rolled up here.
+    /// Folds one event in with the domain's `evolve`; `None` until registered.
     pub fn evolve(record: Option<Self>, event: &ConvertibleEvent) -> Option<Self> {
-        use ConvertiblePhase::*;
-        if let ConvertibleEvent::ConvertibleFacilityRegistered(e) = event {
-            return Some(Self {
-                name: e.name.clone(),
-                area: e.area.clone(),
-                phase: Peacetime,
-                since: e.at,
-                planned_beds: e.planned_beds.clone(),
-                lead_time_minutes: e.lead_time_minutes,
-                conversion: None,
-            });
-        }
-        let mut record = record?;
-        let (phase, at) = match event {
-            ConvertibleEvent::ConversionStarted(e) => {
-                record.conversion = Some(ConversionRecord {
-                    target_beds: e.target_beds.clone(),
-                    ready_by: e.ready_by,
-                });
-                (Converting, e.at)
-            }
-            ConvertibleEvent::ConversionCancelled(e) => (Peacetime, e.at),
-            ConvertibleEvent::EmergencyUseActivated(e) => (EmergencyActive, e.at),
-            ConvertibleEvent::RecoveryStarted(e) => (Recovering, e.at),
-            ConvertibleEvent::RecoveryCompleted(e) => (Peacetime, e.at),
-            ConvertibleEvent::ConvertibleFacilityRegistered(_)
-            | ConvertibleEvent::ReadinessItemCompleted(_)
-            | ConvertibleEvent::Beds(_) => return Some(record),
+        let (state, since) = match record {
+            Some(Self { state, since }) => (Some(state), since),
+            None => (None, DateTime::<Utc>::MIN_UTC),
         };
-        if phase == Peacetime {
-            record.conversion = None;
-        }
-        Some(Self {
-            phase,
-            since: at,
-            ..record
-        })
+        let state = ConvertibleFacility::evolve(state, event)?;
+        let since = match event {
+            ConvertibleEvent::ConvertibleFacilityRegistered(e) => e.at,
+            ConvertibleEvent::ConversionStarted(e) => e.at,
+            ConvertibleEvent::ConversionCancelled(e) => e.at,
+            ConvertibleEvent::EmergencyUseActivated(e) => e.at,
+            ConvertibleEvent::RecoveryStarted(e) => e.at,
+            ConvertibleEvent::RecoveryCompleted(e) => e.at,
+            ConvertibleEvent::ReadinessItemCompleted(_) | ConvertibleEvent::Beds(_) => since,
+        };
+        Some(Self { state, since })
     }
 
     /// This facility's beds by type as of `now`.
     fn capacity(&self, now: DateTime<Utc>) -> BTreeMap<BedType, ConvertibleCapacity> {
         let mut beds: BTreeMap<BedType, ConvertibleCapacity> = BTreeMap::new();
-        for (&bed_type, &planned) in &self.planned_beds {
+        let state = &self.state;
+        for (&bed_type, &planned) in &state.planned_beds {
             beds.entry(bed_type).or_default().planned = planned;
         }
-        let target = self.conversion.as_ref();
-        let (reachable, wait) = match (self.phase, target) {
-            (ConvertiblePhase::Peacetime, _) => (&self.planned_beds, self.lead_time_minutes),
+        let target = state.conversion.as_ref();
+        let (reachable, wait) = match (state.phase, target) {
+            (ConvertiblePhase::Peacetime, _) => (&state.planned_beds, state.lead_time_minutes),
             (ConvertiblePhase::Converting, Some(c)) => {
                 (&c.target_beds, minutes_until(now, c.ready_by))
             }
@@ -161,7 +118,7 @@ pub fn capacity<'a>(
     let mut rollup: BTreeMap<CapacityKey, ConvertibleCapacity> = BTreeMap::new();
     for record in records {
         for (bed_type, beds) in record.capacity(now) {
-            *rollup.entry((record.area.clone(), bed_type)).or_default() += beds;
+            *rollup.entry((record.state.area.clone(), bed_type)).or_default() += beds;
         }
     }
     rollup
@@ -174,7 +131,7 @@ pub fn by_phase<'a>(
     let mut rollup = BTreeMap::new();
     for record in records {
         *rollup
-            .entry((record.area.clone(), record.phase))
+            .entry((record.state.area.clone(), record.state.phase))
             .or_default() += 1;
     }
     rollup

@@ -23,6 +23,7 @@ use ercs_domain::convertible::ConvertibleEvent;
 use ercs_domain::ids::{DepotId, FacilityId, IncidentId, TeamId};
 use ercs_domain::incident::{IncidentEvent, ResponseLevel};
 use ercs_domain::supply::depot::{Depot, DepotState};
+use ercs_domain::supply::{CatalogueItem, ItemCode, ItemState};
 use ercs_domain::team::{Team, TeamState};
 use ercs_domain::{Decider, DecodeError, DomainError};
 use ercs_eventlog::{Filter, RecordedEvent};
@@ -32,7 +33,7 @@ use crate::Projection;
 
 pub use beds::{BedAvailability, BedKey, StaleReport};
 pub use convertibles::{
-    CapacityKey, ConversionRecord, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord,
+    CapacityKey, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord,
 };
 pub use incidents::IncidentRecord;
 pub use supplies::{SupplyKey, SupplyRollup};
@@ -46,6 +47,11 @@ pub struct OneNetwork {
     pub depots: BTreeMap<DepotId, DepotState>,
     pub convertibles: BTreeMap<FacilityId, ConvertibleRecord>,
     pub incidents: BTreeMap<IncidentId, IncidentRecord>,
+    /// The item catalogue: names, units and shelf lives of what depots stock.
+    pub items: BTreeMap<ItemCode, ItemState>,
+    /// Where each resource's stream stands, by stream name: its revision (the
+    /// `ETag` of the resource) and the log position of its last event.
+    pub marks: BTreeMap<String, Mark>,
     /// Events of this view's streams that this build could not read: logged and
     /// left out, never guessed at.
     pub skipped: u64,
@@ -53,7 +59,7 @@ pub struct OneNetwork {
 
 impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
-    const VERSION: u32 = 3;
+    const VERSION: u32 = 4;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.
@@ -73,7 +79,25 @@ impl Projection for OneNetwork {
             );
             self.skipped += 1;
         }
+        self.marks.insert(
+            event.stream.as_str().to_owned(),
+            Mark {
+                revision: event.revision,
+                position: event.position.0,
+                at: event.recorded_at,
+            },
+        );
     }
+}
+
+/// The last event of one stream the view has folded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The stream's revision: 0 after its first event.
+    pub revision: u64,
+    pub position: u64,
+    /// When the log recorded that event.
+    pub at: DateTime<Utc>,
 }
 
 /// Why an event was left out of the view.
@@ -94,6 +118,7 @@ impl OneNetwork {
             "team" => fold::<Team, _>(&mut self.teams, id.parse()?, &decode(event)?),
             "facility" => fold::<Facility, _>(&mut self.facilities, id.parse()?, &decode(event)?),
             "depot" => fold::<Depot, _>(&mut self.depots, id.parse()?, &decode(event)?),
+            "item" => fold::<CatalogueItem, _>(&mut self.items, id.parse()?, &decode(event)?),
             "convertible" => {
                 let event: ConvertibleEvent = decode(event)?;
                 update(&mut self.convertibles, id.parse()?, |r| {
