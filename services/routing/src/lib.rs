@@ -1,0 +1,5 @@
+//! placeholder
+pub mod flow;
+pub mod optimality;
+pub mod simplex;
+pub mod synthetic;

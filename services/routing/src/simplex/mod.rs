@@ -1,0 +1,451 @@
+//! Primal network simplex for minimum-cost flow, after LEMON's `NetworkSimplex`.
+//!
+//! Why network simplex: the surge networks are small (a few thousand nodes per
+//! commodity) and are solved again and again as the picture changes. The simplex
+//! keeps a spanning-tree basis and node potentials, so a re-plan after one changed
+//! demand or travel time starts from the last optimum and needs only a handful of
+//! pivots (see [`warm`]). The final potentials are the dual solution, which gives
+//! every plan a checkable certificate of optimality for free.
+//!
+//! Choices, all as in LEMON 1.3 unless said otherwise:
+//!
+//! - **Artificial root with big-M, one phase.** Node `n` is an artificial root
+//!   joined to every node by an uncapacitated artificial arc: `u → root` at cost 0
+//!   for nodes that send, `root → u` at cost `M` for nodes that receive. That
+//!   starting tree is feasible, so there is no separate phase one. `M` is
+//!   `(max |cost| + 1) · (n + 1)`, more than any simple path of real arcs, so an
+//!   optimum that still uses an artificial arc proves the problem infeasible.
+//!   LEMON uses `i64::MAX / 2` for integer costs; a bounded `M` leaves room to add
+//!   potentials without overflow checks.
+//! - **Strongly feasible trees.** The leaving arc is the last blocking arc met
+//!   when the cycle is walked from the join node in the direction of flow. That
+//!   keeps positive flow sendable from every node to the root, which rules out
+//!   cycling on degenerate pivots.
+//! - **Tree storage:** `parent`, `pred` (the tree arc to the parent), `pred_up`
+//!   (whether that arc points to the parent), `thread` / `rev_thread` (preorder as
+//!   a doubly linked list), `succ_num` (subtree size) and `last_succ` (last node of
+//!   the subtree in preorder). Re-hanging a subtree touches only the stem between
+//!   the entering and the leaving arc.
+//! - **Block search pivot rule:** scan arcs cyclically in blocks of about `√m`
+//!   and enter the most negative reduced cost of the first block that has one.
+//!
+//! Reduced costs are `cost + π(from) − π(to)`; an optimum has them `≥ 0` on arcs
+//! below capacity and `≤ 0` on arcs with flow. Everything is integer and the scan
+//! order is fixed, so the same problem always gives the same flows.
+
+mod tree;
+pub mod warm;
+
+use crate::flow::{FlowError, FlowProblem, UNCAPACITATED};
+
+const INF: i64 = UNCAPACITATED;
+const NONE: usize = usize::MAX;
+
+/// The arc states of the bounded simplex. A superbasic arc is off the tree but
+/// strictly inside its bounds; only a warm start creates one, and it is pivoted
+/// away before the search resumes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ArcState {
+    Lower,
+    Tree,
+    Upper,
+}
+
+impl ArcState {
+    /// +1 when raising the flow is the way to improve, −1 when lowering is.
+    fn sign(self) -> i64 {
+        match self {
+            ArcState::Lower => 1,
+            ArcState::Upper => -1,
+            ArcState::Tree => 0,
+        }
+    }
+}
+
+/// How a solve ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolveStatus {
+    Optimal,
+    /// No flow meets every supply within the capacities.
+    Infeasible,
+    /// A negative-cost cycle has no capacity bound.
+    Unbounded,
+}
+
+/// The solver and its basis. Keep it to re-solve after a change (see [`warm`]).
+#[derive(Clone, Debug)]
+pub struct NetworkSimplex {
+    node_num: usize,
+    arc_num: usize,
+    root: usize,
+    art_cost: i64,
+    max_abs_cost: i64,
+    supply: Vec<i64>,
+    // Arcs: real ones first, then one artificial arc per node (index arc_num + u).
+    source: Vec<usize>,
+    target: Vec<usize>,
+    cap: Vec<i64>,
+    cost: Vec<i64>,
+    flow: Vec<i64>,
+    state: Vec<ArcState>,
+    // Nodes, the root included.
+    pi: Vec<i64>,
+    parent: Vec<usize>,
+    pred: Vec<usize>,
+    pred_up: Vec<bool>,
+    thread: Vec<usize>,
+    rev_thread: Vec<usize>,
+    succ_num: Vec<usize>,
+    last_succ: Vec<usize>,
+    dirty_revs: Vec<usize>,
+    // Pivot scratch: the entering arc, the join node and the leaving edge.
+    block_size: usize,
+    next_arc: usize,
+    in_arc: usize,
+    join: usize,
+    u_in: usize,
+    v_in: usize,
+    u_out: usize,
+    delta: i64,
+    pivots: u64,
+    status: Option<SolveStatus>,
+}
+
+impl NetworkSimplex {
+    /// Builds the starting basis: every node hangs off the artificial root.
+    pub fn new(problem: &FlowProblem) -> Result<Self, FlowError> {
+        problem.validate()?;
+        let n = problem.node_count();
+        let m = problem.arcs.len();
+        let all = m + n;
+        let max_abs_cost = problem.arcs.iter().map(|a| a.cost.abs()).max().unwrap_or(0);
+        let mut s = NetworkSimplex {
+            node_num: n,
+            arc_num: m,
+            root: n,
+            art_cost: big_m(max_abs_cost, n),
+            max_abs_cost,
+            supply: problem.supply.clone(),
+            source: Vec::with_capacity(all),
+            target: Vec::with_capacity(all),
+            cap: Vec::with_capacity(all),
+            cost: Vec::with_capacity(all),
+            flow: vec![0; all],
+            state: vec![ArcState::Lower; all],
+            pi: vec![0; n + 1],
+            parent: vec![NONE; n + 1],
+            pred: vec![NONE; n + 1],
+            pred_up: vec![true; n + 1],
+            thread: vec![0; n + 1],
+            rev_thread: vec![0; n + 1],
+            succ_num: vec![1; n + 1],
+            last_succ: vec![0; n + 1],
+            dirty_revs: Vec::new(),
+            block_size: block_size(m),
+            next_arc: 0,
+            in_arc: NONE,
+            join: NONE,
+            u_in: NONE,
+            v_in: NONE,
+            u_out: NONE,
+            delta: 0,
+            pivots: 0,
+            status: None,
+        };
+        for a in &problem.arcs {
+            s.source.push(a.from);
+            s.target.push(a.to);
+            s.cap.push(a.capacity);
+            s.cost.push(a.cost);
+        }
+        s.init_tree();
+        Ok(s)
+    }
+
+    fn init_tree(&mut self) {
+        let (n, root) = (self.node_num, self.root);
+        for u in 0..n {
+            let e = self.arc_num + u;
+            self.parent[u] = root;
+            self.pred[u] = e;
+            self.thread[u] = u + 1;
+            self.rev_thread[u + 1] = u;
+            self.last_succ[u] = u;
+            self.state[e] = ArcState::Tree;
+            self.cap.push(INF);
+            let sends = self.supply[u] >= 0;
+            self.set_artificial_direction(u, sends);
+            self.flow[e] = self.supply[u].abs();
+            self.pi[u] = if sends { 0 } else { self.art_cost };
+        }
+        self.thread[root] = 0;
+        self.rev_thread[0] = root;
+        self.succ_num[root] = n + 1;
+        self.last_succ[root] = if n == 0 { root } else { n - 1 };
+        if n == 0 {
+            self.thread[root] = root;
+            self.rev_thread[root] = root;
+        }
+    }
+
+    /// Points the artificial arc of `u` up (`u → root`, cost 0) or down
+    /// (`root → u`, cost M). Only the cost-0 direction may carry flow for free.
+    fn set_artificial_direction(&mut self, u: usize, up: bool) {
+        let e = self.arc_num + u;
+        let (from, to, cost) = if up { (u, self.root, 0) } else { (self.root, u, self.art_cost) };
+        if e == self.source.len() {
+            self.source.push(from);
+            self.target.push(to);
+            self.cost.push(cost);
+        } else {
+            self.source[e] = from;
+            self.target[e] = to;
+            self.cost[e] = cost;
+        }
+        if self.pred[u] == e {
+            self.pred_up[u] = up;
+        }
+    }
+
+    /// Pivots until no arc prices out. The status is remembered until a change.
+    pub fn solve(&mut self) -> SolveStatus {
+        if let Some(status) = self.status {
+            return status;
+        }
+        let status = self.pivot_to_optimum();
+        self.status = Some(status);
+        status
+    }
+
+    fn pivot_to_optimum(&mut self) -> SolveStatus {
+        if self.supply.iter().sum::<i64>() != 0 {
+            return SolveStatus::Infeasible;
+        }
+        while self.find_entering_arc() {
+            if self.pivot() == SolveStatus::Unbounded {
+                return SolveStatus::Unbounded;
+            }
+        }
+        let artificial = self.arc_num..self.arc_num + self.node_num;
+        if self.flow[artificial].iter().any(|&f| f != 0) {
+            return SolveStatus::Infeasible;
+        }
+        SolveStatus::Optimal
+    }
+
+    /// One pivot on `in_arc`, whose state says which way its flow moves.
+    fn pivot(&mut self) -> SolveStatus {
+        self.pivots += 1;
+        self.find_join_node();
+        let limit = self.cap[self.in_arc];
+        let change = self.find_leaving_arc(limit);
+        if self.delta == INF {
+            return SolveStatus::Unbounded;
+        }
+        self.change_flow(change);
+        if change {
+            self.update_tree_structure();
+            self.update_potential();
+        }
+        SolveStatus::Optimal
+    }
+
+    fn reduced_cost(&self, e: usize) -> i64 {
+        self.cost[e] + self.pi[self.source[e]] - self.pi[self.target[e]]
+    }
+
+    /// Block search: the best violation in the first block that has one.
+    fn find_entering_arc(&mut self) -> bool {
+        let m = self.arc_num;
+        if m == 0 {
+            return false;
+        }
+        let mut min = 0;
+        let mut count = self.block_size;
+        let mut e = self.next_arc;
+        for _ in 0..m {
+            let c = self.state[e].sign() * self.reduced_cost(e);
+            if c < min {
+                min = c;
+                self.in_arc = e;
+            }
+            e = if e + 1 == m { 0 } else { e + 1 };
+            count -= 1;
+            if count == 0 {
+                if min < 0 {
+                    break;
+                }
+                count = self.block_size;
+            }
+        }
+        self.next_arc = e;
+        min < 0
+    }
+
+    fn find_join_node(&mut self) {
+        let (mut u, mut v) = (self.source[self.in_arc], self.target[self.in_arc]);
+        while u != v {
+            if self.succ_num[u] < self.succ_num[v] {
+                u = self.parent[u];
+            } else {
+                v = self.parent[v];
+            }
+        }
+        self.join = u;
+    }
+
+    /// Room on the tree arc above `u` for flow moving up (towards the root) or down.
+    fn room(&self, u: usize, moving_up: bool) -> i64 {
+        let e = self.pred[u];
+        if self.pred_up[u] == moving_up {
+            if self.cap[e] == INF { INF } else { self.cap[e] - self.flow[e] }
+        } else {
+            self.flow[e]
+        }
+    }
+
+    /// Sets `delta` and the leaving edge; false when the entering arc itself
+    /// reaches its other bound first. `limit` is how far the entering arc can move.
+    fn find_leaving_arc(&mut self, limit: i64) -> bool {
+        let (first, second) = if self.state[self.in_arc] == ArcState::Upper {
+            (self.target[self.in_arc], self.source[self.in_arc])
+        } else {
+            (self.source[self.in_arc], self.target[self.in_arc])
+        };
+        self.delta = limit;
+        let mut result = 0;
+        // Flow enters `first`'s side from the join downwards...
+        let mut u = first;
+        while u != self.join {
+            let d = self.room(u, false);
+            if d < self.delta {
+                self.delta = d;
+                self.u_out = u;
+                result = 1;
+            }
+            u = self.parent[u];
+        }
+        // ...and climbs from `second` to the join; ties go to the later arc.
+        let mut u = second;
+        while u != self.join {
+            let d = self.room(u, true);
+            if d <= self.delta {
+                self.delta = d;
+                self.u_out = u;
+                result = 2;
+            }
+            u = self.parent[u];
+        }
+        (self.u_in, self.v_in) = if result == 1 { (first, second) } else { (second, first) };
+        result != 0
+    }
+
+    fn change_flow(&mut self, change: bool) {
+        let e_in = self.in_arc;
+        if self.delta > 0 {
+            let val = if self.state[e_in] == ArcState::Upper { -self.delta } else { self.delta };
+            self.flow[e_in] += val;
+            let mut u = self.source[e_in];
+            while u != self.join {
+                let e = self.pred[u];
+                self.flow[e] += if self.pred_up[u] { -val } else { val };
+                u = self.parent[u];
+            }
+            let mut u = self.target[e_in];
+            while u != self.join {
+                let e = self.pred[u];
+                self.flow[e] += if self.pred_up[u] { val } else { -val };
+                u = self.parent[u];
+            }
+        }
+        if change {
+            self.state[e_in] = ArcState::Tree;
+            let out = self.pred[self.u_out];
+            self.state[out] = if self.flow[out] == 0 { ArcState::Lower } else { ArcState::Upper };
+        } else {
+            self.state[e_in] = match self.state[e_in] {
+                ArcState::Lower => ArcState::Upper,
+                _ => ArcState::Lower,
+            };
+        }
+    }
+
+    /// Shifts the potentials of the re-hung subtree so the entering arc prices at 0.
+    fn update_potential(&mut self) {
+        let c = self.cost[self.in_arc];
+        let sigma = self.pi[self.v_in] - self.pi[self.u_in] - if self.pred_up[self.u_in] { c } else { -c };
+        self.shift_subtree(self.u_in, sigma);
+    }
+
+    fn shift_subtree(&mut self, top: usize, sigma: i64) {
+        if sigma == 0 {
+            return;
+        }
+        let end = self.thread[self.last_succ[top]];
+        let mut u = top;
+        loop {
+            self.pi[u] += sigma;
+            u = self.thread[u];
+            if u == end {
+                break;
+            }
+        }
+    }
+
+    /// The flow on each real arc, in problem order.
+    pub fn flows(&self) -> &[i64] {
+        &self.flow[..self.arc_num]
+    }
+
+    /// The node potentials (dual values), shifted so the artificial root is 0.
+    pub fn potentials(&self) -> Vec<i64> {
+        let base = self.pi[self.root];
+        self.pi[..self.node_num].iter().map(|p| p - base).collect()
+    }
+
+    /// Σ cost × flow over the real arcs.
+    pub fn total_cost(&self) -> i128 {
+        (0..self.arc_num).map(|e| i128::from(self.cost[e]) * i128::from(self.flow[e])).sum()
+    }
+
+    /// Pivots done since the solver was built, warm starts included.
+    pub fn pivots(&self) -> u64 {
+        self.pivots
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.node_num
+    }
+
+    pub fn arc_count(&self) -> usize {
+        self.arc_num
+    }
+
+    pub fn supply(&self) -> &[i64] {
+        &self.supply[..self.node_num]
+    }
+
+    pub fn cost(&self, arc: usize) -> i64 {
+        self.cost[arc]
+    }
+}
+
+fn big_m(max_abs_cost: i64, nodes: usize) -> i64 {
+    let m = (i128::from(max_abs_cost) + 1) * (nodes as i128 + 1);
+    i64::try_from(m).unwrap_or(i64::MAX / 4)
+}
+
+fn block_size(arcs: usize) -> usize {
+    ((arcs as f64).sqrt().ceil() as usize).max(10)
+}
+
+/// Solves `problem` from scratch: the status, and the flows when optimal.
+pub fn solve(problem: &FlowProblem) -> Result<(SolveStatus, NetworkSimplex), FlowError> {
+    let mut solver = NetworkSimplex::new(problem)?;
+    let status = solver.solve();
+    Ok((status, solver))
+}
+
+#[cfg(test)]
+mod tests;
