@@ -1,4 +1,5 @@
 //! placeholder
+pub mod dimacs;
 pub mod flow;
 pub mod optimality;
 pub mod simplex;
