@@ -65,9 +65,11 @@ pub struct Projector<P: Projection> {
     task: JoinHandle<()>,
 }
 
-/// Told of every event the view applies, with the view as it then stands; called
-/// under the view's write lock, so it sees each state exactly once and in order.
-pub type Observer<P> = Box<dyn FnMut(&P, &RecordedEvent) + Send + Sync>;
+/// Told of every event the view applies, with the view as it then stands and
+/// whether the view had caught up with the log (`false` while it replays history
+/// at start); called under the view's write lock, so it sees each state exactly
+/// once and in order.
+pub type Observer<P> = Box<dyn FnMut(&P, &RecordedEvent, bool) + Send + Sync>;
 
 struct Shared<P> {
     view: RwLock<P>,
@@ -184,7 +186,7 @@ async fn follow<P: Projection>(shared: Arc<Shared<P>>, log: Arc<dyn EventLog>) {
                             .lock()
                             .unwrap_or_else(|poisoned| poisoned.into_inner());
                         if let Some(observe) = observer.as_mut() {
-                            observe(&view, &event);
+                            observe(&view, &event, shared.caught_up.load(Ordering::Acquire));
                         }
                     }
                     shared.position.send_replace(event.position);

@@ -6,10 +6,27 @@
 //! - [`seeding`]: loading a seed (`ercs seed chongqing`, `ercs serve --seed`)
 //!   through the domain's commands, repeatably.
 //! - [`problem`]: RFC 9457 problem details, the one shape every error takes.
-//! - `routes`: one module per group of endpoints.
+//! - [`state`]: what handlers reach (the log, the command path, the live view,
+//!   the city's areas, the feed) and how a read gets the view it asked for
+//!   (`min_position`, `as_of`).
+//! - `routes`: one module per group of endpoints: `resources` (lists and gets),
+//!   `commands` (every domain command), `network` (rollups), `feed` (SSE),
+//!   `health`.
+//! - [`feed`]: the live feed's hub: messages rendered once per event, a ring for
+//!   resuming, resync for slow clients.
+//! - [`gis`]: GeoJSON features and WGS-84 → GCJ-02 / BD-09.
+//! - [`query`]: query strings, each bad parameter named in its problem.
+//! - [`idempotency`]: first responses kept for `Idempotency-Key` retries.
+//! - [`examples`]: every command's name and a valid example body.
 
 pub mod cli;
+pub mod examples;
+pub mod feed;
+pub mod gis;
+pub mod idempotency;
 pub mod problem;
-mod routes;
+pub mod query;
+pub mod routes;
 pub mod seeding;
 pub mod startup;
+pub mod state;

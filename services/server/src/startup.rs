@@ -6,16 +6,17 @@ use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
-use ercs_eventlog::{EventLog, SqliteEventLog};
+use ercs_commands::Aggregates;
+use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog};
+use ercs_projections::{OneNetwork, Projector, ProjectorOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::cli::ServeArgs;
+use crate::feed::Feed;
+use crate::idempotency::IdempotencyStore;
+use crate::problem::Problem;
 use crate::routes;
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub log: Arc<dyn EventLog>,
-}
+pub use crate::state::AppState;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,10 @@ pub enum StartError {
     },
     #[error(transparent)]
     EventLog(#[from] ercs_eventlog::Error),
+    #[error("cannot load the city's areas: {0}")]
+    Geography(#[from] ercs_seed::SeedError),
+    #[error("cannot open the idempotency store: {0}")]
+    Idempotency(#[from] rusqlite::Error),
     #[error("cannot install the stop signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -73,6 +78,8 @@ impl Application {
     }
 
     /// Binds `args.listen` and serves `log`, already open (and perhaps seeded).
+    /// Must be called within a Tokio runtime: the one-network view starts
+    /// following the log at once.
     pub fn build_on(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<Self, StartError> {
         let listener = TcpListener::bind(args.listen).map_err(|source| StartError::Listen {
             addr: args.listen,
@@ -82,12 +89,26 @@ impl Application {
             addr: args.listen,
             source,
         })?;
-        let state = web::Data::new(AppState { log });
+        let state = web::Data::new(app_state(args, log)?);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(web::PathConfig::default().error_handler(|error, _| {
+                    Problem::not_found(error.to_string()).into()
+                }))
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
+                .configure(routes::resources::configure)
+                .configure(routes::commands::configure)
+                .configure(routes::network::configure)
+                .configure(routes::feed::configure)
+                .default_service(web::to(|request: actix_web::HttpRequest| async move {
+                    Err::<actix_web::HttpResponse, _>(Problem::not_found(format!(
+                        "no endpoint {} {}; the API is described at /api/v1/openapi.json",
+                        request.method(),
+                        request.path()
+                    )))
+                }))
         })
         .disable_signals()
         .listen(listener)
@@ -119,6 +140,37 @@ impl Application {
         handle.stop(true).await;
         running.await.map_err(std::io::Error::other)?
     }
+}
+
+/// The handlers' state: the one-network view starts following the log, and
+/// every change it applies goes out on the live feed.
+fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, StartError> {
+    let geography = Arc::new(ercs_seed::chongqing::geography()?);
+    let areas = Arc::new(geography.hierarchy()?);
+    let feed = Feed::new(Arc::clone(&areas));
+    let publisher = feed.clone();
+    let view = Projector::start_observed(
+        Arc::clone(&log),
+        ProjectorOptions {
+            snapshot_dir: Some(args.data.data_dir.clone()),
+            ..ProjectorOptions::default()
+        },
+        Some(Box::new(
+            move |view: &OneNetwork, event: &RecordedEvent, live: bool| {
+                publisher.publish(view, event, live)
+            },
+        )),
+    );
+    Ok(AppState {
+        aggregates: Aggregates::new(Arc::clone(&log)),
+        log,
+        view,
+        geography,
+        areas,
+        feed,
+        idempotency: IdempotencyStore::open(&args.data.data_dir.join("api.db"))?,
+        stale_after: chrono::Duration::hours(24),
+    })
 }
 
 /// Opens (creating if need be) the event log `events.db` in `data_dir`.

@@ -10,7 +10,7 @@ use ercs_domain::ids::FacilityId;
 use ercs_domain::values::Name;
 
 /// Which beds: tier, district, EDXL-HAVE bed type and ladder class.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct BedKey {
     pub tier: Tier,
     pub area: DivisionCode,
@@ -19,7 +19,7 @@ pub struct BedKey {
 }
 
 /// Beds of one key, summed over facilities.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct BedAvailability {
     pub total: u32,
     pub staffed: u32,

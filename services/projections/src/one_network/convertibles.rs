@@ -28,7 +28,7 @@ pub struct ConvertibleRecord {
 pub type CapacityKey = (DivisionCode, BedType);
 
 /// 平急两用 beds of one key, summed over facilities.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ConvertibleCapacity {
     /// The registered plans, whatever the phase.
     pub planned: u32,

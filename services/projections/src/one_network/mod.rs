@@ -6,9 +6,11 @@
 //! never by a second copy of them. Queries are pure functions of the view and the
 //! `now` they are given: the view holds no clock.
 
+mod areas;
 mod beds;
 mod convertibles;
 mod incidents;
+mod resources;
 mod supplies;
 mod teams;
 
@@ -31,11 +33,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::Projection;
 
+pub use areas::AreaRollup;
 pub use beds::{BedAvailability, BedKey, StaleReport};
 pub use convertibles::{
     CapacityKey, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord,
 };
 pub use incidents::IncidentRecord;
+pub use resources::{BoundingBox, Resource, ResourceFilter, ResourceKind};
 pub use supplies::{SupplyKey, SupplyRollup};
 pub use teams::{TeamCount, TeamKey};
 

@@ -9,7 +9,7 @@ use ercs_domain::supply::ItemCode;
 use ercs_domain::supply::depot::{DepotState, ReserveTier};
 
 /// Which stock: reserve tier (市级—区域—区县—机构), area and item.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct SupplyKey {
     pub tier: ReserveTier,
     pub area: AreaCode,
@@ -18,7 +18,7 @@ pub struct SupplyKey {
 
 /// Stock of one key, in units, summed over depots. The expiry buckets split
 /// `on_hand` (reserved units included) by days left at `now`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SupplyRollup {
     pub on_hand: u64,
     /// Unexpired and not held for a plan: what could be issued now.

@@ -8,7 +8,7 @@ use ercs_domain::lifecycle::Lifecycle;
 use ercs_domain::team::{TeamKind, TeamState};
 
 /// Which teams: tier, home area, kind and status (`standby`, `deployed`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct TeamKey {
     pub tier: Tier,
     pub area: AreaCode,
@@ -17,7 +17,7 @@ pub struct TeamKey {
 }
 
 /// How many teams, and how many people they field.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct TeamCount {
     pub teams: u32,
     pub headcount: u32,

@@ -1,1 +1,5 @@
+pub mod commands;
+pub mod feed;
 pub mod health;
+pub mod network;
+pub mod resources;

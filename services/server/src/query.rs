@@ -1,0 +1,233 @@
+//! Query strings, parsed by hand so that every bad parameter is named in the
+//! problem it gets, and an unknown one is refused rather than silently ignored.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
+use chrono::{DateTime, Utc};
+use ercs_domain::area::{AreaCode, Tier};
+use ercs_eventlog::Position;
+use ercs_projections::AsOf;
+use ercs_projections::one_network::{BoundingBox, ResourceFilter, ResourceKind};
+
+use crate::problem::Problem;
+
+/// A request's query parameters, each taken once by name.
+pub struct Params {
+    values: BTreeMap<String, String>,
+}
+
+impl Params {
+    pub fn of(request: &HttpRequest) -> Result<Self, Problem> {
+        Self::parse(request.query_string())
+    }
+
+    pub fn parse(query: &str) -> Result<Self, Problem> {
+        let mut values = BTreeMap::new();
+        for (name, value) in form_urlencoded(query) {
+            if values.insert(name.clone(), value).is_some() {
+                return Err(bad(&name, "may be given only once"));
+            }
+        }
+        Ok(Self { values })
+    }
+
+    /// The raw value of `name`, if given.
+    pub fn take_raw(&mut self, name: &str) -> Option<String> {
+        self.values.remove(name)
+    }
+
+    /// The value of `name` parsed as `T`; `rule` says what a valid value is.
+    pub fn take<T: FromStr>(&mut self, name: &str, rule: &str) -> Result<Option<T>, Problem> {
+        self.take_raw(name)
+            .map(|raw| raw.parse::<T>().map_err(|_| bad(name, rule)))
+            .transpose()
+    }
+
+    /// Refuses whatever parameter was not taken: a typo must not widen a query.
+    pub fn finish(self) -> Result<(), Problem> {
+        match self.values.keys().next() {
+            Some(name) => Err(bad(name, "is not a parameter of this endpoint")),
+            None => Ok(()),
+        }
+    }
+
+    /// `min_position` and `as_of`: which state of the view a read wants.
+    pub fn read_options(&mut self) -> Result<ReadOptions, Problem> {
+        let min_position = self
+            .take::<u64>("min_position", "must be a log position (a whole number ≥ 0)")?
+            .map(Position);
+        let as_of = match self.take_raw("as_of") {
+            None => None,
+            Some(raw) => Some(parse_as_of(&raw)?),
+        };
+        Ok(ReadOptions {
+            min_position,
+            as_of,
+        })
+    }
+
+    /// `tier`, `area`, `kind`, `status` and `bbox`.
+    pub fn resource_filter(&mut self, kind: Option<ResourceKind>) -> Result<ResourceFilter, Problem> {
+        let tier = match self.take_raw("tier") {
+            None => None,
+            Some(raw) => Some(parse_tier(&raw)?),
+        };
+        let area = match self.take_raw("area") {
+            None => None,
+            Some(raw) => Some(AreaCode::parse(&raw).map_err(|e| bad("area", &e.to_string()))?),
+        };
+        let bbox = match self.take_raw("bbox") {
+            None => None,
+            Some(raw) => Some(BoundingBox::parse(&raw).map_err(|rule| bad("bbox", rule))?),
+        };
+        Ok(ResourceFilter {
+            kind,
+            tier,
+            area,
+            subkind: self.take_raw("kind"),
+            status: self.take_raw("status"),
+            bbox,
+        })
+    }
+
+    /// `limit` (1..=`max`, default `default`) and `cursor`.
+    pub fn page(&mut self, default: usize, max: usize) -> Result<Page, Problem> {
+        let rule = format!("must be a whole number from 1 to {max}");
+        let limit = self.take::<usize>("limit", &rule)?.unwrap_or(default);
+        if !(1..=max).contains(&limit) {
+            return Err(bad("limit", &rule));
+        }
+        Ok(Page {
+            limit,
+            cursor: self.take_raw("cursor"),
+        })
+    }
+}
+
+/// Which state of the view a read wants.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// Wait until the view has reached this position (read-your-writes).
+    pub min_position: Option<Position>,
+    /// Rebuild the view as of this point in the log (time travel).
+    pub as_of: Option<AsOf>,
+}
+
+/// How long a read waits for `min_position` before answering 503.
+pub const READ_WAIT: Duration = Duration::from_secs(2);
+
+/// A page of a list: at most `limit` items after `cursor` (an item id).
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+fn parse_as_of(raw: &str) -> Result<AsOf, Problem> {
+    if let Ok(position) = raw.parse::<u64>() {
+        return Ok(AsOf::Position(Position(position)));
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| AsOf::Time(t.with_timezone(&Utc)))
+        .map_err(|_| {
+            bad(
+                "as_of",
+                "must be a log position (a whole number) or an RFC 3339 time such as 2026-11-23T08:00:00Z",
+            )
+        })
+}
+
+fn parse_tier(raw: &str) -> Result<Tier, Problem> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned())).map_err(|_| {
+        bad(
+            "tier",
+            "must be one of city, region, district, township, institution",
+        )
+    })
+}
+
+/// A 400 naming the parameter and its rule.
+pub fn bad(name: &str, rule: &str) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-parameter",
+        "Invalid query parameter",
+        format!("`{name}` {rule}"),
+    )
+    .with_field(name)
+}
+
+/// `application/x-www-form-urlencoded` pairs, percent- and plus-decoded.
+fn form_urlencoded(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|pair| !pair.is_empty()).map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode(name), decode(value))
+    })
+}
+
+fn decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(high), Some(low)) => {
+                    out.push(high << 4 | low);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_percent_decoded_and_an_unknown_one_is_refused() {
+        let mut params = Params::parse("area=500101&kind=medical%5Frescue&q=%E4%B8%87+x").unwrap();
+        assert_eq!(params.take_raw("kind").as_deref(), Some("medical_rescue"));
+        assert_eq!(params.take_raw("q").as_deref(), Some("万 x"));
+        let unknown = params.finish().unwrap_err();
+        assert_eq!(unknown.field.as_deref(), Some("area"));
+    }
+
+    #[test]
+    fn a_repeated_or_malformed_parameter_names_itself() {
+        assert_eq!(
+            Params::parse("limit=1&limit=2").err().unwrap().field.as_deref(),
+            Some("limit")
+        );
+        let mut params = Params::parse("limit=0").unwrap();
+        let problem = params.page(100, 1000).unwrap_err();
+        assert_eq!((problem.status, problem.field.as_deref()), (400, Some("limit")));
+        let mut params = Params::parse("as_of=yesterday").unwrap();
+        assert_eq!(params.read_options().unwrap_err().field.as_deref(), Some("as_of"));
+    }
+
+    #[test]
+    fn as_of_takes_a_position_or_an_rfc_3339_time() {
+        let mut params = Params::parse("as_of=42").unwrap();
+        assert_eq!(params.read_options().unwrap().as_of, Some(AsOf::Position(Position(42))));
+        let mut params = Params::parse("as_of=2026-11-23T08%3A00%3A00%2B08%3A00").unwrap();
+        let Some(AsOf::Time(at)) = params.read_options().unwrap().as_of else {
+            panic!("a time")
+        };
+        assert_eq!(at.to_rfc3339(), "2026-11-23T00:00:00+00:00");
+    }
+}

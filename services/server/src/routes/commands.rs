@@ -1,0 +1,431 @@
+//! Writing: every domain command over REST.
+//!
+//! - `POST /api/v1/{collection}` creates a resource (`register`, `catalogue`,
+//!   `declare`); the body is that command's fields.
+//! - `POST /api/v1/{collection}/{id}/{action}` sends any other command; the body
+//!   is its fields (none for commands without any). Bed commands of facilities
+//!   and 平急两用 venues are actions too (`/facilities/{id}/report`).
+//!
+//! The body is read into the domain's own command enum, so the API accepts exactly
+//! what the domain defines and an unknown field is refused. `If-Match` carries the
+//! expected revision; `Idempotency-Key` makes a retry append nothing and return the
+//! first response. Every write answers with the revision (`ETag`) and the log
+//! position it reached.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use ercs_commands::{Expect, Metadata};
+use ercs_domain::beds::Facility;
+use ercs_domain::convertible::ConvertibleFacility;
+use ercs_domain::decider::{CommandContext, Decider, Stamped};
+use ercs_domain::event::DomainEvent;
+use ercs_domain::incident::Incident;
+use ercs_domain::supply::CatalogueItem;
+use ercs_domain::supply::depot::Depot;
+use ercs_domain::team::Team;
+use ercs_domain::values::Actor;
+use ercs_domain::DomainError;
+use ercs_projections::one_network::ResourceKind;
+use futures::StreamExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::examples::actions;
+use crate::idempotency::{Replay, StoredResponse};
+use crate::problem::Problem;
+use crate::routes::resources::{POSITION_HEADER, etag, kind_singular};
+use crate::state::AppState;
+
+/// The largest request body the API reads.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Who a command is recorded against, when the request does not say.
+const DEFAULT_ACTOR: &str = "dispatcher";
+
+/// The header naming the person or system issuing a command.
+pub const ACTOR_HEADER: &str = "ERCS-Actor";
+
+/// A collection whose resources take commands.
+pub trait Commanded: Decider<Error = DomainError, Command = Stamped<Self::Body>> + 'static
+where
+    Self::Event: DomainEvent,
+{
+    /// The domain's command enum.
+    type Body: DeserializeOwned + Clone + Send;
+    const KIND: ResourceKind;
+    /// The command that creates a resource.
+    const CREATE: &'static str;
+    /// A variant that wraps a second command enum whose commands are actions too
+    /// (`beds` for facility bed pools).
+    const NESTED: Option<&'static str> = None;
+    /// The id a creating command names.
+    fn created_id(body: &Self::Body) -> Option<Self::Id>;
+    fn parse_id(raw: &str) -> Option<Self::Id>;
+}
+
+macro_rules! commanded {
+    ($decider:ty, $kind:ident, $body:ty, $create:literal, $variant:path, $id:ident $(, nested = $nested:literal)?) => {
+        impl Commanded for $decider {
+            type Body = $body;
+            const KIND: ResourceKind = ResourceKind::$kind;
+            const CREATE: &'static str = $create;
+            $(const NESTED: Option<&'static str> = Some($nested);)?
+            fn created_id(body: &Self::Body) -> Option<Self::Id> {
+                match body {
+                    $variant { $id, .. } => Some($id.clone()),
+                    _ => None,
+                }
+            }
+            fn parse_id(raw: &str) -> Option<Self::Id> {
+                raw.parse().ok()
+            }
+        }
+    };
+}
+
+use ercs_domain::beds::FacilityCommand;
+use ercs_domain::convertible::ConvertibleCommand;
+use ercs_domain::incident::IncidentCommand;
+use ercs_domain::supply::ItemCommand;
+use ercs_domain::supply::depot::DepotCommand;
+use ercs_domain::team::TeamCommand;
+
+commanded!(Team, Teams, TeamCommand, "register", TeamCommand::Register, team_id);
+commanded!(Facility, Facilities, FacilityCommand, "register", FacilityCommand::Register, facility_id, nested = "beds");
+commanded!(Depot, Depots, DepotCommand, "register", DepotCommand::Register, depot_id);
+commanded!(ConvertibleFacility, Convertibles, ConvertibleCommand, "register", ConvertibleCommand::Register, facility_id, nested = "beds");
+commanded!(Incident, Incidents, IncidentCommand, "declare", IncidentCommand::Declare, incident_id);
+commanded!(CatalogueItem, Items, ItemCommand, "catalogue", ItemCommand::Catalogue, item);
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    routes::<Team>(config);
+    routes::<Facility>(config);
+    routes::<Depot>(config);
+    routes::<ConvertibleFacility>(config);
+    routes::<Incident>(config);
+    routes::<CatalogueItem>(config);
+}
+
+fn routes<D: Commanded>(config: &mut web::ServiceConfig)
+where
+    D::Event: DomainEvent + Serialize,
+    D::Id: Clone + Send,
+{
+    let kind = D::KIND;
+    config
+        .route(
+            &format!("/api/v1/{kind}"),
+            web::post().to(
+                |state: web::Data<AppState>, request: HttpRequest, body: web::Payload| {
+                    write::<D>(state, request, body, None, D::CREATE.to_owned())
+                },
+            ),
+        )
+        .route(
+            &format!("/api/v1/{kind}/{{id}}/{{action}}"),
+            web::post().to(
+                |state: web::Data<AppState>,
+                 request: HttpRequest,
+                 body: web::Payload,
+                 path: web::Path<(String, String)>| {
+                    let (id, action) = path.into_inner();
+                    write::<D>(state, request, body, Some(id), action)
+                },
+            ),
+        );
+}
+
+/// What a successful write answers.
+#[derive(Debug, Serialize)]
+pub struct WriteOutcome {
+    pub id: String,
+    /// The resource's revision afterwards (its `ETag`).
+    pub revision: Option<u64>,
+    /// The log position the write reached; pass it as `min_position` to read your
+    /// own write.
+    pub position: Option<u64>,
+    /// The events the command appended, by type, with their data.
+    pub events: Vec<EventOut>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventOut {
+    #[serde(rename = "type")]
+    pub event_type: &'static str,
+    pub data: Value,
+}
+
+async fn write<D: Commanded>(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+    id: Option<String>,
+    action: String,
+) -> Result<HttpResponse, Problem>
+where
+    D::Event: DomainEvent + Serialize,
+    D::Id: Clone + Send,
+{
+    let body = read_body(&request, payload).await?;
+    let key = idempotency_key(&request)?;
+    let scope = format!("POST {}", request.path());
+    if let Some(key) = &key {
+        match state.idempotency.replay(&scope, key, &body)? {
+            Replay::Response(stored) => return Ok(stored.into_response(true)),
+            Replay::Mismatch => {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "Idempotency key reused",
+                    "this Idempotency-Key was first used with a different request body; \
+                     use a new key for a new request",
+                )
+                .with_field("Idempotency-Key"));
+            }
+            Replay::New => {}
+        }
+    }
+    let command: D::Body = command_of::<D>(&action, &body)?;
+    let target = match (&id, D::created_id(&command)) {
+        (None, Some(created)) => created,
+        (Some(raw), _) if action != D::CREATE => D::parse_id(raw).ok_or_else(|| {
+            Problem::not_found(format!("no {} with id `{raw}`", kind_singular(D::KIND)))
+        })?,
+        _ => return Err(unknown_action(D::KIND, &action)),
+    };
+    let expect = expected_revision(&request)?;
+    let actor = actor(&request)?;
+    let mut metadata = Metadata::new(actor.to_string());
+    if let Some(key) = &key {
+        metadata = metadata.with_idempotency_key(format!("api/{scope}/{key}"));
+    }
+    let stamped = Stamped {
+        context: CommandContext::new(actor, Utc::now()),
+        command,
+    };
+    let executed = state
+        .aggregates
+        .execute::<D>(&target, expect, stamped, &metadata)
+        .await?;
+    let outcome = WriteOutcome {
+        id: target.to_string(),
+        revision: executed.revision,
+        position: executed.position.map(|p| p.0),
+        events: executed
+            .events
+            .iter()
+            .map(|event| EventOut {
+                event_type: event.event_type(),
+                data: event.data().unwrap_or(Value::Null),
+            })
+            .collect(),
+    };
+    let created = id.is_none();
+    let stored = StoredResponse::of_write(&outcome, created, D::KIND);
+    if let Some(key) = &key {
+        state.idempotency.remember(&scope, key, &body, &stored)?;
+    }
+    Ok(stored.into_response(false))
+}
+
+/// The body, at most [`MAX_BODY`] bytes, which must be JSON if it is anything.
+async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, Problem> {
+    if let Some(content_type) = request.headers().get(header::CONTENT_TYPE) {
+        let json = content_type
+            .to_str()
+            .map(|t| t.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+            .unwrap_or(false);
+        if !json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the command as application/json",
+            )
+            .with_field("Content-Type"));
+        }
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|error| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable-body",
+                "Unreadable body",
+                error.to_string(),
+            )
+        })?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Body too large",
+                format!("a command body may be at most {MAX_BODY} bytes"),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Reads `body` as the command `action` of `D`: `{action: body}`, or the bare
+/// name for a command without fields, or inside the nested enum.
+pub fn command_of<D: Commanded>(action: &str, body: &[u8]) -> Result<D::Body, Problem>
+where
+    D::Event: DomainEvent,
+{
+    let fields: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(body).map_err(|error| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "Malformed JSON",
+                format!("the body is not valid JSON: {error}"),
+            )
+        })?
+    };
+    if !(fields.is_null() || fields.is_object()) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid field",
+            "the body must be a JSON object of the command's fields",
+        )
+        .with_field("/"));
+    }
+    let Some(nesting) = action_nesting::<D>(action) else {
+        return Err(unknown_action(D::KIND, action));
+    };
+    let empty = fields.is_null() || fields.as_object().is_some_and(|o| o.is_empty());
+    let wrap = |inner: Value| match nesting {
+        Some(outer) => Value::Object([(outer.to_owned(), inner)].into_iter().collect()),
+        None => inner,
+    };
+    if empty {
+        // A command without fields is written as its bare name.
+        if let Ok(command) = serde_json::from_value(wrap(Value::String(action.to_owned()))) {
+            return Ok(command);
+        }
+    }
+    let fields = if fields.is_null() {
+        Value::Object(Default::default())
+    } else {
+        fields
+    };
+    let value = wrap(Value::Object([(action.to_owned(), fields)].into_iter().collect()));
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let field = path
+            .split('.')
+            .skip(1 + usize::from(nesting.is_some()))
+            .collect::<Vec<_>>()
+            .join(".");
+        let field = if field.is_empty() { "/".to_owned() } else { field };
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid field",
+            format!("`{field}`: {}", error.inner()),
+        )
+        .with_field(field)
+    })
+}
+
+/// Where `action` lives: `Some(None)` at the top of `D`'s commands,
+/// `Some(Some(outer))` inside the nested enum, `None` nowhere.
+fn action_nesting<D: Commanded>(action: &str) -> Option<Option<&'static str>>
+where
+    D::Event: DomainEvent,
+{
+    let known = actions(D::KIND);
+    let entry = known.iter().find(|a| a.name == action)?;
+    Some(if entry.nested { D::NESTED } else { None })
+}
+
+fn unknown_action(kind: ResourceKind, action: &str) -> Problem {
+    let names: Vec<&str> = actions(kind).iter().map(|a| a.name).collect();
+    Problem::not_found(format!(
+        "{} has no command `{action}`; its commands are: {}",
+        kind,
+        names.join(", ")
+    ))
+}
+
+/// `If-Match: "3"` → decide on revision 3; none → on the latest.
+fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
+    let Some(value) = request.headers().get(header::IF_MATCH) else {
+        return Ok(Expect::Latest);
+    };
+    let raw = value.to_str().unwrap_or("").trim();
+    let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+    raw.parse::<u64>().map(|r| Expect::Revision(Some(r))).map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-header",
+            "Invalid header",
+            "If-Match must be the resource's ETag, a revision such as \"3\"",
+        )
+        .with_field("If-Match")
+    })
+}
+
+fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, Problem> {
+    let Some(value) = request.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key) if (1..=255).contains(&key.trim().len()) => Ok(Some(key.trim().to_owned())),
+        _ => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-header",
+            "Invalid header",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID",
+        )
+        .with_field("Idempotency-Key")),
+    }
+}
+
+fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
+    let raw = match request.headers().get(ACTOR_HEADER) {
+        None => return Ok(Actor::parse(DEFAULT_ACTOR).expect("a valid actor")),
+        Some(value) => value.to_str().unwrap_or(""),
+    };
+    Actor::parse(raw).map_err(|error| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-header",
+            "Invalid header",
+            format!("{ACTOR_HEADER}: {error}"),
+        )
+        .with_field(ACTOR_HEADER)
+    })
+}
+
+impl StoredResponse {
+    fn of_write(outcome: &WriteOutcome, created: bool, kind: ResourceKind) -> Self {
+        let mut headers = BTreeMap::new();
+        if let Some(revision) = outcome.revision {
+            headers.insert(header::ETAG.to_string(), etag(revision));
+        }
+        if let Some(position) = outcome.position {
+            headers.insert(POSITION_HEADER.to_owned(), position.to_string());
+        }
+        if created {
+            headers.insert(
+                header::LOCATION.to_string(),
+                format!("/api/v1/{kind}/{}", outcome.id),
+            );
+        }
+        Self {
+            status: if created { 201 } else { 200 },
+            headers,
+            body: serde_json::to_vec(outcome).unwrap_or_default(),
+        }
+    }
+}

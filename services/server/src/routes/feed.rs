@@ -1,0 +1,65 @@
+//! `GET /api/v1/feed`: the live feed as server-sent events (see `crate::feed`).
+
+use std::convert::Infallible;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use ercs_projections::one_network::ResourceKind;
+
+use crate::feed::Subscription;
+use crate::problem::Problem;
+use crate::query::{Params, bad};
+use crate::state::AppState;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config.route("/api/v1/feed", web::get().to(feed));
+}
+
+async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, Problem> {
+    let mut params = Params::of(&request)?;
+    let collections = match params.take_raw("collection") {
+        None => Vec::new(),
+        Some(raw) => raw
+            .split(',')
+            .map(|name| {
+                ResourceKind::parse(name.trim()).ok_or_else(|| {
+                    bad(
+                        "collection",
+                        "must name collections: teams, facilities, depots, convertibles, incidents, items",
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let filter = params.resource_filter(None)?;
+    // EventSource sends `Last-Event-ID` on reconnecting; a first connection may
+    // pass the position it already has as `last_event_id`.
+    let from_query = params.take::<u64>("last_event_id", "must be a log position")?;
+    params.finish()?;
+    let after = match request.headers().get("Last-Event-ID") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| bad("Last-Event-ID", "must be a log position (an SSE id this feed sent)"))?,
+        ),
+        None => from_query,
+    };
+    let frames = state.feed.subscribe(
+        state.log.clone(),
+        after,
+        Subscription {
+            collections,
+            filter,
+        },
+    );
+    let body = futures::stream::unfold(frames, |mut frames| async move {
+        frames.recv().await.map(|frame| (Ok::<_, Infallible>(frame), frames))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body))
+}
