@@ -1,0 +1,164 @@
+//! Planning, once or again and again.
+//!
+//! [`plan`] is a pure function of the problem. A [`Planner`] keeps each
+//! commodity's network and solver basis between plans, so a re-plan after one
+//! changed need, stock or travel time pivots on from the last optimum instead of
+//! starting over (see [`crate::simplex::warm`]). A change that adds or removes a
+//! node (a need or stock going to or from zero, a new commodity) rebuilds that one
+//! commodity cold, so the planner's networks always equal those built afresh from
+//! [`Planner::problem`], and certificates verify against it.
+//!
+//! A warm re-plan has the optimal cost of a cold plan of the same problem; where
+//! several plans are optimal it may pick another of them. It is deterministic for
+//! a given history of changes.
+
+use crate::model::Commodity;
+use crate::network::{CommodityNetwork, travel_link};
+use crate::plan::{Plan, read_commodity};
+use crate::problem::{PlanError, SurgeProblem};
+use crate::simplex::{NetworkSimplex, SolveStatus};
+use crate::travel::TravelMatrix;
+
+/// Plans `problem` from scratch.
+pub fn plan(problem: &SurgeProblem) -> Result<Plan, PlanError> {
+    problem.validate()?;
+    let parts = problem.commodities().iter().map(|c| Part::solve(problem, c)).collect::<Result<Vec<_>, _>>()?;
+    Ok(assemble(problem, &parts))
+}
+
+/// A problem with its solved networks, ready for changes.
+#[derive(Clone, Debug)]
+pub struct Planner {
+    problem: SurgeProblem,
+    parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug)]
+struct Part {
+    network: CommodityNetwork,
+    solver: NetworkSimplex,
+}
+
+impl Part {
+    fn solve(problem: &SurgeProblem, commodity: &Commodity) -> Result<Part, PlanError> {
+        let network = CommodityNetwork::build(problem, commodity)?;
+        let solver = NetworkSimplex::new(&network.flow_problem()).map_err(|e| PlanError::TooLarge(e.to_string()))?;
+        let mut part = Part { network, solver };
+        part.solve_again();
+        Ok(part)
+    }
+
+    fn solve_again(&mut self) {
+        // The shortage node makes every network feasible and no cost is negative.
+        let status = self.solver.solve();
+        assert_eq!(status, SolveStatus::Optimal, "a surge network is always feasible and bounded");
+    }
+}
+
+fn assemble(problem: &SurgeProblem, parts: &[Part]) -> Plan {
+    Plan::assemble(parts.iter().map(|p| read_commodity(problem, &p.network, &p.solver)).collect())
+}
+
+impl Planner {
+    pub fn new(problem: SurgeProblem) -> Result<Planner, PlanError> {
+        problem.validate()?;
+        let parts = problem.commodities().iter().map(|c| Part::solve(&problem, c)).collect::<Result<_, _>>()?;
+        Ok(Planner { problem, parts })
+    }
+
+    /// The problem as changed so far.
+    pub fn problem(&self) -> &SurgeProblem {
+        &self.problem
+    }
+
+    /// The current optimal plan.
+    pub fn plan(&self) -> Plan {
+        assemble(&self.problem, &self.parts)
+    }
+
+    /// Sets what a demand needs of a commodity.
+    pub fn set_need(&mut self, demand: &str, commodity: &Commodity, quantity: u64) -> Result<(), PlanError> {
+        let d = self.problem.demands.iter().position(|x| x.id == demand).ok_or_else(|| PlanError::UnknownDemand(demand.into()))?;
+        let old = self.problem.demands[d].needs.get(commodity).copied().unwrap_or(0);
+        check_quantity(demand, commodity, quantity)?;
+        self.problem.demands[d].needs.insert(commodity.clone(), quantity);
+        match self.part_mut(commodity).and_then(|p| p.network.demand_nodes.get(&d).copied().map(|n| (p, n))) {
+            Some((part, node)) if quantity > 0 => {
+                let shortage = part.network.shortage.index();
+                shift(part, node.index(), shortage, old, quantity)
+            }
+            _ => self.rebuild(commodity),
+        }
+    }
+
+    /// Sets how much of a commodity a source can give.
+    pub fn set_stock(&mut self, source: &str, commodity: &Commodity, quantity: u64) -> Result<(), PlanError> {
+        let s = self.problem.sources.iter().position(|x| x.id == source).ok_or_else(|| PlanError::UnknownSource(source.into()))?;
+        let old = self.problem.sources[s].offers.get(commodity).copied().unwrap_or(0);
+        check_quantity(source, commodity, quantity)?;
+        self.problem.sources[s].offers.insert(commodity.clone(), quantity);
+        let needed = self.problem.commodities().contains(commodity);
+        match self.part_mut(commodity).and_then(|p| p.network.source_nodes.get(&s).copied().map(|n| (p, n))) {
+            Some((part, node)) if quantity > 0 => {
+                let shortage = part.network.shortage.index();
+                shift(part, shortage, node.index(), old, quantity)
+            }
+            None if !needed => Ok(()),
+            _ => self.rebuild(commodity),
+        }
+    }
+
+    /// Records a measured travel time and re-costs the links it applies to. A pair
+    /// that is not linked in a network (not among the nearest) stays unlinked.
+    pub fn set_travel_minutes(&mut self, source: &str, demand: &str, minutes: f64) -> Result<(), PlanError> {
+        let s = self.problem.sources.iter().position(|x| x.id == source).ok_or_else(|| PlanError::UnknownSource(source.into()))?;
+        let d = self.problem.demands.iter().position(|x| x.id == demand).ok_or_else(|| PlanError::UnknownDemand(demand.into()))?;
+        self.problem.travel.get_or_insert_with(TravelMatrix::default).insert(source, demand, minutes);
+        let link = travel_link(&self.problem, s, d);
+        for part in &mut self.parts {
+            if let Some(&e) = part.network.travel_links.get(&(s, d)) {
+                *part.network.graph.edge_weight_mut(petgraph::graph::EdgeIndex::new(e)).expect("linked") = link;
+                part.solver.set_cost(e, link.cost).map_err(|err| PlanError::TooLarge(err.to_string()))?;
+                part.solve_again();
+            }
+        }
+        Ok(())
+    }
+
+    fn part_mut(&mut self, commodity: &Commodity) -> Option<&mut Part> {
+        self.parts.iter_mut().find(|p| &p.network.commodity == commodity)
+    }
+
+    /// Builds one commodity afresh (or drops it when nothing needs it any more).
+    fn rebuild(&mut self, commodity: &Commodity) -> Result<(), PlanError> {
+        self.parts.retain(|p| &p.network.commodity != commodity);
+        if self.problem.commodities().contains(commodity) {
+            let part = Part::solve(&self.problem, commodity)?;
+            let at = self.parts.partition_point(|p| p.network.commodity < *commodity);
+            self.parts.insert(at, part);
+        }
+        Ok(())
+    }
+}
+
+/// Follows a quantity going from `old` to `new`: as it grows, `giver` sends the
+/// difference less and `taker` sends it more (and the reverse as it shrinks).
+fn shift(part: &mut Part, giver: usize, taker: usize, old: u64, new: u64) -> Result<(), PlanError> {
+    let result = if new >= old {
+        part.solver.move_supply(giver, taker, (new - old) as i64)
+    } else {
+        part.solver.move_supply(taker, giver, (old - new) as i64)
+    };
+    result.map_err(|e| PlanError::TooLarge(e.to_string()))?;
+    let supply = part.solver.supply();
+    part.network.supply.copy_from_slice(supply);
+    part.solve_again();
+    Ok(())
+}
+
+fn check_quantity(id: &str, commodity: &Commodity, quantity: u64) -> Result<(), PlanError> {
+    if quantity > crate::problem::MAX_QUANTITY {
+        return Err(PlanError::QuantityTooLarge { id: id.into(), commodity: commodity.clone(), quantity });
+    }
+    Ok(())
+}
