@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use ercs_commands::{Expect, Metadata};
+use ercs_commands::{CommandError, Expect, Metadata};
+use ercs_eventlog::StreamName;
 use ercs_domain::beds::Facility;
 use ercs_domain::convertible::ConvertibleFacility;
 use ercs_domain::decider::{CommandContext, Decider, Stamped};
@@ -207,10 +208,17 @@ where
         context: CommandContext::new(actor, Utc::now()),
         command,
     };
-    let executed = state
+    let executed = match state
         .aggregates
         .execute::<D>(&target, expect, stamped, &metadata)
-        .await?;
+        .await
+    {
+        Ok(executed) => executed,
+        Err(refused @ CommandError::Rejected(_)) => {
+            return Err(stale_or::<D>(&state, &target, expect, refused).await);
+        }
+        Err(error) => return Err(error.into()),
+    };
     let outcome = WriteOutcome {
         id: target.to_string(),
         revision: executed.revision,
@@ -230,6 +238,35 @@ where
         state.idempotency.remember(&scope, key, &body, &stored)?;
     }
     Ok(stored.into_response(false))
+}
+
+/// A command decided on an `If-Match` revision that is no longer current was
+/// refused for a stale reason: say the revision is stale, which is what the
+/// client must act on, rather than what the old state would not allow.
+async fn stale_or<D: Commanded>(
+    state: &AppState,
+    target: &D::Id,
+    expect: Expect,
+    refused: CommandError<DomainError>,
+) -> Problem
+where
+    D::Event: DomainEvent,
+{
+    let Expect::Revision(expected) = expect else {
+        return refused.into();
+    };
+    match state.aggregates.load::<D>(target).await {
+        Ok(loaded) if loaded.revision != expected => match StreamName::new(D::stream_name(target)) {
+            Ok(stream) => CommandError::<DomainError>::Conflict {
+                stream,
+                expected,
+                actual: loaded.revision,
+            }
+            .into(),
+            Err(_) => refused.into(),
+        },
+        _ => refused.into(),
+    }
 }
 
 /// The body, at most [`MAX_BODY`] bytes, which must be JSON if it is anything.

@@ -1,0 +1,419 @@
+//! The REST API over HTTP against the real server on a random port: reads with
+//! filters and pagination, writes with `If-Match` and `Idempotency-Key`,
+//! read-your-writes, time travel, and bad input that changes nothing.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use support::{TestServer, problem_type};
+
+const WANZHOU: &str = "500101";
+
+async fn first_team(server: &TestServer, query: &str) -> Value {
+    let (status, page) = server
+        .get(&server.url(&format!("/api/v1/teams?limit=1&{query}")))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["items"][0].clone()
+}
+
+fn new_team(id: &str) -> Value {
+    json!({
+        "team_id": id, "name": "万州区测试救援队", "kind": "medical_rescue",
+        "tier": "district", "home_area": WANZHOU,
+        "base": {"lon": 108.408, "lat": 30.807}, "headcount": 12,
+        "capabilities": ["triage"]
+    })
+}
+
+#[tokio::test]
+async fn every_collection_lists_and_gets_its_resources_with_their_revision_as_etag() {
+    let server = TestServer::seeded().await;
+    for collection in ["teams", "facilities", "depots", "convertibles", "items"] {
+        let (status, page) = server
+            .get(&server.url(&format!("/api/v1/{collection}?limit=3")))
+            .await;
+        assert_eq!(status, 200, "{collection}: {page}");
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3, "{collection}");
+        let id = items[0]["id"].as_str().unwrap();
+        let response = server
+            .client
+            .get(server.url(&format!("/api/v1/{collection}/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(etag, format!("\"{}\"", body["mark"]["revision"]), "{collection}");
+        assert_eq!(body["id"], items[0]["id"]);
+    }
+    let (status, page) = server.get(&server.url("/api/v1/incidents")).await;
+    assert_eq!((status, page["items"].as_array().unwrap().len()), (200, 0));
+}
+
+#[tokio::test]
+async fn a_cursor_pages_through_a_filtered_list_with_no_gap_and_no_duplicate() {
+    let server = TestServer::seeded().await;
+    let (_, all) = server
+        .get(&server.url("/api/v1/teams?tier=district&limit=1000"))
+        .await;
+    let all: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(all.len() > 100, "{} district teams", all.len());
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = server
+            .get(&server.url(&format!("/api/v1/teams?tier=district&limit=40{cursor}")))
+            .await;
+        assert_eq!(status, 200);
+        for team in page["items"].as_array().unwrap() {
+            assert_eq!(team["tier"], "district");
+            paged.push(team["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, all);
+}
+
+#[tokio::test]
+async fn filters_by_area_kind_status_and_bbox_keep_only_matching_resources() {
+    let server = TestServer::seeded().await;
+    let (_, page) = server
+        .get(&server.url(&format!(
+            "/api/v1/teams?area={WANZHOU}&kind=medical_rescue&status=standby&limit=1000"
+        )))
+        .await;
+    let teams = page["items"].as_array().unwrap();
+    assert!(!teams.is_empty());
+    for team in teams {
+        assert_eq!(team["subkind"], "medical_rescue");
+        assert_eq!(team["status"], "standby");
+        assert_eq!(team["areas"][0], WANZHOU);
+    }
+    // A township's facilities count towards its district.
+    let (_, district) = server
+        .get(&server.url(&format!("/api/v1/facilities?area={WANZHOU}&limit=1000")))
+        .await;
+    let township_level = district["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["areas"][0].as_str().unwrap().len() == 9)
+        .count();
+    assert!(township_level > 0, "no township facility under 万州");
+    // A box around central Chongqing holds fewer facilities than the city.
+    let (_, boxed) = server
+        .get(&server.url("/api/v1/facilities?bbox=106.4,29.4,106.7,29.7&limit=1000"))
+        .await;
+    let (_, city) = server.get(&server.url("/api/v1/facilities?limit=1000")).await;
+    let boxed = boxed["items"].as_array().unwrap();
+    assert!(!boxed.is_empty() && boxed.len() < city["items"].as_array().unwrap().len());
+    for facility in boxed {
+        let (lon, lat) = (facility["point"]["lon"].as_f64().unwrap(), facility["point"]["lat"].as_f64().unwrap());
+        assert!((106.4..=106.7).contains(&lon) && (29.4..=29.7).contains(&lat));
+    }
+}
+
+#[tokio::test]
+async fn a_created_resource_is_readable_at_the_position_its_write_returned() {
+    let server = TestServer::seeded().await;
+    let id = "6d1f0c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6";
+    let response = server.post("/api/v1/teams", &new_team(id)).await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["location"], format!("/api/v1/teams/{id}"));
+    assert_eq!(response.headers()["etag"], "\"0\"");
+    let written: Value = response.json().await.unwrap();
+    let position = written["position"].as_u64().unwrap();
+    assert_eq!(written["events"][0]["type"], "TeamRegistered");
+
+    let (status, team) = server
+        .get(&server.url(&format!("/api/v1/teams/{id}?min_position={position}")))
+        .await;
+    assert_eq!(status, 200, "{team}");
+    assert_eq!(team["state"]["headcount"], 12);
+    assert_eq!(team["mark"]["position"], position);
+}
+
+#[tokio::test]
+async fn a_read_waiting_for_a_position_the_log_never_reaches_is_a_503_with_retry_after() {
+    let server = TestServer::seeded().await;
+    let ahead = server.head().await + 1000;
+    let response = server
+        .client
+        .get(server.url(&format!("/api/v1/teams?min_position={ahead}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_a_409_and_appends_nothing() {
+    let server = TestServer::seeded().await;
+    let team = first_team(&server, "status=standby").await;
+    let id = team["id"].as_str().unwrap();
+    let revision = team["mark"]["revision"].as_u64().unwrap();
+    let mark = |r: u64| format!("\"{r}\"");
+    let unavailable = json!({"reason": "vehicle under repair"});
+    let ok = server
+        .client
+        .post(server.url(&format!("/api/v1/teams/{id}/mark_unavailable")))
+        .header("If-Match", mark(revision))
+        .json(&unavailable)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.headers()["etag"], mark(revision + 1));
+    let head = server.head().await;
+
+    let stale = server
+        .client
+        .post(server.url(&format!("/api/v1/teams/{id}/mark_available")))
+        .header("If-Match", mark(revision))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 409);
+    let problem: Value = stale.json().await.unwrap();
+    assert_eq!(problem_type(&problem), "stale-revision");
+    assert_eq!(server.head().await, head);
+}
+
+#[tokio::test]
+async fn of_concurrent_writes_at_the_same_revision_exactly_one_wins() {
+    let server = TestServer::seeded().await;
+    let team = first_team(&server, "status=standby").await;
+    let id = team["id"].as_str().unwrap().to_owned();
+    let revision = team["mark"]["revision"].as_u64().unwrap();
+    let writes = (0..8).map(|n| {
+        let request = server
+            .client
+            .post(server.url(&format!("/api/v1/teams/{id}/update_roster")))
+            .header("If-Match", format!("\"{revision}\""))
+            .json(&json!({"headcount": 10 + n, "capabilities": ["triage"]}));
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures::future::join_all(writes).await;
+    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|&&s| s == 409).count(), 7, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_retried_post_with_the_same_idempotency_key_appends_nothing_and_gets_the_first_answer() {
+    let server = TestServer::seeded().await;
+    let team = first_team(&server, "status=standby").await;
+    let id = team["id"].as_str().unwrap();
+    let send = |key: &'static str, body: Value| {
+        server
+            .client
+            .post(server.url(&format!("/api/v1/teams/{id}/mobilise")))
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let incident = json!({"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"});
+    let first = send("mobilise-1", incident.clone()).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    let head = server.head().await;
+
+    let retry = send("mobilise-1", incident.clone()).await.unwrap();
+    assert_eq!(retry.status(), 200);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.json::<Value>().await.unwrap(), first);
+    assert_eq!(server.head().await, head, "the retry appended");
+
+    let other = send("mobilise-1", json!({"incident": "1f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 422);
+    assert_eq!(problem_type(&other.json().await.unwrap()), "idempotency-key-reused");
+    assert_eq!(server.head().await, head);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_naming_the_field_and_the_rule_and_changes_nothing() {
+    let server = TestServer::seeded().await;
+    let team = first_team(&server, "status=standby").await;
+    let id = team["id"].as_str().unwrap();
+    let head = server.head().await;
+    let raw = |path: String, body: &'static str| {
+        server
+            .client
+            .post(server.url(&path))
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    let deploy = format!("/api/v1/teams/{id}/deploy");
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str, Option<&str>)> = vec![
+        ("malformed JSON", raw(deploy.clone(), "{\"area\": "), 400, "malformed-json", None),
+        (
+            "a wrong type",
+            raw(format!("/api/v1/teams/{id}/update_roster"), r#"{"headcount": "many", "capabilities": []}"#),
+            422,
+            "invalid-field",
+            Some("headcount"),
+        ),
+        (
+            "an unknown field",
+            raw(format!("/api/v1/teams/{id}/mark_unavailable"), r#"{"reason": "flat tyre", "urgent": true}"#),
+            422,
+            "invalid-field",
+            Some("urgent"),
+        ),
+        (
+            "an out-of-range value",
+            raw(deploy.clone(), r#"{"area": "500101", "location": {"lon": 200.0, "lat": 30.8}}"#),
+            422,
+            "invalid-field",
+            Some("location"),
+        ),
+        (
+            "a zero headcount",
+            raw(format!("/api/v1/teams/{id}/update_roster"), r#"{"headcount": 0, "capabilities": []}"#),
+            422,
+            "invalid-field",
+            Some("headcount"),
+        ),
+        (
+            "an unknown id",
+            raw("/api/v1/teams/00000000-0000-4000-8000-000000000000/mark_available".into(), ""),
+            404,
+            "not-found",
+            None,
+        ),
+        ("a malformed id", raw("/api/v1/teams/not-a-uuid/mark_available".into(), ""), 404, "not-found", None),
+        ("an unknown action", raw(format!("/api/v1/teams/{id}/teleport"), "{}"), 404, "not-found", None),
+        (
+            "an oversized body",
+            server
+                .client
+                .post(server.url(&deploy))
+                .header("content-type", "application/json")
+                .body(format!("{{\"area\": \"{}\"}}", "x".repeat(100_000))),
+            413,
+            "body-too-large",
+            None,
+        ),
+        (
+            "a list query with an unknown parameter",
+            server.client.get(server.url("/api/v1/teams?colour=red")),
+            400,
+            "invalid-parameter",
+            Some("colour"),
+        ),
+        (
+            "a malformed bbox",
+            server.client.get(server.url("/api/v1/teams?bbox=1,2,3")),
+            400,
+            "invalid-parameter",
+            Some("bbox"),
+        ),
+    ];
+    for (case, request, status, slug, field) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{case}");
+        assert_eq!(
+            response.headers()["content-type"], "application/problem+json",
+            "{case}"
+        );
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem_type(&problem), slug, "{case}: {problem}");
+        assert!(!problem["detail"].as_str().unwrap().is_empty(), "{case}");
+        if let Some(field) = field {
+            assert_eq!(problem["field"], field, "{case}: {problem}");
+        }
+    }
+    assert_eq!(server.head().await, head, "bad input changed the log");
+}
+
+#[tokio::test]
+async fn a_resource_and_the_network_can_be_read_as_of_an_earlier_position_or_time() {
+    let server = TestServer::seeded().await;
+    let team = first_team(&server, "status=standby").await;
+    let id = team["id"].as_str().unwrap();
+    let before = server.head().await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let between = chrono::Utc::now().to_rfc3339();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let response = server
+        .post(&format!("/api/v1/teams/{id}/mark_unavailable"), &json!({"reason": "training"}))
+        .await;
+    let position = response.json::<Value>().await.unwrap()["position"].as_u64().unwrap();
+
+    let (_, now) = server
+        .get(&server.url(&format!("/api/v1/teams/{id}?min_position={position}")))
+        .await;
+    assert_eq!(now["status"], "unavailable");
+    for as_of in [before.to_string(), between.replace('+', "%2B")] {
+        let (status, then) = server
+            .get(&server.url(&format!("/api/v1/teams/{id}?as_of={as_of}")))
+            .await;
+        assert_eq!(status, 200, "{then}");
+        assert_eq!(then["status"], "standby", "as of {as_of}");
+    }
+    let count = |network: &Value| -> u64 {
+        network["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row["status"] == "unavailable")
+            .map(|row| row["teams"].as_u64().unwrap())
+            .sum()
+    };
+    let (_, network_then) = server
+        .get(&server.url(&format!("/api/v1/network?as_of={before}")))
+        .await;
+    let (_, network_now) = server.get(&server.url("/api/v1/network")).await;
+    assert_eq!(count(&network_now), count(&network_then) + 1);
+    assert_eq!(network_then["position"], before);
+}
+
+#[tokio::test]
+async fn the_network_rolls_up_by_tier_and_counts_townships_in_their_district() {
+    let server = TestServer::seeded().await;
+    let (status, by_tier) = server
+        .get(&server.url("/api/v1/network?group_by=tier"))
+        .await;
+    assert_eq!(status, 200);
+    let tiers: BTreeSet<&str> = by_tier["beds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["tier"].as_str().unwrap())
+        .collect();
+    assert!(tiers.contains("township") && tiers.contains("district"), "{tiers:?}");
+    let (_, full) = server.get(&server.url("/api/v1/network")).await;
+    let total = |rows: &Value| -> u64 {
+        rows.as_array().unwrap().iter().map(|r| r["total"].as_u64().unwrap()).sum()
+    };
+    assert_eq!(total(&by_tier["beds"]), total(&full["beds"]));
+
+    let (_, by_district) = server
+        .get(&server.url("/api/v1/network?group_by=area&area_level=district"))
+        .await;
+    let areas: Vec<&str> = by_district["beds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["area"].as_str().unwrap())
+        .collect();
+    assert!(areas.iter().all(|a| a.len() == 6), "{areas:?}");
+    assert!(areas.contains(&WANZHOU));
+    assert_eq!(total(&by_district["beds"]), total(&full["beds"]));
+}

@@ -1,0 +1,205 @@
+//! The live feed over HTTP against the real server: updates carry the log
+//! position as their id, a reconnect with `Last-Event-ID` resumes with no gap and
+//! no duplicate (from memory or from the log), filters hold, and a thousand
+//! subscribers are served at once.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::TestServer;
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+struct Sse {
+    id: Option<u64>,
+    event: String,
+    data: Value,
+}
+
+struct Stream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Stream {
+    async fn open(server: &TestServer, query: &str, last_event_id: Option<u64>) -> Self {
+        let mut request = server
+            .client
+            .get(server.url(&format!("/api/v1/feed{query}")))
+            .timeout(Duration::from_secs(3600));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event, or `None` if none comes within `within`.
+    async fn next(&mut self, within: Duration) -> Option<Sse> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(event) = parse(&block) {
+                    return Some(event);
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?
+                .unwrap()?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Updates until none comes for a moment.
+    async fn drain(&mut self) -> Vec<Sse> {
+        let mut events = Vec::new();
+        while let Some(event) = self.next(Duration::from_millis(700)).await {
+            events.push(event);
+        }
+        events
+    }
+}
+
+fn parse(block: &str) -> Option<Sse> {
+    let (mut id, mut event, mut data) = (None, None, None);
+    for line in block.lines() {
+        if let Some(v) = line.strip_prefix("id: ") {
+            id = v.parse().ok();
+        } else if let Some(v) = line.strip_prefix("event: ") {
+            event = Some(v.to_owned());
+        } else if let Some(v) = line.strip_prefix("data: ") {
+            data = serde_json::from_str(v).ok();
+        }
+    }
+    Some(Sse {
+        id,
+        event: event?,
+        data: data?,
+    })
+}
+
+async fn standby_teams(server: &TestServer, query: &str) -> Vec<String> {
+    let (_, page) = server
+        .get(&server.url(&format!("/api/v1/teams?status=standby&limit=20{query}")))
+        .await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Takes a team out of service; returns the position written.
+async fn change(server: &TestServer, team: &str) -> u64 {
+    let response = server
+        .post(&format!("/api/v1/teams/{team}/mark_unavailable"), &json!({"reason": "drill"}))
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.unwrap()["position"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_change_arrives_as_a_feature_and_its_district_rollup_with_the_log_position_as_id() {
+    let server = TestServer::seeded().await;
+    let team = standby_teams(&server, "&area=500101").await.remove(0);
+    let mut feed = Stream::open(&server, "", None).await;
+    let position = change(&server, &team).await;
+
+    let update = feed.next(Duration::from_secs(10)).await.expect("an update");
+    assert_eq!((update.event.as_str(), update.id), ("update", Some(position)));
+    let feature = &update.data["feature"];
+    assert_eq!(feature["type"], "Feature");
+    assert_eq!(feature["id"], team.as_str());
+    assert_eq!(feature["geometry"]["type"], "Point");
+    assert_eq!(feature["properties"]["status"], "unavailable");
+    assert_eq!(update.data["rollup"]["area"], "500101");
+    assert!(update.data["rollup"]["availability"]["teams"]["unavailable"]["teams"].as_u64() >= Some(1));
+}
+
+#[tokio::test]
+async fn reconnecting_with_last_event_id_resumes_with_no_gap_and_no_duplicate() {
+    let server = TestServer::seeded().await;
+    let teams = standby_teams(&server, "").await;
+    let mut feed = Stream::open(&server, "", None).await;
+    let first = change(&server, &teams[0]).await;
+    let seen = feed.next(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(seen.id, Some(first));
+    drop(feed); // the connection drops
+
+    let mut missed = Vec::new();
+    for team in &teams[1..4] {
+        missed.push(change(&server, team).await);
+    }
+    let mut resumed = Stream::open(&server, "", Some(first)).await;
+    let live = change(&server, &teams[4]).await;
+    let ids: Vec<u64> = resumed.drain().await.iter().filter_map(|e| e.id).collect();
+    missed.push(live);
+    assert_eq!(ids, missed);
+}
+
+#[tokio::test]
+async fn a_resume_from_before_the_feed_started_is_served_from_the_log() {
+    let server = TestServer::seeded().await;
+    // The seed was written before this server started, so no update of it was
+    // ever held in memory: the last five come from the log.
+    let head = server.head().await;
+    let mut resumed = Stream::open(&server, "", Some(head - 5)).await;
+    let ids: Vec<u64> = resumed.drain().await.iter().filter_map(|e| e.id).collect();
+    assert_eq!(ids, ((head - 4)..=head).collect::<Vec<_>>());
+    let team = standby_teams(&server, "").await.remove(0);
+    let live = change(&server, &team).await;
+    assert_eq!(resumed.next(Duration::from_secs(10)).await.unwrap().id, Some(live));
+}
+
+#[tokio::test]
+async fn a_subscription_gets_only_the_collections_and_areas_it_asked_for() {
+    let server = TestServer::seeded().await;
+    let wanzhou = standby_teams(&server, "&area=500101").await.remove(0);
+    let yuzhong = standby_teams(&server, "&area=500103").await.remove(0);
+    let mut teams_in_wanzhou = Stream::open(&server, "?collection=teams&area=500101", None).await;
+    let mut depots = Stream::open(&server, "?collection=depots", None).await;
+
+    change(&server, &yuzhong).await;
+    let wanted = change(&server, &wanzhou).await;
+
+    let ids: Vec<u64> = teams_in_wanzhou.drain().await.iter().filter_map(|e| e.id).collect();
+    assert_eq!(ids, vec![wanted]);
+    assert!(depots.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_thousand_subscribers_all_receive_the_same_update() {
+    let server = TestServer::seeded().await;
+    let mut streams = Vec::new();
+    for _ in 0..1000 {
+        streams.push(Stream::open(&server, "?collection=teams", None).await);
+    }
+    let team = standby_teams(&server, "").await.remove(0);
+    let position = change(&server, &team).await;
+    let received = futures::future::join_all(
+        streams
+            .iter_mut()
+            .map(|stream| async { stream.next(Duration::from_secs(30)).await.and_then(|e| e.id) }),
+    )
+    .await;
+    assert!(received.iter().all(|id| *id == Some(position)), "some subscribers missed it");
+}
+
+#[tokio::test]
+async fn a_bad_feed_parameter_is_refused_naming_it() {
+    let server = TestServer::seeded().await;
+    for (query, field) in [("?collection=ships", "collection"), ("?bbox=1", "bbox"), ("?zoom=3", "zoom")] {
+        let (status, problem) = server.get(&server.url(&format!("/api/v1/feed{query}"))).await;
+        assert_eq!((status, problem["field"].as_str()), (400, Some(field)), "{query}");
+    }
+}

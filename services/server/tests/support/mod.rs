@@ -1,0 +1,136 @@
+//! The real server, in-process, on a random port, over a Chongqing-seeded log.
+//!
+//! The seed is loaded once per test binary into a template directory; each
+//! server gets its own copy of it, so tests never share writable state.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use ercs_eventlog::EventLog;
+use ercs_server::cli::{DataDir, ServeArgs};
+use ercs_server::seeding::{self, SeedName};
+use ercs_server::startup::{Application, open_log};
+use serde_json::Value;
+
+pub struct TestServer {
+    pub base: String,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+}
+
+/// A template data directory with Chongqing seeded, made once.
+fn template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let data_dir = dir.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let log: Arc<dyn EventLog> = Arc::new(open_log(&data_dir).unwrap());
+                seeding::load(log, SeedName::Chongqing, &indicatif::ProgressBar::hidden())
+                    .await
+                    .unwrap();
+            })
+        })
+        .join()
+        .unwrap();
+        dir
+    })
+}
+
+impl TestServer {
+    /// A server over its own copy of the seeded log, its view caught up.
+    pub async fn seeded() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(template()).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with("events.db") {
+                std::fs::copy(entry.path(), dir.path().join(name)).unwrap();
+            }
+        }
+        Self::on(dir).await
+    }
+
+    /// A server over an empty log.
+    pub async fn empty() -> Self {
+        Self::on(tempfile::tempdir().unwrap()).await
+    }
+
+    async fn on(dir: tempfile::TempDir) -> Self {
+        let data_dir = dir.path().to_owned();
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let log: Arc<dyn EventLog> = Arc::new(open_log(&data_dir).unwrap());
+                let args = ServeArgs {
+                    listen: "127.0.0.1:0".parse().unwrap(),
+                    data: DataDir { data_dir },
+                    seed: None,
+                };
+                let app = Application::build_on(&args, log).unwrap();
+                sender.send(app.addr()).unwrap();
+                let _ = app.run_until_stopped().await;
+            })
+        });
+        let addr = receiver.recv().unwrap();
+        let server = Self {
+            base: format!("http://{addr}"),
+            addr,
+            dir,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        };
+        server.caught_up().await;
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The log's head, from `/readyz`.
+    pub async fn head(&self) -> u64 {
+        let (_, body) = self.get(&self.url("/readyz")).await;
+        body["log_position"].as_u64().unwrap()
+    }
+
+    /// Waits until the view has read the whole log.
+    pub async fn caught_up(&self) {
+        let head = self.head().await;
+        let (status, _) = self
+            .get(&self.url(&format!("/api/v1/network?min_position={head}")))
+            .await;
+        assert_eq!(status, 200, "the view did not catch up");
+    }
+
+    pub async fn get(&self, url: &str) -> (u16, Value) {
+        let response = self.client.get(url).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The `type` slug of a problem+json body.
+pub fn problem_type(body: &Value) -> &str {
+    body["type"]
+        .as_str()
+        .and_then(|t| t.rsplit('/').next())
+        .unwrap_or("")
+}
