@@ -10,6 +10,11 @@ use crate::values::slug_char;
 /// A tier of the one network, from the top: 市级 → 区域 → 区县 → 乡镇/街道 → 机构.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "district")
+)]
 pub enum Tier {
     /// 市级 — the municipality (Chongqing).
     City,
@@ -42,6 +47,18 @@ impl Tier {
 /// nine (township). Cannot be malformed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+// The pattern is `parse`: a province digit 1–8, five more digits, and optionally a
+// three-digit township part other than 000.
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(
+        min_length = 6,
+        max_length = 9,
+        example = "500101",
+        pattern = "^[1-8][0-9]{5}([0-9]{2}[1-9]|[0-9][1-9][0-9]|[1-9][0-9]{2})?$"
+    )
+)]
 pub struct DivisionCode(String);
 
 impl DivisionCode {
@@ -121,7 +138,8 @@ text_newtype!(
     /// The key of a region (区域), which has no division code: a lowercase slug such as
     /// `wanzhou-sanxia`. Must start with a letter so it never reads as a division code.
     RegionSlug, field = "region", max = 64, chars = slug_char,
-    first = |c| c.is_ascii_lowercase(), first_rule = "must start with a lowercase letter"
+    first = |c| c.is_ascii_lowercase(), first_rule = "must start with a lowercase letter",
+    pattern = "^[a-z][a-z0-9_-]*$", example = "wanzhou-sanxia"
 );
 
 /// Any area of the hierarchy: a division (city, district, township) or a region.

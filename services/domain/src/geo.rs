@@ -9,8 +9,18 @@ use crate::schema::{FieldSchema, Message, MessageSchema};
 /// A WGS-84 longitude/latitude, checked at the edge: finite and in range.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawGeoPoint")]
+// Serde reads through `RawGeoPoint`, which denies unknown fields; said again here
+// (a no-op for serde under `try_from`) so the OpenAPI schema closes the object too.
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(
+    example = json!({"lon": 106.55, "lat": 29.56})
+))]
 pub struct GeoPoint {
+    /// Longitude in degrees east, WGS-84.
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180, example = 106.55))]
     lon: f64,
+    /// Latitude in degrees north, WGS-84.
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90, example = 29.56))]
     lat: f64,
 }
 

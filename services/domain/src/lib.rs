@@ -23,6 +23,8 @@
 //! - [`event`], [`schema`]: what the event log needs from events (stable names, schema
 //!   versions, JSON payloads, decoding with upcasting) and the declared protobuf schema.
 //! - [`error`]: [`DomainError`], with stable codes and the field at fault.
+//! - `openapi` (feature `openapi`): OpenAPI schemas of the commands and states the REST
+//!   API reads and returns, `openapi::openapi_components()`.
 //!
 //! ## Invariants the types and deciders keep
 //!
@@ -63,6 +65,8 @@ pub mod ids;
 pub mod incident;
 pub mod lifecycle;
 mod map_as_pairs;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod schema;
 pub mod supply;
 pub mod team;

@@ -3,14 +3,31 @@
 //! and event enums that know their stable names.
 
 /// A string newtype that can only hold a parsed value; serde goes through the parse.
+///
+/// `pattern` is the same character rule as `chars` (and `first`), written as the
+/// ECMA-262 regex its OpenAPI schema states; `tests/openapi_schemas.rs` checks that
+/// the two agree. The schema describes the trimmed value serde writes back.
 macro_rules! text_newtype {
-    ($(#[$meta:meta])* $name:ident, field = $field:literal, max = $max:literal, chars = $chars:expr) => {
-        text_newtype!($(#[$meta])* $name, field = $field, max = $max, chars = $chars, first = |_| true, first_rule = "");
+    (
+        $(#[$meta:meta])* $name:ident, field = $field:literal, max = $max:tt, chars = $chars:expr,
+        pattern = $pattern:tt, example = $example:tt
+    ) => {
+        text_newtype!(
+            $(#[$meta])* $name, field = $field, max = $max, chars = $chars,
+            first = |_| true, first_rule = "", pattern = $pattern, example = $example
+        );
     };
-    ($(#[$meta:meta])* $name:ident, field = $field:literal, max = $max:literal, chars = $chars:expr, first = $first:expr, first_rule = $first_rule:literal) => {
+    (
+        $(#[$meta:meta])* $name:ident, field = $field:literal, max = $max:tt, chars = $chars:expr,
+        first = $first:expr, first_rule = $first_rule:literal,
+        pattern = $pattern:tt, example = $example:tt
+    ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(
+            min_length = 1, max_length = $max, pattern = $pattern, example = $example
+        ))]
         pub struct $name(String);
 
         impl $name {
@@ -59,10 +76,11 @@ macro_rules! text_newtype {
 
 /// A UUID newtype naming one aggregate (or a cross-aggregate process such as a transfer).
 macro_rules! uuid_id {
-    ($(#[$meta:meta])* $name:ident, field = $field:literal) => {
+    ($(#[$meta:meta])* $name:ident, field = $field:literal, example = $example:tt) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(transparent)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(example = $example))]
         pub struct $name(uuid::Uuid);
 
         impl $name {

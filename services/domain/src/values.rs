@@ -48,27 +48,33 @@ pub(crate) fn parse_text(
 
 text_newtype!(
     /// A display name (team, depot, facility, item, incident title).
-    Name, field = "name", max = 120, chars = prose
+    Name, field = "name", max = 120, chars = prose,
+    pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$", example = "万州区人民医院"
 );
 text_newtype!(
     /// Why something was done; kept in the log for audit.
-    Reason, field = "reason", max = 500, chars = prose
+    Reason, field = "reason", max = 500, chars = prose,
+    pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$", example = "万州区暴雨山洪，转运伤员"
 );
 text_newtype!(
     /// Who issued a command (a user or service id from authentication).
-    Actor, field = "actor", max = 128, chars = prose
+    Actor, field = "actor", max = 128, chars = prose,
+    pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$", example = "dispatcher-500101-01"
 );
 text_newtype!(
     /// A unit of issue for a catalogue item, e.g. `box`, `支`, `套`.
-    Unit, field = "unit", max = 16, chars = prose
+    Unit, field = "unit", max = 16, chars = prose,
+    pattern = "^[^\\x00-\\x1F\\x7F-\\x9F]+$", example = "盒"
 );
 text_newtype!(
     /// What a team can do, as a lowercase tag, e.g. `ecmo`, `decontamination`.
-    CapabilityTag, field = "capability", max = 64, chars = slug_char
+    CapabilityTag, field = "capability", max = 64, chars = slug_char,
+    pattern = "^[a-z0-9_-]+$", example = "ecmo"
 );
 text_newtype!(
     /// One item of a convertible facility's readiness checklist, e.g. `ventilation_zoning`.
-    ChecklistItem, field = "checklist_item", max = 64, chars = slug_char
+    ChecklistItem, field = "checklist_item", max = 64, chars = slug_char,
+    pattern = "^[a-z0-9_-]+$", example = "ventilation_zoning"
 );
 
 /// A count of units of stock. Never negative; arithmetic is checked.
@@ -76,6 +82,8 @@ text_newtype!(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(transparent)]
+// u32 on the wire: format int64, since OpenAPI's int32 is signed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = i64, minimum = 0, maximum = 4294967295u32, example = 200))]
 pub struct Quantity(u32);
 
 impl Quantity {
@@ -138,6 +146,11 @@ impl std::iter::Sum for Quantity {
 /// How many people a team fields; at least one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(minimum = 1, maximum = 10000, example = 12)
+)]
 pub struct Headcount(u32);
 
 impl Headcount {

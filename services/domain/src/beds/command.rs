@@ -6,6 +6,7 @@ use crate::ids::PlanId;
 /// What can be done to a facility's bed pools.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum BedCommand {
     /// The facility reports a pool's counts; `lead_time_minutes` is how long
     /// activation (rapid-expansion) or vacating (rapid-vacate) takes.

@@ -6,9 +6,21 @@ use crate::schema::{FieldSchema, Message, MessageSchema};
 /// A pool's bed counts, which always satisfy occupied ≤ staffed ≤ total.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawBedCounts")]
+// Serde reads through `RawBedCounts`, which denies unknown fields; said again here
+// (a no-op for serde under `try_from`) so the OpenAPI schema closes the object too.
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(
+    example = json!({"total": 40, "staffed": 36, "occupied": 21})
+))]
 pub struct BedCounts {
+    /// Beds in the pool.
+    #[cfg_attr(feature = "openapi", schema(example = 40))]
     total: u32,
+    /// Beds with staff to run them; at most `total`.
+    #[cfg_attr(feature = "openapi", schema(example = 36))]
     staffed: u32,
+    /// Staffed beds with a patient in them; at most `staffed`.
+    #[cfg_attr(feature = "openapi", schema(example = 21))]
     occupied: u32,
 }
 

@@ -15,6 +15,11 @@ use crate::values::Name;
 /// What kind of place holds the beds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "hospital")
+)]
 pub enum FacilityKind {
     /// 医院
     Hospital,
@@ -36,6 +41,7 @@ all_values!(FacilityKind {
 /// What can be done to a facility.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FacilityCommand {
     Register {
         facility_id: FacilityId,
@@ -72,6 +78,7 @@ event_enum!(
 /// A registered facility as its events leave it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FacilityState {
     pub id: FacilityId,
     pub name: Name,

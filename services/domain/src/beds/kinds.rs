@@ -5,6 +5,11 @@ use serde::{Deserialize, Serialize};
 /// A bed type, after the EDXL-HAVE `BedType` list, plus general isolation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "negative_flow_isolation")
+)]
 pub enum BedType {
     AdultIcu,
     PediatricIcu,
@@ -66,6 +71,11 @@ impl BedType {
 /// The seeds' three-step bed ladder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "designated")
+)]
 pub enum BedClass {
     /// 固定标识应急床位 — designated emergency beds, usable now.
     Designated,
@@ -84,6 +94,7 @@ all_values!(BedClass {
 /// Which pool of a facility: one per bed type and ladder class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PoolKey {
     pub bed_type: BedType,
     pub class: BedClass,

@@ -14,13 +14,17 @@ use crate::lifecycle::Lifecycle;
 /// One pool: the beds of one type and ladder class at one facility.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BedPool {
     pub counts: BedCounts,
     /// When these counts were last reported or changed.
+    #[cfg_attr(feature = "openapi", schema(example = "2025-07-01T07:45:00Z"))]
     pub reported_at: DateTime<Utc>,
     pub lead_time_minutes: u32,
     /// From when the beds may be used; `None` while dormant (expansion not activated,
-    /// vacate not ordered).
+    /// vacate not ordered). Designated beds are usable from the start of time, chrono's
+    /// earliest instant, which serde writes as `-262143-01-01T00:00:00Z` (not RFC 3339).
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::usable_from))]
     pub usable_from: Option<DateTime<Utc>>,
     /// Beds held for plans.
     pub reserved: BTreeMap<PlanId, u32>,

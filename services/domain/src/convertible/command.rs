@@ -11,6 +11,11 @@ use crate::values::{ChecklistItem, Name, Reason};
 /// What a convertible facility is in peacetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "gymnasium")
+)]
 pub enum PeacetimeUse {
     /// 酒店
     Hotel,
@@ -34,6 +39,7 @@ all_values!(PeacetimeUse {
 /// What can be done to a convertible facility.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConvertibleCommand {
     /// Join the one network in peacetime use, with the emergency capacity the venue is
     /// planned to give (`planned_beds`) and how long converting it takes

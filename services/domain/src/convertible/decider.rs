@@ -18,7 +18,9 @@ pub struct ConvertibleFacility;
 
 /// A conversion under way or in effect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conversion {
+    #[cfg_attr(feature = "openapi", schema(example = "2025-07-02T08:00:00Z"))]
     pub ready_by: DateTime<Utc>,
     pub target_beds: BTreeMap<BedType, u32>,
     /// Each readiness item and whether it is done.
@@ -27,6 +29,7 @@ pub struct Conversion {
 
 /// A registered convertible facility as its events leave it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConvertibleState {
     pub id: FacilityId,
     pub name: Name,

@@ -5,6 +5,11 @@ use crate::lifecycle::Lifecycle;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "peacetime")
+)]
 pub enum ConversionPhase {
     /// 平时 — in its peacetime use.
     Peacetime,

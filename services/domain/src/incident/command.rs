@@ -13,6 +13,11 @@ use crate::values::{Name, Quantity, Reason};
 /// 突发事件类别 — what happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "mass_casualty")
+)]
 pub enum IncidentKind {
     /// 突发急性传染病
     InfectiousDisease,
@@ -36,6 +41,7 @@ all_values!(IncidentKind {
 /// What a command centre can do with an incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IncidentCommand {
     Declare {
         incident_id: IncidentId,

@@ -6,6 +6,7 @@ use crate::area::Tier;
 /// Ordering follows the numerals, so `I < IV` means "Ⅰ is more severe than Ⅳ".
 #[allow(clippy::upper_case_acronyms)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(example = "III"))]
 pub enum ResponseLevel {
     /// Ⅰ级 — 特别重大.
     I,

@@ -11,12 +11,18 @@ use crate::values::{Name, Reason, Unit, code_char};
 
 text_newtype!(
     /// A catalogue item code, e.g. `N95-1860`; ASCII so it can name a stream.
-    ItemCode, field = "item", max = 64, chars = code_char
+    ItemCode, field = "item", max = 64, chars = code_char,
+    pattern = "^[A-Za-z0-9._-]+$", example = "N95-1860"
 );
 
 /// 物资类别 — the kind of supply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "protective_equipment")
+)]
 pub enum SupplyCategory {
     /// 药品
     Medicine,
@@ -46,6 +52,11 @@ all_values!(SupplyCategory {
 /// How long an item keeps after manufacture, in days (1 to 100 years' worth).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(minimum = 1, maximum = 36500, example = 1825)
+)]
 pub struct ShelfLife(u32);
 
 impl ShelfLife {
@@ -77,6 +88,7 @@ impl From<ShelfLife> for u32 {
 message!(
     /// What the catalogue says about an item.
     #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     ItemDetails {
         1 name: Name,
         2 unit: Unit,
@@ -89,6 +101,7 @@ message!(
 /// What can be done to a catalogue item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ItemCommand {
     Catalogue {
         item: ItemCode,
@@ -142,6 +155,11 @@ event_enum!(
 /// Whether an item is still stocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "active")
+)]
 pub enum ItemPhase {
     Active,
     Retired,
@@ -164,6 +182,7 @@ impl Lifecycle for ItemPhase {
 
 /// A catalogued item.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemState {
     pub item: ItemCode,
     pub details: ItemDetails,

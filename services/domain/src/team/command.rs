@@ -11,6 +11,7 @@ use crate::values::{CapabilityTag, Headcount, Name, Reason};
 /// What a dispatcher can ask of a team.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TeamCommand {
     /// Enter a team into the one network.
     Register {

@@ -18,6 +18,7 @@ pub struct Team;
 /// A registered team as its events leave it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TeamState {
     pub id: TeamId,
     pub name: Name,
@@ -29,6 +30,7 @@ pub struct TeamState {
     pub capabilities: BTreeSet<CapabilityTag>,
     pub status: TeamStatus,
     /// When the status last changed.
+    #[cfg_attr(feature = "openapi", schema(example = "2025-07-01T08:00:00Z"))]
     pub since: DateTime<Utc>,
 }
 

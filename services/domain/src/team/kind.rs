@@ -8,7 +8,8 @@ use crate::values::slug_char;
 
 text_newtype!(
     /// The slug of a custom team kind, e.g. `nuclear_radiation`.
-    CustomKind, field = "kind", max = 64, chars = slug_char
+    CustomKind, field = "kind", max = 64, chars = slug_char,
+    pattern = "^[a-z0-9_-]+$", example = "nuclear_radiation"
 );
 
 /// A team's kind; on the wire a snake_case name, or `custom:<slug>`.

@@ -12,6 +12,7 @@ use crate::values::Reason;
 /// A team's status, with what the dispatcher needs to know in each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TeamStatus {
     /// 待命 — ready to be mobilised.
     Standby,
@@ -30,6 +31,7 @@ pub enum TeamStatus {
     /// Out of service (training, leave, equipment), with why.
     Unavailable {
         reason: Reason,
+        #[cfg_attr(feature = "openapi", schema(example = "2025-07-01T08:00:00Z"))]
         since: DateTime<Utc>,
     },
 }

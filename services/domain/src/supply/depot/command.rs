@@ -11,6 +11,11 @@ use crate::values::{Name, Quantity, Reason};
 /// 储备层级 — the reserve tier a depot belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "district")
+)]
 pub enum ReserveTier {
     /// 市级 — city reserve.
     City,
@@ -32,6 +37,11 @@ all_values!(ReserveTier {
 /// Why stock is written off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "expired")
+)]
 pub enum WriteOffCause {
     /// Past its expiry; only an expired lot may be written off for this cause.
     Expired,
@@ -50,6 +60,7 @@ all_values!(WriteOffCause {
 /// What can be done at a depot. Every stock movement carries a reason for audit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DepotCommand {
     Register {
         depot_id: DepotId,
@@ -63,6 +74,7 @@ pub enum DepotCommand {
         item: ItemCode,
         lot_number: LotNumber,
         quantity: Quantity,
+        #[cfg_attr(feature = "openapi", schema(example = "2027-06-30T00:00:00Z"))]
         expiry: Option<DateTime<Utc>>,
         reason: Reason,
     },

@@ -9,7 +9,8 @@ use crate::values::{Name, Quantity, Reason};
 
 text_newtype!(
     /// A lot (batch) number as printed by the manufacturer.
-    LotNumber, field = "lot_number", max = 64, chars = lot_char
+    LotNumber, field = "lot_number", max = 64, chars = lot_char,
+    pattern = "^[A-Za-z0-9._/-]+$", example = "20250601A"
 );
 
 fn lot_char(c: char) -> bool {
@@ -21,9 +22,11 @@ message!(
     /// receiving side of a transfer can rebuild the lot.
     #[derive(Eq)]
     #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     LotPick {
         1 lot_number: LotNumber,
         2 quantity: Quantity,
+        #[cfg_attr(feature = "openapi", schema(example = "2027-06-30T00:00:00Z"))]
         3 expiry: Option<DateTime<Utc>>,
     }
 );

@@ -20,15 +20,19 @@ pub struct Depot;
 /// One lot (批次) of one item at a depot. Its quantity includes any reserved part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lot {
     pub quantity: Quantity,
+    #[cfg_attr(feature = "openapi", schema(example = "2027-06-30T00:00:00Z"))]
     pub expiry: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(example = "2025-06-01T09:30:00Z"))]
     pub received_at: DateTime<Utc>,
 }
 
 /// A transfer this depot dispatched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outbound {
     pub to: DepotId,
     pub item: ItemCode,
@@ -49,6 +53,7 @@ pub struct Shortfall {
 /// A registered depot as its events leave it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepotState {
     pub id: DepotId,
     pub name: Name,
@@ -56,8 +61,11 @@ pub struct DepotState {
     pub area: AreaCode,
     pub location: GeoPoint,
     pub stock: BTreeMap<ItemCode, BTreeMap<LotNumber, Lot>>,
-    /// What each plan holds, lot by lot; serialized as `[key, lots]` pairs.
+    /// What each plan holds, lot by lot; serialized as `[[plan, item], lots]` pairs.
     #[serde(with = "crate::map_as_pairs")]
+    #[cfg_attr(feature = "openapi", schema(
+        value_type = Vec<((PlanId, ItemCode), BTreeMap<LotNumber, Quantity>)>
+    ))]
     pub reservations: BTreeMap<(PlanId, ItemCode), BTreeMap<LotNumber, Quantity>>,
     pub norms: BTreeMap<ItemCode, Quantity>,
     pub outbound: BTreeMap<TransferId, Outbound>,
