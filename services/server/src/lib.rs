@@ -17,6 +17,7 @@
 //! - [`gis`]: GeoJSON features and WGS-84 → GCJ-02 / BD-09.
 //! - [`query`]: query strings, each bad parameter named in its problem.
 //! - [`idempotency`]: first responses kept for `Idempotency-Key` retries.
+//! - [`transfers`]: the process that settles a transfer between two depots.
 //! - [`examples`]: every command's name and a valid example body.
 
 pub mod cli;
@@ -30,3 +31,4 @@ pub mod routes;
 pub mod seeding;
 pub mod startup;
 pub mod state;
+pub mod transfers;

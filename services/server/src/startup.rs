@@ -90,6 +90,13 @@ impl Application {
             source,
         })?;
         let state = web::Data::new(app_state(args, log)?);
+        let sweeper = state.clone();
+        actix_web::rt::spawn(async move {
+            let head = sweeper.log.head().await.unwrap_or_default();
+            if sweeper.view.wait_for(head, std::time::Duration::from_secs(3600)).await.is_ok() {
+                crate::transfers::sweep(&sweeper).await;
+            }
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -102,6 +109,7 @@ impl Application {
                 .configure(routes::commands::configure)
                 .configure(routes::network::configure)
                 .configure(routes::feed::configure)
+                .configure(routes::ogc::configure)
                 .default_service(web::to(|request: actix_web::HttpRequest| async move {
                     Err::<actix_web::HttpResponse, _>(Problem::not_found(format!(
                         "no endpoint {} {}; the API is described at /api/v1/openapi.json",

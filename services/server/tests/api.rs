@@ -417,3 +417,61 @@ async fn the_network_rolls_up_by_tier_and_counts_townships_in_their_district() {
     assert!(areas.contains(&WANZHOU));
     assert_eq!(total(&by_district["beds"]), total(&full["beds"]));
 }
+
+/// Usable units of `item` in a depot's state (every lot).
+fn units(depot: &Value, item: &str) -> u64 {
+    depot["state"]["stock"][item]
+        .as_object()
+        .map(|lots| lots.values().map(|lot| lot["quantity"].as_u64().unwrap_or(0)).sum())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
+    let server = TestServer::seeded().await;
+    let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
+    let depots = page["items"].as_array().unwrap();
+    let source = depots.iter().find(|d| units(d, "N95") >= 1000).expect("a depot with N95");
+    // A new depot, so no lot of the same number is already held there.
+    let to = "31111111-2222-4333-8444-555555555555";
+    let registered = server
+        .post(
+            "/api/v1/depots",
+            &json!({
+                "depot_id": to, "name": "开州区临时物资储备点", "tier": "district",
+                "area": "500154", "location": {"lon": 108.39, "lat": 31.16}
+            }),
+        )
+        .await;
+    assert_eq!(registered.status(), 201);
+    let destination = json!({});
+    let from = source["id"].as_str().unwrap();
+    let dispatch = |transfer: &str, to: &str| {
+        json!({"transfer": transfer, "to": to, "item": "N95", "quantity": 500, "reason": "rebalance"})
+    };
+
+    let response = server
+        .post(&format!("/api/v1/depots/{from}/dispatch_transfer"), &dispatch("11111111-2222-4333-8444-555555555555", to))
+        .await;
+    assert_eq!(response.status(), 200);
+    let written: Value = response.json().await.unwrap();
+    let types: Vec<&str> = written["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["TransferDispatched", "TransferReceived"], "{written}");
+    let at = written["position"].as_u64().unwrap();
+    let (_, source_now) = server.get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}"))).await;
+    let (_, destination_now) = server.get(&server.url(&format!("/api/v1/depots/{to}?min_position={at}"))).await;
+    assert_eq!(units(&source_now, "N95"), units(source, "N95") - 500);
+    assert_eq!(units(&destination_now, "N95"), units(&destination, "N95") + 500);
+
+    // A destination that does not exist refuses it: the stock comes back.
+    let nowhere = "99999999-8888-4777-8666-555555555555";
+    let response = server
+        .post(&format!("/api/v1/depots/{from}/dispatch_transfer"), &dispatch("21111111-2222-4333-8444-555555555555", nowhere))
+        .await;
+    let written: Value = response.json().await.unwrap();
+    let types: Vec<&str> = written["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["TransferDispatched", "TransferReturned"]);
+    let at = written["position"].as_u64().unwrap();
+    let (_, after) = server.get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}"))).await;
+    assert_eq!(units(&after, "N95"), units(source, "N95") - 500);
+}

@@ -12,6 +12,7 @@
 //! first response. Every write answers with the revision (`ETag`) and the log
 //! position it reached.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 
 use actix_web::http::{StatusCode, header};
@@ -25,7 +26,7 @@ use ercs_domain::decider::{CommandContext, Decider, Stamped};
 use ercs_domain::event::DomainEvent;
 use ercs_domain::incident::Incident;
 use ercs_domain::supply::CatalogueItem;
-use ercs_domain::supply::depot::Depot;
+use ercs_domain::supply::depot::{Depot, DepotEvent};
 use ercs_domain::team::Team;
 use ercs_domain::values::Actor;
 use ercs_domain::DomainError;
@@ -40,6 +41,7 @@ use crate::idempotency::{Replay, StoredResponse};
 use crate::problem::Problem;
 use crate::routes::resources::{POSITION_HEADER, etag, kind_singular};
 use crate::state::AppState;
+use crate::transfers;
 
 /// The largest request body the API reads.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -113,7 +115,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 fn routes<D: Commanded>(config: &mut web::ServiceConfig)
 where
-    D::Event: DomainEvent + Serialize,
+    D::Event: DomainEvent + Serialize + 'static,
     D::Id: Clone + Send,
 {
     let kind = D::KIND;
@@ -168,7 +170,7 @@ async fn write<D: Commanded>(
     action: String,
 ) -> Result<HttpResponse, Problem>
 where
-    D::Event: DomainEvent + Serialize,
+    D::Event: DomainEvent + Serialize + 'static,
     D::Id: Clone + Send,
 {
     let body = read_body(&request, payload).await?;
@@ -219,25 +221,54 @@ where
         }
         Err(error) => return Err(error.into()),
     };
-    let outcome = WriteOutcome {
+    let mut outcome = WriteOutcome {
         id: target.to_string(),
         revision: executed.revision,
         position: executed.position.map(|p| p.0),
-        events: executed
-            .events
-            .iter()
-            .map(|event| EventOut {
-                event_type: event.event_type(),
-                data: event.data().unwrap_or(Value::Null),
-            })
-            .collect(),
+        events: events_out(&executed.events),
     };
+    settle_transfers(&state, &executed.events, &mut outcome).await?;
     let created = id.is_none();
     let stored = StoredResponse::of_write(&outcome, created, D::KIND);
     if let Some(key) = &key {
         state.idempotency.remember(&scope, key, &body, &stored)?;
     }
     Ok(stored.into_response(false))
+}
+
+fn events_out<E: DomainEvent>(events: &[E]) -> Vec<EventOut> {
+    events
+        .iter()
+        .map(|event| EventOut {
+            event_type: event.event_type(),
+            data: event.data().unwrap_or(Value::Null),
+        })
+        .collect()
+}
+
+/// A depot write that dispatched a transfer is answered once the transfer is
+/// settled at the destination (or returned), with the settling events and the
+/// position after them, so reading at that position shows both depots.
+#[allow(clippy::ptr_arg)] // a `Vec`, to be downcast
+async fn settle_transfers<E: 'static>(
+    state: &AppState,
+    events: &Vec<E>,
+    outcome: &mut WriteOutcome,
+) -> Result<(), Problem> {
+    let Some(events) = (events as &dyn Any).downcast_ref::<Vec<DepotEvent>>() else {
+        return Ok(());
+    };
+    for transfer in transfers::dispatched(events) {
+        let settled = transfers::settle(state, &transfer).await?;
+        if transfer.from.to_string() == outcome.id && settled.revision.is_some() {
+            if settled.events.iter().any(|e| matches!(e, DepotEvent::TransferReturned(_))) {
+                outcome.revision = settled.revision;
+            }
+        }
+        outcome.position = settled.position.map(|p| p.0).or(outcome.position);
+        outcome.events.extend(events_out(&settled.events));
+    }
+    Ok(())
 }
 
 /// A command decided on an `If-Match` revision that is no longer current was

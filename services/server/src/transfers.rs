@@ -1,0 +1,140 @@
+//! The transfer process: a transfer spans two depots, so it is two writes, not
+//! one atomic one. The source's `TransferDispatched` is settled by exactly one of
+//! `ReceiveTransfer` at the destination or, if the destination refuses it,
+//! `ReturnTransfer` at the source — each built from the dispatch event, with an
+//! idempotency key derived from the transfer id, so running a step twice (a retry,
+//! or the sweep at start-up after a crash) appends nothing twice.
+//!
+//! Clients only dispatch; they never send the settling commands themselves.
+
+use chrono::Utc;
+use ercs_commands::{CommandError, Executed, Expect, Metadata};
+use ercs_domain::decider::{CommandContext, Stamped};
+use ercs_domain::ids::{DepotId, TransferId};
+use ercs_domain::supply::ItemCode;
+use ercs_domain::supply::depot::{Depot, DepotCommand, DepotEvent, LotPick};
+use ercs_domain::values::{Actor, Reason};
+use ercs_domain::DomainError;
+use ercs_projections::OneNetwork;
+
+use crate::state::AppState;
+
+/// The actor the process's own events record.
+const ACTOR: &str = "transfer-process";
+
+/// One dispatched transfer, as the source recorded it.
+#[derive(Debug, Clone)]
+pub struct Dispatched {
+    pub transfer: TransferId,
+    pub from: DepotId,
+    pub to: DepotId,
+    pub item: ItemCode,
+    pub picks: Vec<LotPick>,
+    pub reason: Reason,
+}
+
+/// The transfers a depot write dispatched.
+pub fn dispatched(events: &[DepotEvent]) -> Vec<Dispatched> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            DepotEvent::TransferDispatched(e) => Some(Dispatched {
+                transfer: e.transfer,
+                from: e.depot_id,
+                to: e.to,
+                item: e.item.clone(),
+                picks: e.picks.clone(),
+                reason: e.reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Settles a transfer: received at the destination, or returned to the source.
+/// Returns what was appended.
+pub async fn settle(
+    state: &AppState,
+    transfer: &Dispatched,
+) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
+    let receive = DepotCommand::ReceiveTransfer {
+        transfer: transfer.transfer,
+        from: transfer.from,
+        item: transfer.item.clone(),
+        lots: transfer.picks.clone(),
+        reason: transfer.reason.clone(),
+    };
+    match execute(state, &transfer.to, receive, transfer, "receive").await {
+        Err(CommandError::Rejected(refusal)) => {
+            tracing::warn!(transfer = %transfer.transfer, %refusal, "destination refused a transfer; returning it");
+            let reason = Reason::parse(&truncate(&format!("destination refused: {refusal}")))
+                .unwrap_or_else(|_| transfer.reason.clone());
+            let back = DepotCommand::ReturnTransfer {
+                transfer: transfer.transfer,
+                reason,
+            };
+            execute(state, &transfer.from, back, transfer, "return").await
+        }
+        settled => settled,
+    }
+}
+
+async fn execute(
+    state: &AppState,
+    depot: &DepotId,
+    command: DepotCommand,
+    transfer: &Dispatched,
+    step: &str,
+) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
+    let actor = Actor::parse(ACTOR).expect("a valid actor");
+    let metadata =
+        Metadata::new(ACTOR).with_idempotency_key(format!("transfer/{}/{step}", transfer.transfer));
+    let command = Stamped {
+        context: CommandContext::new(actor, Utc::now()),
+        command,
+    };
+    state
+        .aggregates
+        .execute::<Depot>(depot, Expect::Latest, command, &metadata)
+        .await
+}
+
+/// Transfers dispatched but neither received nor returned: what a crash between
+/// the two writes leaves behind.
+pub fn unsettled(view: &OneNetwork) -> Vec<Dispatched> {
+    let mut open = Vec::new();
+    for source in view.depots.values() {
+        for (transfer, outbound) in &source.outbound {
+            let received = view
+                .depots
+                .get(&outbound.to)
+                .is_some_and(|destination| destination.inbound.contains(transfer));
+            if !received && !outbound.returned {
+                open.push(Dispatched {
+                    transfer: *transfer,
+                    from: source.id,
+                    to: outbound.to,
+                    item: outbound.item.clone(),
+                    picks: outbound.picks.clone(),
+                    reason: Reason::parse("settled after a restart").expect("a valid reason"),
+                });
+            }
+        }
+    }
+    open
+}
+
+/// Settles every unsettled transfer in the view; run once the view has caught up
+/// after start.
+pub async fn sweep(state: &AppState) {
+    let (open, _) = state.view.read(unsettled);
+    for transfer in open {
+        if let Err(error) = settle(state, &transfer).await {
+            tracing::error!(transfer = %transfer.transfer, %error, "could not settle a transfer");
+        }
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(200).collect()
+}
