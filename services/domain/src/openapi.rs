@@ -2,11 +2,12 @@
 //! API: the command enums it reads and the aggregate states it returns.
 //!
 //! Most types derive `utoipa::ToSchema` where they are declared, with `schema(...)`
-//! overrides where serde reads through a parse (patterns, ranges). The three whose
-//! serde shape the derive cannot follow are written by hand here: [`AreaCode`] and
-//! [`TeamKind`] (enums read from one string) and [`BedPools`] (a map written as
-//! `[key, pool]` pairs). `tests/openapi_schemas.rs` checks every schema against what
-//! serde really writes and reads.
+//! overrides where serde reads through a parse (patterns, ranges, examples). What the
+//! derive cannot follow is written here: [`AreaCode`] and [`TeamKind`] (enums read
+//! from one string), [`BedPools`] (a map written as `[key, pool]` pairs),
+//! `usable_from` (a time that may be chrono's earliest), and the closing of enum
+//! variants to unknown fields (`close_variants`). `tests/openapi_schemas.rs` checks
+//! every schema against what serde really writes and reads.
 
 use std::borrow::Cow;
 
@@ -110,11 +111,6 @@ fn reference<T: ToSchema>() -> Ref {
     Ref::from_schema_name(T::name())
 }
 
-/// Pushes `T` and what it references, as a derived `ToSchema::schemas` does.
-fn push<T: ToSchema>(schemas: &mut Vec<NamedSchema>) {
-    collect::<T>(schemas);
-}
-
 /// On the wire one string: digits are a [`DivisionCode`], anything else a
 /// [`RegionSlug`]. The two patterns are disjoint (a slug starts with a letter).
 impl PartialSchema for AreaCode {
@@ -137,8 +133,8 @@ impl ToSchema for AreaCode {
     }
 
     fn schemas(schemas: &mut Vec<NamedSchema>) {
-        push::<DivisionCode>(schemas);
-        push::<RegionSlug>(schemas);
+        collect::<DivisionCode>(schemas);
+        collect::<RegionSlug>(schemas);
     }
 }
 
@@ -209,8 +205,8 @@ impl ToSchema for BedPools {
     }
 
     fn schemas(schemas: &mut Vec<NamedSchema>) {
-        push::<PoolKey>(schemas);
-        push::<BedPool>(schemas);
+        collect::<PoolKey>(schemas);
+        collect::<BedPool>(schemas);
     }
 }
 
