@@ -143,6 +143,20 @@ fn every_schema_has_a_unique_name_a_reader_and_resolvable_refs() {
     }
 }
 
+#[test]
+fn the_components_make_an_openapi_document() {
+    let components = utoipa::openapi::ComponentsBuilder::new()
+        .schemas_from_iter(openapi_components())
+        .build();
+    let document = utoipa::openapi::OpenApiBuilder::new()
+        .components(Some(components))
+        .build();
+    let json = serde_json::to_value(&document).unwrap();
+    assert_eq!(json["openapi"], "3.1.0");
+    let schemas = json["components"]["schemas"].as_object().unwrap();
+    assert_eq!(schemas.len(), readers().len());
+}
+
 fn refs(schema: &Value) -> Vec<String> {
     match schema {
         Value::Object(map) => map
