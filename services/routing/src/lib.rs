@@ -25,6 +25,7 @@
 //! The solver stands on its own: [`dimacs::solve_dimacs`] solves a DIMACS
 //! min-cost flow file.
 
+pub mod baseline;
 pub mod certificate;
 pub mod dimacs;
 pub mod escalation;

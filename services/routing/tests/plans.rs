@@ -1,0 +1,68 @@
+//! Properties of plans on random synthetic surges.
+
+mod common;
+
+use ercs_routing::network::CommodityNetwork;
+use ercs_routing::synthetic::chongqing_surge;
+use ercs_routing::{Planner, SurgeProblem, plan};
+use proptest::prelude::*;
+
+/// A small random surge: a few dozen townships, a few sources.
+fn small_surge(seed: u64, keep_demands: usize, keep_sources: usize) -> SurgeProblem {
+    let mut p = chongqing_surge(seed, 1);
+    p.demands.truncate(keep_demands);
+    p.sources.truncate(keep_sources);
+    p
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn each_commodity_costs_what_the_independent_solver_finds(seed in any::<u64>(), d in 1usize..30, s in 0usize..40) {
+        let p = small_surge(seed, d, s);
+        let plan = plan(&p).unwrap();
+        for summary in &plan.commodities {
+            let net = CommodityNetwork::build(&p, &summary.commodity).unwrap();
+            prop_assert_eq!(Some(summary.cost), common::min_cost(&net.flow_problem()));
+        }
+    }
+
+    #[test]
+    fn plans_conserve_flow_and_respect_stock(seed in any::<u64>(), d in 1usize..30, s in 0usize..40) {
+        let p = small_surge(seed, d, s);
+        let plan = plan(&p).unwrap();
+        plan.certificate.verify(&p).unwrap();
+        for summary in &plan.commodities {
+            prop_assert_eq!(summary.served + summary.unmet, summary.needed);
+        }
+        for source in &p.sources {
+            for (commodity, &stock) in &source.offers {
+                let given: u64 = plan.assignments.iter().filter(|a| a.source == source.id && &a.commodity == commodity).map(|a| a.quantity).sum();
+                prop_assert!(given <= stock);
+            }
+        }
+        let again = ercs_routing::plan(&p).unwrap();
+        prop_assert_eq!(serde_json::to_vec(&plan).unwrap(), serde_json::to_vec(&again).unwrap());
+    }
+
+    #[test]
+    fn warm_re_plans_cost_what_cold_plans_do(seed in any::<u64>(), changes in prop::collection::vec((0usize..30, 0u64..12, any::<bool>()), 1..8)) {
+        let p = small_surge(seed, 30, 40);
+        let commodities = p.commodities();
+        let mut planner = Planner::new(p).unwrap();
+        for (i, (target, quantity, is_need)) in changes.into_iter().enumerate() {
+            let commodity = &commodities[i % commodities.len()];
+            if is_need {
+                let id = planner.problem().demands[target].id.clone();
+                planner.set_need(&id, commodity, quantity).unwrap();
+            } else {
+                let id = planner.problem().sources[target].id.clone();
+                planner.set_stock(&id, commodity, quantity).unwrap();
+            }
+            let warm = planner.plan();
+            warm.certificate.verify(planner.problem()).unwrap();
+            prop_assert_eq!(warm.total_cost, plan(planner.problem()).unwrap().total_cost);
+        }
+    }
+}
