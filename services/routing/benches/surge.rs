@@ -15,28 +15,45 @@ use ercs_routing::{Planner, baseline, plan};
 
 fn flow_problems(scale: usize) -> Vec<FlowProblem> {
     let problem = chongqing_surge(2026, scale);
-    let nets = problem.commodities().iter().map(|c| CommodityNetwork::build(&problem, c).unwrap()).collect::<Vec<_>>();
+    let nets = problem
+        .commodities()
+        .iter()
+        .map(|c| CommodityNetwork::build(&problem, c).unwrap())
+        .collect::<Vec<_>>();
     nets.iter().map(CommodityNetwork::flow_problem).collect()
 }
 
 fn solve_all(problems: &[FlowProblem]) -> i128 {
-    problems.iter().map(|p| {
-        let mut s = NetworkSimplex::new(p).unwrap();
-        s.solve();
-        s.total_cost()
-    }).sum()
+    problems
+        .iter()
+        .map(|p| {
+            let mut s = NetworkSimplex::new(p).unwrap();
+            s.solve();
+            s.total_cost()
+        })
+        .sum()
 }
 
 fn cold(c: &mut Criterion) {
     let mut group = c.benchmark_group("cold");
-    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
     let city = flow_problems(1);
-    group.bench_function("solve six commodities, city", |b| b.iter(|| solve_all(black_box(&city))));
+    group.bench_function("solve six commodities, city", |b| {
+        b.iter(|| solve_all(black_box(&city)))
+    });
     let problem = chongqing_surge(2026, 1);
-    group.bench_function("plan incl. network build, city", |b| b.iter(|| plan(black_box(&problem)).unwrap()));
-    group.bench_function("greedy nearest-with-stock, city", |b| b.iter(|| baseline::nearest_with_stock(black_box(&problem))));
+    group.bench_function("plan incl. network build, city", |b| {
+        b.iter(|| plan(black_box(&problem)).unwrap())
+    });
+    group.bench_function("greedy nearest-with-stock, city", |b| {
+        b.iter(|| baseline::nearest_with_stock(black_box(&problem)))
+    });
     let ten = flow_problems(10);
-    group.bench_function("solve six commodities, city x10", |b| b.iter(|| solve_all(black_box(&ten))));
+    group.bench_function("solve six commodities, city x10", |b| {
+        b.iter(|| solve_all(black_box(&ten)))
+    });
     group.finish();
 }
 
@@ -47,16 +64,31 @@ fn warm(c: &mut Criterion) {
     let demand = problem.demands[500].id.clone();
     let base = problem.demands[500].needs[&commodity];
     let mut planner = Planner::new(problem).unwrap();
-    let source = planner.plan().assignments.iter().find(|a| a.demand == demand).unwrap().source.clone();
+    let source = planner
+        .plan()
+        .assignments
+        .iter()
+        .find(|a| a.demand == demand)
+        .unwrap()
+        .source
+        .clone();
     let mut i = 0u64;
-    group.bench_function("re-plan after one need change", |b| b.iter(|| {
-        i += 1;
-        planner.set_need(&demand, &commodity, base + 1 + i % 5).unwrap();
-    }));
-    group.bench_function("re-plan after one travel-time change", |b| b.iter(|| {
-        i += 1;
-        planner.set_travel_minutes(&source, &demand, 5.0 + (i % 7) as f64 * 6.0).unwrap();
-    }));
+    group.bench_function("re-plan after one need change", |b| {
+        b.iter(|| {
+            i += 1;
+            planner
+                .set_need(&demand, &commodity, base + 1 + i % 5)
+                .unwrap();
+        })
+    });
+    group.bench_function("re-plan after one travel-time change", |b| {
+        b.iter(|| {
+            i += 1;
+            planner
+                .set_travel_minutes(&source, &demand, 5.0 + (i % 7) as f64 * 6.0)
+                .unwrap();
+        })
+    });
     group.finish();
 }
 

@@ -7,20 +7,27 @@ use std::time::{Duration, Instant};
 
 use ercs_routing::baseline::{self, Outcome};
 use ercs_routing::network::CommodityNetwork;
-use ercs_routing::simplex::NetworkSimplex;
 use ercs_routing::synthetic::chongqing_surge;
 use ercs_routing::{Planner, SurgeProblem, plan};
 
 fn main() {
     for scale in [1, 10] {
         let problem = chongqing_surge(2026, scale);
-        println!("== scale ×{scale}: {} demands, {} sources ==", problem.demands.len(), problem.sources.len());
+        println!(
+            "== scale ×{scale}: {} demands, {} sources ==",
+            problem.demands.len(),
+            problem.sources.len()
+        );
         report_solve(&problem);
         let started = Instant::now();
         let optimal = plan(&problem).expect("plan");
         let plan_time = started.elapsed();
         optimal.certificate.verify(&problem).expect("certificate");
-        print_outcome("optimal (plan incl. build)", &baseline::outcome_of(&optimal), plan_time);
+        print_outcome(
+            "optimal (plan incl. build)",
+            &baseline::outcome_of(&optimal),
+            plan_time,
+        );
         if scale == 1 {
             let started = Instant::now();
             let greedy = baseline::nearest_with_stock(&problem);
@@ -39,13 +46,23 @@ fn report_solve(problem: &SurgeProblem) {
         let flow = net.flow_problem();
         build += started.elapsed();
         let started = Instant::now();
-        let mut solver = NetworkSimplex::new(&flow).expect("solver");
+        let mut solver = net.solver().expect("solver");
         solver.solve();
         let took = started.elapsed();
         solve += took;
-        println!("  {commodity:<28} {:>6} nodes {:>7} links {:>6} pivots  {:>8.2} ms", flow.supply.len(), flow.arcs.len(), solver.pivots(), ms(took));
+        println!(
+            "  {commodity:<28} {:>6} nodes {:>7} links {:>6} pivots  {:>8.2} ms",
+            flow.supply.len(),
+            flow.arcs.len(),
+            solver.pivots(),
+            ms(took)
+        );
     }
-    println!("  build all networks {:.1} ms; cold solve all commodities {:.2} ms", ms(build), ms(solve));
+    println!(
+        "  build all networks {:.1} ms; cold solve all commodities {:.2} ms",
+        ms(build),
+        ms(solve)
+    );
 }
 
 fn report_warm(problem: SurgeProblem) {
@@ -57,17 +74,30 @@ fn report_warm(problem: SurgeProblem) {
     let rounds = 200;
     let started = Instant::now();
     for i in 0..rounds {
-        planner.set_need(&demand, &commodity, base + 1 + (i % 5)).expect("need");
+        planner
+            .set_need(&demand, &commodity, base + 1 + (i % 5))
+            .expect("need");
     }
     let need_time = started.elapsed() / rounds as u32;
     let started = Instant::now();
-    let nearest = planner.plan().assignments.iter().find(|a| a.demand == demand).map(|a| a.source.clone());
+    let nearest = planner
+        .plan()
+        .assignments
+        .iter()
+        .find(|a| a.demand == demand)
+        .map(|a| a.source.clone());
     let linked = nearest.unwrap_or(source);
     for i in 0..rounds {
-        planner.set_travel_minutes(&linked, &demand, 5.0 + (i % 7) as f64 * 6.0).expect("travel");
+        planner
+            .set_travel_minutes(&linked, &demand, 5.0 + (i % 7) as f64 * 6.0)
+            .expect("travel");
     }
     let travel_time = started.elapsed().saturating_sub(Duration::ZERO) / rounds as u32;
-    println!("  warm re-plan: one need change {:.3} ms, one travel-time change {:.3} ms (means of {rounds})", ms(need_time), ms(travel_time));
+    println!(
+        "  warm re-plan: one need change {:.3} ms, one travel-time change {:.3} ms (means of {rounds})",
+        ms(need_time),
+        ms(travel_time)
+    );
 }
 
 fn print_outcome(label: &str, o: &Outcome, took: Duration) {

@@ -23,7 +23,11 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn share_within_standard(&self) -> f64 {
-        if self.needed == 0 { 1.0 } else { self.served_within_standard as f64 / self.needed as f64 }
+        if self.needed == 0 {
+            1.0
+        } else {
+            self.served_within_standard as f64 / self.needed as f64
+        }
     }
 }
 
@@ -41,7 +45,13 @@ fn greedy_commodity(problem: &SurgeProblem, commodity: &Commodity, outcome: &mut
     let mut stock: Vec<u64> = problem
         .sources
         .iter()
-        .map(|s| if s.available_after_minutes <= settings.horizon_minutes { s.offers.get(commodity).copied().unwrap_or(0) } else { 0 })
+        .map(|s| {
+            if s.available_after_minutes <= settings.horizon_minutes {
+                s.offers.get(commodity).copied().unwrap_or(0)
+            } else {
+                0
+            }
+        })
         .collect();
     let mut order: Vec<usize> = (0..problem.demands.len()).collect();
     order.sort_by(|&a, &b| {
@@ -56,7 +66,15 @@ fn greedy_commodity(problem: &SurgeProblem, commodity: &Commodity, outcome: &mut
         let mut by_arrival: Vec<(u32, u32, usize)> = (0..stock.len())
             .filter(|&s| stock[s] > 0)
             .map(|s| match travel_link(problem, s, d).kind {
-                LinkKind::Travel { travel_seconds, lead_seconds, .. } => (travel_seconds.saturating_add(lead_seconds), travel_seconds, s),
+                LinkKind::Travel {
+                    travel_seconds,
+                    lead_seconds,
+                    ..
+                } => (
+                    travel_seconds.saturating_add(lead_seconds),
+                    travel_seconds,
+                    s,
+                ),
                 _ => unreachable!("travel_link makes travel links"),
             })
             .collect();
@@ -82,11 +100,20 @@ fn greedy_commodity(problem: &SurgeProblem, commodity: &Commodity, outcome: &mut
 
 /// The same figures read off an optimal plan.
 pub fn outcome_of(plan: &crate::plan::Plan) -> Outcome {
-    let red_unmet = plan.shortfalls.iter().filter(|s| s.priority == crate::model::Priority::Red).map(|s| s.quantity).sum();
+    let red_unmet = plan
+        .shortfalls
+        .iter()
+        .filter(|s| s.priority == crate::model::Priority::Red)
+        .map(|s| s.quantity)
+        .sum();
     Outcome {
         needed: plan.commodities.iter().map(|c| c.needed).sum(),
         served: plan.commodities.iter().map(|c| c.served).sum(),
-        served_within_standard: plan.commodities.iter().map(|c| c.served_within_standard).sum(),
+        served_within_standard: plan
+            .commodities
+            .iter()
+            .map(|c| c.served_within_standard)
+            .sum(),
         unit_travel_minutes: plan.unit_travel_minutes(),
         red_unmet,
     }

@@ -44,15 +44,29 @@ pub enum CertificateError {
     #[error("the problem itself is invalid: {0}")]
     Problem(#[from] PlanError),
     #[error("the certificate covers {found:?} but the problem needs {expected:?}")]
-    Commodities { expected: Vec<String>, found: Vec<String> },
+    Commodities {
+        expected: Vec<String>,
+        found: Vec<String>,
+    },
     #[error("{commodity}: no potential for node `{node}`")]
     MissingPotential { commodity: Commodity, node: String },
     #[error("{commodity}: no link {from} → {to} in the network")]
-    UnknownLink { commodity: Commodity, from: String, to: String },
+    UnknownLink {
+        commodity: Commodity,
+        from: String,
+        to: String,
+    },
     #[error("{commodity}: {violation}")]
-    Violated { commodity: Commodity, violation: Violation },
+    Violated {
+        commodity: Commodity,
+        violation: Violation,
+    },
     #[error("{commodity}: the flows cost {actual}, not the {claimed} claimed")]
-    Cost { commodity: Commodity, claimed: i128, actual: i128 },
+    Cost {
+        commodity: Commodity,
+        claimed: i128,
+        actual: i128,
+    },
 }
 
 impl Certificate {
@@ -61,10 +75,17 @@ impl Certificate {
     pub fn verify(&self, problem: &SurgeProblem) -> Result<(), CertificateError> {
         problem.validate()?;
         let expected = problem.commodities();
-        let found: Vec<Commodity> = self.commodities.iter().map(|c| c.commodity.clone()).collect();
+        let found: Vec<Commodity> = self
+            .commodities
+            .iter()
+            .map(|c| c.commodity.clone())
+            .collect();
         if expected != found {
             let names = |cs: &[Commodity]| cs.iter().map(Commodity::to_string).collect();
-            return Err(CertificateError::Commodities { expected: names(&expected), found: names(&found) });
+            return Err(CertificateError::Commodities {
+                expected: names(&expected),
+                found: names(&found),
+            });
         }
         for part in &self.commodities {
             part.verify(problem, &CommodityNetwork::build(problem, &part.commodity)?)?;
@@ -74,26 +95,54 @@ impl Certificate {
 }
 
 impl CommodityCertificate {
-    pub(crate) fn from_solver(problem: &SurgeProblem, net: &CommodityNetwork, solver: &NetworkSimplex) -> Self {
+    pub(crate) fn from_solver(
+        problem: &SurgeProblem,
+        net: &CommodityNetwork,
+        solver: &NetworkSimplex,
+    ) -> Self {
         let potentials = solver.potentials();
-        let flows = net.graph.raw_edges().iter().zip(solver.flows()).filter(|(_, f)| **f > 0);
+        let flows = net
+            .graph
+            .raw_edges()
+            .iter()
+            .zip(solver.flows())
+            .filter(|(_, f)| **f > 0);
         CommodityCertificate {
             commodity: net.commodity.clone(),
             cost: solver.total_cost(),
-            potentials: net.graph.node_indices().map(|n| (net.label(problem, n), potentials[n.index()])).collect(),
+            potentials: net
+                .graph
+                .node_indices()
+                .map(|n| (net.label(problem, n), potentials[n.index()]))
+                .collect(),
             flows: flows
-                .map(|(e, &flow)| LinkFlow { from: net.label(problem, e.source()), to: net.label(problem, e.target()), flow })
+                .map(|(e, &flow)| LinkFlow {
+                    from: net.label(problem, e.source()),
+                    to: net.label(problem, e.target()),
+                    flow,
+                })
                 .collect(),
         }
     }
 
-    fn verify(&self, problem: &SurgeProblem, net: &CommodityNetwork) -> Result<(), CertificateError> {
+    fn verify(
+        &self,
+        problem: &SurgeProblem,
+        net: &CommodityNetwork,
+    ) -> Result<(), CertificateError> {
         let commodity = &self.commodity;
-        let labels: Vec<String> = net.graph.node_indices().map(|n| net.label(problem, n)).collect();
+        let labels: Vec<String> = net
+            .graph
+            .node_indices()
+            .map(|n| net.label(problem, n))
+            .collect();
         let potentials = labels
             .iter()
             .map(|node| {
-                let missing = || CertificateError::MissingPotential { commodity: commodity.clone(), node: node.clone() };
+                let missing = || CertificateError::MissingPotential {
+                    commodity: commodity.clone(),
+                    node: node.clone(),
+                };
                 self.potentials.get(node).copied().ok_or_else(missing)
             })
             .collect::<Result<Vec<i64>, _>>()?;
@@ -102,19 +151,41 @@ impl CommodityCertificate {
             .raw_edges()
             .iter()
             .enumerate()
-            .map(|(e, edge)| ((labels[edge.source().index()].as_str(), labels[edge.target().index()].as_str()), e))
+            .map(|(e, edge)| {
+                (
+                    (
+                        labels[edge.source().index()].as_str(),
+                        labels[edge.target().index()].as_str(),
+                    ),
+                    e,
+                )
+            })
             .collect();
         let mut flows = vec![0i64; net.graph.edge_count()];
         for f in &self.flows {
-            let unknown = || CertificateError::UnknownLink { commodity: commodity.clone(), from: f.from.clone(), to: f.to.clone() };
-            flows[*link_of.get(&(f.from.as_str(), f.to.as_str())).ok_or_else(unknown)?] += f.flow;
+            let unknown = || CertificateError::UnknownLink {
+                commodity: commodity.clone(),
+                from: f.from.clone(),
+                to: f.to.clone(),
+            };
+            flows[*link_of
+                .get(&(f.from.as_str(), f.to.as_str()))
+                .ok_or_else(unknown)?] += f.flow;
         }
         let flow_problem = net.flow_problem();
-        optimality::check(&flow_problem, &flows, &potentials)
-            .map_err(|violation| CertificateError::Violated { commodity: commodity.clone(), violation })?;
+        optimality::check(&flow_problem, &flows, &potentials).map_err(|violation| {
+            CertificateError::Violated {
+                commodity: commodity.clone(),
+                violation,
+            }
+        })?;
         let actual = flow_problem.cost_of(&flows);
         if actual != self.cost {
-            return Err(CertificateError::Cost { commodity: commodity.clone(), claimed: self.cost, actual });
+            return Err(CertificateError::Cost {
+                commodity: commodity.clone(),
+                claimed: self.cost,
+                actual,
+            });
         }
         Ok(())
     }

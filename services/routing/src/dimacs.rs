@@ -36,7 +36,10 @@ pub struct DimacsProblem {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DimacsOutcome {
     /// The optimal cost and the flow on each arc, in file order.
-    Optimal { cost: i128, flows: Vec<i64> },
+    Optimal {
+        cost: i128,
+        flows: Vec<i64>,
+    },
     Infeasible,
     Unbounded,
 }
@@ -62,13 +65,19 @@ pub fn solve(problem: &DimacsProblem) -> DimacsOutcome {
     if problem.bounds_conflict {
         return DimacsOutcome::Infeasible;
     }
-    let (status, solver) = simplex::solve(&problem.flow).expect("the parser enforces the solver's limits");
+    let (status, solver) =
+        simplex::solve(&problem.flow).expect("the parser enforces the solver's limits");
     match status {
         SolveStatus::Infeasible => DimacsOutcome::Infeasible,
         SolveStatus::Unbounded => DimacsOutcome::Unbounded,
         SolveStatus::Optimal => DimacsOutcome::Optimal {
             cost: problem.base_cost + solver.total_cost(),
-            flows: solver.flows().iter().zip(&problem.lower).map(|(f, low)| f + low).collect(),
+            flows: solver
+                .flows()
+                .iter()
+                .zip(&problem.lower)
+                .map(|(f, low)| f + low)
+                .collect(),
         },
     }
 }
@@ -92,7 +101,9 @@ struct Parser {
 impl Parser {
     fn line(&mut self, line: usize, raw: &str) -> Result<(), DimacsError> {
         let mut fields = raw.split_whitespace();
-        let Some(kind) = fields.next() else { return Ok(()) };
+        let Some(kind) = fields.next() else {
+            return Ok(());
+        };
         let fields: Vec<&str> = fields.collect();
         let err = |message: String| DimacsError::Line { line, message };
         match kind {
@@ -100,7 +111,9 @@ impl Parser {
             "p" => self.problem_line(&fields).map_err(err),
             "n" => self.node_line(&fields).map_err(err),
             "a" => self.arc_line(&fields).map_err(err),
-            other => Err(err(format!("unknown line type `{other}` (expected c, p, n or a)"))),
+            other => Err(err(format!(
+                "unknown line type `{other}` (expected c, p, n or a)"
+            ))),
         }
     }
 
@@ -118,7 +131,10 @@ impl Parser {
         self.declared_arcs = number(arcs, "ARCS", 0, i64::from(u32::MAX))? as usize;
         self.supplied = vec![false; nodes];
         self.problem = Some(DimacsProblem {
-            flow: FlowProblem { supply: vec![0; nodes], arcs: Vec::new() },
+            flow: FlowProblem {
+                supply: vec![0; nodes],
+                arcs: Vec::new(),
+            },
             lower: Vec::new(),
             base_cost: 0,
             bounds_conflict: false,
@@ -127,7 +143,9 @@ impl Parser {
     }
 
     fn started(&mut self) -> Result<&mut DimacsProblem, String> {
-        self.problem.as_mut().ok_or_else(|| "comes before the `p min NODES ARCS` line".into())
+        self.problem
+            .as_mut()
+            .ok_or_else(|| "comes before the `p min NODES ARCS` line".into())
     }
 
     fn node_line(&mut self, fields: &[&str]) -> Result<(), String> {
@@ -161,14 +179,27 @@ impl Parser {
         problem.bounds_conflict |= low > cap;
         problem.flow.supply[from] -= low;
         problem.flow.supply[to] += low;
-        if problem.flow.supply[from].abs() > MAX_ABS_SUPPLY || problem.flow.supply[to].abs() > MAX_ABS_SUPPLY {
-            return Err(format!("lower bounds push a node's supply beyond ±{MAX_ABS_SUPPLY}"));
+        if problem.flow.supply[from].abs() > MAX_ABS_SUPPLY
+            || problem.flow.supply[to].abs() > MAX_ABS_SUPPLY
+        {
+            return Err(format!(
+                "lower bounds push a node's supply beyond ±{MAX_ABS_SUPPLY}"
+            ));
         }
         problem.base_cost += i128::from(low) * i128::from(cost);
         problem.lower.push(low);
         let room = (cap - low).max(0);
-        let capacity = if room >= UNBOUNDED_FROM { UNCAPACITATED } else { room };
-        problem.flow.arcs.push(FlowArc { from, to, capacity, cost });
+        let capacity = if room >= UNBOUNDED_FROM {
+            UNCAPACITATED
+        } else {
+            room
+        };
+        problem.flow.arcs.push(FlowArc {
+            from,
+            to,
+            capacity,
+            cost,
+        });
         Ok(())
     }
 
@@ -176,14 +207,19 @@ impl Parser {
         let problem = self.problem.ok_or(DimacsError::MissingProblemLine)?;
         let found = problem.flow.arcs.len();
         if found != self.declared_arcs {
-            return Err(DimacsError::ArcCount { declared: self.declared_arcs, found });
+            return Err(DimacsError::ArcCount {
+                declared: self.declared_arcs,
+                found,
+            });
         }
         Ok(problem)
     }
 }
 
 fn number(field: &str, name: &str, min: i64, max: i64) -> Result<i64, String> {
-    let value: i64 = field.parse().map_err(|_| format!("{name} `{field}` is not an integer"))?;
+    let value: i64 = field
+        .parse()
+        .map_err(|_| format!("{name} `{field}` is not an integer"))?;
     if value < min || value > max {
         return Err(format!("{name} {value} is outside {min}..={max}"));
     }
@@ -191,8 +227,13 @@ fn number(field: &str, name: &str, min: i64, max: i64) -> Result<i64, String> {
 }
 
 fn node_index(field: &str, nodes: usize) -> Result<usize, String> {
-    let id = number(field, "node id", 1, nodes as i64)
-        .map_err(|e| if nodes == 0 { "the problem has no nodes".into() } else { e })?;
+    let id = number(field, "node id", 1, nodes as i64).map_err(|e| {
+        if nodes == 0 {
+            "the problem has no nodes".into()
+        } else {
+            e
+        }
+    })?;
     Ok(id as usize - 1)
 }
 
@@ -211,12 +252,21 @@ mod tests {
     fn lower_bounds_are_shipped_up_front_and_counted_in_the_cost() {
         let text = "p min 2 2\nn 1 3\nn 2 -3\na 1 2 2 5 10\na 1 2 0 5 1\n";
         let outcome = solve_dimacs(text).unwrap();
-        assert_eq!(outcome, DimacsOutcome::Optimal { cost: 2 * 10 + 1, flows: vec![2, 1] });
+        assert_eq!(
+            outcome,
+            DimacsOutcome::Optimal {
+                cost: 2 * 10 + 1,
+                flows: vec![2, 1]
+            }
+        );
     }
 
     #[test]
     fn a_lower_bound_above_the_capacity_is_infeasible() {
-        assert_eq!(solve_dimacs("p min 2 1\na 1 2 4 3 1\n").unwrap(), DimacsOutcome::Infeasible);
+        assert_eq!(
+            solve_dimacs("p min 2 1\na 1 2 4 3 1\n").unwrap(),
+            DimacsOutcome::Infeasible
+        );
     }
 
     #[test]
@@ -236,6 +286,12 @@ mod tests {
     #[test]
     fn a_missing_problem_line_or_arc_is_an_error() {
         assert_eq!(parse("c nothing\n"), Err(DimacsError::MissingProblemLine));
-        assert_eq!(parse("p min 2 2\na 1 2 0 1 1\n"), Err(DimacsError::ArcCount { declared: 2, found: 1 }));
+        assert_eq!(
+            parse("p min 2 2\na 1 2 0 1 1\n"),
+            Err(DimacsError::ArcCount {
+                declared: 2,
+                found: 1
+            })
+        );
     }
 }

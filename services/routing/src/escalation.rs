@@ -23,12 +23,20 @@ pub(crate) fn requests(
     shortfalls: &[Shortfall],
     mut leftover: Vec<u64>,
 ) -> Vec<EscalationRequest> {
-    let demand_index: BTreeMap<&str, usize> = net.demand_nodes.keys().map(|&d| (problem.demands[d].id.as_str(), d)).collect();
+    let demand_index: BTreeMap<&str, usize> = net
+        .demand_nodes
+        .keys()
+        .map(|&d| (problem.demands[d].id.as_str(), d))
+        .collect();
     let mut grouped: BTreeMap<Key, (u64, Vec<String>)> = BTreeMap::new();
     for shortfall in shortfalls {
         let demand = &problem.demands[demand_index[shortfall.demand.as_str()]];
         for (tier, quantity) in claim(problem, net, demand, shortfall.quantity, &mut leftover) {
-            let key = (tier, demand.area.at(tier).map(str::to_owned), requesting_area(demand, tier));
+            let key = (
+                tier,
+                demand.area.at(tier).map(str::to_owned),
+                requesting_area(demand, tier),
+            );
             let entry = grouped.entry(key).or_default();
             entry.0 += quantity;
             entry.1.push(demand.id.clone());
@@ -39,7 +47,14 @@ pub(crate) fn requests(
         .map(|((to_tier, to_area, from_area), (quantity, mut demands))| {
             demands.sort();
             demands.dedup();
-            EscalationRequest { commodity: net.commodity.clone(), to_tier, to_area, from_area, quantity, demands }
+            EscalationRequest {
+                commodity: net.commodity.clone(),
+                to_tier,
+                to_area,
+                from_area,
+                quantity,
+                demands,
+            }
         })
         .collect()
 }
@@ -53,7 +68,10 @@ fn claim(
     leftover: &mut [u64],
 ) -> Vec<(Tier, u64)> {
     let mut claims = Vec::new();
-    for tier in Tier::INSIDE.into_iter().filter(|&t| t >= demand.area.lowest_known()) {
+    for tier in Tier::INSIDE
+        .into_iter()
+        .filter(|&t| t >= demand.area.lowest_known())
+    {
         let mut taken = 0;
         for (&s, node) in &net.source_nodes {
             if quantity == taken {
@@ -86,5 +104,7 @@ fn requesting_area(demand: &Demand, asked: Tier) -> Option<String> {
         Tier::Beyond => Tier::City,
     };
     let area = &demand.area;
-    area.at(below).or_else(|| Tier::INSIDE.into_iter().find_map(|t| area.at(t))).map(str::to_owned)
+    area.at(below)
+        .or_else(|| Tier::INSIDE.into_iter().find_map(|t| area.at(t)))
+        .map(str::to_owned)
 }

@@ -31,7 +31,11 @@ pub struct FlowProblem {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum FlowError {
     #[error("arc {arc} joins node {node}, but there are only {nodes} nodes")]
-    NodeOutOfRange { arc: usize, node: usize, nodes: usize },
+    NodeOutOfRange {
+        arc: usize,
+        node: usize,
+        nodes: usize,
+    },
     #[error("arc {arc} has a negative capacity {capacity}")]
     NegativeCapacity { arc: usize, capacity: i64 },
     #[error("arc {arc} has cost {cost}, beyond the supported ±{MAX_ABS_COST}")]
@@ -69,7 +73,10 @@ impl FlowProblem {
                 return Err(FlowError::NodeOutOfRange { arc, node, nodes });
             }
             if a.capacity < 0 {
-                return Err(FlowError::NegativeCapacity { arc, capacity: a.capacity });
+                return Err(FlowError::NegativeCapacity {
+                    arc,
+                    capacity: a.capacity,
+                });
             }
             if a.cost.unsigned_abs() > MAX_ABS_COST as u64 {
                 return Err(FlowError::CostTooLarge { arc, cost: a.cost });
@@ -80,6 +87,10 @@ impl FlowProblem {
 
     /// Σ cost × flow, in `i128` so that no realistic instance overflows.
     pub fn cost_of(&self, flows: &[i64]) -> i128 {
-        self.arcs.iter().zip(flows).map(|(a, &f)| i128::from(a.cost) * i128::from(f)).sum()
+        self.arcs
+            .iter()
+            .zip(flows)
+            .map(|(a, &f)| i128::from(a.cost) * i128::from(f))
+            .sum()
     }
 }

@@ -43,7 +43,9 @@ pub mod travel;
 
 pub use certificate::{Certificate, CertificateError};
 pub use dimacs::{DimacsError, DimacsOutcome, solve_dimacs};
-pub use model::{AreaPath, Commodity, CommodityKind, Demand, Point, Priority, Source, SourceKind, Tier};
+pub use model::{
+    AreaPath, Commodity, CommodityKind, Demand, Point, Priority, Source, SourceKind, Tier,
+};
 pub use plan::{Assignment, CommoditySummary, EscalationRequest, Plan, Shortfall};
 pub use planner::{Planner, plan};
 pub use problem::{PlanError, SurgeProblem};

@@ -25,7 +25,10 @@ impl Point {
     }
 
     pub fn is_valid(&self) -> bool {
-        self.lon.is_finite() && self.lat.is_finite() && self.lon.abs() <= 180.0 && self.lat.abs() <= 90.0
+        self.lon.is_finite()
+            && self.lat.is_finite()
+            && self.lon.abs() <= 180.0
+            && self.lat.abs() <= 90.0
     }
 }
 
@@ -93,12 +96,18 @@ impl AreaPath {
 
     /// The lowest tier whose area holds both sites.
     pub fn common_tier(&self, other: &AreaPath) -> Tier {
-        Tier::INSIDE.into_iter().find(|&t| self.shares(other, t)).unwrap_or(Tier::Beyond)
+        Tier::INSIDE
+            .into_iter()
+            .find(|&t| self.shares(other, t))
+            .unwrap_or(Tier::Beyond)
     }
 
     /// The lowest tier this path names, where a demand's escalation starts.
     pub fn lowest_known(&self) -> Tier {
-        Tier::INSIDE.into_iter().find(|&t| self.at(t).is_some()).unwrap_or(Tier::City)
+        Tier::INSIDE
+            .into_iter()
+            .find(|&t| self.at(t).is_some())
+            .unwrap_or(Tier::City)
     }
 }
 
@@ -125,13 +134,22 @@ pub struct Commodity {
 
 impl Commodity {
     pub fn bed(code: &str) -> Self {
-        Commodity { kind: CommodityKind::Bed, code: code.to_owned() }
+        Commodity {
+            kind: CommodityKind::Bed,
+            code: code.to_owned(),
+        }
     }
     pub fn supply(code: &str) -> Self {
-        Commodity { kind: CommodityKind::Supply, code: code.to_owned() }
+        Commodity {
+            kind: CommodityKind::Supply,
+            code: code.to_owned(),
+        }
     }
     pub fn team(code: &str) -> Self {
-        Commodity { kind: CommodityKind::Team, code: code.to_owned() }
+        Commodity {
+            kind: CommodityKind::Team,
+            code: code.to_owned(),
+        }
     }
 }
 
@@ -149,17 +167,26 @@ impl fmt::Display for Commodity {
 impl FromStr for Commodity {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (kind, code) = s.split_once(':').ok_or_else(|| format!("`{s}` is not `kind:code`"))?;
+        let (kind, code) = s
+            .split_once(':')
+            .ok_or_else(|| format!("`{s}` is not `kind:code`"))?;
         let kind = match kind {
             "bed" => CommodityKind::Bed,
             "supply" => CommodityKind::Supply,
             "team" => CommodityKind::Team,
-            other => return Err(format!("unknown commodity kind `{other}` (bed, supply, team)")),
+            other => {
+                return Err(format!(
+                    "unknown commodity kind `{other}` (bed, supply, team)"
+                ));
+            }
         };
         if code.is_empty() {
             return Err(format!("`{s}` has an empty code"));
         }
-        Ok(Commodity { kind, code: code.to_owned() })
+        Ok(Commodity {
+            kind,
+            code: code.to_owned(),
+        })
     }
 }
 
@@ -218,7 +245,12 @@ pub enum Priority {
 }
 
 impl Priority {
-    pub const ALL: [Priority; 4] = [Priority::Red, Priority::Orange, Priority::Yellow, Priority::Green];
+    pub const ALL: [Priority; 4] = [
+        Priority::Red,
+        Priority::Orange,
+        Priority::Yellow,
+        Priority::Green,
+    ];
 
     /// 4 for red down to 1 for green: the multiple of the penalty unit.
     pub fn weight(self) -> i64 {

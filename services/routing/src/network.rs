@@ -25,10 +25,11 @@ use std::collections::BTreeMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::flow::{FlowArc, FlowProblem, MAX_ABS_COST, UNCAPACITATED};
+use crate::flow::{FlowArc, FlowError, FlowProblem, MAX_ABS_COST, UNCAPACITATED};
 use crate::model::{Commodity, Priority, Tier};
 use crate::problem::{PlanError, SurgeProblem};
 use crate::settings::MAX_ARRIVAL_SECONDS;
+use crate::simplex::NetworkSimplex;
 
 /// What a node of the network stands for (indices into the problem's lists).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,8 +42,14 @@ pub enum Site {
 /// What a link stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkKind {
-    Travel { travel_seconds: u32, lead_seconds: u32, common: Tier },
-    Shortage { priority: Priority },
+    Travel {
+        travel_seconds: u32,
+        lead_seconds: u32,
+        common: Tier,
+    },
+    Shortage {
+        priority: Priority,
+    },
     Surplus,
 }
 
@@ -71,7 +78,8 @@ impl CommodityNetwork {
     pub fn build(problem: &SurgeProblem, commodity: &Commodity) -> Result<Self, PlanError> {
         let horizon = problem.settings.horizon_minutes;
         let sources = sorted_by_id(&problem.sources, |s| {
-            (s.offers.get(commodity).copied().unwrap_or(0) > 0 && s.available_after_minutes <= horizon)
+            (s.offers.get(commodity).copied().unwrap_or(0) > 0
+                && s.available_after_minutes <= horizon)
                 .then_some(&s.id)
         });
         let demands = sorted_by_id(&problem.demands, |d| {
@@ -95,12 +103,16 @@ impl CommodityNetwork {
 
     fn add_nodes(&mut self, problem: &SurgeProblem, sources: &[usize], demands: &[usize]) {
         for &s in sources {
-            self.source_nodes.insert(s, self.graph.add_node(Site::Source(s)));
-            self.supply.push(problem.sources[s].offers[&self.commodity] as i64);
+            self.source_nodes
+                .insert(s, self.graph.add_node(Site::Source(s)));
+            self.supply
+                .push(problem.sources[s].offers[&self.commodity] as i64);
         }
         for &d in demands {
-            self.demand_nodes.insert(d, self.graph.add_node(Site::Demand(d)));
-            self.supply.push(-(problem.demands[d].needs[&self.commodity] as i64));
+            self.demand_nodes
+                .insert(d, self.graph.add_node(Site::Demand(d)));
+            self.supply
+                .push(-(problem.demands[d].needs[&self.commodity] as i64));
         }
         self.shortage = self.graph.add_node(Site::Shortage);
         self.supply.push(-self.supply.iter().sum::<i64>());
@@ -111,21 +123,37 @@ impl CommodityNetwork {
         for &d in demands {
             for s in candidates.for_demand(problem, d) {
                 let link = travel_link(problem, s, d);
-                let e = self.graph.add_edge(self.source_nodes[&s], self.demand_nodes[&d], link);
+                let e = self
+                    .graph
+                    .add_edge(self.source_nodes[&s], self.demand_nodes[&d], link);
                 self.travel_links.insert((s, d), e.index());
             }
         }
     }
 
-    fn add_balance_links(&mut self, problem: &SurgeProblem, sources: &[usize], demands: &[usize], unit: i64) {
+    fn add_balance_links(
+        &mut self,
+        problem: &SurgeProblem,
+        sources: &[usize],
+        demands: &[usize],
+        unit: i64,
+    ) {
         for &d in demands {
             let priority = problem.demands[d].priority;
-            let link = Link { kind: LinkKind::Shortage { priority }, cost: unit * priority.weight() };
-            self.graph.add_edge(self.shortage, self.demand_nodes[&d], link);
+            let link = Link {
+                kind: LinkKind::Shortage { priority },
+                cost: unit * priority.weight(),
+            };
+            self.graph
+                .add_edge(self.shortage, self.demand_nodes[&d], link);
         }
         for &s in sources {
-            let link = Link { kind: LinkKind::Surplus, cost: 0 };
-            self.graph.add_edge(self.source_nodes[&s], self.shortage, link);
+            let link = Link {
+                kind: LinkKind::Surplus,
+                cost: 0,
+            };
+            self.graph
+                .add_edge(self.source_nodes[&s], self.shortage, link);
         }
     }
 
@@ -137,7 +165,20 @@ impl CommodityNetwork {
             capacity: UNCAPACITATED,
             cost: e.weight.cost,
         });
-        FlowProblem { supply: self.supply.clone(), arcs: arcs.collect() }
+        FlowProblem {
+            supply: self.supply.clone(),
+            arcs: arcs.collect(),
+        }
+    }
+
+    /// A solver started from the all-short basis (see [`NetworkSimplex::with_star_basis`]).
+    pub fn solver(&self) -> Result<NetworkSimplex, FlowError> {
+        let balance = self.graph.raw_edges().iter().enumerate();
+        let spokes: Vec<usize> = balance
+            .filter(|(_, e)| !matches!(e.weight.kind, LinkKind::Travel { .. }))
+            .map(|(i, _)| i)
+            .collect();
+        NetworkSimplex::with_star_basis(&self.flow_problem(), self.shortage.index(), &spokes)
     }
 
     /// A node's stable name in certificates: `source:<id>`, `demand:<id>`, `shortage`.
@@ -153,29 +194,53 @@ impl CommodityNetwork {
 /// The cost of one travel link, capped so penalties stay a fixed size.
 pub fn travel_link(problem: &SurgeProblem, s: usize, d: usize) -> Link {
     let (source, demand) = (&problem.sources[s], &problem.demands[d]);
-    let measured = problem.travel.as_ref().and_then(|m| m.seconds(&source.id, &demand.id));
-    let travel_seconds = measured.unwrap_or_else(|| problem.settings.roads.seconds(source.location, demand.location));
+    let measured = problem
+        .travel
+        .as_ref()
+        .and_then(|m| m.seconds(&source.id, &demand.id));
+    let travel_seconds = measured.unwrap_or_else(|| {
+        problem
+            .settings
+            .roads
+            .seconds(source.location, demand.location)
+    });
     let lead_seconds = source.available_after_minutes.saturating_mul(60);
     let common = source.area.common_tier(&demand.area);
-    let arrival = travel_seconds.saturating_add(lead_seconds).min(MAX_ARRIVAL_SECONDS);
+    let arrival = travel_seconds
+        .saturating_add(lead_seconds)
+        .min(MAX_ARRIVAL_SECONDS);
     let cost = i64::from(arrival) + i64::from(problem.settings.escalation.crossing(common));
-    Link { kind: LinkKind::Travel { travel_seconds, lead_seconds, common }, cost }
+    Link {
+        kind: LinkKind::Travel {
+            travel_seconds,
+            lead_seconds,
+            common,
+        },
+        cost,
+    }
 }
 
 /// The penalty for one unit of unmet green need; red costs four of these. It
 /// exceeds any path of travel links through every node.
 fn penalty_unit(problem: &SurgeProblem, nodes: usize) -> Result<i64, PlanError> {
-    let max_link = i128::from(MAX_ARRIVAL_SECONDS) + i128::from(problem.settings.escalation.max()) + 1;
+    let max_link =
+        i128::from(MAX_ARRIVAL_SECONDS) + i128::from(problem.settings.escalation.max()) + 1;
     let unit = max_link * nodes as i128;
     let highest = unit * i128::from(Priority::Red.weight());
     if highest > i128::from(MAX_ABS_COST) {
-        return Err(PlanError::TooLarge(format!("{nodes} nodes in one commodity network")));
+        return Err(PlanError::TooLarge(format!(
+            "{nodes} nodes in one commodity network"
+        )));
     }
     Ok(unit as i64)
 }
 
 fn sorted_by_id<'a, T>(items: &'a [T], keep: impl Fn(&'a T) -> Option<&'a String>) -> Vec<usize> {
-    let mut kept: Vec<(&String, usize)> = items.iter().enumerate().filter_map(|(i, t)| keep(t).map(|id| (id, i))).collect();
+    let mut kept: Vec<(&String, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| keep(t).map(|id| (id, i)))
+        .collect();
     kept.sort();
     kept.into_iter().map(|(_, i)| i).collect()
 }
@@ -194,11 +259,18 @@ impl Candidates {
         for (rank, &s) in sources.iter().enumerate() {
             for tier in [Tier::Township, Tier::District, Tier::Region] {
                 if let Some(code) = problem.sources[s].area.at(tier) {
-                    by_area.entry((tier, code.to_owned())).or_default().push(rank);
+                    by_area
+                        .entry((tier, code.to_owned()))
+                        .or_default()
+                        .push(rank);
                 }
             }
         }
-        Candidates { sources: sources.to_vec(), by_area, distance: vec![0.0; sources.len()] }
+        Candidates {
+            sources: sources.to_vec(),
+            by_area,
+            distance: vec![0.0; sources.len()],
+        }
     }
 
     /// Source indices, sorted: the nearest overall and the nearest in each area.
@@ -212,11 +284,21 @@ impl Candidates {
             let (dx, dy) = ((p.lon - here.lon) * cos_lat, p.lat - here.lat);
             self.distance[rank] = dx * dx + dy * dy;
         }
-        let mut picked = nearest(&self.distance, 0..self.sources.len(), settings.nearest_sources);
+        let mut picked = nearest(
+            &self.distance,
+            0..self.sources.len(),
+            settings.nearest_sources,
+        );
         for tier in [Tier::Township, Tier::District, Tier::Region] {
-            let Some(code) = demand.area.at(tier) else { continue };
+            let Some(code) = demand.area.at(tier) else {
+                continue;
+            };
             if let Some(group) = self.by_area.get(&(tier, code.to_owned())) {
-                picked.extend(nearest(&self.distance, group.iter().copied(), settings.nearest_per_tier));
+                picked.extend(nearest(
+                    &self.distance,
+                    group.iter().copied(),
+                    settings.nearest_per_tier,
+                ));
             }
         }
         picked.sort_unstable();
@@ -230,7 +312,9 @@ fn nearest(distance: &[f64], ranks: impl Iterator<Item = usize>, k: usize) -> Ve
     let mut all: Vec<usize> = ranks.collect();
     let key = |&r: &usize| (distance[r], r);
     if all.len() > k {
-        all.select_nth_unstable_by(k, |a, b| key(a).partial_cmp(&key(b)).expect("distances are finite"));
+        all.select_nth_unstable_by(k, |a, b| {
+            key(a).partial_cmp(&key(b)).expect("distances are finite")
+        });
         all.truncate(k);
     }
     all

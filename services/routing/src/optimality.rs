@@ -11,10 +11,21 @@ use crate::flow::{FlowProblem, UNCAPACITATED};
 /// A broken optimality condition, naming the arc or node at fault.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Violation {
-    #[error("expected {expected} arc flows and {expected_nodes} potentials, got {arcs} and {nodes}")]
-    Shape { expected: usize, expected_nodes: usize, arcs: usize, nodes: usize },
+    #[error(
+        "expected {expected} arc flows and {expected_nodes} potentials, got {arcs} and {nodes}"
+    )]
+    Shape {
+        expected: usize,
+        expected_nodes: usize,
+        arcs: usize,
+        nodes: usize,
+    },
     #[error("arc {arc} carries {flow}, outside 0..={capacity}")]
-    Bounds { arc: usize, flow: i64, capacity: i64 },
+    Bounds {
+        arc: usize,
+        flow: i64,
+        capacity: i64,
+    },
     #[error("node {node} sends {net} net but its supply is {supply}")]
     Conservation { node: usize, net: i128, supply: i64 },
     #[error("arc {arc} has spare capacity but reduced cost {reduced_cost} < 0")]
@@ -37,7 +48,11 @@ pub fn check(problem: &FlowProblem, flows: &[i64], potentials: &[i64]) -> Result
     let mut net = vec![0i128; nodes];
     for (arc, (a, &flow)) in problem.arcs.iter().zip(flows).enumerate() {
         if flow < 0 || flow > a.capacity {
-            return Err(Violation::Bounds { arc, flow, capacity: a.capacity });
+            return Err(Violation::Bounds {
+                arc,
+                flow,
+                capacity: a.capacity,
+            });
         }
         net[a.from] += i128::from(flow);
         net[a.to] -= i128::from(flow);

@@ -102,7 +102,9 @@ impl Plan {
             assignments: Vec::new(),
             shortfalls: Vec::new(),
             escalations: Vec::new(),
-            certificate: Certificate { commodities: Vec::new() },
+            certificate: Certificate {
+                commodities: Vec::new(),
+            },
         };
         for part in parts {
             plan.commodities.push(part.summary);
@@ -117,8 +119,16 @@ impl Plan {
     /// Share of all needed units that arrive within the standard.
     pub fn share_within_standard(&self) -> f64 {
         let needed: u64 = self.commodities.iter().map(|c| c.needed).sum();
-        let within: u64 = self.commodities.iter().map(|c| c.served_within_standard).sum();
-        if needed == 0 { 1.0 } else { within as f64 / needed as f64 }
+        let within: u64 = self
+            .commodities
+            .iter()
+            .map(|c| c.served_within_standard)
+            .sum();
+        if needed == 0 {
+            1.0
+        } else {
+            within as f64 / needed as f64
+        }
     }
 
     /// Σ quantity × travel minutes over all assignments.
@@ -132,7 +142,11 @@ pub(crate) fn minutes(seconds: u32) -> f64 {
 }
 
 /// Reads one solved network into its part of the plan.
-pub(crate) fn read_commodity(problem: &SurgeProblem, net: &CommodityNetwork, solver: &NetworkSimplex) -> CommodityPlan {
+pub(crate) fn read_commodity(
+    problem: &SurgeProblem,
+    net: &CommodityNetwork,
+    solver: &NetworkSimplex,
+) -> CommodityPlan {
     let flows = solver.flows();
     let standard = problem.settings.standard_minutes.saturating_mul(60);
     let mut assignments = Vec::new();
@@ -143,10 +157,30 @@ pub(crate) fn read_commodity(problem: &SurgeProblem, net: &CommodityNetwork, sol
         if quantity == 0 {
             continue;
         }
-        match (edge.weight.kind, net.graph[edge.source()], net.graph[edge.target()]) {
-            (LinkKind::Travel { travel_seconds, lead_seconds, common }, Site::Source(s), Site::Demand(d)) => {
+        match (
+            edge.weight.kind,
+            net.graph[edge.source()],
+            net.graph[edge.target()],
+        ) {
+            (
+                LinkKind::Travel {
+                    travel_seconds,
+                    lead_seconds,
+                    common,
+                },
+                Site::Source(s),
+                Site::Demand(d),
+            ) => {
                 let arrival = travel_seconds.saturating_add(lead_seconds);
-                assignments.push(assignment(problem, net, (s, d), quantity, [travel_seconds, lead_seconds], common, arrival <= standard));
+                assignments.push(assignment(
+                    problem,
+                    net,
+                    (s, d),
+                    quantity,
+                    [travel_seconds, lead_seconds],
+                    common,
+                    arrival <= standard,
+                ));
             }
             (LinkKind::Shortage { priority }, _, Site::Demand(d)) => shortfalls.push(Shortfall {
                 commodity: net.commodity.clone(),
@@ -212,14 +246,25 @@ fn summary(
     assignments: &[Assignment],
     shortfalls: &[Shortfall],
 ) -> CommoditySummary {
-    let needed = net.demand_nodes.keys().map(|&d| problem.demands[d].needs[&net.commodity]).sum();
+    let needed = net
+        .demand_nodes
+        .keys()
+        .map(|&d| problem.demands[d].needs[&net.commodity])
+        .sum();
     let unmet = shortfalls.iter().map(|s| s.quantity).sum();
-    let unit_travel: f64 = assignments.iter().map(|a| a.quantity as f64 * a.travel_minutes).sum();
+    let unit_travel: f64 = assignments
+        .iter()
+        .map(|a| a.quantity as f64 * a.travel_minutes)
+        .sum();
     CommoditySummary {
         commodity: net.commodity.clone(),
         needed,
         served: assignments.iter().map(|a| a.quantity).sum(),
-        served_within_standard: assignments.iter().filter(|a| a.within_standard).map(|a| a.quantity).sum(),
+        served_within_standard: assignments
+            .iter()
+            .filter(|a| a.within_standard)
+            .map(|a| a.quantity)
+            .sum(),
         unmet,
         unit_travel_minutes: (unit_travel * 10.0).round() / 10.0,
         cost: solver.total_cost(),
@@ -236,8 +281,14 @@ mod tests {
     #[test]
     fn the_tier_path_climbs_from_the_demand_to_the_shared_tier() {
         use Tier::*;
-        assert_eq!(tier_path(Township, Region), vec![Township, District, Region]);
+        assert_eq!(
+            tier_path(Township, Region),
+            vec![Township, District, Region]
+        );
         assert_eq!(tier_path(Township, Township), vec![Township]);
-        assert_eq!(tier_path(District, Beyond), vec![District, Region, City, Beyond]);
+        assert_eq!(
+            tier_path(District, Beyond),
+            vec![District, Region, City, Beyond]
+        );
     }
 }

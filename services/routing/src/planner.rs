@@ -22,7 +22,11 @@ use crate::travel::TravelMatrix;
 /// Plans `problem` from scratch.
 pub fn plan(problem: &SurgeProblem) -> Result<Plan, PlanError> {
     problem.validate()?;
-    let parts = problem.commodities().iter().map(|c| Part::solve(problem, c)).collect::<Result<Vec<_>, _>>()?;
+    let parts = problem
+        .commodities()
+        .iter()
+        .map(|c| Part::solve(problem, c))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(assemble(problem, &parts))
 }
 
@@ -42,7 +46,9 @@ struct Part {
 impl Part {
     fn solve(problem: &SurgeProblem, commodity: &Commodity) -> Result<Part, PlanError> {
         let network = CommodityNetwork::build(problem, commodity)?;
-        let solver = NetworkSimplex::new(&network.flow_problem()).map_err(|e| PlanError::TooLarge(e.to_string()))?;
+        let solver = network
+            .solver()
+            .map_err(|e| PlanError::TooLarge(e.to_string()))?;
         let mut part = Part { network, solver };
         part.solve_again();
         Ok(part)
@@ -51,18 +57,31 @@ impl Part {
     fn solve_again(&mut self) {
         // The shortage node makes every network feasible and no cost is negative.
         let status = self.solver.solve();
-        assert_eq!(status, SolveStatus::Optimal, "a surge network is always feasible and bounded");
+        assert_eq!(
+            status,
+            SolveStatus::Optimal,
+            "a surge network is always feasible and bounded"
+        );
     }
 }
 
 fn assemble(problem: &SurgeProblem, parts: &[Part]) -> Plan {
-    Plan::assemble(parts.iter().map(|p| read_commodity(problem, &p.network, &p.solver)).collect())
+    Plan::assemble(
+        parts
+            .iter()
+            .map(|p| read_commodity(problem, &p.network, &p.solver))
+            .collect(),
+    )
 }
 
 impl Planner {
     pub fn new(problem: SurgeProblem) -> Result<Planner, PlanError> {
         problem.validate()?;
-        let parts = problem.commodities().iter().map(|c| Part::solve(&problem, c)).collect::<Result<_, _>>()?;
+        let parts = problem
+            .commodities()
+            .iter()
+            .map(|c| Part::solve(&problem, c))
+            .collect::<Result<_, _>>()?;
         Ok(Planner { problem, parts })
     }
 
@@ -77,48 +96,98 @@ impl Planner {
     }
 
     /// Sets what a demand needs of a commodity.
-    pub fn set_need(&mut self, demand: &str, commodity: &Commodity, quantity: u64) -> Result<(), PlanError> {
-        let d = self.problem.demands.iter().position(|x| x.id == demand).ok_or_else(|| PlanError::UnknownDemand(demand.into()))?;
-        let old = self.problem.demands[d].needs.get(commodity).copied().unwrap_or(0);
-        check_quantity(demand, commodity, quantity)?;
-        self.problem.demands[d].needs.insert(commodity.clone(), quantity);
-        match self.part_mut(commodity).and_then(|p| p.network.demand_nodes.get(&d).copied().map(|n| (p, n))) {
-            Some((part, node)) if quantity > 0 => {
-                let shortage = part.network.shortage.index();
-                shift(part, node.index(), shortage, old, quantity)
-            }
-            _ => self.rebuild(commodity),
-        }
+    pub fn set_need(
+        &mut self,
+        demand: &str,
+        commodity: &Commodity,
+        quantity: u64,
+    ) -> Result<(), PlanError> {
+        let d = self.demand_index(demand)?;
+        self.set_quantity(Holding::Need(d), demand, commodity, quantity)
     }
 
     /// Sets how much of a commodity a source can give.
-    pub fn set_stock(&mut self, source: &str, commodity: &Commodity, quantity: u64) -> Result<(), PlanError> {
-        let s = self.problem.sources.iter().position(|x| x.id == source).ok_or_else(|| PlanError::UnknownSource(source.into()))?;
-        let old = self.problem.sources[s].offers.get(commodity).copied().unwrap_or(0);
-        check_quantity(source, commodity, quantity)?;
-        self.problem.sources[s].offers.insert(commodity.clone(), quantity);
+    pub fn set_stock(
+        &mut self,
+        source: &str,
+        commodity: &Commodity,
+        quantity: u64,
+    ) -> Result<(), PlanError> {
+        let s = self.source_index(source)?;
+        self.set_quantity(Holding::Stock(s), source, commodity, quantity)
+    }
+
+    fn set_quantity(
+        &mut self,
+        holding: Holding,
+        id: &str,
+        commodity: &Commodity,
+        quantity: u64,
+    ) -> Result<(), PlanError> {
+        check_quantity(id, commodity, quantity)?;
+        let quantities = match holding {
+            Holding::Need(d) => &mut self.problem.demands[d].needs,
+            Holding::Stock(s) => &mut self.problem.sources[s].offers,
+        };
+        let old = quantities.insert(commodity.clone(), quantity).unwrap_or(0);
         let needed = self.problem.commodities().contains(commodity);
-        match self.part_mut(commodity).and_then(|p| p.network.source_nodes.get(&s).copied().map(|n| (p, n))) {
+        let placed = self.part_mut(commodity).and_then(|part| {
+            let nodes = match holding {
+                Holding::Need(_) => &part.network.demand_nodes,
+                Holding::Stock(_) => &part.network.source_nodes,
+            };
+            let node = nodes.get(&holding.index()).copied()?;
+            Some((part, node.index()))
+        });
+        match placed {
+            // Need is negative supply: as it grows the demand gives supply to the
+            // shortage node; stock grows the other way.
             Some((part, node)) if quantity > 0 => {
                 let shortage = part.network.shortage.index();
-                shift(part, shortage, node.index(), old, quantity)
+                match holding {
+                    Holding::Need(_) => shift(part, node, shortage, old, quantity),
+                    Holding::Stock(_) => shift(part, shortage, node, old, quantity),
+                }
             }
             None if !needed => Ok(()),
             _ => self.rebuild(commodity),
         }
     }
 
+    fn demand_index(&self, id: &str) -> Result<usize, PlanError> {
+        let found = self.problem.demands.iter().position(|x| x.id == id);
+        found.ok_or_else(|| PlanError::UnknownDemand(id.into()))
+    }
+
+    fn source_index(&self, id: &str) -> Result<usize, PlanError> {
+        let found = self.problem.sources.iter().position(|x| x.id == id);
+        found.ok_or_else(|| PlanError::UnknownSource(id.into()))
+    }
+
     /// Records a measured travel time and re-costs the links it applies to. A pair
     /// that is not linked in a network (not among the nearest) stays unlinked.
-    pub fn set_travel_minutes(&mut self, source: &str, demand: &str, minutes: f64) -> Result<(), PlanError> {
-        let s = self.problem.sources.iter().position(|x| x.id == source).ok_or_else(|| PlanError::UnknownSource(source.into()))?;
-        let d = self.problem.demands.iter().position(|x| x.id == demand).ok_or_else(|| PlanError::UnknownDemand(demand.into()))?;
-        self.problem.travel.get_or_insert_with(TravelMatrix::default).insert(source, demand, minutes);
+    pub fn set_travel_minutes(
+        &mut self,
+        source: &str,
+        demand: &str,
+        minutes: f64,
+    ) -> Result<(), PlanError> {
+        let (s, d) = (self.source_index(source)?, self.demand_index(demand)?);
+        self.problem
+            .travel
+            .get_or_insert_with(TravelMatrix::default)
+            .insert(source, demand, minutes);
         let link = travel_link(&self.problem, s, d);
         for part in &mut self.parts {
             if let Some(&e) = part.network.travel_links.get(&(s, d)) {
-                *part.network.graph.edge_weight_mut(petgraph::graph::EdgeIndex::new(e)).expect("linked") = link;
-                part.solver.set_cost(e, link.cost).map_err(|err| PlanError::TooLarge(err.to_string()))?;
+                *part
+                    .network
+                    .graph
+                    .edge_weight_mut(petgraph::graph::EdgeIndex::new(e))
+                    .expect("linked") = link;
+                part.solver
+                    .set_cost(e, link.cost)
+                    .map_err(|err| PlanError::TooLarge(err.to_string()))?;
                 part.solve_again();
             }
         }
@@ -126,7 +195,9 @@ impl Planner {
     }
 
     fn part_mut(&mut self, commodity: &Commodity) -> Option<&mut Part> {
-        self.parts.iter_mut().find(|p| &p.network.commodity == commodity)
+        self.parts
+            .iter_mut()
+            .find(|p| &p.network.commodity == commodity)
     }
 
     /// Builds one commodity afresh (or drops it when nothing needs it any more).
@@ -134,10 +205,27 @@ impl Planner {
         self.parts.retain(|p| &p.network.commodity != commodity);
         if self.problem.commodities().contains(commodity) {
             let part = Part::solve(&self.problem, commodity)?;
-            let at = self.parts.partition_point(|p| p.network.commodity < *commodity);
+            let at = self
+                .parts
+                .partition_point(|p| p.network.commodity < *commodity);
             self.parts.insert(at, part);
         }
         Ok(())
+    }
+}
+
+/// Whose quantity changes: a demand's need or a source's stock (problem indices).
+#[derive(Clone, Copy)]
+enum Holding {
+    Need(usize),
+    Stock(usize),
+}
+
+impl Holding {
+    fn index(self) -> usize {
+        match self {
+            Holding::Need(i) | Holding::Stock(i) => i,
+        }
     }
 }
 
@@ -158,7 +246,11 @@ fn shift(part: &mut Part, giver: usize, taker: usize, old: u64, new: u64) -> Res
 
 fn check_quantity(id: &str, commodity: &Commodity, quantity: u64) -> Result<(), PlanError> {
     if quantity > crate::problem::MAX_QUANTITY {
-        return Err(PlanError::QuantityTooLarge { id: id.into(), commodity: commodity.clone(), quantity });
+        return Err(PlanError::QuantityTooLarge {
+            id: id.into(),
+            commodity: commodity.clone(),
+            quantity,
+        });
     }
     Ok(())
 }

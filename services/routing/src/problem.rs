@@ -33,7 +33,11 @@ pub enum PlanError {
     #[error("`{0}` is not at a valid WGS-84 longitude/latitude")]
     InvalidLocation(String),
     #[error("`{id}` has {quantity} of {commodity}, more than the supported {MAX_QUANTITY}")]
-    QuantityTooLarge { id: String, commodity: Commodity, quantity: u64 },
+    QuantityTooLarge {
+        id: String,
+        commodity: Commodity,
+        quantity: u64,
+    },
     #[error("the road model needs a circuity ≥ 1 and positive, finite speeds")]
     InvalidRoadModel,
     #[error("the problem is too large: {0}")]
@@ -52,17 +56,29 @@ impl SurgeProblem {
         if !self.settings.roads.is_valid() {
             return Err(PlanError::InvalidRoadModel);
         }
-        unique(self.sources.iter().map(|s| s.id.as_str()), PlanError::DuplicateSource)?;
-        unique(self.demands.iter().map(|d| d.id.as_str()), PlanError::DuplicateDemand)?;
+        unique(
+            self.sources.iter().map(|s| s.id.as_str()),
+            PlanError::DuplicateSource,
+        )?;
+        unique(
+            self.demands.iter().map(|d| d.id.as_str()),
+            PlanError::DuplicateDemand,
+        )?;
         let sites = self.sources.iter().map(|s| (&s.id, s.location, &s.offers));
         let sites = sites.chain(self.demands.iter().map(|d| (&d.id, d.location, &d.needs)));
         for (id, location, quantities) in sites {
             if !location.is_valid() {
                 return Err(PlanError::InvalidLocation(id.clone()));
             }
-            if let Some((commodity, &quantity)) = quantities.iter().find(|(_, q)| **q > MAX_QUANTITY) {
+            if let Some((commodity, &quantity)) =
+                quantities.iter().find(|(_, q)| **q > MAX_QUANTITY)
+            {
                 let commodity = commodity.clone();
-                return Err(PlanError::QuantityTooLarge { id: id.clone(), commodity, quantity });
+                return Err(PlanError::QuantityTooLarge {
+                    id: id.clone(),
+                    commodity,
+                    quantity,
+                });
             }
         }
         Ok(())
@@ -70,12 +86,22 @@ impl SurgeProblem {
 
     /// The commodities some demand needs, in order: each is planned on its own.
     pub fn commodities(&self) -> Vec<Commodity> {
-        let needed = self.demands.iter().flat_map(|d| d.needs.iter().filter(|(_, q)| **q > 0));
-        needed.map(|(c, _)| c.clone()).collect::<BTreeSet<_>>().into_iter().collect()
+        let needed = self
+            .demands
+            .iter()
+            .flat_map(|d| d.needs.iter().filter(|(_, q)| **q > 0));
+        needed
+            .map(|(c, _)| c.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
     }
 }
 
-fn unique<'a>(ids: impl Iterator<Item = &'a str>, dup: fn(String) -> PlanError) -> Result<(), PlanError> {
+fn unique<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    dup: fn(String) -> PlanError,
+) -> Result<(), PlanError> {
     let mut seen = HashSet::new();
     for id in ids {
         if id.is_empty() {

@@ -26,7 +26,12 @@ pub struct EscalationCosts {
 
 impl Default for EscalationCosts {
     fn default() -> Self {
-        EscalationCosts { leave_township: 300, leave_district: 600, leave_region: 900, leave_city: 3600 }
+        EscalationCosts {
+            leave_township: 300,
+            leave_district: 600,
+            leave_region: 900,
+            leave_city: 3600,
+        }
     }
 }
 
@@ -34,7 +39,12 @@ impl EscalationCosts {
     /// The summed cost of crossing every boundary below `common`, the lowest tier
     /// that holds both the source and the demand.
     pub fn crossing(&self, common: Tier) -> u32 {
-        let steps = [self.leave_township, self.leave_district, self.leave_region, self.leave_city];
+        let steps = [
+            self.leave_township,
+            self.leave_district,
+            self.leave_region,
+            self.leave_city,
+        ];
         let crossed = match common {
             Tier::Township => 0,
             Tier::District => 1,

@@ -45,11 +45,19 @@ impl Rng {
 
 /// A random flow problem: some nodes supply, some demand, arcs with random costs
 /// (some negative) and capacities (some unbounded). It may be infeasible.
-pub fn random_flow_problem(rng: &mut Rng, nodes: usize, arcs: usize, negative_costs: bool) -> FlowProblem {
+pub fn random_flow_problem(
+    rng: &mut Rng,
+    nodes: usize,
+    arcs: usize,
+    negative_costs: bool,
+) -> FlowProblem {
     let mut supply = vec![0i64; nodes];
     if nodes >= 2 {
         for _ in 0..nodes {
-            let (a, b) = (rng.below(nodes as u64) as usize, rng.below(nodes as u64) as usize);
+            let (a, b) = (
+                rng.below(nodes as u64) as usize,
+                rng.below(nodes as u64) as usize,
+            );
             let q = rng.range(0, 9);
             supply[a] += q;
             supply[b] -= q;
@@ -59,8 +67,16 @@ pub fn random_flow_problem(rng: &mut Rng, nodes: usize, arcs: usize, negative_co
         .map(|_| FlowArc {
             from: rng.below(nodes as u64) as usize,
             to: rng.below(nodes as u64) as usize,
-            capacity: if rng.below(4) == 0 { UNCAPACITATED } else { rng.range(0, 15) },
-            cost: if negative_costs { rng.range(-5, 20) } else { rng.range(0, 20) },
+            capacity: if rng.below(4) == 0 {
+                UNCAPACITATED
+            } else {
+                rng.range(0, 15)
+            },
+            cost: if negative_costs {
+                rng.range(-5, 20)
+            } else {
+                rng.range(0, 20)
+            },
         })
         .collect();
     FlowProblem { supply, arcs }
@@ -80,7 +96,12 @@ pub fn chongqing_commodities() -> Vec<Commodity> {
 
 const DISTRICTS: usize = 38;
 const TOWNSHIPS: usize = 1031;
-const REGIONS: [&str; 4] = ["yongchuan-yuxi", "main-urban", "wanzhou-sanxia", "qianjiang-wuling"];
+const REGIONS: [&str; 4] = [
+    "yongchuan-yuxi",
+    "main-urban",
+    "wanzhou-sanxia",
+    "qianjiang-wuling",
+];
 
 struct Geography {
     townships: Vec<(Point, AreaPath)>,
@@ -88,13 +109,17 @@ struct Geography {
 
 fn geography(rng: &mut Rng, scale: usize) -> Geography {
     // Chongqing's extent, roughly: 105.3–110.1°E, 28.2–32.1°N.
-    let centres: Vec<Point> =
-        (0..DISTRICTS).map(|_| Point::new(105.3 + 4.8 * rng.unit(), 28.2 + 3.9 * rng.unit())).collect();
+    let centres: Vec<Point> = (0..DISTRICTS)
+        .map(|_| Point::new(105.3 + 4.8 * rng.unit(), 28.2 + 3.9 * rng.unit()))
+        .collect();
     let townships = (0..TOWNSHIPS * scale)
         .map(|t| {
             let d = t % DISTRICTS;
             let c = centres[d];
-            let point = Point::new(c.lon + 0.5 * (rng.unit() - 0.5), c.lat + 0.5 * (rng.unit() - 0.5));
+            let point = Point::new(
+                c.lon + 0.5 * (rng.unit() - 0.5),
+                c.lat + 0.5 * (rng.unit() - 0.5),
+            );
             (point, area_of(d, t / DISTRICTS, c))
         })
         .collect();
@@ -115,12 +140,12 @@ fn area_of(district: usize, township: usize, centre: Point) -> AreaPath {
 /// Which commodities a kind of site holds, and the kind of source it is.
 fn holdings(kind: usize) -> (SourceKind, &'static [usize]) {
     match kind {
-        0 => (SourceKind::DepotStock, &[3, 4]),        // city and region depots
-        1 => (SourceKind::BedPool, &[0, 1, 2, 4]),     // district hospitals
-        2 => (SourceKind::DepotStock, &[3, 4]),        // district depots
-        3 => (SourceKind::BedPool, &[0, 3]),           // township clinics
-        4 => (SourceKind::ConvertibleFacility, &[0]),  // 平急两用 venues
-        _ => (SourceKind::TeamBase, &[5]),             // team bases
+        0 => (SourceKind::DepotStock, &[3, 4]), // city and region depots
+        1 => (SourceKind::BedPool, &[0, 1, 2, 4]), // district hospitals
+        2 => (SourceKind::DepotStock, &[3, 4]), // district depots
+        3 => (SourceKind::BedPool, &[0, 3]),    // township clinics
+        4 => (SourceKind::ConvertibleFacility, &[0]), // 平急两用 venues
+        _ => (SourceKind::TeamBase, &[5]),      // team bases
     }
 }
 
@@ -131,12 +156,32 @@ pub fn chongqing_surge(seed: u64, scale: usize) -> SurgeProblem {
     let mut rng = Rng::new(seed);
     let geo = geography(&mut rng, scale.max(1));
     let commodities = chongqing_commodities();
-    let demands: Vec<Demand> = geo.townships.iter().enumerate().map(|(i, (point, area))| {
-        let priority = match rng.below(10) { 0 => Priority::Red, 1 | 2 => Priority::Orange, 3..=5 => Priority::Yellow, _ => Priority::Green };
-        let ranges = [(1, 20), (1, 3), (1, 4), (50, 800), (1, 3), (1, 2)];
-        let needs = commodities.iter().zip(ranges).map(|(c, (lo, hi))| (c.clone(), rng.range(lo, hi) as u64)).collect();
-        Demand { id: format!("d{i:06}"), location: *point, area: area.clone(), priority, needs }
-    }).collect();
+    let demands: Vec<Demand> = geo
+        .townships
+        .iter()
+        .enumerate()
+        .map(|(i, (point, area))| {
+            let priority = match rng.below(10) {
+                0 => Priority::Red,
+                1 | 2 => Priority::Orange,
+                3..=5 => Priority::Yellow,
+                _ => Priority::Green,
+            };
+            let ranges = [(1, 20), (1, 3), (1, 4), (50, 800), (1, 3), (1, 2)];
+            let needs = commodities
+                .iter()
+                .zip(ranges)
+                .map(|(c, (lo, hi))| (c.clone(), rng.range(lo, hi) as u64))
+                .collect();
+            Demand {
+                id: format!("d{i:06}"),
+                location: *point,
+                area: area.clone(),
+                priority,
+                needs,
+            }
+        })
+        .collect();
     let counts = [7, 2 * DISTRICTS, DISTRICTS, 200, 40, 48].map(|n| n * scale.max(1));
     let mut sources = Vec::new();
     let mut kinds = Vec::new();
@@ -147,7 +192,11 @@ pub fn chongqing_surge(seed: u64, scale: usize) -> SurgeProblem {
         }
     }
     spread_stock(&mut rng, &mut sources, &kinds, &demands, &commodities);
-    SurgeProblem { sources, demands, ..SurgeProblem::default() }
+    SurgeProblem {
+        sources,
+        demands,
+        ..SurgeProblem::default()
+    }
 }
 
 fn synthetic_source(rng: &mut Rng, geo: &Geography, kind: usize, n: usize) -> Source {
@@ -158,14 +207,29 @@ fn synthetic_source(rng: &mut Rng, geo: &Geography, kind: usize, n: usize) -> So
         SourceKind::TeamBase => rng.range(10, 30) as u32,
         _ => 0,
     };
-    Source { id: format!("s{n:06}"), kind: source_kind, location: *point, area: area.clone(), available_after_minutes: lead, offers: BTreeMap::new() }
+    Source {
+        id: format!("s{n:06}"),
+        kind: source_kind,
+        location: *point,
+        area: area.clone(),
+        available_after_minutes: lead,
+        offers: BTreeMap::new(),
+    }
 }
 
 /// Shares out 90% of each commodity's total need over the sources holding it.
-fn spread_stock(rng: &mut Rng, sources: &mut [Source], kinds: &[usize], demands: &[Demand], commodities: &[Commodity]) {
+fn spread_stock(
+    rng: &mut Rng,
+    sources: &mut [Source],
+    kinds: &[usize],
+    demands: &[Demand],
+    commodities: &[Commodity],
+) {
     for (c, commodity) in commodities.iter().enumerate() {
         let need: u64 = demands.iter().map(|d| d.needs[commodity]).sum();
-        let holders: Vec<usize> = (0..sources.len()).filter(|&s| holdings(kinds[s]).1.contains(&c)).collect();
+        let holders: Vec<usize> = (0..sources.len())
+            .filter(|&s| holdings(kinds[s]).1.contains(&c))
+            .collect();
         let weights: Vec<f64> = holders.iter().map(|_| 0.2 + rng.unit()).collect();
         let total: f64 = weights.iter().sum();
         for (&s, w) in holders.iter().zip(weights) {

@@ -39,9 +39,18 @@ impl Default for RoadModel {
         RoadModel {
             circuity: 1.4,
             bands: vec![
-                SpeedBand { up_to_km: 3.0, kmh: 20.0 },  // urban streets
-                SpeedBand { up_to_km: 25.0, kmh: 40.0 }, // arterial roads
-                SpeedBand { up_to_km: 10_000.0, kmh: 60.0 }, // expressways (the last band never ends)
+                SpeedBand {
+                    up_to_km: 3.0,
+                    kmh: 20.0,
+                }, // urban streets
+                SpeedBand {
+                    up_to_km: 25.0,
+                    kmh: 40.0,
+                }, // arterial roads
+                SpeedBand {
+                    up_to_km: 10_000.0,
+                    kmh: 60.0,
+                }, // expressways (the last band never ends)
             ],
         }
     }
@@ -52,7 +61,10 @@ impl RoadModel {
         self.circuity.is_finite()
             && self.circuity >= 1.0
             && !self.bands.is_empty()
-            && self.bands.iter().all(|b| b.kmh.is_finite() && b.kmh > 0.0 && !b.up_to_km.is_nan())
+            && self
+                .bands
+                .iter()
+                .all(|b| b.kmh.is_finite() && b.kmh > 0.0 && !b.up_to_km.is_nan())
     }
 
     /// Estimated driving time in whole seconds (rounded up, at least 1 apart).
@@ -61,7 +73,11 @@ impl RoadModel {
         let mut hours = 0.0;
         let mut start = 0.0;
         for (i, band) in self.bands.iter().enumerate() {
-            let end = if i + 1 == self.bands.len() { f64::INFINITY } else { band.up_to_km.max(start) };
+            let end = if i + 1 == self.bands.len() {
+                f64::INFINITY
+            } else {
+                band.up_to_km.max(start)
+            };
             hours += (km.min(end) - start).max(0.0) / band.kmh;
             if km <= end {
                 break;
@@ -107,14 +123,21 @@ impl TravelMatrix {
             let err = |message: String| TravelMatrixError { line, message };
             let fields: Vec<&str> = raw.split(',').map(str::trim).collect();
             let [source, demand, minutes] = fields[..] else {
-                return Err(err(format!("expected 3 fields `source,demand,minutes`, found {}", fields.len())));
+                return Err(err(format!(
+                    "expected 3 fields `source,demand,minutes`, found {}",
+                    fields.len()
+                )));
             };
             if source.is_empty() || demand.is_empty() {
                 return Err(err("empty source or demand id".into()));
             }
-            let minutes: f64 = minutes.parse().map_err(|_| err(format!("`{minutes}` is not a number of minutes")))?;
-            if !minutes.is_finite() || minutes < 0.0 || minutes > MAX_MINUTES {
-                return Err(err(format!("{minutes} minutes is outside 0..={MAX_MINUTES}")));
+            let minutes: f64 = minutes
+                .parse()
+                .map_err(|_| err(format!("`{minutes}` is not a number of minutes")))?;
+            if !(0.0..=MAX_MINUTES).contains(&minutes) {
+                return Err(err(format!(
+                    "{minutes} minutes is outside 0..={MAX_MINUTES}"
+                )));
             }
             if matrix.insert(source, demand, minutes).is_some() {
                 return Err(err(format!("a second time for {source} → {demand}")));
@@ -126,7 +149,10 @@ impl TravelMatrix {
     /// Sets one pair's time; returns the time it replaces, in seconds.
     pub fn insert(&mut self, source: &str, demand: &str, minutes: f64) -> Option<u32> {
         let seconds = (minutes.clamp(0.0, MAX_MINUTES) * 60.0).round() as u32;
-        self.seconds.entry(source.to_owned()).or_default().insert(demand.to_owned(), seconds)
+        self.seconds
+            .entry(source.to_owned())
+            .or_default()
+            .insert(demand.to_owned(), seconds)
     }
 
     pub fn seconds(&self, source: &str, demand: &str) -> Option<u32> {
@@ -166,15 +192,22 @@ mod tests {
     fn ten_straight_kilometres_take_about_twenty_five_minutes() {
         // 10 km × 1.4 = 14 km: 3 km at 20 km/h (9 min) + 11 km at 40 km/h (16.5 min).
         let from = Point::new(106.55, 29.56);
-        let to = Point::new(106.55 + 10.0 / (111.195 * 29.56f64.to_radians().cos()), 29.56);
+        let to = Point::new(
+            106.55 + 10.0 / (111.195 * 29.56f64.to_radians().cos()),
+            29.56,
+        );
         let minutes = f64::from(RoadModel::default().seconds(from, to)) / 60.0;
         assert!((minutes - 25.5).abs() < 0.2, "{minutes}");
     }
 
     #[test]
     fn the_matrix_reads_minutes_and_names_bad_lines() {
-        let m = TravelMatrix::parse_csv("source,demand,minutes\ns1,d1,12.5\n\n# note\ns2,d1,3\n").unwrap();
-        assert_eq!((m.seconds("s1", "d1"), m.seconds("s2", "d1"), m.len()), (Some(750), Some(180), 2));
+        let m = TravelMatrix::parse_csv("source,demand,minutes\ns1,d1,12.5\n\n# note\ns2,d1,3\n")
+            .unwrap();
+        assert_eq!(
+            (m.seconds("s1", "d1"), m.seconds("s2", "d1"), m.len()),
+            (Some(750), Some(180), 2)
+        );
         let line = |t: &str| TravelMatrix::parse_csv(t).unwrap_err().line;
         assert_eq!(line("s1,d1,1\ns1,d1,2\n"), 2);
         assert_eq!(line("s1,d1\n"), 1);

@@ -28,12 +28,23 @@ fn the_independent_solver_agrees_on_the_small_instance() {
 #[test]
 fn removing_a_township_demand_without_its_supply_is_infeasible() {
     let unbalanced = SMALL.replace("n 8 -7", "n 8 -6");
-    assert_eq!(dimacs::solve_dimacs(&unbalanced).unwrap(), DimacsOutcome::Infeasible);
+    assert_eq!(
+        dimacs::solve_dimacs(&unbalanced).unwrap(),
+        DimacsOutcome::Infeasible
+    );
 }
 
 #[test]
 fn garbage_is_an_error_never_a_panic() {
-    for text in ["", "p", "p min -1 0", "p min 1 1\na 1 1 0 0", "\u{0}\u{1}", "p min 99999999 0", "n 1 2\np min 1 0"] {
+    for text in [
+        "",
+        "p",
+        "p min -1 0",
+        "p min 1 1\na 1 1 0 0",
+        "\u{0}\u{1}",
+        "p min 99999999 0",
+        "n 1 2\np min 1 0",
+    ] {
         let _ = dimacs::solve_dimacs(text);
     }
 }

@@ -11,11 +11,21 @@ use proptest::prelude::*;
 /// A random problem; half of them get an expensive ring that makes them feasible.
 fn random_problem(seed: u64, nodes: usize, arcs: usize, negative: bool) -> FlowProblem {
     let mut problem = random_flow_problem(&mut Rng::new(seed), nodes, arcs, negative);
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         for u in 0..nodes {
             let v = (u + 1) % nodes;
-            problem.arcs.push(FlowArc { from: u, to: v, capacity: UNCAPACITATED, cost: 60 });
-            problem.arcs.push(FlowArc { from: v, to: u, capacity: UNCAPACITATED, cost: 60 });
+            problem.arcs.push(FlowArc {
+                from: u,
+                to: v,
+                capacity: UNCAPACITATED,
+                cost: 60,
+            });
+            problem.arcs.push(FlowArc {
+                from: v,
+                to: u,
+                capacity: UNCAPACITATED,
+                cost: 60,
+            });
         }
     }
     // The oracle saturates negative arcs, so they must be bounded.
@@ -80,4 +90,3 @@ proptest! {
         }
     }
 }
-

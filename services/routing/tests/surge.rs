@@ -9,7 +9,11 @@ const CITY: &str = "500000";
 fn area(township: &str) -> AreaPath {
     // Township codes here are `DDDDDDTTT`; districts 500101/500102 form one region.
     let district = &township[..6];
-    let region = if district <= "500102" { "wanzhou-sanxia" } else { "yongchuan-yuxi" };
+    let region = if district <= "500102" {
+        "wanzhou-sanxia"
+    } else {
+        "yongchuan-yuxi"
+    };
     AreaPath {
         township: Some(township.into()),
         district: Some(district.into()),
@@ -49,7 +53,11 @@ fn demand(id: &str, township: &str, km: f64, priority: Priority, need: u64) -> D
 }
 
 fn problem(sources: Vec<Source>, demands: Vec<Demand>) -> SurgeProblem {
-    SurgeProblem { sources, demands, ..SurgeProblem::default() }
+    SurgeProblem {
+        sources,
+        demands,
+        ..SurgeProblem::default()
+    }
 }
 
 fn solve(p: &SurgeProblem) -> Plan {
@@ -59,13 +67,20 @@ fn solve(p: &SurgeProblem) -> Plan {
 }
 
 fn sent(plan: &Plan, from: &str, to: &str) -> u64 {
-    plan.assignments.iter().filter(|a| a.source == from && a.demand == to).map(|a| a.quantity).sum()
+    plan.assignments
+        .iter()
+        .filter(|a| a.source == from && a.demand == to)
+        .map(|a| a.quantity)
+        .sum()
 }
 
 #[test]
 fn local_stock_is_used_before_a_slightly_nearer_district_depot() {
     let p = problem(
-        vec![source("own-township", "500101001", 2.0, 5), source("district", "500101002", 1.0, 5)],
+        vec![
+            source("own-township", "500101001", 2.0, 5),
+            source("district", "500101002", 1.0, 5),
+        ],
         vec![demand("d", "500101001", 0.0, Priority::Red, 3)],
     );
     let plan = solve(&p);
@@ -76,25 +91,50 @@ fn local_stock_is_used_before_a_slightly_nearer_district_depot() {
 #[test]
 fn the_district_supplies_what_the_township_lacks_and_the_path_says_so() {
     let p = problem(
-        vec![source("own-township", "500101001", 2.0, 1), source("district", "500101002", 4.0, 5)],
+        vec![
+            source("own-township", "500101001", 2.0, 1),
+            source("district", "500101002", 4.0, 5),
+        ],
         vec![demand("d", "500101001", 0.0, Priority::Red, 3)],
     );
     let plan = solve(&p);
-    assert_eq!((sent(&plan, "own-township", "d"), sent(&plan, "district", "d")), (1, 2));
-    let from_district = plan.assignments.iter().find(|a| a.source == "district").unwrap();
-    assert_eq!(from_district.tier_path, vec![Tier::Township, Tier::District]);
+    assert_eq!(
+        (
+            sent(&plan, "own-township", "d"),
+            sent(&plan, "district", "d")
+        ),
+        (1, 2)
+    );
+    let from_district = plan
+        .assignments
+        .iter()
+        .find(|a| a.source == "district")
+        .unwrap();
+    assert_eq!(
+        from_district.tier_path,
+        vec![Tier::Township, Tier::District]
+    );
 }
 
 #[test]
 fn red_is_served_before_a_nearer_green_when_stock_is_short() {
     let p = problem(
         vec![source("depot", "500101001", 0.0, 2)],
-        vec![demand("green", "500101001", 0.5, Priority::Green, 2), demand("red", "500101001", 9.0, Priority::Red, 2)],
+        vec![
+            demand("green", "500101001", 0.5, Priority::Green, 2),
+            demand("red", "500101001", 9.0, Priority::Red, 2),
+        ],
     );
     let plan = solve(&p);
     assert_eq!(sent(&plan, "depot", "red"), 2);
     assert_eq!(plan.shortfalls.len(), 1);
-    assert_eq!((plan.shortfalls[0].demand.as_str(), plan.shortfalls[0].quantity), ("green", 2));
+    assert_eq!(
+        (
+            plan.shortfalls[0].demand.as_str(),
+            plan.shortfalls[0].quantity
+        ),
+        ("green", 2)
+    );
 }
 
 #[test]
@@ -103,7 +143,10 @@ fn a_lead_time_adds_to_the_arrival_and_a_source_beyond_the_horizon_is_left_out()
     converting.available_after_minutes = 30;
     let mut too_late = source("too-late", "500101001", 0.5, 4);
     too_late.available_after_minutes = 241;
-    let p = problem(vec![converting, too_late], vec![demand("d", "500101001", 0.0, Priority::Red, 2)]);
+    let p = problem(
+        vec![converting, too_late],
+        vec![demand("d", "500101001", 0.0, Priority::Red, 2)],
+    );
     let plan = solve(&p);
     let a = &plan.assignments[0];
     assert_eq!((a.source.as_str(), a.lead_minutes), ("converting", 30.0));
@@ -115,11 +158,18 @@ fn a_lead_time_adds_to_the_arrival_and_a_source_beyond_the_horizon_is_left_out()
 #[test]
 fn an_assignment_within_fourteen_minutes_meets_the_standard() {
     let p = problem(
-        vec![source("near", "500101001", 1.0, 1), source("far", "500101001", 30.0, 1)],
+        vec![
+            source("near", "500101001", 1.0, 1),
+            source("far", "500101001", 30.0, 1),
+        ],
         vec![demand("d", "500101001", 0.0, Priority::Red, 2)],
     );
     let plan = solve(&p);
-    let standard: BTreeMap<&str, bool> = plan.assignments.iter().map(|a| (a.source.as_str(), a.within_standard)).collect();
+    let standard: BTreeMap<&str, bool> = plan
+        .assignments
+        .iter()
+        .map(|a| (a.source.as_str(), a.within_standard))
+        .collect();
     assert_eq!(standard, BTreeMap::from([("far", false), ("near", true)]));
     assert_eq!(plan.commodities[0].served_within_standard, 1);
 }
@@ -127,7 +177,10 @@ fn an_assignment_within_fourteen_minutes_meets_the_standard() {
 #[test]
 fn a_measured_travel_time_replaces_the_estimate() {
     let mut p = problem(
-        vec![source("a", "500101001", 1.0, 1), source("b", "500101001", 2.0, 1)],
+        vec![
+            source("a", "500101001", 1.0, 1),
+            source("b", "500101001", 2.0, 1),
+        ],
         vec![demand("d", "500101001", 0.0, Priority::Red, 1)],
     );
     assert_eq!(sent(&solve(&p), "a", "d"), 1);
@@ -141,7 +194,10 @@ fn a_shortfall_asks_the_region_when_the_region_still_has_stock() {
     // Linked only to its nearest source, the demand cannot reach the region's
     // other depot; the shortfall says to ask the region for it.
     let mut p = problem(
-        vec![source("near", "500101001", 1.0, 1), source("region", "500102001", 40.0, 10)],
+        vec![
+            source("near", "500101001", 1.0, 1),
+            source("region", "500102001", 40.0, 10),
+        ],
         vec![demand("d", "500101001", 0.0, Priority::Red, 4)],
     );
     p.settings.nearest_sources = 1;
@@ -149,72 +205,135 @@ fn a_shortfall_asks_the_region_when_the_region_still_has_stock() {
     let plan = solve(&p);
     assert_eq!(plan.shortfalls[0].quantity, 3);
     let request = &plan.escalations[0];
-    assert_eq!((request.to_tier, request.to_area.as_deref(), request.from_area.as_deref()), (Tier::Region, Some("wanzhou-sanxia"), Some("500101")));
-    assert_eq!((request.quantity, request.demands.clone()), (3, vec!["d".to_string()]));
+    assert_eq!(
+        (
+            request.to_tier,
+            request.to_area.as_deref(),
+            request.from_area.as_deref()
+        ),
+        (Tier::Region, Some("wanzhou-sanxia"), Some("500101"))
+    );
+    assert_eq!(
+        (request.quantity, request.demands.clone()),
+        (3, vec!["d".to_string()])
+    );
 }
 
 #[test]
 fn a_shortfall_goes_beyond_the_city_when_the_city_is_drawn_down() {
-    let p = problem(vec![source("only", "500101001", 1.0, 1)], vec![demand("d", "500101001", 0.0, Priority::Red, 4)]);
+    let p = problem(
+        vec![source("only", "500101001", 1.0, 1)],
+        vec![demand("d", "500101001", 0.0, Priority::Red, 4)],
+    );
     let plan = solve(&p);
     let request = &plan.escalations[0];
-    assert_eq!((request.to_tier, request.quantity, request.from_area.as_deref()), (Tier::Beyond, 3, Some(CITY)));
+    assert_eq!(
+        (
+            request.to_tier,
+            request.quantity,
+            request.from_area.as_deref()
+        ),
+        (Tier::Beyond, 3, Some(CITY))
+    );
 }
 
 #[test]
 fn demand_with_no_source_at_all_is_a_shortfall_not_an_error() {
-    let p = problem(vec![], vec![demand("d", "500101001", 0.0, Priority::Orange, 7)]);
+    let p = problem(
+        vec![],
+        vec![demand("d", "500101001", 0.0, Priority::Orange, 7)],
+    );
     let plan = solve(&p);
-    assert_eq!((plan.assignments.len(), plan.shortfalls[0].quantity), (0, 7));
+    assert_eq!(
+        (plan.assignments.len(), plan.shortfalls[0].quantity),
+        (0, 7)
+    );
 }
 
 #[test]
 fn invalid_input_is_refused_with_a_reason() {
     let mut bad = demand("d", "500101001", 0.0, Priority::Red, 1);
     bad.location = Point::new(f64::NAN, 30.0);
-    assert_eq!(plan(&problem(vec![], vec![bad])), Err(PlanError::InvalidLocation("d".into())));
-    let twice = vec![source("s", "500101001", 0.0, 1), source("s", "500101001", 1.0, 1)];
-    assert_eq!(plan(&problem(twice, vec![])), Err(PlanError::DuplicateSource("s".into())));
+    assert_eq!(
+        plan(&problem(vec![], vec![bad])),
+        Err(PlanError::InvalidLocation("d".into()))
+    );
+    let twice = vec![
+        source("s", "500101001", 0.0, 1),
+        source("s", "500101001", 1.0, 1),
+    ];
+    assert_eq!(
+        plan(&problem(twice, vec![])),
+        Err(PlanError::DuplicateSource("s".into()))
+    );
 }
 
 #[test]
 fn a_tampered_certificate_is_rejected() {
     let p = problem(
-        vec![source("a", "500101001", 1.0, 2), source("b", "500101002", 3.0, 2)],
+        vec![
+            source("a", "500101001", 1.0, 2),
+            source("b", "500101002", 3.0, 2),
+        ],
         vec![demand("d", "500101001", 0.0, Priority::Red, 3)],
     );
     let mut plan = solve(&p);
     let flows = &mut plan.certificate.commodities[0].flows;
-    let moved = flows.iter_mut().find(|f| f.from == "source:a" && f.to == "demand:d").unwrap();
+    let moved = flows
+        .iter_mut()
+        .find(|f| f.from == "source:a" && f.to == "demand:d")
+        .unwrap();
     moved.flow -= 1;
     assert!(plan.certificate.verify(&p).is_err());
 }
 
 #[test]
 fn the_same_problem_in_any_order_gives_byte_identical_plans() {
-    let sources = vec![source("a", "500101001", 1.0, 2), source("b", "500101002", 1.0, 2), source("c", "500103001", 1.0, 2)];
-    let demands = vec![demand("x", "500101001", 0.0, Priority::Red, 2), demand("y", "500101002", 2.0, Priority::Red, 2)];
-    let forward = serde_json::to_string(&solve(&problem(sources.clone(), demands.clone()))).unwrap();
+    let sources = vec![
+        source("a", "500101001", 1.0, 2),
+        source("b", "500101002", 1.0, 2),
+        source("c", "500103001", 1.0, 2),
+    ];
+    let demands = vec![
+        demand("x", "500101001", 0.0, Priority::Red, 2),
+        demand("y", "500101002", 2.0, Priority::Red, 2),
+    ];
+    let forward =
+        serde_json::to_string(&solve(&problem(sources.clone(), demands.clone()))).unwrap();
     let again = serde_json::to_string(&solve(&problem(sources.clone(), demands.clone()))).unwrap();
-    let reversed = serde_json::to_string(&solve(&problem(sources.into_iter().rev().collect(), demands.into_iter().rev().collect()))).unwrap();
+    let reversed = serde_json::to_string(&solve(&problem(
+        sources.into_iter().rev().collect(),
+        demands.into_iter().rev().collect(),
+    )))
+    .unwrap();
     assert_eq!(forward, again);
     assert_eq!(forward, reversed);
 }
 
 #[test]
 fn the_plan_round_trips_through_json() {
-    let p = problem(vec![source("a", "500101001", 1.0, 2)], vec![demand("x", "500101001", 0.0, Priority::Red, 3)]);
+    let p = problem(
+        vec![source("a", "500101001", 1.0, 2)],
+        vec![demand("x", "500101001", 0.0, Priority::Red, 3)],
+    );
     let plan = solve(&p);
     let json = serde_json::to_string(&plan).unwrap();
     assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), plan);
     let problem_json = serde_json::to_string(&p).unwrap();
-    assert_eq!(serde_json::from_str::<SurgeProblem>(&problem_json).unwrap(), p);
+    assert_eq!(
+        serde_json::from_str::<SurgeProblem>(&problem_json).unwrap(),
+        p
+    );
 }
 
 #[test]
 fn a_warm_re_plan_matches_a_cold_plan_and_verifies() {
     let p = problem(
-        vec![source("a", "500101001", 1.0, 3), source("b", "500101002", 5.0, 3), source("c", "500103001", 9.0, 3)],
+        vec![
+            source("a", "500101001", 1.0, 3),
+            source("b", "500101002", 5.0, 3),
+            source("c", "500103001", 9.0, 3),
+        ],
         vec![
             demand("x", "500101001", 0.0, Priority::Red, 2),
             demand("y", "500101002", 4.0, Priority::Yellow, 3),
@@ -222,7 +341,8 @@ fn a_warm_re_plan_matches_a_cold_plan_and_verifies() {
         ],
     );
     let mut planner = Planner::new(p).unwrap();
-    let steps: Vec<Box<dyn Fn(&mut Planner)>> = vec![
+    type Step = Box<dyn Fn(&mut Planner)>;
+    let steps: Vec<Step> = vec![
         Box::new(|pl| pl.set_need("x", &ventilators(), 6).unwrap()),
         Box::new(|pl| pl.set_travel_minutes("b", "y", 40.0).unwrap()),
         Box::new(|pl| pl.set_stock("c", &ventilators(), 1).unwrap()),
@@ -233,7 +353,9 @@ fn a_warm_re_plan_matches_a_cold_plan_and_verifies() {
     for step in steps {
         step(&mut planner);
         let warm = planner.plan();
-        warm.certificate.verify(planner.problem()).expect("warm plan certified");
+        warm.certificate
+            .verify(planner.problem())
+            .expect("warm plan certified");
         assert_eq!(warm.total_cost, solve(planner.problem()).total_cost);
     }
 }

@@ -33,6 +33,7 @@
 //! below capacity and `≤ 0` on arcs with flow. Everything is integer and the scan
 //! order is fixed, so the same problem always gives the same flows.
 
+mod start;
 mod tree;
 pub mod warm;
 
@@ -193,7 +194,11 @@ impl NetworkSimplex {
     /// (`root → u`, cost M). Only the cost-0 direction may carry flow for free.
     fn set_artificial_direction(&mut self, u: usize, up: bool) {
         let e = self.arc_num + u;
-        let (from, to, cost) = if up { (u, self.root, 0) } else { (self.root, u, self.art_cost) };
+        let (from, to, cost) = if up {
+            (u, self.root, 0)
+        } else {
+            (self.root, u, self.art_cost)
+        };
         if e == self.source.len() {
             self.source.push(from);
             self.target.push(to);
@@ -299,7 +304,11 @@ impl NetworkSimplex {
     fn room(&self, u: usize, moving_up: bool) -> i64 {
         let e = self.pred[u];
         if self.pred_up[u] == moving_up {
-            if self.cap[e] == INF { INF } else { self.cap[e] - self.flow[e] }
+            if self.cap[e] == INF {
+                INF
+            } else {
+                self.cap[e] - self.flow[e]
+            }
         } else {
             self.flow[e]
         }
@@ -337,14 +346,22 @@ impl NetworkSimplex {
             }
             u = self.parent[u];
         }
-        (self.u_in, self.v_in) = if result == 1 { (first, second) } else { (second, first) };
+        (self.u_in, self.v_in) = if result == 1 {
+            (first, second)
+        } else {
+            (second, first)
+        };
         result != 0
     }
 
     fn change_flow(&mut self, change: bool) {
         let e_in = self.in_arc;
         if self.delta > 0 {
-            let val = if self.state[e_in] == ArcState::Upper { -self.delta } else { self.delta };
+            let val = if self.state[e_in] == ArcState::Upper {
+                -self.delta
+            } else {
+                self.delta
+            };
             self.flow[e_in] += val;
             let mut u = self.source[e_in];
             while u != self.join {
@@ -362,7 +379,11 @@ impl NetworkSimplex {
         if change {
             self.state[e_in] = ArcState::Tree;
             let out = self.pred[self.u_out];
-            self.state[out] = if self.flow[out] == 0 { ArcState::Lower } else { ArcState::Upper };
+            self.state[out] = if self.flow[out] == 0 {
+                ArcState::Lower
+            } else {
+                ArcState::Upper
+            };
         } else {
             self.state[e_in] = match self.state[e_in] {
                 ArcState::Lower => ArcState::Upper,
@@ -374,7 +395,8 @@ impl NetworkSimplex {
     /// Shifts the potentials of the re-hung subtree so the entering arc prices at 0.
     fn update_potential(&mut self) {
         let c = self.cost[self.in_arc];
-        let sigma = self.pi[self.v_in] - self.pi[self.u_in] - if self.pred_up[self.u_in] { c } else { -c };
+        let sigma =
+            self.pi[self.v_in] - self.pi[self.u_in] - if self.pred_up[self.u_in] { c } else { -c };
         self.shift_subtree(self.u_in, sigma);
     }
 
@@ -406,7 +428,9 @@ impl NetworkSimplex {
 
     /// Σ cost × flow over the real arcs.
     pub fn total_cost(&self) -> i128 {
-        (0..self.arc_num).map(|e| i128::from(self.cost[e]) * i128::from(self.flow[e])).sum()
+        (0..self.arc_num)
+            .map(|e| i128::from(self.cost[e]) * i128::from(self.flow[e]))
+            .sum()
     }
 
     /// Pivots done since the solver was built, warm starts included.

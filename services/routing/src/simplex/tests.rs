@@ -4,7 +4,12 @@ use crate::optimality;
 use crate::synthetic::{Rng, random_flow_problem};
 
 fn arc(from: usize, to: usize, capacity: i64, cost: i64) -> FlowArc {
-    FlowArc { from, to, capacity, cost }
+    FlowArc {
+        from,
+        to,
+        capacity,
+        cost,
+    }
 }
 
 /// Solves with the tree bookkeeping checked after every pivot.
@@ -14,7 +19,8 @@ fn solve_checked(s: &mut NetworkSimplex) -> SolveStatus {
         if s.pivot() == SolveStatus::Unbounded {
             return SolveStatus::Unbounded;
         }
-        s.check_tree().unwrap_or_else(|e| panic!("after pivot {}: {e}", s.pivots));
+        s.check_tree()
+            .unwrap_or_else(|e| panic!("after pivot {}: {e}", s.pivots));
     }
     s.status = None;
     s.solve()
@@ -28,7 +34,11 @@ fn assert_certified(s: &NetworkSimplex) {
 fn ships_along_the_cheaper_of_two_routes() {
     let problem = FlowProblem {
         supply: vec![5, 0, -5],
-        arcs: vec![arc(0, 2, UNCAPACITATED, 10), arc(0, 1, 3, 1), arc(1, 2, UNCAPACITATED, 1)],
+        arcs: vec![
+            arc(0, 2, UNCAPACITATED, 10),
+            arc(0, 1, 3, 1),
+            arc(1, 2, UNCAPACITATED, 1),
+        ],
     };
     let (status, s) = solve(&problem).unwrap();
     assert_eq!(status, SolveStatus::Optimal);
@@ -39,13 +49,19 @@ fn ships_along_the_cheaper_of_two_routes() {
 
 #[test]
 fn a_demand_no_arc_reaches_is_infeasible() {
-    let problem = FlowProblem { supply: vec![4, -4], arcs: vec![arc(0, 1, 3, 1)] };
+    let problem = FlowProblem {
+        supply: vec![4, -4],
+        arcs: vec![arc(0, 1, 3, 1)],
+    };
     assert_eq!(solve(&problem).unwrap().0, SolveStatus::Infeasible);
 }
 
 #[test]
 fn unbalanced_supplies_are_infeasible() {
-    let problem = FlowProblem { supply: vec![4, -3], arcs: vec![arc(0, 1, 9, 1)] };
+    let problem = FlowProblem {
+        supply: vec![4, -3],
+        arcs: vec![arc(0, 1, 9, 1)],
+    };
     assert_eq!(solve(&problem).unwrap().0, SolveStatus::Infeasible);
 }
 
@@ -60,7 +76,10 @@ fn an_uncapacitated_negative_cycle_is_unbounded() {
 
 #[test]
 fn a_capacitated_negative_cycle_is_saturated() {
-    let problem = FlowProblem { supply: vec![0, 0], arcs: vec![arc(0, 1, 7, -2), arc(1, 0, UNCAPACITATED, 1)] };
+    let problem = FlowProblem {
+        supply: vec![0, 0],
+        arcs: vec![arc(0, 1, 7, -2), arc(1, 0, UNCAPACITATED, 1)],
+    };
     let (status, s) = solve(&problem).unwrap();
     assert_eq!(status, SolveStatus::Optimal);
     assert_eq!(s.total_cost(), -7);
@@ -115,7 +134,10 @@ fn a_warm_supply_change_reaches_the_same_optimum_as_a_cold_solve() {
         let mut warm = NetworkSimplex::new(&problem).unwrap();
         warm.solve();
         for _ in 0..3 {
-            let (from, to) = (rng.below(nodes as u64) as usize, rng.below(nodes as u64) as usize);
+            let (from, to) = (
+                rng.below(nodes as u64) as usize,
+                rng.below(nodes as u64) as usize,
+            );
             let amount = rng.range(0, 8);
             warm.move_supply(from, to, amount).unwrap();
             if from != to {
@@ -135,5 +157,31 @@ fn assert_same_outcome(warm: &mut NetworkSimplex, problem: &FlowProblem) {
     if cold_status == SolveStatus::Optimal {
         assert_eq!(warm.total_cost(), cold.total_cost());
         assert_certified(warm);
+    }
+}
+
+#[test]
+fn a_star_start_reaches_the_same_optimum_as_the_plain_start() {
+    let mut rng = Rng::new(17);
+    for _ in 0..300 {
+        let nodes = 2 + rng.below(10) as usize;
+        let arcs = rng.below(30) as usize;
+        let mut problem = random_flow_problem(&mut rng, nodes, arcs, false);
+        let hub = rng.below(nodes as u64) as usize;
+        let first_spoke = problem.arcs.len();
+        for u in (0..nodes).filter(|&u| u != hub) {
+            let (from, to) = if problem.supply[u] >= 0 {
+                (u, hub)
+            } else {
+                (hub, u)
+            };
+            problem
+                .arcs
+                .push(arc(from, to, UNCAPACITATED, rng.range(0, 40)));
+        }
+        let spokes: Vec<usize> = (first_spoke..problem.arcs.len()).collect();
+        let mut star = NetworkSimplex::with_star_basis(&problem, hub, &spokes).unwrap();
+        star.check_tree().expect("star tree");
+        assert_same_outcome(&mut star, &problem);
     }
 }

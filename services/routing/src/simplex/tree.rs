@@ -51,8 +51,11 @@ impl NetworkSimplex {
     fn reverse_stem(&mut self, old_rev_thread: usize, old_succ_num: usize) {
         let (u_in, v_in, u_out) = (self.u_in, self.v_in, self.u_out);
         let old_last_succ = self.last_succ[u_out];
-        let thread_continue =
-            if old_rev_thread == v_in { self.thread[old_last_succ] } else { self.thread[v_in] };
+        let thread_continue = if old_rev_thread == v_in {
+            self.thread[old_last_succ]
+        } else {
+            self.thread[v_in]
+        };
 
         let mut stem = u_in;
         let mut par_stem = v_in;
@@ -107,7 +110,11 @@ impl NetworkSimplex {
 
     fn fix_last_succ(&mut self, old_rev_thread: usize, old_last_succ: usize, v_out: usize) {
         let (v_in, join, u_out) = (self.v_in, self.join, self.u_out);
-        let up_limit_out = if self.last_succ[join] == v_in { join } else { NONE };
+        let up_limit_out = if self.last_succ[join] == v_in {
+            join
+        } else {
+            NONE
+        };
         let last_succ_out = self.last_succ[u_out];
         let mut u = v_in;
         while u != NONE && self.last_succ[u] == v_in {
@@ -175,7 +182,11 @@ impl NetworkSimplex {
             if v != self.root {
                 let e = self.pred[v];
                 let (a, b) = (self.source[e], self.target[e]);
-                let ok = if self.pred_up[v] { a == v && b == self.parent[v] } else { b == v && a == self.parent[v] };
+                let ok = if self.pred_up[v] {
+                    a == v && b == self.parent[v]
+                } else {
+                    b == v && a == self.parent[v]
+                };
                 if !ok || self.state[e] != super::ArcState::Tree {
                     return Err(format!("pred of {v} is not its tree arc"));
                 }
@@ -186,17 +197,29 @@ impl NetworkSimplex {
                     return Err(format!("tree is not strongly feasible at {v}"));
                 }
                 if self.reduced_cost(e) != 0 {
-                    return Err(format!("tree arc {e} has reduced cost {}", self.reduced_cost(e)));
+                    return Err(format!(
+                        "tree arc {e} has reduced cost {}",
+                        self.reduced_cost(e)
+                    ));
                 }
             }
         }
-        for v in 0..n {
-            if size[v] != self.succ_num[v] {
-                return Err(format!("succ_num[{v}] = {} but subtree has {}", self.succ_num[v], size[v]));
+        for (v, &size) in size.iter().enumerate() {
+            if size != self.succ_num[v] {
+                return Err(format!(
+                    "succ_num[{v}] = {} but subtree has {size}",
+                    self.succ_num[v]
+                ));
             }
-            let last = (0..n).filter(|&w| self.in_subtree(w, v)).max_by_key(|&w| order[w]).unwrap_or(v);
+            let last = (0..n)
+                .filter(|&w| self.in_subtree(w, v))
+                .max_by_key(|&w| order[w])
+                .unwrap_or(v);
             if last != self.last_succ[v] {
-                return Err(format!("last_succ[{v}] = {} but should be {last}", self.last_succ[v]));
+                return Err(format!(
+                    "last_succ[{v}] = {} but should be {last}",
+                    self.last_succ[v]
+                ));
             }
         }
         Ok(())

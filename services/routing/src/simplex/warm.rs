@@ -53,7 +53,9 @@ impl NetworkSimplex {
         let change = cost - self.cost[arc];
         self.cost[arc] = cost;
         if self.state[arc] == ArcState::Tree {
-            let child = if self.parent[self.source[arc]] == self.target[arc] && self.pred[self.source[arc]] == arc {
+            let child = if self.parent[self.source[arc]] == self.target[arc]
+                && self.pred[self.source[arc]] == arc
+            {
                 self.source[arc]
             } else {
                 self.target[arc]
@@ -120,7 +122,11 @@ impl NetworkSimplex {
     fn add_path_flow(&mut self, mut u: usize, join: usize, amount: i64, upwards: bool) {
         while u != join {
             let e = self.pred[u];
-            self.flow[e] += if self.pred_up[u] == upwards { amount } else { -amount };
+            self.flow[e] += if self.pred_up[u] == upwards {
+                amount
+            } else {
+                -amount
+            };
             u = self.parent[u];
         }
     }
@@ -154,7 +160,11 @@ impl NetworkSimplex {
     fn add_artificial_flow(&mut self, u: usize, amount: i64, upwards: bool) {
         let e = self.arc_num + u;
         let up = self.source[e] == u;
-        let net = if up == upwards { self.flow[e] + amount } else { self.flow[e] - amount };
+        let net = if up == upwards {
+            self.flow[e] + amount
+        } else {
+            self.flow[e] - amount
+        };
         let in_tree = self.state[e] == ArcState::Tree;
         let turn = net < 0 || (net == 0 && in_tree && !up);
         self.flow[e] = net.abs();

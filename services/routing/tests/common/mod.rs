@@ -17,24 +17,40 @@ pub fn min_cost(problem: &FlowProblem) -> Option<i128> {
     let (s, t) = (n, n + 1);
     let mut edges: Vec<Edge> = Vec::new();
     let mut adj = vec![Vec::new(); n + 2];
-    let add = |edges: &mut Vec<Edge>, adj: &mut Vec<Vec<usize>>, a: usize, b: usize, cap: i64, cost: i64| {
+    let add = |edges: &mut Vec<Edge>,
+               adj: &mut Vec<Vec<usize>>,
+               a: usize,
+               b: usize,
+               cap: i64,
+               cost: i64| {
         adj[a].push(edges.len());
         edges.push(Edge { to: b, cap, cost });
         adj[b].push(edges.len());
-        edges.push(Edge { to: a, cap: 0, cost: -cost });
+        edges.push(Edge {
+            to: a,
+            cap: 0,
+            cost: -cost,
+        });
     };
     let mut excess: Vec<i64> = problem.supply.clone();
     let mut cost: i128 = 0;
     for a in &problem.arcs {
         if a.cost < 0 {
-            assert!(a.capacity != UNCAPACITATED, "oracle needs negative arcs capacitated");
+            assert!(
+                a.capacity != UNCAPACITATED,
+                "oracle needs negative arcs capacitated"
+            );
             // Saturate: the reverse residual arc can undo it at a positive cost.
             cost += i128::from(a.cost) * i128::from(a.capacity);
             excess[a.from] -= a.capacity;
             excess[a.to] += a.capacity;
             add(&mut edges, &mut adj, a.to, a.from, a.capacity, -a.cost);
         } else {
-            let cap = if a.capacity == UNCAPACITATED { i64::MAX / 4 } else { a.capacity };
+            let cap = if a.capacity == UNCAPACITATED {
+                i64::MAX / 4
+            } else {
+                a.capacity
+            };
             add(&mut edges, &mut adj, a.from, a.to, cap, a.cost);
         }
     }
