@@ -18,6 +18,8 @@
 //! - [`query`]: query strings, each bad parameter named in its problem.
 //! - [`idempotency`]: first responses kept for `Idempotency-Key` retries.
 //! - [`transfers`]: the process that settles a transfer between two depots.
+//! - [`openapi`]: the OpenAPI 3.1 document, from the domain's schemas and the
+//!   route tables; `/docs` serves Swagger UI from inside the binary.
 //! - [`examples`]: every command's name and a valid example body.
 
 pub mod cli;
@@ -25,6 +27,7 @@ pub mod examples;
 pub mod feed;
 pub mod gis;
 pub mod idempotency;
+pub mod openapi;
 pub mod problem;
 pub mod query;
 pub mod routes;
