@@ -27,6 +27,21 @@ pub enum Command {
     /// Running it again adds nothing: every event has a deterministic id and an
     /// expected revision, and resources already in the log are left as they are.
     Seed(SeedArgs),
+    /// The routing core on its own.
+    #[command(subcommand)]
+    Route(RouteCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RouteCommand {
+    /// Solve a minimum-cost flow problem in the DIMACS format (`p min`, `n`, `a`
+    /// lines) with the routing core's network simplex; print the optimal cost and
+    /// the time taken, to compare with other solvers on standard instances.
+    Solve {
+        /// The DIMACS file; `-` reads standard input.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]
