@@ -203,3 +203,78 @@ async fn a_bad_feed_parameter_is_refused_naming_it() {
         assert_eq!((status, problem["field"].as_str()), (400, Some(field)), "{query}");
     }
 }
+
+/// The hub itself, without HTTP: one subscriber never reads while another does.
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
+    use std::sync::Arc;
+
+    use ercs_commands::{Aggregates, Expect, Metadata};
+    use ercs_domain::decider::{CommandContext, Stamped};
+    use ercs_domain::team::Team;
+    use ercs_domain::values::Actor;
+    use ercs_eventlog::{Direction, EventLog, Filter, ReadFrom};
+    use ercs_projections::one_network::ResourceKind;
+    use ercs_projections::{OneNetwork, Projection};
+    use ercs_server::examples::actions;
+    use ercs_server::feed::{Feed, Subscription};
+    use ercs_server::routes::commands::{Commanded, command_of};
+
+    // One real team registration in a log of its own, applied to a view.
+    let dir = tempfile::tempdir().unwrap();
+    let log: Arc<dyn EventLog> =
+        Arc::new(ercs_eventlog::SqliteEventLog::open(dir.path().join("events.db")).unwrap());
+    let register = &actions(ResourceKind::Teams)[0];
+    let body = register.example.as_ref().unwrap().to_string();
+    let command = command_of::<Team>("register", body.as_bytes()).unwrap();
+    let id = Team::created_id(&command).unwrap();
+    let actor = Actor::parse("test").unwrap();
+    Aggregates::new(Arc::clone(&log))
+        .execute::<Team>(
+            &id,
+            Expect::Latest,
+            Stamped { context: CommandContext::new(actor, chrono::Utc::now()), command },
+            &Metadata::new("test"),
+        )
+        .await
+        .unwrap();
+    let event = log
+        .read_all(ReadFrom::Start, Direction::Forwards, &Filter::all(), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let mut view = OneNetwork::default();
+    view.apply(&event);
+
+    let areas = Arc::new(ercs_seed::chongqing::geography().unwrap().hierarchy().unwrap());
+    let feed = Feed::new(areas);
+    let mut slow = feed.subscribe(Arc::clone(&log), None, Subscription::default());
+    let mut reader = feed.subscribe(Arc::clone(&log), None, Subscription::default());
+    const UPDATES: usize = 3000;
+    let reading = tokio::spawn(async move {
+        let mut updates = 0;
+        while let Some(frame) = reader.recv().await {
+            if frame.starts_with(b"id: ") {
+                updates += 1;
+                if updates == UPDATES {
+                    break;
+                }
+            }
+        }
+        updates
+    });
+    for _ in 0..UPDATES {
+        feed.publish(&view, &event, true);
+        tokio::task::yield_now().await;
+    }
+    let read = tokio::time::timeout(Duration::from_secs(30), reading).await.unwrap().unwrap();
+    assert_eq!(read, UPDATES, "the reading subscriber was held back");
+    let mut resynced = false;
+    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_millis(500), slow.recv()).await {
+        if frame.starts_with(b"event: resync") {
+            resynced = true;
+            break;
+        }
+    }
+    assert!(resynced, "the slow subscriber was never told to resync");
+}
