@@ -151,7 +151,7 @@ async fn the_seeded_one_network_holds_exactly_the_beds_teams_stock_and_convertib
     // summed from the file. In peacetime every planned bed is reachable, none open.
     for c in &inventory.convertibles {
         let record = &view.convertibles[&FacilityId::from_uuid(seed_id(&c.key))];
-        let plan = (&record.planned_beds, record.lead_time_minutes);
+        let plan = (&record.state.planned_beds, record.state.lead_time_minutes);
         assert_eq!(plan, (&c.emergency_beds, c.lead_time_minutes), "{}", c.key);
     }
     let mut expected_capacity: BTreeMap<(DivisionCode, BedType), ConvertibleCapacity> =
