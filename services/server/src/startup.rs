@@ -110,6 +110,7 @@ impl Application {
                 .configure(routes::network::configure)
                 .configure(routes::feed::configure)
                 .configure(routes::ogc::configure)
+                .configure(routes::ogc::configure)
                 .default_service(web::to(|request: actix_web::HttpRequest| async move {
                     Err::<actix_web::HttpResponse, _>(Problem::not_found(format!(
                         "no endpoint {} {}; the API is described at /api/v1/openapi.json",

@@ -2,4 +2,5 @@ pub mod commands;
 pub mod feed;
 pub mod health;
 pub mod network;
+pub mod ogc;
 pub mod resources;
