@@ -11,7 +11,7 @@
 //!   (`min_position`, `as_of`).
 //! - `routes`: one module per group of endpoints: `resources` (lists and gets),
 //!   `commands` (every domain command), `network` (rollups), `feed` (SSE),
-//!   `health`.
+//!   `ogc` (GIS as OGC API – Features), `health`.
 //! - [`feed`]: the live feed's hub: messages rendered once per event, a ring for
 //!   resuming, resync for slow clients.
 //! - [`gis`]: GeoJSON features and WGS-84 → GCJ-02 / BD-09.

@@ -32,6 +32,7 @@ pub fn document_json() -> Value {
     }
     paths.insert("/api/v1/network".into(), network_path());
     paths.insert("/api/v1/feed".into(), feed_path());
+    paths.extend(gis_paths());
     let mut schemas: Map<String, Value> = components.into_iter().collect();
     schemas.extend(api_schemas());
     json!({
@@ -43,7 +44,7 @@ pub fn document_json() -> Value {
             "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
         },
         "tags": (ResourceKind::ALL.iter().map(|k| json!({"name": k.as_str()}))
-            .chain(["network", "feed", "health"].map(|t| json!({"name": t})))
+            .chain(["network", "feed", "gis", "health"].map(|t| json!({"name": t})))
             .collect::<Vec<_>>()),
         "paths": paths,
         "components": {
@@ -291,6 +292,49 @@ behind: refetch the collections, then keep reading. A comment line every 15 s ke
             "400": {"$ref": "#/components/responses/Problem"},
         }
     }})
+}
+
+/// OGC API – Features (Part 1) under `/api/v1/gis`.
+fn gis_paths() -> Map<String, Value> {
+    let get = |id: &str, summary: &str, parameters: Value, media: &str, example: Value| {
+        json!({"get": {
+            "tags": ["gis"], "operationId": id, "summary": summary, "parameters": parameters,
+            "responses": {
+                "200": {"description": summary, "content": {media: {"schema": {"type": "object"}, "example": example}}},
+                "400": {"$ref": "#/components/responses/Problem"},
+                "404": {"$ref": "#/components/responses/Problem"},
+            }
+        }})
+    };
+    let collection = json!({"name": "collectionId", "in": "path", "required": true,
+        "schema": {"enum": ["teams", "facilities", "depots", "convertibles", "areas", "townships"]},
+        "example": "facilities"});
+    let crs = json!({"name": "crs", "in": "query", "schema": {"enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
+        "description": "Output coordinates: WGS-84, GCJ-02 (AMap, Tencent) or BD-09 (Baidu)", "example": "gcj02"});
+    let reference = |p: &str| json!({"$ref": format!("#/components/parameters/{p}")});
+    let mut paths = Map::new();
+    paths.insert("/api/v1/gis".into(), get("gis_landing", "OGC API – Features landing page", json!([]),
+        "application/json", json!({"title": "ERCS one network", "links": []})));
+    paths.insert("/api/v1/gis/conformance".into(), get("gis_conformance", "Conformance classes", json!([]),
+        "application/json", json!({"conformsTo": ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]})));
+    paths.insert("/api/v1/gis/collections".into(), get("gis_collections", "The feature collections", json!([]),
+        "application/json", json!({"collections": [{"id": "facilities", "itemType": "feature"}]})));
+    paths.insert("/api/v1/gis/collections/{collectionId}".into(), get("gis_collection", "One collection",
+        json!([collection]), "application/json", json!({"id": "facilities", "itemType": "feature"})));
+    paths.insert("/api/v1/gis/collections/{collectionId}/items".into(), get("gis_items",
+        "GeoJSON features of a collection, filtered, a page at a time (`next` link)",
+        json!([collection, reference("Bbox"), reference("Tier"), reference("Area"), reference("Kind"),
+               reference("Status"), reference("Limit"), reference("Cursor"), crs,
+               reference("MinPosition"), reference("AsOf")]),
+        "application/geo+json",
+        json!({"type": "FeatureCollection", "features": [], "numberReturned": 0, "links": []})));
+    paths.insert("/api/v1/gis/collections/{collectionId}/items/{featureId}".into(), get("gis_item",
+        "One GeoJSON feature, with its revision as ETag",
+        json!([collection, {"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"},
+               "example": "500101"}, crs]),
+        "application/geo+json",
+        json!({"type": "Feature", "id": "500101", "geometry": null, "properties": {}})));
+    paths
 }
 
 fn health(summary: &str) -> Value {

@@ -97,6 +97,7 @@ impl Application {
                 crate::transfers::sweep(&sweeper).await;
             }
         });
+        let openapi = crate::openapi::document_json();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -109,7 +110,10 @@ impl Application {
                 .configure(routes::commands::configure)
                 .configure(routes::network::configure)
                 .configure(routes::feed::configure)
-                .configure(routes::ogc::configure)
+                .service(
+                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                        .external_url_unchecked("/api/v1/openapi.json", openapi.clone()),
+                )
                 .configure(routes::ogc::configure)
                 .default_service(web::to(|request: actix_web::HttpRequest| async move {
                     Err::<actix_web::HttpResponse, _>(Problem::not_found(format!(
