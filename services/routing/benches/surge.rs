@@ -7,27 +7,25 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ercs_routing::flow::FlowProblem;
 use ercs_routing::network::CommodityNetwork;
-use ercs_routing::simplex::NetworkSimplex;
 use ercs_routing::synthetic::chongqing_surge;
 use ercs_routing::{Planner, baseline, plan};
 
-fn flow_problems(scale: usize) -> Vec<FlowProblem> {
+fn networks(scale: usize) -> Vec<CommodityNetwork> {
     let problem = chongqing_surge(2026, scale);
-    let nets = problem
-        .commodities()
+    let commodities = problem.commodities();
+    commodities
         .iter()
         .map(|c| CommodityNetwork::build(&problem, c).unwrap())
-        .collect::<Vec<_>>();
-    nets.iter().map(CommodityNetwork::flow_problem).collect()
+        .collect()
 }
 
-fn solve_all(problems: &[FlowProblem]) -> i128 {
-    problems
+/// Cold solves from the all-short star basis, as `plan` does.
+fn solve_all(networks: &[CommodityNetwork]) -> i128 {
+    networks
         .iter()
-        .map(|p| {
-            let mut s = NetworkSimplex::new(p).unwrap();
+        .map(|net| {
+            let mut s = net.solver().unwrap();
             s.solve();
             s.total_cost()
         })
@@ -39,7 +37,7 @@ fn cold(c: &mut Criterion) {
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(5));
-    let city = flow_problems(1);
+    let city = networks(1);
     group.bench_function("solve six commodities, city", |b| {
         b.iter(|| solve_all(black_box(&city)))
     });
@@ -50,7 +48,7 @@ fn cold(c: &mut Criterion) {
     group.bench_function("greedy nearest-with-stock, city", |b| {
         b.iter(|| baseline::nearest_with_stock(black_box(&problem)))
     });
-    let ten = flow_problems(10);
+    let ten = networks(10);
     group.bench_function("solve six commodities, city x10", |b| {
         b.iter(|| solve_all(black_box(&ten)))
     });

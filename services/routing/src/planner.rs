@@ -130,7 +130,7 @@ impl Planner {
             Holding::Stock(s) => &mut self.problem.sources[s].offers,
         };
         let old = quantities.insert(commodity.clone(), quantity).unwrap_or(0);
-        let needed = self.problem.commodities().contains(commodity);
+        let needed = self.problem.needs(commodity);
         let placed = self.part_mut(commodity).and_then(|part| {
             let nodes = match holding {
                 Holding::Need(_) => &part.network.demand_nodes,
@@ -203,7 +203,7 @@ impl Planner {
     /// Builds one commodity afresh (or drops it when nothing needs it any more).
     fn rebuild(&mut self, commodity: &Commodity) -> Result<(), PlanError> {
         self.parts.retain(|p| &p.network.commodity != commodity);
-        if self.problem.commodities().contains(commodity) {
+        if self.problem.needs(commodity) {
             let part = Part::solve(&self.problem, commodity)?;
             let at = self
                 .parts

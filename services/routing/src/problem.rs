@@ -90,11 +90,14 @@ impl SurgeProblem {
             .demands
             .iter()
             .flat_map(|d| d.needs.iter().filter(|(_, q)| **q > 0));
-        needed
-            .map(|(c, _)| c.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect()
+        let distinct: BTreeSet<&Commodity> = needed.map(|(c, _)| c).collect();
+        distinct.into_iter().cloned().collect()
+    }
+
+    /// Whether some demand needs `commodity` (cheaper than [`Self::commodities`]).
+    pub fn needs(&self, commodity: &Commodity) -> bool {
+        let need = |d: &Demand| d.needs.get(commodity).is_some_and(|&q| q > 0);
+        self.demands.iter().any(need)
     }
 }
 
