@@ -3,7 +3,7 @@
 //!
 //! Pure: no I/O, no clock, no randomness, no async. The server maps its
 //! availability snapshot (the one-network view) into a [`SurgeProblem`] of plain
-//! structs, calls [`plan`] (or keeps a [`Planner`] to re-plan warm), and gets a
+//! structs, calls [`plan`](fn@plan) (or keeps a [`Planner`] to re-plan warm), and gets a
 //! [`Plan`]: assignments, shortfalls, escalation requests and a [`Certificate`]
 //! anyone can check with [`Certificate::verify`]. This crate depends on no other
 //! ERCS crate.
