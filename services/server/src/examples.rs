@@ -88,7 +88,11 @@ fn team_actions() -> Vec<Action> {
         ),
         action("demobilise", "Release the team from its incident", None),
         action("arrive_at_base", "The team is back at base", None),
-        action("resume_standby", "The team is ready for the next call", None),
+        action(
+            "resume_standby",
+            "The team is ready for the next call",
+            None,
+        ),
         action(
             "mark_unavailable",
             "Take the team out of service",
@@ -144,7 +148,9 @@ fn bed_actions() -> Vec<Action> {
         bed(
             "discharge",
             "Discharge patients",
-            Some(json!({"bed_type": "negative_flow_isolation", "class": "designated", "patients": 1})),
+            Some(
+                json!({"bed_type": "negative_flow_isolation", "class": "designated", "patients": 1}),
+            ),
         ),
         bed(
             "reserve",
@@ -157,7 +163,9 @@ fn bed_actions() -> Vec<Action> {
         bed(
             "release",
             "Give back everything a plan holds in a pool",
-            Some(json!({"plan": PLAN, "bed_type": "negative_flow_isolation", "class": "designated"})),
+            Some(
+                json!({"plan": PLAN, "bed_type": "negative_flow_isolation", "class": "designated"}),
+            ),
         ),
     ]
 }
@@ -183,7 +191,9 @@ fn depot_actions() -> Vec<Action> {
         action(
             "issue",
             "Stock leaves for use (first expiry, first out)",
-            Some(json!({"item": "N95", "quantity": 200, "plan": null, "reason": "fever clinic resupply"})),
+            Some(
+                json!({"item": "N95", "quantity": 200, "plan": null, "reason": "fever clinic resupply"}),
+            ),
         ),
         action(
             "reserve",
@@ -261,7 +271,11 @@ fn convertible_actions() -> Vec<Action> {
             "Open for patients (early only with a reason)",
             Some(json!({"early": null})),
         ),
-        action("start_recovery", "安全恢复: begin disinfection (消杀)", None),
+        action(
+            "start_recovery",
+            "安全恢复: begin disinfection (消杀)",
+            None,
+        ),
         action("complete_recovery", "Back to peacetime use", None),
     ]
 }
@@ -294,7 +308,9 @@ fn incident_actions() -> Vec<Action> {
         action(
             "record_bed_demand",
             "Record how many beds of a type a township needs (0 withdraws it)",
-            Some(json!({"bed_type": "negative_flow_isolation", "township": "500101001", "beds": 60})),
+            Some(
+                json!({"bed_type": "negative_flow_isolation", "township": "500101001", "beds": 60}),
+            ),
         ),
         action(
             "record_supply_demand",
@@ -306,7 +322,11 @@ fn incident_actions() -> Vec<Action> {
             "Record how many teams of a kind the incident needs",
             Some(json!({"kind": "acute_infectious_disease", "teams": 3})),
         ),
-        action("close", "Close the incident", Some(json!({"reason": "response ended"}))),
+        action(
+            "close",
+            "Close the incident",
+            Some(json!({"reason": "response ended"})),
+        ),
     ]
 }
 
@@ -333,6 +353,10 @@ fn item_actions() -> Vec<Action> {
                 }
             })),
         ),
-        action("retire", "No longer stocked", Some(json!({"reason": "replaced by KN95-B"}))),
+        action(
+            "retire",
+            "No longer stocked",
+            Some(json!({"reason": "replaced by KN95-B"})),
+        ),
     ]
 }

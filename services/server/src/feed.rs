@@ -95,10 +95,10 @@ impl Feed {
         };
         let update = Arc::new(update);
         let mut ring = self.hub.ring.lock().unwrap_or_else(|p| p.into_inner());
-        if ring.updates.len() == RING {
-            if let Some(old) = ring.updates.pop_front() {
-                ring.evicted_through = old.position;
-            }
+        if ring.updates.len() == RING
+            && let Some(old) = ring.updates.pop_front()
+        {
+            ring.evicted_through = old.position;
         }
         ring.updates.push_back(Arc::clone(&update));
         // Sent under the ring's lock, so a subscriber that copies the ring and
@@ -117,7 +117,12 @@ impl Feed {
         let (backlog, evicted_through, live) = {
             let ring = self.hub.ring.lock().unwrap_or_else(|p| p.into_inner());
             let backlog: Vec<Arc<Update>> = match after {
-                Some(after) => ring.updates.iter().filter(|u| u.position > after).cloned().collect(),
+                Some(after) => ring
+                    .updates
+                    .iter()
+                    .filter(|u| u.position > after)
+                    .cloned()
+                    .collect(),
                 None => Vec::new(),
             };
             (backlog, ring.evicted_through, self.hub.sender.subscribe())
@@ -125,13 +130,12 @@ impl Feed {
         let hub = Arc::clone(&self.hub);
         tokio::spawn(async move {
             let _ = frames.send(Bytes::from_static(b"retry: 2000\n\n")).await;
-            if let Some(after) = after.filter(|&after| after < evicted_through) {
-                if replay_from_log(&*log, after, evicted_through, &filter, &hub.areas, &frames)
+            if let Some(after) = after.filter(|&after| after < evicted_through)
+                && replay_from_log(&*log, after, evicted_through, &filter, &hub.areas, &frames)
                     .await
                     .is_err()
-                {
-                    return;
-                }
+            {
+                return;
             }
             for update in backlog {
                 if filter.wants(&update, &hub.areas) && frames.send(frame(&update)).await.is_err() {
@@ -153,9 +157,9 @@ fn render(view: &OneNetwork, event: &RecordedEvent, areas: &AreaHierarchy) -> Op
             .and_then(|r| r.code.as_division().cloned())
             .or_else(|| area.as_division().cloned())
     });
-    let rollup = district.as_ref().map(|d| {
-        json!({"area": d, "availability": view.area_rollup(d, areas, Utc::now())})
-    });
+    let rollup = district
+        .as_ref()
+        .map(|d| json!({"area": d, "availability": view.area_rollup(d, areas, Utc::now())}));
     let json = json!({
         "position": event.position.0,
         "event_type": event.event_type.as_str(),
@@ -201,17 +205,22 @@ async fn replay_from_log(
     let mut from = after + 1;
     while from <= through {
         let page = log
-            .read_all(ReadFrom::At(Position(from)), Direction::Forwards, &Filter::all(), PAGE)
+            .read_all(
+                ReadFrom::At(Position(from)),
+                Direction::Forwards,
+                &Filter::all(),
+                PAGE,
+            )
             .await
             .map_err(|_| ())?;
         let Some(last) = page.last() else { break };
         from = last.position.0 + 1;
         for event in page.iter().filter(|e| e.position.0 <= through) {
             view.apply(event);
-            if let Some(update) = render(&view, event, areas) {
-                if filter.wants(&update, areas) {
-                    frames.send(frame(&update)).await.map_err(|_| ())?;
-                }
+            if let Some(update) = render(&view, event, areas)
+                && filter.wants(&update, areas)
+            {
+                frames.send(frame(&update)).await.map_err(|_| ())?;
             }
         }
     }

@@ -126,7 +126,10 @@ mod tests {
 
     /// Reference values computed independently with the PyPI package
     /// `coord-convert` 0.2.1 (`wgs2gcj`, `wgs2bd`).
-    const REFERENCE: [((f64, f64), [f64; 2], [f64; 2]); 2] = [
+    /// A WGS-84 point, and it in GCJ-02 and in BD-09.
+    type Reference = ((f64, f64), [f64; 2], [f64; 2]);
+
+    const REFERENCE: [Reference; 2] = [
         // 天安门, Beijing
         (
             (116.391349, 39.907375),

@@ -27,7 +27,8 @@ fn main() -> ExitCode {
 fn route_solve(file: &std::path::Path) -> Result<(), String> {
     use ercs_routing::dimacs::{self, DimacsOutcome};
     let text = if file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("cannot read standard input: {e}"))?
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| format!("cannot read standard input: {e}"))?
     } else {
         std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
     };
@@ -39,7 +40,9 @@ fn route_solve(file: &std::path::Path) -> Result<(), String> {
     match outcome {
         DimacsOutcome::Optimal { cost, .. } => println!("optimal cost: {cost}"),
         DimacsOutcome::Infeasible => println!("infeasible: no flow meets every supply and demand"),
-        DimacsOutcome::Unbounded => println!("unbounded: a negative-cost cycle has unlimited capacity"),
+        DimacsOutcome::Unbounded => {
+            println!("unbounded: a negative-cost cycle has unlimited capacity")
+        }
     }
     println!(
         "parsed in {:.3} ms, solved in {:.3} ms (network simplex, one core)",

@@ -18,10 +18,16 @@ use crate::examples::{Action, actions};
 pub fn document_json() -> Value {
     let components = components();
     let mut paths = Map::new();
-    paths.insert("/healthz".into(), health("Liveness: the process answers HTTP"));
+    paths.insert(
+        "/healthz".into(),
+        health("Liveness: the process answers HTTP"),
+    );
     paths.insert("/readyz".into(), health("Readiness: the event log answers"));
     for kind in ResourceKind::ALL {
-        paths.insert(format!("/api/v1/{kind}"), collection_path(kind, &components));
+        paths.insert(
+            format!("/api/v1/{kind}"),
+            collection_path(kind, &components),
+        );
         paths.insert(format!("/api/v1/{kind}/{{id}}"), item_path(kind));
         for action in actions(kind).iter().skip(1) {
             paths.insert(
@@ -101,13 +107,18 @@ pub fn domain_commands(kind: ResourceKind) -> Vec<String> {
             .into_iter()
             .flatten()
             .flat_map(|variant| match variant {
-                Value::Object(v) if v.contains_key("properties") => {
-                    v["properties"].as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default()
-                }
+                Value::Object(v) if v.contains_key("properties") => v["properties"]
+                    .as_object()
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default(),
                 Value::Object(v) => v
                     .get("enum")
                     .and_then(Value::as_array)
-                    .map(|e| e.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+                    .map(|e| {
+                        e.iter()
+                            .filter_map(|n| n.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 _ => Vec::new(),
             })
@@ -123,8 +134,16 @@ pub fn domain_commands(kind: ResourceKind) -> Vec<String> {
 
 /// The body schema of one command: its variant's fields in the command enum
 /// (or in `BedCommand` for bed actions); `None` for a command without fields.
-fn body_schema(kind: ResourceKind, action: &Action, components: &BTreeMap<String, Value>) -> Option<Value> {
-    let enum_name = if action.nested { "BedCommand" } else { names(kind).0 };
+fn body_schema(
+    kind: ResourceKind,
+    action: &Action,
+    components: &BTreeMap<String, Value>,
+) -> Option<Value> {
+    let enum_name = if action.nested {
+        "BedCommand"
+    } else {
+        names(kind).0
+    };
     let variants = components.get(enum_name)?.get("oneOf")?.as_array()?;
     variants
         .iter()
@@ -180,7 +199,8 @@ fn write_responses(create: bool) -> Value {
         }}
     });
     if create {
-        ok["headers"]["Location"] = json!({"description": "Where to read it", "schema": {"type": "string"}});
+        ok["headers"]["Location"] =
+            json!({"description": "Where to read it", "schema": {"type": "string"}});
     }
     let problem = json!({"$ref": "#/components/responses/Problem"});
     json!({
@@ -194,7 +214,15 @@ fn collection_path(kind: ResourceKind, components: &BTreeMap<String, Value>) -> 
     let state = names(kind).1;
     let create = &actions(kind)[0];
     let list_parameters: Vec<Value> = [
-        "Tier", "Area", "Kind", "Status", "Bbox", "Limit", "Cursor", "MinPosition", "AsOf",
+        "Tier",
+        "Area",
+        "Kind",
+        "Status",
+        "Bbox",
+        "Limit",
+        "Cursor",
+        "MinPosition",
+        "AsOf",
     ]
     .iter()
     .map(|p| json!({"$ref": format!("#/components/parameters/{p}")}))
@@ -274,8 +302,8 @@ fn feed_path() -> Value {
         "operationId": "feed",
         "summary": "Live feed (server-sent events): each change as a GeoJSON feature and its district rollup",
         "description": "Each `update` event has `id` = its log position. Reconnect with `Last-Event-ID` \
-(or `last_event_id`) to resume with no gap and no duplicate. A `resync` event means this client fell \
-behind: refetch the collections, then keep reading. A comment line every 15 s keeps proxies open.",
+    (or `last_event_id`) to resume with no gap and no duplicate. A `resync` event means this client fell \
+    behind: refetch the collections, then keep reading. A comment line every 15 s keeps proxies open.",
         "parameters": [
             {"name": "collection", "in": "query", "schema": {"type": "string"}, "example": "teams,facilities",
              "description": "Only these collections"},
@@ -313,21 +341,68 @@ fn gis_paths() -> Map<String, Value> {
         "description": "Output coordinates: WGS-84, GCJ-02 (AMap, Tencent) or BD-09 (Baidu)", "example": "gcj02"});
     let reference = |p: &str| json!({"$ref": format!("#/components/parameters/{p}")});
     let mut paths = Map::new();
-    paths.insert("/api/v1/gis".into(), get("gis_landing", "OGC API – Features landing page", json!([]),
-        "application/json", json!({"title": "ERCS one network", "links": []})));
-    paths.insert("/api/v1/gis/conformance".into(), get("gis_conformance", "Conformance classes", json!([]),
-        "application/json", json!({"conformsTo": ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]})));
-    paths.insert("/api/v1/gis/collections".into(), get("gis_collections", "The feature collections", json!([]),
-        "application/json", json!({"collections": [{"id": "facilities", "itemType": "feature"}]})));
-    paths.insert("/api/v1/gis/collections/{collectionId}".into(), get("gis_collection", "One collection",
-        json!([collection]), "application/json", json!({"id": "facilities", "itemType": "feature"})));
-    paths.insert("/api/v1/gis/collections/{collectionId}/items".into(), get("gis_items",
-        "GeoJSON features of a collection, filtered, a page at a time (`next` link)",
-        json!([collection, reference("Bbox"), reference("Tier"), reference("Area"), reference("Kind"),
-               reference("Status"), reference("Limit"), reference("Cursor"), crs,
-               reference("MinPosition"), reference("AsOf")]),
-        "application/geo+json",
-        json!({"type": "FeatureCollection", "features": [], "numberReturned": 0, "links": []})));
+    paths.insert(
+        "/api/v1/gis".into(),
+        get(
+            "gis_landing",
+            "OGC API – Features landing page",
+            json!([]),
+            "application/json",
+            json!({"title": "ERCS one network", "links": []}),
+        ),
+    );
+    paths.insert(
+        "/api/v1/gis/conformance".into(),
+        get(
+            "gis_conformance",
+            "Conformance classes",
+            json!([]),
+            "application/json",
+            json!({"conformsTo": ["http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"]}),
+        ),
+    );
+    paths.insert(
+        "/api/v1/gis/collections".into(),
+        get(
+            "gis_collections",
+            "The feature collections",
+            json!([]),
+            "application/json",
+            json!({"collections": [{"id": "facilities", "itemType": "feature"}]}),
+        ),
+    );
+    paths.insert(
+        "/api/v1/gis/collections/{collectionId}".into(),
+        get(
+            "gis_collection",
+            "One collection",
+            json!([collection]),
+            "application/json",
+            json!({"id": "facilities", "itemType": "feature"}),
+        ),
+    );
+    paths.insert(
+        "/api/v1/gis/collections/{collectionId}/items".into(),
+        get(
+            "gis_items",
+            "GeoJSON features of a collection, filtered, a page at a time (`next` link)",
+            json!([
+                collection,
+                reference("Bbox"),
+                reference("Tier"),
+                reference("Area"),
+                reference("Kind"),
+                reference("Status"),
+                reference("Limit"),
+                reference("Cursor"),
+                crs,
+                reference("MinPosition"),
+                reference("AsOf")
+            ]),
+            "application/geo+json",
+            json!({"type": "FeatureCollection", "features": [], "numberReturned": 0, "links": []}),
+        ),
+    );
     paths.insert("/api/v1/gis/collections/{collectionId}/items/{featureId}".into(), get("gis_item",
         "One GeoJSON feature, with its revision as ETag",
         json!([collection, {"name": "featureId", "in": "path", "required": true, "schema": {"type": "string"},
@@ -343,12 +418,8 @@ fn health(summary: &str) -> Value {
 }
 
 fn parameters() -> Value {
-    let query = |name: &str, description: &str, schema: Value, example: Value| {
-        json!({"name": name, "in": "query", "description": description, "schema": schema, "example": example})
-    };
-    let header = |name: &str, description: &str, example: &str| {
-        json!({"name": name, "in": "header", "description": description, "schema": {"type": "string"}, "example": example})
-    };
+    let query = |name: &str, description: &str, schema: Value, example: Value| json!({"name": name, "in": "query", "description": description, "schema": schema, "example": example});
+    let header = |name: &str, description: &str, example: &str| json!({"name": name, "in": "header", "description": description, "schema": {"type": "string"}, "example": example});
     json!({
         "Id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"},
                "description": "The resource's id (a UUID; an item code for catalogue items)",
@@ -370,9 +441,7 @@ fn parameters() -> Value {
 
 /// The API's own response shapes.
 fn api_schemas() -> Map<String, Value> {
-    let object = |properties: Value, required: Value, example: Value| {
-        json!({"type": "object", "properties": properties, "required": required, "example": example})
-    };
+    let object = |properties: Value, required: Value, example: Value| json!({"type": "object", "properties": properties, "required": required, "example": example});
     let mut schemas = Map::new();
     schemas.insert("Problem".into(), object(
         json!({

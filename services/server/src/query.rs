@@ -58,7 +58,10 @@ impl Params {
     /// `min_position` and `as_of`: which state of the view a read wants.
     pub fn read_options(&mut self) -> Result<ReadOptions, Problem> {
         let min_position = self
-            .take::<u64>("min_position", "must be a log position (a whole number ≥ 0)")?
+            .take::<u64>(
+                "min_position",
+                "must be a log position (a whole number ≥ 0)",
+            )?
             .map(Position);
         let as_of = match self.take_raw("as_of") {
             None => None,
@@ -71,7 +74,10 @@ impl Params {
     }
 
     /// `tier`, `area`, `kind`, `status` and `bbox`.
-    pub fn resource_filter(&mut self, kind: Option<ResourceKind>) -> Result<ResourceFilter, Problem> {
+    pub fn resource_filter(
+        &mut self,
+        kind: Option<ResourceKind>,
+    ) -> Result<ResourceFilter, Problem> {
         let tier = match self.take_raw("tier") {
             None => None,
             Some(raw) => Some(parse_tier(&raw)?),
@@ -163,10 +169,13 @@ pub fn bad(name: &str, rule: &str) -> Problem {
 
 /// `application/x-www-form-urlencoded` pairs, percent- and plus-decoded.
 fn form_urlencoded(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|pair| !pair.is_empty()).map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode(name), decode(value))
-    })
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(name), decode(value))
+        })
 }
 
 fn decode(raw: &str) -> String {
@@ -210,20 +219,33 @@ mod tests {
     #[test]
     fn a_repeated_or_malformed_parameter_names_itself() {
         assert_eq!(
-            Params::parse("limit=1&limit=2").err().unwrap().field.as_deref(),
+            Params::parse("limit=1&limit=2")
+                .err()
+                .unwrap()
+                .field
+                .as_deref(),
             Some("limit")
         );
         let mut params = Params::parse("limit=0").unwrap();
         let problem = params.page(100, 1000).unwrap_err();
-        assert_eq!((problem.status, problem.field.as_deref()), (400, Some("limit")));
+        assert_eq!(
+            (problem.status, problem.field.as_deref()),
+            (400, Some("limit"))
+        );
         let mut params = Params::parse("as_of=yesterday").unwrap();
-        assert_eq!(params.read_options().unwrap_err().field.as_deref(), Some("as_of"));
+        assert_eq!(
+            params.read_options().unwrap_err().field.as_deref(),
+            Some("as_of")
+        );
     }
 
     #[test]
     fn as_of_takes_a_position_or_an_rfc_3339_time() {
         let mut params = Params::parse("as_of=42").unwrap();
-        assert_eq!(params.read_options().unwrap().as_of, Some(AsOf::Position(Position(42))));
+        assert_eq!(
+            params.read_options().unwrap().as_of,
+            Some(AsOf::Position(Position(42)))
+        );
         let mut params = Params::parse("as_of=2026-11-23T08%3A00%3A00%2B08%3A00").unwrap();
         let Some(AsOf::Time(at)) = params.read_options().unwrap().as_of else {
             panic!("a time")

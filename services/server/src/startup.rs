@@ -93,7 +93,12 @@ impl Application {
         let sweeper = state.clone();
         actix_web::rt::spawn(async move {
             let head = sweeper.log.head().await.unwrap_or_default();
-            if sweeper.view.wait_for(head, std::time::Duration::from_secs(3600)).await.is_ok() {
+            if sweeper
+                .view
+                .wait_for(head, std::time::Duration::from_secs(3600))
+                .await
+                .is_ok()
+            {
                 crate::transfers::sweep(&sweeper).await;
             }
         });
@@ -101,9 +106,10 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .app_data(web::PathConfig::default().error_handler(|error, _| {
-                    Problem::not_found(error.to_string()).into()
-                }))
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|error, _| Problem::not_found(error.to_string()).into()),
+                )
                 .service(routes::health::healthz)
                 .service(routes::health::readyz)
                 .configure(routes::resources::configure)

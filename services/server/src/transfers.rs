@@ -9,12 +9,12 @@
 
 use chrono::Utc;
 use ercs_commands::{CommandError, Executed, Expect, Metadata};
+use ercs_domain::DomainError;
 use ercs_domain::decider::{CommandContext, Stamped};
 use ercs_domain::ids::{DepotId, TransferId};
 use ercs_domain::supply::ItemCode;
 use ercs_domain::supply::depot::{Depot, DepotCommand, DepotEvent, LotPick};
 use ercs_domain::values::{Actor, Reason};
-use ercs_domain::DomainError;
 use ercs_projections::OneNetwork;
 
 use crate::state::AppState;
@@ -67,7 +67,7 @@ pub async fn settle(
     match execute(state, &transfer.to, receive, transfer, "receive").await {
         Err(CommandError::Rejected(refusal)) => {
             tracing::warn!(transfer = %transfer.transfer, %refusal, "destination refused a transfer; returning it");
-            let reason = Reason::parse(&truncate(&format!("destination refused: {refusal}")))
+            let reason = Reason::parse(truncate(&format!("destination refused: {refusal}")))
                 .unwrap_or_else(|_| transfer.reason.clone());
             let back = DepotCommand::ReturnTransfer {
                 transfer: transfer.transfer,

@@ -48,7 +48,11 @@ async fn every_collection_lists_and_gets_its_resources_with_their_revision_as_et
         assert_eq!(response.status(), 200);
         let etag = response.headers()["etag"].to_str().unwrap().to_owned();
         let body: Value = response.json().await.unwrap();
-        assert_eq!(etag, format!("\"{}\"", body["mark"]["revision"]), "{collection}");
+        assert_eq!(
+            etag,
+            format!("\"{}\"", body["mark"]["revision"]),
+            "{collection}"
+        );
         assert_eq!(body["id"], items[0]["id"]);
     }
     let (status, page) = server.get(&server.url("/api/v1/incidents")).await;
@@ -117,11 +121,16 @@ async fn filters_by_area_kind_status_and_bbox_keep_only_matching_resources() {
     let (_, boxed) = server
         .get(&server.url("/api/v1/facilities?bbox=106.4,29.4,106.7,29.7&limit=1000"))
         .await;
-    let (_, city) = server.get(&server.url("/api/v1/facilities?limit=1000")).await;
+    let (_, city) = server
+        .get(&server.url("/api/v1/facilities?limit=1000"))
+        .await;
     let boxed = boxed["items"].as_array().unwrap();
     assert!(!boxed.is_empty() && boxed.len() < city["items"].as_array().unwrap().len());
     for facility in boxed {
-        let (lon, lat) = (facility["point"]["lon"].as_f64().unwrap(), facility["point"]["lat"].as_f64().unwrap());
+        let (lon, lat) = (
+            facility["point"]["lon"].as_f64().unwrap(),
+            facility["point"]["lat"].as_f64().unwrap(),
+        );
         assert!((106.4..=106.7).contains(&lon) && (29.4..=29.7).contains(&lat));
     }
 }
@@ -132,7 +141,10 @@ async fn a_created_resource_is_readable_at_the_position_its_write_returned() {
     let id = "6d1f0c3a-1b2c-4d5e-8f90-a1b2c3d4e5f6";
     let response = server.post("/api/v1/teams", &new_team(id)).await;
     assert_eq!(response.status(), 201);
-    assert_eq!(response.headers()["location"], format!("/api/v1/teams/{id}"));
+    assert_eq!(
+        response.headers()["location"],
+        format!("/api/v1/teams/{id}")
+    );
     assert_eq!(response.headers()["etag"], "\"0\"");
     let written: Value = response.json().await.unwrap();
     let position = written["position"].as_u64().unwrap();
@@ -158,7 +170,10 @@ async fn a_read_waiting_for_a_position_the_log_never_reaches_is_a_503_with_retry
         .unwrap();
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "1");
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
 }
 
 #[tokio::test]
@@ -209,8 +224,16 @@ async fn of_concurrent_writes_at_the_same_revision_exactly_one_wins() {
         async move { request.send().await.unwrap().status().as_u16() }
     });
     let statuses = futures::future::join_all(writes).await;
-    assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|&&s| s == 409).count(), 7, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 409).count(),
+        7,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -238,11 +261,17 @@ async fn a_retried_post_with_the_same_idempotency_key_appends_nothing_and_gets_t
     assert_eq!(retry.json::<Value>().await.unwrap(), first);
     assert_eq!(server.head().await, head, "the retry appended");
 
-    let other = send("mobilise-1", json!({"incident": "1f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}))
-        .await
-        .unwrap();
+    let other = send(
+        "mobilise-1",
+        json!({"incident": "1f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(other.status(), 422);
-    assert_eq!(problem_type(&other.json().await.unwrap()), "idempotency-key-reused");
+    assert_eq!(
+        problem_type(&other.json().await.unwrap()),
+        "idempotency-key-reused"
+    );
     assert_eq!(server.head().await, head);
 }
 
@@ -261,44 +290,77 @@ async fn bad_input_gets_a_problem_naming_the_field_and_the_rule_and_changes_noth
     };
     let deploy = format!("/api/v1/teams/{id}/deploy");
     let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str, Option<&str>)> = vec![
-        ("malformed JSON", raw(deploy.clone(), "{\"area\": "), 400, "malformed-json", None),
+        (
+            "malformed JSON",
+            raw(deploy.clone(), "{\"area\": "),
+            400,
+            "malformed-json",
+            None,
+        ),
         (
             "a wrong type",
-            raw(format!("/api/v1/teams/{id}/update_roster"), r#"{"headcount": "many", "capabilities": []}"#),
+            raw(
+                format!("/api/v1/teams/{id}/update_roster"),
+                r#"{"headcount": "many", "capabilities": []}"#,
+            ),
             422,
             "invalid-field",
             Some("headcount"),
         ),
         (
             "an unknown field",
-            raw(format!("/api/v1/teams/{id}/mark_unavailable"), r#"{"reason": "flat tyre", "urgent": true}"#),
+            raw(
+                format!("/api/v1/teams/{id}/mark_unavailable"),
+                r#"{"reason": "flat tyre", "urgent": true}"#,
+            ),
             422,
             "invalid-field",
             Some("urgent"),
         ),
         (
             "an out-of-range value",
-            raw(deploy.clone(), r#"{"area": "500101", "location": {"lon": 200.0, "lat": 30.8}}"#),
+            raw(
+                deploy.clone(),
+                r#"{"area": "500101", "location": {"lon": 200.0, "lat": 30.8}}"#,
+            ),
             422,
             "invalid-field",
             Some("location"),
         ),
         (
             "a zero headcount",
-            raw(format!("/api/v1/teams/{id}/update_roster"), r#"{"headcount": 0, "capabilities": []}"#),
+            raw(
+                format!("/api/v1/teams/{id}/update_roster"),
+                r#"{"headcount": 0, "capabilities": []}"#,
+            ),
             422,
             "invalid-field",
             Some("headcount"),
         ),
         (
             "an unknown id",
-            raw("/api/v1/teams/00000000-0000-4000-8000-000000000000/mark_available".into(), ""),
+            raw(
+                "/api/v1/teams/00000000-0000-4000-8000-000000000000/mark_available".into(),
+                "",
+            ),
             404,
             "not-found",
             None,
         ),
-        ("a malformed id", raw("/api/v1/teams/not-a-uuid/mark_available".into(), ""), 404, "not-found", None),
-        ("an unknown action", raw(format!("/api/v1/teams/{id}/teleport"), "{}"), 404, "not-found", None),
+        (
+            "a malformed id",
+            raw("/api/v1/teams/not-a-uuid/mark_available".into(), ""),
+            404,
+            "not-found",
+            None,
+        ),
+        (
+            "an unknown action",
+            raw(format!("/api/v1/teams/{id}/teleport"), "{}"),
+            404,
+            "not-found",
+            None,
+        ),
         (
             "an oversized body",
             server
@@ -329,7 +391,8 @@ async fn bad_input_gets_a_problem_naming_the_field_and_the_rule_and_changes_noth
         let response = request.send().await.unwrap();
         assert_eq!(response.status().as_u16(), status, "{case}");
         assert_eq!(
-            response.headers()["content-type"], "application/problem+json",
+            response.headers()["content-type"],
+            "application/problem+json",
             "{case}"
         );
         let problem: Value = response.json().await.unwrap();
@@ -352,9 +415,14 @@ async fn a_resource_and_the_network_can_be_read_as_of_an_earlier_position_or_tim
     let between = chrono::Utc::now().to_rfc3339();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let response = server
-        .post(&format!("/api/v1/teams/{id}/mark_unavailable"), &json!({"reason": "training"}))
+        .post(
+            &format!("/api/v1/teams/{id}/mark_unavailable"),
+            &json!({"reason": "training"}),
+        )
         .await;
-    let position = response.json::<Value>().await.unwrap()["position"].as_u64().unwrap();
+    let position = response.json::<Value>().await.unwrap()["position"]
+        .as_u64()
+        .unwrap();
 
     let (_, now) = server
         .get(&server.url(&format!("/api/v1/teams/{id}?min_position={position}")))
@@ -397,10 +465,17 @@ async fn the_network_rolls_up_by_tier_and_counts_townships_in_their_district() {
         .iter()
         .map(|row| row["tier"].as_str().unwrap())
         .collect();
-    assert!(tiers.contains("township") && tiers.contains("district"), "{tiers:?}");
+    assert!(
+        tiers.contains("township") && tiers.contains("district"),
+        "{tiers:?}"
+    );
     let (_, full) = server.get(&server.url("/api/v1/network")).await;
     let total = |rows: &Value| -> u64 {
-        rows.as_array().unwrap().iter().map(|r| r["total"].as_u64().unwrap()).sum()
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["total"].as_u64().unwrap())
+            .sum()
     };
     assert_eq!(total(&by_tier["beds"]), total(&full["beds"]));
 
@@ -422,7 +497,11 @@ async fn the_network_rolls_up_by_tier_and_counts_townships_in_their_district() {
 fn units(depot: &Value, item: &str) -> u64 {
     depot["state"]["stock"][item]
         .as_object()
-        .map(|lots| lots.values().map(|lot| lot["quantity"].as_u64().unwrap_or(0)).sum())
+        .map(|lots| {
+            lots.values()
+                .map(|lot| lot["quantity"].as_u64().unwrap_or(0))
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -431,7 +510,10 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
     let server = TestServer::seeded().await;
     let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
     let depots = page["items"].as_array().unwrap();
-    let source = depots.iter().find(|d| units(d, "N95") >= 1000).expect("a depot with N95");
+    let source = depots
+        .iter()
+        .find(|d| units(d, "N95") >= 1000)
+        .expect("a depot with N95");
     // A new depot, so no lot of the same number is already held there.
     let to = "31111111-2222-4333-8444-555555555555";
     let registered = server
@@ -446,32 +528,59 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
     assert_eq!(registered.status(), 201);
     let destination = json!({});
     let from = source["id"].as_str().unwrap();
-    let dispatch = |transfer: &str, to: &str| {
-        json!({"transfer": transfer, "to": to, "item": "N95", "quantity": 500, "reason": "rebalance"})
-    };
+    let dispatch = |transfer: &str, to: &str| json!({"transfer": transfer, "to": to, "item": "N95", "quantity": 500, "reason": "rebalance"});
 
     let response = server
-        .post(&format!("/api/v1/depots/{from}/dispatch_transfer"), &dispatch("11111111-2222-4333-8444-555555555555", to))
+        .post(
+            &format!("/api/v1/depots/{from}/dispatch_transfer"),
+            &dispatch("11111111-2222-4333-8444-555555555555", to),
+        )
         .await;
     assert_eq!(response.status(), 200);
     let written: Value = response.json().await.unwrap();
-    let types: Vec<&str> = written["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["TransferDispatched", "TransferReceived"], "{written}");
+    let types: Vec<&str> = written["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["TransferDispatched", "TransferReceived"],
+        "{written}"
+    );
     let at = written["position"].as_u64().unwrap();
-    let (_, source_now) = server.get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}"))).await;
-    let (_, destination_now) = server.get(&server.url(&format!("/api/v1/depots/{to}?min_position={at}"))).await;
+    let (_, source_now) = server
+        .get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}")))
+        .await;
+    let (_, destination_now) = server
+        .get(&server.url(&format!("/api/v1/depots/{to}?min_position={at}")))
+        .await;
     assert_eq!(units(&source_now, "N95"), units(source, "N95") - 500);
-    assert_eq!(units(&destination_now, "N95"), units(&destination, "N95") + 500);
+    assert_eq!(
+        units(&destination_now, "N95"),
+        units(&destination, "N95") + 500
+    );
 
     // A destination that does not exist refuses it: the stock comes back.
     let nowhere = "99999999-8888-4777-8666-555555555555";
     let response = server
-        .post(&format!("/api/v1/depots/{from}/dispatch_transfer"), &dispatch("21111111-2222-4333-8444-555555555555", nowhere))
+        .post(
+            &format!("/api/v1/depots/{from}/dispatch_transfer"),
+            &dispatch("21111111-2222-4333-8444-555555555555", nowhere),
+        )
         .await;
     let written: Value = response.json().await.unwrap();
-    let types: Vec<&str> = written["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = written["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     assert_eq!(types, ["TransferDispatched", "TransferReturned"]);
     let at = written["position"].as_u64().unwrap();
-    let (_, after) = server.get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}"))).await;
+    let (_, after) = server
+        .get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}")))
+        .await;
     assert_eq!(units(&after, "N95"), units(source, "N95") - 500);
 }

@@ -102,10 +102,15 @@ async fn standby_teams(server: &TestServer, query: &str) -> Vec<String> {
 /// Takes a team out of service; returns the position written.
 async fn change(server: &TestServer, team: &str) -> u64 {
     let response = server
-        .post(&format!("/api/v1/teams/{team}/mark_unavailable"), &json!({"reason": "drill"}))
+        .post(
+            &format!("/api/v1/teams/{team}/mark_unavailable"),
+            &json!({"reason": "drill"}),
+        )
         .await;
     assert_eq!(response.status(), 200);
-    response.json::<Value>().await.unwrap()["position"].as_u64().unwrap()
+    response.json::<Value>().await.unwrap()["position"]
+        .as_u64()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -116,14 +121,19 @@ async fn a_change_arrives_as_a_feature_and_its_district_rollup_with_the_log_posi
     let position = change(&server, &team).await;
 
     let update = feed.next(Duration::from_secs(10)).await.expect("an update");
-    assert_eq!((update.event.as_str(), update.id), ("update", Some(position)));
+    assert_eq!(
+        (update.event.as_str(), update.id),
+        ("update", Some(position))
+    );
     let feature = &update.data["feature"];
     assert_eq!(feature["type"], "Feature");
     assert_eq!(feature["id"], team.as_str());
     assert_eq!(feature["geometry"]["type"], "Point");
     assert_eq!(feature["properties"]["status"], "unavailable");
     assert_eq!(update.data["rollup"]["area"], "500101");
-    assert!(update.data["rollup"]["availability"]["teams"]["unavailable"]["teams"].as_u64() >= Some(1));
+    assert!(
+        update.data["rollup"]["availability"]["teams"]["unavailable"]["teams"].as_u64() >= Some(1)
+    );
 }
 
 #[tokio::test]
@@ -158,7 +168,10 @@ async fn a_resume_from_before_the_feed_started_is_served_from_the_log() {
     assert_eq!(ids, ((head - 4)..=head).collect::<Vec<_>>());
     let team = standby_teams(&server, "").await.remove(0);
     let live = change(&server, &team).await;
-    assert_eq!(resumed.next(Duration::from_secs(10)).await.unwrap().id, Some(live));
+    assert_eq!(
+        resumed.next(Duration::from_secs(10)).await.unwrap().id,
+        Some(live)
+    );
 }
 
 #[tokio::test]
@@ -172,7 +185,12 @@ async fn a_subscription_gets_only_the_collections_and_areas_it_asked_for() {
     change(&server, &yuzhong).await;
     let wanted = change(&server, &wanzhou).await;
 
-    let ids: Vec<u64> = teams_in_wanzhou.drain().await.iter().filter_map(|e| e.id).collect();
+    let ids: Vec<u64> = teams_in_wanzhou
+        .drain()
+        .await
+        .iter()
+        .filter_map(|e| e.id)
+        .collect();
     assert_eq!(ids, vec![wanted]);
     assert!(depots.drain().await.is_empty());
 }
@@ -186,21 +204,35 @@ async fn a_thousand_subscribers_all_receive_the_same_update() {
     }
     let team = standby_teams(&server, "").await.remove(0);
     let position = change(&server, &team).await;
-    let received = futures::future::join_all(
-        streams
-            .iter_mut()
-            .map(|stream| async { stream.next(Duration::from_secs(30)).await.and_then(|e| e.id) }),
-    )
+    let received = futures::future::join_all(streams.iter_mut().map(|stream| async {
+        stream
+            .next(Duration::from_secs(30))
+            .await
+            .and_then(|e| e.id)
+    }))
     .await;
-    assert!(received.iter().all(|id| *id == Some(position)), "some subscribers missed it");
+    assert!(
+        received.iter().all(|id| *id == Some(position)),
+        "some subscribers missed it"
+    );
 }
 
 #[tokio::test]
 async fn a_bad_feed_parameter_is_refused_naming_it() {
     let server = TestServer::seeded().await;
-    for (query, field) in [("?collection=ships", "collection"), ("?bbox=1", "bbox"), ("?zoom=3", "zoom")] {
-        let (status, problem) = server.get(&server.url(&format!("/api/v1/feed{query}"))).await;
-        assert_eq!((status, problem["field"].as_str()), (400, Some(field)), "{query}");
+    for (query, field) in [
+        ("?collection=ships", "collection"),
+        ("?bbox=1", "bbox"),
+        ("?zoom=3", "zoom"),
+    ] {
+        let (status, problem) = server
+            .get(&server.url(&format!("/api/v1/feed{query}")))
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (400, Some(field)),
+            "{query}"
+        );
     }
 }
 
@@ -233,7 +265,10 @@ async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
         .execute::<Team>(
             &id,
             Expect::Latest,
-            Stamped { context: CommandContext::new(actor, chrono::Utc::now()), command },
+            Stamped {
+                context: CommandContext::new(actor, chrono::Utc::now()),
+                command,
+            },
             &Metadata::new("test"),
         )
         .await
@@ -246,7 +281,12 @@ async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
     let mut view = OneNetwork::default();
     view.apply(&event);
 
-    let areas = Arc::new(ercs_seed::chongqing::geography().unwrap().hierarchy().unwrap());
+    let areas = Arc::new(
+        ercs_seed::chongqing::geography()
+            .unwrap()
+            .hierarchy()
+            .unwrap(),
+    );
     let feed = Feed::new(areas);
     let mut slow = feed.subscribe(Arc::clone(&log), None, Subscription::default());
     let mut reader = feed.subscribe(Arc::clone(&log), None, Subscription::default());
@@ -267,10 +307,14 @@ async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
         feed.publish(&view, &event, true);
         tokio::task::yield_now().await;
     }
-    let read = tokio::time::timeout(Duration::from_secs(30), reading).await.unwrap().unwrap();
+    let read = tokio::time::timeout(Duration::from_secs(30), reading)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read, UPDATES, "the reading subscriber was held back");
     let mut resynced = false;
-    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_millis(500), slow.recv()).await {
+    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_millis(500), slow.recv()).await
+    {
         if frame.starts_with(b"event: resync") {
             resynced = true;
             break;

@@ -64,9 +64,17 @@ where
     D::Event: ercs_domain::event::DomainEvent,
 {
     for action in actions(D::KIND) {
-        let body = action.example.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        let body = action
+            .example
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         if let Err(problem) = command_of::<D>(action.name, body.as_bytes()) {
-            panic!("the example of {} {} is refused: {problem:?}", D::KIND, action.name);
+            panic!(
+                "the example of {} {} is refused: {problem:?}",
+                D::KIND,
+                action.name
+            );
         }
     }
 }
@@ -87,9 +95,15 @@ fn every_path_and_schema_carries_an_example_or_is_built_from_ones_that_do() {
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             if let Some(content) = operation.pointer("/requestBody/content/application~1json") {
-                assert!(!content["example"].is_null(), "{method} {path} has no example");
+                assert!(
+                    !content["example"].is_null(),
+                    "{method} {path} has no example"
+                );
             }
-            assert!(operation["summary"].is_string(), "{method} {path} has no summary");
+            assert!(
+                operation["summary"].is_string(),
+                "{method} {path} has no summary"
+            );
         }
     }
     for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
@@ -101,7 +115,10 @@ fn every_path_and_schema_carries_an_example_or_is_built_from_ones_that_do() {
             && schema.get("items").is_none()
             && schema.get("prefixItems").is_none();
         if leaf && schema.get("enum").is_none() {
-            assert!(schema.get("example").is_some() || schema.get("examples").is_some(), "{name}");
+            assert!(
+                schema.get("example").is_some() || schema.get("examples").is_some(),
+                "{name}"
+            );
         }
     }
 }
@@ -113,16 +130,40 @@ async fn the_served_document_and_the_docs_ui_work_offline() {
     assert_eq!(status, 200);
     let committed: Value =
         serde_json::from_str(&std::fs::read_to_string(committed_path()).unwrap()).unwrap();
-    assert_eq!(served, committed, "the served document differs from openapi/openapi.json");
+    assert_eq!(
+        served, committed,
+        "the served document differs from openapi/openapi.json"
+    );
 
-    let page = server.client.get(server.url("/docs/")).send().await.unwrap();
+    let page = server
+        .client
+        .get(server.url("/docs/"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("swagger-ui"), "not the Swagger UI page");
-    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
         assert!(html.contains(asset), "{asset} not referenced");
-        let response = server.client.get(server.url(&format!("/docs/{asset}"))).send().await.unwrap();
-        assert_eq!(response.status(), 200, "{asset} is not served by the service itself");
+        let response = server
+            .client
+            .get(server.url(&format!("/docs/{asset}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "{asset} is not served by the service itself"
+        );
     }
-    assert!(!html.contains("https://"), "the docs page loads something from the network");
+    assert!(
+        !html.contains("https://"),
+        "the docs page loads something from the network"
+    );
 }

@@ -243,7 +243,10 @@ fn help_explains_every_flag_its_variable_and_its_default() {
 
 #[test]
 fn route_solve_prints_the_optimal_cost_of_a_dimacs_file_and_the_time_taken() {
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../routing/tests/data/surge_small.min");
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../routing/tests/data/surge_small.min"
+    );
     let output = ercs().args(["route", "solve", file]).output().unwrap();
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);

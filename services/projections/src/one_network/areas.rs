@@ -75,10 +75,18 @@ impl OneNetwork {
         let teams = self.teams.values().filter(|t| in_scope(&t.home_area));
         for (key, count) in teams::by_status_and_kind(teams) {
             if let Some(d) = district(&key.area) {
-                *rollups.entry(d).or_default().teams.entry(key.status).or_default() += count;
+                *rollups
+                    .entry(d)
+                    .or_default()
+                    .teams
+                    .entry(key.status)
+                    .or_default() += count;
             }
         }
-        let facilities = self.facilities.values().filter(|f| in_scope(&f.area.clone().into()));
+        let facilities = self
+            .facilities
+            .values()
+            .filter(|f| in_scope(&f.area.clone().into()));
         for (key, beds) in beds::by_type_and_class(facilities, now) {
             if let Some(d) = district(&key.area.clone().into()) {
                 let rollup = rollups.entry(d).or_default();
@@ -93,7 +101,12 @@ impl OneNetwork {
             .collect();
         for ((area, phase), count) in convertibles::by_phase(convertibles.iter().copied()) {
             if let Some(d) = district(&area.into()) {
-                *rollups.entry(d).or_default().convertibles.entry(phase).or_default() += count;
+                *rollups
+                    .entry(d)
+                    .or_default()
+                    .convertibles
+                    .entry(phase)
+                    .or_default() += count;
             }
         }
         for ((area, _), capacity) in convertibles::capacity(convertibles.into_iter(), now) {
@@ -107,8 +120,12 @@ impl OneNetwork {
                 continue;
             }
             if let Some(d) = district(&key.area) {
-                *rollups.entry(d).or_default().supply_shortfall.entry(key.item).or_default() +=
-                    stock.shortfall;
+                *rollups
+                    .entry(d)
+                    .or_default()
+                    .supply_shortfall
+                    .entry(key.item)
+                    .or_default() += stock.shortfall;
             }
         }
         for incident in self.incidents.values().filter(|i| !i.closed) {

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use ercs_domain::Decider;
 use ercs_domain::area::DivisionCode;
 use ercs_domain::beds::BedType;
-use ercs_domain::Decider;
 use ercs_domain::convertible::{ConvertibleEvent, ConvertibleFacility, ConvertibleState};
 use serde::{Deserialize, Serialize};
 
@@ -118,7 +118,9 @@ pub fn capacity<'a>(
     let mut rollup: BTreeMap<CapacityKey, ConvertibleCapacity> = BTreeMap::new();
     for record in records {
         for (bed_type, beds) in record.capacity(now) {
-            *rollup.entry((record.state.area.clone(), bed_type)).or_default() += beds;
+            *rollup
+                .entry((record.state.area.clone(), bed_type))
+                .or_default() += beds;
         }
     }
     rollup

@@ -35,9 +35,7 @@ use crate::Projection;
 
 pub use areas::AreaRollup;
 pub use beds::{BedAvailability, BedKey, StaleReport};
-pub use convertibles::{
-    CapacityKey, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord,
-};
+pub use convertibles::{CapacityKey, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord};
 pub use incidents::IncidentRecord;
 pub use resources::{BoundingBox, Resource, ResourceFilter, ResourceKind};
 pub use supplies::{SupplyKey, SupplyRollup};

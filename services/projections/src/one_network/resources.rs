@@ -72,7 +72,9 @@ impl ResourceKind {
     /// The kind and id a stream name belongs to, if it is a resource's stream.
     pub fn of_stream(stream: &str) -> Option<(Self, &str)> {
         let (prefix, id) = stream.split_once('-')?;
-        let kind = Self::ALL.into_iter().find(|k| k.stream_prefix() == prefix)?;
+        let kind = Self::ALL
+            .into_iter()
+            .find(|k| k.stream_prefix() == prefix)?;
         Some((kind, id))
     }
 }
@@ -148,7 +150,9 @@ impl BoundingBox {
             return Err("latitudes must be within -90..90, south no greater than north");
         }
         if west > east {
-            return Err("west must not exceed east (boxes across the antimeridian are not supported)");
+            return Err(
+                "west must not exceed east (boxes across the antimeridian are not supported)",
+            );
         }
         Ok(Self {
             west,
@@ -159,7 +163,8 @@ impl BoundingBox {
     }
 
     pub fn contains(&self, point: &GeoPoint) -> bool {
-        (self.west..=self.east).contains(&point.lon()) && (self.south..=self.north).contains(&point.lat())
+        (self.west..=self.east).contains(&point.lon())
+            && (self.south..=self.north).contains(&point.lat())
     }
 }
 
@@ -170,7 +175,10 @@ impl ResourceFilter {
         self.kind.is_none_or(|k| k == resource.kind)
             && self.tier.is_none_or(|t| resource.tier == Some(t))
             && self.subkind.as_ref().is_none_or(|s| *s == resource.subkind)
-            && self.status.as_ref().is_none_or(|s| resource.status.as_ref() == Some(s))
+            && self
+                .status
+                .as_ref()
+                .is_none_or(|s| resource.status.as_ref() == Some(s))
             && self
                 .bbox
                 .is_none_or(|b| resource.point.as_ref().is_some_and(|p| b.contains(p)))
@@ -185,10 +193,27 @@ impl ResourceFilter {
 impl OneNetwork {
     /// Every resource of a kind, in id order.
     pub fn resources(&self, kind: ResourceKind) -> Vec<Resource> {
+        self.resources_where(kind, |_| true)
+    }
+
+    /// The resources of a kind that `keep` wants, in id order. `keep` sees each
+    /// resource before its state is rendered, so a filtered list or a page pays
+    /// only for what it returns.
+    pub fn resources_where(
+        &self,
+        kind: ResourceKind,
+        mut keep: impl FnMut(&Resource) -> bool,
+    ) -> Vec<Resource> {
         macro_rules! each {
             ($map:expr, $describe:expr) => {
                 $map.iter()
-                    .map(|(id, state)| self.resource(kind, id.to_string(), $describe(state), state))
+                    .filter_map(|(id, state)| {
+                        let mut resource = self.resource(kind, id.to_string(), $describe(state));
+                        keep(&resource).then(|| {
+                            resource.state = serde_json::to_value(state).unwrap_or_default();
+                            resource
+                        })
+                    })
                     .collect()
             };
         }
@@ -208,7 +233,9 @@ impl OneNetwork {
             ($map:expr, $describe:expr) => {{
                 let key = id.parse().ok()?;
                 let state = $map.get(&key)?;
-                Some(self.resource(kind, id.to_owned(), $describe(state), state))
+                let mut resource = self.resource(kind, id.to_owned(), $describe(state));
+                resource.state = serde_json::to_value(state).unwrap_or_default();
+                Some(resource)
             }};
         }
         match kind {
@@ -227,14 +254,12 @@ impl OneNetwork {
         self.resource_by_id(kind, id)
     }
 
-    fn resource<S: Serialize>(
-        &self,
-        kind: ResourceKind,
-        id: String,
-        description: Description,
-        state: &S,
-    ) -> Resource {
-        let mark = self.marks.get(&format!("{}-{id}", kind.stream_prefix())).copied();
+    /// A resource described, its state not yet rendered.
+    fn resource(&self, kind: ResourceKind, id: String, description: Description) -> Resource {
+        let mark = self
+            .marks
+            .get(&format!("{}-{id}", kind.stream_prefix()))
+            .copied();
         Resource {
             kind,
             id,
@@ -245,7 +270,7 @@ impl OneNetwork {
             status: description.status,
             point: description.point,
             mark,
-            state: serde_json::to_value(state).unwrap_or(serde_json::Value::Null),
+            state: serde_json::Value::Null,
         }
     }
 
@@ -336,7 +361,12 @@ mod describe {
         Description {
             name: record.title.to_string(),
             tier: None,
-            areas: record.affected_areas.iter().cloned().map(Into::into).collect(),
+            areas: record
+                .affected_areas
+                .iter()
+                .cloned()
+                .map(Into::into)
+                .collect(),
             subkind: wire(&record.kind),
             status: Some(if record.closed { "closed" } else { "open" }.to_owned()),
             point: None,

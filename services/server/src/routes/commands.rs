@@ -19,7 +19,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use ercs_commands::{CommandError, Expect, Metadata};
-use ercs_eventlog::StreamName;
+use ercs_domain::DomainError;
 use ercs_domain::beds::Facility;
 use ercs_domain::convertible::ConvertibleFacility;
 use ercs_domain::decider::{CommandContext, Decider, Stamped};
@@ -29,7 +29,7 @@ use ercs_domain::supply::CatalogueItem;
 use ercs_domain::supply::depot::{Depot, DepotEvent};
 use ercs_domain::team::Team;
 use ercs_domain::values::Actor;
-use ercs_domain::DomainError;
+use ercs_eventlog::StreamName;
 use ercs_projections::one_network::ResourceKind;
 use futures::StreamExt;
 use serde::Serialize;
@@ -97,12 +97,56 @@ use ercs_domain::supply::ItemCommand;
 use ercs_domain::supply::depot::DepotCommand;
 use ercs_domain::team::TeamCommand;
 
-commanded!(Team, Teams, TeamCommand, "register", TeamCommand::Register, team_id);
-commanded!(Facility, Facilities, FacilityCommand, "register", FacilityCommand::Register, facility_id, nested = "beds");
-commanded!(Depot, Depots, DepotCommand, "register", DepotCommand::Register, depot_id);
-commanded!(ConvertibleFacility, Convertibles, ConvertibleCommand, "register", ConvertibleCommand::Register, facility_id, nested = "beds");
-commanded!(Incident, Incidents, IncidentCommand, "declare", IncidentCommand::Declare, incident_id);
-commanded!(CatalogueItem, Items, ItemCommand, "catalogue", ItemCommand::Catalogue, item);
+commanded!(
+    Team,
+    Teams,
+    TeamCommand,
+    "register",
+    TeamCommand::Register,
+    team_id
+);
+commanded!(
+    Facility,
+    Facilities,
+    FacilityCommand,
+    "register",
+    FacilityCommand::Register,
+    facility_id,
+    nested = "beds"
+);
+commanded!(
+    Depot,
+    Depots,
+    DepotCommand,
+    "register",
+    DepotCommand::Register,
+    depot_id
+);
+commanded!(
+    ConvertibleFacility,
+    Convertibles,
+    ConvertibleCommand,
+    "register",
+    ConvertibleCommand::Register,
+    facility_id,
+    nested = "beds"
+);
+commanded!(
+    Incident,
+    Incidents,
+    IncidentCommand,
+    "declare",
+    IncidentCommand::Declare,
+    incident_id
+);
+commanded!(
+    CatalogueItem,
+    Items,
+    ItemCommand,
+    "catalogue",
+    ItemCommand::Catalogue,
+    item
+);
 
 pub fn configure(config: &mut web::ServiceConfig) {
     routes::<Team>(config);
@@ -260,10 +304,14 @@ async fn settle_transfers<E: 'static>(
     };
     for transfer in transfers::dispatched(events) {
         let settled = transfers::settle(state, &transfer).await?;
-        if transfer.from.to_string() == outcome.id && settled.revision.is_some() {
-            if settled.events.iter().any(|e| matches!(e, DepotEvent::TransferReturned(_))) {
-                outcome.revision = settled.revision;
-            }
+        if transfer.from.to_string() == outcome.id
+            && settled.revision.is_some()
+            && settled
+                .events
+                .iter()
+                .any(|e| matches!(e, DepotEvent::TransferReturned(_)))
+        {
+            outcome.revision = settled.revision;
         }
         outcome.position = settled.position.map(|p| p.0).or(outcome.position);
         outcome.events.extend(events_out(&settled.events));
@@ -287,15 +335,17 @@ where
         return refused.into();
     };
     match state.aggregates.load::<D>(target).await {
-        Ok(loaded) if loaded.revision != expected => match StreamName::new(D::stream_name(target)) {
-            Ok(stream) => CommandError::<DomainError>::Conflict {
-                stream,
-                expected,
-                actual: loaded.revision,
+        Ok(loaded) if loaded.revision != expected => {
+            match StreamName::new(D::stream_name(target)) {
+                Ok(stream) => CommandError::<DomainError>::Conflict {
+                    stream,
+                    expected,
+                    actual: loaded.revision,
+                }
+                .into(),
+                Err(_) => refused.into(),
             }
-            .into(),
-            Err(_) => refused.into(),
-        },
+        }
         _ => refused.into(),
     }
 }
@@ -305,7 +355,13 @@ async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<V
     if let Some(content_type) = request.headers().get(header::CONTENT_TYPE) {
         let json = content_type
             .to_str()
-            .map(|t| t.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/json"))
+            .map(|t| {
+                t.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            })
             .unwrap_or(false);
         if !json {
             return Err(Problem::new(
@@ -386,7 +442,9 @@ where
     } else {
         fields
     };
-    let value = wrap(Value::Object([(action.to_owned(), fields)].into_iter().collect()));
+    let value = wrap(Value::Object(
+        [(action.to_owned(), fields)].into_iter().collect(),
+    ));
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let field = path
@@ -394,7 +452,11 @@ where
             .skip(1 + usize::from(nesting.is_some()))
             .collect::<Vec<_>>()
             .join(".");
-        let field = if field.is_empty() { "/".to_owned() } else { field };
+        let field = if field.is_empty() {
+            "/".to_owned()
+        } else {
+            field
+        };
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-field",
@@ -432,15 +494,17 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
     };
     let raw = value.to_str().unwrap_or("").trim();
     let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
-    raw.parse::<u64>().map(|r| Expect::Revision(Some(r))).map_err(|_| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-header",
-            "Invalid header",
-            "If-Match must be the resource's ETag, a revision such as \"3\"",
-        )
-        .with_field("If-Match")
-    })
+    raw.parse::<u64>()
+        .map(|r| Expect::Revision(Some(r)))
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-header",
+                "Invalid header",
+                "If-Match must be the resource's ETag, a revision such as \"3\"",
+            )
+            .with_field("If-Match")
+        })
 }
 
 fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, Problem> {

@@ -42,7 +42,12 @@ async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
                 .to_str()
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or_else(|| bad("Last-Event-ID", "must be a log position (an SSE id this feed sent)"))?,
+                .ok_or_else(|| {
+                    bad(
+                        "Last-Event-ID",
+                        "must be a log position (an SSE id this feed sent)",
+                    )
+                })?,
         ),
         None => from_query,
     };
@@ -55,7 +60,10 @@ async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
         },
     );
     let body = futures::stream::unfold(frames, |mut frames| async move {
-        frames.recv().await.map(|frame| (Ok::<_, Infallible>(frame), frames))
+        frames
+            .recv()
+            .await
+            .map(|frame| (Ok::<_, Infallible>(frame), frames))
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

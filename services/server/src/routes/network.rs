@@ -25,9 +25,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
 }
 
 /// Key fields a rollup row may be grouped by.
-const KEYS: [&str; 7] = ["tier", "area", "kind", "status", "bed_type", "class", "item"];
+const KEYS: [&str; 7] = [
+    "tier", "area", "kind", "status", "bed_type", "class", "item",
+];
 
-async fn network(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, Problem> {
+async fn network(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, Problem> {
     let mut params = Params::of(&request)?;
     let options = params.read_options()?;
     let group_by: Option<Vec<String>> = match params.take_raw("group_by") {
@@ -39,7 +44,10 @@ async fn network(state: web::Data<AppState>, request: HttpRequest) -> Result<Htt
                     if KEYS.contains(&k.as_str()) {
                         Ok(k)
                     } else {
-                        Err(bad("group_by", &format!("must list fields among {}", KEYS.join(", "))))
+                        Err(bad(
+                            "group_by",
+                            &format!("must list fields among {}", KEYS.join(", ")),
+                        ))
                     }
                 })
                 .collect::<Result<_, _>>()?,
@@ -51,10 +59,16 @@ async fn network(state: web::Data<AppState>, request: HttpRequest) -> Result<Htt
         Some(_) => return Err(bad("area_level", "must be `own` or `district`")),
     };
     let stale_minutes = params
-        .take::<i64>("stale_after_minutes", "must be a whole number of minutes ≥ 1")?
+        .take::<i64>(
+            "stale_after_minutes",
+            "must be a whole number of minutes ≥ 1",
+        )?
         .unwrap_or(state.stale_after.num_minutes());
     if stale_minutes < 1 {
-        return Err(bad("stale_after_minutes", "must be a whole number of minutes ≥ 1"));
+        return Err(bad(
+            "stale_after_minutes",
+            "must be a whole number of minutes ≥ 1",
+        ));
     }
     params.finish()?;
     let now = Utc::now();
@@ -106,7 +120,12 @@ fn merge<V: Serialize>(row: &mut Value, value: &V) {
 
 /// Keeps the `group_by` key fields and sums the counts of rows that then share a
 /// key. Lead times roll up as the longest.
-fn regroup(rows: Vec<Value>, group_by: Option<&[String]>, to_district: bool, state: &AppState) -> Vec<Value> {
+fn regroup(
+    rows: Vec<Value>,
+    group_by: Option<&[String]>,
+    to_district: bool,
+    state: &AppState,
+) -> Vec<Value> {
     let district = |area: &Value| -> Value {
         let Some(code) = area.as_str().and_then(|a| AreaCode::parse(a).ok()) else {
             return area.clone();
@@ -126,9 +145,13 @@ fn regroup(rows: Vec<Value>, group_by: Option<&[String]>, to_district: bool, sta
         let mut counts = Map::new();
         for (name, value) in row {
             if KEYS.contains(&name.as_str()) {
-                let keep = group_by.is_none_or(|g| g.iter().any(|k| *k == name));
+                let keep = group_by.is_none_or(|g| g.contains(&name));
                 if keep {
-                    let value = if name == "area" && to_district { district(&value) } else { value };
+                    let value = if name == "area" && to_district {
+                        district(&value)
+                    } else {
+                        value
+                    };
                     key.insert(name, value);
                 }
             } else {

@@ -192,7 +192,7 @@ fn resources<'a>(
 ) -> (Vec<Candidate<'a>>, Position) {
     let (resources, position) = view.read(|view| match query.only {
         Some(id) => view.resource_by_id(kind, id).into_iter().collect(),
-        None => view.resources(kind),
+        None => view.resources_where(kind, |r| query.filter.matches(r, &state.areas)),
     });
     let found = resources
         .into_iter()

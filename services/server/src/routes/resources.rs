@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use ercs_projections::one_network::{Resource, ResourceKind};
+
 use serde::Serialize;
 
 use crate::problem::Problem;
@@ -26,7 +27,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
             .route(
                 &format!("/api/v1/{kind}/{{id}}"),
                 web::get().to(
-                    move |state: web::Data<AppState>, request: HttpRequest, id: web::Path<String>| {
+                    move |state: web::Data<AppState>,
+                          request: HttpRequest,
+                          id: web::Path<String>| {
                         get(state, request, kind, id.into_inner())
                     },
                 ),
@@ -57,13 +60,20 @@ async fn list(
     params.finish()?;
     let view = state.view(options).await?;
     let ((items, next_cursor), position) = view.read(|view| {
-        let mut matching = view
-            .resources(kind)
-            .into_iter()
-            .filter(|r| page.cursor.as_ref().is_none_or(|after| r.id.as_str() > after.as_str()))
-            .filter(|r| filter.matches(r, &state.areas));
-        let items: Vec<Resource> = matching.by_ref().take(page.limit).collect();
-        let more = matching.next().is_some();
+        // One more than a page, to know whether there is a next one.
+        let mut wanted = page.limit + 1;
+        let mut items = view.resources_where(kind, |r| {
+            let keep = wanted > 0
+                && page
+                    .cursor
+                    .as_ref()
+                    .is_none_or(|after| r.id.as_str() > after.as_str())
+                && filter.matches(r, &state.areas);
+            wanted -= usize::from(keep);
+            keep
+        });
+        let more = items.len() > page.limit;
+        items.truncate(page.limit);
         let next = more.then(|| items.last().map(|r| r.id.clone())).flatten();
         (items, next)
     });
@@ -87,9 +97,8 @@ async fn get(
     params.finish()?;
     let view = state.view(options).await?;
     let (resource, position) = view.read(|view| view.resource_by_id(kind, &id));
-    let resource = resource.ok_or_else(|| {
-        Problem::not_found(format!("no {} with id `{id}`", kind_singular(kind)))
-    })?;
+    let resource = resource
+        .ok_or_else(|| Problem::not_found(format!("no {} with id `{id}`", kind_singular(kind))))?;
     let etag = resource.mark.map(|mark| etag(mark.revision));
     let mut response = HttpResponse::Ok();
     response.insert_header((POSITION_HEADER, position.0.to_string()));
