@@ -147,6 +147,12 @@ impl<P: Projection> Projector<P> {
         }
     }
 
+    /// Writes a snapshot of the view as it stands, so a restart starts from here
+    /// (a service calls it when it stops).
+    pub async fn save_snapshot(&self) -> std::io::Result<()> {
+        save(&self.shared).await
+    }
+
     /// Stops following the log and writes a final snapshot.
     pub async fn stop(mut self) -> std::io::Result<()> {
         self.task.abort();

@@ -46,6 +46,7 @@ pub struct Application {
     addr: SocketAddr,
     server: Server,
     stop: Stop,
+    state: web::Data<AppState>,
 }
 
 /// SIGINT and SIGTERM, caught from the moment the application is built: a signal
@@ -90,6 +91,7 @@ impl Application {
             source,
         })?;
         let state = web::Data::new(app_state(args, log)?);
+        let kept = state.clone();
         let sweeper = state.clone();
         actix_web::rt::spawn(async move {
             let head = sweeper.log.head().await.unwrap_or_default();
@@ -134,7 +136,12 @@ impl Application {
         .map_err(|source| StartError::Listen { addr, source })?
         .run();
         let stop = Stop::install().map_err(StartError::Signals)?;
-        Ok(Self { addr, server, stop })
+        Ok(Self {
+            addr,
+            server,
+            stop,
+            state: kept,
+        })
     }
 
     /// The address actually bound (the real port when asked for port 0).
@@ -142,11 +149,15 @@ impl Application {
         self.addr
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight and
+    /// snapshots the one-network view, so the next start does not replay the log.
     /// Must run on the runtime that built the application.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Self {
-            server, mut stop, ..
+            server,
+            mut stop,
+            state,
+            ..
         } = self;
         let handle = server.handle();
         // Its own task, so it runs (and can take the stop command) whenever the
@@ -157,7 +168,11 @@ impl Application {
             () = stop.received() => tracing::info!("stopping: finishing requests in flight"),
         }
         handle.stop(true).await;
-        running.await.map_err(std::io::Error::other)?
+        let served = running.await.map_err(std::io::Error::other)?;
+        if let Err(error) = state.view.save_snapshot().await {
+            tracing::warn!(%error, "could not snapshot the one-network view");
+        }
+        served
     }
 }
 

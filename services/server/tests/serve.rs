@@ -265,3 +265,45 @@ fn route_solve_names_the_line_of_a_malformed_file() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("line 2"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_stopped_service_leaves_a_snapshot_of_the_view_at_the_log_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = ercs();
+    command
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--seed",
+            "chongqing",
+            "--data-dir",
+        ])
+        .arg(dir.path());
+    let mut served = serve(command);
+    let head = get_json(format!("{}/readyz", served.base)).await.1["log_position"]
+        .as_u64()
+        .unwrap();
+    let (status, _) = get_json(format!(
+        "{}/api/v1/network?min_position={head}",
+        served.base
+    ))
+    .await;
+    assert_eq!(status, 200, "the view did not catch up");
+
+    let pid = served.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(served.child.wait().unwrap().success());
+
+    let snapshot = std::fs::read(dir.path().join("one-network.snapshot.json"))
+        .expect("a snapshot of the one-network view");
+    let snapshot: Value = serde_json::from_slice(&snapshot).unwrap();
+    assert_eq!(snapshot["position"], head);
+    assert!(!snapshot["state"]["teams"].as_object().unwrap().is_empty());
+}
