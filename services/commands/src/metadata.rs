@@ -16,6 +16,9 @@ pub struct Metadata {
     /// Set on every event of a drill (演练): drills and live data never mix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drill_id: Option<String>,
+    /// The surge plan whose approval issued the command (调度方案).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<Uuid>,
     /// Makes event ids deterministic, so that a retried step appends nothing new.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
@@ -30,8 +33,14 @@ impl Metadata {
             correlation_id: Uuid::new_v4(),
             causation_id: None,
             drill_id: None,
+            plan_id: None,
             idempotency_key: None,
         }
+    }
+
+    pub fn with_plan(mut self, plan: Uuid) -> Self {
+        self.plan_id = Some(plan);
+        self
     }
 
     pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Self {

@@ -3,11 +3,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ercs_domain::area::DivisionCode;
+use ercs_domain::beds::BedType;
 use ercs_domain::incident::{IncidentEvent, IncidentKind, ResponseLevel};
+use ercs_domain::supply::ItemCode;
+use ercs_domain::team::TeamKind;
 use ercs_domain::values::Name;
 use serde::{Deserialize, Serialize};
 
-/// One incident: its response level (Ⅰ–Ⅳ级响应) and whether it is still open.
+/// One incident: its response level (Ⅰ–Ⅳ级响应), whether it is still open, and
+/// the demand recorded for it, which surge plans are made for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentRecord {
     pub kind: IncidentKind,
@@ -15,6 +19,15 @@ pub struct IncidentRecord {
     pub level: ResponseLevel,
     pub affected_areas: BTreeSet<DivisionCode>,
     pub closed: bool,
+    /// Beds needed, by township and bed type.
+    #[serde(default)]
+    pub bed_demand: BTreeMap<DivisionCode, BTreeMap<BedType, u32>>,
+    /// Units needed, by area and item.
+    #[serde(default)]
+    pub supply_demand: BTreeMap<DivisionCode, BTreeMap<ItemCode, u32>>,
+    /// Teams needed, by kind.
+    #[serde(default)]
+    pub team_demand: BTreeMap<TeamKind, u32>,
 }
 
 impl IncidentRecord {
@@ -28,6 +41,9 @@ impl IncidentRecord {
                     level: e.level,
                     affected_areas: e.affected_areas.clone(),
                     closed: false,
+                    bed_demand: BTreeMap::new(),
+                    supply_demand: BTreeMap::new(),
+                    team_demand: BTreeMap::new(),
                 });
             }
             (None, _) => return None,
@@ -40,9 +56,38 @@ impl IncidentRecord {
                 record.affected_areas.extend(e.areas.iter().cloned())
             }
             IncidentEvent::IncidentClosed(_) => record.closed = true,
+            IncidentEvent::BedDemandRecorded(e) => {
+                set(
+                    record.bed_demand.entry(e.township.clone()).or_default(),
+                    e.bed_type,
+                    e.beds,
+                );
+                record.bed_demand.retain(|_, beds| !beds.is_empty());
+            }
+            IncidentEvent::SupplyDemandRecorded(e) => {
+                let units = e.quantity.get();
+                set(
+                    record.supply_demand.entry(e.area.clone()).or_default(),
+                    e.item.clone(),
+                    units,
+                );
+                record.supply_demand.retain(|_, items| !items.is_empty());
+            }
+            IncidentEvent::TeamDemandRecorded(e) => {
+                set(&mut record.team_demand, e.kind.clone(), e.teams)
+            }
             _ => {}
         }
         Some(record)
+    }
+}
+
+/// Sets a demand; zero withdraws it.
+fn set<K: Ord>(demand: &mut BTreeMap<K, u32>, key: K, value: u32) {
+    if value == 0 {
+        demand.remove(&key);
+    } else {
+        demand.insert(key, value);
     }
 }
 

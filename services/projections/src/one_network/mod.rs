@@ -61,7 +61,7 @@ pub struct OneNetwork {
 
 impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
-    const VERSION: u32 = 4;
+    const VERSION: u32 = 5;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.
