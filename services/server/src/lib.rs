@@ -28,6 +28,7 @@ pub mod feed;
 pub mod gis;
 pub mod idempotency;
 pub mod openapi;
+pub mod plans;
 pub mod problem;
 pub mod query;
 pub mod routes;

@@ -39,6 +39,7 @@ pub fn document_json() -> Value {
     paths.insert("/api/v1/network".into(), network_path());
     paths.insert("/api/v1/feed".into(), feed_path());
     paths.extend(gis_paths());
+    paths.extend(plan_paths());
     let mut schemas: Map<String, Value> = components.into_iter().collect();
     schemas.extend(api_schemas());
     json!({
@@ -50,7 +51,7 @@ pub fn document_json() -> Value {
             "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
         },
         "tags": (ResourceKind::ALL.iter().map(|k| json!({"name": k.as_str()}))
-            .chain(["network", "feed", "gis", "health"].map(|t| json!({"name": t})))
+            .chain(["network", "feed", "gis", "plans", "health"].map(|t| json!({"name": t})))
             .collect::<Vec<_>>()),
         "paths": paths,
         "components": {
@@ -320,6 +321,44 @@ fn feed_path() -> Value {
             "400": {"$ref": "#/components/responses/Problem"},
         }
     }})
+}
+
+/// Surge plans: propose, read, approve.
+fn plan_paths() -> Map<String, Value> {
+    let problem = json!({"$ref": "#/components/responses/Problem"});
+    let plan_id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"},
+        "example": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88"});
+    let record = json!({"type": "object", "description": "The plan's record: request, problem, plan (assignments, shortfalls, escalations, certificate) and approval",
+        "properties": {"plan_id": {"type": "string"}, "request": {"type": "object"}, "problem": {"type": "object"},
+                       "plan": {"type": "object"}, "approval": {"type": "object"}}});
+    let mut paths = Map::new();
+    paths.insert("/api/v1/plans".into(), json!({"post": {
+        "tags": ["plans"], "operationId": "propose_plan",
+        "summary": "Plan an incident's recorded demand (and/or ad-hoc demand) optimally over the one network",
+        "parameters": [{"$ref": "#/components/parameters/MinPosition"}, {"$ref": "#/components/parameters/Actor"}],
+        "requestBody": {"required": true, "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": false, "properties": {
+                "incident": schema_ref("IncidentId"),
+                "demands": {"type": "array", "items": {"type": "object"},
+                            "description": "Ad-hoc demands: id, location {lon, lat}, area, priority (red|orange|yellow|green), needs {\"bed:adult_icu\": 4}"},
+                "settings": {"type": "object", "description": "Routing settings (horizon, standard, escalation costs)"}}},
+            "example": {"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}}}},
+        "responses": {"201": {"description": "The plan, recorded", "content": {"application/json": {"schema": record}}},
+                      "400": problem, "422": problem, "503": problem}
+    }}));
+    paths.insert("/api/v1/plans/{id}".into(), json!({"get": {
+        "tags": ["plans"], "operationId": "get_plan", "summary": "A plan, with its approval once approved",
+        "parameters": [plan_id],
+        "responses": {"200": {"description": "The plan", "content": {"application/json": {"schema": record}}}, "404": problem}
+    }}));
+    paths.insert("/api/v1/plans/{id}/approve".into(), json!({"post": {
+        "tags": ["plans"], "operationId": "approve_plan",
+        "summary": "Approve: reserve the beds and stock and mobilise the teams, each event carrying the plan id; twice appends nothing",
+        "parameters": [plan_id, {"$ref": "#/components/parameters/Actor"}],
+        "responses": {"200": {"description": "What each dispatch command did", "content": {"application/json": {"schema": record}}},
+                      "404": problem, "409": problem}
+    }}));
+    paths
 }
 
 /// OGC API – Features (Part 1) under `/api/v1/gis`.

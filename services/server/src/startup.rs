@@ -118,6 +118,7 @@ impl Application {
                 .configure(routes::commands::configure)
                 .configure(routes::network::configure)
                 .configure(routes::feed::configure)
+                .configure(routes::plans::configure)
                 .service(
                     utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                         .external_url_unchecked("/api/v1/openapi.json", openapi.clone()),

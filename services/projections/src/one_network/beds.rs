@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use ercs_domain::area::{DivisionCode, Tier};
-use ercs_domain::beds::{BedClass, BedPool, BedType, FacilityState};
+use ercs_domain::beds::{BedClass, BedPool, BedPools, BedType, FacilityState, PoolKey};
 use ercs_domain::ids::FacilityId;
 use ercs_domain::values::Name;
 
@@ -73,6 +73,21 @@ pub fn by_type_and_class<'a>(
         }
     }
     rollup
+}
+
+/// One set of bed pools (a facility's, or a 平急两用 venue's in emergency use) by
+/// type and class, as of `now`.
+pub fn of_pools(pools: &BedPools, now: DateTime<Utc>) -> Vec<(PoolKey, BedAvailability, u32)> {
+    pools
+        .iter()
+        .map(|(key, pool)| {
+            (
+                *key,
+                availability(key.class, pool, now),
+                pool.lead_time_minutes,
+            )
+        })
+        .collect()
 }
 
 fn availability(class: BedClass, pool: &BedPool, now: DateTime<Utc>) -> BedAvailability {

@@ -7,11 +7,11 @@
 //! `now` they are given: the view holds no clock.
 
 mod areas;
-mod beds;
-mod convertibles;
+pub mod beds;
+pub mod convertibles;
 mod incidents;
 mod resources;
-mod supplies;
+pub mod supplies;
 mod teams;
 
 use std::collections::BTreeMap;

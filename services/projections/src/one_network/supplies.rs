@@ -68,6 +68,16 @@ pub fn by_item<'a>(
     rollup
 }
 
+/// A depot's stock of each item, as of `now`.
+pub fn of_depot(depot: &DepotState, now: DateTime<Utc>) -> BTreeMap<ItemCode, SupplyRollup> {
+    depot
+        .stock
+        .keys()
+        .chain(depot.norms.keys())
+        .map(|item| (item.clone(), item_rollup(depot, item, now)))
+        .collect()
+}
+
 fn item_rollup(depot: &DepotState, item: &ItemCode, now: DateTime<Utc>) -> SupplyRollup {
     let mut rollup = SupplyRollup::default();
     for lot in depot

@@ -351,7 +351,10 @@ where
 }
 
 /// The body, at most [`MAX_BODY`] bytes, which must be JSON if it is anything.
-async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, Problem> {
+pub(crate) async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<Vec<u8>, Problem> {
     if let Some(content_type) = request.headers().get(header::CONTENT_TYPE) {
         let json = content_type
             .to_str()
@@ -394,6 +397,29 @@ async fn read_body(request: &HttpRequest, mut payload: web::Payload) -> Result<V
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Reads a JSON body as `T`; the problem names the field at fault.
+pub(crate) fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    let value: Value = serde_json::from_slice(body).map_err(|error| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "Malformed JSON",
+            format!("the body is not valid JSON: {error}"),
+        )
+    })?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string();
+        let field = if field == "." { "/".to_owned() } else { field };
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid field",
+            format!("`{field}`: {}", error.inner()),
+        )
+        .with_field(field)
+    })
 }
 
 /// Reads `body` as the command `action` of `D`: `{action: body}`, or the bare
@@ -523,7 +549,7 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, Problem> {
     }
 }
 
-fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
+pub(crate) fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
     let raw = match request.headers().get(ACTOR_HEADER) {
         None => return Ok(Actor::parse(DEFAULT_ACTOR).expect("a valid actor")),
         Some(value) => value.to_str().unwrap_or(""),

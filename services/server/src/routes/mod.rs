@@ -3,4 +3,5 @@ pub mod feed;
 pub mod health;
 pub mod network;
 pub mod ogc;
+pub mod plans;
 pub mod resources;

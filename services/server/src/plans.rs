@@ -1,0 +1,538 @@
+//! Surge plans (调度方案): the one-network view turned into the routing core's
+//! problem, the plan it proves optimal, and its approval as dispatch commands.
+//!
+//! A plan lives in the log, on its own stream `plan-<uuid>`: `PlanProposed` holds
+//! the request, the problem as it was and the plan; `PlanApproved` records the
+//! approval and what each dispatch command did. Approving issues, per assignment,
+//! a bed reservation at the facility (or open 平急两用 venue), a stock reservation
+//! at the depot, or the mobilisation of the team — each with the plan id in its
+//! metadata and an idempotency key from the plan and the assignment, so approving
+//! twice, or again after a crash, appends nothing twice. Sources that cannot be
+//! dispatched by a command yet (a venue still to be converted) are listed as such.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use ercs_commands::{CommandError, Executed, Expect, Metadata};
+use ercs_domain::DomainError;
+use ercs_domain::area::{AreaCode, DivisionCode, Tier};
+use ercs_domain::beds::{BedClass, BedCommand, Facility, FacilityCommand};
+use ercs_domain::convertible::{ConversionPhase, ConvertibleCommand, ConvertibleFacility};
+use ercs_domain::decider::{CommandContext, Decider, Stamped};
+use ercs_domain::event::DomainEvent;
+use ercs_domain::geo::GeoPoint;
+use ercs_domain::hierarchy::AreaHierarchy;
+use ercs_domain::ids::{IncidentId, PlanId};
+use ercs_domain::incident::ResponseLevel;
+use ercs_domain::lifecycle::Lifecycle;
+use ercs_domain::supply::ItemCode;
+use ercs_domain::supply::depot::{Depot, DepotCommand};
+use ercs_domain::team::{Team, TeamCommand};
+use ercs_domain::values::{Actor, Quantity, Reason};
+use ercs_projections::OneNetwork;
+use ercs_projections::one_network::{beds, convertibles, supplies};
+use ercs_routing::{
+    AreaPath, Commodity, CommodityKind, Demand, Plan, Point, Priority, Settings, Source,
+    SourceKind, SurgeProblem,
+};
+use ercs_seed::geography::Geography;
+use serde::{Deserialize, Serialize};
+
+/// What a dispatcher asks to be planned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    /// Plan for the demand recorded on this incident.
+    #[serde(default)]
+    pub incident: Option<IncidentId>,
+    /// Ad-hoc demand, planned as given (with or beside the incident's).
+    #[serde(default)]
+    pub demands: Vec<Demand>,
+    /// The routing core's settings; defaults when absent.
+    #[serde(default)]
+    pub settings: Option<Settings>,
+}
+
+/// Why a plan request cannot be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("no incident with id `{0}`")]
+    UnknownIncident(IncidentId),
+    #[error("nothing to plan: the request names no incident with recorded demand and no demands")]
+    NoDemand,
+}
+
+/// The priority (网格化分色) of an incident's demand, from its response level.
+pub fn priority_of(level: ResponseLevel) -> Priority {
+    match level {
+        ResponseLevel::I | ResponseLevel::II => Priority::Red,
+        ResponseLevel::III => Priority::Orange,
+        ResponseLevel::IV => Priority::Yellow,
+    }
+}
+
+/// The routing problem for `request` over the view as it stands at `now`.
+/// Sources are kept only where they offer something demanded, so the problem
+/// (which the plan's record holds) stays small.
+pub fn problem(
+    view: &OneNetwork,
+    request: &PlanRequest,
+    geography: &Geography,
+    areas: &AreaHierarchy,
+    now: DateTime<Utc>,
+) -> Result<SurgeProblem, RequestError> {
+    let mut demands = request.demands.clone();
+    if let Some(id) = request.incident {
+        let incident = view
+            .incidents
+            .get(&id)
+            .ok_or(RequestError::UnknownIncident(id))?;
+        demands.extend(incident_demands(incident, geography, areas));
+    }
+    if demands.iter().all(|d| d.needs.values().all(|&n| n == 0)) {
+        return Err(RequestError::NoDemand);
+    }
+    let wanted: std::collections::BTreeSet<&Commodity> =
+        demands.iter().flat_map(|d| d.needs.keys()).collect();
+    let sources = sources(view, areas, now)
+        .into_iter()
+        .filter_map(|mut source| {
+            source.offers.retain(|c, n| *n > 0 && wanted.contains(c));
+            (!source.offers.is_empty()).then_some(source)
+        })
+        .collect();
+    Ok(SurgeProblem {
+        sources,
+        demands,
+        settings: request.settings.clone().unwrap_or_default(),
+        travel: None,
+    })
+}
+
+fn incident_demands(
+    incident: &ercs_projections::one_network::IncidentRecord,
+    geography: &Geography,
+    areas: &AreaHierarchy,
+) -> Vec<Demand> {
+    let priority = priority_of(incident.level);
+    let mut needs: BTreeMap<DivisionCode, BTreeMap<Commodity, u64>> = BTreeMap::new();
+    for (township, beds) in &incident.bed_demand {
+        for (bed_type, n) in beds {
+            *needs
+                .entry(township.clone())
+                .or_default()
+                .entry(Commodity::bed(&wire(bed_type)))
+                .or_default() += u64::from(*n);
+        }
+    }
+    for (area, items) in &incident.supply_demand {
+        for (item, n) in items {
+            *needs
+                .entry(area.clone())
+                .or_default()
+                .entry(Commodity::supply(item.as_str()))
+                .or_default() += u64::from(*n);
+        }
+    }
+    if let Some(first) = incident.affected_areas.iter().next() {
+        for (kind, n) in &incident.team_demand {
+            *needs
+                .entry(first.clone())
+                .or_default()
+                .entry(Commodity::team(&wire(kind)))
+                .or_default() += u64::from(*n);
+        }
+    }
+    needs
+        .into_iter()
+        .filter_map(|(area, needs)| {
+            Some(Demand {
+                id: format!("area/{area}"),
+                location: area_point(&area, geography)?,
+                area: area_path(&area.clone().into(), areas),
+                priority,
+                needs,
+            })
+        })
+        .collect()
+}
+
+/// A township's point, or the middle of a district's townships.
+fn area_point(area: &DivisionCode, geography: &Geography) -> Option<Point> {
+    if let Some(township) = geography.townships.iter().find(|t| &t.code == area) {
+        return Some(point(&township.location));
+    }
+    let inside: Vec<&GeoPoint> = geography
+        .townships
+        .iter()
+        .filter(|t| &t.county == area)
+        .map(|t| &t.location)
+        .collect();
+    let n = inside.len() as f64;
+    (n > 0.0).then(|| {
+        Point::new(
+            inside.iter().map(|p| p.lon()).sum::<f64>() / n,
+            inside.iter().map(|p| p.lat()).sum::<f64>() / n,
+        )
+    })
+}
+
+fn point(p: &GeoPoint) -> Point {
+    Point::new(p.lon(), p.lat())
+}
+
+/// Where `area` sits: its township, district, region and city.
+pub fn area_path(area: &AreaCode, areas: &AreaHierarchy) -> AreaPath {
+    let mut path = AreaPath::default();
+    for record in areas.path(area) {
+        let code = Some(record.code.to_string());
+        match record.tier {
+            Tier::Township => path.township = code,
+            Tier::District => path.district = code,
+            Tier::Region => path.region = code,
+            Tier::City => path.city = code,
+            Tier::Institution => {}
+        }
+    }
+    path
+}
+
+/// A value's serde name (`negative_flow_isolation`).
+fn wire<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+/// Every source of the view: depot stock, bed pools by class, 平急两用 venues,
+/// teams on standby.
+fn sources(view: &OneNetwork, areas: &AreaHierarchy, now: DateTime<Utc>) -> Vec<Source> {
+    let mut sources = Vec::new();
+    for depot in view.depots.values() {
+        let offers = supplies::of_depot(depot, now)
+            .into_iter()
+            .map(|(item, stock)| (Commodity::supply(item.as_str()), stock.usable))
+            .collect();
+        sources.push(Source {
+            id: format!("depot/{}", depot.id),
+            kind: SourceKind::DepotStock,
+            location: point(&depot.location),
+            area: area_path(&depot.area, areas),
+            available_after_minutes: 0,
+            offers,
+        });
+    }
+    for facility in view.facilities.values() {
+        let area = area_path(&facility.area.clone().into(), areas);
+        sources.extend(pool_sources(
+            &format!("facility/{}", facility.id),
+            &facility.pools,
+            point(&facility.location),
+            &area,
+            now,
+        ));
+    }
+    for (id, record) in &view.convertibles {
+        let state = &record.state;
+        let area = area_path(&state.area.clone().into(), areas);
+        if state.phase == ConversionPhase::EmergencyActive {
+            sources.extend(pool_sources(
+                &format!("convertible/{id}"),
+                &state.pools,
+                point(&state.location),
+                &area,
+                now,
+            ));
+            continue;
+        }
+        for ((_, bed_type), capacity) in convertibles::capacity(std::iter::once(record), now) {
+            if capacity.within_lead_time > 0 {
+                sources.push(Source {
+                    id: format!("convertible/{id}/{}", wire(&bed_type)),
+                    kind: SourceKind::ConvertibleFacility,
+                    location: point(&state.location),
+                    area: area.clone(),
+                    available_after_minutes: capacity.lead_time_minutes,
+                    offers: BTreeMap::from([(
+                        Commodity::bed(&wire(&bed_type)),
+                        u64::from(capacity.within_lead_time),
+                    )]),
+                });
+            }
+        }
+    }
+    for team in view.teams.values() {
+        if team.status.phase().name() == "standby" {
+            sources.push(Source {
+                id: format!("team/{}", team.id),
+                kind: SourceKind::TeamBase,
+                location: point(&team.base),
+                area: area_path(&team.home_area, areas),
+                available_after_minutes: 0,
+                offers: BTreeMap::from([(Commodity::team(&wire(&team.kind)), 1)]),
+            });
+        }
+    }
+    sources
+}
+
+/// A set of bed pools as sources: one per ladder class, beds usable now at no
+/// wait, the rest of what the lead time brings after it.
+fn pool_sources(
+    owner: &str,
+    pools: &ercs_domain::beds::BedPools,
+    location: Point,
+    area: &AreaPath,
+    now: DateTime<Utc>,
+) -> Vec<Source> {
+    let mut by_class: BTreeMap<(BedClass, bool), (u32, BTreeMap<Commodity, u64>)> = BTreeMap::new();
+    for (key, beds, lead) in beds::of_pools(pools, now) {
+        let commodity = Commodity::bed(&wire(&key.bed_type));
+        let later = beds.within_lead_time.saturating_sub(beds.available_now);
+        if beds.available_now > 0 {
+            by_class
+                .entry((key.class, false))
+                .or_default()
+                .1
+                .insert(commodity.clone(), u64::from(beds.available_now));
+        }
+        if later > 0 {
+            let entry = by_class.entry((key.class, true)).or_default();
+            entry.0 = entry.0.max(lead);
+            entry.1.insert(commodity, u64::from(later));
+        }
+    }
+    by_class
+        .into_iter()
+        .map(|((class, later), (lead, offers))| Source {
+            id: format!(
+                "{owner}/{}{}",
+                wire(&class),
+                if later { "/later" } else { "" }
+            ),
+            kind: SourceKind::BedPool,
+            location,
+            area: area.clone(),
+            available_after_minutes: if later { lead } else { 0 },
+            offers,
+        })
+        .collect()
+}
+
+/// A plan as recorded on its stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub plan_id: PlanId,
+    pub request: PlanRequest,
+    pub problem: SurgeProblem,
+    pub plan: Plan,
+    pub proposed_at: DateTime<Utc>,
+    pub proposed_by: String,
+    /// Present once approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+}
+
+/// What approving did, assignment by assignment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Approval {
+    pub approved_at: DateTime<Utc>,
+    pub approved_by: String,
+    pub dispatches: Vec<Dispatch>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Dispatch {
+    /// The assignment's index in the plan.
+    pub assignment: usize,
+    /// `dispatched`, `refused` (with the reason) or `needs_conversion`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
+}
+
+/// Issues the dispatch command of every assignment of `record`.
+pub async fn dispatch(
+    aggregates: &ercs_commands::Aggregates,
+    record: &PlanRecord,
+    actor: &Actor,
+) -> Vec<Dispatch> {
+    let mut dispatches = Vec::new();
+    for (index, assignment) in record.plan.assignments.iter().enumerate() {
+        let key = format!("plan/{}/assignment/{index}", record.plan_id);
+        let metadata = Metadata::new(actor.to_string())
+            .with_plan(record.plan_id.as_uuid())
+            .with_idempotency_key(key);
+        let outcome = dispatch_one(aggregates, record, assignment, actor, &metadata).await;
+        dispatches.push(match outcome {
+            Ok((command, executed_position)) => Dispatch {
+                assignment: index,
+                outcome: "dispatched".into(),
+                command: Some(command),
+                detail: None,
+                position: executed_position,
+            },
+            Err(Undispatched::NeedsConversion) => Dispatch {
+                assignment: index,
+                outcome: "needs_conversion".into(),
+                command: None,
+                detail: Some(
+                    "start and complete the venue's conversion, then reserve its beds".into(),
+                ),
+                position: None,
+            },
+            Err(Undispatched::Refused(command, detail)) => Dispatch {
+                assignment: index,
+                outcome: "refused".into(),
+                command: Some(command),
+                detail: Some(detail),
+                position: None,
+            },
+        });
+    }
+    dispatches
+}
+
+enum Undispatched {
+    NeedsConversion,
+    Refused(String, String),
+}
+
+async fn dispatch_one(
+    aggregates: &ercs_commands::Aggregates,
+    record: &PlanRecord,
+    assignment: &ercs_routing::Assignment,
+    actor: &Actor,
+    metadata: &Metadata,
+) -> Result<(String, Option<u64>), Undispatched> {
+    let plan = record.plan_id;
+    let parts: Vec<&str> = assignment.source.split('/').collect();
+    let code = assignment.commodity.code.as_str();
+    let quantity = u32::try_from(assignment.quantity).unwrap_or(u32::MAX);
+    let refuse = |what: &str| {
+        Undispatched::Refused(
+            what.to_owned(),
+            format!("cannot read {what} of source {}", assignment.source),
+        )
+    };
+    let reserve_beds = |class: &str| -> Result<BedCommand, Undispatched> {
+        Ok(BedCommand::Reserve {
+            plan,
+            bed_type: parse_wire(code).ok_or_else(|| refuse("the bed type"))?,
+            class: parse_wire(class).ok_or_else(|| refuse("the ladder class"))?,
+            beds: quantity,
+        })
+    };
+    let run = Run {
+        aggregates,
+        actor,
+        metadata,
+    };
+    match (assignment.commodity.kind, parts.as_slice()) {
+        (CommodityKind::Bed, ["facility", raw, class, ..]) => {
+            let command = FacilityCommand::Beds(reserve_beds(class)?);
+            run.execute::<Facility, _>(
+                "facility reserve",
+                &parse_id(raw, &assignment.source)?,
+                command,
+            )
+            .await
+        }
+        (CommodityKind::Bed, ["convertible", raw, class, ..])
+            if parse_wire::<BedClass>(class).is_some() =>
+        {
+            let command = ConvertibleCommand::Beds(reserve_beds(class)?);
+            run.execute::<ConvertibleFacility, _>(
+                "convertible reserve",
+                &parse_id(raw, &assignment.source)?,
+                command,
+            )
+            .await
+        }
+        (CommodityKind::Bed, ["convertible", ..]) => Err(Undispatched::NeedsConversion),
+        (CommodityKind::Supply, ["depot", raw]) => {
+            let command = DepotCommand::Reserve {
+                plan,
+                item: ItemCode::parse(code).map_err(|_| refuse("the item"))?,
+                quantity: Quantity::new(quantity),
+                reason: Reason::parse(format!("surge plan {plan}")).expect("a valid reason"),
+            };
+            run.execute::<Depot, _>(
+                "depot reserve",
+                &parse_id(raw, &assignment.source)?,
+                command,
+            )
+            .await
+        }
+        (CommodityKind::Team, ["team", raw]) => {
+            let Some(incident) = record.request.incident else {
+                return Err(Undispatched::Refused(
+                    "team mobilise".into(),
+                    "a team is mobilised for an incident; this plan names none".into(),
+                ));
+            };
+            run.execute::<Team, _>(
+                "team mobilise",
+                &parse_id(raw, &assignment.source)?,
+                TeamCommand::Mobilise { incident },
+            )
+            .await
+        }
+        _ => Err(refuse("a dispatch command")),
+    }
+}
+
+/// Runs one dispatch command as the approving actor, with the plan's metadata.
+struct Run<'a> {
+    aggregates: &'a ercs_commands::Aggregates,
+    actor: &'a Actor,
+    metadata: &'a Metadata,
+}
+
+impl Run<'_> {
+    async fn execute<D, C>(
+        &self,
+        label: &str,
+        id: &D::Id,
+        command: C,
+    ) -> Result<(String, Option<u64>), Undispatched>
+    where
+        D: Decider<Error = DomainError, Command = Stamped<C>>,
+        D::Event: DomainEvent,
+        C: Clone,
+    {
+        let command = Stamped {
+            context: CommandContext::new(self.actor.clone(), Utc::now()),
+            command,
+        };
+        match self
+            .aggregates
+            .execute::<D>(id, Expect::Latest, command, self.metadata)
+            .await
+        {
+            Ok(Executed { position, .. }) => Ok((label.to_owned(), position.map(|p| p.0))),
+            Err(CommandError::Rejected(refusal)) => {
+                Err(Undispatched::Refused(label.to_owned(), refusal.to_string()))
+            }
+            Err(error) => Err(Undispatched::Refused(label.to_owned(), error.to_string())),
+        }
+    }
+}
+
+fn parse_id<T: std::str::FromStr>(raw: &str, source: &str) -> Result<T, Undispatched> {
+    raw.parse().map_err(|_| {
+        Undispatched::Refused(
+            "none".into(),
+            format!("cannot read the id of source {source}"),
+        )
+    })
+}
+
+fn parse_wire<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
