@@ -584,3 +584,55 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
         .await;
     assert_eq!(units(&after, "N95"), units(source, "N95") - 500);
 }
+
+#[tokio::test]
+async fn every_command_endpoint_takes_its_documented_example_over_http() {
+    use ercs_projections::one_network::ResourceKind;
+    use ercs_server::examples::actions;
+
+    let server = TestServer::seeded().await;
+    let declared = server
+        .post(
+            "/api/v1/incidents",
+            actions(ResourceKind::Incidents)[0]
+                .example
+                .as_ref()
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(declared.status(), 201);
+    for kind in ResourceKind::ALL {
+        let (_, page) = server
+            .get(&server.url(&format!("/api/v1/{kind}?limit=1")))
+            .await;
+        let id = page["items"][0]["id"].as_str().unwrap().to_owned();
+        for (n, action) in actions(kind).iter().enumerate() {
+            let path = if n == 0 {
+                format!("/api/v1/{kind}")
+            } else {
+                format!("/api/v1/{kind}/{id}/{}", action.name)
+            };
+            let mut request = server.client.post(server.url(&path));
+            if let Some(example) = &action.example {
+                request = request.json(example);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            // Accepted, or refused by the domain for the state the resource is
+            // in: never unparsed, unrouted or a server error.
+            assert!(
+                matches!(status, 200 | 201 | 409 | 422)
+                    || (status == 404
+                        && !body["detail"]
+                            .as_str()
+                            .unwrap_or("")
+                            .contains("has no command")),
+                "POST {path}: {status} {body}"
+            );
+            if status == 422 {
+                assert_ne!(problem_type(&body), "malformed-json", "POST {path}: {body}");
+            }
+        }
+    }
+}
