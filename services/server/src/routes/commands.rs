@@ -401,25 +401,8 @@ pub(crate) async fn read_body(
 
 /// Reads a JSON body as `T`; the problem names the field at fault.
 pub(crate) fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-json",
-            "Malformed JSON",
-            format!("the body is not valid JSON: {error}"),
-        )
-    })?;
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let field = error.path().to_string();
-        let field = if field == "." { "/".to_owned() } else { field };
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-field",
-            "Invalid field",
-            format!("`{field}`: {}", error.inner()),
-        )
-        .with_field(field)
-    })
+    let value: Value = serde_json::from_slice(body).map_err(malformed)?;
+    deserialize_fields(value, 0)
 }
 
 /// Reads `body` as the command `action` of `D`: `{action: body}`, or the bare
@@ -431,14 +414,7 @@ where
     let fields: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
-        serde_json::from_slice(body).map_err(|error| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed-json",
-                "Malformed JSON",
-                format!("the body is not valid JSON: {error}"),
-            )
-        })?
+        serde_json::from_slice(body).map_err(malformed)?
     };
     if !(fields.is_null() || fields.is_object()) {
         return Err(Problem::new(
@@ -471,11 +447,28 @@ where
     let value = wrap(Value::Object(
         [(action.to_owned(), fields)].into_iter().collect(),
     ));
+    // The field is named within the command's own fields: past the wrapping.
+    deserialize_fields(value, 1 + usize::from(nesting.is_some()))
+}
+
+fn malformed(error: serde_json::Error) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "malformed-json",
+        "Malformed JSON",
+        format!("the body is not valid JSON: {error}"),
+    )
+}
+
+/// Deserializes `value`; a failure is a 422 naming the field's path, less its
+/// first `wrapping` segments (`/` for the body itself).
+fn deserialize_fields<T: DeserializeOwned>(value: Value, wrapping: usize) -> Result<T, Problem> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let field = path
             .split('.')
-            .skip(1 + usize::from(nesting.is_some()))
+            .filter(|segment| !segment.is_empty())
+            .skip(wrapping)
             .collect::<Vec<_>>()
             .join(".");
         let field = if field.is_empty() {
