@@ -15,9 +15,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    Direction, Error, EventData, EventLog, EventType, ExpectedRevision, Filter, JsonObject,
-    MAX_EVENT_SIZE, ReadFrom, RecordedEvent, SqliteEventLog, StreamName, SubscribeFrom,
-    Subscription, SubscriptionMessage,
+    AppendOnce, CommandKey, Direction, Error, EventData, EventLog, EventType, ExpectedRevision,
+    Filter, JsonObject, MAX_EVENT_SIZE, ReadFrom, RecordedEvent, SqliteEventLog, StreamName,
+    SubscribeFrom, Subscription, SubscriptionMessage,
 };
 
 /// A log under test, and whatever must live as long as it (a temporary directory).
@@ -59,6 +59,10 @@ macro_rules! conformance_tests {
             a_subscription_resumes_after_a_position_exactly,
             a_filtered_subscription_reports_checkpoints_while_it_skips,
             a_subscriber_under_concurrent_writers_sees_every_event_once_in_order,
+            a_keyed_append_retried_at_a_newer_revision_appends_nothing,
+            a_refused_keyed_append_keeps_no_key,
+            of_concurrent_appends_with_one_key_exactly_one_is_applied,
+            a_key_names_one_append_across_streams,
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {
@@ -677,4 +681,117 @@ async fn collect_events(mut subscription: Subscription, n: usize) -> Vec<Recorde
 
 fn ids(events: &[RecordedEvent]) -> Vec<Uuid> {
     events.iter().map(|e| e.id).collect()
+}
+
+fn key(prefix: &str, name: &str) -> CommandKey {
+    CommandKey::new(format!("{prefix}{name}")).expect("a valid key")
+}
+
+pub async fn a_keyed_append_retried_at_a_newer_revision_appends_nothing(t: TestLog) {
+    let prefix = unique_prefix();
+    let s = stream(&prefix, "facility-1");
+    let k = key(&prefix, "POST /facilities/1/report #1");
+    assert_eq!(t.log.find_key(&k).await.expect("a lookup"), None);
+    let first = match t
+        .log
+        .append_once(&s, ExpectedRevision::NoStream, events(2), &k)
+        .await
+        .expect("the first append")
+    {
+        AppendOnce::Appended(result) => result,
+        other => panic!("the first append must be applied, got {other:?}"),
+    };
+    // Someone else writes; then the retry, decided on the newer state, comes in.
+    t.log
+        .append(&s, ExpectedRevision::Exact(1), events(1))
+        .await
+        .expect("another writer");
+    let retry = t
+        .log
+        .append_once(&s, ExpectedRevision::Exact(2), events(2), &k)
+        .await
+        .expect("the retry");
+    let landed = crate::KeyedAppend {
+        stream: s.clone(),
+        first_revision: 0,
+        result: first,
+    };
+    assert_eq!(retry, AppendOnce::AlreadyApplied(landed.clone()));
+    assert_eq!(revisions(&read_forwards(&*t.log, &s).await), vec![0, 1, 2]);
+    assert_eq!(t.log.find_key(&k).await.expect("a lookup"), Some(landed));
+}
+
+pub async fn a_refused_keyed_append_keeps_no_key(t: TestLog) {
+    let prefix = unique_prefix();
+    let s = stream(&prefix, "depot-1");
+    let k = key(&prefix, "transfer/1/receive");
+    let refused = t
+        .log
+        .append_once(&s, ExpectedRevision::Exact(4), events(1), &k)
+        .await;
+    assert!(
+        matches!(refused, Err(Error::WrongExpectedRevision { .. })),
+        "got {refused:?}"
+    );
+    assert_eq!(t.log.find_key(&k).await.expect("a lookup"), None);
+    let applied = t
+        .log
+        .append_once(&s, ExpectedRevision::NoStream, events(1), &k)
+        .await
+        .expect("the append");
+    assert!(
+        matches!(applied, AppendOnce::Appended(_)),
+        "got {applied:?}"
+    );
+}
+
+pub async fn of_concurrent_appends_with_one_key_exactly_one_is_applied(t: TestLog) {
+    let prefix = unique_prefix();
+    let s = stream(&prefix, "facility-2");
+    let k = key(&prefix, "POST /facilities/2/admit #same");
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let (log, s, k) = (Arc::clone(&t.log), s.clone(), k.clone());
+            tokio::spawn(async move {
+                log.append_once(&s, ExpectedRevision::Any, events(3), &k)
+                    .await
+            })
+        })
+        .collect();
+    let mut applied = 0;
+    let mut landings = HashSet::new();
+    for task in tasks {
+        match task.await.expect("a task").expect("an append") {
+            AppendOnce::Appended(result) => {
+                applied += 1;
+                landings.insert(result);
+            }
+            AppendOnce::AlreadyApplied(landed) => {
+                landings.insert(landed.result);
+            }
+        }
+    }
+    assert_eq!(applied, 1, "exactly one of 40 twins appends");
+    assert_eq!(landings.len(), 1, "every twin is told the same landing");
+    assert_eq!(read_forwards(&*t.log, &s).await.len(), 3);
+}
+
+pub async fn a_key_names_one_append_across_streams(t: TestLog) {
+    let prefix = unique_prefix();
+    let (first, second) = (stream(&prefix, "team-a"), stream(&prefix, "team-b"));
+    let k = key(&prefix, "plan/1/assignment/0");
+    t.log
+        .append_once(&first, ExpectedRevision::NoStream, events(1), &k)
+        .await
+        .expect("the first append");
+    let again = t
+        .log
+        .append_once(&second, ExpectedRevision::NoStream, events(1), &k)
+        .await
+        .expect("the second append");
+    match again {
+        AppendOnce::AlreadyApplied(landed) => assert_eq!(landed.stream, first),
+        other => panic!("a key already used must not append again, got {other:?}"),
+    }
+    assert!(read_forwards(&*t.log, &second).await.is_empty());
 }

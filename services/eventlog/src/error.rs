@@ -24,6 +24,9 @@ pub enum Error {
         reason: &'static str,
     },
 
+    #[error("command key {key:?} {reason}")]
+    InvalidCommandKey { key: String, reason: &'static str },
+
     #[error("event id {reason}")]
     InvalidEventId { reason: &'static str },
 
@@ -78,6 +81,7 @@ impl Error {
         matches!(
             self,
             Error::InvalidStreamName { .. }
+                | Error::InvalidCommandKey { .. }
                 | Error::InvalidEventType { .. }
                 | Error::InvalidEventId { .. }
                 | Error::InvalidJson { .. }

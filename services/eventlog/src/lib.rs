@@ -20,9 +20,10 @@ pub mod conformance;
 
 pub use error::Error;
 pub use model::{
-    AppendResult, Direction, EventData, EventType, ExpectedRevision, Filter, JsonError, JsonObject,
-    MAX_APPEND_EVENTS, MAX_APPEND_SIZE, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN,
-    Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
+    AppendOnce, AppendResult, CommandKey, Direction, EventData, EventType, ExpectedRevision,
+    Filter, JsonError, JsonObject, KeyedAppend, MAX_APPEND_EVENTS, MAX_APPEND_SIZE,
+    MAX_COMMAND_KEY_LEN, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN, Position,
+    ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
     check_append,
 };
 pub use port::{EventLog, Subscription};

@@ -406,12 +406,98 @@ impl fmt::Display for ExpectedRevision {
 }
 
 /// What an append reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AppendResult {
     /// The stream's revision after the append: pass it as `Exact` to append next.
     pub next_expected_revision: Revision,
     /// The position of the append's last event.
     pub position: Position,
+}
+
+/// Longest command key, in bytes.
+pub const MAX_COMMAND_KEY_LEN: usize = 512;
+
+/// The name of one command or process step, chosen by whoever sends it: an HTTP
+/// `Idempotency-Key` in its scope, `transfer/<id>/receive`, `plan/<id>/assignment/3`.
+/// It names the request, not the state the request meets, so a retry decided on a
+/// newer revision is still recognised: an append carrying a key the log already
+/// holds appends nothing (see [`EventLog::append_once`](crate::EventLog::append_once)).
+///
+/// Rule: 1 to [`MAX_COMMAND_KEY_LEN`] bytes of UTF-8 without control characters.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CommandKey(Arc<str>);
+
+impl CommandKey {
+    pub fn new(key: impl Into<String>) -> Result<Self, Error> {
+        let key = key.into();
+        let reason = if key.is_empty() {
+            Some("must not be empty")
+        } else if key.len() > MAX_COMMAND_KEY_LEN {
+            Some("must be at most 512 bytes")
+        } else if key.chars().any(char::is_control) {
+            Some("must not contain control characters")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(Error::InvalidCommandKey {
+                key: shorten(&key),
+                reason,
+            }),
+            None => Ok(Self(key.into())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CommandKey {
+    type Error = Error;
+    fn try_from(key: String) -> Result<Self, Error> {
+        Self::new(key)
+    }
+}
+
+impl From<CommandKey> for String {
+    fn from(key: CommandKey) -> String {
+        key.0.to_string()
+    }
+}
+
+impl fmt::Display for CommandKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for CommandKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", &*self.0)
+    }
+}
+
+/// Where the append that carried a [`CommandKey`] landed: its stream and the
+/// revisions and positions of its events, which are consecutive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyedAppend {
+    pub stream: StreamName,
+    /// The revision of the append's first event.
+    pub first_revision: Revision,
+    /// The revision and position of its last event, as the append answered them.
+    pub result: AppendResult,
+}
+
+/// What [`EventLog::append_once`](crate::EventLog::append_once) did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppendOnce {
+    /// The events are appended now.
+    Appended(AppendResult),
+    /// An earlier append carried the same key; nothing was written. That append is
+    /// where it landed (possibly in another stream than this call named).
+    AlreadyApplied(KeyedAppend),
 }
 
 /// Where a read starts. `At` is inclusive.

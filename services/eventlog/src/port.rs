@@ -3,8 +3,9 @@ use futures::stream::BoxStream;
 
 use crate::Error;
 use crate::model::{
-    AppendResult, Direction, EventData, ExpectedRevision, Filter, Position, ReadFrom,
-    RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
+    AppendOnce, AppendResult, CommandKey, Direction, EventData, ExpectedRevision, Filter,
+    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom,
+    SubscriptionMessage,
 };
 
 /// A live subscription: catch-up, then live. It ends only when the log closes, with
@@ -31,6 +32,25 @@ pub trait EventLog: Send + Sync + 'static {
         expected: ExpectedRevision,
         events: Vec<EventData>,
     ) -> Result<AppendResult, Error>;
+
+    /// Appends `events` to `stream` as the one effect of the command named `key`.
+    ///
+    /// The key is checked before the expected revision, in the same transaction as
+    /// the append: if any earlier append carried `key`, nothing is written and
+    /// [`AppendOnce::AlreadyApplied`] says where that append landed, whatever
+    /// revision the stream is at now. So a command retried after a crash, or sent
+    /// by many clients at once, takes effect at most once, even when the retry is
+    /// decided on newer state. Keys are kept as long as the log.
+    async fn append_once(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<EventData>,
+        key: &CommandKey,
+    ) -> Result<AppendOnce, Error>;
+
+    /// Where the append that carried `key` landed, if one did.
+    async fn find_key(&self, key: &CommandKey) -> Result<Option<KeyedAppend>, Error>;
 
     /// Reads up to `limit` events of one stream. `From::At(r)` includes revision `r`.
     /// A stream that does not exist reads as empty.

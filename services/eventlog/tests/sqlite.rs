@@ -4,8 +4,8 @@ use std::fs;
 use std::path::Path;
 
 use ercs_eventlog::{
-    Direction, Error, EventData, EventLog, ExpectedRevision, Filter, Position, ReadFrom,
-    SqliteEventLog, StreamName,
+    AppendOnce, CommandKey, Direction, Error, EventData, EventLog, ExpectedRevision, Filter,
+    Position, ReadFrom, SqliteEventLog, StreamName,
 };
 use uuid::Uuid;
 
@@ -107,6 +107,47 @@ fn a_log_from_a_newer_schema_is_refused() {
         .pragma_update(None, "user_version", 99)
         .unwrap();
     assert_refused_untouched(&path, "schema version 99");
+}
+
+#[tokio::test]
+async fn a_version_1_log_is_migrated_and_its_keys_outlive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let stream = StreamName::new("facility-1").unwrap();
+    {
+        let log = SqliteEventLog::open(&path).unwrap();
+        log.append(&stream, ExpectedRevision::NoStream, vec![an_event()])
+            .await
+            .unwrap();
+    }
+    // What a version-1 file looked like: no command keys.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DROP TABLE command_keys; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(conn);
+    let key = CommandKey::new("POST /api/v1/facilities/1/report k1").unwrap();
+    let first = {
+        let log = SqliteEventLog::open(&path).unwrap();
+        log.append_once(&stream, ExpectedRevision::Exact(0), vec![an_event()], &key)
+            .await
+            .unwrap()
+    };
+    assert!(matches!(first, AppendOnce::Appended(_)), "{first:?}");
+    let log = SqliteEventLog::open(&path).unwrap();
+    let retry = log
+        .append_once(&stream, ExpectedRevision::Exact(1), vec![an_event()], &key)
+        .await
+        .unwrap();
+    assert!(matches!(retry, AppendOnce::AlreadyApplied(_)), "{retry:?}");
+    let stored = log
+        .read_stream(&stream, ReadFrom::Start, Direction::Forwards, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.len(),
+        2,
+        "the retry after a restart appended nothing"
+    );
 }
 
 #[test]

@@ -28,8 +28,9 @@ use self::reader::{Readers, log_window, stream_window};
 use self::writer::{AppendRequest, Writer};
 use crate::Error;
 use crate::model::{
-    AppendResult, Direction, EventData, ExpectedRevision, Filter, Position, ReadFrom,
-    RecordedEvent, Revision, StreamName, SubscribeFrom, check_append,
+    AppendOnce, AppendResult, CommandKey, Direction, EventData, ExpectedRevision, Filter,
+    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom,
+    check_append,
 };
 use crate::port::{EventLog, Subscription};
 
@@ -113,6 +114,28 @@ impl SqliteEventLog {
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
+
+    /// Hands an append to the writer thread and waits for its outcome.
+    async fn send(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<EventData>,
+        key: Option<CommandKey>,
+    ) -> Result<AppendOnce, Error> {
+        check_append(&events)?;
+        let (reply, answer) = oneshot::channel();
+        let request = AppendRequest {
+            stream: stream.clone(),
+            expected,
+            events,
+            key,
+            reply,
+        };
+        let requests = self.inner.requests.as_ref().ok_or(Error::Closed)?;
+        requests.send(request).map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
+    }
 }
 
 /// Takes the lock beside the database: one writing process per file.
@@ -155,17 +178,28 @@ impl EventLog for SqliteEventLog {
         expected: ExpectedRevision,
         events: Vec<EventData>,
     ) -> Result<AppendResult, Error> {
-        check_append(&events)?;
-        let (reply, answer) = oneshot::channel();
-        let request = AppendRequest {
-            stream: stream.clone(),
-            expected,
-            events,
-            reply,
-        };
-        let requests = self.inner.requests.as_ref().ok_or(Error::Closed)?;
-        requests.send(request).map_err(|_| Error::Closed)?;
-        answer.await.map_err(|_| Error::Closed)?
+        match self.send(stream, expected, events, None).await? {
+            AppendOnce::Appended(result) => Ok(result),
+            AppendOnce::AlreadyApplied(_) => unreachable!("an append without a key"),
+        }
+    }
+
+    async fn append_once(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<EventData>,
+        key: &CommandKey,
+    ) -> Result<AppendOnce, Error> {
+        self.send(stream, expected, events, Some(key.clone())).await
+    }
+
+    async fn find_key(&self, key: &CommandKey) -> Result<Option<KeyedAppend>, Error> {
+        let key = key.clone();
+        self.inner
+            .readers
+            .run(move |conn| writer::find_key(conn, &key))
+            .await
     }
 
     async fn read_stream(

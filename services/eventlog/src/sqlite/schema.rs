@@ -10,7 +10,7 @@ use crate::Error;
 /// `PRAGMA application_id` of an ERCS event log: "ERCS" in ASCII.
 const APPLICATION_ID: i64 = 0x4552_4353;
 /// The schema this code writes; older ones are migrated on open.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
     CREATE TABLE events (
@@ -24,6 +24,20 @@ const SCHEMA: &str = "
         recorded_at INTEGER NOT NULL,              -- microseconds since 1970, UTC
         UNIQUE (stream, revision)
     ) STRICT;
+    {COMMAND_KEYS}
+";
+
+/// Version 2: the keys of appends made with `append_once`. One row per keyed
+/// append, committed in the same transaction as its events; `key_hash` is the
+/// UUID v5 of the key, so rows stay small whatever the key's length.
+const COMMAND_KEYS: &str = "
+    CREATE TABLE command_keys (
+        key_hash       BLOB    PRIMARY KEY CHECK (length(key_hash) = 16),
+        stream         TEXT    NOT NULL,
+        first_revision INTEGER NOT NULL,
+        last_revision  INTEGER NOT NULL,
+        position       INTEGER NOT NULL               -- of the append's last event
+    ) STRICT, WITHOUT ROWID;
 ";
 
 /// Opens the one writing connection, creating and stamping the schema on a new file.
@@ -67,8 +81,9 @@ pub(super) fn open_reader(path: &Path) -> Result<Connection, Error> {
 fn create(conn: &Connection) -> rusqlite::Result<()> {
     // The WAL switch must happen outside a transaction.
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    let schema = SCHEMA.replace("{COMMAND_KEYS}", COMMAND_KEYS);
     conn.execute_batch(&format!(
-        "BEGIN; {SCHEMA}
+        "BEGIN; {schema}
          PRAGMA application_id = {APPLICATION_ID};
          PRAGMA user_version = {SCHEMA_VERSION};
          COMMIT;"
@@ -79,7 +94,9 @@ fn check_version(conn: &Connection, path: &Path) -> Result<(), Error> {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(storage)?;
-    if version != SCHEMA_VERSION {
+    if version == 1 {
+        migrate_to_2(conn).map_err(|e| opening(path, e))?;
+    } else if version != SCHEMA_VERSION {
         return Err(foreign(
             path,
             &format!("schema version {version}; this build reads {SCHEMA_VERSION}"),
@@ -88,7 +105,16 @@ fn check_version(conn: &Connection, path: &Path) -> Result<(), Error> {
     // A cheap look at the table this code relies on: a damaged schema shows here.
     conn.prepare("SELECT position, stream, revision, event_id, event_type, data, metadata, recorded_at FROM events LIMIT 0")
         .map_err(|e| foreign(path, &format!("its events table is not as expected: {e}")))?;
+    conn.prepare("SELECT key_hash, stream, first_revision, last_revision, position FROM command_keys LIMIT 0")
+        .map_err(|e| foreign(path, &format!("its command_keys table is not as expected: {e}")))?;
     Ok(())
+}
+
+/// A version-1 log had no command keys: every append before now was unkeyed.
+fn migrate_to_2(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!(
+        "BEGIN; {COMMAND_KEYS} PRAGMA user_version = 2; COMMIT;"
+    ))
 }
 
 /// Durability: WAL with `synchronous = FULL` syncs the log on every commit, so an

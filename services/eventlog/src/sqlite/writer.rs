@@ -15,18 +15,23 @@ use tokio::sync::{oneshot, watch};
 use super::recent::{Placed, RecentIds};
 use super::schema::storage;
 use crate::Error;
-use crate::model::{AppendResult, EventData, ExpectedRevision, Position, Revision, StreamName};
+use crate::model::{
+    AppendOnce, AppendResult, CommandKey, EventData, ExpectedRevision, KeyedAppend, Position,
+    Revision, StreamName,
+};
 
 pub(super) struct AppendRequest {
     pub stream: StreamName,
     pub expected: ExpectedRevision,
     pub events: Vec<EventData>,
-    pub reply: oneshot::Sender<Result<AppendResult, Error>>,
+    /// With `append_once`: the command this append is the one effect of.
+    pub key: Option<CommandKey>,
+    pub reply: oneshot::Sender<Outcome>,
 }
 
 /// The answer to one request inside a batch that committed: its own result, which
 /// may be a rejection (wrong revision, conflict) that leaves the others unharmed.
-type Outcome = Result<AppendResult, Error>;
+pub(super) type Outcome = Result<AppendOnce, Error>;
 
 /// How many streams' revisions the writer keeps in memory before it starts afresh.
 const MAX_KNOWN_STREAMS: usize = 100_000;
@@ -153,12 +158,20 @@ fn append_one(
     now: i64,
 ) -> Result<Outcome, Error> {
     let stream = &request.stream;
+    // The key first: a command already applied is answered with where it landed,
+    // whatever revision the stream has reached since. Earlier appends of this
+    // batch are visible here, so twins in one batch are caught too.
+    if let Some(key) = &request.key
+        && let Some(landed) = find_key(tx, key)?
+    {
+        return Ok(Ok(AppendOnce::AlreadyApplied(landed)));
+    }
     let current = match state.revisions.get(stream) {
         Some(revision) => Some(*revision),
         None => current_revision(tx, stream)?,
     };
     if let Some(outcome) = find_retry(tx, request, current, &state.recent)? {
-        return Ok(outcome);
+        return Ok(outcome.map(AppendOnce::Appended));
     }
     if !request.expected.is_met_by(current) {
         return Ok(Err(Error::WrongExpectedRevision {
@@ -204,10 +217,71 @@ fn append_one(
         state.revisions.clear();
     }
     state.revisions.insert(stream.clone(), revision - 1);
-    Ok(Ok(AppendResult {
+    let result = AppendResult {
         next_expected_revision: revision - 1,
         position: Position(state.next_position - 1),
+    };
+    if let Some(key) = &request.key {
+        let first_revision = current.map_or(0, |r| r + 1);
+        remember_key(tx, key, stream, first_revision, result)?;
+    }
+    Ok(Ok(AppendOnce::Appended(result)))
+}
+
+/// Where the append carrying `key` landed, read inside `conn`'s transaction.
+pub(super) fn find_key(conn: &Connection, key: &CommandKey) -> Result<Option<KeyedAppend>, Error> {
+    let mut query = conn
+        .prepare_cached(
+            "SELECT stream, first_revision, last_revision, position
+             FROM command_keys WHERE key_hash = ?1",
+        )
+        .map_err(storage)?;
+    let mut rows = query
+        .query(params![key_hash(key).as_bytes()])
+        .map_err(storage)?;
+    let Some(row) = rows.next().map_err(storage)? else {
+        return Ok(None);
+    };
+    let stream: String = row.get(0).map_err(storage)?;
+    Ok(Some(KeyedAppend {
+        stream: StreamName::new(stream)
+            .map_err(|e| Error::Corrupt(format!("command_keys holds a bad stream name: {e}")))?,
+        first_revision: from_sql(row.get(1).map_err(storage)?),
+        result: AppendResult {
+            next_expected_revision: from_sql(row.get(2).map_err(storage)?),
+            position: Position(from_sql(row.get(3).map_err(storage)?)),
+        },
     }))
+}
+
+fn remember_key(
+    tx: &Transaction,
+    key: &CommandKey,
+    stream: &StreamName,
+    first_revision: Revision,
+    result: AppendResult,
+) -> Result<(), Error> {
+    tx.prepare_cached(
+        "INSERT INTO command_keys (key_hash, stream, first_revision, last_revision, position)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut insert| {
+        insert.execute(params![
+            key_hash(key).as_bytes(),
+            stream.as_str(),
+            to_sql(first_revision),
+            to_sql(result.next_expected_revision),
+            to_sql(result.position.0),
+        ])
+    })
+    .map(drop)
+    .map_err(storage)
+}
+
+/// Command keys are stored as UUID v5 of their text in a namespace of their own.
+fn key_hash(key: &CommandKey) -> uuid::Uuid {
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6572_6373_2d63_6f6d_6d61_6e64_2d6b_6579);
+    uuid::Uuid::new_v5(&NAMESPACE, key.as_str().as_bytes())
 }
 
 /// Whether this append was already made: every id in the stream, in order and
@@ -218,7 +292,7 @@ fn find_retry(
     request: &AppendRequest,
     current: Option<Revision>,
     recent: &RecentIds,
-) -> Result<Option<Outcome>, Error> {
+) -> Result<Option<Result<AppendResult, Error>>, Error> {
     let stream = &request.stream;
     let mut found: Vec<Option<Placed>> = request
         .events
