@@ -4,24 +4,29 @@ use std::sync::Arc;
 use ercs_domain::decider::Decider;
 use ercs_domain::event::{DecodeError, DomainEvent};
 use ercs_eventlog::{
-    Direction, EventLog, ExpectedRevision, Position, ReadFrom, Revision, StreamName,
+    AppendOnce, CommandKey, Direction, EventLog, ExpectedRevision, KeyedAppend, Position, ReadFrom,
+    Revision, StreamName,
 };
 
+use crate::turns::Turns;
 use crate::{Metadata, codec};
 
 /// Which state a command is decided on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expect {
-    /// The latest. If another writer gets in between, the command is decided again
-    /// on the new state, up to [`MAX_ATTEMPTS`] times.
+    /// The latest. Commands on one stream take turns within this process, so none
+    /// is ever decided on a state another one is about to change; if a writer in
+    /// another process gets in between, the command is decided again on the new
+    /// state, up to [`MAX_ATTEMPTS`] times.
     Latest,
     /// Exactly this revision (`None`: the aggregate must not exist yet), as an HTTP
     /// `If-Match` asks. A stream anywhere else is a [`CommandError::Conflict`].
     Revision(Option<Revision>),
 }
 
-/// How often an [`Expect::Latest`] command is decided before it gives up.
-pub const MAX_ATTEMPTS: usize = 5;
+/// How often an [`Expect::Latest`] command is decided before it gives up. Only
+/// writers in other processes (replicas on a shared store) can make it lose.
+pub const MAX_ATTEMPTS: usize = 16;
 
 /// An aggregate as its stream leaves it.
 pub struct Loaded<D: Decider> {
@@ -39,6 +44,9 @@ pub struct Executed<E> {
     /// The log position the append reached; `None` when the command decided nothing.
     /// A read that waits for it sees the command's effect.
     pub position: Option<Position>,
+    /// The command's key was already applied: these are the events that first
+    /// application appended, and nothing was appended now.
+    pub replayed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +67,16 @@ pub enum CommandError<E> {
         stream: StreamName,
         revision: Revision,
         source: DecodeError,
+    },
+    /// The idempotency key was first used for another command: on another
+    /// stream, or with another request.
+    #[error(
+        "the idempotency key `{key}` was first used for another command (on {first}, now {stream})"
+    )]
+    KeyReused {
+        key: CommandKey,
+        first: StreamName,
+        stream: StreamName,
     },
     #[error(transparent)]
     Log(#[from] ercs_eventlog::Error),
@@ -81,11 +99,15 @@ const PAGE: usize = 4096;
 #[derive(Clone)]
 pub struct Aggregates {
     log: Arc<dyn EventLog>,
+    turns: Arc<Turns>,
 }
 
 impl Aggregates {
     pub fn new(log: Arc<dyn EventLog>) -> Self {
-        Self { log }
+        Self {
+            log,
+            turns: Arc::default(),
+        }
     }
 
     /// The aggregate as its whole stream leaves it.
@@ -98,6 +120,11 @@ impl Aggregates {
     }
 
     /// Decides `command` on the aggregate and appends what it decided.
+    ///
+    /// With an idempotency key in `metadata`, the command takes effect at most
+    /// once: a key the log already holds is answered with the events its first
+    /// application appended (`replayed`), before anything is decided, and the
+    /// append itself is refused by the log if a twin got there first.
     pub async fn execute<D>(
         &self,
         id: &D::Id,
@@ -111,28 +138,156 @@ impl Aggregates {
         D::Command: Clone,
     {
         let stream = stream_of::<D>(id)?;
-        match expect {
-            Expect::Revision(expected) => {
-                let loaded = self.load_as_of::<D>(&stream, expected).await?;
-                self.decide_and_append(&stream, loaded, command, metadata)
-                    .await
-            }
-            Expect::Latest => {
-                let mut attempt = 1;
-                loop {
-                    let loaded = self.load_through::<D>(&stream, None).await?;
-                    match self
-                        .decide_and_append(&stream, loaded, command.clone(), metadata)
+        let key = metadata
+            .idempotency_key
+            .as_deref()
+            .map(CommandKey::new)
+            .transpose()?;
+        if let Some(replayed) = self
+            .already_applied::<D>(&stream, key.as_ref(), metadata)
+            .await?
+        {
+            return Ok(replayed);
+        }
+        let _turn = self.turns.take(stream.as_str()).await;
+        let mut attempt = 1;
+        loop {
+            let loaded = match expect {
+                Expect::Revision(expected) => self.load_as_of::<D>(&stream, expected).await,
+                Expect::Latest => self.load_through::<D>(&stream, None).await,
+            };
+            let outcome = match loaded {
+                Ok(loaded) => {
+                    self.decide_and_append(&stream, loaded, command.clone(), metadata, key.as_ref())
                         .await
-                    {
-                        Err(CommandError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
-                            attempt += 1
-                        }
-                        outcome => return outcome,
-                    }
                 }
+                Err(error) => Err(error),
+            };
+            // A twin in another process may have applied the key while this one
+            // was deciding on the state it left: then its outcome is the answer.
+            let settled = match &outcome {
+                Ok(executed) => !executed.events.is_empty(),
+                Err(CommandError::Rejected(_) | CommandError::Conflict { .. }) => false,
+                Err(_) => true,
+            };
+            if !settled
+                && let Some(replayed) = self
+                    .already_applied::<D>(&stream, key.as_ref(), metadata)
+                    .await?
+            {
+                return Ok(replayed);
+            }
+            match outcome {
+                Err(CommandError::Conflict { .. })
+                    if expect == Expect::Latest && attempt < MAX_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(attempt as u64)).await;
+                }
+                outcome => return outcome,
             }
         }
+    }
+
+    /// What the command keyed in `metadata` did on the aggregate, if the log
+    /// holds it: for a process that must know whether a step ran before it
+    /// decides on the next one.
+    pub async fn applied<D>(
+        &self,
+        id: &D::Id,
+        metadata: &Metadata,
+    ) -> Result<Option<Executed<D::Event>>, CommandError<D::Error>>
+    where
+        D: Decider,
+        D::Event: DomainEvent,
+    {
+        let stream = stream_of::<D>(id)?;
+        let key = metadata
+            .idempotency_key
+            .as_deref()
+            .map(CommandKey::new)
+            .transpose()?;
+        self.already_applied::<D>(&stream, key.as_ref(), metadata)
+            .await
+    }
+
+    /// The first application of `key`, if the log holds one.
+    async fn already_applied<D>(
+        &self,
+        stream: &StreamName,
+        key: Option<&CommandKey>,
+        metadata: &Metadata,
+    ) -> Result<Option<Executed<D::Event>>, CommandError<D::Error>>
+    where
+        D: Decider,
+        D::Event: DomainEvent,
+    {
+        let Some(key) = key else { return Ok(None) };
+        match self.log.find_key(key).await? {
+            Some(landed) => self
+                .replay::<D>(stream, key, landed, metadata)
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The events a keyed append wrote, read back as that append's outcome. A
+    /// key first used on another stream, or with another request, names another
+    /// command: that is refused, not replayed.
+    async fn replay<D>(
+        &self,
+        stream: &StreamName,
+        key: &CommandKey,
+        landed: KeyedAppend,
+        metadata: &Metadata,
+    ) -> Result<Executed<D::Event>, CommandError<D::Error>>
+    where
+        D: Decider,
+        D::Event: DomainEvent,
+    {
+        let reused = |first: StreamName| CommandError::KeyReused {
+            key: key.clone(),
+            first,
+            stream: stream.clone(),
+        };
+        if landed.stream != *stream {
+            return Err(reused(landed.stream));
+        }
+        let last = landed.result.next_expected_revision;
+        let count = usize::try_from(last - landed.first_revision + 1).unwrap_or(usize::MAX);
+        let recorded = self
+            .log
+            .read_stream(
+                stream,
+                ReadFrom::At(landed.first_revision),
+                Direction::Forwards,
+                count,
+            )
+            .await?;
+        let first_digest = recorded
+            .first()
+            .and_then(|event| event.metadata.deserialize::<Metadata>().ok())
+            .and_then(|first| first.request_digest);
+        if metadata.request_digest.is_some() && first_digest != metadata.request_digest {
+            return Err(reused(stream.clone()));
+        }
+        let events = recorded
+            .iter()
+            .map(|event| {
+                codec::decode::<D::Event>(event).map_err(|source| CommandError::Undecodable {
+                    stream: stream.clone(),
+                    revision: event.revision,
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Executed {
+            events,
+            revision: Some(last),
+            position: Some(landed.result.position),
+            replayed: true,
+        })
     }
 
     /// The state as of `expected`, or a conflict when the stream never reached it.
@@ -210,6 +365,7 @@ impl Aggregates {
         loaded: Loaded<D>,
         command: D::Command,
         metadata: &Metadata,
+        key: Option<&CommandKey>,
     ) -> Result<Executed<D::Event>, CommandError<D::Error>>
     where
         D: Decider,
@@ -221,23 +377,36 @@ impl Aggregates {
                 events,
                 revision: loaded.revision,
                 position: None,
+                replayed: false,
             });
         }
-        let first = loaded.revision.map_or(0, |r| r + 1);
         let data = events
             .iter()
-            .zip(first..)
-            .map(|(event, revision)| codec::encode(stream, revision, event, metadata))
+            .enumerate()
+            .map(|(ordinal, event)| codec::encode(stream, ordinal, event, metadata))
             .collect::<Result<Vec<_>, _>>()?;
         let expected = loaded
             .revision
             .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
-        match self.log.append(stream, expected, data).await {
-            Ok(written) => Ok(Executed {
+        let appended = match key {
+            Some(key) => self.log.append_once(stream, expected, data, key).await,
+            None => self
+                .log
+                .append(stream, expected, data)
+                .await
+                .map(AppendOnce::Appended),
+        };
+        match appended {
+            Ok(AppendOnce::Appended(written)) => Ok(Executed {
                 events,
                 revision: Some(written.next_expected_revision),
                 position: Some(written.position),
+                replayed: false,
             }),
+            Ok(AppendOnce::AlreadyApplied(landed)) => {
+                let key = key.expect("only a keyed append is already applied");
+                self.replay::<D>(stream, key, landed, metadata).await
+            }
             Err(ercs_eventlog::Error::WrongExpectedRevision { actual, .. }) => {
                 Err(CommandError::Conflict {
                     stream: stream.clone(),

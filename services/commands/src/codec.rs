@@ -2,7 +2,7 @@
 //! every projection read a stored event the same way.
 
 use ercs_domain::event::{DecodeError, DomainEvent};
-use ercs_eventlog::{EventData, EventType, JsonObject, RecordedEvent, Revision, StreamName};
+use ercs_eventlog::{EventData, EventType, JsonObject, RecordedEvent, StreamName};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -11,19 +11,20 @@ use crate::Metadata;
 /// Deterministic event ids live in their own UUID v5 namespace.
 const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6572_6373_2d65_7665_6e74_2d69_6473_0001);
 
-/// The event as the log stores it at `revision` of `stream`, with `metadata` and
-/// the event's own schema version. With an idempotency key the id is UUID v5 of
-/// (stream, key, revision), so a retried step appends nothing new.
+/// The event as the log stores it in `stream`, the `ordinal`-th of its command's
+/// events, with `metadata` and the event's own schema version. With an idempotency
+/// key the id is UUID v5 of (stream, key, ordinal): it names the command, not the
+/// revision the command met, so every attempt of one command carries the same ids.
 pub fn encode<E: DomainEvent>(
     stream: &StreamName,
-    revision: Revision,
+    ordinal: usize,
     event: &E,
     metadata: &Metadata,
 ) -> Result<EventData, ercs_eventlog::Error> {
     let id = match &metadata.idempotency_key {
         Some(key) => Uuid::new_v5(
             &EVENT_ID_NAMESPACE,
-            format!("{stream}\n{key}\n{revision}").as_bytes(),
+            format!("{stream}\n{key}\n#{ordinal}").as_bytes(),
         ),
         None => Uuid::new_v4(),
     };

@@ -4,12 +4,19 @@
 //! and appends the events at exactly the revision it decided on, so a concurrent
 //! write can never be overwritten. Every event carries standard [`Metadata`].
 //!
-//! Retries are safe. With an expected revision, the state is rebuilt *as of* that
-//! revision. `decide` is pure and the event ids derive from the stream, the
-//! idempotency key and the revision, so a retried step produces the very same
-//! events, and the log recognises them and appends nothing new. That is how a
+//! A command takes effect at most once. Its idempotency key (an HTTP
+//! `Idempotency-Key` in its scope, or a process step's own key) names the command,
+//! not the state it meets: the log keeps the key in the same transaction as the
+//! events ([`EventLog::append_once`](ercs_eventlog::EventLog::append_once)), so a
+//! retry after a crash, or a twin racing it, is answered with the first
+//! application's events and appends nothing, even when it is decided on a newer
+//! revision. Event ids derive from the stream, the key and the event's place in the
+//! command, so every attempt of one command carries the same ids. That is how a
 //! process spanning several aggregates (a transfer, a plan's approval) can always
 //! be finished after a crash.
+//!
+//! Commands on one stream take [`Turns`] within the process, so a command on the
+//! latest state is never decided on a state a neighbour is about to change.
 //!
 //! ## Modules
 //!
@@ -19,11 +26,14 @@
 //!   from the metadata (1 if none) and lets the domain upcast. Projections read
 //!   the log with the same [`decode`].
 //! - `metadata`: the [`Metadata`] every event carries.
+//! - `turns`: one at a time per key ([`Turns`]), for streams and processes.
 
 mod aggregates;
 mod codec;
 mod metadata;
+mod turns;
 
 pub use aggregates::{Aggregates, CommandError, Executed, Expect, Loaded};
 pub use codec::{decode, encode};
 pub use metadata::Metadata;
+pub use turns::{Turn, Turns};

@@ -19,9 +19,14 @@ pub struct Metadata {
     /// The surge plan whose approval issued the command (调度方案).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<Uuid>,
-    /// Makes event ids deterministic, so that a retried step appends nothing new.
+    /// Names the command, so that it takes effect at most once (see
+    /// [`Aggregates::execute`](crate::Aggregates::execute)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// A digest of the request that carried the key, so the same key sent with
+    /// another request is told apart from a retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_digest: Option<Uuid>,
 }
 
 impl Metadata {
@@ -35,6 +40,7 @@ impl Metadata {
             drill_id: None,
             plan_id: None,
             idempotency_key: None,
+            request_digest: None,
         }
     }
 
@@ -45,6 +51,13 @@ impl Metadata {
 
     pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// A key sent with a request whose digest is `digest`.
+    pub fn with_request_key(mut self, key: impl Into<String>, digest: Uuid) -> Self {
+        self.idempotency_key = Some(key.into());
+        self.request_digest = Some(digest);
         self
     }
 }

@@ -173,33 +173,123 @@ async fn a_stale_expected_revision_is_a_conflict_and_writes_nothing() {
 #[tokio::test]
 async fn a_retried_step_with_its_idempotency_key_appends_nothing_new() {
     let f = fixture();
-    let meta = Metadata::new("process").with_idempotency_key("plan-42/step-1");
+    let step = |n| Metadata::new("process").with_idempotency_key(format!("plan-42/step-{n}"));
     let first = f
         .aggregates
-        .execute::<Team>(&team(), Expect::Revision(None), register(), &meta)
+        .execute::<Team>(&team(), Expect::Revision(None), register(), &step(1))
         .await
         .unwrap();
     let retry = f
         .aggregates
-        .execute::<Team>(&team(), Expect::Revision(None), register(), &meta)
+        .execute::<Team>(&team(), Expect::Revision(None), register(), &step(1))
         .await
         .unwrap();
     assert_eq!(
-        retry.position, first.position,
+        (retry.position, retry.replayed),
+        (first.position, true),
         "the log recognised the retry"
     );
     let next = f
         .aggregates
-        .execute::<Team>(&team(), Expect::Revision(Some(0)), mobilise(), &meta)
+        .execute::<Team>(&team(), Expect::Revision(Some(0)), mobilise(), &step(2))
         .await
         .unwrap();
     let retry = f
         .aggregates
-        .execute::<Team>(&team(), Expect::Revision(Some(0)), mobilise(), &meta)
+        .execute::<Team>(&team(), Expect::Revision(Some(0)), mobilise(), &step(2))
         .await
         .unwrap();
     assert_eq!(retry.position, next.position);
+    assert_eq!(
+        retry.events, next.events,
+        "the retry answers the first events"
+    );
     assert_eq!(stream_len(&f).await, 2);
+}
+
+#[tokio::test]
+async fn a_keyed_retry_decided_after_the_stream_moved_on_is_not_applied_again() {
+    let f = fixture();
+    let key = Metadata::new("d1").with_idempotency_key("api/POST /teams/7/mobilise/k1");
+    f.aggregates
+        .execute::<Team>(&team(), Expect::Latest, register(), &Metadata::new("d1"))
+        .await
+        .unwrap();
+    let first = f
+        .aggregates
+        .execute::<Team>(&team(), Expect::Latest, mobilise(), &key)
+        .await
+        .unwrap();
+    // The state the retry meets would refuse a second mobilisation, and is at a
+    // newer revision than the first attempt saw: neither matters, the key does.
+    let retry = f
+        .aggregates
+        .execute::<Team>(&team(), Expect::Latest, mobilise(), &key)
+        .await
+        .unwrap();
+    assert_eq!(
+        (retry.revision, retry.position, retry.replayed),
+        (first.revision, first.position, true)
+    );
+    let stale = f
+        .aggregates
+        .execute::<Team>(&team(), Expect::Revision(Some(0)), mobilise(), &key)
+        .await
+        .unwrap();
+    assert_eq!(stale.position, first.position, "an If-Match retry too");
+    assert_eq!(stream_len(&f).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn forty_concurrent_commands_with_one_key_are_applied_once_and_all_answered_alike() {
+    let f = fixture();
+    f.aggregates
+        .execute::<Team>(&team(), Expect::Latest, register(), &Metadata::new("d1"))
+        .await
+        .unwrap();
+    let key = Metadata::new("d1").with_idempotency_key("api/POST /teams/7/mobilise/same");
+    let twins: Vec<_> = (0..40)
+        .map(|_| {
+            let (aggregates, key) = (f.aggregates.clone(), key.clone());
+            tokio::spawn(async move {
+                aggregates
+                    .execute::<Team>(&team(), Expect::Latest, mobilise(), &key)
+                    .await
+            })
+        })
+        .collect();
+    let mut positions = BTreeSet::new();
+    let mut applied = 0;
+    for twin in twins {
+        let executed = twin
+            .await
+            .unwrap()
+            .expect("every twin is answered with success");
+        applied += usize::from(!executed.replayed);
+        positions.insert(executed.position);
+    }
+    assert_eq!(applied, 1);
+    assert_eq!(positions.len(), 1, "all twins report the same position");
+    assert_eq!(stream_len(&f).await, 2);
+}
+
+#[tokio::test]
+async fn a_key_first_used_on_another_stream_is_refused() {
+    let f = fixture();
+    let key = Metadata::new("d1").with_idempotency_key("api/k");
+    f.aggregates
+        .execute::<Team>(&team(), Expect::Latest, register(), &key)
+        .await
+        .unwrap();
+    let other = TeamId::from_uuid(Uuid::from_u128(8));
+    let reused = f
+        .aggregates
+        .execute::<Team>(&other, Expect::Latest, register(), &key)
+        .await;
+    assert!(
+        matches!(reused, Err(CommandError::KeyReused { .. })),
+        "{reused:?}"
+    );
 }
 
 #[tokio::test]

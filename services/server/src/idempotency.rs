@@ -1,153 +1,61 @@
-//! `Idempotency-Key`: a retried POST appends nothing new and gets the first
-//! response back.
+//! `Idempotency-Key`: a retried POST takes effect at most once and gets the first
+//! outcome back.
 //!
-//! Successful responses are kept, by method + path and key, in `api.db` beside the
-//! event log, so they outlive a restart. A retry with the same key and the same
-//! body is answered from here without touching the log; the same key with another
-//! body is refused, since it is a different request. Responses are kept for
-//! [`RETAIN`]. Failed requests are not kept: they appended nothing, so a retry
-//! simply runs again.
+//! The key lives in the event log, not beside it. The command path hands the key
+//! (scoped by method and path) to the log, which records it in the same
+//! transaction as the command's events and refuses a second append under it
+//! (`EventLog::append_once`). So there is no window between "appended" and
+//! "response kept" for a crash to fall into, no second store to fail, and no race
+//! between twins: a retry, however late and whatever state it meets, is answered
+//! from the events the first attempt appended, with `Idempotent-Replayed: true`.
+//! A key is kept as long as the log.
 //!
-//! A crash between the append and keeping the response is covered by the log
-//! itself: the command's event ids derive from the key, so the retry's append is
-//! recognised and nothing is written twice.
+//! Each event also records a digest of the request body, so the same key with
+//! another body is recognised as a different request and refused (422).
+//!
+//! Failed requests keep nothing: they appended nothing, so a retry simply runs
+//! again. A command that decided no change appends nothing either.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Mutex;
-
-use actix_web::HttpResponse;
+use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
-use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
 
 use crate::problem::Problem;
 
-/// How long a response is kept for replay.
-pub const RETAIN: chrono::Duration = chrono::Duration::hours(24);
+/// The header a client sets to make a POST safe to retry.
+pub const KEY_HEADER: &str = "Idempotency-Key";
 
-pub struct IdempotencyStore {
-    db: Mutex<Connection>,
+/// The header on an answer that replays the first outcome of a key.
+pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
+
+/// Request digests live in a UUID v5 namespace of their own.
+const DIGEST_NAMESPACE: Uuid = Uuid::from_u128(0x6572_6373_2d72_6571_7565_7374_2d64_6967);
+
+/// A client's key for one request, and the request it names.
+#[derive(Debug, Clone)]
+pub struct RequestKey {
+    /// The key as the log records it: `api/POST /api/v1/…/<client key>`.
+    pub scoped: String,
+    /// The digest of the request body.
+    pub digest: Uuid,
 }
 
-/// What a key has seen before.
-pub enum Replay {
-    New,
-    /// The same request again: here is the first response.
-    Response(StoredResponse),
-    /// The key was used for a different request.
-    Mismatch,
-}
-
-/// A response as it was first sent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub headers: BTreeMap<String, String>,
-    pub body: Vec<u8>,
-}
-
-impl StoredResponse {
-    /// The HTTP response; `replayed` marks it `Idempotent-Replayed: true`.
-    pub fn into_response(self, replayed: bool) -> HttpResponse {
-        let mut response =
-            HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK));
-        for (name, value) in &self.headers {
-            response.insert_header((name.as_str(), value.as_str()));
-        }
-        if replayed {
-            response.insert_header(("Idempotent-Replayed", "true"));
-        }
-        response.content_type("application/json").body(self.body)
-    }
-}
-
-impl IdempotencyStore {
-    pub fn open(path: &Path) -> rusqlite::Result<Self> {
-        let db = Connection::open(path)?;
-        db.pragma_update(None, "journal_mode", "wal")?;
-        db.pragma_update(None, "synchronous", "normal")?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS responses (
-                 scope TEXT NOT NULL,
-                 key TEXT NOT NULL,
-                 request BLOB NOT NULL,
-                 status INTEGER NOT NULL,
-                 headers TEXT NOT NULL,
-                 body BLOB NOT NULL,
-                 created_at INTEGER NOT NULL,
-                 PRIMARY KEY (scope, key)
-             ) WITHOUT ROWID;",
-        )?;
-        let store = Self { db: Mutex::new(db) };
-        store.forget_old()?;
-        Ok(store)
-    }
-
-    /// What `key` saw for `scope` before, compared with this request's body.
-    pub fn replay(&self, scope: &str, key: &str, request: &[u8]) -> Result<Replay, Problem> {
-        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let found = db
-            .query_row(
-                "SELECT request, status, headers, body FROM responses WHERE scope = ?1 AND key = ?2",
-                params![scope, key],
-                |row| {
-                    Ok((
-                        row.get::<_, Vec<u8>>(0)?,
-                        row.get::<_, u16>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, Vec<u8>>(3)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(unavailable)?;
-        Ok(match found {
-            None => Replay::New,
-            Some((first, _, _, _)) if first != request => Replay::Mismatch,
-            Some((_, status, headers, body)) => Replay::Response(StoredResponse {
-                status,
-                headers: serde_json::from_str(&headers).unwrap_or_default(),
-                body,
-            }),
-        })
-    }
-
-    /// Keeps the first response to `key`. A concurrent twin that got here first
-    /// wins; both carried the same events.
-    pub fn remember(
-        &self,
-        scope: &str,
-        key: &str,
-        request: &[u8],
-        response: &StoredResponse,
-    ) -> Result<(), Problem> {
-        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let headers = serde_json::to_string(&response.headers).unwrap_or_default();
-        db.execute(
-            "INSERT OR IGNORE INTO responses (scope, key, request, status, headers, body, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                scope,
-                key,
-                request,
-                response.status,
-                headers,
-                response.body,
-                chrono::Utc::now().timestamp()
-            ],
+/// The request's `Idempotency-Key`, scoped by method and path, if it has one.
+pub fn request_key(request: &HttpRequest, body: &[u8]) -> Result<Option<RequestKey>, Problem> {
+    let Some(value) = request.headers().get(KEY_HEADER) else {
+        return Ok(None);
+    };
+    match value.to_str().map(str::trim) {
+        Ok(key) if (1..=255).contains(&key.len()) => Ok(Some(RequestKey {
+            scoped: format!("api/{} {}/{key}", request.method(), request.path()),
+            digest: Uuid::new_v5(&DIGEST_NAMESPACE, body),
+        })),
+        _ => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-header",
+            "Invalid header",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID",
         )
-        .map_err(unavailable)?;
-        Ok(())
+        .with_field(KEY_HEADER)),
     }
-
-    fn forget_old(&self) -> rusqlite::Result<()> {
-        let db = self.db.lock().unwrap_or_else(|p| p.into_inner());
-        let cutoff = (chrono::Utc::now() - RETAIN).timestamp();
-        db.execute("DELETE FROM responses WHERE created_at < ?1", [cutoff])?;
-        Ok(())
-    }
-}
-
-fn unavailable(error: rusqlite::Error) -> Problem {
-    Problem::unavailable(format!("the idempotency store failed: {error}"))
 }

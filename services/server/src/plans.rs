@@ -356,12 +356,14 @@ pub struct Dispatch {
     pub position: Option<u64>,
 }
 
-/// Issues the dispatch command of every assignment of `record`.
+/// Issues the dispatch command of every assignment of `record`. A step the
+/// domain refuses is reported as refused; a step the log could not take stops the
+/// approval (nothing is recorded as approved, and a retry resumes).
 pub async fn dispatch(
     aggregates: &ercs_commands::Aggregates,
     record: &PlanRecord,
     actor: &Actor,
-) -> Vec<Dispatch> {
+) -> Result<Vec<Dispatch>, CommandError<DomainError>> {
     let mut dispatches = Vec::new();
     for (index, assignment) in record.plan.assignments.iter().enumerate() {
         let key = format!("plan/{}/assignment/{index}", record.plan_id);
@@ -393,14 +395,17 @@ pub async fn dispatch(
                 detail: Some(detail),
                 position: None,
             },
+            Err(Undispatched::Failed(error)) => return Err(error),
         });
     }
-    dispatches
+    Ok(dispatches)
 }
 
 enum Undispatched {
     NeedsConversion,
     Refused(String, String),
+    /// Not the domain's refusal: the log failed, or history cannot be read.
+    Failed(CommandError<DomainError>),
 }
 
 async fn dispatch_one(
@@ -519,7 +524,7 @@ impl Run<'_> {
             Err(CommandError::Rejected(refusal)) => {
                 Err(Undispatched::Refused(label.to_owned(), refusal.to_string()))
             }
-            Err(error) => Err(Undispatched::Refused(label.to_owned(), error.to_string())),
+            Err(error) => Err(Undispatched::Failed(error)),
         }
     }
 }

@@ -26,6 +26,10 @@ pub struct Problem {
     /// Seconds after which a retry may succeed (`Retry-After`), for 503s.
     #[serde(skip)]
     pub retry_after: Option<u32>,
+    /// The resource's current revision, sent as `ETag` with a 409 so the client
+    /// can decide again on what is there now and retry with `If-Match`.
+    #[serde(skip)]
+    pub etag: Option<u64>,
 }
 
 impl Problem {
@@ -37,6 +41,7 @@ impl Problem {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            etag: None,
         }
     }
 
@@ -96,12 +101,38 @@ impl From<CommandError<DomainError>> for Problem {
     fn from(error: CommandError<DomainError>) -> Self {
         match error {
             CommandError::Rejected(refusal) => refusal.into(),
-            CommandError::Conflict { .. } => Problem::new(
-                StatusCode::CONFLICT,
-                "stale-revision",
-                "Stale revision",
-                format!("{error}; read the resource again and retry with its current ETag"),
-            ),
+            CommandError::Conflict {
+                expected, actual, ..
+            } => {
+                let advice = match (expected, actual) {
+                    (_, None) => "it does not exist yet".to_owned(),
+                    (Some(_), Some(now)) => format!(
+                        "decide again on the resource as it is now and retry with If-Match: \"{now}\" (its ETag)"
+                    ),
+                    // Without If-Match, only writers in other processes can keep
+                    // a stream moving under a command for every attempt.
+                    (None, Some(now)) => format!(
+                        "the resource kept changing while the command was decided; retry, or send If-Match: \"{now}\""
+                    ),
+                };
+                let problem = Problem::new(
+                    StatusCode::CONFLICT,
+                    "stale-revision",
+                    "Stale revision",
+                    format!("{error}; {advice}"),
+                );
+                Problem {
+                    etag: actual,
+                    ..problem
+                }
+            }
+            CommandError::KeyReused { .. } => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                format!("{error}; use a new key for a new request"),
+            )
+            .with_field("Idempotency-Key"),
             CommandError::Log(log) if log.is_bad_input() => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-event",
@@ -131,6 +162,9 @@ impl ResponseError for Problem {
         let mut response = HttpResponse::build(self.status_code());
         if let Some(seconds) = self.retry_after {
             response.insert_header(("Retry-After", seconds.to_string()));
+        }
+        if let Some(revision) = self.etag {
+            response.insert_header((actix_web::http::header::ETAG, format!("\"{revision}\"")));
         }
         response.content_type("application/problem+json").json(self)
     }
@@ -179,10 +213,11 @@ mod tests {
             (409, "https://ercs.example/problems/stale-revision")
         );
         assert!(
-            stale.detail.contains("revision 2") && stale.detail.contains("ETag"),
+            stale.detail.contains("revision 2") && stale.detail.contains("If-Match: \"2\""),
             "{}",
             stale.detail
         );
+        assert_eq!(stale.etag, Some(2), "the 409 carries the current ETag");
     }
 
     #[test]

@@ -13,7 +13,6 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::cli::ServeArgs;
 use crate::feed::Feed;
-use crate::idempotency::IdempotencyStore;
 use crate::problem::Problem;
 use crate::routes;
 pub use crate::state::AppState;
@@ -30,8 +29,6 @@ pub enum StartError {
     EventLog(#[from] ercs_eventlog::Error),
     #[error("cannot load the city's areas: {0}")]
     Geography(#[from] ercs_seed::SeedError),
-    #[error("cannot open the idempotency store: {0}")]
-    Idempotency(#[from] rusqlite::Error),
     #[error("cannot install the stop signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -198,12 +195,12 @@ fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, Start
     );
     Ok(AppState {
         aggregates: Aggregates::new(Arc::clone(&log)),
+        processes: Default::default(),
         log,
         view,
         geography,
         areas,
         feed,
-        idempotency: IdempotencyStore::open(&args.data.data_dir.join("api.db"))?,
         stale_after: chrono::Duration::hours(24),
     })
 }

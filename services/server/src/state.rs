@@ -3,27 +3,28 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use ercs_commands::Aggregates;
+use ercs_commands::{Aggregates, Turns};
 use ercs_domain::hierarchy::AreaHierarchy;
 use ercs_eventlog::{EventLog, Position};
 use ercs_projections::{OneNetwork, Projector, rebuild_as_of};
 use ercs_seed::geography::Geography;
 
 use crate::feed::Feed;
-use crate::idempotency::IdempotencyStore;
 use crate::problem::Problem;
 use crate::query::{READ_WAIT, ReadOptions};
 
 pub struct AppState {
     pub log: Arc<dyn EventLog>,
     pub aggregates: Aggregates,
+    /// Runs of one process instance (a plan's approval, a transfer's settlement)
+    /// take turns, so concurrent triggers dispatch each step once.
+    pub processes: Turns,
     /// The one-network view, following the log.
     pub view: Projector<OneNetwork>,
     /// The city's areas: tiers, districts, townships and their boundaries.
     pub geography: Arc<Geography>,
     pub areas: Arc<AreaHierarchy>,
     pub feed: Feed,
-    pub idempotency: IdempotencyStore,
     /// Bed reports older than this are flagged stale.
     pub stale_after: Duration,
 }

@@ -52,11 +52,26 @@ pub fn dispatched(events: &[DepotEvent]) -> Vec<Dispatched> {
 }
 
 /// Settles a transfer: received at the destination, or returned to the source.
-/// Returns what was appended.
+/// Returns what was appended (or, when it was settled before, what that did).
+///
+/// Exactly one of the two: settlements of one transfer take turns, and a
+/// transfer already returned is never received (nor one received returned,
+/// since the receive replays from its key first).
 pub async fn settle(
     state: &AppState,
     transfer: &Dispatched,
 ) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
+    let _turn = state
+        .processes
+        .take(&format!("transfer/{}", transfer.transfer))
+        .await;
+    if let Some(returned) = state
+        .aggregates
+        .applied::<Depot>(&transfer.from, &metadata(transfer, "return"))
+        .await?
+    {
+        return Ok(returned);
+    }
     let receive = DepotCommand::ReceiveTransfer {
         transfer: transfer.transfer,
         from: transfer.from,
@@ -87,16 +102,19 @@ async fn execute(
     step: &str,
 ) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
     let actor = Actor::parse(ACTOR).expect("a valid actor");
-    let metadata =
-        Metadata::new(ACTOR).with_idempotency_key(format!("transfer/{}/{step}", transfer.transfer));
     let command = Stamped {
         context: CommandContext::new(actor, Utc::now()),
         command,
     };
     state
         .aggregates
-        .execute::<Depot>(depot, Expect::Latest, command, &metadata)
+        .execute::<Depot>(depot, Expect::Latest, command, &metadata(transfer, step))
         .await
+}
+
+/// A step's metadata: its key names the transfer and the step, nothing else.
+fn metadata(transfer: &Dispatched, step: &str) -> Metadata {
+    Metadata::new(ACTOR).with_idempotency_key(format!("transfer/{}/{step}", transfer.transfer))
 }
 
 /// Transfers dispatched but neither received nor returned: what a crash between

@@ -200,10 +200,16 @@ async fn a_stale_if_match_is_a_409_and_appends_nothing() {
         .client
         .post(server.url(&format!("/api/v1/teams/{id}/mark_available")))
         .header("If-Match", mark(revision))
+        .header("content-type", "application/json")
         .send()
         .await
         .unwrap();
     assert_eq!(stale.status(), 409);
+    assert_eq!(
+        stale.headers()["etag"],
+        mark(revision + 1),
+        "the 409 carries the current ETag to retry with"
+    );
     let problem: Value = stale.json().await.unwrap();
     assert_eq!(problem_type(&problem), "stale-revision");
     assert_eq!(server.head().await, head);
@@ -612,7 +618,10 @@ async fn every_command_endpoint_takes_its_documented_example_over_http() {
             } else {
                 format!("/api/v1/{kind}/{id}/{}", action.name)
             };
-            let mut request = server.client.post(server.url(&path));
+            let mut request = server
+                .client
+                .post(server.url(&path))
+                .header("content-type", "application/json");
             if let Some(example) = &action.example {
                 request = request.json(example);
             }

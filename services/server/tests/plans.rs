@@ -6,55 +6,7 @@ mod support;
 
 use ercs_routing::{Plan, SurgeProblem};
 use serde_json::{Value, json};
-use support::{TestServer, problem_type};
-
-const INCIDENT: &str = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
-
-/// A 万州 incident needing isolation beds, N95 masks and two rescue teams.
-async fn incident_with_demand(server: &TestServer) {
-    let declare = server
-        .post(
-            "/api/v1/incidents",
-            &json!({
-                "incident_id": INCIDENT, "kind": "infectious_disease", "level": "III",
-                "title": "万州区呼吸道传染病聚集性疫情", "affected_areas": ["500101"]
-            }),
-        )
-        .await;
-    assert_eq!(declare.status(), 201);
-    for (command, body) in [
-        (
-            "record_bed_demand",
-            json!({"bed_type": "negative_flow_isolation", "township": "500101001", "beds": 30}),
-        ),
-        (
-            "record_supply_demand",
-            json!({"item": "N95", "area": "500101", "quantity": 2000}),
-        ),
-        (
-            "record_team_demand",
-            json!({"kind": "medical_rescue", "teams": 2}),
-        ),
-    ] {
-        let response = server
-            .post(&format!("/api/v1/incidents/{INCIDENT}/{command}"), &body)
-            .await;
-        assert_eq!(response.status(), 200, "{command}");
-    }
-}
-
-async fn propose(server: &TestServer) -> Value {
-    let head = server.head().await;
-    let response = server
-        .client
-        .post(server.url(&format!("/api/v1/plans?min_position={head}")))
-        .json(&json!({"incident": INCIDENT}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
-}
+use support::{TestServer, incident_with_demand, problem_type, propose};
 
 #[tokio::test]
 async fn an_incidents_demand_is_planned_optimally_and_the_certificate_checks() {
@@ -174,19 +126,7 @@ async fn approving_dispatches_every_assignment_with_the_plan_id_once() {
     assert_eq!(server.head().await, head);
 
     // Every dispatch event records the plan in its metadata.
-    drop(server.client.clone());
-    let db = rusqlite::Connection::open_with_flags(
-        server.dir.path().join("events.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let with_plan: i64 = db
-        .query_row(
-            "SELECT count(*) FROM events WHERE json_extract(metadata, '$.plan_id') = ?1",
-            [&id],
-            |row| row.get(0),
-        )
-        .unwrap();
+    let with_plan = server.count_events("json_extract(metadata, '$.plan_id') = ?1", &id);
     assert_eq!(with_plan as usize, plan.assignments.len());
 }
 

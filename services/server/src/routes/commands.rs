@@ -13,7 +13,6 @@
 //! position it reached.
 
 use std::any::Any;
-use std::collections::BTreeMap;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -37,7 +36,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::examples::actions;
-use crate::idempotency::{Replay, StoredResponse};
+use crate::idempotency::{REPLAYED_HEADER, request_key};
 use crate::problem::Problem;
 use crate::routes::resources::{POSITION_HEADER, etag, kind_singular};
 use crate::state::AppState;
@@ -218,24 +217,7 @@ where
     D::Id: Clone + Send,
 {
     let body = read_body(&request, payload).await?;
-    let key = idempotency_key(&request)?;
-    let scope = format!("POST {}", request.path());
-    if let Some(key) = &key {
-        match state.idempotency.replay(&scope, key, &body)? {
-            Replay::Response(stored) => return Ok(stored.into_response(true)),
-            Replay::Mismatch => {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "Idempotency key reused",
-                    "this Idempotency-Key was first used with a different request body; \
-                     use a new key for a new request",
-                )
-                .with_field("Idempotency-Key"));
-            }
-            Replay::New => {}
-        }
-    }
+    let key = request_key(&request, &body)?;
     let command: D::Body = command_of::<D>(&action, &body)?;
     let target = match (&id, D::created_id(&command)) {
         (None, Some(created)) => created,
@@ -248,7 +230,7 @@ where
     let actor = actor(&request)?;
     let mut metadata = Metadata::new(actor.to_string());
     if let Some(key) = &key {
-        metadata = metadata.with_idempotency_key(format!("api/{scope}/{key}"));
+        metadata = metadata.with_request_key(&key.scoped, key.digest);
     }
     let stamped = Stamped {
         context: CommandContext::new(actor, Utc::now()),
@@ -271,13 +253,9 @@ where
         position: executed.position.map(|p| p.0),
         events: events_out(&executed.events),
     };
+    // Settling is itself exactly once, so a replayed dispatch gets the same answer.
     settle_transfers(&state, &executed.events, &mut outcome).await?;
-    let created = id.is_none();
-    let stored = StoredResponse::of_write(&outcome, created, D::KIND);
-    if let Some(key) = &key {
-        state.idempotency.remember(&scope, key, &body, &stored)?;
-    }
-    Ok(stored.into_response(false))
+    Ok(written(&outcome, id.is_none(), D::KIND, executed.replayed))
 }
 
 fn events_out<E: DomainEvent>(events: &[E]) -> Vec<EventOut> {
@@ -350,32 +328,12 @@ where
     }
 }
 
-/// The body, at most [`MAX_BODY`] bytes, which must be JSON if it is anything.
+/// The body, at most [`MAX_BODY`] bytes, of a request that says it is JSON.
 pub(crate) async fn read_body(
     request: &HttpRequest,
     mut payload: web::Payload,
 ) -> Result<Vec<u8>, Problem> {
-    if let Some(content_type) = request.headers().get(header::CONTENT_TYPE) {
-        let json = content_type
-            .to_str()
-            .map(|t| {
-                t.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .eq_ignore_ascii_case("application/json")
-            })
-            .unwrap_or(false);
-        if !json {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Unsupported media type",
-                "send the command as application/json",
-            )
-            .with_field("Content-Type"));
-        }
-    }
+    require_json(request)?;
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| {
@@ -397,6 +355,30 @@ pub(crate) async fn read_body(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// Every command must say `Content-Type: application/json`, even one without a
+/// body. A web page can make a browser send a cross-site POST without asking
+/// first only as a "simple" request (no content type, or a form or text one), so
+/// refusing those means no page a dispatcher visits can issue a command.
+pub(crate) fn require_json(request: &HttpRequest) -> Result<(), Problem> {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if json {
+        return Ok(());
+    }
+    Err(Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "send every command with Content-Type: application/json (an empty body is fine for \
+         a command without fields)",
+    )
+    .with_field("Content-Type"))
 }
 
 /// Reads a JSON body as `T`; the problem names the field at fault.
@@ -526,22 +508,6 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
         })
 }
 
-fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, Problem> {
-    let Some(value) = request.headers().get("Idempotency-Key") else {
-        return Ok(None);
-    };
-    match value.to_str() {
-        Ok(key) if (1..=255).contains(&key.trim().len()) => Ok(Some(key.trim().to_owned())),
-        _ => Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-header",
-            "Invalid header",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters, e.g. a UUID",
-        )
-        .with_field("Idempotency-Key")),
-    }
-}
-
 pub(crate) fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
     let raw = match request.headers().get(ACTOR_HEADER) {
         None => return Ok(Actor::parse(DEFAULT_ACTOR).expect("a valid actor")),
@@ -558,25 +524,29 @@ pub(crate) fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
     })
 }
 
-impl StoredResponse {
-    fn of_write(outcome: &WriteOutcome, created: bool, kind: ResourceKind) -> Self {
-        let mut headers = BTreeMap::new();
-        if let Some(revision) = outcome.revision {
-            headers.insert(header::ETAG.to_string(), etag(revision));
-        }
-        if let Some(position) = outcome.position {
-            headers.insert(POSITION_HEADER.to_owned(), position.to_string());
-        }
-        if created {
-            headers.insert(
-                header::LOCATION.to_string(),
-                format!("/api/v1/{kind}/{}", outcome.id),
-            );
-        }
-        Self {
-            status: if created { 201 } else { 200 },
-            headers,
-            body: serde_json::to_vec(outcome).unwrap_or_default(),
-        }
+/// The answer to a write: 201 with `Location` for a creation, else 200; the
+/// `ETag` and the position reached; marked when it replays a key's first outcome.
+fn written(
+    outcome: &WriteOutcome,
+    created: bool,
+    kind: ResourceKind,
+    replayed: bool,
+) -> HttpResponse {
+    let mut response = if created {
+        let mut created = HttpResponse::Created();
+        created.insert_header((header::LOCATION, format!("/api/v1/{kind}/{}", outcome.id)));
+        created
+    } else {
+        HttpResponse::Ok()
+    };
+    if let Some(revision) = outcome.revision {
+        response.insert_header((header::ETAG, etag(revision)));
     }
+    if let Some(position) = outcome.position {
+        response.insert_header((POSITION_HEADER, position.to_string()));
+    }
+    if replayed {
+        response.insert_header((REPLAYED_HEADER, "true"));
+    }
+    response.json(outcome)
 }

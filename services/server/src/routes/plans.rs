@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::plans::{self, Approval, PlanRecord, PlanRequest};
 use crate::problem::Problem;
 use crate::query::Params;
-use crate::routes::commands::{actor, json_body, read_body};
+use crate::routes::commands::{actor, json_body, read_body, require_json};
 use crate::routes::resources::{POSITION_HEADER, etag};
 use crate::state::AppState;
 
@@ -118,6 +118,14 @@ async fn approve(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
+    require_json(&request)?;
+    // Approvals of one plan take turns: the first dispatches, the others find it
+    // approved. Each dispatch step is keyed besides, so an approval retried after
+    // a crash mid-way dispatches only what the first did not.
+    let plan = id
+        .parse::<PlanId>()
+        .map_or_else(|_| id.to_string(), |plan| plan.to_string());
+    let _turn = state.processes.take(&format!("plan/{plan}")).await;
     let (mut record, revision) = load(&state, &id).await?;
     if record.approval.is_some() {
         return Ok(HttpResponse::Ok()
@@ -125,7 +133,7 @@ async fn approve(
             .json(json!({"id": record.plan_id, "record": record})));
     }
     let actor = actor(&request)?;
-    let dispatches = plans::dispatch(&state.aggregates, &record, &actor).await;
+    let dispatches = plans::dispatch(&state.aggregates, &record, &actor).await?;
     let approval = Approval {
         approved_at: Utc::now(),
         approved_by: actor.to_string(),

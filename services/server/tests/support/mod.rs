@@ -14,7 +14,7 @@ use ercs_eventlog::EventLog;
 use ercs_server::cli::{DataDir, ServeArgs};
 use ercs_server::seeding::{self, SeedName};
 use ercs_server::startup::{Application, open_log};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub struct TestServer {
     pub base: String,
@@ -133,4 +133,95 @@ pub fn problem_type(body: &Value) -> &str {
         .as_str()
         .and_then(|t| t.rsplit('/').next())
         .unwrap_or("")
+}
+
+impl TestServer {
+    /// The server's event log, read-only, to count what was appended.
+    pub fn events_db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.dir.path().join("events.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap()
+    }
+
+    /// A second, writing connection to the server's log, to make its writes fail.
+    pub fn events_db_writable(&self) -> rusqlite::Connection {
+        let db = rusqlite::Connection::open(self.dir.path().join("events.db")).unwrap();
+        db.busy_timeout(std::time::Duration::ZERO).unwrap();
+        db
+    }
+
+    /// How many events in the log satisfy the SQL condition `condition` on the
+    /// `events` table, with `?1` bound to `value`.
+    pub fn count_events(&self, condition: &str, value: &str) -> u64 {
+        self.events_db()
+            .query_row(
+                &format!("SELECT count(*) FROM events WHERE {condition}"),
+                [value],
+                |row| row.get::<_, i64>(0),
+            )
+            .unwrap() as u64
+    }
+
+    /// A POST of `body` with `Idempotency-Key: key`.
+    pub async fn post_keyed(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The incident the plan tests declare.
+pub const INCIDENT: &str = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
+
+/// Declares a 万州 incident needing isolation beds, N95 masks and two rescue teams.
+pub async fn incident_with_demand(server: &TestServer) {
+    let declare = server
+        .post(
+            "/api/v1/incidents",
+            &json!({
+                "incident_id": INCIDENT, "kind": "infectious_disease", "level": "III",
+                "title": "万州区呼吸道传染病聚集性疫情", "affected_areas": ["500101"]
+            }),
+        )
+        .await;
+    assert_eq!(declare.status(), 201);
+    for (command, body) in [
+        (
+            "record_bed_demand",
+            json!({"bed_type": "negative_flow_isolation", "township": "500101001", "beds": 30}),
+        ),
+        (
+            "record_supply_demand",
+            json!({"item": "N95", "area": "500101", "quantity": 2000}),
+        ),
+        (
+            "record_team_demand",
+            json!({"kind": "medical_rescue", "teams": 2}),
+        ),
+    ] {
+        let response = server
+            .post(&format!("/api/v1/incidents/{INCIDENT}/{command}"), &body)
+            .await;
+        assert_eq!(response.status(), 200, "{command}");
+    }
+}
+
+/// Proposes a plan for [`INCIDENT`]'s demand, once the view has caught up.
+pub async fn propose(server: &TestServer) -> Value {
+    let head = server.head().await;
+    let response = server
+        .client
+        .post(server.url(&format!("/api/v1/plans?min_position={head}")))
+        .json(&json!({"incident": INCIDENT}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
 }
