@@ -1,0 +1,71 @@
+//! The real `ercs` binary, as a user runs it, for tests that kill it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A running `ercs serve`; killed when dropped.
+pub struct Served {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    /// `kill -9`: no chance to finish a request, flush or snapshot.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// The `ercs` binary, with no setting inherited from the environment.
+pub fn ercs() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ercs"));
+    command
+        .env_remove("ERCS_LISTEN")
+        .env_remove("ERCS_DATA_DIR")
+        .env_remove("ERCS_SEED");
+    command
+}
+
+/// Starts `command` and waits for the address it prints.
+pub fn serve(mut command: Command) -> Served {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ercs starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    let base = line
+        .trim()
+        .strip_prefix("ercs listening on ")
+        .unwrap_or_else(|| panic!("unexpected: {line:?}"));
+    Served {
+        base: base.to_owned(),
+        child,
+    }
+}
+
+/// `ercs serve` on a free port over `data_dir`, with `extra` arguments.
+pub fn serve_on(data_dir: &Path, extra: &[&str]) -> Served {
+    let mut command = ercs();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra);
+    serve(command)
+}
