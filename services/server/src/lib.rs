@@ -16,7 +16,7 @@
 //!   resuming, resync for slow clients.
 //! - [`gis`]: GeoJSON features and WGS-84 → GCJ-02 / BD-09.
 //! - [`query`]: query strings, each bad parameter named in its problem.
-//! - [`idempotency`]: first responses kept for `Idempotency-Key` retries.
+//! - [`idempotency`]: `Idempotency-Key`, scoped and digested, kept by the log.
 //! - [`transfers`]: the process that settles a transfer between two depots.
 //! - [`openapi`]: the OpenAPI 3.1 document, from the domain's schemas and the
 //!   route tables; `/docs` serves Swagger UI from inside the binary.

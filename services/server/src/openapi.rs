@@ -70,8 +70,12 @@ pub fn document_json() -> Value {
 const DESCRIPTION: &str = "Every response team, stockpile, isolation bed and 平急两用 facility of \
 the city, from an event log that is the only source of truth. Writes answer with the log \
 `position` they reached; pass it as `min_position` to read your own write. `If-Match` carries \
-a resource's revision (its `ETag`); a stale one is a 409. `Idempotency-Key` makes a retried \
-POST append nothing and answer as the first time. Errors are RFC 9457 problem+json.";
+a resource's revision (its `ETag`); a stale one is a 409 whose `ETag` header is the current \
+revision. `Idempotency-Key` makes a command take effect at most once: the log keeps the key with \
+the command's events, so a retry (after a timeout or a crash, or a twin sent at the same moment) \
+appends nothing and answers as the first time, with `Idempotent-Replayed: true`; the same key \
+with another body is a 422. Every command must be sent as `Content-Type: application/json` \
+(else 415), even one without a body. Errors are RFC 9457 problem+json.";
 
 fn components() -> BTreeMap<String, Value> {
     ercs_domain::openapi::openapi_components()
@@ -189,6 +193,8 @@ fn write_responses(create: bool) -> Value {
     let headers = json!({
         "ETag": {"description": "The resource's revision afterwards", "schema": {"type": "string"}, "example": "\"4\""},
         "ERCS-Position": {"description": "The log position the write reached", "schema": {"type": "integer"}},
+        "Idempotent-Replayed": {"description": "`true` when this answers a retry of an `Idempotency-Key` \
+            already applied: nothing was appended now", "schema": {"type": "string", "enum": ["true"]}},
     });
     let mut ok = json!({
         "description": if create { "Created" } else { "Done" },
@@ -473,7 +479,8 @@ fn parameters() -> Value {
         "MinPosition": query("min_position", "Wait (at most 2 s, else 503 with Retry-After) until the view has reached this log position", json!({"type": "integer", "minimum": 0}), json!(4411)),
         "AsOf": query("as_of", "Read as of a log position or an RFC 3339 time, rebuilt from the log", json!({"type": "string"}), json!("2026-11-23T08:00:00Z")),
         "IfMatch": header("If-Match", "The revision (ETag) the command was decided against; a stale one is a 409", "\"3\""),
-        "IdempotencyKey": header("Idempotency-Key", "Makes a retry append nothing and answer as the first time", "b6f1c0de-7c1e-4d0a-9e55-2f3a1b4c5d6e"),
+        "IdempotencyKey": header("Idempotency-Key", "Names the request: a retry with the same key and body, however late and whatever happened \
+            in between, appends nothing and answers as the first time. Kept as long as the log; scoped by method and path", "b6f1c0de-7c1e-4d0a-9e55-2f3a1b4c5d6e"),
         "Actor": header("ERCS-Actor", "Who issues the command (recorded on every event); default `dispatcher`", "万州区卫健委 张伟"),
     })
 }

@@ -22,7 +22,8 @@ pub struct Problem {
     pub detail: String,
     /// The input field at fault, as a JSON pointer-like path (`beds.0.staffed`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+    // Boxed: a `Problem` is the error of every handler, so it is kept small.
+    pub field: Option<Box<str>>,
     /// Seconds after which a retry may succeed (`Retry-After`), for 503s.
     #[serde(skip)]
     pub retry_after: Option<u32>,
@@ -56,7 +57,7 @@ impl Problem {
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.field = Some(field.into().into_boxed_str());
         self
     }
 
