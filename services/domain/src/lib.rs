@@ -67,6 +67,7 @@ pub mod lifecycle;
 mod map_as_pairs;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod references;
 pub mod schema;
 pub mod supply;
 pub mod team;

@@ -17,6 +17,7 @@
 //! - [`gis`]: GeoJSON features and WGS-84 → GCJ-02 / BD-09.
 //! - [`query`]: query strings, each bad parameter named in its problem.
 //! - [`idempotency`]: `Idempotency-Key`, scoped and digested, kept by the log.
+//! - [`references`]: what a command names must exist before it is decided.
 //! - [`transfers`]: the process that settles a transfer between two depots.
 //! - [`openapi`]: the OpenAPI 3.1 document, from the domain's schemas and the
 //!   route tables; `/docs` serves Swagger UI from inside the binary.
@@ -31,6 +32,7 @@ pub mod openapi;
 pub mod plans;
 pub mod problem;
 pub mod query;
+pub mod references;
 pub mod routes;
 pub mod seeding;
 pub mod startup;

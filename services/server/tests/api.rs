@@ -243,45 +243,6 @@ async fn of_concurrent_writes_at_the_same_revision_exactly_one_wins() {
 }
 
 #[tokio::test]
-async fn a_retried_post_with_the_same_idempotency_key_appends_nothing_and_gets_the_first_answer() {
-    let server = TestServer::seeded().await;
-    let team = first_team(&server, "status=standby").await;
-    let id = team["id"].as_str().unwrap();
-    let send = |key: &'static str, body: Value| {
-        server
-            .client
-            .post(server.url(&format!("/api/v1/teams/{id}/mobilise")))
-            .header("Idempotency-Key", key)
-            .json(&body)
-            .send()
-    };
-    let incident = json!({"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"});
-    let first = send("mobilise-1", incident.clone()).await.unwrap();
-    assert_eq!(first.status(), 200);
-    let first: Value = first.json().await.unwrap();
-    let head = server.head().await;
-
-    let retry = send("mobilise-1", incident.clone()).await.unwrap();
-    assert_eq!(retry.status(), 200);
-    assert_eq!(retry.headers()["idempotent-replayed"], "true");
-    assert_eq!(retry.json::<Value>().await.unwrap(), first);
-    assert_eq!(server.head().await, head, "the retry appended");
-
-    let other = send(
-        "mobilise-1",
-        json!({"incident": "1f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}),
-    )
-    .await
-    .unwrap();
-    assert_eq!(other.status(), 422);
-    assert_eq!(
-        problem_type(&other.json().await.unwrap()),
-        "idempotency-key-reused"
-    );
-    assert_eq!(server.head().await, head);
-}
-
-#[tokio::test]
 async fn bad_input_gets_a_problem_naming_the_field_and_the_rule_and_changes_nothing() {
     let server = TestServer::seeded().await;
     let team = first_team(&server, "status=standby").await;
@@ -568,12 +529,59 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
         units(&destination, "N95") + 500
     );
 
-    // A destination that does not exist refuses it: the stock comes back.
+    // A destination that does not exist is refused at the edge: nothing moves.
+    let head = server.head().await;
     let nowhere = "99999999-8888-4777-8666-555555555555";
     let response = server
         .post(
             &format!("/api/v1/depots/{from}/dispatch_transfer"),
             &dispatch("21111111-2222-4333-8444-555555555555", nowhere),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        (problem_type(&problem), problem["field"].as_str()),
+        ("unknown-reference", Some("to"))
+    );
+    assert_eq!(server.head().await, head);
+
+    // A destination that holds the same lot number with another expiry refuses
+    // it: the stock comes back to the source.
+    let (_, source_now) = server
+        .get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}")))
+        .await;
+    let lots: Vec<String> = source_now["state"]["stock"]["N95"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let clash = "61111111-2222-4333-8444-555555555555";
+    let registered = server
+        .post(
+            "/api/v1/depots",
+            &json!({
+                "depot_id": clash, "name": "云阳县临时物资储备点", "tier": "district",
+                "area": "500235", "location": {"lon": 108.69, "lat": 30.93}
+            }),
+        )
+        .await;
+    assert_eq!(registered.status(), 201);
+    for lot in lots {
+        let received = server
+            .post(
+                &format!("/api/v1/depots/{clash}/receive_lot"),
+                &json!({"item": "N95", "lot_number": lot, "quantity": 10,
+                        "expiry": "2031-01-01T00:00:00Z", "reason": "donation"}),
+            )
+            .await;
+        assert_eq!(received.status(), 200);
+    }
+    let response = server
+        .post(
+            &format!("/api/v1/depots/{from}/dispatch_transfer"),
+            &dispatch("21111111-2222-4333-8444-555555555555", clash),
         )
         .await;
     let written: Value = response.json().await.unwrap();
@@ -583,7 +591,11 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
         .iter()
         .map(|e| e["type"].as_str().unwrap())
         .collect();
-    assert_eq!(types, ["TransferDispatched", "TransferReturned"]);
+    assert_eq!(
+        types,
+        ["TransferDispatched", "TransferReturned"],
+        "{written}"
+    );
     let at = written["position"].as_u64().unwrap();
     let (_, after) = server
         .get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}")))
@@ -644,4 +656,77 @@ async fn every_command_endpoint_takes_its_documented_example_over_http() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_command_naming_something_that_does_not_exist_is_refused_at_the_edge() {
+    let server = TestServer::seeded().await;
+    support::incident_with_demand(&server).await;
+    let incident = format!("/api/v1/incidents/{}", support::INCIDENT);
+    let (_, depots) = server.get(&server.url("/api/v1/depots?limit=1")).await;
+    let depot = format!(
+        "/api/v1/depots/{}",
+        depots["items"][0]["id"].as_str().unwrap()
+    );
+    let (_, teams) = server
+        .get(&server.url("/api/v1/teams?limit=1&status=standby"))
+        .await;
+    let team = format!(
+        "/api/v1/teams/{}",
+        teams["items"][0]["id"].as_str().unwrap()
+    );
+    let head = server.head().await;
+    for (path, body, field) in [
+        (
+            format!("{incident}/record_bed_demand"),
+            json!({"bed_type": "general_isolation", "township": "500101999", "beds": 5}),
+            "township",
+        ),
+        (
+            format!("{incident}/record_supply_demand"),
+            json!({"item": "UNOBTAINIUM", "area": "500101", "quantity": 5}),
+            "item",
+        ),
+        (
+            format!("{incident}/extend_affected_areas"),
+            json!({"areas": ["500102", "500199"]}),
+            "areas.1",
+        ),
+        (
+            format!("{depot}/receive_lot"),
+            json!({"item": "UNOBTAINIUM", "lot_number": "U-1", "quantity": 5, "expiry": null, "reason": "donation"}),
+            "item",
+        ),
+        (
+            format!("{team}/mobilise"),
+            json!({"incident": "00000000-0000-4000-8000-000000000001"}),
+            "incident",
+        ),
+    ] {
+        let response = server.post(&path, &body).await;
+        assert_eq!(response.status(), 422, "{path} {body}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem_type(&problem), "unknown-reference", "{problem}");
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+    assert_eq!(server.head().await, head, "nothing was appended");
+
+    let closed = server
+        .post(
+            &format!("{incident}/close"),
+            &json!({"reason": "response ended"}),
+        )
+        .await;
+    assert_eq!(closed.status(), 200);
+    let head = server.head().await;
+    let late = server
+        .post(
+            &format!("{team}/mobilise"),
+            &json!({"incident": support::INCIDENT}),
+        )
+        .await;
+    assert_eq!(late.status(), 409);
+    let problem: Value = late.json().await.unwrap();
+    assert_eq!(problem_type(&problem), "incident-closed", "{problem}");
+    assert_eq!(server.head().await, head);
 }

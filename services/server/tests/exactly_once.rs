@@ -96,9 +96,10 @@ async fn a_retry_after_the_answer_was_lost_and_the_stream_moved_on_is_not_applie
 #[tokio::test]
 async fn a_retry_the_new_state_would_refuse_still_gets_the_first_outcome() {
     let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
     let team = first_id(&server, "teams", "status=standby").await;
     let path = format!("/api/v1/teams/{team}/mobilise");
-    let incident = json!({"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"});
+    let incident = json!({"incident": support::INCIDENT});
     let first = server.post_keyed(&path, "mobilise-once", &incident).await;
     assert_eq!(first.status(), 200);
     let head = server.head().await;

@@ -17,13 +17,14 @@ use std::any::Any;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use ercs_commands::{CommandError, Expect, Metadata};
+use ercs_commands::{CommandError, Executed, Expect, Metadata};
 use ercs_domain::DomainError;
 use ercs_domain::beds::Facility;
 use ercs_domain::convertible::ConvertibleFacility;
 use ercs_domain::decider::{CommandContext, Decider, Stamped};
 use ercs_domain::event::DomainEvent;
 use ercs_domain::incident::Incident;
+use ercs_domain::references::Refers;
 use ercs_domain::supply::CatalogueItem;
 use ercs_domain::supply::depot::{Depot, DepotEvent};
 use ercs_domain::team::Team;
@@ -38,6 +39,7 @@ use serde_json::Value;
 use crate::examples::actions;
 use crate::idempotency::{REPLAYED_HEADER, request_key};
 use crate::problem::Problem;
+use crate::references;
 use crate::routes::resources::{POSITION_HEADER, etag, kind_singular};
 use crate::state::AppState;
 use crate::transfers;
@@ -57,7 +59,7 @@ where
     Self::Event: DomainEvent,
 {
     /// The domain's command enum.
-    type Body: DeserializeOwned + Clone + Send;
+    type Body: DeserializeOwned + Clone + Send + Refers;
     const KIND: ResourceKind;
     /// The command that creates a resource.
     const CREATE: &'static str;
@@ -232,6 +234,13 @@ where
     if let Some(key) = &key {
         metadata = metadata.with_request_key(&key.scoped, key.digest);
     }
+    if let Err(unknown) = references::check(&state, &command).await {
+        // A retry is answered as the first time, even if what it named is gone.
+        return match state.aggregates.applied::<D>(&target, &metadata).await? {
+            Some(first) => Ok(answer::<D>(&state, first, &target, id.is_none()).await?),
+            None => Err(unknown),
+        };
+    }
     let stamped = Stamped {
         context: CommandContext::new(actor, Utc::now()),
         command,
@@ -247,6 +256,19 @@ where
         }
         Err(error) => return Err(error.into()),
     };
+    answer::<D>(&state, executed, &target, id.is_none()).await
+}
+
+/// The answer to what a command did (or, replayed, first did).
+async fn answer<D: Commanded>(
+    state: &AppState,
+    executed: Executed<D::Event>,
+    target: &D::Id,
+    created: bool,
+) -> Result<HttpResponse, Problem>
+where
+    D::Event: DomainEvent + Serialize + 'static,
+{
     let mut outcome = WriteOutcome {
         id: target.to_string(),
         revision: executed.revision,
@@ -254,8 +276,8 @@ where
         events: events_out(&executed.events),
     };
     // Settling is itself exactly once, so a replayed dispatch gets the same answer.
-    settle_transfers(&state, &executed.events, &mut outcome).await?;
-    Ok(written(&outcome, id.is_none(), D::KIND, executed.replayed))
+    settle_transfers(state, &executed.events, &mut outcome).await?;
+    Ok(written(&outcome, created, D::KIND, executed.replayed))
 }
 
 fn events_out<E: DomainEvent>(events: &[E]) -> Vec<EventOut> {

@@ -1,0 +1,94 @@
+//! References checked at the edge: before a command is decided, everything it
+//! names outside its own aggregate must exist (`ercs_domain::references`).
+//!
+//! Areas are checked against the city's area tree; items, depots and incidents
+//! against their own streams in the log, not the view, so a dispatcher who has
+//! just registered a depot can transfer to it at once.
+
+use actix_web::http::StatusCode;
+use ercs_commands::CommandError;
+use ercs_domain::DomainError;
+use ercs_domain::decider::Decider;
+use ercs_domain::event::DomainEvent;
+use ercs_domain::incident::{Incident, IncidentPhase};
+use ercs_domain::references::{Reference, Refers};
+use ercs_domain::supply::CatalogueItem;
+use ercs_domain::supply::depot::Depot;
+
+use crate::problem::Problem;
+use crate::state::AppState;
+
+/// Refuses `command` unless everything it names exists (and an incident it
+/// commits resources to is still open).
+pub async fn check(state: &AppState, command: &impl Refers) -> Result<(), Problem> {
+    for reference in command.references() {
+        check_one(state, reference).await?;
+    }
+    Ok(())
+}
+
+async fn check_one(state: &AppState, reference: Reference) -> Result<(), Problem> {
+    match reference {
+        Reference::Area { field, code } => match state.areas.get(&code) {
+            Some(_) => Ok(()),
+            None => Err(unknown(
+                field,
+                format!(
+                    "no area `{code}` in the city's area hierarchy (GB/T 2260 codes; regions by slug)"
+                ),
+            )),
+        },
+        Reference::Item { field, code } => match load::<CatalogueItem>(state, &code).await? {
+            Some(_) => Ok(()),
+            None => Err(unknown(
+                field,
+                format!("no item `{code}` in the catalogue; catalogue it first"),
+            )),
+        },
+        Reference::Depot { field, id } => match load::<Depot>(state, &id).await? {
+            Some(_) => Ok(()),
+            None => Err(unknown(field, format!("no depot with id `{id}`"))),
+        },
+        Reference::OpenIncident { field, id } => match load::<Incident>(state, &id).await? {
+            Some(incident) if incident.phase == IncidentPhase::Open => Ok(()),
+            Some(incident) => Err(Problem::new(
+                StatusCode::CONFLICT,
+                "incident-closed",
+                "Incident closed",
+                format!(
+                    "incident `{id}` ({}) is closed; nothing more can be committed to it",
+                    incident.title
+                ),
+            )
+            .with_field(field)),
+            None => Err(unknown(
+                field,
+                format!("no incident with id `{id}`; declare it first"),
+            )),
+        },
+    }
+}
+
+/// The aggregate's state as its stream leaves it (`None`: never created).
+async fn load<D>(state: &AppState, id: &D::Id) -> Result<D::State, Problem>
+where
+    D: Decider<Error = DomainError>,
+    D::Event: DomainEvent,
+{
+    state
+        .aggregates
+        .load::<D>(id)
+        .await
+        .map(|loaded| loaded.state)
+        .map_err(|error: CommandError<DomainError>| error.into())
+}
+
+fn unknown(field: impl Into<String>, detail: String) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown-reference",
+        "Unknown reference",
+        detail,
+    )
+    .with_field(field)
+}
