@@ -269,7 +269,10 @@ impl Aggregates {
             .first()
             .and_then(|event| event.metadata.deserialize::<Metadata>().ok())
             .and_then(|first| first.request_digest);
-        if metadata.request_digest.is_some() && first_digest != metadata.request_digest {
+        // A first application from before digests were recorded has none to compare.
+        if let (Some(first), Some(now)) = (first_digest, metadata.request_digest)
+            && first != now
+        {
             return Err(reused(stream.clone()));
         }
         let events = recorded

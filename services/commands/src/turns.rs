@@ -11,6 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+/// How many keys the map holds before idle ones are swept out.
+const SWEEP_AT: usize = 1024;
+
 /// A lock per key, created on first use and forgotten when nobody holds or
 /// awaits it, so the map stays as small as the work in flight.
 #[derive(Default)]
@@ -30,6 +33,11 @@ impl Turns {
     pub async fn take(&self, key: &str) -> Turn<'_> {
         let lock = {
             let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            // A waiter whose future was dropped before its turn leaves its entry
+            // behind; sweeping now and then keeps the map as small as the work.
+            if locks.len() >= SWEEP_AT {
+                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
             Arc::clone(locks.entry(key.to_owned()).or_default())
         };
         let guard = lock.lock_owned().await;

@@ -717,6 +717,14 @@ pub async fn a_keyed_append_retried_at_a_newer_revision_appends_nothing(t: TestL
         result: first,
     };
     assert_eq!(retry, AppendOnce::AlreadyApplied(landed.clone()));
+    // And a retry at the revision the first attempt expected: the key is checked
+    // before the revision, so this is a replay, not a wrong revision.
+    let stale = t
+        .log
+        .append_once(&s, ExpectedRevision::NoStream, events(2), &k)
+        .await
+        .expect("the stale retry");
+    assert_eq!(stale, AppendOnce::AlreadyApplied(landed.clone()));
     assert_eq!(revisions(&read_forwards(&*t.log, &s).await), vec![0, 1, 2]);
     assert_eq!(t.log.find_key(&k).await.expect("a lookup"), Some(landed));
 }

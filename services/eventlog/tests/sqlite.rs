@@ -114,13 +114,24 @@ async fn a_version_1_log_is_migrated_and_its_keys_outlive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.db");
     let stream = StreamName::new("facility-1").unwrap();
+    let old_key = EventData::from_json(
+        Uuid::new_v4(),
+        "BedsReported",
+        r#"{"staffed": 12}"#,
+        r#"{"actor": "test", "idempotency_key": "api/POST /api/v1/facilities/1/report/old"}"#,
+    )
+    .unwrap();
     {
         let log = SqliteEventLog::open(&path).unwrap();
-        log.append(&stream, ExpectedRevision::NoStream, vec![an_event()])
-            .await
-            .unwrap();
+        log.append(
+            &stream,
+            ExpectedRevision::NoStream,
+            vec![an_event(), old_key],
+        )
+        .await
+        .unwrap();
     }
-    // What a version-1 file looked like: no command keys.
+    // What a version-1 file looked like: keys only in the events' metadata.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("DROP TABLE command_keys; PRAGMA user_version = 1;")
         .unwrap();
@@ -128,14 +139,24 @@ async fn a_version_1_log_is_migrated_and_its_keys_outlive_a_restart() {
     let key = CommandKey::new("POST /api/v1/facilities/1/report k1").unwrap();
     let first = {
         let log = SqliteEventLog::open(&path).unwrap();
-        log.append_once(&stream, ExpectedRevision::Exact(0), vec![an_event()], &key)
+        let old = CommandKey::new("api/POST /api/v1/facilities/1/report/old").unwrap();
+        let landed = log
+            .find_key(&old)
+            .await
+            .unwrap()
+            .expect("the old key is kept");
+        assert_eq!(
+            (landed.first_revision, landed.result.next_expected_revision),
+            (1, 1)
+        );
+        log.append_once(&stream, ExpectedRevision::Exact(1), vec![an_event()], &key)
             .await
             .unwrap()
     };
     assert!(matches!(first, AppendOnce::Appended(_)), "{first:?}");
     let log = SqliteEventLog::open(&path).unwrap();
     let retry = log
-        .append_once(&stream, ExpectedRevision::Exact(1), vec![an_event()], &key)
+        .append_once(&stream, ExpectedRevision::Exact(2), vec![an_event()], &key)
         .await
         .unwrap();
     assert!(matches!(retry, AppendOnce::AlreadyApplied(_)), "{retry:?}");
@@ -145,7 +166,7 @@ async fn a_version_1_log_is_migrated_and_its_keys_outlive_a_restart() {
         .unwrap();
     assert_eq!(
         stored.len(),
-        2,
+        3,
         "the retry after a restart appended nothing"
     );
 }

@@ -46,10 +46,12 @@ pub fn request_key(request: &HttpRequest, body: &[u8]) -> Result<Option<RequestK
         return Ok(None);
     };
     match value.to_str().map(str::trim) {
-        Ok(key) if (1..=255).contains(&key.len()) => Ok(Some(RequestKey {
-            scoped: format!("api/{} {}/{key}", request.method(), request.path()),
-            digest: Uuid::new_v5(&DIGEST_NAMESPACE, body),
-        })),
+        Ok(key) if (1..=255).contains(&key.len()) && !key.chars().any(char::is_control) => {
+            Ok(Some(RequestKey {
+                scoped: format!("api/{} {}/{key}", request.method(), request.path()),
+                digest: Uuid::new_v5(&DIGEST_NAMESPACE, body),
+            }))
+        }
         _ => Err(Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-header",

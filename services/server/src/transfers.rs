@@ -1,9 +1,10 @@
 //! The transfer process: a transfer spans two depots, so it is two writes, not
 //! one atomic one. The source's `TransferDispatched` is settled by exactly one of
 //! `ReceiveTransfer` at the destination or, if the destination refuses it,
-//! `ReturnTransfer` at the source — each built from the dispatch event, with an
-//! idempotency key derived from the transfer id, so running a step twice (a retry,
-//! or the sweep at start-up after a crash) appends nothing twice.
+//! `ReturnTransfer` at the source — each built from the dispatch event, with the
+//! one idempotency key `transfer/<id>/settle`, so the log takes one settlement
+//! and refuses any other: a retry, the sweep at start-up after a crash, or a
+//! second replica appends nothing twice and never both receives and returns.
 //!
 //! Clients only dispatch; they never send the settling commands themselves.
 
@@ -54,9 +55,10 @@ pub fn dispatched(events: &[DepotEvent]) -> Vec<Dispatched> {
 /// Settles a transfer: received at the destination, or returned to the source.
 /// Returns what was appended (or, when it was settled before, what that did).
 ///
-/// Exactly one of the two: settlements of one transfer take turns, and a
-/// transfer already returned is never received (nor one received returned,
-/// since the receive replays from its key first).
+/// Exactly one of the two, whoever settles and however often: both commands carry
+/// the one key `transfer/<id>/settle`, so the log takes whichever comes first and
+/// refuses the other (`KeyReused`, naming the stream that has it). Settlements of
+/// one transfer also take turns within the process.
 pub async fn settle(
     state: &AppState,
     transfer: &Dispatched,
@@ -65,13 +67,6 @@ pub async fn settle(
         .processes
         .take(&format!("transfer/{}", transfer.transfer))
         .await;
-    if let Some(returned) = state
-        .aggregates
-        .applied::<Depot>(&transfer.from, &metadata(transfer, "return"))
-        .await?
-    {
-        return Ok(returned);
-    }
     let receive = DepotCommand::ReceiveTransfer {
         transfer: transfer.transfer,
         from: transfer.from,
@@ -79,7 +74,7 @@ pub async fn settle(
         lots: transfer.picks.clone(),
         reason: transfer.reason.clone(),
     };
-    match execute(state, &transfer.to, receive, transfer, "receive").await {
+    match execute(state, &transfer.to, receive, transfer).await {
         Err(CommandError::Rejected(refusal)) => {
             tracing::warn!(transfer = %transfer.transfer, %refusal, "destination refused a transfer; returning it");
             let reason = Reason::parse(truncate(&format!("destination refused: {refusal}")))
@@ -88,10 +83,36 @@ pub async fn settle(
                 transfer: transfer.transfer,
                 reason,
             };
-            execute(state, &transfer.from, back, transfer, "return").await
+            match execute(state, &transfer.from, back, transfer).await {
+                // Received meanwhile, elsewhere: that is the settlement.
+                Err(CommandError::KeyReused { .. }) => {
+                    settled_at(state, &transfer.to, transfer).await
+                }
+                returned => returned,
+            }
         }
-        settled => settled,
+        // Returned before: that is the settlement.
+        Err(CommandError::KeyReused { .. }) => settled_at(state, &transfer.from, transfer).await,
+        received => received,
     }
+}
+
+/// What settled the transfer at `depot`, which the log says holds its key.
+async fn settled_at(
+    state: &AppState,
+    depot: &DepotId,
+    transfer: &Dispatched,
+) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
+    state
+        .aggregates
+        .applied::<Depot>(depot, &metadata(transfer))
+        .await?
+        .ok_or_else(|| {
+            CommandError::Log(ercs_eventlog::Error::Storage(format!(
+                "transfer {} is settled at {depot} by the log's key, but its events cannot be found",
+                transfer.transfer
+            )))
+        })
 }
 
 async fn execute(
@@ -99,7 +120,6 @@ async fn execute(
     depot: &DepotId,
     command: DepotCommand,
     transfer: &Dispatched,
-    step: &str,
 ) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
     let actor = Actor::parse(ACTOR).expect("a valid actor");
     let command = Stamped {
@@ -108,13 +128,13 @@ async fn execute(
     };
     state
         .aggregates
-        .execute::<Depot>(depot, Expect::Latest, command, &metadata(transfer, step))
+        .execute::<Depot>(depot, Expect::Latest, command, &metadata(transfer))
         .await
 }
 
-/// A step's metadata: its key names the transfer and the step, nothing else.
-fn metadata(transfer: &Dispatched, step: &str) -> Metadata {
-    Metadata::new(ACTOR).with_idempotency_key(format!("transfer/{}/{step}", transfer.transfer))
+/// The settlement's metadata: one key for receiving and returning alike.
+fn metadata(transfer: &Dispatched) -> Metadata {
+    Metadata::new(ACTOR).with_idempotency_key(format!("transfer/{}/settle", transfer.transfer))
 }
 
 /// Transfers dispatched but neither received nor returned: what a crash between

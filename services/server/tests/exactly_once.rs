@@ -103,9 +103,15 @@ async fn a_retry_the_new_state_would_refuse_still_gets_the_first_outcome() {
     let first = server.post_keyed(&path, "mobilise-once", &incident).await;
     assert_eq!(first.status(), 200);
     let head = server.head().await;
+    let first: Value = first.json().await.unwrap();
     // A mobilising team cannot be mobilised again: decided afresh, this is a 409.
     let retry = server.post_keyed(&path, "mobilise-once", &incident).await;
     assert_eq!(retry.status(), 200);
+    assert_eq!(
+        retry.json::<Value>().await.unwrap(),
+        first,
+        "the first outcome, events and all"
+    );
     assert_eq!(server.head().await, head);
 
     let other = server
@@ -226,52 +232,99 @@ async fn ten_concurrent_approvals_of_one_plan_dispatch_it_once() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn ten_concurrent_twins_of_one_transfer_settle_it_once() {
-    let server = TestServer::seeded().await;
-    let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
-    let depots = page["items"].as_array().unwrap();
-    let source = depots
-        .iter()
-        .find(|d| d["state"].to_string().contains("\"N95\""))
-        .expect("a depot with N95");
-    let to = "41111111-2222-4333-8444-555555555555";
+/// Registers a new district depot; when `clashing_lots_of` is given, it already
+/// holds every N95 lot number of that depot with another expiry, so it refuses
+/// a transfer of them.
+async fn destination(server: &TestServer, id: &str, clashing_lots_of: Option<&Value>) {
     let registered = server
         .post(
             "/api/v1/depots",
             &json!({
-                "depot_id": to, "name": "开州区临时物资储备点", "tier": "district",
+                "depot_id": id, "name": "开州区临时物资储备点", "tier": "district",
                 "area": "500154", "location": {"lon": 108.39, "lat": 31.16}
             }),
         )
         .await;
     assert_eq!(registered.status(), 201);
-    let transfer = "51111111-2222-4333-8444-555555555555";
+    let lots = clashing_lots_of
+        .and_then(|source| source["state"]["stock"]["N95"].as_object().cloned())
+        .unwrap_or_default();
+    for lot in lots.keys() {
+        let body = json!({"item": "N95", "lot_number": lot, "quantity": 1,
+                          "expiry": "2031-01-01T00:00:00Z", "reason": "donation"});
+        let received = server
+            .post(&format!("/api/v1/depots/{id}/receive_lot"), &body)
+            .await;
+        assert_eq!(received.status(), 200);
+    }
+}
+
+/// Ten twins of one keyed dispatch race; each answer settles the transfer it
+/// dispatched, so ten settlements race too. Returns how it was settled.
+async fn ten_twins_dispatch(
+    server: &TestServer,
+    source: &Value,
+    to: &str,
+    transfer: &str,
+) -> Vec<String> {
     let path = format!(
         "/api/v1/depots/{}/dispatch_transfer",
         source["id"].as_str().unwrap()
     );
     let body = json!({"transfer": transfer, "to": to, "item": "N95", "quantity": 100, "reason": "rebalance"});
-    // Every twin's answer settles the transfer it dispatched: ten settlements race.
-    let answers =
-        join_all((0..10).map(|_| server.post_keyed(&path, "transfer-twins", &body))).await;
+    let answers = join_all((0..10).map(|_| server.post_keyed(&path, transfer, &body))).await;
     let mut bodies = Vec::new();
     for answer in answers {
         assert_eq!(answer.status(), 200);
         bodies.push(answer.json::<Value>().await.unwrap());
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:#?}");
-    let settled = server.count_events(
-        "event_type IN ('TransferReceived', 'TransferReturned') AND json_extract(data, '$.transfer') = ?1",
-        transfer,
-    );
-    assert_eq!(settled, 1, "received or returned, once");
+    let db = server.events_db();
+    let mut query = db
+        .prepare("SELECT event_type FROM events WHERE json_extract(data, '$.transfer') = ?1 ORDER BY position")
+        .unwrap();
+    query
+        .query_map([transfer], |row| row.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_twins_of_one_transfer_settle_it_once_either_way() {
+    let server = TestServer::seeded().await;
+    let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
+    let source = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["state"]["stock"]["N95"].is_object())
+        .expect("a depot with N95")
+        .clone();
+    let accepting = "41111111-2222-4333-8444-555555555555";
+    destination(&server, accepting, None).await;
+    let refusing = "42111111-2222-4333-8444-555555555555";
+    destination(&server, refusing, Some(&source)).await;
+
+    let received = ten_twins_dispatch(
+        &server,
+        &source,
+        accepting,
+        "51111111-2222-4333-8444-555555555555",
+    )
+    .await;
+    assert_eq!(received, ["TransferDispatched", "TransferReceived"]);
+    let returned = ten_twins_dispatch(
+        &server,
+        &source,
+        refusing,
+        "52111111-2222-4333-8444-555555555555",
+    )
+    .await;
     assert_eq!(
-        server.count_events(
-            "event_type = 'TransferDispatched' AND json_extract(data, '$.transfer') = ?1",
-            transfer
-        ),
-        1
+        returned,
+        ["TransferDispatched", "TransferReturned"],
+        "returned once, never received"
     );
 }
 

@@ -1,6 +1,7 @@
 //! Opening the file: refusing foreign or corrupt files, creating the schema, and the
 //! settings that make every acknowledged append durable.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
@@ -110,11 +111,53 @@ fn check_version(conn: &Connection, path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// A version-1 log had no command keys: every append before now was unkeyed.
+/// A version-1 log had no command keys table, but its events carry their keys in
+/// their metadata: the table is filled from them, so a command applied before
+/// the upgrade is still recognised when it is retried after it. One-way: a
+/// version-1 build refuses the file afterwards.
 fn migrate_to_2(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(&format!(
-        "BEGIN; {COMMAND_KEYS} PRAGMA user_version = 2; COMMIT;"
-    ))
+    let tx = conn.unchecked_transaction()?;
+    tx.execute_batch(COMMAND_KEYS)?;
+    let mut landed: HashMap<String, (String, i64, i64, i64)> = HashMap::new();
+    {
+        let mut keyed = tx.prepare(
+            "SELECT json_extract(metadata, '$.idempotency_key'), stream, revision, position
+             FROM events WHERE json_extract(metadata, '$.idempotency_key') IS NOT NULL
+             ORDER BY position",
+        )?;
+        let mut rows = keyed.query([])?;
+        while let Some(row) = rows.next()? {
+            let (key, stream, revision, position): (String, String, i64, i64) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+            // The first append under a key is its command; later ones on the
+            // same stream were the rest of it (version 1 let a key span appends).
+            let entry = landed
+                .entry(key)
+                .or_insert_with(|| (stream.clone(), revision, revision, position));
+            if entry.0 == stream {
+                entry.2 = revision;
+                entry.3 = position;
+            }
+        }
+    }
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO command_keys (key_hash, stream, first_revision, last_revision, position)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (key, (stream, first, last, position)) in &landed {
+            let hash = super::writer::key_hash_of(key);
+            insert.execute(rusqlite::params![
+                hash.as_bytes(),
+                stream,
+                first,
+                last,
+                position
+            ])?;
+        }
+    }
+    tx.execute_batch("PRAGMA user_version = 2;")?;
+    tx.commit()
 }
 
 /// Durability: WAL with `synchronous = FULL` syncs the log on every commit, so an

@@ -278,10 +278,14 @@ fn remember_key(
     .map_err(storage)
 }
 
-/// Command keys are stored as UUID v5 of their text in a namespace of their own.
 fn key_hash(key: &CommandKey) -> uuid::Uuid {
+    key_hash_of(key.as_str())
+}
+
+/// Command keys are stored as UUID v5 of their text in a namespace of their own.
+pub(super) fn key_hash_of(key: &str) -> uuid::Uuid {
     const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6572_6373_2d63_6f6d_6d61_6e64_2d6b_6579);
-    uuid::Uuid::new_v5(&NAMESPACE, key.as_str().as_bytes())
+    uuid::Uuid::new_v5(&NAMESPACE, key.as_bytes())
 }
 
 /// Whether this append was already made: every id in the stream, in order and

@@ -126,7 +126,7 @@ async fn approve(
         .parse::<PlanId>()
         .map_or_else(|_| id.to_string(), |plan| plan.to_string());
     let _turn = state.processes.take(&format!("plan/{plan}")).await;
-    let (mut record, revision) = load(&state, &id).await?;
+    let (record, revision) = load(&state, &id).await?;
     if record.approval.is_some() {
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, etag(revision)))
@@ -147,9 +147,11 @@ async fn approve(
         &approval,
     )
     .await?;
-    record.approval = Some(approval);
+    // Answer with the approval the log holds: where another replica approved
+    // first, the append above was recognised as a retry and kept theirs.
+    let (record, revision) = load(&state, &id).await?;
     Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(revision + 1)))
+        .insert_header((header::ETAG, etag(revision)))
         .insert_header((POSITION_HEADER, position.0.to_string()))
         .json(json!({"id": record.plan_id, "position": position.0, "record": record})))
 }
