@@ -481,7 +481,9 @@ fn parameters() -> Value {
         "IfMatch": header("If-Match", "The revision (ETag) the command was decided against; a stale one is a 409", "\"3\""),
         "IdempotencyKey": header("Idempotency-Key", "Names the request: a retry with the same key and body, however late and whatever happened \
             in between, appends nothing and answers as the first time. Kept as long as the log; scoped by method and path", "b6f1c0de-7c1e-4d0a-9e55-2f3a1b4c5d6e"),
-        "Actor": header("ERCS-Actor", "Who issues the command (recorded on every event); default `dispatcher`", "万州区卫健委 张伟"),
+        "Actor": header("ERCS-Actor", "Who issues the command (recorded on every event); default `dispatcher`. \
+            Header values are bytes: a name outside ASCII is sent in RFC 8187 form, its UTF-8 percent-encoded \
+            (this example is 万州区卫健委值班员)", "UTF-8''%E4%B8%87%E5%B7%9E%E5%8C%BA%E5%8D%AB%E5%81%A5%E5%A7%94%E5%80%BC%E7%8F%AD%E5%91%98"),
     })
 }
 

@@ -730,3 +730,62 @@ async fn a_command_naming_something_that_does_not_exist_is_refused_at_the_edge()
     assert_eq!(problem_type(&problem), "incident-closed", "{problem}");
     assert_eq!(server.head().await, head);
 }
+
+#[tokio::test]
+async fn a_chinese_actor_in_rfc_8187_form_is_recorded_on_the_event_and_a_raw_one_is_refused() {
+    let server = TestServer::seeded().await;
+    let (_, teams) = server
+        .get(&server.url("/api/v1/teams?limit=1&status=standby"))
+        .await;
+    let path = server.url(&format!(
+        "/api/v1/teams/{}/mark_unavailable",
+        teams["items"][0]["id"].as_str().unwrap()
+    ));
+    let body = json!({"reason": "车辆维修"});
+    // 万州区卫健委值班员, as the committed OpenAPI document's example sends it.
+    let spec: Value = serde_json::from_str(include_str!("../../../openapi/openapi.json")).unwrap();
+    let example = spec["components"]["parameters"]["Actor"]["example"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = server
+        .client
+        .post(&path)
+        .header("ERCS-Actor", &example)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let position: Value = done.json().await.unwrap();
+    let actor: String = server
+        .events_db()
+        .query_row(
+            "SELECT json_extract(metadata, '$.actor') FROM events WHERE position = ?1",
+            [position["position"].as_i64().unwrap()],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(actor, "万州区卫健委值班员");
+
+    let head = server.head().await;
+    let raw = server
+        .client
+        .post(&path)
+        .header(
+            "ERCS-Actor",
+            reqwest::header::HeaderValue::from_bytes("张伟".as_bytes()).unwrap(),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    let problem: Value = raw.json().await.unwrap();
+    assert_eq!(problem["field"], "ERCS-Actor");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("RFC 8187"),
+        "{problem}"
+    );
+    assert_eq!(server.head().await, head);
+}

@@ -530,20 +530,91 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
         })
 }
 
+/// Who issues the command, from `ERCS-Actor`. Header values are bytes, so a
+/// name outside ASCII (万州区卫健委值班员) comes in RFC 8187 form:
+/// `UTF-8''%E4%B8%87%E5%B7%9E…`, its UTF-8 bytes percent-encoded.
 pub(crate) fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
-    let raw = match request.headers().get(ACTOR_HEADER) {
-        None => return Ok(Actor::parse(DEFAULT_ACTOR).expect("a valid actor")),
-        Some(value) => value.to_str().unwrap_or(""),
+    let Some(value) = request.headers().get(ACTOR_HEADER) else {
+        return Ok(Actor::parse(DEFAULT_ACTOR).expect("a valid actor"));
     };
-    Actor::parse(raw).map_err(|error| {
+    let bad = |why: String| {
         Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid-header",
             "Invalid header",
-            format!("{ACTOR_HEADER}: {error}"),
+            format!("{ACTOR_HEADER}: {why}"),
         )
         .with_field(ACTOR_HEADER)
-    })
+    };
+    let raw = value.to_str().map_err(|_| {
+        bad("a name outside ASCII must be sent in RFC 8187 form, e.g. \
+             UTF-8''%E5%BC%A0%E4%BC%9F for 张伟"
+            .to_owned())
+    })?;
+    let name = match ext_value(raw) {
+        Some(decoded) => decoded.map_err(bad)?,
+        None => raw.to_owned(),
+    };
+    Actor::parse(&name).map_err(|error| bad(error.to_string()))
+}
+
+/// An RFC 8187 `ext-value` (`charset'language'pct-encoded`) decoded, if `raw` is
+/// one; only UTF-8 is accepted.
+fn ext_value(raw: &str) -> Option<Result<String, String>> {
+    let (charset, rest) = raw.split_once('\'')?;
+    let (_language, encoded) = rest.split_once('\'')?;
+    if !charset.eq_ignore_ascii_case("utf-8") {
+        return Some(Err(format!(
+            "charset `{charset}` is not supported; use UTF-8"
+        )));
+    }
+    Some(percent_decode(encoded))
+}
+
+fn percent_decode(encoded: &str) -> Result<String, String> {
+    let bytes = encoded.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = encoded
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .ok_or_else(|| format!("`%` at byte {i} is not followed by two hex digits"))?;
+            decoded.push(hex);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(decoded).map_err(|_| "the percent-encoded bytes are not UTF-8".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_rfc_8187_name_decodes_to_its_utf_8_text() {
+        let encoded = "UTF-8''%E4%B8%87%E5%B7%9E%E5%8C%BA%E5%8D%AB%E5%81%A5%E5%A7%94%E5%80%BC%E7%8F%AD%E5%91%98";
+        assert_eq!(
+            ext_value(encoded),
+            Some(Ok("万州区卫健委值班员".to_owned()))
+        );
+        assert_eq!(
+            ext_value("utf-8'zh'%E5%BC%A0%E4%BC%9F"),
+            Some(Ok("张伟".to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_plain_name_is_not_an_ext_value_and_a_broken_one_says_why() {
+        assert_eq!(ext_value("dispatcher-wanzhou"), None);
+        assert!(matches!(ext_value("UTF-8''%E4%B8"), Some(Err(e)) if e.contains("not UTF-8")));
+        assert!(matches!(ext_value("UTF-8''%G1"), Some(Err(e)) if e.contains("hex")));
+        assert!(matches!(ext_value("ISO-8859-1''x"), Some(Err(e)) if e.contains("UTF-8")));
+    }
 }
 
 /// The answer to a write: 201 with `Location` for a creation, else 200; the
