@@ -69,10 +69,6 @@ impl BedPool {
             ExpansionPhase::Dormant
         }
     }
-
-    fn touch(&mut self, at: DateTime<Utc>) {
-        self.reported_at = at;
-    }
 }
 
 /// Whether a facility's rapid-expansion beds of one type are open.
@@ -239,31 +235,29 @@ impl BedPools {
         match event {
             BedEvent::BedsReported(e) => self.report(e),
             BedEvent::ExpansionActivated(e) => {
-                self.update(e.bed_type, BedClass::RapidExpansion, e.at, |pool| {
+                self.update(e.bed_type, BedClass::RapidExpansion, |pool| {
                     pool.usable_from = Some(e.ready_at);
                 })
             }
             BedEvent::ExpansionStoodDown(e) => {
-                self.update(e.bed_type, BedClass::RapidExpansion, e.at, |pool| {
+                self.update(e.bed_type, BedClass::RapidExpansion, |pool| {
                     pool.usable_from = None;
                 })
             }
-            BedEvent::BedsVacated(e) => {
-                self.update(e.bed_type, BedClass::RapidVacate, e.at, |pool| {
-                    change_occupied(pool, e.beds, Change::Down);
-                    pool.usable_from = Some(e.ready_at);
-                })
-            }
-            BedEvent::PatientsAdmitted(e) => self.update(e.bed_type, e.class, e.at, |pool| {
+            BedEvent::BedsVacated(e) => self.update(e.bed_type, BedClass::RapidVacate, |pool| {
+                change_occupied(pool, e.beds, Change::Down);
+                pool.usable_from = Some(e.ready_at);
+            }),
+            BedEvent::PatientsAdmitted(e) => self.update(e.bed_type, e.class, |pool| {
                 if let Some(plan) = e.plan {
                     take_reserved(pool, plan, e.patients);
                 }
                 change_occupied(pool, e.patients, Change::Up);
             }),
-            BedEvent::PatientsDischarged(e) => self.update(e.bed_type, e.class, e.at, |pool| {
+            BedEvent::PatientsDischarged(e) => self.update(e.bed_type, e.class, |pool| {
                 change_occupied(pool, e.patients, Change::Down);
             }),
-            BedEvent::BedsReserved(e) => self.update(e.bed_type, e.class, e.at, |pool| {
+            BedEvent::BedsReserved(e) => self.update(e.bed_type, e.class, |pool| {
                 let held = pool.reserved.entry(e.plan).or_default();
                 *held = held.checked_add(e.beds).unwrap_or_else(|| {
                     corrupt_stream(format_args!(
@@ -273,7 +267,7 @@ impl BedPools {
                     u32::MAX
                 });
             }),
-            BedEvent::BedReservationReleased(e) => self.update(e.bed_type, e.class, e.at, |pool| {
+            BedEvent::BedReservationReleased(e) => self.update(e.bed_type, e.class, |pool| {
                 pool.reserved.remove(&e.plan);
             }),
             // The report before it already left the pool short; this is the alarm.
@@ -303,16 +297,12 @@ impl BedPools {
         self.pools.insert(key, pool);
     }
 
-    fn update(
-        &mut self,
-        bed_type: BedType,
-        class: BedClass,
-        at: DateTime<Utc>,
-        change: impl FnOnce(&mut BedPool),
-    ) {
+    /// Changes a pool. Only a report from the field moves `reported_at`: a
+    /// reservation, an admission or an activation is not news of the counts, and
+    /// a clinic that never reports must stay flagged stale.
+    fn update(&mut self, bed_type: BedType, class: BedClass, change: impl FnOnce(&mut BedPool)) {
         if let Some(pool) = self.pools.get_mut(&PoolKey { bed_type, class }) {
             change(pool);
-            pool.touch(at);
         }
     }
 

@@ -119,6 +119,34 @@ fn a_report_sets_the_counts_and_the_time_they_were_reported() {
 }
 
 #[test]
+fn only_a_report_moves_the_time_a_pool_was_reported() {
+    let reserve = BedCommand::Reserve {
+        plan: plan(),
+        bed_type: Nfi,
+        class: Designated,
+        beds: 2,
+    };
+    let state = given::<Facility>([registered(), reported(Designated, 20, 16, 4, 0)])
+        .when(beds_at(30, reserve))
+        .then_ok()
+        .1;
+    assert_eq!(
+        pool(&state, Designated).reported_at,
+        t0(),
+        "a reservation is not a report"
+    );
+    let state = given::<Facility>([registered(), reported(Designated, 20, 16, 4, 0)])
+        .when(beds_at(45, admit(Designated, 1, None)))
+        .then_ok()
+        .1;
+    assert_eq!(
+        pool(&state, Designated).reported_at,
+        t0(),
+        "an admission is not a report"
+    );
+}
+
+#[test]
 fn available_beds_are_staffed_minus_occupied_minus_reserved() {
     let state = given::<Facility>([
         registered(),

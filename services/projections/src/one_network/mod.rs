@@ -61,7 +61,8 @@ pub struct OneNetwork {
 
 impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
-    const VERSION: u32 = 5;
+    // 6: a reservation or admission no longer moves a pool's `reported_at`.
+    const VERSION: u32 = 6;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.
