@@ -34,12 +34,20 @@ pub enum DomainError {
     #[error("{what} {key} already exists")]
     AlreadyExists { what: &'static str, key: String },
 
-    /// Not enough usable (unexpired, unreserved) stock of an item.
-    #[error("insufficient stock of {item}: requested {requested}, usable {usable}")]
+    /// Not enough usable (unexpired, unreserved) stock of an item. The refusal says
+    /// how much is usable and why the rest of what is on the shelf is not.
+    #[error(
+        "insufficient stock of {item}: requested {requested}, usable {usable}; \
+         besides, {expired} expired (write them off, never issued) and {reserved} held for plans"
+    )]
     InsufficientStock {
         item: String,
         requested: u32,
         usable: u32,
+        /// Units on the shelf whose lot has expired.
+        expired: u32,
+        /// Units held for plans (not counted as usable unless the plan is named).
+        reserved: u32,
     },
 
     /// Only expired stock could meet the request; expired lots are never issued or reserved.

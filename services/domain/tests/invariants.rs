@@ -299,6 +299,7 @@ impl Network {
                         item: item(),
                         quantity: Quantity::new(quantity),
                         reason: reason(),
+                        expiry_margin_days: None,
                     },
                 );
             }

@@ -474,6 +474,7 @@ async fn a_depot_below_its_reserve_norm_shows_the_shortfall() {
         item: n95(),
         quantity: Quantity::new(50),
         reason: reason("调配方案"),
+        expiry_margin_days: None,
     };
     f.run::<Depot, _>(&depot, minutes(5), reserve).await;
 
@@ -662,6 +663,7 @@ async fn a_morning(f: &Fixture, base: u128) {
         item: n95(),
         quantity: Quantity::new(120),
         reason: reason("调配方案"),
+        expiry_margin_days: None,
     };
     f.run::<Depot, _>(&depot, minutes(20), reserve).await;
     let issue = DepotCommand::Issue {

@@ -466,6 +466,7 @@ async fn dispatch_one(
                 item: ItemCode::parse(code).map_err(|_| refuse("the item"))?,
                 quantity: Quantity::new(quantity),
                 reason: Reason::parse(format!("surge plan {plan}")).expect("a valid reason"),
+                expiry_margin_days: None,
             };
             run.execute::<Depot, _>(
                 "depot reserve",

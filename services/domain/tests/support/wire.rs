@@ -254,6 +254,7 @@ fn depots() -> Vec<Wire> {
                 item: n95(),
                 quantity: Quantity::new(1000),
                 reason: why(),
+                expiry_margin_days: None,
             },
         ),
         (

@@ -57,6 +57,10 @@ all_values!(WriteOffCause {
     Recalled
 });
 
+/// How close to expiry a lot may be before a reservation spares it: stock held
+/// for a plan may wait days before it is issued, and must still be usable then.
+pub const EXPIRY_MARGIN_DAYS: u32 = 7;
+
 /// What can be done at a depot. Every stock movement carries a reason for audit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -91,6 +95,10 @@ pub enum DepotCommand {
         item: ItemCode,
         quantity: Quantity,
         reason: Reason,
+        /// Lots expiring within this many days are held only after every
+        /// later-expiring one (default [`EXPIRY_MARGIN_DAYS`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expiry_margin_days: Option<u32>,
     },
     /// Give back everything a plan holds of an item.
     Release {

@@ -1,8 +1,9 @@
 //! The depot's rules.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use super::picking::{is_expired, pick};
+use super::command::EXPIRY_MARGIN_DAYS;
+use super::picking::{Order, is_expired, pick};
 use super::state::{Depot, DepotState};
 use super::{DepotCommand, DepotEvent, LotNumber, LotPick, WriteOffCause, event::*};
 use crate::DomainError;
@@ -85,7 +86,11 @@ impl Rules<'_> {
                 item,
                 quantity,
                 reason,
-            } => self.reserve(plan, item, quantity, reason),
+                expiry_margin_days,
+            } => {
+                let margin = expiry_margin_days.unwrap_or(EXPIRY_MARGIN_DAYS);
+                self.reserve(plan, item, quantity, reason, margin)
+            }
             DepotCommand::Release { plan, item, reason } => self.release(plan, item, reason),
             DepotCommand::DispatchTransfer {
                 transfer,
@@ -169,7 +174,7 @@ impl Rules<'_> {
         plan: Option<PlanId>,
         reason: Reason,
     ) -> Result<DepotEvent, DomainError> {
-        let picks = self.pick(&item, quantity, plan)?;
+        let picks = self.pick(&item, quantity, plan, Order::Fefo)?;
         Ok(StockIssued {
             depot_id: self.depot.id,
             item,
@@ -187,8 +192,10 @@ impl Rules<'_> {
         item: ItemCode,
         quantity: Quantity,
         reason: Reason,
+        margin_days: u32,
     ) -> Result<DepotEvent, DomainError> {
-        let picks = self.pick(&item, quantity, None)?;
+        let margin = Duration::days(i64::from(margin_days));
+        let picks = self.pick(&item, quantity, None, Order::FefoSparing { margin })?;
         Ok(StockReserved {
             depot_id: self.depot.id,
             plan,
@@ -209,7 +216,7 @@ impl Rules<'_> {
         reason: Reason,
     ) -> Result<DepotEvent, DomainError> {
         self.check_new_outbound(transfer, to)?;
-        let picks = self.pick(&item, quantity, None)?;
+        let picks = self.pick(&item, quantity, None, Order::Fefo)?;
         Ok(TransferDispatched {
             depot_id: self.depot.id,
             transfer,
@@ -290,16 +297,22 @@ impl Rules<'_> {
         item: &ItemCode,
         quantity: Quantity,
         plan: Option<PlanId>,
+        order: Order,
     ) -> Result<Vec<LotPick>, DomainError> {
         let quantity = quantity.positive("quantity")?;
-        let candidates = match plan {
-            None => self.depot.free_candidates(item),
-            Some(plan) => self
-                .depot
-                .reserved_candidates(plan, item)
-                .ok_or_else(|| reservation_not_found(plan, item))?,
+        let (candidates, held_for_plans) = match plan {
+            None => (
+                self.depot.free_candidates(item),
+                self.depot.reserved_of(item),
+            ),
+            Some(plan) => (
+                self.depot
+                    .reserved_candidates(plan, item)
+                    .ok_or_else(|| reservation_not_found(plan, item))?,
+                Quantity::new(0),
+            ),
         };
-        pick(item, candidates, quantity, self.at)
+        pick(item, candidates, quantity, self.at, order, held_for_plans)
     }
 
     fn release(
@@ -486,6 +499,8 @@ impl Rules<'_> {
                 item: item.to_string(),
                 requested: quantity.get(),
                 usable: free.get(),
+                expired: 0,
+                reserved: self.depot.reserved_in(item, number).get(),
             });
         }
         Ok(())

@@ -30,6 +30,6 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-pub use command::{DepotCommand, ReserveTier, WriteOffCause};
+pub use command::{DepotCommand, EXPIRY_MARGIN_DAYS, ReserveTier, WriteOffCause};
 pub use event::*;
 pub use state::{Depot, DepotState, Lot, Outbound, Shortfall};

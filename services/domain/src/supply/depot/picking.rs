@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::{LotNumber, LotPick};
 use crate::DomainError;
@@ -33,17 +33,33 @@ fn fefo(a: &Candidate, b: &Candidate) -> Ordering {
     ))
 }
 
-/// Picks `wanted` units from unexpired lots, soonest expiry first. When only expired
-/// stock could make up the difference, the refusal names that lot so the dispatcher
-/// knows to write it off rather than wait for stock.
+/// How a pick orders the lots it may take.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Order {
+    /// Soonest expiry first: an issue uses stock before it expires.
+    Fefo,
+    /// Soonest expiry first, except that lots expiring within the margin come
+    /// after every later-expiring one: stock held for a plan may wait days before
+    /// it is issued, and must still be usable then.
+    FefoSparing { margin: Duration },
+}
+
+/// Picks `wanted` units from unexpired lots in `order`. A refusal says how much
+/// is usable, how much more is expired, and how much is `reserved` for plans.
 pub(super) fn pick(
     item: &ItemCode,
     mut candidates: Vec<Candidate>,
     wanted: Quantity,
     at: DateTime<Utc>,
+    order: Order,
+    reserved: Quantity,
 ) -> Result<Vec<LotPick>, DomainError> {
     candidates.retain(|c| !c.available.is_zero());
     candidates.sort_by(fefo);
+    if let Order::FefoSparing { margin } = order {
+        // A stable sort keeps FEFO within each group.
+        candidates.sort_by_key(|c| c.expiry.is_some_and(|expiry| expiry < at + margin));
+    }
     let (usable, expired): (Vec<_>, Vec<_>) = candidates
         .into_iter()
         .partition(|c| !is_expired(c.expiry, at));
@@ -64,17 +80,12 @@ pub(super) fn pick(
     if remaining.is_zero() {
         return Ok(picks);
     }
-    let expired_total: Quantity = expired.iter().map(|c| c.available).sum();
-    match expired.first() {
-        Some(lot) if expired_total >= remaining => Err(DomainError::ExpiredLot {
-            item: item.to_string(),
-            lot: lot.lot_number.to_string(),
-            expiry: lot.expiry.unwrap_or(at),
-        }),
-        _ => Err(DomainError::InsufficientStock {
-            item: item.to_string(),
-            requested: wanted.get(),
-            usable: wanted.saturating_sub(remaining).get(),
-        }),
-    }
+    let expired: Quantity = expired.iter().map(|c| c.available).sum();
+    Err(DomainError::InsufficientStock {
+        item: item.to_string(),
+        requested: wanted.get(),
+        usable: wanted.saturating_sub(remaining).get(),
+        expired: expired.get(),
+        reserved: reserved.get(),
+    })
 }

@@ -146,6 +146,15 @@ impl DepotState {
             .collect()
     }
 
+    /// Units of `item` held for plans, every lot and plan together.
+    pub(super) fn reserved_of(&self, item: &ItemCode) -> Quantity {
+        self.reservations
+            .iter()
+            .filter(|((_, held), _)| held == item)
+            .flat_map(|(_, lots)| lots.values().copied())
+            .sum()
+    }
+
     /// Lots with their unreserved quantity.
     pub(super) fn free_candidates(&self, item: &ItemCode) -> Vec<Candidate> {
         let Some(lots) = self.stock.get(item) else {

@@ -99,6 +99,7 @@ fn reserve(units: u32) -> DepotCommand {
         item: item(),
         quantity: q(units),
         reason: reason("plan 1"),
+        expiry_margin_days: None,
     }
 }
 
@@ -198,8 +199,51 @@ fn an_issue_spans_lots_in_expiry_order() {
 fn an_expired_lot_is_never_issued() {
     let err = given::<Depot>([registered(), received("A1", 100, 30)])
         .when(stamp_at(day(31), issue(1, None)))
-        .then_err_code("expired-lot");
-    assert_eq!(err.field(), Some("lot_number"));
+        .then_err_code("insufficient-stock");
+    assert_eq!(err.field(), Some("quantity"));
+    assert!(err.to_string().contains("100 expired"), "{err}");
+}
+
+#[test]
+fn issuing_more_than_is_usable_says_how_much_is_usable_and_why_the_rest_is_not() {
+    let err = given::<Depot>([
+        registered(),
+        received("OLD", 123, 30),
+        received("NEW", 2877, 300),
+        reserved(vec![pick("NEW", 77, 300)]),
+    ])
+    .when(stamp_at(day(31), issue(3000, None)))
+    .then_err_code("insufficient-stock");
+    assert_eq!(
+        err,
+        crate::DomainError::InsufficientStock {
+            item: item().to_string(),
+            requested: 3000,
+            usable: 2800,
+            expired: 123,
+            reserved: 77,
+        }
+    );
+}
+
+#[test]
+fn a_reservation_spares_lots_about_to_expire_for_later_expiring_stock() {
+    let stock = [
+        registered(),
+        received("SOON", 100, 3),
+        received("LATER", 100, 300),
+    ];
+    given::<Depot>(stock.clone())
+        .when(stamp(reserve(60)))
+        .then([reserved(vec![pick("LATER", 60, 300)])]);
+    // An issue is used at once: it still takes the soonest expiry first.
+    given::<Depot>(stock.clone())
+        .when(stamp(issue(60, None)))
+        .then([issued(vec![pick("SOON", 60, 3)], None, t0())]);
+    // Past the later stock, the lot about to expire is held too, last.
+    given::<Depot>(stock)
+        .when(stamp(reserve(150)))
+        .then([reserved(vec![pick("LATER", 100, 300), pick("SOON", 50, 3)])]);
 }
 
 #[test]
@@ -217,7 +261,7 @@ fn an_issue_skips_expired_lots_for_fresh_ones() {
 fn an_expired_lot_is_never_reserved() {
     given::<Depot>([registered(), received("A1", 100, 30)])
         .when(stamp_at(day(31), reserve(1)))
-        .then_err_code("expired-lot");
+        .then_err_code("insufficient-stock");
 }
 
 #[test]
@@ -230,7 +274,9 @@ fn stock_never_goes_negative() {
         crate::DomainError::InsufficientStock {
             item: item().to_string(),
             requested: 11,
-            usable: 10
+            usable: 10,
+            expired: 0,
+            reserved: 0,
         }
     );
 }
