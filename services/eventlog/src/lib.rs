@@ -11,6 +11,7 @@
 //! ([`JsonObject`]) from append to read.
 
 mod error;
+mod files;
 mod model;
 mod port;
 pub mod sqlite;
@@ -19,6 +20,7 @@ pub mod sqlite;
 pub mod conformance;
 
 pub use error::Error;
+pub use files::FileAccess;
 pub use model::{
     AppendResult, Direction, EventData, EventType, ExpectedRevision, Filter, JsonError, JsonObject,
     MAX_APPEND_EVENTS, MAX_APPEND_SIZE, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN,

@@ -1,17 +1,17 @@
 //! Building and running the HTTP application.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use ercs_commands::Aggregates;
-use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog};
+use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog, SqliteOptions};
 use ercs_projections::{OneNetwork, Projector, ProjectorOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::cli::ServeArgs;
+use crate::cli::{DataDir, ServeArgs};
 use crate::feed::Feed;
 use crate::idempotency::IdempotencyStore;
 use crate::problem::Problem;
@@ -21,7 +21,7 @@ pub use crate::state::AppState;
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot create the data directory {path}: {source}")]
+    #[error("cannot create {path} in the data directory: {source}")]
     DataDir {
         path: String,
         source: std::io::Error,
@@ -75,7 +75,7 @@ impl Stop {
 impl Application {
     /// Opens the event log in the data directory and binds `args.listen`.
     pub fn build(args: &ServeArgs) -> Result<Self, StartError> {
-        Self::build_on(args, Arc::new(open_log(&args.data.data_dir)?))
+        Self::build_on(args, Arc::new(args.data.open_log()?))
     }
 
     /// Binds `args.listen` and serves `log`, already open (and perhaps seeded).
@@ -188,6 +188,7 @@ fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, Start
         Arc::clone(&log),
         ProjectorOptions {
             snapshot_dir: Some(args.data.data_dir.clone()),
+            snapshot_access: args.data.access(),
             ..ProjectorOptions::default()
         },
         Some(Box::new(
@@ -203,16 +204,52 @@ fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, Start
         geography,
         areas,
         feed,
-        idempotency: IdempotencyStore::open(&args.data.data_dir.join("api.db"))?,
+        idempotency: IdempotencyStore::open(&api_db(&args.data)?)?,
         stale_after: chrono::Duration::hours(24),
     })
 }
 
-/// Opens (creating if need be) the event log `events.db` in `data_dir`.
+/// Opens (creating if need be) the event log `events.db` in `data_dir`, its
+/// files readable by their owner alone.
 pub fn open_log(data_dir: &Path) -> Result<SqliteEventLog, StartError> {
-    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
-        path: data_dir.display().to_string(),
-        source,
-    })?;
-    Ok(SqliteEventLog::open(data_dir.join("events.db"))?)
+    DataDir::at(data_dir).open_log()
+}
+
+impl DataDir {
+    /// Opens (creating it and the directory if need be) the event log
+    /// `events.db`, each new file with this directory's access.
+    pub fn open_log(&self) -> Result<SqliteEventLog, StartError> {
+        self.create()?;
+        let options = SqliteOptions {
+            access: self.access(),
+            ..SqliteOptions::default()
+        };
+        Ok(SqliteEventLog::open_with(
+            self.data_dir.join("events.db"),
+            options,
+        )?)
+    }
+
+    fn create(&self) -> Result<(), StartError> {
+        self.access()
+            .create_dir_all(&self.data_dir)
+            .map_err(|source| StartError::DataDir {
+                path: self.data_dir.display().to_string(),
+                source,
+            })
+    }
+}
+
+/// `api.db`, the idempotency store, created with the data directory's access
+/// before SQLite opens it (SQLite would make it world-readable).
+fn api_db(data: &DataDir) -> Result<PathBuf, StartError> {
+    data.create()?;
+    let path = data.data_dir.join("api.db");
+    data.access()
+        .create_file(&path)
+        .map_err(|source| StartError::DataDir {
+            path: path.display().to_string(),
+            source,
+        })?;
+    Ok(path)
 }
