@@ -4,13 +4,18 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_http::{HttpService, error::DispatchError};
+use actix_server::Server;
+use actix_service::{ServiceFactoryExt, fn_service, map_config};
+use actix_web::dev::AppConfig;
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, web};
 use ercs_commands::Aggregates;
 use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog, SqliteOptions};
 use ercs_projections::{OneNetwork, Projector, ProjectorOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use crate::bare_errors::ProblemIo;
 use crate::cli::{DataDir, ServeArgs};
 use crate::feed::Feed;
 use crate::idempotency::IdempotencyStore;
@@ -104,38 +109,7 @@ impl Application {
                 crate::transfers::sweep(&sweeper).await;
             }
         });
-        let openapi = crate::openapi::document_json();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|error, _| Problem::not_found(error.to_string()).into()),
-                )
-                .service(routes::health::healthz)
-                .service(routes::health::readyz)
-                .configure(routes::resources::configure)
-                .configure(routes::commands::configure)
-                .configure(routes::network::configure)
-                .configure(routes::feed::configure)
-                .configure(routes::plans::configure)
-                .service(
-                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                        .external_url_unchecked("/api/v1/openapi.json", openapi.clone()),
-                )
-                .configure(routes::ogc::configure)
-                .default_service(web::to(|request: actix_web::HttpRequest| async move {
-                    Err::<actix_web::HttpResponse, _>(Problem::not_found(format!(
-                        "no endpoint {} {}; the API is described at /api/v1/openapi.json",
-                        request.method(),
-                        request.path()
-                    )))
-                }))
-        })
-        .disable_signals()
-        .listen(listener)
-        .map_err(|source| StartError::Listen { addr, source })?
-        .run();
+        let server = serve(listener, addr, state)?;
         let stop = Stop::install().map_err(StartError::Signals)?;
         Ok(Self {
             addr,
@@ -175,6 +149,67 @@ impl Application {
         }
         served
     }
+}
+
+/// The HTTP server on `listener`: the routes, every error as problem+json
+/// (`ErrorHandlers` for the service's own, [`ProblemIo`] for the HTTP layer's),
+/// and the API's paths for 405s. actix-web's `HttpServer` is not used because it
+/// cannot wrap a connection's socket, which [`ProblemIo`] needs; this is what it
+/// does otherwise, for HTTP/1.1.
+fn serve(
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: web::Data<AppState>,
+) -> Result<Server, StartError> {
+    let openapi = crate::openapi::document_json();
+    let known = web::Data::new(routes::fallback::KnownPaths::of(&openapi));
+    let builder = Server::build().disable_signals();
+    // Tells each connection to finish its request and close when the server
+    // stops, so idle keep-alive connections do not hold a graceful stop.
+    let stopping = builder.graceful_shutdown_signal();
+    let builder = builder
+        .listen("ercs-http", listener, move || {
+            let state = state.clone();
+            let known = known.clone();
+            let openapi = openapi.clone();
+            let app = App::new()
+                .wrap(ErrorHandlers::new().default_handler(crate::problem::problem_for_any_error))
+                .app_data(state)
+                .app_data(known)
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|error, _| Problem::not_found(error.to_string()).into()),
+                )
+                .service(routes::health::healthz)
+                .service(routes::health::readyz)
+                .configure(routes::resources::configure)
+                .configure(routes::commands::configure)
+                .configure(routes::network::configure)
+                .configure(routes::feed::configure)
+                .configure(routes::plans::configure)
+                .service(
+                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                        .external_url_unchecked("/api/v1/openapi.json", openapi),
+                )
+                .configure(routes::ogc::configure)
+                .default_service(web::to(routes::fallback::no_route));
+            let stopping = stopping.clone();
+            let http = HttpService::build()
+                .local_addr(addr)
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
+                .h1(map_config(app, |_| AppConfig::default()));
+            fn_service(|stream: actix_web::rt::net::TcpStream| async move {
+                let peer = stream.peer_addr().ok();
+                let _ = stream.set_nodelay(true);
+                Ok::<_, DispatchError>((ProblemIo::new(stream), peer))
+            })
+            .and_then(http)
+        })
+        .map_err(|source| StartError::Listen { addr, source })?;
+    Ok(builder.run())
 }
 
 /// The handlers' state: the one-network view starts following the log, and
