@@ -320,7 +320,7 @@ fn network_path() -> Value {
         ],
         "responses": {
             "200": {"description": "Rollups, with the position they reflect",
-                    "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "content": {"application/json": {"schema": schema_ref("NetworkRollups")}}},
             "400": problem(),
             "503": problem(),
         }
@@ -684,6 +684,33 @@ fn api_schemas() -> Map<String, Value> {
         }),
         json!(["items", "position"]),
         json!({"items": [], "position": 4410}),
+    ));
+    let rows = |description: &str| {
+        json!({"type": "array", "description": description,
+        "items": {"type": "object", "description": "The key fields kept by `group_by`, then the counts, summed"}})
+    };
+    schemas.insert("NetworkRollups".into(), object(
+        json!({
+            "at": {"type": "string", "format": "date-time"},
+            "position": position_schema(),
+            "teams": rows("Teams by tier, area, kind and status"),
+            "beds": rows("Beds by area, bed type and ladder class: available now and within the lead time"),
+            "supplies": rows("Usable stock by depot area and item, by expiry bucket, with the shortfall against reserve norms"),
+            "convertibles": rows("平急两用 venues by area and phase"),
+            "convertible_beds": rows("平急两用 beds by area and bed type: planned, open, reachable within the lead time"),
+            "incidents": {"type": "array", "items": {"type": "object", "required": ["level", "open"], "properties": {
+                "level": schema_ref("ResponseLevel"), "open": {"type": "integer", "minimum": 0}}}},
+            "stale_reports": {"type": "array", "items": {"type": "object",
+                "required": ["facility", "name", "bed_type", "class", "reported_at", "age_minutes"], "properties": {
+                "facility": {"type": "string"}, "name": {"type": "string"}, "bed_type": schema_ref("BedType"),
+                "class": {"type": "string"}, "reported_at": {"type": "string", "format": "date-time"},
+                "age_minutes": {"type": "integer"}}}},
+            "skipped_events": {"type": "integer", "minimum": 0, "description": "Events the view could not read"},
+        }),
+        json!(["at", "position", "teams", "beds", "supplies", "convertibles", "convertible_beds", "incidents", "stale_reports", "skipped_events"]),
+        json!({"at": "2026-11-23T08:00:00Z", "position": 4410, "teams": [{"tier": "district", "count": 38}],
+               "beds": [], "supplies": [], "convertibles": [], "convertible_beds": [], "incidents": [{"level": "IV", "open": 1}],
+               "stale_reports": [], "skipped_events": 0}),
     ));
     schemas.insert("ConvertibleRecord".into(), object(
         json!({

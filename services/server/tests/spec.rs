@@ -234,6 +234,36 @@ async fn an_unknown_id_and_a_bad_parameter_are_documented_problems() {
     }
 }
 
+/// The 405s and their `Allow` are read from the document, so the document must
+/// not name an operation the service does not have: each documented POST, sent
+/// its example, reaches its handler (whatever the handler then decides).
+#[tokio::test]
+async fn every_documented_post_is_served() {
+    let document = document();
+    let server = TestServer::empty().await;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let Some(operation) = item.get("post") else {
+            continue;
+        };
+        let example = operation
+            .pointer("/requestBody/content/application~1json/example")
+            .cloned()
+            .unwrap_or(json!({}));
+        let concrete = path.replace("{id}", "5d2c9a0e-3f43-4c35-9a0b-7c1e2f9d4a11");
+        let response = server.post(&concrete, &example).await;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_ne!(status, 405, "POST {concrete}: {body}");
+        assert!(
+            !body["detail"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("no endpoint"),
+            "POST {concrete} is documented but not served: {body}"
+        );
+    }
+}
+
 /// A request written by hand, for what no HTTP client sends; the answer's
 /// status, headers (lower-case names) and body.
 fn raw(addr: SocketAddr, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
