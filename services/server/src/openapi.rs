@@ -360,9 +360,8 @@ fn plan_paths() -> Map<String, Value> {
     let problem = problem();
     let plan_id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"},
         "example": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88"});
-    let record = json!({"type": "object", "description": "The plan's record: request, problem, plan (assignments, shortfalls, escalations, certificate) and approval",
-        "properties": {"plan_id": {"type": "string"}, "request": {"type": "object"}, "problem": {"type": "object"},
-                       "plan": {"type": "object"}, "approval": {"type": "object"}}});
+    let record = schema_ref("PlanRecord");
+    let outcome = schema_ref("PlanOutcome");
     let mut paths = Map::new();
     paths.insert("/api/v1/plans".into(), json!({"post": {
         "tags": ["plans"], "operationId": "propose_plan",
@@ -375,8 +374,8 @@ fn plan_paths() -> Map<String, Value> {
                             "description": "Ad-hoc demands: id, location {lon, lat}, area, priority (red|orange|yellow|green), needs {\"bed:adult_icu\": 4}"},
                 "settings": {"type": "object", "description": "Routing settings (horizon, standard, escalation costs)"}}},
             "example": {"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}}}},
-        "responses": {"201": {"description": "The plan, recorded", "content": {"application/json": {"schema": record}}},
-                      "400": problem, "422": problem, "503": problem}
+        "responses": {"201": {"description": "The plan, recorded", "content": {"application/json": {"schema": outcome.clone()}}},
+                      "400": problem, "404": problem, "413": problem, "415": problem, "422": problem, "503": problem}
     }}));
     paths.insert("/api/v1/plans/{id}".into(), json!({"get": {
         "tags": ["plans"], "operationId": "get_plan", "summary": "A plan, with its approval once approved",
@@ -387,8 +386,8 @@ fn plan_paths() -> Map<String, Value> {
         "tags": ["plans"], "operationId": "approve_plan",
         "summary": "Approve: reserve the beds and stock and mobilise the teams, each event carrying the plan id; twice appends nothing",
         "parameters": [plan_id, {"$ref": "#/components/parameters/Actor"}],
-        "responses": {"200": {"description": "What each dispatch command did", "content": {"application/json": {"schema": record}}},
-                      "404": problem, "409": problem}
+        "responses": {"200": {"description": "What each dispatch command did", "content": {"application/json": {"schema": outcome}}},
+                      "404": problem, "409": problem, "503": problem}
     }}));
     paths
 }
@@ -711,6 +710,32 @@ fn api_schemas() -> Map<String, Value> {
         json!({"at": "2026-11-23T08:00:00Z", "position": 4410, "teams": [{"tier": "district", "count": 38}],
                "beds": [], "supplies": [], "convertibles": [], "convertible_beds": [], "incidents": [{"level": "IV", "open": 1}],
                "stale_reports": [], "skipped_events": 0}),
+    ));
+    schemas.insert("PlanRecord".into(), object(
+        json!({
+            "plan_id": {"type": "string", "format": "uuid"},
+            "request": {"type": "object", "description": "What was asked: the incident and/or ad-hoc demands, settings"},
+            "problem": {"type": "object", "description": "The routing problem built from the view, to re-check the certificate"},
+            "plan": {"type": "object", "description": "Assignments, shortfalls, escalations and the certificate of optimality"},
+            "proposed_at": {"type": "string", "format": "date-time"},
+            "proposed_by": {"type": "string"},
+            "approval": {"type": "object", "required": ["approved_at", "approved_by", "dispatches"], "properties": {
+                "approved_at": {"type": "string", "format": "date-time"}, "approved_by": {"type": "string"},
+                "dispatches": {"type": "array", "items": {"type": "object"}}}},
+        }),
+        json!(["plan_id", "request", "problem", "plan", "proposed_at", "proposed_by"]),
+        json!({"plan_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88", "request": {"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"},
+               "problem": {}, "plan": {}, "proposed_at": "2026-11-23T08:00:00Z", "proposed_by": "dispatcher"}),
+    ));
+    schemas.insert("PlanOutcome".into(), object(
+        json!({
+            "id": {"type": "string", "format": "uuid"},
+            "position": {"type": "integer", "format": "int64", "minimum": 0,
+                         "description": "The log position reached; absent when nothing new was written"},
+            "record": schema_ref("PlanRecord"),
+        }),
+        json!(["id", "record"]),
+        json!({"id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88", "position": 4412, "record": {}}),
     ));
     schemas.insert("ConvertibleRecord".into(), object(
         json!({

@@ -108,6 +108,7 @@ async fn server_with_everything() -> (TestServer, String) {
         .await;
     assert_eq!(proposed.status(), 201);
     let proposed: Value = proposed.json().await.unwrap();
+    assert_documented(&document(), "post", "/api/v1/plans", 201, &proposed);
     let plan = proposed
         .pointer("/record/plan_id")
         .or_else(|| proposed.get("plan_id"))
