@@ -99,9 +99,17 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ProblemIo<T> {
     }
 }
 
+/// Longer than any head actix-http writes for a bodiless error.
+const MAX_BARE_HEAD: usize = 1024;
+
 /// If `written` is exactly one bodiless 4xx/5xx response, the same response
 /// with a problem+json body.
 fn with_problem_body(written: &[u8]) -> Option<Vec<u8>> {
+    // Cheap refusal first: every write of every response passes here, and a
+    // bare error head is a few hundred bytes.
+    if written.len() > MAX_BARE_HEAD || !written.starts_with(b"HTTP/1.") {
+        return None;
+    }
     let head_end = written.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     if head_end != written.len() {
         return None;

@@ -155,7 +155,9 @@ impl Application {
 /// (`ErrorHandlers` for the service's own, [`ProblemIo`] for the HTTP layer's),
 /// and the API's paths for 405s. actix-web's `HttpServer` is not used because it
 /// cannot wrap a connection's socket, which [`ProblemIo`] needs; this is what it
-/// does otherwise, for HTTP/1.1.
+/// does otherwise, for HTTP/1.1. The app's default `AppConfig` only matters for
+/// a request without a `Host` header (HTTP/1.0), whose GIS links then name
+/// `localhost:8080`.
 fn serve(
     listener: TcpListener,
     addr: SocketAddr,

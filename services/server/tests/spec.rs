@@ -470,3 +470,93 @@ async fn a_malformed_request_is_a_400_problem() {
         assert_problem(what, status, &headers, &body);
     }
 }
+
+/// A validator for one of the document's parameter schemas.
+fn parameter_validator(document: &Value, name: &str) -> jsonschema::Validator {
+    let mut schema = json!({"components": document["components"].clone()});
+    schema["$ref"] = json!(format!("#/components/parameters/{name}/schema"));
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
+}
+
+/// Whether the schema takes a query value: as the string it is, or read as a
+/// number (a query has no types of its own); an array parameter (`style: form`,
+/// not exploded) is its comma-separated items.
+fn takes(validator: &jsonschema::Validator, raw: &str, array: bool) -> bool {
+    let number = |s: &str| {
+        serde_json::from_str::<Value>(s)
+            .ok()
+            .filter(Value::is_number)
+    };
+    if array {
+        let items: Vec<Value> = raw
+            .split(',')
+            .map(|s| number(s).unwrap_or_else(|| json!(s)))
+            .collect();
+        return validator.is_valid(&Value::Array(items));
+    }
+    validator.is_valid(&json!(raw)) || number(raw).is_some_and(|n| validator.is_valid(&n))
+}
+
+/// The typed parameters hold what the server holds: a value the schema takes,
+/// the server takes; one the schema refuses, the server refuses with a 400.
+#[tokio::test]
+async fn the_typed_query_parameters_accept_and_refuse_what_the_server_does() {
+    let document = document();
+    let server = TestServer::seeded().await;
+    let head = server.head().await.to_string();
+    let cases: [(&str, &str, &[&str], &[&str]); 6] = [
+        (
+            "AsOf",
+            "as_of",
+            &["0", "2026-11-23T08:00:00Z", "2026-11-23T16:00:00+08:00"],
+            &["yesterday", "-1", "2026-11-23"],
+        ),
+        (
+            "Bbox",
+            "bbox",
+            &["107.9,30.5,108.9,31.1", "-180,-90,180,90"],
+            &["1,2,3", "1,2,3,4,5", "200,0,201,1", "a,b,c,d"],
+        ),
+        (
+            "MinPosition",
+            "min_position",
+            &["0", &head],
+            &["-1", "1.5", "x"],
+        ),
+        ("Limit", "limit", &["1", "1000"], &["0", "1001", "ten"]),
+        (
+            "Area",
+            "area",
+            &["500101", "500101001", "wanzhou-sanxia"],
+            &["5001", "Wanzhou", "500101000"],
+        ),
+        (
+            "Cursor",
+            "cursor",
+            &["5d2c9a0e-3f43-4c35-9a0b-7c1e2f9d4a11", "N95"],
+            &[],
+        ),
+    ];
+    for (component, name, good, bad) in cases {
+        let validator = parameter_validator(&document, component);
+        let array = document["components"]["parameters"][component]["schema"]["type"] == "array";
+        let expected = [(good, true, 200), (bad, false, 400)];
+        for (values, taken, answer) in expected {
+            for value in values {
+                assert_eq!(
+                    takes(&validator, value, array),
+                    taken,
+                    "the spec on {name}={value}"
+                );
+                let query = format!("{name}={}", value.replace('+', "%2B"));
+                let (status, body) = server
+                    .get(&server.url(&format!("/api/v1/teams?{query}")))
+                    .await;
+                assert_eq!(status, answer, "the server on {name}={value}: {body}");
+            }
+        }
+    }
+}
