@@ -178,25 +178,12 @@ fn serve(
                 .wrap(ErrorHandlers::new().default_handler(crate::problem::problem_for_any_error))
                 .app_data(state)
                 .app_data(known)
-                .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|error, _| Problem::not_found(error.to_string()).into()),
-                )
-                .service(routes::health::healthz)
-                .service(routes::health::readyz)
-                .configure(routes::resources::configure)
-                .configure(routes::commands::configure)
-                .configure(routes::network::configure)
-                .configure(routes::feed::configure)
-                .configure(routes::plans::configure)
-                .service(
-                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                        .external_url_unchecked("/api/v1/openapi.json", openapi),
-                )
-                .configure(routes::ogc::configure)
-                .default_service(web::to(routes::fallback::no_route));
+                .configure(|config| endpoints(config, openapi));
             let stopping = stopping.clone();
+            // The timeouts `HttpServer` would set.
             let http = HttpService::build()
+                .client_request_timeout(std::time::Duration::from_secs(5))
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
                 .local_addr(addr)
                 .graceful_shutdown_signal(move || {
                     let stopping = stopping.clone();
@@ -205,13 +192,34 @@ fn serve(
                 .h1(map_config(app, |_| AppConfig::default()));
             fn_service(|stream: actix_web::rt::net::TcpStream| async move {
                 let peer = stream.peer_addr().ok();
-                let _ = stream.set_nodelay(true);
                 Ok::<_, DispatchError>((ProblemIo::new(stream), peer))
             })
             .and_then(http)
         })
         .map_err(|source| StartError::Listen { addr, source })?;
     Ok(builder.run())
+}
+
+/// Every endpoint, and what answers when none does.
+fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
+    config
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|error, _| Problem::not_found(error.to_string()).into()),
+        )
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .configure(routes::resources::configure)
+        .configure(routes::commands::configure)
+        .configure(routes::network::configure)
+        .configure(routes::feed::configure)
+        .configure(routes::plans::configure)
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/api/v1/openapi.json", openapi),
+        )
+        .configure(routes::ogc::configure)
+        .default_service(web::to(routes::fallback::no_route));
 }
 
 /// The handlers' state: the one-network view starts following the log, and
