@@ -11,6 +11,7 @@
 //! ([`JsonObject`]) from append to read.
 
 mod error;
+mod files;
 mod model;
 mod port;
 pub mod sqlite;
@@ -19,6 +20,7 @@ pub mod sqlite;
 pub mod conformance;
 
 pub use error::Error;
+pub use files::FileAccess;
 pub use model::{
     AppendOnce, AppendResult, CommandKey, Direction, EventData, EventType, ExpectedRevision,
     Filter, JsonError, JsonObject, KeyedAppend, MAX_APPEND_EVENTS, MAX_APPEND_SIZE,

@@ -4,7 +4,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use ercs_eventlog::{
-    Direction, EventLog, Filter, Position, ReadFrom, RecordedEvent, SubscribeFrom,
+    Direction, EventLog, FileAccess, Filter, Position, ReadFrom, RecordedEvent, SubscribeFrom,
     SubscriptionMessage,
 };
 use futures::StreamExt;
@@ -35,6 +35,8 @@ pub trait Projection: Default + Serialize + DeserializeOwned + Send + Sync + 'st
 pub struct ProjectorOptions {
     /// Where snapshots live; `None` keeps the view in memory only.
     pub snapshot_dir: Option<PathBuf>,
+    /// Who may read the snapshot files (default: their owner only).
+    pub snapshot_access: FileAccess,
     /// Write a snapshot after this many applied events (and when stopped).
     pub snapshot_every: u64,
     /// Pause before resubscribing after the subscription failed.
@@ -45,6 +47,7 @@ impl Default for ProjectorOptions {
     fn default() -> Self {
         Self {
             snapshot_dir: None,
+            snapshot_access: FileAccess::default(),
             snapshot_every: 10_000,
             retry_after: Duration::from_millis(500),
         }
@@ -233,7 +236,8 @@ async fn save<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Result<()> {
         snapshot::encode(&*view, *shared.position.borrow()).map_err(std::io::Error::other)?
     };
     let path = snapshot::path_for::<P>(dir);
-    tokio::task::spawn_blocking(move || snapshot::write(&path, &bytes))
+    let access = shared.options.snapshot_access;
+    tokio::task::spawn_blocking(move || snapshot::write(&path, &bytes, access))
         .await
         .map_err(std::io::Error::other)?
 }

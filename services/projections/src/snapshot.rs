@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ercs_eventlog::Position;
+use ercs_eventlog::{FileAccess, Position};
 use serde::{Deserialize, Serialize};
 
 use crate::Projection;
@@ -70,20 +70,56 @@ pub(crate) fn encode<P: Projection>(state: &P, position: Position) -> serde_json
     })
 }
 
-/// Replaces the snapshot atomically.
-pub(crate) fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Replaces the snapshot atomically; a new file or directory gets `access`'s mode.
+pub(crate) fn write(path: &Path, bytes: &[u8], access: FileAccess) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
+    access.create_dir_all(dir)?;
     // Its own temporary file: a write cut off by a stop may still be running.
     static WRITES: AtomicU64 = AtomicU64::new(0);
     let temporary = path.with_extension(format!(
         "json.{}.tmp",
         WRITES.fetch_add(1, Ordering::Relaxed)
     ));
-    let mut file = File::create(&temporary)?;
+    // Created afresh, so it has `access`'s mode; the rename keeps it.
+    let _ = fs::remove_file(&temporary);
+    let mut file = access.open_writable(&temporary)?;
+    file.set_len(0)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     fs::rename(&temporary, path)?;
     // The rename itself must reach the disk.
     File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_snapshot_and_its_new_directory_are_readable_by_their_owner_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("views/one_network.snapshot.json");
+        write(&path, b"{}", FileAccess::Owner).unwrap();
+        // Rewritten: the replacement is as private as the first.
+        write(&path, b"{\"v\":2}", FileAccess::Owner).unwrap();
+        assert_eq!(
+            (mode(&root.path().join("views")), mode(&path)),
+            (0o700, 0o600)
+        );
+        assert_eq!(fs::read(&path).unwrap(), b"{\"v\":2}");
+    }
+
+    #[test]
+    fn a_group_readable_snapshot_lets_the_group_read_it() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("one_network.snapshot.json");
+        write(&path, b"{}", FileAccess::Group).unwrap();
+        assert_eq!(mode(&path), 0o640);
+    }
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use ercs_eventlog::FileAccess;
 
 use crate::seeding::SeedName;
 
@@ -87,4 +88,52 @@ pub struct DataDir {
         value_name = "DIR"
     )]
     pub data_dir: PathBuf,
+
+    /// Let the service's group read the files it creates (0640, directories
+    /// 0750), e.g. for a backup agent. By default they are the service user's
+    /// alone (0600 and 0700). Files that already exist keep their mode.
+    #[arg(
+        long,
+        env = "ERCS_GROUP_READABLE",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub group_readable: bool,
+}
+
+impl DataDir {
+    /// `dir`, with the default (owner-only) file modes.
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: dir.into(),
+            group_readable: false,
+        }
+    }
+
+    /// Who may read the files created in it.
+    pub fn access(&self) -> FileAccess {
+        if self.group_readable {
+            FileAccess::Group
+        } else {
+            FileAccess::Owner
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_dir(args: &[&str]) -> DataDir {
+        let cli = Cli::try_parse_from(["ercs", "seed", "chongqing"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Seed(seed) => seed.data,
+            _ => unreachable!("a seed command"),
+        }
+    }
+
+    #[test]
+    fn data_files_are_the_owners_alone_unless_the_group_is_let_in() {
+        assert_eq!(data_dir(&[]).access(), FileAccess::Owner);
+        assert_eq!(data_dir(&["--group-readable"]).access(), FileAccess::Group);
+    }
 }

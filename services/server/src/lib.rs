@@ -23,6 +23,7 @@
 //!   route tables; `/docs` serves Swagger UI from inside the binary.
 //! - [`examples`]: every command's name and a valid example body.
 
+pub mod bare_errors;
 pub mod cli;
 pub mod examples;
 pub mod feed;

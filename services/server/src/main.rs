@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ercs_eventlog::EventLog;
 use ercs_server::cli::{Cli, Command, RouteCommand, SeedArgs, ServeArgs};
 use ercs_server::seeding;
-use ercs_server::startup::{Application, open_log};
+use ercs_server::startup::Application;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -54,8 +54,7 @@ fn route_solve(file: &std::path::Path) -> Result<(), String> {
 
 fn serve(args: ServeArgs) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
-        let log: Arc<dyn EventLog> =
-            Arc::new(open_log(&args.data.data_dir).map_err(|e| e.to_string())?);
+        let log: Arc<dyn EventLog> = Arc::new(args.data.open_log().map_err(|e| e.to_string())?);
         if let Some(seed) = args.seed {
             let hidden = indicatif::ProgressBar::hidden();
             let summary = seeding::load(Arc::clone(&log), seed, &hidden)
@@ -74,8 +73,7 @@ fn serve(args: ServeArgs) -> ExitCode {
 
 fn seed(args: SeedArgs) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
-        let log: Arc<dyn EventLog> =
-            Arc::new(open_log(&args.data.data_dir).map_err(|e| e.to_string())?);
+        let log: Arc<dyn EventLog> = Arc::new(args.data.open_log().map_err(|e| e.to_string())?);
         let summary = seeding::load(log, args.seed, &seeding::progress_bar())
             .await
             .map_err(|e| e.to_string())?;

@@ -20,9 +20,18 @@ pub fn document_json() -> Value {
     let mut paths = Map::new();
     paths.insert(
         "/healthz".into(),
-        health("Liveness: the process answers HTTP"),
+        health(
+            "Liveness: the process answers HTTP",
+            json!({"status": {"const": "ok"}}),
+        ),
     );
-    paths.insert("/readyz".into(), health("Readiness: the event log answers"));
+    paths.insert(
+        "/readyz".into(),
+        health(
+            "Readiness: the event log answers",
+            json!({"status": {"const": "ready"}, "log_position": position_schema()}),
+        ),
+    );
     for kind in ResourceKind::ALL {
         paths.insert(
             format!("/api/v1/{kind}"),
@@ -40,8 +49,10 @@ pub fn document_json() -> Value {
     paths.insert("/api/v1/feed".into(), feed_path());
     paths.extend(gis_paths());
     paths.extend(plan_paths());
+    with_default_problem(&mut paths);
     let mut schemas: Map<String, Value> = components.into_iter().collect();
     schemas.extend(api_schemas());
+    schemas.extend(gis_schemas());
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -88,13 +99,22 @@ fn schema_ref(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
+fn parameter(name: &str) -> Value {
+    json!({"$ref": format!("#/components/parameters/{name}")})
+}
+
+/// Any error, as RFC 9457 problem+json.
+fn problem() -> Value {
+    json!({"$ref": "#/components/responses/Problem"})
+}
+
 /// The domain's command enum and state of each collection.
 fn names(kind: ResourceKind) -> (&'static str, &'static str) {
     match kind {
         ResourceKind::Teams => ("TeamCommand", "TeamState"),
         ResourceKind::Facilities => ("FacilityCommand", "FacilityState"),
         ResourceKind::Depots => ("DepotCommand", "DepotState"),
-        ResourceKind::Convertibles => ("ConvertibleCommand", "ConvertibleState"),
+        ResourceKind::Convertibles => ("ConvertibleCommand", "ConvertibleRecord"),
         ResourceKind::Incidents => ("IncidentCommand", "IncidentRecord"),
         ResourceKind::Items => ("ItemCommand", "ItemState"),
     }
@@ -169,7 +189,7 @@ fn command_operation(
 ) -> Value {
     let mut parameters = common_write_parameters();
     if !create {
-        parameters.insert(0, json!({"$ref": "#/components/parameters/Id"}));
+        parameters.insert(0, id_parameter(kind));
     }
     let mut operation = json!({
         "tags": [kind.as_str()],
@@ -189,10 +209,20 @@ fn command_operation(
     operation
 }
 
+/// The path's `{id}`: a UUID, or an item code for the catalogue.
+fn id_parameter(kind: ResourceKind) -> Value {
+    let name = if kind == ResourceKind::Items {
+        "ItemId"
+    } else {
+        "Id"
+    };
+    json!({"$ref": format!("#/components/parameters/{name}")})
+}
+
 fn write_responses(create: bool) -> Value {
     let headers = json!({
-        "ETag": {"description": "The resource's revision afterwards", "schema": {"type": "string"}, "example": "\"4\""},
-        "ERCS-Position": {"description": "The log position the write reached", "schema": {"type": "integer"}},
+        "ETag": {"description": "The resource's revision afterwards", "schema": etag_schema(), "example": "\"4\""},
+        "ERCS-Position": {"description": "The log position the write reached", "schema": position_schema()},
         "Idempotent-Replayed": {"description": "`true` when this answers a retry of an `Idempotency-Key` \
             already applied: nothing was appended now", "schema": {"type": "string", "enum": ["true"]}},
     });
@@ -209,7 +239,7 @@ fn write_responses(create: bool) -> Value {
         ok["headers"]["Location"] =
             json!({"description": "Where to read it", "schema": {"type": "string"}});
     }
-    let problem = json!({"$ref": "#/components/responses/Problem"});
+    let problem = problem();
     json!({
         if create { "201" } else { "200" }: ok,
         "400": problem, "404": problem, "409": problem, "413": problem, "415": problem,
@@ -248,8 +278,8 @@ fn collection_path(kind: ResourceKind, components: &BTreeMap<String, Value>) -> 
                         "properties": {"items": {"type": "array", "items": resource_schema(state)}}
                     }}}
                 },
-                "400": {"$ref": "#/components/responses/Problem"},
-                "503": {"$ref": "#/components/responses/Problem"},
+                "400": problem(),
+                "503": problem(),
             }
         },
         "post": command_operation(kind, create, components, true),
@@ -265,16 +295,16 @@ fn item_path(kind: ResourceKind) -> Value {
         "tags": [kind.as_str()],
         "operationId": format!("get_{kind}"),
         "summary": format!("One of the {kind}, with its revision as ETag"),
-        "parameters": (["Id", "MinPosition", "AsOf"].map(|p| json!({"$ref": format!("#/components/parameters/{p}")}))),
+        "parameters": [id_parameter(kind), parameter("MinPosition"), parameter("AsOf")],
         "responses": {
             "200": {
                 "description": "The resource",
-                "headers": {"ETag": {"schema": {"type": "string"}, "description": "Its revision"}},
+                "headers": {"ETag": {"schema": etag_schema(), "description": "Its revision"},
+                            "ERCS-Position": {"schema": position_schema(), "description": "The log position the answer reflects"}},
                 "content": {"application/json": {"schema": resource_schema(names(kind).1)}}
             },
             "304": {"description": "Unchanged since the `If-None-Match` ETag"},
-            "404": {"$ref": "#/components/responses/Problem"},
-            "503": {"$ref": "#/components/responses/Problem"},
+            "400": problem(), "404": problem(), "503": problem(),
         }
     }})
 }
@@ -296,9 +326,9 @@ fn network_path() -> Value {
         ],
         "responses": {
             "200": {"description": "Rollups, with the position they reflect",
-                    "content": {"application/json": {"schema": {"type": "object"}}}},
-            "400": {"$ref": "#/components/responses/Problem"},
-            "503": {"$ref": "#/components/responses/Problem"},
+                    "content": {"application/json": {"schema": schema_ref("NetworkRollups")}}},
+            "400": problem(),
+            "503": problem(),
         }
     }})
 }
@@ -317,26 +347,27 @@ fn feed_path() -> Value {
             {"$ref": "#/components/parameters/Tier"}, {"$ref": "#/components/parameters/Area"},
             {"$ref": "#/components/parameters/Kind"}, {"$ref": "#/components/parameters/Status"},
             {"$ref": "#/components/parameters/Bbox"},
-            {"name": "last_event_id", "in": "query", "schema": {"type": "integer"},
+            {"name": "last_event_id", "in": "query", "schema": position_schema(),
              "description": "Resume after this position (the `Last-Event-ID` header wins)"},
+            {"name": "Last-Event-ID", "in": "header", "schema": position_schema(),
+             "description": "The `id` of the last event received: resume right after it"},
         ],
         "responses": {
             "200": {"description": "An endless event stream",
                     "content": {"text/event-stream": {"schema": {"type": "string"},
                         "example": "id: 4412\nevent: update\ndata: {\"position\":4412,\"collection\":\"teams\",\"feature\":{…},\"rollup\":{…}}\n\n"}}},
-            "400": {"$ref": "#/components/responses/Problem"},
+            "400": problem(),
         }
     }})
 }
 
 /// Surge plans: propose, read, approve.
 fn plan_paths() -> Map<String, Value> {
-    let problem = json!({"$ref": "#/components/responses/Problem"});
+    let problem = problem();
     let plan_id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"},
         "example": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88"});
-    let record = json!({"type": "object", "description": "The plan's record: request, problem, plan (assignments, shortfalls, escalations, certificate) and approval",
-        "properties": {"plan_id": {"type": "string"}, "request": {"type": "object"}, "problem": {"type": "object"},
-                       "plan": {"type": "object"}, "approval": {"type": "object"}}});
+    let record = schema_ref("PlanRecord");
+    let outcome = schema_ref("PlanOutcome");
     let mut paths = Map::new();
     paths.insert("/api/v1/plans".into(), json!({"post": {
         "tags": ["plans"], "operationId": "propose_plan",
@@ -349,8 +380,8 @@ fn plan_paths() -> Map<String, Value> {
                             "description": "Ad-hoc demands: id, location {lon, lat}, area, priority (red|orange|yellow|green), needs {\"bed:adult_icu\": 4}"},
                 "settings": {"type": "object", "description": "Routing settings (horizon, standard, escalation costs)"}}},
             "example": {"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}}}},
-        "responses": {"201": {"description": "The plan, recorded", "content": {"application/json": {"schema": record}}},
-                      "400": problem, "422": problem, "503": problem}
+        "responses": {"201": {"description": "The plan, recorded", "content": {"application/json": {"schema": outcome.clone()}}},
+                      "400": problem, "404": problem, "413": problem, "415": problem, "422": problem, "503": problem}
     }}));
     paths.insert("/api/v1/plans/{id}".into(), json!({"get": {
         "tags": ["plans"], "operationId": "get_plan", "summary": "A plan, with its approval once approved",
@@ -361,8 +392,8 @@ fn plan_paths() -> Map<String, Value> {
         "tags": ["plans"], "operationId": "approve_plan",
         "summary": "Approve: reserve the beds and stock and mobilise the teams, each event carrying the plan id; twice appends nothing",
         "parameters": [plan_id, {"$ref": "#/components/parameters/Actor"}],
-        "responses": {"200": {"description": "What each dispatch command did", "content": {"application/json": {"schema": record}}},
-                      "404": problem, "409": problem}
+        "responses": {"200": {"description": "What each dispatch command did", "content": {"application/json": {"schema": outcome}}},
+                      "404": problem, "409": problem, "503": problem}
     }}));
     paths
 }
@@ -370,13 +401,18 @@ fn plan_paths() -> Map<String, Value> {
 /// OGC API – Features (Part 1) under `/api/v1/gis`.
 fn gis_paths() -> Map<String, Value> {
     let get = |id: &str, summary: &str, parameters: Value, media: &str, example: Value| {
+        let (schema, reads_view) = gis_schema(id);
+        let mut responses = json!({
+            "200": {"description": summary, "content": {media: {"schema": schema_ref(schema), "example": example}}},
+            "400": problem(),
+            "404": problem(),
+        });
+        if reads_view {
+            responses["503"] = problem();
+        }
         json!({"get": {
             "tags": ["gis"], "operationId": id, "summary": summary, "parameters": parameters,
-            "responses": {
-                "200": {"description": summary, "content": {media: {"schema": {"type": "object"}, "example": example}}},
-                "400": {"$ref": "#/components/responses/Problem"},
-                "404": {"$ref": "#/components/responses/Problem"},
-            }
+            "responses": responses,
         }})
     };
     let collection = json!({"name": "collectionId", "in": "path", "required": true,
@@ -457,33 +493,149 @@ fn gis_paths() -> Map<String, Value> {
     paths
 }
 
-fn health(summary: &str) -> Value {
+/// The body schema of a GIS operation, and whether it reads the view (and so
+/// may wait for `min_position`).
+fn gis_schema(operation: &str) -> (&'static str, bool) {
+    match operation {
+        "gis_landing" => ("OgcLanding", false),
+        "gis_conformance" => ("OgcConformance", false),
+        "gis_collections" => ("OgcCollections", true),
+        "gis_collection" => ("OgcCollection", true),
+        "gis_items" => ("FeatureCollection", true),
+        _ => ("Feature", false),
+    }
+}
+
+/// GeoJSON (RFC 7946) and OGC API – Features bodies, as `/api/v1/gis` writes them.
+fn gis_schemas() -> Map<String, Value> {
+    let position =
+        json!({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2});
+    let bbox = json!({"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4});
+    let link = json!({"type": "object", "required": ["href", "rel"], "properties": {
+        "href": {"type": "string", "format": "uri"}, "rel": {"type": "string"},
+        "type": {"type": "string"}, "title": {"type": "string"}}});
+    let links = json!({"type": "array", "items": link});
+    let schemas = json!({
+        "Geometry": {"description": "A point (resources, townships) or a district's boundary, in the `crs` asked for",
+            "oneOf": [
+                {"type": "object", "required": ["type", "coordinates"], "properties": {
+                    "type": {"const": "Point"}, "coordinates": position}},
+                {"type": "object", "required": ["type", "coordinates"], "properties": {
+                    "type": {"const": "MultiPolygon"},
+                    "coordinates": {"type": "array", "items": {"type": "array", "items": {"type": "array", "items": position}}}}},
+            ]},
+        "Feature": {"type": "object", "required": ["type", "id", "geometry", "properties"], "properties": {
+            "type": {"const": "Feature"}, "id": {"type": "string"},
+            "geometry": {"anyOf": [schema_ref("Geometry"), {"type": "null"}]},
+            "properties": {"type": "object", "required": ["collection"], "properties": {
+                "collection": {"type": "string"}, "name": {"type": "string"},
+                "revision": {"type": ["integer", "null"], "minimum": 0},
+                "updated_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}}}}},
+        "FeatureCollection": {"type": "object",
+            "required": ["type", "features", "numberMatched", "numberReturned", "timeStamp", "links"], "properties": {
+            "type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": schema_ref("Feature")},
+            "numberMatched": {"type": "integer", "minimum": 0}, "numberReturned": {"type": "integer", "minimum": 0},
+            "timeStamp": {"type": "string", "format": "date-time"}, "links": links, "bbox": bbox}},
+        "OgcCollection": {"type": "object", "required": ["id", "title", "itemType", "links"], "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"}, "itemType": {"const": "feature"},
+            "crs": {"type": "array", "items": {"type": "string"}}, "storageCrs": {"type": "string"},
+            "extent": {"type": "object", "properties": {"spatial": {"type": "object", "properties": {
+                "bbox": {"type": "array", "items": bbox}, "crs": {"type": "string"}}}}},
+            "links": links}},
+        "OgcCollections": {"type": "object", "required": ["collections", "links"], "properties": {
+            "collections": {"type": "array", "items": schema_ref("OgcCollection")}, "links": links}},
+        "OgcLanding": {"type": "object", "required": ["title", "links"], "properties": {
+            "title": {"type": "string"}, "description": {"type": "string"}, "links": links}},
+        "OgcConformance": {"type": "object", "required": ["conformsTo"], "properties": {
+            "conformsTo": {"type": "array", "items": {"type": "string", "format": "uri"}}}},
+    });
+    schemas.as_object().cloned().unwrap_or_default()
+}
+
+fn health(summary: &str, properties: Value) -> Value {
+    let required: Vec<&String> = properties
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .collect();
+    let schema = json!({"type": "object", "properties": properties, "required": required});
     json!({"get": {"tags": ["health"], "summary": summary,
-        "responses": {"200": {"description": "OK"}, "503": {"$ref": "#/components/responses/Problem"}}}})
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
+                      "503": problem()}}})
+}
+
+/// Every operation may also answer what the HTTP layer itself refuses (405 for
+/// another method, 413, 431, a malformed request): `default`, problem+json.
+fn with_default_problem(paths: &mut Map<String, Value>) {
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        if let Some(responses) = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+        {
+            responses.entry("default").or_insert_with(problem);
+        }
+    }
 }
 
 fn parameters() -> Value {
     let query = |name: &str, description: &str, schema: Value, example: Value| json!({"name": name, "in": "query", "description": description, "schema": schema, "example": example});
     let header = |name: &str, description: &str, example: &str| json!({"name": name, "in": "header", "description": description, "schema": {"type": "string"}, "example": example});
     json!({
-        "Id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"},
-               "description": "The resource's id (a UUID; an item code for catalogue items)",
-               "example": "5d2c9a0e-3f43-4c35-9a0b-7c1e2f9d4a11"},
+        "Id": {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"},
+               "description": "The resource's id", "example": "5d2c9a0e-3f43-4c35-9a0b-7c1e2f9d4a11"},
+        "ItemId": {"name": "id", "in": "path", "required": true, "schema": schema_ref("ItemCode"),
+                   "description": "The catalogue item's code", "example": "N95"},
         "Tier": query("tier", "Only this tier", schema_ref("Tier"), json!("district")),
-        "Area": query("area", "Only resources in this area or inside it (division code or region slug)", json!({"type": "string"}), json!("500101")),
+        "Area": query("area", "Only resources in this area or inside it (division code or region slug)", schema_ref("AreaCode"), json!("500101")),
         "Kind": query("kind", "Only this kind: team kind, facility kind, reserve tier, peacetime use, incident kind, item category", json!({"type": "string"}), json!("medical_rescue")),
         "Status": query("status", "Only this status (standby, deployed, emergency_active, open, ...)", json!({"type": "string"}), json!("standby")),
-        "Bbox": query("bbox", "Only points inside west,south,east,north (WGS-84)", json!({"type": "string"}), json!("107.9,30.5,108.9,31.1")),
+        "Bbox": bbox_parameter(),
         "Limit": query("limit", "Page size", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}), json!(50)),
-        "Cursor": query("cursor", "The `next_cursor` of the previous page", json!({"type": "string"}), json!("5d2c9a0e-3f43-4c35-9a0b-7c1e2f9d4a11")),
-        "MinPosition": query("min_position", "Wait (at most 2 s, else 503 with Retry-After) until the view has reached this log position", json!({"type": "integer", "minimum": 0}), json!(4411)),
-        "AsOf": query("as_of", "Read as of a log position or an RFC 3339 time, rebuilt from the log", json!({"type": "string"}), json!("2026-11-23T08:00:00Z")),
+        "Cursor": query("cursor", "The `next_cursor` of the previous page: the id of its last item", cursor_schema(), json!("5d2c9a0e-3f43-4c35-9a0b-7c1e2f9d4a11")),
+        "MinPosition": query("min_position", "Wait (at most 2 s, else 503 with Retry-After) until the view has reached this log position", position_schema(), json!(4411)),
+        "AsOf": query("as_of", "Read as of a log position or an RFC 3339 time, rebuilt from the log",
+            json!({"oneOf": [position_schema(), {"type": "string", "format": "date-time"}]}), json!("2026-11-23T08:00:00Z")),
         "IfMatch": header("If-Match", "The revision (ETag) the command was decided against; a stale one is a 409", "\"3\""),
         "IdempotencyKey": header("Idempotency-Key", "Names the request: a retry with the same key and body, however late and whatever happened \
             in between, appends nothing and answers as the first time. Kept as long as the log; scoped by method and path", "b6f1c0de-7c1e-4d0a-9e55-2f3a1b4c5d6e"),
         "Actor": header("ERCS-Actor", "Who issues the command (recorded on every event); default `dispatcher`. \
             Header values are bytes: a name outside ASCII is sent in RFC 8187 form, its UTF-8 percent-encoded \
             (this example is 万州区卫健委值班员)", "UTF-8''%E4%B8%87%E5%B7%9E%E5%8C%BA%E5%8D%AB%E5%81%A5%E5%A7%94%E5%80%BC%E7%8F%AD%E5%91%98"),
+    })
+}
+
+/// A position in the log: the `ERCS-Position` of a write, an SSE `id`.
+/// A stream revision as an entity tag: `"3"`.
+fn etag_schema() -> Value {
+    json!({"type": "string", "pattern": "^\"[0-9]+\"$"})
+}
+
+fn position_schema() -> Value {
+    json!({"type": "integer", "format": "int64", "minimum": 0})
+}
+
+/// A page cursor is the id of the item it follows: a UUID, a division code or
+/// an item code.
+fn cursor_schema() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9._-]+$"})
+}
+
+/// `bbox=west,south,east,north` as in OGC API – Features: four numbers, comma
+/// separated (`style: form`, not exploded), WGS-84 degrees, south ≤ north.
+fn bbox_parameter() -> Value {
+    let longitude = json!({"type": "number", "minimum": -180, "maximum": 180});
+    let latitude = json!({"type": "number", "minimum": -90, "maximum": 90});
+    json!({
+        "name": "bbox", "in": "query", "style": "form", "explode": false,
+        "description": "Only points inside west,south,east,north (WGS-84 degrees; south ≤ north)",
+        "schema": {"type": "array", "minItems": 4, "maxItems": 4,
+                   "prefixItems": [longitude, latitude, longitude, latitude], "items": false},
+        "example": [107.9, 30.5, 108.9, 31.1],
     })
 }
 
@@ -540,6 +692,70 @@ fn api_schemas() -> Map<String, Value> {
         }),
         json!(["items", "position"]),
         json!({"items": [], "position": 4410}),
+    ));
+    let rows = |description: &str| {
+        json!({"type": "array", "description": description,
+        "items": {"type": "object", "description": "The key fields kept by `group_by`, then the counts, summed"}})
+    };
+    schemas.insert("NetworkRollups".into(), object(
+        json!({
+            "at": {"type": "string", "format": "date-time"},
+            "position": position_schema(),
+            "teams": rows("Teams by tier, area, kind and status"),
+            "beds": rows("Beds by area, bed type and ladder class: available now and within the lead time"),
+            "supplies": rows("Usable stock by depot area and item, by expiry bucket, with the shortfall against reserve norms"),
+            "convertibles": rows("平急两用 venues by area and phase"),
+            "convertible_beds": rows("平急两用 beds by area and bed type: planned, open, reachable within the lead time"),
+            "incidents": {"type": "array", "items": {"type": "object", "required": ["level", "open"], "properties": {
+                "level": schema_ref("ResponseLevel"), "open": {"type": "integer", "minimum": 0}}}},
+            "stale_reports": {"type": "array", "items": {"type": "object",
+                "required": ["facility", "name", "bed_type", "class", "reported_at", "age_minutes"], "properties": {
+                "facility": {"type": "string"}, "name": {"type": "string"}, "bed_type": schema_ref("BedType"),
+                "class": {"type": "string"}, "reported_at": {"type": "string", "format": "date-time"},
+                "age_minutes": {"type": "integer"}}}},
+            "skipped_events": {"type": "integer", "minimum": 0, "description": "Events the view could not read"},
+        }),
+        json!(["at", "position", "teams", "beds", "supplies", "convertibles", "convertible_beds", "incidents", "stale_reports", "skipped_events"]),
+        json!({"at": "2026-11-23T08:00:00Z", "position": 4410, "teams": [{"tier": "district", "count": 38}],
+               "beds": [], "supplies": [], "convertibles": [], "convertible_beds": [], "incidents": [{"level": "IV", "open": 1}],
+               "stale_reports": [], "skipped_events": 0}),
+    ));
+    schemas.insert("PlanRecord".into(), object(
+        json!({
+            "plan_id": {"type": "string", "format": "uuid"},
+            "request": {"type": "object", "description": "What was asked: the incident and/or ad-hoc demands, settings"},
+            "problem": {"type": "object", "description": "The routing problem built from the view, to re-check the certificate"},
+            "plan": {"type": "object", "description": "Assignments, shortfalls, escalations and the certificate of optimality"},
+            "proposed_at": {"type": "string", "format": "date-time"},
+            "proposed_by": {"type": "string"},
+            "approval": {"type": "object", "required": ["approved_at", "approved_by", "dispatches"], "properties": {
+                "approved_at": {"type": "string", "format": "date-time"}, "approved_by": {"type": "string"},
+                "dispatches": {"type": "array", "items": {"type": "object"}}}},
+        }),
+        json!(["plan_id", "request", "problem", "plan", "proposed_at", "proposed_by"]),
+        json!({"plan_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88", "request": {"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"},
+               "problem": {}, "plan": {}, "proposed_at": "2026-11-23T08:00:00Z", "proposed_by": "dispatcher"}),
+    ));
+    schemas.insert("PlanOutcome".into(), object(
+        json!({
+            "id": {"type": "string", "format": "uuid"},
+            "position": {"type": "integer", "format": "int64", "minimum": 0,
+                         "description": "The log position reached; absent when nothing new was written"},
+            "record": schema_ref("PlanRecord"),
+        }),
+        json!(["id", "record"]),
+        json!({"id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88", "position": 4412, "record": {}}),
+    ));
+    schemas.insert("ConvertibleRecord".into(), object(
+        json!({
+            "state": schema_ref("ConvertibleState"),
+            "since": {"type": "string", "format": "date-time", "description": "Since when the venue is in its current phase"},
+        }),
+        json!(["state", "since"]),
+        json!({"since": "2026-11-01T00:00:00Z", "state": {"id": "27715553-a60e-54f6-9bd7-154abf8747ed",
+               "name": "重庆市奥林匹克体育中心体育馆", "peacetime_use": "gymnasium", "area": "500107",
+               "location": {"lon": 106.336, "lat": 29.352}, "phase": "peacetime", "planned_beds": {"general_isolation": 800},
+               "lead_time_minutes": 2880, "conversion": null, "pools": []}}),
     ));
     schemas.insert("IncidentRecord".into(), object(
         json!({

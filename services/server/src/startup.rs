@@ -4,14 +4,19 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_http::{HttpService, error::DispatchError};
+use actix_server::Server;
+use actix_service::{ServiceFactoryExt, fn_service, map_config};
+use actix_web::dev::AppConfig;
+use actix_web::middleware::ErrorHandlers;
+use actix_web::{App, web};
 use ercs_commands::Aggregates;
-use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog};
+use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog, SqliteOptions};
 use ercs_projections::{OneNetwork, Projector, ProjectorOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::cli::ServeArgs;
+use crate::bare_errors::ProblemIo;
+use crate::cli::{DataDir, ServeArgs};
 use crate::feed::Feed;
 use crate::problem::Problem;
 use crate::routes;
@@ -20,7 +25,7 @@ pub use crate::state::AppState;
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot create the data directory {path}: {source}")]
+    #[error("cannot create {path} in the data directory: {source}")]
     DataDir {
         path: String,
         source: std::io::Error,
@@ -72,7 +77,7 @@ impl Stop {
 impl Application {
     /// Opens the event log in the data directory and binds `args.listen`.
     pub fn build(args: &ServeArgs) -> Result<Self, StartError> {
-        Self::build_on(args, Arc::new(open_log(&args.data.data_dir)?))
+        Self::build_on(args, Arc::new(args.data.open_log()?))
     }
 
     /// Binds `args.listen` and serves `log`, already open (and perhaps seeded).
@@ -101,38 +106,7 @@ impl Application {
                 crate::transfers::sweep(&sweeper).await;
             }
         });
-        let openapi = crate::openapi::document_json();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|error, _| Problem::not_found(error.to_string()).into()),
-                )
-                .service(routes::health::healthz)
-                .service(routes::health::readyz)
-                .configure(routes::resources::configure)
-                .configure(routes::commands::configure)
-                .configure(routes::network::configure)
-                .configure(routes::feed::configure)
-                .configure(routes::plans::configure)
-                .service(
-                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
-                        .external_url_unchecked("/api/v1/openapi.json", openapi.clone()),
-                )
-                .configure(routes::ogc::configure)
-                .default_service(web::to(|request: actix_web::HttpRequest| async move {
-                    Err::<actix_web::HttpResponse, _>(Problem::not_found(format!(
-                        "no endpoint {} {}; the API is described at /api/v1/openapi.json",
-                        request.method(),
-                        request.path()
-                    )))
-                }))
-        })
-        .disable_signals()
-        .listen(listener)
-        .map_err(|source| StartError::Listen { addr, source })?
-        .run();
+        let server = serve(listener, addr, state)?;
         let stop = Stop::install().map_err(StartError::Signals)?;
         Ok(Self {
             addr,
@@ -174,6 +148,77 @@ impl Application {
     }
 }
 
+/// The HTTP server on `listener`: the routes, every error as problem+json
+/// (`ErrorHandlers` for the service's own, [`ProblemIo`] for the HTTP layer's),
+/// and the API's paths for 405s. actix-web's `HttpServer` is not used because it
+/// cannot wrap a connection's socket, which [`ProblemIo`] needs; this is what it
+/// does otherwise, for HTTP/1.1. The app's default `AppConfig` only matters for
+/// a request without a `Host` header (HTTP/1.0), whose GIS links then name
+/// `localhost:8080`.
+fn serve(
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: web::Data<AppState>,
+) -> Result<Server, StartError> {
+    let openapi = crate::openapi::document_json();
+    let known = web::Data::new(routes::fallback::KnownPaths::of(&openapi));
+    let builder = Server::build().disable_signals();
+    // Tells each connection to finish its request and close when the server
+    // stops, so idle keep-alive connections do not hold a graceful stop.
+    let stopping = builder.graceful_shutdown_signal();
+    let builder = builder
+        .listen("ercs-http", listener, move || {
+            let state = state.clone();
+            let known = known.clone();
+            let openapi = openapi.clone();
+            let app = App::new()
+                .wrap(ErrorHandlers::new().default_handler(crate::problem::problem_for_any_error))
+                .app_data(state)
+                .app_data(known)
+                .configure(|config| endpoints(config, openapi));
+            let stopping = stopping.clone();
+            // The timeouts `HttpServer` would set.
+            let http = HttpService::build()
+                .client_request_timeout(std::time::Duration::from_secs(5))
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                .local_addr(addr)
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
+                .h1(map_config(app, |_| AppConfig::default()));
+            fn_service(|stream: actix_web::rt::net::TcpStream| async move {
+                let peer = stream.peer_addr().ok();
+                Ok::<_, DispatchError>((ProblemIo::new(stream), peer))
+            })
+            .and_then(http)
+        })
+        .map_err(|source| StartError::Listen { addr, source })?;
+    Ok(builder.run())
+}
+
+/// Every endpoint, and what answers when none does.
+fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
+    config
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|error, _| Problem::not_found(error.to_string()).into()),
+        )
+        .service(routes::health::healthz)
+        .service(routes::health::readyz)
+        .configure(routes::resources::configure)
+        .configure(routes::commands::configure)
+        .configure(routes::network::configure)
+        .configure(routes::feed::configure)
+        .configure(routes::plans::configure)
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .external_url_unchecked("/api/v1/openapi.json", openapi),
+        )
+        .configure(routes::ogc::configure)
+        .default_service(web::to(routes::fallback::no_route));
+}
+
 /// The handlers' state: the one-network view starts following the log, and
 /// every change it applies goes out on the live feed.
 fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, StartError> {
@@ -185,6 +230,7 @@ fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, Start
         Arc::clone(&log),
         ProjectorOptions {
             snapshot_dir: Some(args.data.data_dir.clone()),
+            snapshot_access: args.data.access(),
             ..ProjectorOptions::default()
         },
         Some(Box::new(
@@ -205,11 +251,33 @@ fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, Start
     })
 }
 
-/// Opens (creating if need be) the event log `events.db` in `data_dir`.
+/// Opens (creating if need be) the event log `events.db` in `data_dir`, its
+/// files readable by their owner alone.
 pub fn open_log(data_dir: &Path) -> Result<SqliteEventLog, StartError> {
-    std::fs::create_dir_all(data_dir).map_err(|source| StartError::DataDir {
-        path: data_dir.display().to_string(),
-        source,
-    })?;
-    Ok(SqliteEventLog::open(data_dir.join("events.db"))?)
+    DataDir::at(data_dir).open_log()
+}
+
+impl DataDir {
+    /// Opens (creating it and the directory if need be) the event log
+    /// `events.db`, each new file with this directory's access.
+    pub fn open_log(&self) -> Result<SqliteEventLog, StartError> {
+        self.create()?;
+        let options = SqliteOptions {
+            access: self.access(),
+            ..SqliteOptions::default()
+        };
+        Ok(SqliteEventLog::open_with(
+            self.data_dir.join("events.db"),
+            options,
+        )?)
+    }
+
+    fn create(&self) -> Result<(), StartError> {
+        self.access()
+            .create_dir_all(&self.data_dir)
+            .map_err(|source| StartError::DataDir {
+                path: self.data_dir.display().to_string(),
+                source,
+            })
+    }
 }

@@ -11,6 +11,25 @@ struct Served {
     base: String,
 }
 
+impl Served {
+    fn send_sigterm(&self) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// SIGTERM, and the exit it must lead to: a clean one.
+    fn terminate(&mut self) {
+        self.send_sigterm();
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -159,14 +178,7 @@ fn serve_stops_cleanly_on_sigterm() {
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path());
     let mut served = serve(command);
-    let pid = served.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    served.send_sigterm();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let status = loop {
         if let Some(status) = served.child.try_wait().unwrap() {
@@ -291,19 +303,104 @@ async fn a_stopped_service_leaves_a_snapshot_of_the_view_at_the_log_head() {
     .await;
     assert_eq!(status, 200, "the view did not catch up");
 
-    let pid = served.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert!(served.child.wait().unwrap().success());
+    served.terminate();
 
     let snapshot = std::fs::read(dir.path().join("one-network.snapshot.json"))
         .expect("a snapshot of the one-network view");
     let snapshot: Value = serde_json::from_slice(&snapshot).unwrap();
     assert_eq!(snapshot["position"], head);
     assert!(!snapshot["state"]["teams"].as_object().unwrap().is_empty());
+}
+
+/// Every entry of `dir` (not recursive) and its permission bits.
+fn modes(dir: &std::path::Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut modes: Vec<(String, u32)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            (entry.file_name().to_string_lossy().into_owned(), mode)
+        })
+        .collect();
+    modes.sort();
+    modes
+}
+
+/// Serves a fresh data directory, writes to it, stops with SIGTERM (so the view
+/// is snapshotted) and gives the directory's mode and every file's, seen both
+/// while serving (with the WAL files) and after the stop (with the snapshot).
+async fn modes_of_a_fresh_data_dir(group_readable: bool) -> (u32, Vec<(String, u32)>) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("fresh");
+    let mut command = ercs();
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data_dir)
+        .env_remove("ERCS_GROUP_READABLE");
+    if group_readable {
+        command.env("ERCS_GROUP_READABLE", "1");
+    }
+    let mut served = serve(command);
+    let created = reqwest::Client::new()
+        .post(format!("{}/api/v1/items", served.base))
+        .header("Idempotency-Key", "modes-1")
+        .json(&serde_json::json!({"item": "N95", "details": {
+            "name": "医用防护口罩（N95）", "unit": "只", "category": "protective_equipment", "shelf_life_days": 1095
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{created:?}");
+    let mut seen = modes(&data_dir);
+    served.terminate();
+    seen.extend(modes(&data_dir));
+    seen.sort();
+    seen.dedup();
+    let names: Vec<&str> = seen.iter().map(|(name, _)| name.as_str()).collect();
+    for expected in [
+        "events.db",
+        "events.db-wal",
+        "events.db-shm",
+        "events.db.lock",
+    ] {
+        assert!(names.contains(&expected), "no {expected} in {names:?}");
+    }
+    assert!(
+        names.iter().any(|name| name.ends_with(".snapshot.json")),
+        "no snapshot in {names:?}"
+    );
+    let dir_mode = std::fs::metadata(&data_dir).unwrap().permissions().mode() & 0o777;
+    (dir_mode, seen)
+}
+
+#[tokio::test]
+async fn a_fresh_data_dir_and_every_file_in_it_are_the_service_users_alone() {
+    let (dir_mode, files) = modes_of_a_fresh_data_dir(false).await;
+    assert_eq!(dir_mode, 0o700, "the data directory is {dir_mode:o}");
+    for (name, mode) in files {
+        assert_eq!(mode, 0o600, "{name} is {mode:o}");
+    }
+}
+
+#[tokio::test]
+async fn group_readable_lets_the_services_group_read_the_data_files() {
+    let (dir_mode, files) = modes_of_a_fresh_data_dir(true).await;
+    assert_eq!(dir_mode, 0o750, "the data directory is {dir_mode:o}");
+    for (name, mode) in files {
+        assert_eq!(mode, 0o640, "{name} is {mode:o}");
+    }
+}
+
+#[test]
+fn help_names_the_group_readable_flag_and_its_variable() {
+    let serve = ercs().args(["serve", "--help"]).output().unwrap();
+    let serve = String::from_utf8_lossy(&serve.stdout);
+    for expected in ["--group-readable", "ERCS_GROUP_READABLE"] {
+        assert!(
+            serve.contains(expected),
+            "`ercs serve --help` lacks {expected}:\n{serve}"
+        );
+    }
 }

@@ -8,6 +8,9 @@
 //! - WAL checkpoints run on a thread of their own ([`checkpoint`]), not inside
 //!   the writer's commits.
 //! - A `<file>.lock` beside the database keeps a second process from writing it.
+//! - A new database and its lock are created with [`SqliteOptions::access`]'s
+//!   mode before SQLite opens them; SQLite gives the `-wal` and `-shm` files the
+//!   database's own mode.
 
 mod checkpoint;
 mod reader;
@@ -16,7 +19,7 @@ mod schema;
 mod subscription;
 mod writer;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -27,6 +30,7 @@ use tokio::sync::{oneshot, watch};
 use self::reader::{Readers, log_window, stream_window};
 use self::writer::{AppendRequest, Writer};
 use crate::Error;
+use crate::files::FileAccess;
 use crate::model::{
     AppendOnce, AppendResult, CommandKey, Direction, EventData, ExpectedRevision, Filter,
     KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom,
@@ -44,6 +48,8 @@ pub struct SqliteOptions {
     /// How many recent event ids the writer remembers to recognise `Any` retries
     /// (see [`recent`](self::recent) for why there is no index on ids).
     pub recent_ids: usize,
+    /// Who may read the files the log creates (default: its owner only).
+    pub access: FileAccess,
 }
 
 impl Default for SqliteOptions {
@@ -52,6 +58,7 @@ impl Default for SqliteOptions {
             max_batch: 1024,
             readers: 8,
             recent_ids: recent::RECENT_IDS,
+            access: FileAccess::default(),
         }
     }
 }
@@ -81,7 +88,12 @@ impl SqliteEventLog {
     /// Opens the log with non-default tuning.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, Error> {
         let path = path.as_ref().to_owned();
-        let lock = lock(&path)?;
+        let lock = lock(&path, options.access)?;
+        // Before SQLite creates it world-readable (0644 less the umask).
+        options
+            .access
+            .create_file(&path)
+            .map_err(|e| Error::Storage(format!("{}: {e}", path.display())))?;
         let mut conn = schema::open_writer(&path)?;
         let checkpointer = checkpoint::start(&mut conn, &path)?;
         let (head_tx, head) = watch::channel(Position::START);
@@ -139,14 +151,11 @@ impl SqliteEventLog {
 }
 
 /// Takes the lock beside the database: one writing process per file.
-fn lock(path: &Path) -> Result<File, Error> {
+fn lock(path: &Path, access: FileAccess) -> Result<File, Error> {
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
+    let file = access
+        .open_writable(Path::new(&lock_path))
         .map_err(|e| Error::Storage(format!("{}: {e}", PathBuf::from(&lock_path).display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),

@@ -1,4 +1,5 @@
 pub mod commands;
+pub mod fallback;
 pub mod feed;
 pub mod health;
 pub mod network;

@@ -72,7 +72,7 @@ impl TestServer {
                 let log: Arc<dyn EventLog> = Arc::new(open_log(&data_dir).unwrap());
                 let args = ServeArgs {
                     listen: "127.0.0.1:0".parse().unwrap(),
-                    data: DataDir { data_dir },
+                    data: DataDir::at(data_dir),
                     seed: None,
                 };
                 let app = Application::build_on(&args, log).unwrap();
