@@ -440,6 +440,15 @@ def generate_inventory(out):
                  for c, n, u, cat, life, _ in CATALOGUE]
     _write_lines(out / "catalogue.json", meta, "items", catalogue)
 
+    # Lot numbers are unique across the city, as a manufacturer's batch numbers
+    # are: a transfer's lots keep their identity at the destination, and two
+    # depots holding the same number with different expiries could not trade.
+    serials = {}
+
+    def lot_number(code):
+        serials[code] = serials.get(code, 0) + 1
+        return f"{code}-CQ{serials[code]:05d}"
+
     def stock(key, scale, items):
         lots, norms = [], []
         for code, _, _, _, life, base in items:
@@ -457,7 +466,7 @@ def generate_inventory(out):
                     expiry = _expiry(_pick(k + "near", 7, 60))
                 else:
                     expiry = _expiry(_pick(k + f"far{n}", 90, life))
-                lots.append({"item": code, "lot": f"{code}-{n + 1:02d}", "quantity": qty, "expiry": expiry})
+                lots.append({"item": code, "lot": lot_number(code), "quantity": qty, "expiry": expiry})
             norms.append({"item": code, "minimum": norm})
         return lots, norms
 

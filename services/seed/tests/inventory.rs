@@ -135,6 +135,16 @@ fn depots_stand_at_all_four_reserve_tiers() {
 }
 
 #[test]
+fn every_lot_number_is_unique_across_the_city() {
+    let inventory = loaded();
+    let lots: Vec<_> = inventory.depots.iter().flat_map(|d| &d.lots).collect();
+    let numbers: BTreeSet<_> = lots.iter().map(|l| (&l.item, &l.lot)).collect();
+    // A transfer keeps its lots' identity: two depots holding one number with
+    // different expiries could never trade that item.
+    assert_eq!(numbers.len(), lots.len());
+}
+
+#[test]
 fn some_lots_are_near_expiry_and_some_stock_is_below_its_norm() {
     let inventory = loaded();
     let soon = inventory.seed_date + Duration::days(60);

@@ -648,6 +648,9 @@ fn api_schemas() -> Map<String, Value> {
             "type": {"type": "string", "format": "uri"}, "title": {"type": "string"},
             "status": {"type": "integer"}, "detail": {"type": "string"},
             "field": {"type": "string", "description": "The input field at fault"},
+            "outcome": {"$ref": "#/components/schemas/WriteOutcome",
+                        "description": "What the request appended all the same, when a later step of its process \
+                                        was refused (`transfer-returned`: dispatched, then returned)"},
         }),
         json!(["type", "title", "status", "detail"]),
         json!({"type": "https://ercs.example/problems/invalid-field", "title": "Invalid field", "status": 422,

@@ -29,7 +29,12 @@ pub struct Problem {
     pub field: Option<Box<str>>,
     /// Seconds after which a retry may succeed (`Retry-After`), for 503s.
     #[serde(skip)]
-    pub retry_after: Option<u32>,
+    pub retry_after: Option<std::num::NonZeroU32>,
+    /// What the request did all the same, when a later step of its process was
+    /// refused (a transfer dispatched, then returned by its destination): the
+    /// write's outcome, so the client sees every event and the position after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Box<serde_json::Value>>,
     /// The resource's current revision, sent as `ETag` with a 409 so the client
     /// can decide again on what is there now and retry with `If-Match`.
     #[serde(skip)]
@@ -45,12 +50,13 @@ impl Problem {
             detail: detail.into(),
             field: None,
             retry_after: None,
+            outcome: None,
             etag: None,
         }
     }
 
     pub fn retry_after(mut self, seconds: u32) -> Self {
-        self.retry_after = Some(seconds);
+        self.retry_after = std::num::NonZeroU32::new(seconds);
         self
     }
 

@@ -460,6 +460,16 @@ async fn the_network_rolls_up_by_tier_and_counts_townships_in_their_district() {
     assert_eq!(total(&by_district["beds"]), total(&full["beds"]));
 }
 
+/// The types of the events a write answered with, in order.
+fn event_types(written: &Value) -> Vec<&str> {
+    written["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect()
+}
+
 /// Usable units of `item` in a depot's state (every lot).
 fn units(depot: &Value, item: &str) -> u64 {
     depot["state"]["stock"][item]
@@ -505,12 +515,7 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
         .await;
     assert_eq!(response.status(), 200);
     let written: Value = response.json().await.unwrap();
-    let types: Vec<&str> = written["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
+    let types = event_types(&written);
     assert_eq!(
         types,
         ["TransferDispatched", "TransferReceived"],
@@ -584,13 +589,16 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
             &dispatch("21111111-2222-4333-8444-555555555555", clash),
         )
         .await;
-    let written: Value = response.json().await.unwrap();
-    let types: Vec<&str> = written["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
+    // Not a 200: a step of the transfer was refused, and the answer says so.
+    assert_eq!(response.status(), 409);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem_type(&problem), "transfer-returned", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains(clash),
+        "{problem}"
+    );
+    let written = &problem["outcome"];
+    let types = event_types(written);
     assert_eq!(
         types,
         ["TransferDispatched", "TransferReturned"],
@@ -788,4 +796,50 @@ async fn a_chinese_actor_in_rfc_8187_form_is_recorded_on_the_event_and_a_raw_one
         "{problem}"
     );
     assert_eq!(server.head().await, head);
+}
+
+#[tokio::test]
+async fn a_transfer_between_seeded_depots_of_every_pair_of_tiers_is_received() {
+    let server = TestServer::seeded().await;
+    let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
+    let depots = page["items"].as_array().unwrap();
+    let tiers = ["city", "regional", "district", "institution"];
+    let of_tier = |tier: &str| {
+        depots
+            .iter()
+            .find(|d| d["state"]["tier"] == tier)
+            .unwrap_or_else(|| panic!("no {tier} depot"))
+    };
+    let mut n = 0;
+    for from in tiers {
+        for to in tiers.iter().filter(|&&to| to != from) {
+            let (source, destination) = (of_tier(from), of_tier(to));
+            let (item, _) = source["state"]["stock"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .find(|(item, _)| units(source, item) >= 100)
+                .expect("an item in stock");
+            n += 1;
+            let transfer = format!("7{n:07}-2222-4333-8444-555555555555");
+            let response = server
+                .post(
+                    &format!(
+                        "/api/v1/depots/{}/dispatch_transfer",
+                        source["id"].as_str().unwrap()
+                    ),
+                    &json!({"transfer": transfer, "to": destination["id"], "item": item,
+                            "quantity": 10, "reason": "定期轮换"}),
+                )
+                .await;
+            assert_eq!(response.status(), 200, "{from} → {to}");
+            let written: Value = response.json().await.unwrap();
+            let types = event_types(&written);
+            assert_eq!(
+                types,
+                ["TransferDispatched", "TransferReceived"],
+                "{from} → {to}: {written}"
+            );
+        }
+    }
 }

@@ -260,12 +260,14 @@ async fn destination(server: &TestServer, id: &str, clashing_lots_of: Option<&Va
 }
 
 /// Ten twins of one keyed dispatch race; each answer settles the transfer it
-/// dispatched, so ten settlements race too. Returns how it was settled.
+/// dispatched, so ten settlements race too. Every twin gets `status`; returns
+/// how the transfer was settled.
 async fn ten_twins_dispatch(
     server: &TestServer,
     source: &Value,
     to: &str,
     transfer: &str,
+    status: u16,
 ) -> Vec<String> {
     let path = format!(
         "/api/v1/depots/{}/dispatch_transfer",
@@ -275,7 +277,7 @@ async fn ten_twins_dispatch(
     let answers = join_all((0..10).map(|_| server.post_keyed(&path, transfer, &body))).await;
     let mut bodies = Vec::new();
     for answer in answers {
-        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.status(), status);
         bodies.push(answer.json::<Value>().await.unwrap());
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:#?}");
@@ -311,6 +313,7 @@ async fn ten_concurrent_twins_of_one_transfer_settle_it_once_either_way() {
         &source,
         accepting,
         "51111111-2222-4333-8444-555555555555",
+        200,
     )
     .await;
     assert_eq!(received, ["TransferDispatched", "TransferReceived"]);
@@ -319,6 +322,7 @@ async fn ten_concurrent_twins_of_one_transfer_settle_it_once_either_way() {
         &source,
         refusing,
         "52111111-2222-4333-8444-555555555555",
+        409,
     )
     .await;
     assert_eq!(

@@ -276,7 +276,10 @@ where
         events: events_out(&executed.events),
     };
     // Settling is itself exactly once, so a replayed dispatch gets the same answer.
-    settle_transfers(state, &executed.events, &mut outcome).await?;
+    let returned = settle_transfers(state, &executed.events, &mut outcome).await?;
+    if !returned.is_empty() {
+        return Err(transfer_returned(&returned, &outcome));
+    }
     Ok(written(&outcome, created, D::KIND, executed.replayed))
 }
 
@@ -292,31 +295,66 @@ fn events_out<E: DomainEvent>(events: &[E]) -> Vec<EventOut> {
 
 /// A depot write that dispatched a transfer is answered once the transfer is
 /// settled at the destination (or returned), with the settling events and the
-/// position after them, so reading at that position shows both depots.
+/// position after them, so reading at that position shows both depots. Returns
+/// the refusals of transfers that came back.
 #[allow(clippy::ptr_arg)] // a `Vec`, to be downcast
 async fn settle_transfers<E: 'static>(
     state: &AppState,
     events: &Vec<E>,
     outcome: &mut WriteOutcome,
-) -> Result<(), Problem> {
+) -> Result<Vec<Returned>, Problem> {
     let Some(events) = (events as &dyn Any).downcast_ref::<Vec<DepotEvent>>() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
+    let mut returned = Vec::new();
     for transfer in transfers::dispatched(events) {
         let settled = transfers::settle(state, &transfer).await?;
-        if transfer.from.to_string() == outcome.id
-            && settled.revision.is_some()
-            && settled
-                .events
-                .iter()
-                .any(|e| matches!(e, DepotEvent::TransferReturned(_)))
-        {
-            outcome.revision = settled.revision;
+        for event in &settled.events {
+            if let DepotEvent::TransferReturned(back) = event {
+                returned.push(Returned {
+                    to: transfer.to.to_string(),
+                    reason: back.reason.to_string(),
+                });
+                if transfer.from.to_string() == outcome.id {
+                    outcome.revision = settled.revision.or(outcome.revision);
+                }
+            }
         }
         outcome.position = settled.position.map(|p| p.0).or(outcome.position);
         outcome.events.extend(events_out(&settled.events));
     }
-    Ok(())
+    Ok(returned)
+}
+
+/// A transfer its destination refused, and why.
+struct Returned {
+    to: String,
+    reason: String,
+}
+
+/// A dispatch whose transfer came back is not a success, though it changed the
+/// log: a 409 that says who refused it and why, with everything it appended.
+fn transfer_returned(returned: &[Returned], outcome: &WriteOutcome) -> Problem {
+    let why: Vec<String> = returned
+        .iter()
+        .map(|r| format!("depot {} refused it ({})", r.to, r.reason))
+        .collect();
+    let problem = Problem::new(
+        StatusCode::CONFLICT,
+        "transfer-returned",
+        "Transfer returned",
+        format!(
+            "the transfer was dispatched, but {}; the stock is back at the source. \
+             `outcome` holds both events and the position after them",
+            why.join("; ")
+        ),
+    )
+    .with_field("to");
+    Problem {
+        outcome: serde_json::to_value(outcome).ok().map(Box::new),
+        etag: outcome.revision,
+        ..problem
+    }
 }
 
 /// A command decided on an `If-Match` revision that is no longer current was
@@ -591,32 +629,6 @@ fn percent_decode(encoded: &str) -> Result<String, String> {
     String::from_utf8(decoded).map_err(|_| "the percent-encoded bytes are not UTF-8".to_owned())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_rfc_8187_name_decodes_to_its_utf_8_text() {
-        let encoded = "UTF-8''%E4%B8%87%E5%B7%9E%E5%8C%BA%E5%8D%AB%E5%81%A5%E5%A7%94%E5%80%BC%E7%8F%AD%E5%91%98";
-        assert_eq!(
-            ext_value(encoded),
-            Some(Ok("万州区卫健委值班员".to_owned()))
-        );
-        assert_eq!(
-            ext_value("utf-8'zh'%E5%BC%A0%E4%BC%9F"),
-            Some(Ok("张伟".to_owned()))
-        );
-    }
-
-    #[test]
-    fn a_plain_name_is_not_an_ext_value_and_a_broken_one_says_why() {
-        assert_eq!(ext_value("dispatcher-wanzhou"), None);
-        assert!(matches!(ext_value("UTF-8''%E4%B8"), Some(Err(e)) if e.contains("not UTF-8")));
-        assert!(matches!(ext_value("UTF-8''%G1"), Some(Err(e)) if e.contains("hex")));
-        assert!(matches!(ext_value("ISO-8859-1''x"), Some(Err(e)) if e.contains("UTF-8")));
-    }
-}
-
 /// The answer to a write: 201 with `Location` for a creation, else 200; the
 /// `ETag` and the position reached; marked when it replays a key's first outcome.
 fn written(
@@ -642,4 +654,30 @@ fn written(
         response.insert_header((REPLAYED_HEADER, "true"));
     }
     response.json(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_rfc_8187_name_decodes_to_its_utf_8_text() {
+        let encoded = "UTF-8''%E4%B8%87%E5%B7%9E%E5%8C%BA%E5%8D%AB%E5%81%A5%E5%A7%94%E5%80%BC%E7%8F%AD%E5%91%98";
+        assert_eq!(
+            ext_value(encoded),
+            Some(Ok("万州区卫健委值班员".to_owned()))
+        );
+        assert_eq!(
+            ext_value("utf-8'zh'%E5%BC%A0%E4%BC%9F"),
+            Some(Ok("张伟".to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_plain_name_is_not_an_ext_value_and_a_broken_one_says_why() {
+        assert_eq!(ext_value("dispatcher-wanzhou"), None);
+        assert!(matches!(ext_value("UTF-8''%E4%B8"), Some(Err(e)) if e.contains("not UTF-8")));
+        assert!(matches!(ext_value("UTF-8''%G1"), Some(Err(e)) if e.contains("hex")));
+        assert!(matches!(ext_value("ISO-8859-1''x"), Some(Err(e)) if e.contains("UTF-8")));
+    }
 }
