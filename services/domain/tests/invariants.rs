@@ -948,7 +948,10 @@ fn incident_command() -> impl Strategy<Value = IncidentCommand> {
             kind: TeamKind::MedicalRescue,
             teams
         }),
-        Just(IncidentCommand::Close { reason: reason() }),
+        Just(IncidentCommand::Close {
+            reason: reason(),
+            release_all: false
+        }),
     ]
 }
 

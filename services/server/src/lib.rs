@@ -18,6 +18,7 @@
 //! - [`query`]: query strings, each bad parameter named in its problem.
 //! - [`idempotency`]: `Idempotency-Key`, scoped and digested, kept by the log.
 //! - [`references`]: what a command names must exist before it is decided.
+//! - [`closing`]: closing an incident releases what it holds first, or refuses.
 //! - [`transfers`]: the process that settles a transfer between two depots.
 //! - [`openapi`]: the OpenAPI 3.1 document, from the domain's schemas and the
 //!   route tables; `/docs` serves Swagger UI from inside the binary.
@@ -25,6 +26,7 @@
 
 pub mod bare_errors;
 pub mod cli;
+pub mod closing;
 pub mod examples;
 pub mod feed;
 pub mod gis;

@@ -381,12 +381,22 @@ fn plan_paths() -> Map<String, Value> {
                 "settings": {"type": "object", "description": "Routing settings (horizon, standard, escalation costs)"}}},
             "example": {"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}}}},
         "responses": {"201": {"description": "The plan, recorded", "content": {"application/json": {"schema": outcome.clone()}}},
-                      "400": problem, "404": problem, "413": problem, "415": problem, "422": problem, "503": problem}
+                      "400": problem, "404": problem, "409": problem, "413": problem, "415": problem, "422": problem, "503": problem}
     }}));
     paths.insert("/api/v1/plans/{id}".into(), json!({"get": {
         "tags": ["plans"], "operationId": "get_plan", "summary": "A plan, with its approval once approved",
         "parameters": [plan_id],
         "responses": {"200": {"description": "The plan", "content": {"application/json": {"schema": record}}}, "404": problem}
+    }}));
+    paths.insert("/api/v1/incidents/{id}/held".into(), json!({"get": {
+        "tags": ["incidents"], "operationId": "incident_holdings",
+        "summary": "Everything an incident holds: teams mobilised or on scene, beds and stock its plans reserve",
+        "description": "What closing the incident releases. `close` refuses while anything is held, \
+                        unless sent with `\"release_all\": true`.",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
+                       {"$ref": "#/components/parameters/MinPosition"}],
+        "responses": {"200": {"description": "What it holds", "content": {"application/json": {"schema": schema_ref("Holdings")}}},
+                      "400": problem, "404": problem, "422": problem, "503": problem}
     }}));
     paths.insert("/api/v1/plans/{id}/approve".into(), json!({"post": {
         "tags": ["plans"], "operationId": "approve_plan",
@@ -656,6 +666,25 @@ fn api_schemas() -> Map<String, Value> {
         json!({"type": "https://ercs.example/problems/invalid-field", "title": "Invalid field", "status": 422,
                "detail": "`headcount`: must be between 1 and 10000", "field": "headcount"}),
     ));
+    let held = |properties: Value, required: Value| json!({"type": "object", "properties": properties, "required": required});
+    let name = json!({"type": "string"});
+    let uuid = json!({"type": "string", "format": "uuid"});
+    schemas.insert("Holdings".into(), json!({
+        "type": "object", "required": ["incident", "teams", "beds", "stock", "position"],
+        "properties": {
+            "incident": uuid, "position": {"type": "integer", "minimum": 0},
+            "teams": {"type": "array", "items": held(
+                json!({"team": uuid, "name": name, "status": schema_ref("TeamStatus")}), json!(["team", "name", "status"]))},
+            "beds": {"type": "array", "items": held(
+                json!({"facility": uuid, "name": name, "plan": uuid, "bed_type": schema_ref("BedType"),
+                       "class": schema_ref("BedClass"), "beds": {"type": "integer", "minimum": 0}}),
+                json!(["facility", "name", "plan", "bed_type", "class", "beds"]))},
+            "stock": {"type": "array", "items": held(
+                json!({"depot": uuid, "name": name, "plan": uuid, "item": schema_ref("ItemCode"),
+                       "quantity": {"type": "integer", "minimum": 0}}),
+                json!(["depot", "name", "plan", "item", "quantity"]))},
+        },
+    }));
     schemas.insert("WriteOutcome".into(), object(
         json!({
             "id": {"type": "string"},

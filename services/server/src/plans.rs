@@ -60,6 +60,8 @@ pub enum RequestError {
     UnknownIncident(IncidentId),
     #[error("nothing to plan: the request names no incident with recorded demand and no demands")]
     NoDemand,
+    #[error("incident `{0}` is closed; nothing more is planned or committed for it")]
+    ClosedIncident(IncidentId),
 }
 
 /// The priority (网格化分色) of an incident's demand, from its response level.
@@ -87,6 +89,9 @@ pub fn problem(
             .incidents
             .get(&id)
             .ok_or(RequestError::UnknownIncident(id))?;
+        if incident.closed {
+            return Err(RequestError::ClosedIncident(id));
+        }
         demands.extend(incident_demands(incident, geography, areas));
     }
     if demands.iter().all(|d| d.needs.values().all(|&n| n == 0)) {

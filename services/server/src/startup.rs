@@ -206,6 +206,7 @@ fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
         )
         .service(routes::health::healthz)
         .service(routes::health::readyz)
+        .configure(routes::incidents::configure)
         .configure(routes::resources::configure)
         .configure(routes::commands::configure)
         .configure(routes::network::configure)

@@ -162,3 +162,117 @@ async fn a_plan_request_without_demand_or_for_an_unknown_incident_is_refused() {
     assert_eq!(status, 404);
     assert_eq!(server.head().await, head);
 }
+
+#[tokio::test]
+async fn an_incident_holds_what_was_committed_to_it_and_closing_releases_it_all_once() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let proposed = propose(&server).await;
+    let plan = proposed["id"].as_str().unwrap().to_owned();
+    let approved = server
+        .post(&format!("/api/v1/plans/{plan}/approve"), &json!({}))
+        .await;
+    assert_eq!(approved.status(), 200);
+    let at = approved.json::<Value>().await.unwrap()["position"]
+        .as_u64()
+        .unwrap();
+    let incident = format!("/api/v1/incidents/{}", support::INCIDENT);
+
+    let (status, held) = server
+        .get(&server.url(&format!("{incident}/held?min_position={at}")))
+        .await;
+    assert_eq!(status, 200, "{held}");
+    assert_eq!(held["teams"].as_array().unwrap().len(), 2, "{held}");
+    let beds: u64 = held["beds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["beds"].as_u64().unwrap())
+        .sum();
+    let units: u64 = held["stock"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["quantity"].as_u64().unwrap())
+        .sum();
+    assert_eq!((beds, units), (30, 2000), "{held}");
+
+    // Closing while it holds something is refused, and says what it holds.
+    let head = server.head().await;
+    let refused = server
+        .post(
+            &format!("{incident}/close"),
+            &json!({"reason": "应急响应终止"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(
+        problem_type(&problem),
+        "incident-holds-resources",
+        "{problem}"
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("2 team(s)"),
+        "{problem}"
+    );
+    assert_eq!(server.head().await, head, "a refused close changes nothing");
+
+    // With release_all, every holding is released, then the incident closes; a
+    // retry (and a twin pressing at the same time) releases nothing twice.
+    let close = json!({"reason": "应急响应终止", "release_all": true});
+    let path = format!("{incident}/close");
+    let (first, twin) = tokio::join!(
+        server.post_keyed(&path, "close-1", &close),
+        server.post_keyed(&path, "close-1", &close)
+    );
+    assert_eq!(
+        (first.status().as_u16(), twin.status().as_u16()),
+        (200, 200)
+    );
+    let closed: Value = first.json().await.unwrap();
+    let retry = server.post_keyed(&path, "close-1", &close).await;
+    assert_eq!(retry.status(), 200);
+    let at = closed["position"].as_u64().unwrap();
+    let (_, held) = server
+        .get(&server.url(&format!("{incident}/held?min_position={at}")))
+        .await;
+    assert_eq!(
+        (
+            held["teams"].as_array().unwrap().len(),
+            held["beds"].as_array().unwrap().len(),
+            held["stock"].as_array().unwrap().len()
+        ),
+        (0, 0, 0),
+        "{held}"
+    );
+    let releases = server.count_events(
+        "json_extract(metadata, '$.idempotency_key') LIKE 'incident/' || ?1 || '/release/%'",
+        support::INCIDENT,
+    );
+    let plan_steps = server.count_events("json_extract(metadata, '$.plan_id') = ?1", &plan);
+    assert_eq!(
+        releases, plan_steps,
+        "one release per dispatched step, once"
+    );
+    assert_eq!(
+        server.count_events(
+            "stream = 'incident-' || ?1 AND event_type = 'IncidentClosed'",
+            support::INCIDENT
+        ),
+        1
+    );
+
+    // Nothing more is planned or approved for a closed incident.
+    let head = server.head().await;
+    let late = server
+        .client
+        .post(server.url(&format!("/api/v1/plans?min_position={head}")))
+        .json(&json!({"incident": support::INCIDENT}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 409);
+    assert_eq!(problem_type(&late.json().await.unwrap()), "incident-closed");
+    assert_eq!(server.head().await, head);
+}

@@ -81,7 +81,7 @@ fn truncate(body: &Value) -> String {
 /// has an item to read.
 async fn server_with_everything() -> (TestServer, String) {
     let server = TestServer::seeded().await;
-    let incident = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
+    let incident = support::INCIDENT;
     let declared = server
         .post(
             "/api/v1/incidents",
@@ -124,6 +124,9 @@ async fn server_with_everything() -> (TestServer, String) {
 async fn urls_for(server: &TestServer, path: &str, plan: &str) -> Vec<String> {
     if path == "/api/v1/feed" {
         return Vec::new(); // endless; tests/feed.rs reads it
+    }
+    if path == "/api/v1/incidents/{id}/held" {
+        return vec![format!("/api/v1/incidents/{}/held", support::INCIDENT)];
     }
     if let Some(collection) = path
         .strip_prefix("/api/v1/")

@@ -80,6 +80,12 @@ pub enum IncidentCommand {
     },
     Close {
         reason: Reason,
+        /// Release everything still held for the incident first (reservations of
+        /// its plans, teams mobilised or on scene), as one process. Without it, an
+        /// incident that still holds something is not closed, and the refusal
+        /// names what it holds.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        release_all: bool,
     },
 }
 

@@ -219,7 +219,9 @@ fn decide_for(
             at,
         }
         .into(),
-        IncidentCommand::Close { reason } => IncidentClosed {
+        // Releasing what the incident holds spans other aggregates: the edge
+        // runs that process before this command.
+        IncidentCommand::Close { reason, .. } => IncidentClosed {
             incident_id,
             reason,
             by,

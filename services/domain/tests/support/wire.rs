@@ -619,6 +619,7 @@ fn incident() -> Vec<Wire> {
             1440,
             IncidentCommand::Close {
                 reason: reason("应急响应终止"),
+                release_all: false,
             },
         ),
     ]);

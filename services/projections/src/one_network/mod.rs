@@ -9,6 +9,7 @@
 mod areas;
 pub mod beds;
 pub mod convertibles;
+mod holdings;
 mod incidents;
 mod resources;
 pub mod supplies;
@@ -36,6 +37,7 @@ use crate::Projection;
 pub use areas::AreaRollup;
 pub use beds::{BedAvailability, BedKey, StaleReport};
 pub use convertibles::{CapacityKey, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord};
+pub use holdings::{HeldBeds, HeldStock, HeldTeam, Holdings};
 pub use incidents::IncidentRecord;
 pub use resources::{BoundingBox, Resource, ResourceFilter, ResourceKind};
 pub use supplies::{SupplyKey, SupplyRollup};
@@ -51,6 +53,10 @@ pub struct OneNetwork {
     pub incidents: BTreeMap<IncidentId, IncidentRecord>,
     /// The item catalogue: names, units and shelf lives of what depots stock.
     pub items: BTreeMap<ItemCode, ItemState>,
+    /// Which incident each surge plan serves, from its `PlanProposed` record: an
+    /// incident's reservations are its plans'.
+    #[serde(default)]
+    pub plans: holdings::PlanIncidents,
     /// Where each resource's stream stands, by stream name: its revision (the
     /// `ETag` of the resource) and the log position of its last event.
     pub marks: BTreeMap<String, Mark>,
@@ -61,7 +67,8 @@ pub struct OneNetwork {
 
 impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
-    // 6: a reservation or admission no longer moves a pool's `reported_at`.
+    // 6: a reservation or admission no longer moves a pool's `reported_at`;
+    // plans and the incident each serves.
     const VERSION: u32 = 6;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
@@ -133,6 +140,19 @@ impl OneNetwork {
                 update(&mut self.incidents, id.parse()?, |r| {
                     IncidentRecord::evolve(r, &event)
                 })
+            }
+            "plan" if event.event_type.as_str() == "PlanProposed" => {
+                let plan: holdings::ProposedPlan =
+                    event
+                        .data
+                        .deserialize()
+                        .map_err(|source| DecodeError::Malformed {
+                            event_type: "PlanProposed",
+                            source,
+                        })?;
+                if let Some(incident) = plan.request.incident {
+                    self.plans.insert(plan.plan_id, incident);
+                }
             }
             _ => {}
         }

@@ -23,6 +23,7 @@ use ercs_domain::beds::Facility;
 use ercs_domain::convertible::ConvertibleFacility;
 use ercs_domain::decider::{CommandContext, Decider, Stamped};
 use ercs_domain::event::DomainEvent;
+use ercs_domain::ids::IncidentId;
 use ercs_domain::incident::Incident;
 use ercs_domain::references::Refers;
 use ercs_domain::supply::CatalogueItem;
@@ -36,10 +37,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::closing;
 use crate::examples::actions;
 use crate::idempotency::{REPLAYED_HEADER, request_key};
 use crate::problem::Problem;
 use crate::references;
+use crate::routes::fallback::{KnownPaths, no_route};
 use crate::routes::resources::{POSITION_HEADER, etag, kind_singular};
 use crate::state::AppState;
 use crate::transfers;
@@ -59,7 +62,7 @@ where
     Self::Event: DomainEvent,
 {
     /// The domain's command enum.
-    type Body: DeserializeOwned + Clone + Send + Refers;
+    type Body: DeserializeOwned + Clone + Send + Refers + 'static;
     const KIND: ResourceKind;
     /// The command that creates a resource.
     const CREATE: &'static str;
@@ -218,6 +221,16 @@ where
     D::Event: DomainEvent + Serialize + 'static,
     D::Id: Clone + Send,
 {
+    if id.is_some() && action_nesting::<D>(&action).is_none() {
+        // Not a command: another method's path (`GET …/held`) is a 405 naming
+        // what it takes; anything else, the resource's commands.
+        if let Some(known) = request.app_data::<web::Data<KnownPaths>>()
+            && !known.allowed(request.path()).is_empty()
+        {
+            return Ok(no_route(request.clone(), known.clone()).await);
+        }
+        return Err(unknown_action(D::KIND, &action));
+    }
     let body = read_body(&request, payload).await?;
     let key = request_key(&request, &body)?;
     let command: D::Body = command_of::<D>(&action, &body)?;
@@ -240,6 +253,19 @@ where
             Some(first) => Ok(answer::<D>(&state, first, &target, id.is_none()).await?),
             None => Err(unknown),
         };
+    }
+    // Closing an incident is a process: what it holds is released first (or the
+    // close refused). A retry of a close already applied skips straight to its answer.
+    if let Some(IncidentCommand::Close { release_all, .. }) =
+        (&command as &dyn Any).downcast_ref::<IncidentCommand>()
+        && let Some(incident) = (&target as &dyn Any).downcast_ref::<IncidentId>()
+        && state
+            .aggregates
+            .applied::<D>(&target, &metadata)
+            .await?
+            .is_none()
+    {
+        closing::before_close(&state, *incident, *release_all, &actor).await?;
     }
     let stamped = Stamped {
         context: CommandContext::new(actor, Utc::now()),

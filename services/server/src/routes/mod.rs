@@ -2,6 +2,7 @@ pub mod commands;
 pub mod fallback;
 pub mod feed;
 pub mod health;
+pub mod incidents;
 pub mod network;
 pub mod ogc;
 pub mod plans;

@@ -17,7 +17,7 @@ use ercs_eventlog::{
 };
 use serde_json::json;
 
-use crate::plans::{self, Approval, PlanRecord, PlanRequest};
+use crate::plans::{self, Approval, PlanRecord, PlanRequest, RequestError};
 use crate::problem::Problem;
 use crate::query::Params;
 use crate::routes::commands::{actor, json_body, read_body, require_json};
@@ -54,17 +54,23 @@ async fn propose(
     let (problem, _) =
         view.read(|view| plans::problem(view, &plan_request, &state.geography, &state.areas, now));
     let problem = problem.map_err(|error| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "nothing-to-plan",
-            "Nothing to plan",
-            error.to_string(),
+        let (status, slug, title) = match error {
+            RequestError::ClosedIncident(_) => {
+                (StatusCode::CONFLICT, "incident-closed", "Incident closed")
+            }
+            _ => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "nothing-to-plan",
+                "Nothing to plan",
+            ),
+        };
+        Problem::new(status, slug, title, error.to_string()).with_field(
+            if plan_request.incident.is_some() {
+                "incident"
+            } else {
+                "demands"
+            },
         )
-        .with_field(if plan_request.incident.is_some() {
-            "incident"
-        } else {
-            "demands"
-        })
     })?;
     let (problem, planned) = web::block(move || {
         let planned = ercs_routing::plan(&problem);
@@ -131,6 +137,20 @@ async fn approve(
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, etag(revision)))
             .json(json!({"id": record.plan_id, "record": record})));
+    }
+    if let Some(incident) = record.request.incident {
+        let closed = state
+            .view
+            .read(|view| view.incidents.get(&incident).is_some_and(|i| i.closed))
+            .0;
+        if closed {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "incident-closed",
+                "Incident closed",
+                format!("incident `{incident}` is closed; its plans can no longer be approved"),
+            ));
+        }
     }
     let actor = actor(&request)?;
     let dispatches = plans::dispatch(&state.aggregates, &record, &actor).await?;
