@@ -738,3 +738,39 @@ async fn a_restart_from_the_snapshot_gives_the_same_view() {
     let restarted = f.caught_up(&second).await;
     assert_eq!(restarted, f.rebuilt().await);
 }
+
+#[tokio::test]
+async fn a_team_on_scene_is_shown_where_it_works_and_back_at_base_once_released() {
+    let f = fixture();
+    let team = TeamId::from_uuid(id(900));
+    let incident = IncidentId::from_uuid(id(901));
+    f.run::<Incident, _>(&incident, t0(), declare(incident))
+        .await;
+    f.run::<Team, _>(
+        &team,
+        t0(),
+        register_team(team, TeamKind::MedicalRescue, 24),
+    )
+    .await;
+    f.run::<Team, _>(&team, minutes(5), TeamCommand::Mobilise { incident })
+        .await;
+    // 34 km from its base in 万州, at a township clinic.
+    let scene = GeoPoint::new(108.69, 30.95).unwrap();
+    let deploy = TeamCommand::Deploy {
+        area: wanzhou(),
+        location: scene,
+    };
+    f.run::<Team, _>(&team, minutes(40), deploy).await;
+    let point = |view: &OneNetwork| {
+        view.resource_by_id(
+            ercs_projections::one_network::ResourceKind::Teams,
+            &team.to_string(),
+        )
+        .and_then(|r| r.point)
+    };
+    let live = f.live();
+    assert_eq!(point(&f.caught_up(&live).await), Some(scene));
+    f.run::<Team, _>(&team, minutes(300), TeamCommand::Demobilise)
+        .await;
+    assert_eq!(point(&f.caught_up(&live).await), Some(here()));
+}

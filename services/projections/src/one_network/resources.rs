@@ -314,7 +314,16 @@ mod describe {
             areas: vec![team.home_area.clone()],
             subkind: wire(&team.kind),
             status: Some(team.status.phase().name().to_owned()),
-            point: Some(team.base),
+            point: Some(where_team_is(team)),
+        }
+    }
+
+    /// A team on scene is where it works, not at its base: every map, list and
+    /// feed message shows it there.
+    fn where_team_is(team: &TeamState) -> GeoPoint {
+        match &team.status {
+            ercs_domain::team::TeamStatus::Deployed { location, .. } => *location,
+            _ => team.base,
         }
     }
 
