@@ -967,6 +967,7 @@ proptest! {
             level: ResponseLevel::III,
             title: Name::parse("i").unwrap(),
             affected_areas: BTreeSet::from([DivisionCode::parse("500101").unwrap()]),
+            location: None,
         };
         stream.run(stamp(t0(), declare));
         for command in commands {

@@ -226,6 +226,7 @@ fn declare(incident: IncidentId) -> IncidentCommand {
         level: ResponseLevel::IV,
         title: name("万州区聚集性疫情"),
         affected_areas: BTreeSet::from([wanzhou()]),
+        location: None,
     }
 }
 

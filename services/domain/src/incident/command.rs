@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::ResponseLevel;
 use crate::area::DivisionCode;
 use crate::beds::BedType;
+use crate::geo::GeoPoint;
 use crate::ids::IncidentId;
 use crate::supply::ItemCode;
 use crate::team::TeamKind;
@@ -49,6 +50,9 @@ pub enum IncidentCommand {
         level: ResponseLevel,
         title: Name,
         affected_areas: BTreeSet<DivisionCode>,
+        /// Where it happened (WGS-84), for the map; optional.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<GeoPoint>,
     },
     RaiseLevel {
         level: ResponseLevel,

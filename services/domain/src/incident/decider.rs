@@ -1,3 +1,4 @@
+use crate::geo::GeoPoint;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -52,6 +53,8 @@ pub struct IncidentState {
     pub title: Name,
     pub affected_areas: BTreeSet<DivisionCode>,
     pub declared_at: DateTime<Utc>,
+    /// Where it happened, when the declaration said.
+    pub location: Option<GeoPoint>,
     pub phase: IncidentPhase,
     pub bed_demand: BTreeMap<(BedType, DivisionCode), u32>,
     pub supply_demand: BTreeMap<(ItemCode, DivisionCode), Quantity>,
@@ -86,6 +89,7 @@ impl Decider for Incident {
             level,
             title,
             affected_areas,
+            location,
         } = command
         {
             unregistered(state, "incident", incident_id)?;
@@ -100,6 +104,7 @@ impl Decider for Incident {
                     affected_areas,
                     by,
                     at,
+                    location,
                 }
                 .into(),
             ]);
@@ -120,6 +125,7 @@ impl Decider for Incident {
                 title: e.title.clone(),
                 affected_areas: e.affected_areas.clone(),
                 declared_at: e.at,
+                location: e.location,
                 phase: IncidentPhase::Open,
                 bed_demand: BTreeMap::new(),
                 supply_demand: BTreeMap::new(),

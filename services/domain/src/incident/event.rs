@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{IncidentKind, ResponseLevel};
 use crate::area::DivisionCode;
 use crate::beds::BedType;
+use crate::geo::GeoPoint;
 use crate::ids::IncidentId;
 use crate::supply::ItemCode;
 use crate::team::TeamKind;
@@ -20,6 +21,9 @@ message!(
         5 affected_areas: BTreeSet<DivisionCode>,
         6 by: Actor,
         7 at: DateTime<Utc>,
+        /// Where it happened, for the map; absent when declared for areas only.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        8 location: Option<GeoPoint>,
     }
 );
 

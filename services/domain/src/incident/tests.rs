@@ -34,6 +34,7 @@ fn declared(level: ResponseLevel) -> IncidentEvent {
         affected_areas: BTreeSet::from([code("500101")]),
         by: by(),
         at: t0(),
+        location: None,
     }
     .into()
 }
@@ -56,6 +57,7 @@ fn an_incident_is_declared_with_its_level_and_areas() {
         level: ResponseLevel::III,
         title: Name::parse("万州区聚集性疫情").unwrap(),
         affected_areas: BTreeSet::from([code("500101")]),
+        location: None,
     };
     given::<Incident>([])
         .when(stamp(command))
@@ -70,6 +72,7 @@ fn an_incident_affects_at_least_one_area() {
         level: ResponseLevel::IV,
         title: Name::parse("x").unwrap(),
         affected_areas: BTreeSet::new(),
+        location: None,
     };
     assert_eq!(
         given::<Incident>([])

@@ -452,6 +452,7 @@ fn incident() -> Vec<Sample> {
             affected_areas: BTreeSet::from([code()]),
             by: actor(),
             at: at(),
+            location: None,
         }
         .into(),
         ResponseLevelRaised {

@@ -570,6 +570,7 @@ fn incident() -> Vec<Wire> {
                 level: ResponseLevel::IV,
                 title: name("万州区暴雨山洪灾害"),
                 affected_areas: areas(&["500101"]),
+                location: None,
             },
         ),
         (

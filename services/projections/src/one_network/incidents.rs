@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ercs_domain::area::DivisionCode;
 use ercs_domain::beds::BedType;
+use ercs_domain::geo::GeoPoint;
 use ercs_domain::incident::{IncidentEvent, IncidentKind, ResponseLevel};
 use ercs_domain::supply::ItemCode;
 use ercs_domain::team::TeamKind;
@@ -18,6 +19,9 @@ pub struct IncidentRecord {
     pub title: Name,
     pub level: ResponseLevel,
     pub affected_areas: BTreeSet<DivisionCode>,
+    /// Where it happened, when the declaration said: its point on the map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<GeoPoint>,
     pub closed: bool,
     /// Beds needed, by township and bed type.
     #[serde(default)]
@@ -40,6 +44,7 @@ impl IncidentRecord {
                     title: e.title.clone(),
                     level: e.level,
                     affected_areas: e.affected_areas.clone(),
+                    location: e.location,
                     closed: false,
                     bed_demand: BTreeMap::new(),
                     supply_demand: BTreeMap::new(),

@@ -378,7 +378,7 @@ mod describe {
                 .collect(),
             subkind: wire(&record.kind),
             status: Some(if record.closed { "closed" } else { "open" }.to_owned()),
-            point: None,
+            point: record.location,
         }
     }
 

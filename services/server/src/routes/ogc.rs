@@ -6,8 +6,9 @@
 //! The collections:
 //! - `teams`, `facilities`, `depots`, `convertibles`: each resource at its point,
 //!   rendered by [`gis::feature`] exactly as the REST feed renders it.
-//!   Incidents and catalogue items have no point and are left out: an incident
-//!   is placed by its affected areas, and `areas` counts it there.
+//! - `incidents`: each at the location it was declared with; one declared for
+//!   areas only has no geometry (GeoJSON `null`), and `areas` counts it there.
+//!   Catalogue items have no point and are left out.
 //! - `areas`: the districts and counties (区县) as polygons, each carrying its
 //!   rollup (teams, beds, 平急两用 venues, supply shortfall, open incidents).
 //! - `townships`: the townships (乡镇/街道) as points.
@@ -76,11 +77,12 @@ enum Collection {
 }
 
 impl Collection {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Resources(ResourceKind::Teams),
         Self::Resources(ResourceKind::Facilities),
         Self::Resources(ResourceKind::Depots),
         Self::Resources(ResourceKind::Convertibles),
+        Self::Resources(ResourceKind::Incidents),
         Self::Areas,
         Self::Townships,
     ];
@@ -111,6 +113,9 @@ impl Collection {
             }
             Self::Resources(ResourceKind::Depots) => "物资储备库 — supply depots",
             Self::Resources(ResourceKind::Convertibles) => "平急两用 — convertible facilities",
+            Self::Resources(ResourceKind::Incidents) => {
+                "突发事件 — incidents, at their declared location (no geometry when declared for areas only)"
+            }
             Self::Resources(_) => "resources",
             Self::Areas => "区县 — districts and counties with their rollups",
             Self::Townships => "乡镇/街道 — townships",
