@@ -47,6 +47,26 @@ impl Params {
             .transpose()
     }
 
+    /// The value of `name` as a whole number within `range`: every numeric
+    /// parameter is range-checked here, so none can overflow what it feeds
+    /// (chrono panics on durations beyond its range).
+    pub fn take_within(
+        &mut self,
+        name: &str,
+        range: std::ops::RangeInclusive<u64>,
+        unit: &str,
+    ) -> Result<Option<u64>, Problem> {
+        let rule = format!(
+            "must be a whole number of {unit} from {} to {}",
+            range.start(),
+            range.end()
+        );
+        match self.take::<u64>(name, &rule)? {
+            Some(value) if !range.contains(&value) => Err(bad(name, &rule)),
+            value => Ok(value),
+        }
+    }
+
     /// Refuses whatever parameter was not taken: a typo must not widen a query.
     pub fn finish(self) -> Result<(), Problem> {
         match self.values.keys().next() {
@@ -102,11 +122,9 @@ impl Params {
 
     /// `limit` (1..=`max`, default `default`) and `cursor`.
     pub fn page(&mut self, default: usize, max: usize) -> Result<Page, Problem> {
-        let rule = format!("must be a whole number from 1 to {max}");
-        let limit = self.take::<usize>("limit", &rule)?.unwrap_or(default);
-        if !(1..=max).contains(&limit) {
-            return Err(bad("limit", &rule));
-        }
+        let limit = self
+            .take_within("limit", 1..=max as u64, "items")?
+            .map_or(default, |limit| limit as usize);
         Ok(Page {
             limit,
             cursor: self.take_raw("cursor"),
