@@ -195,7 +195,10 @@ impl Feed {
             let joined = match start {
                 Start::Joined(joined) => joined,
                 Start::CatchUp(after, ticket) => {
-                    match hub.join_after_catch_up(after, ticket, &filter, &frames).await {
+                    match hub
+                        .join_after_catch_up(after, ticket, &filter, &frames)
+                        .await
+                    {
                         Some(joined) => joined,
                         None => return,
                     }
@@ -236,7 +239,12 @@ impl Hub {
         let ring = self.lock_ring();
         let backlog = match after {
             Some(after) if after < ring.evicted_through => return Err(ring.evicted_through),
-            Some(after) => ring.updates.iter().filter(|u| u.position > after).cloned().collect(),
+            Some(after) => ring
+                .updates
+                .iter()
+                .filter(|u| u.position > after)
+                .cloned()
+                .collect(),
             None => Vec::new(),
         };
         // Subscribed under the ring's lock, which `publish` sends under: the live
@@ -264,7 +272,12 @@ impl Hub {
 
     /// Renders what the ring has lost, from the log, until the ring covers the
     /// rest; then joins it. Runs on the history runtime.
-    async fn catch_up(&self, after: u64, filter: &Subscription, frames: &mpsc::Sender<Bytes>) -> Option<Joined> {
+    async fn catch_up(
+        &self,
+        after: u64,
+        filter: &Subscription,
+        frames: &mpsc::Sender<Bytes>,
+    ) -> Option<Joined> {
         let (start, _) = self
             .catch_up
             .history
@@ -277,7 +290,8 @@ impl Hub {
             match self.attach(Some(reached)) {
                 Ok(joined) => return Some(joined),
                 Err(through) => {
-                    self.replay(&mut view, reached, through, filter, frames).await?;
+                    self.replay(&mut view, reached, through, filter, frames)
+                        .await?;
                     reached = through;
                 }
             }
@@ -298,7 +312,12 @@ impl Hub {
             let page = self
                 .catch_up
                 .log
-                .read_all(ReadFrom::At(Position(from)), Direction::Forwards, &Filter::all(), PAGE)
+                .read_all(
+                    ReadFrom::At(Position(from)),
+                    Direction::Forwards,
+                    &Filter::all(),
+                    PAGE,
+                )
                 .await
                 .ok()?;
             let last = page.last()?;
@@ -308,7 +327,10 @@ impl Hub {
                 if let Some(update) = render(view, event, &self.areas)
                     && filter.wants(&update, &self.areas)
                 {
-                    tokio::time::timeout(STALL, frames.send(frame(&update))).await.ok()?.ok()?;
+                    tokio::time::timeout(STALL, frames.send(frame(&update)))
+                        .await
+                        .ok()?
+                        .ok()?;
                 }
             }
         }
@@ -317,7 +339,10 @@ impl Hub {
 }
 
 /// A catch-up slot, sending heartbeats while it waits; `None` if the client went.
-async fn wait_for_slot(slots: &Arc<Semaphore>, frames: &mpsc::Sender<Bytes>) -> Option<OwnedSemaphorePermit> {
+async fn wait_for_slot(
+    slots: &Arc<Semaphore>,
+    frames: &mpsc::Sender<Bytes>,
+) -> Option<OwnedSemaphorePermit> {
     let acquire = Arc::clone(slots).acquire_owned();
     tokio::pin!(acquire);
     let mut heartbeat = tokio::time::interval(HEARTBEAT);

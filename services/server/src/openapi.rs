@@ -22,7 +22,7 @@ pub fn document_json() -> Value {
         "/healthz".into(),
         health("Liveness: the process answers HTTP"),
     );
-    paths.insert("/readyz".into(), health("Readiness: the event log answers"));
+    paths.insert("/readyz".into(), health("Readiness: the event log answers and the one-network view has caught up with the log as it was at start (503 with Retry-After until then)"));
     for kind in ResourceKind::ALL {
         paths.insert(
             format!("/api/v1/{kind}"),
@@ -243,6 +243,7 @@ fn collection_path(kind: ResourceKind, components: &BTreeMap<String, Value>) -> 
                     }}}
                 },
                 "400": {"$ref": "#/components/responses/Problem"},
+                "422": {"$ref": "#/components/responses/Problem"},
                 "503": {"$ref": "#/components/responses/Problem"},
             }
         },
@@ -268,6 +269,7 @@ fn item_path(kind: ResourceKind) -> Value {
             },
             "304": {"description": "Unchanged since the `If-None-Match` ETag"},
             "404": {"$ref": "#/components/responses/Problem"},
+            "422": {"$ref": "#/components/responses/Problem"},
             "503": {"$ref": "#/components/responses/Problem"},
         }
     }})
@@ -283,7 +285,7 @@ fn network_path() -> Value {
              "description": "Keep only these key fields (tier, area, kind, status, bed_type, class, item) and sum the rest"},
             {"name": "area_level", "in": "query", "schema": {"enum": ["own", "district"]},
              "description": "`district` counts townships and institutions in their district"},
-            {"name": "stale_after_minutes", "in": "query", "schema": {"type": "integer", "minimum": 1}, "example": 1440,
+            {"name": "stale_after_minutes", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 5256000}, "example": 1440,
              "description": "Flag bed reports older than this (default 24 h)"},
             {"$ref": "#/components/parameters/MinPosition"},
             {"$ref": "#/components/parameters/AsOf"},
@@ -292,6 +294,7 @@ fn network_path() -> Value {
             "200": {"description": "Rollups, with the position they reflect",
                     "content": {"application/json": {"schema": {"type": "object"}}}},
             "400": {"$ref": "#/components/responses/Problem"},
+            "422": {"$ref": "#/components/responses/Problem"},
             "503": {"$ref": "#/components/responses/Problem"},
         }
     }})
@@ -304,7 +307,9 @@ fn feed_path() -> Value {
         "summary": "Live feed (server-sent events): each change as a GeoJSON feature and its district rollup",
         "description": "Each `update` event has `id` = its log position. Reconnect with `Last-Event-ID` \
     (or `last_event_id`) to resume with no gap and no duplicate. A `resync` event means this client fell \
-    behind: refetch the collections, then keep reading. A comment line every 15 s keeps proxies open.",
+    behind: refetch the collections, then keep reading. A comment line every 15 s keeps proxies open. \
+    A resume older than the feed's memory is served from the log, a few at a time: the others wait \
+    (receiving comment lines), and beyond the waiting queue a resume is refused with 503 and Retry-After.",
         "parameters": [
             {"name": "collection", "in": "query", "schema": {"type": "string"}, "example": "teams,facilities",
              "description": "Only these collections"},
@@ -319,6 +324,7 @@ fn feed_path() -> Value {
                     "content": {"text/event-stream": {"schema": {"type": "string"},
                         "example": "id: 4412\nevent: update\ndata: {\"position\":4412,\"collection\":\"teams\",\"feature\":{…},\"rollup\":{…}}\n\n"}}},
             "400": {"$ref": "#/components/responses/Problem"},
+            "503": {"$ref": "#/components/responses/Problem"},
         }
     }})
 }
@@ -470,8 +476,8 @@ fn parameters() -> Value {
         "Bbox": query("bbox", "Only points inside west,south,east,north (WGS-84)", json!({"type": "string"}), json!("107.9,30.5,108.9,31.1")),
         "Limit": query("limit", "Page size", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}), json!(50)),
         "Cursor": query("cursor", "The `next_cursor` of the previous page", json!({"type": "string"}), json!("5d2c9a0e-3f43-4c35-9a0b-7c1e2f9d4a11")),
-        "MinPosition": query("min_position", "Wait (at most 2 s, else 503 with Retry-After) until the view has reached this log position", json!({"type": "integer", "minimum": 0}), json!(4411)),
-        "AsOf": query("as_of", "Read as of a log position or an RFC 3339 time, rebuilt from the log", json!({"type": "string"}), json!("2026-11-23T08:00:00Z")),
+        "MinPosition": query("min_position", "Wait (at most 2 s, else 503 with Retry-After) until the view has reached this log position; a position beyond the log's head is a 422 `position-beyond-head`", json!({"type": "integer", "minimum": 0}), json!(4411)),
+        "AsOf": query("as_of", "Read as of a log position or an RFC 3339 time, folded from the log forward from the nearest kept view of the past", json!({"type": "string"}), json!("2026-11-23T08:00:00Z")),
         "IfMatch": header("If-Match", "The revision (ETag) the command was decided against; a stale one is a 409", "\"3\""),
         "IdempotencyKey": header("Idempotency-Key", "Makes a retry append nothing and answer as the first time", "b6f1c0de-7c1e-4d0a-9e55-2f3a1b4c5d6e"),
         "Actor": header("ERCS-Actor", "Who issues the command (recorded on every event); default `dispatcher`", "万州区卫健委 张伟"),

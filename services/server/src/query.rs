@@ -270,4 +270,74 @@ mod tests {
         };
         assert_eq!(at.to_rfc3339(), "2026-11-23T00:00:00+00:00");
     }
+
+    /// Every parameter a read endpoint takes, to aim arbitrary values at.
+    const NAMES: [&str; 12] = [
+        "min_position",
+        "as_of",
+        "tier",
+        "area",
+        "kind",
+        "status",
+        "bbox",
+        "limit",
+        "cursor",
+        "stale_after_minutes",
+        "last_event_id",
+        "x",
+    ];
+
+    /// Values shaped like numbers, times and boxes as well as any text at all.
+    fn value() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            "-?[0-9]{0,30}",
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})",
+            "(-?[0-9.e]{0,12},){0,4}-?[0-9.e]{0,12}",
+            "(%[0-9A-Fa-f]{0,2}|[+&=]|.){0,12}",
+            ".*",
+        ]
+    }
+
+    fn query() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            ".*",
+            proptest::collection::vec((proptest::sample::select(&NAMES[..]), value()), 0..5)
+                .prop_map(|pairs| {
+                    pairs
+                        .iter()
+                        .map(|(name, value)| format!("{name}={value}"))
+                        .collect::<Vec<_>>()
+                        .join("&")
+                }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Whatever the query string, parsing it and taking every parameter
+        /// never panics, and a refusal is a 400 naming the parameter.
+        #[test]
+        fn no_query_string_panics_and_every_refusal_names_its_parameter(query in query()) {
+            let refusals = match Params::parse(&query) {
+                Err(problem) => vec![problem],
+                Ok(mut params) => [
+                    params.read_options().err(),
+                    params.resource_filter(None).err(),
+                    params.page(100, 1000).err(),
+                    params.take_within("stale_after_minutes", 1..=5_256_000, "minutes").err(),
+                    params.take::<u64>("last_event_id", "must be a log position").err(),
+                    params.finish().err(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            };
+            for problem in refusals {
+                proptest::prop_assert_eq!(problem.status, 400);
+                proptest::prop_assert!(problem.field.is_some(), "{:?}", problem);
+            }
+        }
+    }
 }

@@ -11,8 +11,8 @@ use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog};
 use ercs_projections::{History, HistoryOptions, OneNetwork, Projector, ProjectorOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::cli::ServeArgs;
 use crate::background::Background;
+use crate::cli::ServeArgs;
 use crate::feed::{CatchUp, Feed};
 use crate::idempotency::IdempotencyStore;
 use crate::problem::Problem;
@@ -179,8 +179,13 @@ async fn become_ready(state: web::Data<AppState>) {
         .wait_for(head, std::time::Duration::from_secs(24 * 3600))
         .await;
     if caught_up.is_ok() {
-        state.ready.store(true, std::sync::atomic::Ordering::Release);
-        tracing::info!(position = head.0, "the one-network view has caught up; ready");
+        state
+            .ready
+            .store(true, std::sync::atomic::Ordering::Release);
+        tracing::info!(
+            position = head.0,
+            "the one-network view has caught up; ready"
+        );
         crate::transfers::sweep(&state).await;
     }
 }

@@ -67,6 +67,24 @@ impl AppState {
         Ok(View::Live(&self.view))
     }
 
+    /// Reads `view`. A view of the past is read on the history runtime: a whole
+    /// network's rollups are work the request threads should not do for time
+    /// travel, any more than the fold that made the view.
+    pub async fn read_view<R: Send + 'static>(
+        &self,
+        view: &View<'_>,
+        read: impl FnOnce(&OneNetwork) -> R + Send + 'static,
+    ) -> Result<(R, Position), Problem> {
+        match view {
+            View::Live(projector) => Ok(projector.read(read)),
+            View::AsOf(past, position) => {
+                let (past, position) = (Arc::clone(past), *position);
+                let read = self.background.run(async move { read(&past) }).await?;
+                Ok((read, position))
+            }
+        }
+    }
+
     /// Whether the view has caught up with the log as it was at start.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire)
@@ -86,11 +104,9 @@ impl AppState {
     /// a position beyond it was never handed to a client: it is refused at once
     /// rather than waited for.
     async fn wait_for(&self, position: Position) -> Result<(), Problem> {
-        let head = self
-            .log
-            .head()
-            .await
-            .map_err(|error| Problem::unavailable(format!("the event log does not answer: {error}")))?;
+        let head = self.log.head().await.map_err(|error| {
+            Problem::unavailable(format!("the event log does not answer: {error}"))
+        })?;
         if position > head {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

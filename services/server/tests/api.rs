@@ -170,7 +170,10 @@ async fn a_read_at_a_position_beyond_the_log_head_is_refused_naming_the_head() {
     assert_eq!(problem_type(&problem), "position-beyond-head");
     assert_eq!(problem["field"], "min_position");
     assert!(
-        problem["detail"].as_str().unwrap().contains(&head.to_string()),
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&head.to_string()),
         "{problem}"
     );
     assert!(

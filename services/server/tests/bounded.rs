@@ -33,7 +33,10 @@ async fn readyz_answers_503_until_the_view_has_replayed_the_log_it_started_with(
             other => panic!("/readyz answered {other}"),
         }
     };
-    assert!(refusals > 0, "/readyz said ready before the replay had begun");
+    assert!(
+        refusals > 0,
+        "/readyz said ready before the replay had begun"
+    );
     let head = ready["log_position"].as_u64().unwrap();
     // Ready means the whole log is in the view: a read reflects the head at once.
     let response = server
@@ -42,7 +45,10 @@ async fn readyz_answers_503_until_the_view_has_replayed_the_log_it_started_with(
         .send()
         .await
         .unwrap();
-    assert_eq!(response.headers()["ercs-position"], head.to_string().as_str());
+    assert_eq!(
+        response.headers()["ercs-position"],
+        head.to_string().as_str()
+    );
 }
 
 #[tokio::test]
@@ -75,7 +81,9 @@ async fn the_view_is_snapshotted_while_the_service_runs_not_only_when_it_stops()
 async fn a_network_read_as_of_a_position_equals_the_live_network_at_that_position() {
     let server = TestServer::seeded().await;
     let before = server.head().await;
-    let (_, live_then) = server.get(&server.url("/api/v1/facilities?limit=1000")).await;
+    let (_, live_then) = server
+        .get(&server.url("/api/v1/facilities?limit=1000"))
+        .await;
     for _ in 0..3 {
         report_beds(&server).await;
     }
@@ -93,15 +101,31 @@ async fn a_network_read_as_of_a_position_equals_the_live_network_at_that_positio
 async fn an_out_of_range_number_in_a_query_is_a_400_naming_it_not_a_crash() {
     let server = TestServer::seeded().await;
     for (query, field) in [
-        ("/api/v1/network?stale_after_minutes=153722867280913", "stale_after_minutes"),
-        ("/api/v1/network?stale_after_minutes=0", "stale_after_minutes"),
-        ("/api/v1/network?stale_after_minutes=-5", "stale_after_minutes"),
+        (
+            "/api/v1/network?stale_after_minutes=153722867280913",
+            "stale_after_minutes",
+        ),
+        (
+            "/api/v1/network?stale_after_minutes=0",
+            "stale_after_minutes",
+        ),
+        (
+            "/api/v1/network?stale_after_minutes=-5",
+            "stale_after_minutes",
+        ),
         ("/api/v1/teams?limit=18446744073709551616", "limit"),
-        ("/api/v1/teams?min_position=18446744073709551616", "min_position"),
+        (
+            "/api/v1/teams?min_position=18446744073709551616",
+            "min_position",
+        ),
         ("/api/v1/feed?last_event_id=-1", "last_event_id"),
     ] {
         let (status, problem) = server.get(&server.url(query)).await;
-        assert_eq!((status, problem["field"].as_str()), (400, Some(field)), "{query}: {problem}");
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (400, Some(field)),
+            "{query}: {problem}"
+        );
     }
     let (status, _) = server
         .get(&server.url("/api/v1/network?stale_after_minutes=5256000"))

@@ -67,7 +67,9 @@ async fn network(
     params.finish()?;
     let now = Utc::now();
     let view = state.view(options).await?;
-    let (body, position) = view.read(|view| {
+    let areas = state.clone();
+    let (body, position) = state.read_view(&view, move |view| {
+        let state = &areas;
         let rows = |rollup: Vec<Value>| regroup(rollup, group_by.as_deref(), to_district, &state);
         json!({
             "at": now,
@@ -91,7 +93,8 @@ async fn network(
             })).collect::<Vec<_>>(),
             "skipped_events": view.skipped,
         })
-    });
+    })
+    .await?;
     let mut body = body;
     body["position"] = json!(position.0);
     Ok(HttpResponse::Ok()

@@ -123,7 +123,10 @@ impl TestServer {
             if status == 200 {
                 return body["log_position"].as_u64().unwrap();
             }
-            assert!(tokio::time::Instant::now() < deadline, "never ready: {body}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never ready: {body}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
