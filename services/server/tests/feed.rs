@@ -218,6 +218,34 @@ async fn resumes_beyond_the_catch_up_slots_wait_their_turn_then_go_live_with_no_
 }
 
 #[tokio::test]
+async fn a_resume_beyond_the_catch_up_queue_is_a_503_with_retry_after() {
+    let server = TestServer::seeded_with(ViewArgs {
+        feed_catch_ups: 1,
+        feed_catch_up_queue: 1,
+        ..ViewArgs::default()
+    })
+    .await;
+    // The whole seeded log to render: this one holds the only place for a while.
+    let _first = Stream::open(&server, "", Some(0)).await;
+    let response = server
+        .client
+        .get(server.url("/api/v1/feed"))
+        .header("Last-Event-ID", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    // A client that needs nothing from the log is never refused.
+    let head = server.head().await;
+    Stream::open(&server, "", Some(head)).await;
+}
+
+#[tokio::test]
 async fn a_subscription_gets_only_the_collections_and_areas_it_asked_for() {
     let server = TestServer::seeded().await;
     let wanzhou = standby_teams(&server, "&area=500101").await.remove(0);

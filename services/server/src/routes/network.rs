@@ -67,10 +67,10 @@ async fn network(
     params.finish()?;
     let now = Utc::now();
     let view = state.view(options).await?;
-    let areas = state.clone();
+    // Owned, for a view of the past is read on the history runtime.
+    let shared = state.clone();
     let (body, position) = state.read_view(&view, move |view| {
-        let state = &areas;
-        let rows = |rollup: Vec<Value>| regroup(rollup, group_by.as_deref(), to_district, &state);
+        let rows = |rollup: Vec<Value>| regroup(rollup, group_by.as_deref(), to_district, &shared);
         json!({
             "at": now,
             "teams": rows(view.teams_by_status_and_kind().iter().map(|(k, v)| row(k, v)).collect()),
