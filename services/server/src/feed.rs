@@ -144,6 +144,14 @@ impl Feed {
         }
     }
 
+    /// Tells the feed where the view started (its snapshot's position): nothing
+    /// before it was ever in the ring, so a resume from before it is served from
+    /// the log. Safe to call after the view has moved on.
+    pub fn starts_after(&self, position: u64) {
+        let mut ring = self.hub.lock_ring();
+        ring.evicted_through = ring.evicted_through.max(position);
+    }
+
     /// How many clients are subscribed now.
     pub fn subscribers(&self) -> usize {
         self.hub.sender.receiver_count()

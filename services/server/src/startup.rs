@@ -231,6 +231,7 @@ fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, Start
             },
         )),
     );
+    feed.starts_after(view.position().0);
     Ok(AppState {
         aggregates: Aggregates::new(Arc::clone(&log)),
         log,

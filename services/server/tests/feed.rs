@@ -246,6 +246,32 @@ async fn a_resume_beyond_the_catch_up_queue_is_a_503_with_retry_after() {
 }
 
 #[tokio::test]
+async fn after_a_restart_from_a_snapshot_a_resume_from_before_it_is_served_from_the_log() {
+    use ercs_eventlog::EventLog;
+    use ercs_projections::{OneNetwork, Projector, ProjectorOptions};
+
+    let dir = support::seeded_copy();
+    {
+        // A previous run of the service: its view saved at the head.
+        let log: std::sync::Arc<dyn EventLog> =
+            std::sync::Arc::new(ercs_server::startup::open_log(dir.path()).unwrap());
+        let options = ProjectorOptions {
+            snapshot_dir: Some(dir.path().to_owned()),
+            ..ProjectorOptions::default()
+        };
+        let view = Projector::<OneNetwork>::start(std::sync::Arc::clone(&log), options);
+        let head = log.head().await.unwrap();
+        view.wait_for(head, Duration::from_secs(60)).await.unwrap();
+        view.stop().await.unwrap();
+    }
+    let server = TestServer::over(dir).await;
+    let head = server.head().await;
+    let mut resumed = Stream::open(&server, "", Some(head - 3)).await;
+    let ids: Vec<u64> = resumed.drain().await.iter().filter_map(|e| e.id).collect();
+    assert_eq!(ids, ((head - 2)..=head).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn a_subscription_gets_only_the_collections_and_areas_it_asked_for() {
     let server = TestServer::seeded().await;
     let wanzhou = standby_teams(&server, "&area=500101").await.remove(0);

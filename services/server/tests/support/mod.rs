@@ -44,7 +44,7 @@ fn template() -> &'static Path {
 }
 
 /// A copy of the seeded log (the log only: no snapshot, no other file).
-fn seeded_copy() -> tempfile::TempDir {
+pub fn seeded_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(template()).unwrap() {
         let entry = entry.unwrap();
@@ -73,6 +73,13 @@ impl TestServer {
     /// its view replays the whole log (there is no snapshot yet).
     pub fn starting_seeded() -> Self {
         Self::starting(seeded_copy(), ViewArgs::default())
+    }
+
+    /// A server over `dir` as it is, its view caught up.
+    pub async fn over(dir: tempfile::TempDir) -> Self {
+        let server = Self::starting(dir, ViewArgs::default());
+        server.caught_up().await;
+        server
     }
 
     /// A server over an empty log.
