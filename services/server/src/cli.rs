@@ -100,7 +100,7 @@ pub struct ViewArgs {
           value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
     pub feed_catch_ups: u16,
 
-    /// Feed resumes that may wait for a catch-up at once; beyond them a resume is
+    /// Feed resumes that may be waiting for or in a catch-up at once; beyond them a resume is
     /// refused with 503 and `Retry-After`.
     #[arg(long, env = "ERCS_FEED_CATCH_UP_QUEUE", default_value_t = ViewArgs::DEFAULT.feed_catch_up_queue,
           value_name = "N")]
