@@ -10,10 +10,12 @@
 //! projection, the view is rebuilt from the log: the log is the source of truth,
 //! and a snapshot only saves time.
 
+mod history;
 pub mod one_network;
 mod projector;
 mod snapshot;
 
+pub use history::{History, HistoryOptions};
 pub use one_network::OneNetwork;
 pub use projector::{
     AsOf, Lagging, Observer, Projection, Projector, ProjectorOptions, rebuild, rebuild_as_of,

@@ -39,6 +39,9 @@ pub struct ProjectorOptions {
     pub snapshot_access: FileAccess,
     /// Write a snapshot after this many applied events (and when stopped).
     pub snapshot_every: u64,
+    /// Write a snapshot this long after the last one if events were applied since,
+    /// so a quiet view is saved too and a crash costs at most this much replay.
+    pub snapshot_interval: Duration,
     /// Pause before resubscribing after the subscription failed.
     pub retry_after: Duration,
 }
@@ -49,6 +52,7 @@ impl Default for ProjectorOptions {
             snapshot_dir: None,
             snapshot_access: FileAccess::default(),
             snapshot_every: 10_000,
+            snapshot_interval: Duration::from_secs(60),
             retry_after: Duration::from_millis(500),
         }
     }
@@ -175,30 +179,28 @@ impl<P: Projection> Drop for Projector<P> {
 async fn follow<P: Projection>(shared: Arc<Shared<P>>, log: Arc<dyn EventLog>) {
     let filter = P::filter();
     let mut unsaved = 0u64;
+    let mut timer = tokio::time::interval(shared.options.snapshot_interval);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    timer.tick().await;
     loop {
         // Unfiltered: the position must advance past events the view skips too, or a
         // reader waiting for its own (skipped) write would wait in vain.
         let after = *shared.position.borrow();
         let mut subscription = log.subscribe_all(SubscribeFrom::After(after), Filter::all());
         let failure = loop {
-            match subscription.next().await {
-                Some(Ok(SubscriptionMessage::Event(event))) => {
-                    let mut view = shared
-                        .view
-                        .write()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
-                    if filter.matches(event.stream.as_str(), event.event_type.as_str()) {
-                        view.apply(&event);
-                        unsaved += 1;
-                        let mut observer = shared
-                            .observer
-                            .lock()
-                            .unwrap_or_else(|poisoned| poisoned.into_inner());
-                        if let Some(observe) = observer.as_mut() {
-                            observe(&view, &event, shared.caught_up.load(Ordering::Acquire));
-                        }
+            let message = tokio::select! {
+                message = subscription.next() => message,
+                _ = timer.tick() => {
+                    if unsaved > 0 {
+                        unsaved = 0;
+                        save_or_warn(&shared).await;
                     }
-                    shared.position.send_replace(event.position);
+                    continue;
+                }
+            };
+            match message {
+                Some(Ok(SubscriptionMessage::Event(event))) => {
+                    unsaved += apply(&shared, &filter, &event);
                 }
                 Some(Ok(SubscriptionMessage::Checkpoint(_))) => {}
                 Some(Ok(SubscriptionMessage::CaughtUp(_))) => {
@@ -209,9 +211,8 @@ async fn follow<P: Projection>(shared: Arc<Shared<P>>, log: Arc<dyn EventLog>) {
             }
             if unsaved >= shared.options.snapshot_every {
                 unsaved = 0;
-                if let Err(error) = save(&shared).await {
-                    tracing::warn!(projection = P::NAME, %error, "could not write the snapshot");
-                }
+                timer.reset();
+                save_or_warn(&shared).await;
             }
         };
         match failure {
@@ -221,6 +222,34 @@ async fn follow<P: Projection>(shared: Arc<Shared<P>>, log: Arc<dyn EventLog>) {
             None => return,
         }
         tokio::time::sleep(shared.options.retry_after).await;
+    }
+}
+
+/// Applies `event` if the view wants it, telling the observer; moves the
+/// position either way. Gives the number of events applied (0 or 1).
+fn apply<P: Projection>(shared: &Shared<P>, filter: &Filter, event: &RecordedEvent) -> u64 {
+    let mut view = shared
+        .view
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let wanted = filter.matches(event.stream.as_str(), event.event_type.as_str());
+    if wanted {
+        view.apply(event);
+        let mut observer = shared
+            .observer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(observe) = observer.as_mut() {
+            observe(&view, event, shared.caught_up.load(Ordering::Acquire));
+        }
+    }
+    shared.position.send_replace(event.position);
+    u64::from(wanted)
+}
+
+async fn save_or_warn<P: Projection>(shared: &Arc<Shared<P>>) {
+    if let Err(error) = save(shared).await {
+        tracing::warn!(projection = P::NAME, %error, "could not write the snapshot");
     }
 }
 
@@ -265,27 +294,38 @@ pub async fn rebuild_as_of<P: Projection>(
     log: &dyn EventLog,
     as_of: AsOf,
 ) -> Result<(P, Position), ercs_eventlog::Error> {
+    fold_forward(log, P::default(), Position(0), as_of, |_, _| {}).await
+}
+
+/// Folds the events after `after` into `view`, page by page, up to `as_of`;
+/// `each` sees the view after each event. Gives the view and the position of the
+/// last event folded in (`after` when none was).
+pub(crate) async fn fold_forward<P: Projection>(
+    log: &dyn EventLog,
+    mut view: P,
+    after: Position,
+    as_of: AsOf,
+    mut each: impl FnMut(&P, &RecordedEvent),
+) -> Result<(P, Position), ercs_eventlog::Error> {
     const PAGE: usize = 4096;
     let within = |event: &RecordedEvent| match as_of {
         AsOf::Position(up_to) => event.position <= up_to,
         AsOf::Time(at) => event.recorded_at <= at,
     };
     let filter = P::filter();
-    let mut view = P::default();
-    let mut reached = Position(0);
-    let mut from = ReadFrom::Start;
+    let mut reached = after;
     loop {
+        let from = ReadFrom::At(Position(reached.0.saturating_add(1)));
         let page = log
             .read_all(from, Direction::Forwards, &filter, PAGE)
             .await?;
         for event in page.iter().take_while(|event| within(event)) {
             view.apply(event);
             reached = event.position;
+            each(&view, event);
         }
         match page.last() {
-            Some(last) if page.len() == PAGE && within(last) => {
-                from = ReadFrom::At(Position(last.position.0 + 1))
-            }
+            Some(last) if page.len() == PAGE && within(last) => {}
             _ => return Ok((view, reached)),
         }
     }

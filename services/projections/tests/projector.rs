@@ -238,3 +238,37 @@ async fn a_rebuild_as_of_a_position_sees_only_what_came_before_it() {
         .unwrap();
     assert_eq!(as_of.positions, [1, 2, 3]);
 }
+
+#[tokio::test]
+async fn a_running_view_is_snapshotted_after_a_quiet_interval_not_only_on_stop() {
+    let f = fixture();
+    let options = ProjectorOptions {
+        snapshot_every: 1_000,
+        snapshot_interval: Duration::from_millis(200),
+        ..f.options()
+    };
+    let projector = Projector::<FacilityEvents>::start(Arc::clone(&f.log), options);
+    let position = f.append("facility-a").await;
+    projector.wait_for(position, SOON).await.unwrap();
+    let path = f
+        .dir
+        .path()
+        .join("projections")
+        .join("facility-events.snapshot.json");
+    let deadline = tokio::time::Instant::now() + SOON;
+    loop {
+        let saved = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .and_then(|snapshot| snapshot["position"].as_u64());
+        if saved == Some(position.0) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no snapshot was written while running"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(projector);
+}

@@ -8,11 +8,22 @@
 //!
 //! Messages go out on a broadcast channel and into a ring of recent ones. A
 //! client that reconnects with `Last-Event-ID: p` gets everything after `p`: from
-//! the ring if it still holds it, else rebuilt from the log up to where the ring
-//! begins. A client too slow to keep up gets a `resync` event (refetch, then go
-//! on from live) instead of holding anyone else back.
+//! the ring if it still holds it, else rendered afresh from the log up to where
+//! the ring begins (a catch-up), then from the ring and live. A client too slow
+//! to keep up gets a `resync` event (refetch, then go on from live) instead of
+//! holding anyone else back.
+//!
+//! A catch-up is bounded work: it runs on the history runtime, never on the
+//! request threads; it starts from the nearest kept view of the past, holds one
+//! view and one page of the log at a time, and never touches the live view. Only
+//! `catch_ups` run at once. Other resumes wait their turn, receiving heartbeats
+//! (an `EventSource` gives up on an error status, so waiting is kinder than
+//! refusing); beyond `queue` waiting, a resume is refused with 503 and
+//! `Retry-After`. A client that takes no frame for [`STALL`] is dropped, so it
+//! cannot hold a slot.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,11 +33,13 @@ use ercs_domain::area::DivisionCode;
 use ercs_domain::hierarchy::AreaHierarchy;
 use ercs_eventlog::{Direction, EventLog, Filter, Position, ReadFrom, RecordedEvent};
 use ercs_projections::one_network::{Resource, ResourceFilter, ResourceKind};
-use ercs_projections::{AsOf, OneNetwork, Projection, rebuild_as_of};
+use ercs_projections::{AsOf, History, OneNetwork, Projection};
 use serde_json::json;
-use tokio::sync::{broadcast, mpsc};
+use tokio::runtime::Handle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
 use crate::gis::{Crs, feature};
+use crate::problem::Problem;
 
 /// Messages kept for resuming clients.
 const RING: usize = 8192;
@@ -34,6 +47,10 @@ const RING: usize = 8192;
 const LAG: usize = 1024;
 /// A comment line this often keeps proxies from closing an idle stream.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Events read from the log per page of a catch-up.
+const PAGE: usize = 256;
+/// A catch-up whose client takes no frame for this long is ended.
+pub const STALL: Duration = Duration::from_secs(30);
 
 /// One change, rendered once for every subscriber.
 pub struct Update {
@@ -53,6 +70,58 @@ struct Hub {
     sender: broadcast::Sender<Arc<Update>>,
     ring: Mutex<Ring>,
     areas: Arc<AreaHierarchy>,
+    catch_up: CatchUp,
+}
+
+/// Where and how many resumes are served from the log.
+pub struct CatchUp {
+    pub log: Arc<dyn EventLog>,
+    pub history: Arc<History<OneNetwork>>,
+    /// The history runtime.
+    pub runtime: Handle,
+    slots: Arc<Semaphore>,
+    /// Resumes waiting for a slot or catching up.
+    queued: AtomicUsize,
+    queue: usize,
+}
+
+impl CatchUp {
+    /// At most `slots` catch-ups at once and `queue` waiting or running.
+    pub fn new(
+        log: Arc<dyn EventLog>,
+        history: Arc<History<OneNetwork>>,
+        runtime: Handle,
+        slots: usize,
+        queue: usize,
+    ) -> Self {
+        Self {
+            log,
+            history,
+            runtime,
+            slots: Arc::new(Semaphore::new(slots.max(1))),
+            queued: AtomicUsize::new(0),
+            queue: queue.max(slots),
+        }
+    }
+}
+
+/// A resume's place among the catch-ups, given back when it is dropped.
+struct Ticket(Arc<Hub>);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.catch_up.queued.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A subscriber joining: the ring's updates after its position, and the live
+/// channel from the one after them on.
+type Joined = (Vec<Arc<Update>>, broadcast::Receiver<Arc<Update>>);
+
+/// How a subscriber starts: joined already, or to catch up from the log first.
+enum Start {
+    Joined(Joined),
+    CatchUp(u64, Ticket),
 }
 
 #[derive(Default)]
@@ -63,15 +132,24 @@ struct Ring {
 }
 
 impl Feed {
-    pub fn new(areas: Arc<AreaHierarchy>) -> Self {
+    pub fn new(areas: Arc<AreaHierarchy>, catch_up: CatchUp) -> Self {
         let (sender, _) = broadcast::channel(LAG);
         Self {
             hub: Arc::new(Hub {
                 sender,
                 ring: Mutex::new(Ring::default()),
                 areas,
+                catch_up,
             }),
         }
+    }
+
+    /// Tells the feed where the view started (its snapshot's position): nothing
+    /// before it was ever in the ring, so a resume from before it is served from
+    /// the log. Safe to call after the view has moved on.
+    pub fn starts_after(&self, position: u64) {
+        let mut ring = self.hub.lock_ring();
+        ring.evicted_through = ring.evicted_through.max(position);
     }
 
     /// How many clients are subscribed now.
@@ -85,7 +163,7 @@ impl Feed {
     /// client resuming into them is served from the log.
     pub fn publish(&self, view: &OneNetwork, event: &RecordedEvent, live: bool) {
         if !live {
-            let mut ring = self.hub.ring.lock().unwrap_or_else(|p| p.into_inner());
+            let mut ring = self.hub.lock_ring();
             ring.updates.clear();
             ring.evicted_through = event.position.0;
             return;
@@ -94,7 +172,7 @@ impl Feed {
             return;
         };
         let update = Arc::new(update);
-        let mut ring = self.hub.ring.lock().unwrap_or_else(|p| p.into_inner());
+        let mut ring = self.hub.lock_ring();
         if ring.updates.len() == RING
             && let Some(old) = ring.updates.pop_front()
         {
@@ -106,37 +184,35 @@ impl Feed {
         let _ = self.hub.sender.send(update);
     }
 
-    /// A subscriber's stream of SSE frames, resuming after `after` if given.
+    /// A subscriber's stream of SSE frames, resuming after `after` if given; a
+    /// 503 when too many resumes already wait for the log.
     pub fn subscribe(
         &self,
-        log: Arc<dyn EventLog>,
         after: Option<u64>,
         filter: Subscription,
-    ) -> mpsc::Receiver<Bytes> {
-        let (frames, receiver) = mpsc::channel(256);
-        let (backlog, evicted_through, live) = {
-            let ring = self.hub.ring.lock().unwrap_or_else(|p| p.into_inner());
-            let backlog: Vec<Arc<Update>> = match after {
-                Some(after) => ring
-                    .updates
-                    .iter()
-                    .filter(|u| u.position > after)
-                    .cloned()
-                    .collect(),
-                None => Vec::new(),
-            };
-            (backlog, ring.evicted_through, self.hub.sender.subscribe())
+    ) -> Result<mpsc::Receiver<Bytes>, Problem> {
+        // Joined at once when the ring suffices, so the stream starts exactly now.
+        let start = match (self.hub.attach(after), after) {
+            (Ok(joined), _) => Start::Joined(joined),
+            (Err(_), after) => Start::CatchUp(after.unwrap_or_default(), self.hub.enqueue()?),
         };
+        let (frames, receiver) = mpsc::channel(256);
         let hub = Arc::clone(&self.hub);
         tokio::spawn(async move {
             let _ = frames.send(Bytes::from_static(b"retry: 2000\n\n")).await;
-            if let Some(after) = after.filter(|&after| after < evicted_through)
-                && replay_from_log(&*log, after, evicted_through, &filter, &hub.areas, &frames)
-                    .await
-                    .is_err()
-            {
-                return;
-            }
+            let joined = match start {
+                Start::Joined(joined) => joined,
+                Start::CatchUp(after, ticket) => {
+                    match hub
+                        .join_after_catch_up(after, ticket, &filter, &frames)
+                        .await
+                    {
+                        Some(joined) => joined,
+                        None => return,
+                    }
+                }
+            };
+            let (backlog, live) = joined;
             for update in backlog {
                 if filter.wants(&update, &hub.areas) && frames.send(frame(&update)).await.is_err() {
                     return;
@@ -144,7 +220,148 @@ impl Feed {
             }
             follow_live(live, &filter, &hub.areas, &frames).await;
         });
-        receiver
+        Ok(receiver)
+    }
+}
+
+impl Hub {
+    fn lock_ring(&self) -> std::sync::MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn enqueue(self: &Arc<Self>) -> Result<Ticket, Problem> {
+        let queued = self.catch_up.queued.fetch_add(1, Ordering::AcqRel);
+        let ticket = Ticket(Arc::clone(self));
+        if queued >= self.catch_up.queue {
+            return Err(Problem::unavailable(format!(
+                "{queued} feed resumes are already being served from the log; retry later, or resume from a more recent position"
+            ))
+            .retry_after(5));
+        }
+        Ok(ticket)
+    }
+
+    /// Joins the ring and the live channel after `after`, if the ring still
+    /// holds everything after it; else says up to where the log must serve.
+    fn attach(&self, after: Option<u64>) -> Result<Joined, u64> {
+        let ring = self.lock_ring();
+        let backlog = match after {
+            Some(after) if after < ring.evicted_through => return Err(ring.evicted_through),
+            Some(after) => ring
+                .updates
+                .iter()
+                .filter(|u| u.position > after)
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        // Subscribed under the ring's lock, which `publish` sends under: the live
+        // channel starts exactly after the backlog.
+        Ok((backlog, self.sender.subscribe()))
+    }
+
+    /// Catches up from the log after `after`, in its turn, then joins the ring.
+    /// `None` when the client has gone.
+    async fn join_after_catch_up(
+        self: &Arc<Self>,
+        after: u64,
+        ticket: Ticket,
+        filter: &Subscription,
+        frames: &mpsc::Sender<Bytes>,
+    ) -> Option<Joined> {
+        let slot = wait_for_slot(&self.catch_up.slots, frames).await?;
+        let (hub, filter, frames) = (Arc::clone(self), filter.clone(), frames.clone());
+        let catching_up = self.catch_up.runtime.spawn(async move {
+            let _held = (slot, ticket);
+            hub.catch_up(after, &filter, &frames).await
+        });
+        catching_up.await.ok().flatten()
+    }
+
+    /// Renders what the ring has lost, from the log, until the ring covers the
+    /// rest; then joins it. Runs on the history runtime.
+    async fn catch_up(
+        &self,
+        after: u64,
+        filter: &Subscription,
+        frames: &mpsc::Sender<Bytes>,
+    ) -> Option<Joined> {
+        let (start, _) = self
+            .catch_up
+            .history
+            .at(AsOf::Position(Position(after)))
+            .await
+            .ok()?;
+        let mut view = Arc::unwrap_or_clone(start);
+        let mut reached = after;
+        loop {
+            match self.attach(Some(reached)) {
+                Ok(joined) => return Some(joined),
+                Err(through) => {
+                    self.replay(&mut view, reached, through, filter, frames)
+                        .await?;
+                    reached = through;
+                }
+            }
+        }
+    }
+
+    /// Renders `(after, through]` from the log, a page at a time, into `view`.
+    async fn replay(
+        &self,
+        view: &mut OneNetwork,
+        after: u64,
+        through: u64,
+        filter: &Subscription,
+        frames: &mpsc::Sender<Bytes>,
+    ) -> Option<()> {
+        let mut from = after.saturating_add(1);
+        while from <= through {
+            let page = self
+                .catch_up
+                .log
+                .read_all(
+                    ReadFrom::At(Position(from)),
+                    Direction::Forwards,
+                    &Filter::all(),
+                    PAGE,
+                )
+                .await
+                .ok()?;
+            let last = page.last()?;
+            from = last.position.0.saturating_add(1);
+            for event in page.iter().filter(|e| e.position.0 <= through) {
+                view.apply(event);
+                if let Some(update) = render(view, event, &self.areas)
+                    && filter.wants(&update, &self.areas)
+                {
+                    tokio::time::timeout(STALL, frames.send(frame(&update)))
+                        .await
+                        .ok()?
+                        .ok()?;
+                }
+            }
+        }
+        Some(())
+    }
+}
+
+/// A catch-up slot, sending heartbeats while it waits; `None` if the client went.
+async fn wait_for_slot(
+    slots: &Arc<Semaphore>,
+    frames: &mpsc::Sender<Bytes>,
+) -> Option<OwnedSemaphorePermit> {
+    let acquire = Arc::clone(slots).acquire_owned();
+    tokio::pin!(acquire);
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            slot = &mut acquire => return slot.ok().filter(|_| !frames.is_closed()),
+            _ = heartbeat.tick() => {
+                frames.send(Bytes::from_static(b": waiting to catch up from the log\n\n")).await.ok()?;
+            }
+        }
     }
 }
 
@@ -187,44 +404,6 @@ fn resync_frame(reason: &str) -> Bytes {
         "event: resync\ndata: {}\n\n",
         json!({"reason": reason, "action": "refetch the collections, then keep reading this stream"})
     ))
-}
-
-/// Renders what the ring has lost, `(after, through]`, afresh from the log.
-async fn replay_from_log(
-    log: &dyn EventLog,
-    after: u64,
-    through: u64,
-    filter: &Subscription,
-    areas: &AreaHierarchy,
-    frames: &mpsc::Sender<Bytes>,
-) -> Result<(), ()> {
-    const PAGE: usize = 1024;
-    let (mut view, _) = rebuild_as_of::<OneNetwork>(log, AsOf::Position(Position(after)))
-        .await
-        .map_err(|_| ())?;
-    let mut from = after + 1;
-    while from <= through {
-        let page = log
-            .read_all(
-                ReadFrom::At(Position(from)),
-                Direction::Forwards,
-                &Filter::all(),
-                PAGE,
-            )
-            .await
-            .map_err(|_| ())?;
-        let Some(last) = page.last() else { break };
-        from = last.position.0 + 1;
-        for event in page.iter().filter(|e| e.position.0 <= through) {
-            view.apply(event);
-            if let Some(update) = render(&view, event, areas)
-                && filter.wants(&update, areas)
-            {
-                frames.send(frame(&update)).await.map_err(|_| ())?;
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn follow_live(

@@ -23,7 +23,10 @@
 //! - [`openapi`]: the OpenAPI 3.1 document, from the domain's schemas and the
 //!   route tables; `/docs` serves Swagger UI from inside the binary.
 //! - [`examples`]: every command's name and a valid example body.
+//! - [`background`]: the runtime history work (feed catch-ups, `as_of` folds)
+//!   runs on, off the request threads.
 
+pub mod background;
 pub mod bare_errors;
 pub mod cli;
 pub mod closing;

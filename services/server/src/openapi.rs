@@ -28,7 +28,7 @@ pub fn document_json() -> Value {
     paths.insert(
         "/readyz".into(),
         health(
-            "Readiness: the event log answers",
+            "Readiness: the event log answers and the one-network view has caught up with the log as it was at start (503 with Retry-After until then)",
             json!({"status": {"const": "ready"}, "log_position": position_schema()}),
         ),
     );
@@ -278,8 +278,7 @@ fn collection_path(kind: ResourceKind, components: &BTreeMap<String, Value>) -> 
                         "properties": {"items": {"type": "array", "items": resource_schema(state)}}
                     }}}
                 },
-                "400": problem(),
-                "503": problem(),
+                "400": problem(), "503": problem(), "422": problem(),
             }
         },
         "post": command_operation(kind, create, components, true),
@@ -304,7 +303,7 @@ fn item_path(kind: ResourceKind) -> Value {
                 "content": {"application/json": {"schema": resource_schema(names(kind).1)}}
             },
             "304": {"description": "Unchanged since the `If-None-Match` ETag"},
-            "400": problem(), "404": problem(), "503": problem(),
+            "400": problem(), "404": problem(), "503": problem(), "422": problem(),
         }
     }})
 }
@@ -319,7 +318,7 @@ fn network_path() -> Value {
              "description": "Keep only these key fields (tier, area, kind, status, bed_type, class, item) and sum the rest"},
             {"name": "area_level", "in": "query", "schema": {"enum": ["own", "district"]},
              "description": "`district` counts townships and institutions in their district"},
-            {"name": "stale_after_minutes", "in": "query", "schema": {"type": "integer", "minimum": 1}, "example": 1440,
+            {"name": "stale_after_minutes", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 5256000}, "example": 1440,
              "description": "Flag bed reports older than this (default 24 h)"},
             {"$ref": "#/components/parameters/MinPosition"},
             {"$ref": "#/components/parameters/AsOf"},
@@ -327,8 +326,7 @@ fn network_path() -> Value {
         "responses": {
             "200": {"description": "Rollups, with the position they reflect",
                     "content": {"application/json": {"schema": schema_ref("NetworkRollups")}}},
-            "400": problem(),
-            "503": problem(),
+                    "400": problem(), "503": problem(), "422": problem(),
         }
     }})
 }
@@ -340,7 +338,9 @@ fn feed_path() -> Value {
         "summary": "Live feed (server-sent events): each change as a GeoJSON feature and its district rollup",
         "description": "Each `update` event has `id` = its log position. Reconnect with `Last-Event-ID` \
     (or `last_event_id`) to resume with no gap and no duplicate. A `resync` event means this client fell \
-    behind: refetch the collections, then keep reading. A comment line every 15 s keeps proxies open.",
+    behind: refetch the collections, then keep reading. A comment line every 15 s keeps proxies open. \
+    A resume older than the feed's memory is served from the log, a few at a time: the others wait \
+    (receiving comment lines), and beyond the waiting queue a resume is refused with 503 and Retry-After.",
         "parameters": [
             {"name": "collection", "in": "query", "schema": {"type": "string"}, "example": "teams,facilities",
              "description": "Only these collections"},
@@ -356,7 +356,7 @@ fn feed_path() -> Value {
             "200": {"description": "An endless event stream",
                     "content": {"text/event-stream": {"schema": {"type": "string"},
                         "example": "id: 4412\nevent: update\ndata: {\"position\":4412,\"collection\":\"teams\",\"feature\":{…},\"rollup\":{…}}\n\n"}}},
-            "400": problem(),
+            "400": problem(), "503": problem(),
         }
     }})
 }
@@ -607,8 +607,8 @@ fn parameters() -> Value {
         "Bbox": bbox_parameter(),
         "Limit": query("limit", "Page size", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}), json!(50)),
         "Cursor": query("cursor", "The `next_cursor` of the previous page: the id of its last item", cursor_schema(), json!("5d2c9a0e-3f43-4c35-9a0b-7c1e2f9d4a11")),
-        "MinPosition": query("min_position", "Wait (at most 2 s, else 503 with Retry-After) until the view has reached this log position", position_schema(), json!(4411)),
-        "AsOf": query("as_of", "Read as of a log position or an RFC 3339 time, rebuilt from the log",
+        "MinPosition": query("min_position", "Wait (at most 2 s, else 503 with Retry-After) until the view has reached this log position; a position beyond the log's head is a 422 `position-beyond-head`", position_schema(), json!(4411)),
+        "AsOf": query("as_of", "Read as of a log position or an RFC 3339 time, folded from the log forward from the nearest kept view of the past",
             json!({"oneOf": [position_schema(), {"type": "string", "format": "date-time"}]}), json!("2026-11-23T08:00:00Z")),
         "IfMatch": header("If-Match", "The revision (ETag) the command was decided against; a stale one is a 409", "\"3\""),
         "IdempotencyKey": header("Idempotency-Key", "Names the request: a retry with the same key and body, however late and whatever happened \

@@ -47,6 +47,26 @@ impl Params {
             .transpose()
     }
 
+    /// The value of `name` as a whole number within `range`: every numeric
+    /// parameter is range-checked here, so none can overflow what it feeds
+    /// (chrono panics on durations beyond its range).
+    pub fn take_within(
+        &mut self,
+        name: &str,
+        range: std::ops::RangeInclusive<u64>,
+        unit: &str,
+    ) -> Result<Option<u64>, Problem> {
+        let rule = format!(
+            "must be a whole number of {unit} from {} to {}",
+            range.start(),
+            range.end()
+        );
+        match self.take::<u64>(name, &rule)? {
+            Some(value) if !range.contains(&value) => Err(bad(name, &rule)),
+            value => Ok(value),
+        }
+    }
+
     /// Refuses whatever parameter was not taken: a typo must not widen a query.
     pub fn finish(self) -> Result<(), Problem> {
         match self.values.keys().next() {
@@ -102,11 +122,9 @@ impl Params {
 
     /// `limit` (1..=`max`, default `default`) and `cursor`.
     pub fn page(&mut self, default: usize, max: usize) -> Result<Page, Problem> {
-        let rule = format!("must be a whole number from 1 to {max}");
-        let limit = self.take::<usize>("limit", &rule)?.unwrap_or(default);
-        if !(1..=max).contains(&limit) {
-            return Err(bad("limit", &rule));
-        }
+        let limit = self
+            .take_within("limit", 1..=max as u64, "items")?
+            .map_or(default, |limit| limit as usize);
         Ok(Page {
             limit,
             cursor: self.take_raw("cursor"),
@@ -251,5 +269,75 @@ mod tests {
             panic!("a time")
         };
         assert_eq!(at.to_rfc3339(), "2026-11-23T00:00:00+00:00");
+    }
+
+    /// Every parameter a read endpoint takes, to aim arbitrary values at.
+    const NAMES: [&str; 12] = [
+        "min_position",
+        "as_of",
+        "tier",
+        "area",
+        "kind",
+        "status",
+        "bbox",
+        "limit",
+        "cursor",
+        "stale_after_minutes",
+        "last_event_id",
+        "x",
+    ];
+
+    /// Values shaped like numbers, times and boxes as well as any text at all.
+    fn value() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            "-?[0-9]{0,30}",
+            "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})",
+            "(-?[0-9.e]{0,12},){0,4}-?[0-9.e]{0,12}",
+            "(%[0-9A-Fa-f]{0,2}|[+&=]|.){0,12}",
+            ".*",
+        ]
+    }
+
+    fn query() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            ".*",
+            proptest::collection::vec((proptest::sample::select(&NAMES[..]), value()), 0..5)
+                .prop_map(|pairs| {
+                    pairs
+                        .iter()
+                        .map(|(name, value)| format!("{name}={value}"))
+                        .collect::<Vec<_>>()
+                        .join("&")
+                }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Whatever the query string, parsing it and taking every parameter
+        /// never panics, and a refusal is a 400 naming the parameter.
+        #[test]
+        fn no_query_string_panics_and_every_refusal_names_its_parameter(query in query()) {
+            let refusals = match Params::parse(&query) {
+                Err(problem) => vec![problem],
+                Ok(mut params) => [
+                    params.read_options().err(),
+                    params.resource_filter(None).err(),
+                    params.page(100, 1000).err(),
+                    params.take_within("stale_after_minutes", 1..=5_256_000, "minutes").err(),
+                    params.take::<u64>("last_event_id", "must be a log position").err(),
+                    params.finish().err(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            };
+            for problem in refusals {
+                proptest::prop_assert_eq!(problem.status, 400);
+                proptest::prop_assert!(problem.field.is_some(), "{:?}", problem);
+            }
+        }
     }
 }

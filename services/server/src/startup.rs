@@ -12,12 +12,13 @@ use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, web};
 use ercs_commands::Aggregates;
 use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog, SqliteOptions};
-use ercs_projections::{OneNetwork, Projector, ProjectorOptions};
+use ercs_projections::{History, HistoryOptions, OneNetwork, Projector, ProjectorOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use crate::background::Background;
 use crate::bare_errors::ProblemIo;
 use crate::cli::{DataDir, ServeArgs};
-use crate::feed::Feed;
+use crate::feed::{CatchUp, Feed};
 use crate::problem::Problem;
 use crate::routes;
 pub use crate::state::AppState;
@@ -36,6 +37,8 @@ pub enum StartError {
     Geography(#[from] ercs_seed::SeedError),
     #[error("cannot install the stop signal handlers: {0}")]
     Signals(std::io::Error),
+    #[error("cannot start the history runtime: {0}")]
+    Background(std::io::Error),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -94,18 +97,7 @@ impl Application {
         })?;
         let state = web::Data::new(app_state(args, log)?);
         let kept = state.clone();
-        let sweeper = state.clone();
-        actix_web::rt::spawn(async move {
-            let head = sweeper.log.head().await.unwrap_or_default();
-            if sweeper
-                .view
-                .wait_for(head, std::time::Duration::from_secs(3600))
-                .await
-                .is_ok()
-            {
-                crate::transfers::sweep(&sweeper).await;
-            }
-        });
+        actix_web::rt::spawn(become_ready(state.clone()));
         let server = serve(listener, addr, state)?;
         let stop = Stop::install().map_err(StartError::Signals)?;
         Ok(Self {
@@ -220,31 +212,78 @@ fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
         .default_service(web::to(routes::fallback::no_route));
 }
 
+/// Marks the service ready once the view has caught up with the log's head as it
+/// was at start (so no read before then sees a partial network), then settles
+/// the transfers a crash left unsettled.
+async fn become_ready(state: web::Data<AppState>) {
+    let head = state.log.head().await.unwrap_or_default();
+    let caught_up = state
+        .view
+        .wait_for(head, std::time::Duration::from_secs(24 * 3600))
+        .await;
+    if caught_up.is_ok() {
+        state
+            .ready
+            .store(true, std::sync::atomic::Ordering::Release);
+        tracing::info!(
+            position = head.0,
+            "the one-network view has caught up; ready"
+        );
+        crate::transfers::sweep(&state).await;
+    }
+}
+
 /// The handlers' state: the one-network view starts following the log, and
-/// every change it applies goes out on the live feed.
+/// every change it applies goes out on the live feed and is offered to history.
 fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, StartError> {
     let geography = Arc::new(ercs_seed::chongqing::geography()?);
     let areas = Arc::new(geography.hierarchy()?);
-    let feed = Feed::new(Arc::clone(&areas));
-    let publisher = feed.clone();
+    let tuning = &args.view;
+    let history = Arc::new(History::new(
+        Arc::clone(&log),
+        HistoryOptions {
+            folds: usize::from(tuning.as_of_folds),
+            ..HistoryOptions::default()
+        },
+    ));
+    let background = Background::start().map_err(StartError::Background)?;
+    let runtime = background
+        .handle()
+        .ok_or_else(|| StartError::Background(std::io::Error::other("no runtime")))?;
+    let catch_up = CatchUp::new(
+        Arc::clone(&log),
+        Arc::clone(&history),
+        runtime,
+        usize::from(tuning.feed_catch_ups),
+        tuning.feed_catch_up_queue as usize,
+    );
+    let feed = Feed::new(Arc::clone(&areas), catch_up);
+    let (publisher, recorder) = (feed.clone(), Arc::clone(&history));
     let view = Projector::start_observed(
         Arc::clone(&log),
         ProjectorOptions {
             snapshot_dir: Some(args.data.data_dir.clone()),
             snapshot_access: args.data.access(),
+            snapshot_every: tuning.snapshot_every_events,
+            snapshot_interval: std::time::Duration::from_secs(tuning.snapshot_every_seconds),
             ..ProjectorOptions::default()
         },
         Some(Box::new(
             move |view: &OneNetwork, event: &RecordedEvent, live: bool| {
+                recorder.offer(view, event);
                 publisher.publish(view, event, live)
             },
         )),
     );
+    feed.starts_after(view.position().0);
     Ok(AppState {
         aggregates: Aggregates::new(Arc::clone(&log)),
         processes: Default::default(),
         log,
         view,
+        history,
+        background,
+        ready: std::sync::atomic::AtomicBool::new(false),
         geography,
         areas,
         feed,

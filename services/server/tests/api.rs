@@ -159,20 +159,26 @@ async fn a_created_resource_is_readable_at_the_position_its_write_returned() {
 }
 
 #[tokio::test]
-async fn a_read_waiting_for_a_position_the_log_never_reaches_is_a_503_with_retry_after() {
+async fn a_read_at_a_position_beyond_the_log_head_is_refused_naming_the_head() {
     let server = TestServer::seeded().await;
-    let ahead = server.head().await + 1000;
-    let response = server
-        .client
-        .get(server.url(&format!("/api/v1/teams?min_position={ahead}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 503);
-    assert_eq!(response.headers()["retry-after"], "1");
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
+    let head = server.head().await;
+    let started = std::time::Instant::now();
+    let (status, problem) = server
+        .get(&server.url(&format!("/api/v1/teams?min_position={}", head + 1000)))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem_type(&problem), "position-beyond-head");
+    assert_eq!(problem["field"], "min_position");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&head.to_string()),
+        "{problem}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "it waited for a position that does not exist"
     );
 }
 

@@ -7,6 +7,7 @@ mod support;
 
 use std::time::Duration;
 
+use ercs_server::cli::ViewArgs;
 use serde_json::{Value, json};
 use support::TestServer;
 
@@ -20,7 +21,8 @@ struct Sse {
 
 struct Stream {
     response: reqwest::Response,
-    buffer: String,
+    /// Bytes, not text: a chunk may end inside a character.
+    buffer: Vec<u8>,
 }
 
 impl Stream {
@@ -37,7 +39,7 @@ impl Stream {
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         Self {
             response,
-            buffer: String::new(),
+            buffer: Vec::new(),
         }
     }
 
@@ -45,9 +47,9 @@ impl Stream {
     async fn next(&mut self, within: Duration) -> Option<Sse> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            while let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                if let Some(event) = parse(&block) {
+            while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                if let Some(event) = parse(std::str::from_utf8(&block).unwrap()) {
                     return Some(event);
                 }
             }
@@ -55,8 +57,21 @@ impl Stream {
                 .await
                 .ok()?
                 .unwrap()?;
-            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+            self.buffer.extend_from_slice(&chunk);
         }
+    }
+
+    /// Update ids until `last`, or panics if it does not come in time.
+    async fn ids_through(&mut self, last: u64) -> Vec<u64> {
+        let mut ids = Vec::new();
+        while ids.last() != Some(&last) {
+            let event = self
+                .next(Duration::from_secs(60))
+                .await
+                .expect("the feed stalled");
+            ids.extend(event.id);
+        }
+        ids
     }
 
     /// Updates until none comes for a moment.
@@ -175,6 +190,88 @@ async fn a_resume_from_before_the_feed_started_is_served_from_the_log() {
 }
 
 #[tokio::test]
+async fn resumes_beyond_the_catch_up_slots_wait_their_turn_then_go_live_with_no_gap_and_no_duplicate()
+ {
+    let server = TestServer::seeded_with(ViewArgs {
+        feed_catch_ups: 1,
+        ..ViewArgs::default()
+    })
+    .await;
+    let head = server.head().await;
+    let teams = standby_teams(&server, "").await;
+    // Three resumes from before this server started, one catch-up slot.
+    let from = head - 300;
+    let mut resumes = Vec::new();
+    for _ in 0..3 {
+        resumes.push(Stream::open(&server, "", Some(from)).await);
+    }
+    // Writes while they catch up land on either side of each hand-over.
+    let mut written = Vec::new();
+    for team in &teams[..4] {
+        written.push(change(&server, team).await);
+    }
+    let expected: Vec<u64> = (from + 1..=head).chain(written.iter().copied()).collect();
+    for resume in &mut resumes {
+        let ids = resume.ids_through(*written.last().unwrap()).await;
+        assert_eq!(ids, expected, "a gap or a duplicate");
+    }
+}
+
+#[tokio::test]
+async fn a_resume_beyond_the_catch_up_queue_is_a_503_with_retry_after() {
+    let server = TestServer::seeded_with(ViewArgs {
+        feed_catch_ups: 1,
+        feed_catch_up_queue: 1,
+        ..ViewArgs::default()
+    })
+    .await;
+    // The whole seeded log to render: this one holds the only place for a while.
+    let _first = Stream::open(&server, "", Some(0)).await;
+    let response = server
+        .client
+        .get(server.url("/api/v1/feed"))
+        .header("Last-Event-ID", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    // A client that needs nothing from the log is never refused.
+    let head = server.head().await;
+    Stream::open(&server, "", Some(head)).await;
+}
+
+#[tokio::test]
+async fn after_a_restart_from_a_snapshot_a_resume_from_before_it_is_served_from_the_log() {
+    use ercs_eventlog::EventLog;
+    use ercs_projections::{OneNetwork, Projector, ProjectorOptions};
+
+    let dir = support::seeded_copy();
+    {
+        // A previous run of the service: its view saved at the head.
+        let log: std::sync::Arc<dyn EventLog> =
+            std::sync::Arc::new(ercs_server::startup::open_log(dir.path()).unwrap());
+        let options = ProjectorOptions {
+            snapshot_dir: Some(dir.path().to_owned()),
+            ..ProjectorOptions::default()
+        };
+        let view = Projector::<OneNetwork>::start(std::sync::Arc::clone(&log), options);
+        let head = log.head().await.unwrap();
+        view.wait_for(head, Duration::from_secs(60)).await.unwrap();
+        view.stop().await.unwrap();
+    }
+    let server = TestServer::over(dir).await;
+    let head = server.head().await;
+    let mut resumed = Stream::open(&server, "", Some(head - 3)).await;
+    let ids: Vec<u64> = resumed.drain().await.iter().filter_map(|e| e.id).collect();
+    assert_eq!(ids, ((head - 2)..=head).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn a_subscription_gets_only_the_collections_and_areas_it_asked_for() {
     let server = TestServer::seeded().await;
     let wanzhou = standby_teams(&server, "&area=500101").await.remove(0);
@@ -247,9 +344,9 @@ async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
     use ercs_domain::values::Actor;
     use ercs_eventlog::{Direction, EventLog, Filter, ReadFrom};
     use ercs_projections::one_network::ResourceKind;
-    use ercs_projections::{OneNetwork, Projection};
+    use ercs_projections::{History, HistoryOptions, OneNetwork, Projection};
     use ercs_server::examples::actions;
-    use ercs_server::feed::{Feed, Subscription};
+    use ercs_server::feed::{CatchUp, Feed, Subscription};
     use ercs_server::routes::commands::{Commanded, command_of};
 
     // One real team registration in a log of its own, applied to a view.
@@ -287,9 +384,14 @@ async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
             .hierarchy()
             .unwrap(),
     );
-    let feed = Feed::new(areas);
-    let mut slow = feed.subscribe(Arc::clone(&log), None, Subscription::default());
-    let mut reader = feed.subscribe(Arc::clone(&log), None, Subscription::default());
+    let history = Arc::new(History::new(Arc::clone(&log), HistoryOptions::default()));
+    let runtime = tokio::runtime::Handle::current();
+    let feed = Feed::new(
+        areas,
+        CatchUp::new(Arc::clone(&log), history, runtime, 1, 1),
+    );
+    let mut slow = feed.subscribe(None, Subscription::default()).unwrap();
+    let mut reader = feed.subscribe(None, Subscription::default()).unwrap();
     const UPDATES: usize = 3000;
     let reading = tokio::spawn(async move {
         let mut updates = 0;

@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -73,6 +74,18 @@ async fn get_json(url: String) -> (u16, Value) {
     (status, response.json().await.expect("a JSON body"))
 }
 
+/// `/readyz` once it says ready (a start replays what the snapshot lacks first).
+async fn readyz(base: &str) -> (u16, Value) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = get_json(format!("{base}/readyz")).await;
+        if status != 503 || std::time::Instant::now() > deadline {
+            return (status, body);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn serve_answers_liveness_and_readiness_on_the_address_it_prints() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,7 +100,7 @@ async fn serve_answers_liveness_and_readiness_on_the_address_it_prints() {
         get_json(format!("{}/healthz", served.base)).await,
         (200, serde_json::json!({ "status": "ok" }))
     );
-    let (status, ready) = get_json(format!("{}/readyz", served.base)).await;
+    let (status, ready) = readyz(&served.base).await;
     assert_eq!(status, 200);
     assert_eq!(
         ready,
@@ -123,7 +136,7 @@ async fn serve_opens_an_existing_log_and_reports_its_last_position() {
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path());
     let served = serve(command);
-    let (status, ready) = get_json(format!("{}/readyz", served.base)).await;
+    let (status, ready) = readyz(&served.base).await;
     assert_eq!((status, ready["log_position"].as_u64()), (200, Some(3)));
 }
 
@@ -143,7 +156,7 @@ async fn serve_with_a_seed_loads_it_before_listening_and_a_second_start_adds_not
         serve(command)
     };
     let position = |served: Served| async move {
-        let (status, ready) = get_json(format!("{}/readyz", served.base)).await;
+        let (status, ready) = readyz(&served.base).await;
         assert_eq!(status, 200);
         ready["log_position"].as_u64().expect("a log position")
     };
@@ -166,7 +179,7 @@ async fn serve_takes_its_settings_from_the_environment() {
         .env("ERCS_LISTEN", "127.0.0.1:0")
         .env("ERCS_DATA_DIR", dir.path().join("env"));
     let served = serve(command);
-    assert_eq!(get_json(format!("{}/readyz", served.base)).await.0, 200);
+    assert_eq!(readyz(&served.base).await.0, 200);
     assert!(dir.path().join("env").join("events.db").is_file());
 }
 
@@ -293,7 +306,7 @@ async fn a_stopped_service_leaves_a_snapshot_of_the_view_at_the_log_head() {
         ])
         .arg(dir.path());
     let mut served = serve(command);
-    let head = get_json(format!("{}/readyz", served.base)).await.1["log_position"]
+    let head = readyz(&served.base).await.1["log_position"]
         .as_u64()
         .unwrap();
     let (status, _) = get_json(format!(

@@ -52,13 +52,12 @@ async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
         None => from_query,
     };
     let frames = state.feed.subscribe(
-        state.log.clone(),
         after,
         Subscription {
             collections,
             filter,
         },
-    );
+    )?;
     let body = futures::stream::unfold(frames, |mut frames| async move {
         frames
             .recv()

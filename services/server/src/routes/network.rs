@@ -24,6 +24,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config.route("/api/v1/network", web::get().to(network));
 }
 
+/// Ten years: far beyond any reporting cycle, far within chrono's range.
+const MAX_STALE_MINUTES: u64 = 10 * 366 * 24 * 60;
+
 /// Key fields a rollup row may be grouped by.
 const KEYS: [&str; 7] = [
     "tier", "area", "kind", "status", "bed_type", "class", "item",
@@ -59,22 +62,15 @@ async fn network(
         Some(_) => return Err(bad("area_level", "must be `own` or `district`")),
     };
     let stale_minutes = params
-        .take::<i64>(
-            "stale_after_minutes",
-            "must be a whole number of minutes ≥ 1",
-        )?
-        .unwrap_or(state.stale_after.num_minutes());
-    if stale_minutes < 1 {
-        return Err(bad(
-            "stale_after_minutes",
-            "must be a whole number of minutes ≥ 1",
-        ));
-    }
+        .take_within("stale_after_minutes", 1..=MAX_STALE_MINUTES, "minutes")?
+        .map_or(state.stale_after.num_minutes(), |minutes| minutes as i64);
     params.finish()?;
     let now = Utc::now();
     let view = state.view(options).await?;
-    let (body, position) = view.read(|view| {
-        let rows = |rollup: Vec<Value>| regroup(rollup, group_by.as_deref(), to_district, &state);
+    // Owned, for a view of the past is read on the history runtime.
+    let shared = state.clone();
+    let (body, position) = state.read_view(&view, move |view| {
+        let rows = |rollup: Vec<Value>| regroup(rollup, group_by.as_deref(), to_district, &shared);
         json!({
             "at": now,
             "teams": rows(view.teams_by_status_and_kind().iter().map(|(k, v)| row(k, v)).collect()),
@@ -97,7 +93,8 @@ async fn network(
             })).collect::<Vec<_>>(),
             "skipped_events": view.skipped,
         })
-    });
+    })
+    .await?;
     let mut body = body;
     body["position"] = json!(position.0);
     Ok(HttpResponse::Ok()

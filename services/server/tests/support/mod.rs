@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ercs_eventlog::EventLog;
-use ercs_server::cli::{DataDir, ServeArgs};
+use ercs_server::cli::{DataDir, ServeArgs, ViewArgs};
 use ercs_server::seeding::{self, SeedName};
 use ercs_server::startup::{Application, open_log};
 use serde_json::{Value, json};
@@ -45,26 +45,53 @@ fn template() -> &'static Path {
     })
 }
 
+/// A copy of the seeded log (the log only: no snapshot, no other file).
+pub fn seeded_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(template()).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("events.db") {
+            std::fs::copy(entry.path(), dir.path().join(name)).unwrap();
+        }
+    }
+    dir
+}
+
 impl TestServer {
     /// A server over its own copy of the seeded log, its view caught up.
     pub async fn seeded() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(template()).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with("events.db") {
-                std::fs::copy(entry.path(), dir.path().join(name)).unwrap();
-            }
-        }
-        Self::on(dir).await
+        Self::seeded_with(ViewArgs::default()).await
+    }
+
+    /// Like [`seeded`](Self::seeded), tuned.
+    pub async fn seeded_with(view: ViewArgs) -> Self {
+        let server = Self::starting(seeded_copy(), view);
+        server.caught_up().await;
+        server
+    }
+
+    /// A server over its own copy of the seeded log, not waiting for anything:
+    /// its view replays the whole log (there is no snapshot yet).
+    pub fn starting_seeded() -> Self {
+        Self::starting(seeded_copy(), ViewArgs::default())
+    }
+
+    /// A server over `dir` as it is, its view caught up.
+    pub async fn over(dir: tempfile::TempDir) -> Self {
+        let server = Self::starting(dir, ViewArgs::default());
+        server.caught_up().await;
+        server
     }
 
     /// A server over an empty log.
     pub async fn empty() -> Self {
-        Self::on(tempfile::tempdir().unwrap()).await
+        let server = Self::starting(tempfile::tempdir().unwrap(), ViewArgs::default());
+        server.caught_up().await;
+        server
     }
 
-    async fn on(dir: tempfile::TempDir) -> Self {
+    fn starting(dir: tempfile::TempDir, view: ViewArgs) -> Self {
         let data_dir = dir.path().to_owned();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -74,6 +101,7 @@ impl TestServer {
                     listen: "127.0.0.1:0".parse().unwrap(),
                     data: DataDir::at(data_dir),
                     seed: None,
+                    view,
                 };
                 let app = Application::build_on(&args, log).unwrap();
                 sender.send(app.addr()).unwrap();
@@ -81,7 +109,7 @@ impl TestServer {
             })
         });
         let addr = receiver.recv().unwrap();
-        let server = Self {
+        Self {
             base: format!("http://{addr}"),
             addr,
             dir,
@@ -89,19 +117,27 @@ impl TestServer {
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
-        };
-        server.caught_up().await;
-        server
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    /// The log's head, from `/readyz`.
+    /// The log's head, from `/readyz` once the service is ready.
     pub async fn head(&self) -> u64 {
-        let (_, body) = self.get(&self.url("/readyz")).await;
-        body["log_position"].as_u64().unwrap()
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let (status, body) = self.get(&self.url("/readyz")).await;
+            if status == 200 {
+                return body["log_position"].as_u64().unwrap();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never ready: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Waits until the view has read the whole log.

@@ -1,0 +1,255 @@
+//! Load scenarios against a running `ercs serve`, on loopback only, bounded in
+//! clients and in time. Each measures `/healthz` latency (a probe every 20 ms)
+//! while the load runs, and the server's resident memory if given its pid.
+//!
+//! - `feed-resume`: N clients resume the feed with `Last-Event-ID: 0` at once and
+//!   read until they reach the head the service had when they started.
+//! - `as-of`: N clients read `/api/v1/network?as_of=<position>` in a loop, at
+//!   positions spread over the whole log.
+//!
+//! cargo run --release -p ercs-server --example load -- feed-resume --base http://127.0.0.1:8181 --clients 200 --pid PID
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Args {
+    #[command(subcommand)]
+    scenario: Scenario,
+    /// The service, on loopback.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8181")]
+    base: String,
+    /// Concurrent clients (at most 1,000).
+    #[arg(long, global = true, default_value_t = 200)]
+    clients: usize,
+    /// Give up after this many seconds (at most 600).
+    #[arg(long, global = true, default_value_t = 300)]
+    seconds: u64,
+    /// The server's process id, to sample its resident memory.
+    #[arg(long, global = true)]
+    pid: Option<u32>,
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum Scenario {
+    FeedResume,
+    AsOf,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), String> {
+    let args = Args::parse();
+    if !(args.base.starts_with("http://127.0.0.1:") || args.base.starts_with("http://localhost:")) {
+        return Err("loopback only: --base must be http://127.0.0.1:PORT".into());
+    }
+    if args.clients == 0 || args.clients > 1000 || args.seconds > 600 {
+        return Err("--clients must be 1..=1000 and --seconds at most 600".into());
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients + 4)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let head = head(&client, &args.base).await?;
+    println!("service ready at log position {head}");
+    let done = Arc::new(AtomicBool::new(false));
+    let probe = tokio::spawn(probe_healthz(
+        client.clone(),
+        args.base.clone(),
+        done.clone(),
+    ));
+    let memory = tokio::spawn(sample_rss(args.pid, done.clone()));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.seconds);
+    let timings = match args.scenario {
+        Scenario::FeedResume => feed_resumes(&client, &args, head, deadline).await,
+        Scenario::AsOf => as_of_reads(&client, &args, head, deadline).await,
+    };
+    done.store(true, Ordering::Release);
+    let healthz = probe.await.map_err(|e| e.to_string())?;
+    let peak = memory.await.map_err(|e| e.to_string())?;
+    println!(
+        "load: {} in {:.1} s",
+        summary(&timings),
+        started.elapsed().as_secs_f64()
+    );
+    println!("/healthz: {}", summary(&healthz));
+    if let Some(kib) = peak {
+        println!("server RSS peak: {:.0} MiB", kib as f64 / 1024.0);
+    }
+    Ok(())
+}
+
+async fn head(client: &reqwest::Client, base: &str) -> Result<u64, String> {
+    let ready: serde_json::Value = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    ready["log_position"]
+        .as_u64()
+        .ok_or_else(|| format!("the service is not ready: {ready}"))
+}
+
+/// Each client's time to read the feed from the start up to `head`.
+async fn feed_resumes(
+    client: &reqwest::Client,
+    args: &Args,
+    head: u64,
+    deadline: Instant,
+) -> Vec<Duration> {
+    let resumes = (0..args.clients).map(|_| {
+        let (client, url) = (client.clone(), format!("{}/api/v1/feed", args.base));
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let response = client
+                .get(url)
+                .header("Last-Event-ID", "0")
+                .send()
+                .await
+                .ok()?;
+            read_until(response, head, deadline).await?;
+            Some(started.elapsed())
+        })
+    });
+    let mut timings = Vec::new();
+    for resume in futures::future::join_all(resumes).await {
+        if let Ok(Some(took)) = resume {
+            timings.push(took);
+        }
+    }
+    println!(
+        "feed resumes reaching the head: {} of {}",
+        timings.len(),
+        args.clients
+    );
+    timings
+}
+
+/// Reads SSE frames until one with `id: head` (or beyond) arrives.
+async fn read_until(mut response: reqwest::Response, head: u64, deadline: Instant) -> Option<()> {
+    let mut tail = Vec::new();
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        let chunk = tokio::time::timeout(left, response.chunk())
+            .await
+            .ok()?
+            .ok()??;
+        tail.extend_from_slice(&chunk);
+        // Only complete lines matter; keep the unfinished one for the next chunk.
+        let cut = tail.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let lines: Vec<u8> = tail.drain(..cut).collect();
+        let reached = String::from_utf8_lossy(&lines)
+            .lines()
+            .filter_map(|line| line.strip_prefix("id: ")?.parse::<u64>().ok())
+            .any(|id| id >= head);
+        if reached {
+            return Some(());
+        }
+    }
+}
+
+/// Each `as_of` read's latency, clients reading in a loop until the deadline or
+/// 20 reads each.
+async fn as_of_reads(
+    client: &reqwest::Client,
+    args: &Args,
+    head: u64,
+    deadline: Instant,
+) -> Vec<Duration> {
+    const READS: u64 = 20;
+    let failures = Arc::new(AtomicU64::new(0));
+    let readers = (0..args.clients as u64).map(|reader| {
+        let (client, base, failures) = (client.clone(), args.base.clone(), failures.clone());
+        tokio::spawn(async move {
+            let mut timings = Vec::new();
+            for read in 0..READS {
+                if Instant::now() > deadline {
+                    break;
+                }
+                // Spread over the log, different for every reader and read.
+                let position = 1 + (reader * READS + read) * 7919 % head.max(1);
+                let started = Instant::now();
+                let url = format!("{base}/api/v1/network?as_of={position}");
+                let answered = match client.get(url).send().await {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                };
+                if answered {
+                    timings.push(started.elapsed());
+                } else {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            timings
+        })
+    });
+    let mut timings = Vec::new();
+    for reader in futures::future::join_all(readers).await {
+        timings.extend(reader.unwrap_or_default());
+    }
+    println!("as_of reads failed: {}", failures.load(Ordering::Relaxed));
+    timings
+}
+
+async fn probe_healthz(
+    client: reqwest::Client,
+    base: String,
+    done: Arc<AtomicBool>,
+) -> Vec<Duration> {
+    let mut timings = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    while !done.load(Ordering::Acquire) {
+        tick.tick().await;
+        let started = Instant::now();
+        let answered = client
+            .get(format!("{base}/healthz"))
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        timings.push(if answered {
+            started.elapsed()
+        } else {
+            Duration::from_secs(30)
+        });
+    }
+    timings
+}
+
+/// The peak of the server's resident set (KiB), sampled every 100 ms.
+async fn sample_rss(pid: Option<u32>, done: Arc<AtomicBool>) -> Option<u64> {
+    let pid = pid?;
+    let mut peak = 0;
+    while !done.load(Ordering::Acquire) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let rss = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())?;
+        peak = peak.max(rss);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some(peak)
+}
+
+fn summary(timings: &[Duration]) -> String {
+    let mut ms: Vec<f64> = timings.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        ms.get(((ms.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .copied()
+    };
+    match (at(0.5), at(0.99), ms.last()) {
+        (Some(p50), Some(p99), Some(max)) => format!(
+            "{} samples, p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms",
+            ms.len()
+        ),
+        _ => "no samples".into(),
+    }
+}

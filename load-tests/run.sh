@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs one load scenario against a release `ercs` on loopback (see README.md).
+#
+#   load-tests/run.sh feed-resume          # 200 resumes from 0 on the seeded log
+#   load-tests/run.sh as-of 150000         # 20 as_of readers at 150k events
+#   load-tests/run.sh restart 1000000      # kill -9, then time until /readyz
+#
+# Needs: cargo build --release -p ercs-server --bin ercs --example build-log --example load
+set -euo pipefail
+scenario=${1:?feed-resume, as-of or restart}
+events=${2:-0}
+target=${CARGO_TARGET_DIR:-target}/release
+data=${ERCS_LOAD_DIR:-/tmp/ercs-load-$events}
+port=${ERCS_LOAD_PORT:-8181}
+base=http://127.0.0.1:$port
+
+[ -e "$data/events.db" ] || "$target/examples/build-log" --data-dir "$data" --events "$events"
+
+start() {
+  "$target/ercs" serve --listen "127.0.0.1:$port" --data-dir "$data" >>"$data/serve.log" 2>&1 &
+  pid=$!
+}
+
+# Seconds until /readyz answers 200 (at most 600).
+until_ready() {
+  local began=$(date +%s.%N)
+  for _ in $(seq 1 60000); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ]; then
+      echo "$(date +%s.%N) - $began" | bc
+      return 0
+    fi
+    sleep 0.01
+  done
+  echo "never ready" >&2
+  return 1
+}
+
+start
+trap 'kill $pid 2>/dev/null || true' EXIT
+echo "ready after $(until_ready) s (pid $pid)"
+case "$scenario" in
+  feed-resume) "$target/examples/load" feed-resume --base "$base" --clients 200 --pid "$pid" ;;
+  as-of) "$target/examples/load" as-of --base "$base" --clients 20 --pid "$pid" ;;
+  restart)
+    kill -9 "$pid"
+    wait "$pid" 2>/dev/null || true
+    start
+    echo "after kill -9: ready after $(until_ready) s"
+    grep -o 'caught up[^"]*' "$data/serve.log" | tail -1 || true
+    ;;
+  *) echo "unknown scenario $scenario" >&2; exit 2 ;;
+esac
