@@ -126,7 +126,8 @@ async fn report(log: &dyn EventLog, reporter: &mut Reporter, batch: usize) -> Re
         for event in decided {
             reporter.revision += 1;
             events.push(
-                encode(&reporter.stream, reporter.revision, &event, &metadata)
+                // No idempotency key: the ordinal only matters for keyed ids.
+                encode(&reporter.stream, events.len(), &event, &metadata)
                     .map_err(|e| e.to_string())?,
             );
             reporter.state = Facility::evolve(reporter.state.take(), &event);

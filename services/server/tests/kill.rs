@@ -131,9 +131,7 @@ async fn commands_retried_after_kill_9_at_any_moment_are_applied_exactly_once() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let served = serve_on(&data, &["--seed", "chongqing"]);
-    let head = get(&served, "/readyz").await["log_position"]
-        .as_u64()
-        .unwrap();
+    let head = served.ready().await;
     let page = get(
         &served,
         &format!("/api/v1/facilities?limit={CLIENTS}&min_position={head}"),
@@ -227,9 +225,7 @@ async fn an_approval_killed_mid_way_and_retried_dispatches_each_step_once() {
             .await;
             assert_eq!(recorded.map(|(s, _)| s), Some(200), "{command}");
         }
-        let head = get(&served, "/readyz").await["log_position"]
-            .as_u64()
-            .unwrap();
+        let head = served.ready().await;
         let (status, proposed) = post(
             &served,
             &format!("/api/v1/plans?min_position={head}"),

@@ -148,7 +148,7 @@ async fn the_landing_page_links_the_api_definition_the_conformance_classes_and_t
 }
 
 #[tokio::test]
-async fn each_collection_describes_its_extent_crs_and_links_and_incidents_are_not_a_layer() {
+async fn each_collection_describes_its_extent_crs_and_links() {
     let server = TestServer::seeded().await;
     let (status, _, body) = fetch(&server, &server.url(&format!("{GIS}/collections"))).await;
     assert_eq!(status, 200, "{body}");
@@ -164,6 +164,7 @@ async fn each_collection_describes_its_extent_crs_and_links_and_incidents_are_no
             "facilities",
             "depots",
             "convertibles",
+            "incidents",
             "areas",
             "townships"
         ]
@@ -493,7 +494,7 @@ async fn bad_parameters_are_400_problems_naming_the_parameter() {
 async fn an_unknown_collection_or_feature_is_a_404_problem() {
     let server = TestServer::seeded().await;
     for path in [
-        "/collections/incidents",
+        "/collections/items",
         "/collections/hospitals/items",
         "/collections/teams/items/00000000-0000-0000-0000-000000000000",
         "/collections/teams/items/not-a-uuid",
@@ -508,4 +509,46 @@ async fn an_unknown_collection_or_feature_is_a_404_problem() {
         );
         assert_eq!(problem_type(&problem), "not-found", "{path}");
     }
+}
+
+#[tokio::test]
+async fn an_incident_is_on_the_map_where_it_was_declared_in_every_crs() {
+    let server = TestServer::seeded().await;
+    let scene = [108.4057, 30.8075];
+    for (id, location) in [
+        ("7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c01", Some(scene)),
+        ("7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c02", None),
+    ] {
+        let mut declare = serde_json::json!({
+            "incident_id": id, "kind": "mass_casualty", "level": "III",
+            "title": "万州区长江大桥交通事故", "affected_areas": [WANZHOU]
+        });
+        if let Some([lon, lat]) = location {
+            declare["location"] = serde_json::json!({"lon": lon, "lat": lat});
+        }
+        assert_eq!(
+            server.post("/api/v1/incidents", &declare).await.status(),
+            201
+        );
+    }
+    let head = server.head().await;
+    let page = items(&server, "incidents", &format!("min_position={head}")).await;
+    let located: Vec<&Value> = features(&page)
+        .iter()
+        .filter(|f| !f["geometry"].is_null())
+        .collect();
+    assert_eq!((features(&page).len(), located.len()), (2, 1), "{page}");
+    assert_eq!(point(located[0]), scene);
+    assert_eq!(located[0]["properties"]["name"], "万州区长江大桥交通事故");
+    let amap = items(&server, "incidents", "crs=gcj02").await;
+    let shifted = features(&amap)
+        .iter()
+        .find(|f| !f["geometry"].is_null())
+        .map(point)
+        .unwrap();
+    let expected = Crs::Gcj02.convert(scene[0], scene[1]);
+    assert!(
+        apart(shifted, expected) < 1e-6,
+        "{shifted:?} vs {expected:?}"
+    );
 }

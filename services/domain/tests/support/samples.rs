@@ -452,7 +452,7 @@ fn incident() -> Vec<Sample> {
             affected_areas: BTreeSet::from([code()]),
             by: actor(),
             at: at(),
-            location: None,
+            location: Some(point()),
         }
         .into(),
         ResponseLevelRaised {

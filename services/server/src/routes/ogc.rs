@@ -457,8 +457,13 @@ fn describe(
     base: &str,
     now: DateTime<Utc>,
 ) -> Value {
-    let (found, _) = candidates(state, view, collection, &Query::all(now));
-    let extent = found.iter().filter_map(|c| c.bounds).reduce(union);
+    let extent_of = |collection| {
+        let (found, _) = candidates(state, view, collection, &Query::all(now));
+        found.iter().filter_map(|c| c.bounds).reduce(union)
+    };
+    // A collection with nothing located yet (no incident declared with a point)
+    // may grow anywhere in the city: its extent is the city's.
+    let extent = extent_of(collection).or_else(|| extent_of(Collection::Areas));
     let href = format!("{base}/{}", collection.id());
     json!({
         "id": collection.id(),

@@ -27,6 +27,25 @@ impl Served {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// Waits until `/readyz` says ready (the view has replayed the log), and
+    /// returns the log position it reports.
+    pub async fn ready(&self) -> u64 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            if let Ok(response) = reqwest::get(self.url("/readyz")).await
+                && response.status() == 200
+            {
+                let body: serde_json::Value = response.json().await.expect("a JSON body");
+                return body["log_position"].as_u64().expect("a position");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not ready within 120 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 }
 
 /// The `ercs` binary, with no setting inherited from the environment.
