@@ -22,7 +22,8 @@
 //! `Retry-After`. A client that takes no frame for [`STALL`] is dropped, so it
 //! cannot hold a slot.
 
-use std::collections::VecDeque;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,10 +32,11 @@ use actix_web::web::Bytes;
 use chrono::Utc;
 use ercs_domain::area::DivisionCode;
 use ercs_domain::hierarchy::AreaHierarchy;
+use ercs_domain::ids::IncidentId;
 use ercs_eventlog::{Direction, EventLog, Filter, Position, ReadFrom, RecordedEvent};
 use ercs_projections::one_network::{Resource, ResourceFilter, ResourceKind};
 use ercs_projections::{AsOf, History, OneNetwork, Projection};
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
@@ -57,8 +59,36 @@ pub struct Update {
     pub position: u64,
     /// The resource after the change, for filtering.
     pub resource: Resource,
-    /// Its `data:` JSON: the feature (WGS-84) and the district rollup.
+    /// The incidents the resource is committed to after the change.
+    pub incidents: BTreeSet<IncidentId>,
+    pub event_type: String,
+    /// Its district's rollup.
+    pub rollup: Option<Value>,
+    /// Its `data:` JSON in WGS-84, rendered once; other CRSs are rendered per
+    /// subscriber that asks for them.
     pub json: String,
+}
+
+impl Update {
+    /// The `data:` JSON with every coordinate in `crs`.
+    fn data(&self, crs: Crs) -> Cow<'_, str> {
+        match crs {
+            Crs::Wgs84 => Cow::Borrowed(&self.json),
+            crs => Cow::Owned(data_json(self, crs)),
+        }
+    }
+}
+
+fn data_json(update: &Update, crs: Crs) -> String {
+    json!({
+        "position": update.position,
+        "event_type": update.event_type,
+        "collection": update.resource.kind,
+        "feature": feature(&update.resource, crs),
+        "incidents": update.incidents,
+        "rollup": update.rollup,
+    })
+    .to_string()
 }
 
 #[derive(Clone)]
@@ -214,11 +244,16 @@ impl Feed {
             };
             let (backlog, live) = joined;
             for update in backlog {
-                if filter.wants(&update, &hub.areas) && frames.send(frame(&update)).await.is_err() {
+                if filter.wants(&update, &hub.areas)
+                    && frames.send(frame(&update, filter.crs)).await.is_err()
+                {
                     return;
                 }
             }
-            follow_live(live, &filter, &hub.areas, &frames).await;
+            // A client may resume from a position its own write returned,
+            // before the view has published it: live starts after it all the same.
+            let after = after.unwrap_or(0);
+            follow_live(live, &filter, &hub.areas, &frames, after).await;
         });
         Ok(receiver)
     }
@@ -335,7 +370,7 @@ impl Hub {
                 if let Some(update) = render(view, event, &self.areas)
                     && filter.wants(&update, &self.areas)
                 {
-                    tokio::time::timeout(STALL, frames.send(frame(&update)))
+                    tokio::time::timeout(STALL, frames.send(frame(&update, filter.crs)))
                         .await
                         .ok()?
                         .ok()?;
@@ -377,25 +412,23 @@ fn render(view: &OneNetwork, event: &RecordedEvent, areas: &AreaHierarchy) -> Op
     let rollup = district
         .as_ref()
         .map(|d| json!({"area": d, "availability": view.area_rollup(d, areas, Utc::now())}));
-    let json = json!({
-        "position": event.position.0,
-        "event_type": event.event_type.as_str(),
-        "collection": resource.kind,
-        "feature": feature(&resource, Crs::Wgs84),
-        "rollup": rollup,
-    })
-    .to_string();
-    Some(Update {
+    let mut update = Update {
         position: event.position.0,
+        incidents: view.incidents_concerning(event.stream.as_str()),
+        event_type: event.event_type.as_str().to_owned(),
         resource,
-        json,
-    })
+        rollup,
+        json: String::new(),
+    };
+    update.json = data_json(&update, Crs::Wgs84);
+    Some(update)
 }
 
-fn frame(update: &Update) -> Bytes {
+fn frame(update: &Update, crs: Crs) -> Bytes {
     Bytes::from(format!(
         "id: {}\nevent: update\ndata: {}\n\n",
-        update.position, update.json
+        update.position,
+        update.data(crs)
     ))
 }
 
@@ -411,13 +444,16 @@ async fn follow_live(
     filter: &Subscription,
     areas: &AreaHierarchy,
     frames: &mpsc::Sender<Bytes>,
+    after: u64,
 ) {
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
     loop {
         let frame = tokio::select! {
             received = live.recv() => match received {
-                Ok(update) if filter.wants(&update, areas) => frame(&update),
+                Ok(update) if update.position > after && filter.wants(&update, areas) => {
+                    frame(&update, filter.crs)
+                }
                 Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(missed)) => resync_frame(&format!(
                     "this client fell {missed} updates behind the live feed"
@@ -438,11 +474,18 @@ pub struct Subscription {
     /// Only these collections; empty for all.
     pub collections: Vec<ResourceKind>,
     pub filter: ResourceFilter,
+    /// Only changes to the incident and to what is committed to it.
+    pub incident: Option<IncidentId>,
+    /// The coordinates' reference system (AMap and Tencent: GCJ-02; Baidu: BD-09).
+    pub crs: Crs,
 }
 
 impl Subscription {
     fn wants(&self, update: &Update, areas: &AreaHierarchy) -> bool {
         (self.collections.is_empty() || self.collections.contains(&update.resource.kind))
+            && self
+                .incident
+                .is_none_or(|incident| update.incidents.contains(&incident))
             && self.filter.matches(&update.resource, areas)
     }
 }

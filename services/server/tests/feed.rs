@@ -424,3 +424,71 @@ async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
     }
     assert!(resynced, "the slow subscriber was never told to resync");
 }
+
+#[tokio::test]
+async fn an_incident_feed_in_gcj02_carries_the_incident_and_what_is_committed_to_it() {
+    let server = TestServer::seeded().await;
+    let incident = support::INCIDENT;
+    let declared = server
+        .post(
+            "/api/v1/incidents",
+            &json!({
+                "incident_id": incident, "kind": "mass_casualty", "level": "III",
+                "title": "万州区长江大桥交通事故", "affected_areas": ["500101"],
+                "location": {"lon": 108.4057, "lat": 30.8075}
+            }),
+        )
+        .await;
+    assert_eq!(declared.status(), 201);
+    let declared_at = declared.json::<Value>().await.unwrap()["position"].as_u64();
+    let mut feed = Stream::open(
+        &server,
+        &format!("?incident={incident}&crs=gcj02"),
+        declared_at,
+    )
+    .await;
+    let mut teams = standby_teams(&server, "&area=500101").await;
+    let (committed, other) = (teams.remove(0), teams.remove(0));
+    change(&server, &other).await;
+    let mobilised = server
+        .post(
+            &format!("/api/v1/teams/{committed}/mobilise"),
+            &json!({"incident": incident}),
+        )
+        .await;
+    assert_eq!(mobilised.status(), 200);
+    let at = mobilised.json::<Value>().await.unwrap()["position"]
+        .as_u64()
+        .unwrap();
+    let raised = server
+        .post(
+            &format!("/api/v1/incidents/{incident}/raise_level"),
+            &json!({"level": "II", "reason": "伤员增多"}),
+        )
+        .await;
+    assert_eq!(raised.status(), 200);
+
+    let updates = feed.drain().await;
+    let ids: Vec<&str> = updates
+        .iter()
+        .map(|u| u.data["feature"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [committed.as_str(), incident],
+        "only the incident and its team"
+    );
+    assert_eq!(updates[0].id, Some(at));
+    assert_eq!(updates[0].data["incidents"], json!([incident]));
+    assert_eq!(updates[1].data["event_type"], "ResponseLevelRaised");
+    let [lon, lat] = [0, 1].map(|i| {
+        updates[1].data["feature"]["geometry"]["coordinates"][i]
+            .as_f64()
+            .unwrap()
+    });
+    let [glon, glat] = ercs_server::gis::Crs::Gcj02.convert(108.4057, 30.8075);
+    assert!(
+        (lon - glon).abs() < 1e-6 && (lat - glat).abs() < 1e-6,
+        "GCJ-02, not WGS-84: {lon},{lat} vs {glon},{glat}"
+    );
+}

@@ -5,7 +5,7 @@
 //! those of its plans; the view learns which incident a plan serves from the
 //! plan's `PlanProposed` record.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ercs_domain::beds::{BedClass, BedPools, BedType};
 use ercs_domain::ids::{DepotId, FacilityId, IncidentId, PlanId, TeamId};
@@ -123,6 +123,54 @@ impl OneNetwork {
             })
             .collect();
         Holdings { teams, beds, stock }
+    }
+}
+
+impl OneNetwork {
+    /// The incidents the resource on `stream` is committed to now: a team's
+    /// incident while mobilised, on scene or returning; the incidents whose plans
+    /// hold beds or stock there; an incident itself.
+    pub fn incidents_concerning(&self, stream: &str) -> BTreeSet<IncidentId> {
+        let Some((prefix, id)) = stream.split_once('-') else {
+            return BTreeSet::new();
+        };
+        let of_plans = |plans: &mut dyn Iterator<Item = &PlanId>| {
+            plans
+                .filter_map(|plan| self.plans.get(plan).copied())
+                .collect()
+        };
+        let pools_plans = |pools: &BedPools| -> BTreeSet<IncidentId> {
+            of_plans(&mut pools.iter().flat_map(|(_, pool)| pool.reserved.keys()))
+        };
+        match prefix {
+            "team" => id
+                .parse()
+                .ok()
+                .and_then(|id: TeamId| self.teams.get(&id))
+                .and_then(|team| team.status.incident())
+                .into_iter()
+                .collect(),
+            "facility" => id
+                .parse()
+                .ok()
+                .and_then(|id: FacilityId| self.facilities.get(&id))
+                .map(|f| pools_plans(&f.pools))
+                .unwrap_or_default(),
+            "convertible" => id
+                .parse()
+                .ok()
+                .and_then(|id: FacilityId| self.convertibles.get(&id))
+                .map(|v| pools_plans(&v.state.pools))
+                .unwrap_or_default(),
+            "depot" => id
+                .parse()
+                .ok()
+                .and_then(|id: DepotId| self.depots.get(&id))
+                .map(|d| of_plans(&mut d.reservations.keys().map(|(plan, _)| plan)))
+                .unwrap_or_default(),
+            "incident" => id.parse().ok().into_iter().collect(),
+            _ => BTreeSet::new(),
+        }
     }
 }
 

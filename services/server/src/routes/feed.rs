@@ -4,11 +4,13 @@ use std::convert::Infallible;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use ercs_domain::ids::IncidentId;
 use ercs_projections::one_network::ResourceKind;
 
 use crate::feed::Subscription;
 use crate::problem::Problem;
 use crate::query::{Params, bad};
+use crate::routes::ogc::take_crs;
 use crate::state::AppState;
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -32,6 +34,8 @@ async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
             .collect::<Result<_, _>>()?,
     };
     let filter = params.resource_filter(None)?;
+    let incident = params.take::<IncidentId>("incident", "must be an incident's id (a UUID)")?;
+    let crs = take_crs(&mut params)?;
     // EventSource sends `Last-Event-ID` on reconnecting; a first connection may
     // pass the position it already has as `last_event_id`.
     let from_query = params.take::<u64>("last_event_id", "must be a log position")?;
@@ -56,6 +60,8 @@ async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
         Subscription {
             collections,
             filter,
+            incident,
+            crs,
         },
     )?;
     let body = futures::stream::unfold(frames, |mut frames| async move {

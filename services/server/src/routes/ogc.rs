@@ -361,7 +361,7 @@ fn coordinates_bounds(coordinates: &Value) -> Option<BoundingBox> {
 }
 
 /// `crs`: `wgs84` (the default, also as the CRS84 URI), `gcj02` or `bd09`.
-fn take_crs(params: &mut Params) -> Result<Crs, Problem> {
+pub(crate) fn take_crs(params: &mut Params) -> Result<Crs, Problem> {
     match params.take_raw("crs") {
         None => Ok(Crs::Wgs84),
         Some(raw) if raw == CRS84 => Ok(Crs::Wgs84),
