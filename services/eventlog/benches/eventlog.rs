@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ercs_eventlog::{
-    Direction, EventData, EventLog, EventType, ExpectedRevision, Filter, JsonObject, Position,
-    ReadFrom, SqliteEventLog, StreamName, SubscribeFrom, SubscriptionMessage,
+    CommandKey, Direction, EventData, EventLog, EventType, ExpectedRevision, Filter, JsonObject,
+    Position, ReadFrom, SqliteEventLog, StreamName, SubscribeFrom, SubscriptionMessage,
 };
 use futures::StreamExt;
 use tokio::runtime::Runtime;
@@ -49,12 +49,15 @@ fn open() -> (tempfile::TempDir, Arc<SqliteEventLog>) {
 }
 
 /// `appends` appends of `size` events each, spread over `writers` tasks, each on
-/// its own stream with `Any` expected; returns the wall time.
+/// its own stream with `Any` expected; with `keyed`, each append carries a fresh
+/// command key (`append_once`, as every HTTP command with an `Idempotency-Key`
+/// and every process step does); returns the wall time.
 async fn append_concurrently(
     log: &Arc<SqliteEventLog>,
     writers: usize,
     appends: u64,
     size: usize,
+    keyed: bool,
 ) -> Duration {
     let per_writer = appends.div_ceil(writers as u64);
     let start = Instant::now();
@@ -66,9 +69,16 @@ async fn append_concurrently(
             tokio::spawn(async move {
                 for _ in 0..per_writer {
                     let events = (0..size).map(|_| event()).collect();
-                    log.append(&stream, ExpectedRevision::Any, events)
-                        .await
-                        .expect("an append");
+                    if keyed {
+                        let key = CommandKey::new(Uuid::new_v4().to_string()).expect("a key");
+                        log.append_once(&stream, ExpectedRevision::Any, events, &key)
+                            .await
+                            .expect("an append");
+                    } else {
+                        log.append(&stream, ExpectedRevision::Any, events)
+                            .await
+                            .expect("an append");
+                    }
                 }
             })
         })
@@ -92,7 +102,18 @@ fn appends(c: &mut Criterion) {
             BenchmarkId::new("single_event", writers),
             &writers,
             |b, &writers| {
-                b.iter_custom(|iters| rt.block_on(append_concurrently(&log, writers, iters, 1)))
+                b.iter_custom(|iters| {
+                    rt.block_on(append_concurrently(&log, writers, iters, 1, false))
+                })
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("single_event_keyed", writers),
+            &writers,
+            |b, &writers| {
+                b.iter_custom(|iters| {
+                    rt.block_on(append_concurrently(&log, writers, iters, 1, true))
+                })
             },
         );
     }
@@ -102,7 +123,9 @@ fn appends(c: &mut Criterion) {
             BenchmarkId::new("batch_of_100", writers),
             &writers,
             |b, &writers| {
-                b.iter_custom(|iters| rt.block_on(append_concurrently(&log, writers, iters, 100)))
+                b.iter_custom(|iters| {
+                    rt.block_on(append_concurrently(&log, writers, iters, 100, false))
+                })
             },
         );
     }
@@ -114,7 +137,7 @@ const PREFILLED: u64 = 200_000;
 fn reads(c: &mut Criterion) {
     let rt = runtime();
     let (_dir, log) = open();
-    rt.block_on(append_concurrently(&log, 8, PREFILLED / 100, 100));
+    rt.block_on(append_concurrently(&log, 8, PREFILLED / 100, 100, false));
     let mut group = c.benchmark_group("read");
     group
         .sample_size(10)
