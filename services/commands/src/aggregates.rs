@@ -138,11 +138,7 @@ impl Aggregates {
         D::Command: Clone,
     {
         let stream = stream_of::<D>(id)?;
-        let key = metadata
-            .idempotency_key
-            .as_deref()
-            .map(CommandKey::new)
-            .transpose()?;
+        let key = key_of(metadata)?;
         if let Some(replayed) = self
             .already_applied::<D>(&stream, key.as_ref(), metadata)
             .await?
@@ -202,11 +198,7 @@ impl Aggregates {
         D::Event: DomainEvent,
     {
         let stream = stream_of::<D>(id)?;
-        let key = metadata
-            .idempotency_key
-            .as_deref()
-            .map(CommandKey::new)
-            .transpose()?;
+        let key = key_of(metadata)?;
         self.already_applied::<D>(&stream, key.as_ref(), metadata)
             .await
     }
@@ -420,6 +412,15 @@ impl Aggregates {
             Err(error) => Err(CommandError::Log(error)),
         }
     }
+}
+
+/// The command key `metadata` carries, if any.
+fn key_of(metadata: &Metadata) -> Result<Option<CommandKey>, ercs_eventlog::Error> {
+    metadata
+        .idempotency_key
+        .as_deref()
+        .map(CommandKey::new)
+        .transpose()
 }
 
 fn stream_of<D: Decider>(id: &D::Id) -> Result<StreamName, ercs_eventlog::Error> {

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use support::{TestServer, problem_type};
 
 const WANZHOU: &str = "500101";
+/// A point in 开州区 (500154).
+const KAIZHOU: [f64; 2] = [108.39, 31.16];
 
 async fn first_team(server: &TestServer, query: &str) -> Value {
     let (status, page) = server
@@ -499,16 +501,7 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
         .expect("a depot with N95");
     // A new depot, so no lot of the same number is already held there.
     let to = "31111111-2222-4333-8444-555555555555";
-    let registered = server
-        .post(
-            "/api/v1/depots",
-            &json!({
-                "depot_id": to, "name": "开州区临时物资储备点", "tier": "district",
-                "area": "500154", "location": {"lon": 108.39, "lat": 31.16}
-            }),
-        )
-        .await;
-    assert_eq!(registered.status(), 201);
+    support::register_depot(&server, to, "开州区临时物资储备点", "500154", KAIZHOU).await;
     let destination = json!({});
     let from = source["id"].as_str().unwrap();
     let dispatch = |transfer: &str, to: &str| json!({"transfer": transfer, "to": to, "item": "N95", "quantity": 500, "reason": "rebalance"});
@@ -569,16 +562,14 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
         .cloned()
         .collect();
     let clash = "61111111-2222-4333-8444-555555555555";
-    let registered = server
-        .post(
-            "/api/v1/depots",
-            &json!({
-                "depot_id": clash, "name": "云阳县临时物资储备点", "tier": "district",
-                "area": "500235", "location": {"lon": 108.69, "lat": 30.93}
-            }),
-        )
-        .await;
-    assert_eq!(registered.status(), 201);
+    support::register_depot(
+        &server,
+        clash,
+        "云阳县临时物资储备点",
+        "500235",
+        [108.69, 30.93],
+    )
+    .await;
     for lot in lots {
         let received = server
             .post(

@@ -236,16 +236,14 @@ async fn ten_concurrent_approvals_of_one_plan_dispatch_it_once() {
 /// holds every N95 lot number of that depot with another expiry, so it refuses
 /// a transfer of them.
 async fn destination(server: &TestServer, id: &str, clashing_lots_of: Option<&Value>) {
-    let registered = server
-        .post(
-            "/api/v1/depots",
-            &json!({
-                "depot_id": id, "name": "开州区临时物资储备点", "tier": "district",
-                "area": "500154", "location": {"lon": 108.39, "lat": 31.16}
-            }),
-        )
-        .await;
-    assert_eq!(registered.status(), 201);
+    support::register_depot(
+        server,
+        id,
+        "开州区临时物资储备点",
+        "500154",
+        [108.39, 31.16],
+    )
+    .await;
     let lots = clashing_lots_of
         .and_then(|source| source["state"]["stock"]["N95"].as_object().cloned())
         .unwrap_or_default();

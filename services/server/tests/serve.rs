@@ -1,72 +1,11 @@
 //! `ercs serve`, run as a user runs it: the real binary on a free port.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::Duration;
 
 use serde_json::Value;
-
-/// A running `ercs serve`; killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Served {
-    fn send_sigterm(&self) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    /// SIGTERM, and the exit it must lead to: a clean one.
-    fn terminate(&mut self) {
-        self.send_sigterm();
-        assert!(self.child.wait().unwrap().success());
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn ercs() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ercs"));
-    command
-        .env_remove("ERCS_LISTEN")
-        .env_remove("ERCS_DATA_DIR")
-        .env_remove("ERCS_SEED");
-    command
-}
-
-/// Starts `command` and waits for the address it prints.
-fn serve(mut command: Command) -> Served {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ercs starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("a line");
-    let base = line
-        .trim()
-        .strip_prefix("ercs listening on ")
-        .unwrap_or_else(|| panic!("unexpected: {line:?}"));
-    Served {
-        base: base.to_owned(),
-        child,
-    }
-}
+use support::served::{Served, ercs, serve};
 
 async fn get_json(url: String) -> (u16, Value) {
     let response = reqwest::get(&url).await.expect("a response");

@@ -214,6 +214,26 @@ impl TestServer {
     }
 }
 
+/// Registers a district depot with no stock, at `[lon, lat]` in `area`.
+pub async fn register_depot(
+    server: &TestServer,
+    id: &str,
+    name: &str,
+    area: &str,
+    [lon, lat]: [f64; 2],
+) {
+    let registered = server
+        .post(
+            "/api/v1/depots",
+            &json!({
+                "depot_id": id, "name": name, "tier": "district",
+                "area": area, "location": {"lon": lon, "lat": lat}
+            }),
+        )
+        .await;
+    assert_eq!(registered.status(), 201);
+}
+
 /// The incident the plan tests declare.
 pub const INCIDENT: &str = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
 

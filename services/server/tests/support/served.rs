@@ -18,6 +18,23 @@ impl Drop for Served {
 }
 
 impl Served {
+    pub fn send_sigterm(&self) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    /// SIGTERM, and the exit it must lead to: a clean one.
+    pub fn terminate(&mut self) {
+        self.send_sigterm();
+        assert!(self.child.wait().unwrap().success());
+    }
+
     /// `kill -9`: no chance to finish a request, flush or snapshot.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
