@@ -56,6 +56,8 @@ fn register() -> Stamped<TeamCommand> {
 fn mobilise() -> Stamped<TeamCommand> {
     stamped(TeamCommand::Mobilise {
         incident: IncidentId::from_uuid(Uuid::from_u128(9)),
+        destination: None,
+        expected_arrival: None,
     })
 }
 

@@ -68,7 +68,7 @@ impl Refers for TeamCommand {
             Self::Register { home_area, .. } => {
                 vec![Reference::area("home_area", home_area.clone())]
             }
-            Self::Mobilise { incident } => vec![Reference::OpenIncident {
+            Self::Mobilise { incident, .. } => vec![Reference::OpenIncident {
                 field: "incident",
                 id: *incident,
             }],

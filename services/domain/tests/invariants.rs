@@ -775,7 +775,11 @@ fn is_legal_step<P: PartialEq + Copy>(steps: &[(P, P)], from: P, to: P) -> bool 
 fn team_command() -> impl Strategy<Value = TeamCommand> {
     let incident = IncidentId::from_uuid(Uuid::from_u128(4));
     prop_oneof![
-        Just(TeamCommand::Mobilise { incident }),
+        Just(TeamCommand::Mobilise {
+            incident,
+            destination: None,
+            expected_arrival: None
+        }),
         Just(TeamCommand::Deploy {
             area: DivisionCode::parse("500101001").unwrap(),
             location: point()

@@ -268,6 +268,8 @@ async fn a_registered_team_shows_in_the_rollup_by_status_and_kind() {
     .await;
     let mobilise = TeamCommand::Mobilise {
         incident: IncidentId::from_uuid(id(9)),
+        destination: None,
+        expected_arrival: None,
     };
     f.run::<Team, _>(&squad, minutes(5), mobilise).await;
 
@@ -604,8 +606,16 @@ async fn a_morning(f: &Fixture, base: u128) {
         register_team(squad, TeamKind::AcuteInfectiousDisease, 8),
     )
     .await;
-    f.run::<Team, _>(&squad, minutes(5), TeamCommand::Mobilise { incident })
-        .await;
+    f.run::<Team, _>(
+        &squad,
+        minutes(5),
+        TeamCommand::Mobilise {
+            incident,
+            destination: None,
+            expected_arrival: None,
+        },
+    )
+    .await;
     let deploy = TeamCommand::Deploy {
         area: wanzhou(),
         location: here(),
@@ -753,8 +763,16 @@ async fn a_team_on_scene_is_shown_where_it_works_and_back_at_base_once_released(
         register_team(team, TeamKind::MedicalRescue, 24),
     )
     .await;
-    f.run::<Team, _>(&team, minutes(5), TeamCommand::Mobilise { incident })
-        .await;
+    f.run::<Team, _>(
+        &team,
+        minutes(5),
+        TeamCommand::Mobilise {
+            incident,
+            destination: None,
+            expected_arrival: None,
+        },
+    )
+    .await;
     // 34 km from its base in 万州, at a township clinic.
     let scene = GeoPoint::new(108.69, 30.95).unwrap();
     let deploy = TeamCommand::Deploy {

@@ -487,10 +487,24 @@ async fn dispatch_one(
                     "a team is mobilised for an incident; this plan names none".into(),
                 ));
             };
+            // En route to the demand's point, expected when the plan says it arrives.
+            let destination = record
+                .problem
+                .demands
+                .iter()
+                .find(|d| d.id == assignment.demand)
+                .and_then(|d| GeoPoint::new(d.location.lon, d.location.lat).ok());
+            let travel =
+                chrono::Duration::seconds((assignment.arrival_minutes * 60.0).round() as i64);
+            let mobilise = TeamCommand::Mobilise {
+                incident,
+                destination,
+                expected_arrival: Some(Utc::now() + travel),
+            };
             run.execute::<Team, _>(
                 "team mobilise",
                 &parse_id(raw, &assignment.source)?,
-                TeamCommand::Mobilise { incident },
+                mobilise,
             )
             .await
         }

@@ -96,7 +96,13 @@ async fn approving_dispatches_every_assignment_with_the_plan_id_once() {
             )
             .await;
         match collection {
-            "team" => assert_eq!(resource["status"], "mobilising", "{resource}"),
+            "team" => {
+                assert_eq!(resource["status"], "mobilising", "{resource}");
+                // En route to the demand's point, with the arrival the plan expects.
+                let en_route = &resource["state"]["status"]["mobilising"];
+                assert!(en_route["destination"].is_object(), "{resource}");
+                assert!(en_route["expected_arrival"].is_string(), "{resource}");
+            }
             "facility" => assert!(
                 resource["state"].to_string().contains(&id),
                 "no reservation for the plan"

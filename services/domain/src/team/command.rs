@@ -7,6 +7,7 @@ use crate::area::{AreaCode, DivisionCode, Tier};
 use crate::geo::GeoPoint;
 use crate::ids::{IncidentId, TeamId};
 use crate::values::{CapabilityTag, Headcount, Name, Reason};
+use chrono::{DateTime, Utc};
 
 /// What a dispatcher can ask of a team.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,9 +25,15 @@ pub enum TeamCommand {
         headcount: Headcount,
         capabilities: BTreeSet<CapabilityTag>,
     },
-    /// 调派 — commit a standby team to an incident.
+    /// 调派 — commit a standby team to an incident, optionally saying where it
+    /// goes and when it is expected there.
     Mobilise {
         incident: IncidentId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        destination: Option<GeoPoint>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T09:30:00Z"))]
+        expected_arrival: Option<DateTime<Utc>>,
     },
     /// The team has arrived at its destination.
     Deploy {

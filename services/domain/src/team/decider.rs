@@ -99,12 +99,26 @@ fn decide_for(
             .ok_or_else(|| phase.refuse("demobilise"))
     };
     Ok(match command {
-        TeamCommand::Mobilise { incident } => TeamMobilised {
-            team_id,
+        TeamCommand::Mobilise {
             incident,
-            at,
+            destination,
+            expected_arrival,
+        } => {
+            if expected_arrival.is_some_and(|eta| eta < at) {
+                return Err(DomainError::invalid(
+                    "expected_arrival",
+                    "must not be before the mobilisation",
+                ));
+            }
+            TeamMobilised {
+                team_id,
+                incident,
+                at,
+                destination,
+                expected_arrival,
+            }
+            .into()
         }
-        .into(),
         TeamCommand::Deploy { area, location } => TeamDeployed {
             team_id,
             incident: committed()?,
@@ -171,6 +185,8 @@ impl TeamState {
             TeamEvent::TeamMobilised(e) => (
                 TeamStatus::Mobilising {
                     incident: e.incident,
+                    destination: e.destination,
+                    expected_arrival: e.expected_arrival,
                 },
                 e.at,
             ),

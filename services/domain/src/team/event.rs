@@ -29,6 +29,12 @@ message!(
         1 team_id: TeamId,
         2 incident: IncidentId,
         3 at: DateTime<Utc>,
+        /// Where it is going, when the dispatcher said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        4 destination: Option<GeoPoint>,
+        /// When it is expected there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        5 expected_arrival: Option<DateTime<Utc>>,
     }
 );
 

@@ -16,8 +16,16 @@ use crate::values::Reason;
 pub enum TeamStatus {
     /// 待命 — ready to be mobilised.
     Standby,
-    /// Assembling and travelling to an incident.
-    Mobilising { incident: IncidentId },
+    /// Assembling and en route to an incident: where to, and when it is
+    /// expected there, when the dispatcher said.
+    Mobilising {
+        incident: IncidentId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        destination: Option<GeoPoint>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T09:30:00Z"))]
+        expected_arrival: Option<DateTime<Utc>>,
+    },
     /// On site at an incident.
     Deployed {
         incident: IncidentId,
@@ -51,7 +59,7 @@ impl TeamStatus {
     /// The incident the team is committed to, if any.
     pub fn incident(&self) -> Option<IncidentId> {
         match self {
-            Self::Mobilising { incident }
+            Self::Mobilising { incident, .. }
             | Self::Deployed { incident, .. }
             | Self::Returning { incident } => Some(*incident),
             _ => None,

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::*;
 use crate::area::{AreaCode, DivisionCode, Tier};
 use crate::decider::{Decider, is_valid_stream_name};
+use crate::geo::GeoPoint;
 use crate::ids::{IncidentId, TeamId};
 use crate::lifecycle::Lifecycle;
 use crate::test_support::{reason, stamp, stamp_at, t, t0, wanzhou};
@@ -63,6 +64,8 @@ fn mobilised() -> TeamEvent {
         team_id: team_id(),
         incident: incident(),
         at: t0(),
+        destination: None,
+        expected_arrival: None,
     }
     .into()
 }
@@ -103,10 +106,47 @@ fn a_team_is_registered_once() {
 }
 
 #[test]
+fn a_team_en_route_says_where_it_goes_and_when_it_is_expected_there() {
+    let scene = GeoPoint::new(108.69, 30.95).unwrap();
+    let state = given::<Team>([registered()])
+        .when(stamp_at(
+            t(5),
+            TeamCommand::Mobilise {
+                incident: incident(),
+                destination: Some(scene),
+                expected_arrival: Some(t(45)),
+            },
+        ))
+        .then_ok()
+        .1;
+    assert_eq!(
+        state.map(|t| t.status),
+        Some(TeamStatus::Mobilising {
+            incident: incident(),
+            destination: Some(scene),
+            expected_arrival: Some(t(45)),
+        })
+    );
+    let err = given::<Team>([registered()])
+        .when(stamp_at(
+            t(5),
+            TeamCommand::Mobilise {
+                incident: incident(),
+                destination: Some(scene),
+                expected_arrival: Some(t(4)),
+            },
+        ))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("expected_arrival"));
+}
+
+#[test]
 fn a_command_for_an_unregistered_team_is_refused() {
     given::<Team>([])
         .when(stamp(TeamCommand::Mobilise {
             incident: incident(),
+            destination: None,
+            expected_arrival: None,
         }))
         .then_err_code("not-found");
 }
@@ -116,12 +156,16 @@ fn a_standby_team_is_mobilised_to_an_incident() {
     let state = given::<Team>([registered()])
         .when(stamp(TeamCommand::Mobilise {
             incident: incident(),
+            destination: None,
+            expected_arrival: None,
         }))
         .then([mobilised()]);
     assert_eq!(
         state.map(|t| t.status),
         Some(TeamStatus::Mobilising {
-            incident: incident()
+            incident: incident(),
+            destination: None,
+            expected_arrival: None,
         })
     );
 }
@@ -210,6 +254,8 @@ fn a_returning_team_cannot_be_mobilised_again_before_resting() {
     given::<Team>([registered(), mobilised(), demobilised()])
         .when(stamp(TeamCommand::Mobilise {
             incident: incident(),
+            destination: None,
+            expected_arrival: None,
         }))
         .then_err_code("illegal-transition");
 }
@@ -291,7 +337,9 @@ fn a_team_command_refuses_unknown_fields() {
     assert_eq!(
         serde_json::from_str::<TeamCommand>(ok).unwrap(),
         TeamCommand::Mobilise {
-            incident: incident()
+            incident: incident(),
+            destination: None,
+            expected_arrival: None,
         }
     );
     let extra = r#"{"mobilise":{"incident":"00000000-0000-0000-0000-000000000002","eta":5}}"#;

@@ -105,6 +105,8 @@ fn team() -> Vec<Sample> {
             team_id,
             incident,
             at: at(),
+            destination: Some(point()),
+            expected_arrival: Some(at() + chrono::Duration::minutes(40)),
         }
         .into(),
         TeamDeployed {

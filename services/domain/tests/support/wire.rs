@@ -151,6 +151,8 @@ fn teams() -> Vec<Wire> {
             10,
             TeamCommand::Mobilise {
                 incident: incident_id(),
+                destination: None,
+                expected_arrival: None,
             },
         ),
         (
