@@ -146,6 +146,15 @@ fn register_team(team: TeamId, kind: TeamKind, headcount: u32) -> TeamCommand {
     }
 }
 
+/// 调派 to `incident`, with no destination or arrival said.
+fn mobilise(incident: IncidentId) -> TeamCommand {
+    TeamCommand::Mobilise {
+        incident,
+        destination: None,
+        expected_arrival: None,
+    }
+}
+
 fn register_facility(facility: FacilityId) -> FacilityCommand {
     FacilityCommand::Register {
         facility_id: facility,
@@ -266,11 +275,7 @@ async fn a_registered_team_shows_in_the_rollup_by_status_and_kind() {
         register_team(squad, TeamKind::BackpackRapidResponse, 6),
     )
     .await;
-    let mobilise = TeamCommand::Mobilise {
-        incident: IncidentId::from_uuid(id(9)),
-        destination: None,
-        expected_arrival: None,
-    };
+    let mobilise = mobilise(IncidentId::from_uuid(id(9)));
     f.run::<Team, _>(&squad, minutes(5), mobilise).await;
 
     let teams = f.caught_up(&projector).await.teams_by_status_and_kind();
@@ -606,16 +611,8 @@ async fn a_morning(f: &Fixture, base: u128) {
         register_team(squad, TeamKind::AcuteInfectiousDisease, 8),
     )
     .await;
-    f.run::<Team, _>(
-        &squad,
-        minutes(5),
-        TeamCommand::Mobilise {
-            incident,
-            destination: None,
-            expected_arrival: None,
-        },
-    )
-    .await;
+    f.run::<Team, _>(&squad, minutes(5), mobilise(incident))
+        .await;
     let deploy = TeamCommand::Deploy {
         area: wanzhou(),
         location: here(),
@@ -763,16 +760,8 @@ async fn a_team_on_scene_is_shown_where_it_works_and_back_at_base_once_released(
         register_team(team, TeamKind::MedicalRescue, 24),
     )
     .await;
-    f.run::<Team, _>(
-        &team,
-        minutes(5),
-        TeamCommand::Mobilise {
-            incident,
-            destination: None,
-            expected_arrival: None,
-        },
-    )
-    .await;
+    f.run::<Team, _>(&team, minutes(5), mobilise(incident))
+        .await;
     // 34 km from its base in 万州, at a township clinic.
     let scene = GeoPoint::new(108.69, 30.95).unwrap();
     let deploy = TeamCommand::Deploy {
