@@ -32,3 +32,9 @@ uuid_id!(
     PlanId, field = "plan",
     example = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
 );
+uuid_id!(
+    /// One consignment of issued stock on its way to a township, facility or
+    /// incident site (配送), from its depot until it is signed for or returned.
+    ShipmentId, field = "shipment",
+    example = "6e7f8091-2b3c-4d4e-9f50-6b7c8d9e0f1a"
+);

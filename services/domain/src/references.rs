@@ -11,7 +11,7 @@
 use crate::area::{AreaCode, DivisionCode};
 use crate::beds::FacilityCommand;
 use crate::convertible::ConvertibleCommand;
-use crate::ids::{DepotId, IncidentId};
+use crate::ids::{DepotId, FacilityId, IncidentId};
 use crate::incident::IncidentCommand;
 use crate::supply::ItemCode;
 use crate::supply::ItemCommand;
@@ -27,6 +27,8 @@ pub enum Reference {
     Item { field: &'static str, code: ItemCode },
     /// A registered depot.
     Depot { field: &'static str, id: DepotId },
+    /// A registered facility or 平急两用 venue.
+    Facility { field: &'static str, id: FacilityId },
     /// An incident that is declared and still open: resources are committed only
     /// to an open incident.
     OpenIncident { field: &'static str, id: IncidentId },
@@ -100,13 +102,48 @@ impl Refers for DepotCommand {
     fn references(&self) -> Vec<Reference> {
         match self {
             Self::Register { area, .. } => vec![Reference::area("area", area.clone())],
-            Self::DispatchTransfer { to, item, .. } => vec![
-                Reference::Depot {
-                    field: "to",
-                    id: *to,
-                },
-                Reference::item(item),
-            ],
+            Self::DispatchTransfer {
+                to, item, incident, ..
+            } => {
+                let mut named = vec![
+                    Reference::Depot {
+                        field: "to",
+                        id: *to,
+                    },
+                    Reference::item(item),
+                ];
+                named.extend(incident.map(|id| Reference::OpenIncident {
+                    field: "incident",
+                    id,
+                }));
+                named
+            }
+            Self::Issue {
+                item,
+                incident,
+                delivery,
+                ..
+            } => {
+                let mut named = vec![Reference::item(item)];
+                named.extend(incident.map(|id| Reference::OpenIncident {
+                    field: "incident",
+                    id,
+                }));
+                if let Some(delivery) = delivery {
+                    named.push(Reference::area("delivery.area", delivery.area.clone()));
+                    named.extend(delivery.facility.map(|id| Reference::Facility {
+                        field: "delivery.facility",
+                        id,
+                    }));
+                }
+                named
+            }
+            Self::SignTransfer { from, .. } | Self::RefuseTransfer { from, .. } => {
+                vec![Reference::Depot {
+                    field: "from",
+                    id: *from,
+                }]
+            }
             Self::ReceiveTransfer { from, item, .. } => vec![
                 Reference::Depot {
                     field: "from",
@@ -115,13 +152,14 @@ impl Refers for DepotCommand {
                 Reference::item(item),
             ],
             Self::ReceiveLot { item, .. }
-            | Self::Issue { item, .. }
             | Self::Reserve { item, .. }
             | Self::Release { item, .. }
             | Self::WriteOff { item, .. }
             | Self::AdjustCount { item, .. }
             | Self::SetReserveNorm { item, .. } => vec![Reference::item(item)],
-            Self::ReturnTransfer { .. } => Vec::new(),
+            Self::ReturnTransfer { .. }
+            | Self::SignDelivery { .. }
+            | Self::RefuseDelivery { .. } => Vec::new(),
         }
     }
 }

@@ -53,6 +53,7 @@ pub fn record_schemas() -> Vec<&'static MessageSchema> {
         &<crate::geo::GeoPoint as Message>::SCHEMA,
         &<crate::supply::ItemDetails as Message>::SCHEMA,
         &<crate::supply::LotPick as Message>::SCHEMA,
+        &<crate::supply::Delivery as Message>::SCHEMA,
         &<crate::beds::BedCounts as Message>::SCHEMA,
     ]
 }

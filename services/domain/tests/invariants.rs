@@ -101,6 +101,16 @@ enum StockOp {
         depot: usize,
         quantity: u32,
         plan: Option<u8>,
+        /// Sent as a consignment (in transit until signed for or refused).
+        consigned: bool,
+    },
+    /// The destination signs for consignment `shipment` (of all ever issued).
+    SignDelivery {
+        shipment: usize,
+    },
+    /// The destination refuses it; it goes back into its depot's lots.
+    RefuseDelivery {
+        shipment: usize,
     },
     Reserve {
         depot: usize,
@@ -147,13 +157,20 @@ fn stock_op() -> impl Strategy<Value = StockOp> {
                 expiry_day
             }
         ),
-        (depot.clone(), 0..40u32, prop::option::of(0..2u8)).prop_map(|(depot, quantity, plan)| {
-            StockOp::Issue {
+        (
+            depot.clone(),
+            0..40u32,
+            prop::option::of(0..2u8),
+            any::<bool>()
+        )
+            .prop_map(|(depot, quantity, plan, consigned)| StockOp::Issue {
                 depot,
                 quantity,
                 plan,
-            }
-        }),
+                consigned,
+            }),
+        (0..8usize).prop_map(|shipment| StockOp::SignDelivery { shipment }),
+        (0..8usize).prop_map(|shipment| StockOp::RefuseDelivery { shipment }),
         (depot.clone(), 0..2u8, 0..40u32).prop_map(|(depot, plan, quantity)| StockOp::Reserve {
             depot,
             plan,
@@ -202,6 +219,8 @@ struct Network {
     ids: [DepotId; 2],
     /// Every dispatched transfer, settled or not; ops may try to settle any of them again.
     transfers: Vec<TransferProcess>,
+    /// Every consignment issued: its depot, id, units, and whether still in transit.
+    shipments: Vec<(usize, ShipmentId, i64, bool)>,
     /// Units that entered minus units that left the network (receipts, issues, write-offs, counts).
     ledger: i64,
     now: DateTime<Utc>,
@@ -236,6 +255,7 @@ impl Network {
             depots,
             ids,
             transfers: Vec::new(),
+            shipments: Vec::new(),
             ledger: 0,
             now: t0(),
         }
@@ -274,17 +294,62 @@ impl Network {
                 depot,
                 quantity,
                 plan: p,
+                consigned,
             } => {
+                let shipment =
+                    ShipmentId::from_uuid(Uuid::from_u128(5000 + self.shipments.len() as u128));
+                let delivery = consigned.then(|| Delivery {
+                    shipment,
+                    area: AreaCode::parse("500101001").unwrap(),
+                    facility: None,
+                    location: None,
+                    expected_arrival: self.now + TimeDelta::hours(3),
+                });
                 let command = DepotCommand::Issue {
                     item: item(),
                     quantity: Quantity::new(quantity),
                     plan: p.map(plan),
                     reason: reason(),
+                    incident: None,
+                    delivery,
                 };
                 for e in self.run(depot, command) {
                     if let DepotEvent::StockIssued(e) = e {
-                        self.ledger -= units(&e.picks);
+                        match e.delivery {
+                            // In transit: still the network's until signed for.
+                            Some(_) => self.shipments.push((depot, shipment, units(&e.picks), true)),
+                            None => self.ledger -= units(&e.picks),
+                        }
                     }
+                }
+            }
+            StockOp::SignDelivery { shipment } => {
+                let Some(&(depot, id, quantity, in_transit)) = self.shipments.get(shipment) else {
+                    return Ok(());
+                };
+                let command = DepotCommand::SignDelivery {
+                    shipment: id,
+                    received_by: Name::parse("药房").unwrap(),
+                };
+                let signed = !self.run(depot, command).is_empty();
+                prop_assert_eq!(signed, in_transit, "signed for a consignment not in transit");
+                if signed {
+                    self.ledger -= quantity;
+                    self.shipments[shipment].3 = false;
+                }
+            }
+            StockOp::RefuseDelivery { shipment } => {
+                let Some(&(depot, id, _, in_transit)) = self.shipments.get(shipment) else {
+                    return Ok(());
+                };
+                let command = DepotCommand::RefuseDelivery {
+                    shipment: id,
+                    reason: reason(),
+                };
+                let refused = !self.run(depot, command).is_empty();
+                prop_assert!(!refused || in_transit, "refused a consignment not in transit");
+                if refused {
+                    self.shipments[shipment].3 = false;
                 }
             }
             StockOp::Reserve {
@@ -323,6 +388,8 @@ impl Network {
                     item: item(),
                     quantity: Quantity::new(quantity),
                     reason: reason(),
+                    expected_arrival: None,
+                    incident: None,
                 };
                 for e in self.run(depot, command) {
                     if let DepotEvent::TransferDispatched(dispatched) = e {
@@ -431,7 +498,13 @@ impl Network {
             .filter(|t| t.settled.is_none())
             .map(|t| units(&t.dispatched.picks))
             .sum();
-        held as i64 + flying
+        let consigned: i64 = self
+            .shipments
+            .iter()
+            .filter(|s| s.3)
+            .map(|s| s.2)
+            .sum();
+        held as i64 + flying + consigned
     }
 }
 
@@ -516,6 +589,7 @@ fn bed_command() -> impl Strategy<Value = BedCommand> {
                 bed_type,
                 class,
                 patients,
+                plan: None,
             }
         }),
         (plan.clone(), bed_type.clone(), class.clone(), 0..10u32).prop_map(
@@ -849,7 +923,8 @@ fn convertible_command() -> impl Strategy<Value = ConvertibleCommand> {
                 BedCommand::Discharge { patients, .. } => BedCommand::Discharge {
                     bed_type: BedType::GeneralIsolation,
                     class: BedClass::Designated,
-                    patients
+                    patients,
+                    plan: None,
                 },
                 BedCommand::Report { counts, .. } => BedCommand::Report {
                     bed_type: BedType::GeneralIsolation,

@@ -32,6 +32,9 @@ pub enum BedCommand {
         bed_type: BedType,
         class: BedClass,
         patients: u32,
+        /// The plan they were admitted under (an incident's patients).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<PlanId>,
     },
     /// Hold available beds for an approved plan.
     Reserve {

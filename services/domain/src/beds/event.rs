@@ -65,6 +65,9 @@ message!(
         3 class: BedClass,
         4 patients: u32,
         5 at: DateTime<Utc>,
+        /// The plan the patients were admitted under, when they were.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        6 plan: Option<PlanId>,
     }
 );
 

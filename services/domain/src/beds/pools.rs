@@ -28,6 +28,9 @@ pub struct BedPool {
     pub usable_from: Option<DateTime<Utc>>,
     /// Beds held for plans.
     pub reserved: BTreeMap<PlanId, u32>,
+    /// Patients admitted under each plan and not yet discharged (in use for its incident).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub admitted: BTreeMap<PlanId, u32>,
 }
 
 impl BedPool {
@@ -162,6 +165,7 @@ impl BedPools {
                     lead_time_minutes: 0,
                     usable_from: Some(DateTime::<Utc>::MIN_UTC),
                     reserved: BTreeMap::new(),
+                    admitted: BTreeMap::new(),
                 };
                 (
                     PoolKey {
@@ -210,7 +214,8 @@ impl BedPools {
                 bed_type,
                 class,
                 patients,
-            } => rules.discharge(PoolKey { bed_type, class }, patients),
+                plan,
+            } => rules.discharge(PoolKey { bed_type, class }, patients, plan),
             BedCommand::Reserve {
                 plan,
                 bed_type,
@@ -251,10 +256,20 @@ impl BedPools {
             BedEvent::PatientsAdmitted(e) => self.update(e.bed_type, e.class, |pool| {
                 if let Some(plan) = e.plan {
                     take_reserved(pool, plan, e.patients);
+                    let admitted = pool.admitted.entry(plan).or_default();
+                    *admitted = admitted.saturating_add(e.patients);
                 }
                 change_occupied(pool, e.patients, Change::Up);
             }),
             BedEvent::PatientsDischarged(e) => self.update(e.bed_type, e.class, |pool| {
+                if let Some(plan) = e.plan
+                    && let Some(admitted) = pool.admitted.get_mut(&plan)
+                {
+                    *admitted = admitted.saturating_sub(e.patients);
+                    if *admitted == 0 {
+                        pool.admitted.remove(&plan);
+                    }
+                }
                 change_occupied(pool, e.patients, Change::Down);
             }),
             BedEvent::BedsReserved(e) => self.update(e.bed_type, e.class, |pool| {
@@ -286,13 +301,16 @@ impl BedPools {
             BedClass::Designated => Some(DateTime::<Utc>::MIN_UTC),
             _ => previous.as_ref().and_then(|p| p.usable_from),
         };
-        let reserved = previous.map(|p| p.reserved).unwrap_or_default();
+        let (reserved, admitted) = previous
+            .map(|p| (p.reserved, p.admitted))
+            .unwrap_or_default();
         let pool = BedPool {
             counts: e.counts,
             reported_at: e.at,
             lead_time_minutes: e.lead_time_minutes,
             usable_from,
             reserved,
+            admitted,
         };
         self.pools.insert(key, pool);
     }

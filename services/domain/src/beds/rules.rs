@@ -119,7 +119,12 @@ impl Rules<'_> {
         .into())
     }
 
-    pub fn discharge(&self, key: PoolKey, patients: u32) -> Result<BedEvent, DomainError> {
+    pub fn discharge(
+        &self,
+        key: PoolKey,
+        patients: u32,
+        plan: Option<PlanId>,
+    ) -> Result<BedEvent, DomainError> {
         let pool = self.pools.pool(key.bed_type, key.class)?;
         check_at_most(
             positive(patients, "patients")?,
@@ -127,12 +132,25 @@ impl Rules<'_> {
             "patients",
             "occupied",
         )?;
+        if let Some(plan) = plan {
+            let admitted = pool.admitted.get(&plan).copied().unwrap_or(0);
+            if patients > admitted {
+                return Err(DomainError::invalid(
+                    "patients",
+                    format!(
+                        "plan {plan} has {admitted} patients admitted in this pool; \
+                         {patients} cannot be discharged under it"
+                    ),
+                ));
+            }
+        }
         Ok(PatientsDischarged {
             facility_id: self.facility_id,
             bed_type: key.bed_type,
             class: key.class,
             patients,
             at: self.at,
+            plan,
         }
         .into())
     }

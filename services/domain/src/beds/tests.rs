@@ -267,6 +267,7 @@ fn discharges_and_releases_reduce_the_over_commitment() {
         bed_type: Nfi,
         class: Designated,
         patients: 3,
+        plan: None,
     };
     let state = given::<Facility>(stranded())
         .when(beds(discharge))
@@ -332,6 +333,40 @@ fn an_admission_under_a_plan_uses_the_beds_it_holds() {
         ),
         (16, 0, 0)
     );
+    assert_eq!(pool.admitted.get(&plan()), Some(&12), "in use for the plan");
+}
+
+#[test]
+fn a_discharge_under_a_plan_frees_what_it_admitted_and_no_more() {
+    let history = [
+        registered(),
+        reported(Designated, 20, 16, 4, 0),
+        reserved(6),
+        bed_event(PatientsAdmitted {
+            facility_id: facility(),
+            bed_type: Nfi,
+            class: Designated,
+            patients: 5,
+            plan: Some(plan()),
+            at: t0(),
+        }),
+    ];
+    let discharge = |patients| BedCommand::Discharge {
+        bed_type: Nfi,
+        class: Designated,
+        patients,
+        plan: Some(plan()),
+    };
+    let state = given::<Facility>(history.clone())
+        .when(beds(discharge(5)))
+        .then_ok()
+        .1;
+    let freed = pool(&state, Designated);
+    assert_eq!((freed.counts.occupied(), freed.admitted.get(&plan())), (4, None));
+    let err = given::<Facility>(history)
+        .when(beds(discharge(6)))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("patients"));
 }
 
 #[test]
@@ -341,6 +376,7 @@ fn a_discharge_cannot_exceed_the_occupied_beds() {
             bed_type: Nfi,
             class: Designated,
             patients: 5,
+            plan: None,
         }))
         .then_err_code("invalid-field");
     assert_eq!(err.field(), Some("patients"));

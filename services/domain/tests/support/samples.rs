@@ -196,6 +196,30 @@ fn supply() -> Vec<Sample> {
             picks: picks(),
             reason: reason(),
             at: at(),
+            incident: Some(IncidentId::from_uuid(uuid(40))),
+            delivery: Some(Delivery {
+                shipment: ShipmentId::from_uuid(uuid(41)),
+                area: DivisionCode::parse("500101001").unwrap().into(),
+                facility: Some(FacilityId::from_uuid(uuid(42))),
+                location: Some(point()),
+                expected_arrival: at(),
+            }),
+        }
+        .into(),
+        DeliverySigned {
+            depot_id,
+            shipment: ShipmentId::from_uuid(uuid(41)),
+            received_by: name(),
+            at: at(),
+        }
+        .into(),
+        DeliveryReturned {
+            depot_id,
+            shipment: ShipmentId::from_uuid(uuid(41)),
+            item: item(),
+            picks: picks(),
+            reason: reason(),
+            at: at(),
         }
         .into(),
         StockReserved {
@@ -224,6 +248,8 @@ fn supply() -> Vec<Sample> {
             picks: picks(),
             reason: reason(),
             at: at(),
+            expected_arrival: Some(at()),
+            incident: Some(IncidentId::from_uuid(uuid(40))),
         }
         .into(),
         TransferReceived {
@@ -331,6 +357,7 @@ fn bed_events(facility_id: FacilityId) -> Vec<BedEvent> {
             class,
             patients: 1,
             at: at(),
+            plan: Some(PlanId::from_uuid(uuid(8))),
         }
         .into(),
         BedsReserved {

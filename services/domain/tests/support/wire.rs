@@ -247,6 +247,8 @@ fn depots() -> Vec<Wire> {
                 quantity: Quantity::new(200),
                 plan: None,
                 reason: why(),
+                incident: None,
+                delivery: None,
             },
         ),
         (
@@ -266,6 +268,45 @@ fn depots() -> Vec<Wire> {
                 quantity: Quantity::new(100),
                 plan: Some(plan()),
                 reason: why(),
+                incident: Some(IncidentId::from_uuid(Uuid::from_u128(0xe1))),
+                delivery: Some(Delivery {
+                    shipment: ShipmentId::from_uuid(Uuid::from_u128(0x51)),
+                    area: AreaCode::parse("500101001").unwrap(),
+                    facility: Some(FacilityId::from_uuid(Uuid::from_u128(0xf1))),
+                    location: Some(GeoPoint::new(108.41, 30.81).unwrap()),
+                    expected_arrival: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
+                }),
+            },
+        ),
+        (
+            10,
+            DepotCommand::SignDelivery {
+                shipment: ShipmentId::from_uuid(Uuid::from_u128(0x51)),
+                received_by: Name::parse("龙都街道社区卫生服务中心 药房").unwrap(),
+            },
+        ),
+        (
+            10,
+            DepotCommand::Issue {
+                item: n95(),
+                quantity: Quantity::new(50),
+                plan: None,
+                reason: why(),
+                incident: None,
+                delivery: Some(Delivery {
+                    shipment: ShipmentId::from_uuid(Uuid::from_u128(0x52)),
+                    area: AreaCode::parse("500101001").unwrap(),
+                    facility: None,
+                    location: None,
+                    expected_arrival: Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
+                }),
+            },
+        ),
+        (
+            10,
+            DepotCommand::RefuseDelivery {
+                shipment: ShipmentId::from_uuid(Uuid::from_u128(0x52)),
+                reason: reason("包装破损，拒收"),
             },
         ),
         (
@@ -292,6 +333,8 @@ fn depots() -> Vec<Wire> {
                 item: gloves(),
                 quantity: Quantity::new(500),
                 reason: why(),
+                expected_arrival: Some(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()),
+                incident: None,
             },
         ),
         (
@@ -321,6 +364,18 @@ fn depots() -> Vec<Wire> {
             },
         ),
     ]);
+    // Signing for or refusing a transfer is the transfer process's (the server
+    // turns them into ReceiveTransfer or ReturnTransfer), so no depot decides them.
+    out.push(wire(&DepotCommand::SignTransfer {
+        transfer: in_transfer,
+        from: city,
+        received_by: name("万州区应急物资储备库 库管员"),
+    }));
+    out.push(wire(&DepotCommand::RefuseTransfer {
+        transfer: in_transfer,
+        from: city,
+        reason: reason("批号与随货单不符"),
+    }));
     out.extend(run::<Depot, _, _>(vec![
         (
             0,
@@ -436,6 +491,7 @@ fn facility() -> Vec<Wire> {
                 bed_type: icu,
                 class: icu_class,
                 patients: 1,
+                plan: Some(plan()),
             },
         ),
         (
@@ -553,6 +609,7 @@ fn convertible() -> Vec<Wire> {
                 bed_type: BedType::GeneralIsolation,
                 class: BedClass::Designated,
                 patients: 120,
+                plan: None,
             }),
         ),
         (10, ConvertibleCommand::StartRecovery),

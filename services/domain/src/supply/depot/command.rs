@@ -1,10 +1,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{LotNumber, LotPick};
+use super::{Delivery, LotNumber, LotPick};
 use crate::area::AreaCode;
 use crate::geo::GeoPoint;
-use crate::ids::{DepotId, PlanId, TransferId};
+use crate::ids::{DepotId, IncidentId, PlanId, ShipmentId, TransferId};
 use crate::supply::ItemCode;
 use crate::values::{Name, Quantity, Reason};
 
@@ -82,13 +82,28 @@ pub enum DepotCommand {
         expiry: Option<DateTime<Utc>>,
         reason: Reason,
     },
-    /// Stock leaves for use; from a plan's reservation when `plan` is given.
+    /// Stock leaves for use; from a plan's reservation when `plan` is given. With
+    /// `delivery` it is in transit to a township, facility or incident site until
+    /// the destination signs for it (`sign_delivery`) or refuses it.
     Issue {
         item: ItemCode,
         quantity: Quantity,
         plan: Option<PlanId>,
         reason: Reason,
+        /// The incident it is for; a plan's issue may leave it out (the plan says).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<IncidentId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delivery: Option<Delivery>,
     },
+    /// 签收 — the destination signed for a consignment in transit.
+    SignDelivery {
+        shipment: ShipmentId,
+        /// Who signed, as on the delivery note (e.g. 龙都街道社区卫生服务中心 药房).
+        received_by: Name,
+    },
+    /// 拒收 — the destination refused a consignment; it comes back into its lots.
+    RefuseDelivery { shipment: ShipmentId, reason: Reason },
     /// Hold stock for an approved plan.
     Reserve {
         plan: PlanId,
@@ -106,12 +121,34 @@ pub enum DepotCommand {
         item: ItemCode,
         reason: Reason,
     },
-    /// The source half of a transfer.
+    /// The source half of a transfer. Without `expected_arrival` the destination
+    /// receives it at once; with one it is in transit until the destination signs
+    /// for it (`sign_transfer`) or refuses it (`refuse_transfer`).
     DispatchTransfer {
         transfer: TransferId,
         to: DepotId,
         item: ItemCode,
         quantity: Quantity,
+        reason: Reason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T14:00:00Z"))]
+        expected_arrival: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<IncidentId>,
+    },
+    /// 签收, sent to the destination: it received a transfer in transit from `from`.
+    /// The transfer process turns it into `ReceiveTransfer` built from the dispatch;
+    /// a depot never decides it itself.
+    SignTransfer {
+        transfer: TransferId,
+        from: DepotId,
+        received_by: Name,
+    },
+    /// 拒收, sent to the destination: it will not take a transfer in transit, which
+    /// goes back to its source (the transfer process returns it there).
+    RefuseTransfer {
+        transfer: TransferId,
+        from: DepotId,
         reason: Reason,
     },
     /// The destination half: the lots the source dispatched, each lot once. Sent only

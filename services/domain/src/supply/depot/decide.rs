@@ -4,13 +4,13 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::command::EXPIRY_MARGIN_DAYS;
 use super::picking::{Order, is_expired, pick};
-use super::state::{Depot, DepotState};
+use super::state::{Depot, DepotState, Shipment};
 use super::{DepotCommand, DepotEvent, LotNumber, LotPick, WriteOffCause, event::*};
 use crate::DomainError;
 use crate::decider::{Decider, Stamped, registered, unregistered};
-use crate::ids::{DepotId, PlanId, TransferId};
+use crate::ids::{DepotId, IncidentId, PlanId, ShipmentId, TransferId};
 use crate::supply::ItemCode;
-use crate::values::{Quantity, Reason};
+use crate::values::{Name, Quantity, Reason};
 
 impl Decider for Depot {
     type State = Option<DepotState>;
@@ -58,6 +58,14 @@ impl Decider for Depot {
     }
 }
 
+/// Where a transfer goes, for whom and when it is due.
+struct Dispatch {
+    transfer: TransferId,
+    to: DepotId,
+    expected_arrival: Option<DateTime<Utc>>,
+    incident: Option<IncidentId>,
+}
+
 /// One registered depot at the time of one command.
 struct Rules<'a> {
     depot: &'a DepotState,
@@ -80,7 +88,23 @@ impl Rules<'_> {
                 quantity,
                 plan,
                 reason,
-            } => self.issue(item, quantity, plan, reason),
+                incident,
+                delivery,
+            } => self.issue(
+                item,
+                quantity,
+                plan,
+                reason,
+                incident,
+                delivery,
+            ),
+            DepotCommand::SignDelivery {
+                shipment,
+                received_by,
+            } => self.sign_delivery(shipment, received_by),
+            DepotCommand::RefuseDelivery { shipment, reason } => {
+                self.refuse_delivery(shipment, reason)
+            }
             DepotCommand::Reserve {
                 plan,
                 item,
@@ -98,7 +122,27 @@ impl Rules<'_> {
                 item,
                 quantity,
                 reason,
-            } => self.dispatch_transfer(transfer, to, item, quantity, reason),
+                expected_arrival,
+                incident,
+            } => self.dispatch_transfer(
+                Dispatch {
+                    transfer,
+                    to,
+                    expected_arrival,
+                    incident,
+                },
+                item,
+                quantity,
+                reason,
+            ),
+            DepotCommand::SignTransfer { transfer, .. }
+            | DepotCommand::RefuseTransfer { transfer, .. } => Err(DomainError::invalid(
+                "transfer",
+                format!(
+                    "transfer {transfer} is signed for or refused through the transfer \
+                     process, which receives or returns it; a depot does not decide it alone"
+                ),
+            )),
             DepotCommand::ReceiveTransfer {
                 transfer,
                 from,
@@ -173,13 +217,76 @@ impl Rules<'_> {
         quantity: Quantity,
         plan: Option<PlanId>,
         reason: Reason,
+        incident: Option<IncidentId>,
+        delivery: Option<Delivery>,
     ) -> Result<DepotEvent, DomainError> {
+        if let Some(delivery) = &delivery {
+            if self.depot.shipments.contains_key(&delivery.shipment) {
+                return Err(DomainError::already_exists("shipment", delivery.shipment));
+            }
+            if delivery.expected_arrival < self.at {
+                return Err(DomainError::invalid(
+                    "delivery.expected_arrival",
+                    "a consignment cannot be expected before it leaves",
+                ));
+            }
+        }
         let picks = self.pick(&item, quantity, plan, Order::Fefo)?;
         Ok(StockIssued {
             depot_id: self.depot.id,
             item,
             plan,
             picks,
+            reason,
+            at: self.at,
+            incident,
+            delivery,
+        }
+        .into())
+    }
+
+    fn in_transit(&self, shipment: ShipmentId) -> Result<&Shipment, DomainError> {
+        let found = self
+            .depot
+            .shipments
+            .get(&shipment)
+            .ok_or_else(|| DomainError::not_found("shipment", shipment))?;
+        if !found.in_transit() {
+            return Err(DomainError::invalid(
+                "shipment",
+                format!("shipment {shipment} is no longer in transit: it was signed for or returned"),
+            ));
+        }
+        Ok(found)
+    }
+
+    fn sign_delivery(
+        &self,
+        shipment: ShipmentId,
+        received_by: Name,
+    ) -> Result<DepotEvent, DomainError> {
+        self.in_transit(shipment)?;
+        Ok(DeliverySigned {
+            depot_id: self.depot.id,
+            shipment,
+            received_by,
+            at: self.at,
+        }
+        .into())
+    }
+
+    fn refuse_delivery(
+        &self,
+        shipment: ShipmentId,
+        reason: Reason,
+    ) -> Result<DepotEvent, DomainError> {
+        let found = self.in_transit(shipment)?;
+        self.check_credits(&found.item, &found.picks)?;
+        Ok(DeliveryReturned {
+            depot_id: self.depot.id,
+            shipment,
+            item: found.item.clone(),
+            picks: found.picks.clone(),
             reason,
             at: self.at,
         }
@@ -209,22 +316,29 @@ impl Rules<'_> {
 
     fn dispatch_transfer(
         &self,
-        transfer: TransferId,
-        to: DepotId,
+        dispatch: Dispatch,
         item: ItemCode,
         quantity: Quantity,
         reason: Reason,
     ) -> Result<DepotEvent, DomainError> {
-        self.check_new_outbound(transfer, to)?;
+        self.check_new_outbound(dispatch.transfer, dispatch.to)?;
+        if dispatch.expected_arrival.is_some_and(|due| due < self.at) {
+            return Err(DomainError::invalid(
+                "expected_arrival",
+                "a transfer cannot be expected before it leaves",
+            ));
+        }
         let picks = self.pick(&item, quantity, None, Order::Fefo)?;
         Ok(TransferDispatched {
             depot_id: self.depot.id,
-            transfer,
-            to,
+            transfer: dispatch.transfer,
+            to: dispatch.to,
             item,
             picks,
             reason,
             at: self.at,
+            expected_arrival: dispatch.expected_arrival,
+            incident: dispatch.incident,
         }
         .into())
     }

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use super::{ReserveTier, WriteOffCause};
 use crate::area::AreaCode;
 use crate::geo::GeoPoint;
-use crate::ids::{DepotId, PlanId, TransferId};
+use crate::ids::{DepotId, FacilityId, IncidentId, PlanId, ShipmentId, TransferId};
 use crate::supply::ItemCode;
 use crate::values::{Name, Quantity, Reason};
 
@@ -57,11 +57,61 @@ message!(
 );
 
 message!(
-    /// Stock left the depot for use.
+    /// Where issued stock is going and when it is expected there (配送): a
+    /// township, a facility in it, or an incident site.
+    #[serde(deny_unknown_fields)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    Delivery {
+        /// Names the consignment until it is signed for or returned.
+        1 shipment: ShipmentId,
+        /// The township (or district) it goes to.
+        2 area: AreaCode,
+        /// The facility in that area that receives it, if one does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        3 facility: Option<FacilityId>,
+        /// Where it is unloaded, when that is not the facility (an incident site).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        4 location: Option<GeoPoint>,
+        #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T12:00:00Z"))]
+        5 expected_arrival: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// Stock left the depot for use; with a `delivery` it is in transit to its
+    /// destination until signed for (`DeliverySigned`) or returned (`DeliveryReturned`).
     StockIssued (version 1) {
         1 depot_id: DepotId,
         2 item: ItemCode,
         3 plan: Option<PlanId>,
+        4 picks: Vec<LotPick>,
+        5 reason: Reason,
+        6 at: DateTime<Utc>,
+        /// The incident it was issued for (a plan's incident, when it has one).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        7 incident: Option<IncidentId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        8 delivery: Option<Delivery>,
+    }
+);
+
+message!(
+    /// 签收 — the destination signed for an issued consignment: it is delivered.
+    DeliverySigned (version 1) {
+        1 depot_id: DepotId,
+        2 shipment: ShipmentId,
+        3 received_by: Name,
+        4 at: DateTime<Utc>,
+    }
+);
+
+message!(
+    /// The destination refused a consignment (拒收) and it came back to the depot,
+    /// into the lots it left.
+    DeliveryReturned (version 1) {
+        1 depot_id: DepotId,
+        2 shipment: ShipmentId,
+        3 item: ItemCode,
         4 picks: Vec<LotPick>,
         5 reason: Reason,
         6 at: DateTime<Utc>,
@@ -93,7 +143,9 @@ message!(
 );
 
 message!(
-    /// Stock left for another depot; in flight until the destination receives it.
+    /// Stock left for another depot; in transit until the destination receives it.
+    /// Without `expected_arrival` it is received at once (the transfer process
+    /// settles it); with one it travels until the destination signs for it.
     TransferDispatched (version 1) {
         1 depot_id: DepotId,
         2 transfer: TransferId,
@@ -102,6 +154,11 @@ message!(
         5 picks: Vec<LotPick>,
         6 reason: Reason,
         7 at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        8 expected_arrival: Option<DateTime<Utc>>,
+        /// The incident it moves stock for, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        9 incident: Option<IncidentId>,
     }
 );
 
@@ -173,6 +230,8 @@ event_enum!(
         DepotRegistered,
         LotReceived,
         StockIssued,
+        DeliverySigned,
+        DeliveryReturned,
         StockReserved,
         StockReservationReleased,
         TransferDispatched,

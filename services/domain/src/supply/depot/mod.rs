@@ -32,4 +32,4 @@ mod tests;
 
 pub use command::{DepotCommand, EXPIRY_MARGIN_DAYS, ReserveTier, WriteOffCause};
 pub use event::*;
-pub use state::{Depot, DepotState, Lot, Outbound, Shortfall};
+pub use state::{Depot, DepotState, Lot, Outbound, Shipment, ShipmentState, Shortfall};

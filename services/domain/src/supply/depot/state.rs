@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::picking::{Candidate, is_expired};
-use super::{DepotEvent, LotNumber, LotPick, ReserveTier};
+use super::{Delivery, DepotEvent, LotNumber, LotPick, ReserveTier};
 use crate::area::AreaCode;
 use crate::decider::corrupt_stream;
 use crate::geo::GeoPoint;
-use crate::ids::{DepotId, PlanId, TransferId};
+use crate::ids::{DepotId, IncidentId, PlanId, ShipmentId, TransferId};
 use crate::supply::ItemCode;
 use crate::values::{Name, Quantity};
 
@@ -39,6 +39,63 @@ pub struct Outbound {
     pub picks: Vec<LotPick>,
     /// Taken back by the source after the destination could not receive it.
     pub returned: bool,
+    /// When it is expected at the destination; none for a transfer received at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T14:00:00Z"))]
+    pub expected_arrival: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentId>,
+}
+
+/// Where a consignment of issued stock stands (EDXL-RM: dispatched → received).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(example = "in_transit")
+)]
+pub enum ShipmentState {
+    /// On its way; `delivery.expected_arrival` says when it is due.
+    InTransit,
+    /// 签收: the destination signed for it.
+    Delivered,
+    /// 拒收: refused and back in the depot's lots.
+    Returned,
+}
+
+/// A consignment this depot issued to a destination.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Shipment {
+    pub item: ItemCode,
+    pub picks: Vec<LotPick>,
+    pub delivery: Delivery,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentId>,
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T09:40:00Z"))]
+    pub dispatched_at: DateTime<Utc>,
+    pub state: ShipmentState,
+    /// Who signed for it, once delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_by: Option<Name>,
+    /// When it was signed for or returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T11:40:00Z"))]
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+impl Shipment {
+    pub fn quantity(&self) -> u32 {
+        self.picks.iter().map(|p| p.quantity.get()).sum()
+    }
+
+    pub fn in_transit(&self) -> bool {
+        self.state == ShipmentState::InTransit
+    }
 }
 
 /// How far an item's usable stock falls short of its reserve norm.
@@ -70,6 +127,9 @@ pub struct DepotState {
     pub norms: BTreeMap<ItemCode, Quantity>,
     pub outbound: BTreeMap<TransferId, Outbound>,
     pub inbound: BTreeSet<TransferId>,
+    /// Consignments issued to a destination, in transit or settled.
+    #[serde(default)]
+    pub shipments: BTreeMap<ShipmentId, Shipment>,
 }
 
 impl DepotState {
@@ -85,6 +145,7 @@ impl DepotState {
             norms: BTreeMap::new(),
             outbound: BTreeMap::new(),
             inbound: BTreeSet::new(),
+            shipments: BTreeMap::new(),
         }
     }
 
@@ -203,6 +264,36 @@ impl DepotState {
                 if let Some(plan) = e.plan {
                     self.unreserve(plan, &e.item, &e.picks);
                 }
+                if let Some(delivery) = &e.delivery {
+                    let shipment = Shipment {
+                        item: e.item.clone(),
+                        picks: e.picks.clone(),
+                        delivery: delivery.clone(),
+                        plan: e.plan,
+                        incident: e.incident,
+                        dispatched_at: e.at,
+                        state: ShipmentState::InTransit,
+                        received_by: None,
+                        settled_at: None,
+                    };
+                    self.shipments.insert(delivery.shipment, shipment);
+                }
+            }
+            DepotEvent::DeliverySigned(e) => {
+                if let Some(shipment) = self.shipments.get_mut(&e.shipment) {
+                    shipment.state = ShipmentState::Delivered;
+                    shipment.received_by = Some(e.received_by.clone());
+                    shipment.settled_at = Some(e.at);
+                }
+            }
+            DepotEvent::DeliveryReturned(e) => {
+                e.picks
+                    .iter()
+                    .for_each(|pick| self.credit(&e.item, pick, e.at));
+                if let Some(shipment) = self.shipments.get_mut(&e.shipment) {
+                    shipment.state = ShipmentState::Returned;
+                    shipment.settled_at = Some(e.at);
+                }
             }
             DepotEvent::StockReserved(e) => self.reserve(e.plan, &e.item, &e.picks),
             DepotEvent::StockReservationReleased(e) => self.unreserve(e.plan, &e.item, &e.picks),
@@ -213,6 +304,8 @@ impl DepotState {
                     item: e.item.clone(),
                     picks: e.picks.clone(),
                     returned: false,
+                    expected_arrival: e.expected_arrival,
+                    incident: e.incident,
                 };
                 self.outbound.insert(e.transfer, outbound);
             }

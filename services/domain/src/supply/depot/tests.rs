@@ -78,6 +78,8 @@ fn issue(units: u32, plan: Option<PlanId>) -> DepotCommand {
         quantity: q(units),
         plan,
         reason: reason("to 万州区人民医院"),
+        incident: None,
+        delivery: None,
     }
 }
 
@@ -89,6 +91,8 @@ fn issued(picks: Vec<LotPick>, plan: Option<PlanId>, at: DateTime<Utc>) -> Depot
         picks,
         reason: reason("to 万州区人民医院"),
         at,
+        incident: None,
+        delivery: None,
     }
     .into()
 }
@@ -369,6 +373,8 @@ fn dispatch(units: u32) -> DepotCommand {
         item: item(),
         quantity: q(units),
         reason: reason("rebalance"),
+        expected_arrival: None,
+        incident: None,
     }
 }
 
@@ -381,6 +387,8 @@ fn dispatched(picks: Vec<LotPick>) -> DepotEvent {
         picks,
         reason: reason("rebalance"),
         at: t0(),
+        expected_arrival: None,
+        incident: None,
     }
     .into()
 }
@@ -454,6 +462,8 @@ fn a_depot_cannot_transfer_to_itself() {
         item: item(),
         quantity: q(1),
         reason: reason("x"),
+        expected_arrival: None,
+        incident: None,
     };
     let err = given::<Depot>([registered(), received("A1", 10, 30)])
         .when(stamp(command))
@@ -704,4 +714,146 @@ fn on_hand_is_exact_up_to_the_largest_quantity() {
     let depot = state.unwrap();
     assert_eq!(depot.on_hand(&item()), q(u32::MAX));
     assert_eq!(depot.total_on_hand(), u64::from(u32::MAX));
+}
+
+// ------------------------------------------------------------ consignments (配送)
+
+fn shipment() -> crate::ids::ShipmentId {
+    crate::ids::ShipmentId::from_uuid(Uuid::from_u128(40))
+}
+
+fn consign(units: u32) -> DepotCommand {
+    DepotCommand::Issue {
+        item: item(),
+        quantity: q(units),
+        plan: None,
+        reason: reason("to 龙都街道"),
+        incident: None,
+        delivery: Some(Delivery {
+            shipment: shipment(),
+            area: AreaCode::parse("500101001").unwrap(),
+            facility: None,
+            location: Some(wanzhou()),
+            expected_arrival: day(1),
+        }),
+    }
+}
+
+fn consigned(units: u32) -> Vec<DepotEvent> {
+    let (events, _) = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(consign(units)))
+        .then_ok();
+    events
+}
+
+#[test]
+fn a_consignment_is_in_transit_until_its_destination_signs_for_it() {
+    let mut history = vec![registered(), received("A1", 10, 30)];
+    history.extend(consigned(6));
+    let state = given::<Depot>(history.clone())
+        .when(stamp(DepotCommand::SignDelivery {
+            shipment: shipment(),
+            received_by: Name::parse("龙都街道社区卫生服务中心").unwrap(),
+        }))
+        .then([DeliverySigned {
+            depot_id: depot(),
+            shipment: shipment(),
+            received_by: Name::parse("龙都街道社区卫生服务中心").unwrap(),
+            at: t0(),
+        }
+        .into()]);
+    let after = state.unwrap();
+    assert_eq!(after.on_hand(&item()).get(), 4, "signed stock is gone from the depot");
+    assert!(matches!(
+        after.shipments[&shipment()].state,
+        ShipmentState::Delivered
+    ));
+    // Signed once; a second signature or a refusal now says it is no longer in transit.
+    let mut signed = history;
+    signed.push(
+        DeliverySigned {
+            depot_id: depot(),
+            shipment: shipment(),
+            received_by: Name::parse("x").unwrap(),
+            at: t0(),
+        }
+        .into(),
+    );
+    let err = given::<Depot>(signed)
+        .when(stamp(DepotCommand::RefuseDelivery {
+            shipment: shipment(),
+            reason: reason("late"),
+        }))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("shipment"));
+}
+
+#[test]
+fn a_refused_consignment_comes_back_into_the_lots_it_left() {
+    let mut history = vec![registered(), received("A1", 10, 30)];
+    history.extend(consigned(6));
+    let state = given::<Depot>(history)
+        .when(stamp(DepotCommand::RefuseDelivery {
+            shipment: shipment(),
+            reason: reason("包装破损"),
+        }))
+        .then([DeliveryReturned {
+            depot_id: depot(),
+            shipment: shipment(),
+            item: item(),
+            picks: vec![pick("A1", 6, 30)],
+            reason: reason("包装破损"),
+            at: t0(),
+        }
+        .into()]);
+    let after = state.unwrap();
+    assert_eq!(after.lot(&item(), &lot("A1")).unwrap().quantity.get(), 10);
+    assert!(matches!(
+        after.shipments[&shipment()].state,
+        ShipmentState::Returned
+    ));
+}
+
+#[test]
+fn a_consignment_names_a_new_shipment_and_a_due_time_after_it_leaves() {
+    let mut history = vec![registered(), received("A1", 10, 30)];
+    history.extend(consigned(2));
+    given::<Depot>(history)
+        .when(stamp(consign(2)))
+        .then_err_code("already-exists");
+    let DepotCommand::Issue {
+        item,
+        quantity,
+        reason,
+        delivery: Some(mut delivery),
+        ..
+    } = consign(2)
+    else {
+        unreachable!()
+    };
+    delivery.expected_arrival = t0() - chrono::TimeDelta::hours(1);
+    let early = DepotCommand::Issue {
+        item,
+        quantity,
+        plan: None,
+        reason,
+        incident: None,
+        delivery: Some(delivery),
+    };
+    let err = given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(early))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("delivery.expected_arrival"));
+}
+
+#[test]
+fn signing_for_a_transfer_is_the_transfer_process_not_a_depot_decision() {
+    let err = given::<Depot>([registered()])
+        .when(stamp(DepotCommand::SignTransfer {
+            transfer: transfer(),
+            from: other_depot(),
+            received_by: Name::parse("x").unwrap(),
+        }))
+        .then_err_code("invalid-field");
+    assert_eq!(err.field(), Some("transfer"));
 }
