@@ -317,7 +317,10 @@ impl Network {
                     if let DepotEvent::StockIssued(e) = e {
                         match e.delivery {
                             // In transit: still the network's until signed for.
-                            Some(_) => self.shipments.push((depot, shipment, units(&e.picks), true)),
+                            Some(_) => {
+                                self.shipments
+                                    .push((depot, shipment, units(&e.picks), true))
+                            }
                             None => self.ledger -= units(&e.picks),
                         }
                     }
@@ -332,7 +335,11 @@ impl Network {
                     received_by: Name::parse("药房").unwrap(),
                 };
                 let signed = !self.run(depot, command).is_empty();
-                prop_assert_eq!(signed, in_transit, "signed for a consignment not in transit");
+                prop_assert_eq!(
+                    signed,
+                    in_transit,
+                    "signed for a consignment not in transit"
+                );
                 if signed {
                     self.ledger -= quantity;
                     self.shipments[shipment].3 = false;
@@ -347,7 +354,10 @@ impl Network {
                     reason: reason(),
                 };
                 let refused = !self.run(depot, command).is_empty();
-                prop_assert!(!refused || in_transit, "refused a consignment not in transit");
+                prop_assert!(
+                    !refused || in_transit,
+                    "refused a consignment not in transit"
+                );
                 if refused {
                     self.shipments[shipment].3 = false;
                 }
@@ -498,12 +508,7 @@ impl Network {
             .filter(|t| t.settled.is_none())
             .map(|t| units(&t.dispatched.picks))
             .sum();
-        let consigned: i64 = self
-            .shipments
-            .iter()
-            .filter(|s| s.3)
-            .map(|s| s.2)
-            .sum();
+        let consigned: i64 = self.shipments.iter().filter(|s| s.3).map(|s| s.2).sum();
         held as i64 + flying + consigned
     }
 }

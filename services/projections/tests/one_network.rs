@@ -679,6 +679,8 @@ async fn a_morning(f: &Fixture, base: u128) {
         quantity: Quantity::new(50),
         plan: Some(plan),
         reason: reason("发往万州区"),
+        incident: None,
+        delivery: None,
     };
     f.run::<Depot, _>(&depot, minutes(50), issue).await;
 

@@ -5,12 +5,16 @@
 //! Closing one that still holds something is refused, naming what it holds —
 //! unless the dispatcher asks for `release_all`, and then every holding is
 //! released as one process before the incident closes: each reservation released
-//! at its facility, venue or depot, each team demobilised.
+//! at its facility, venue or depot, each team demobilised. Stock on the road
+//! cannot be released by a stroke of the pen: while a consignment or transfer is
+//! in transit for the incident, closing is refused even with `release_all`, until
+//! its destination signs for it or refuses it.
 //!
 //! Exactly once: closings of one incident take turns; the holdings are read
 //! from a view that has caught up with the log; and each step is a keyed command
-//! whose key names the holding as the view saw it (its stream's revision), so a
-//! retry after a crash releases only what is still held.
+//! whose key names the holding (the plan and pool or item, or the team) as the
+//! view saw it (its stream's revision), so a retry after a crash releases only
+//! what is still held, and two holdings on one stream are two steps.
 
 use actix_web::http::StatusCode;
 use chrono::Utc;
@@ -41,6 +45,40 @@ pub async fn before_close(
     let held = holdings(state, incident).await?;
     if held.is_empty() {
         return Ok(());
+    }
+    if !held.in_transit.is_empty() {
+        let moving: Vec<String> = held
+            .in_transit
+            .iter()
+            .take(3)
+            .map(|m| {
+                let due = m
+                    .expected_arrival
+                    .map_or_else(String::new, |due| format!(", due {}", due.to_rfc3339()));
+                format!(
+                    "{} {} ({}) from {}{due}",
+                    m.quantity, m.item, m.id, m.from_name
+                )
+            })
+            .collect();
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "incident-stock-in-transit",
+            "Stock still in transit",
+            format!(
+                "incident `{incident}` has {} consignment(s) or transfer(s) on the road ({}{}); \
+                 their destinations must sign for them (sign_delivery, sign_transfer) or refuse \
+                 them before it can close",
+                held.in_transit.len(),
+                moving.join("; "),
+                if held.in_transit.len() > 3 {
+                    "; …"
+                } else {
+                    ""
+                }
+            ),
+        )
+        .with_field("release_all"));
     }
     if !release_all {
         return Err(Problem::new(
@@ -94,6 +132,9 @@ fn describe(held: &Holdings) -> String {
             held.beds.len()
         ));
     }
+    if !held.in_transit.is_empty() {
+        parts.push(format!("{} movement(s) in transit", held.in_transit.len()));
+    }
     if !held.stock.is_empty() {
         let units: u32 = held.stock.iter().map(|s| s.quantity).sum();
         parts.push(format!(
@@ -112,16 +153,16 @@ async fn release(
     actor: &Actor,
 ) -> Result<(), Problem> {
     let reason = Reason::parse(format!("incident {incident} closed")).expect("a valid reason");
-    let step = |stream: String| {
+    let step = |stream: String, holding: String| {
         let revision = state
             .view
             .read(|view| view.marks.get(&stream).map(|m| m.revision))
             .0;
-        let key = format!("incident/{incident}/release/{stream}@{revision:?}");
+        let key = format!("incident/{incident}/release/{stream}@{revision:?}/{holding}");
         Metadata::new(actor.to_string()).with_idempotency_key(key)
     };
     for team in &held.teams {
-        let meta = step(format!("team-{}", team.team));
+        let meta = step(format!("team-{}", team.team), "team".to_owned());
         run::<Team, _>(state, &team.team, TeamCommand::Demobilise, &meta, actor).await?;
     }
     for beds in &held.beds {
@@ -130,13 +171,14 @@ async fn release(
             bed_type: beds.bed_type,
             class: beds.class,
         };
+        let holding = format!("{}/{:?}/{:?}", beds.plan, beds.bed_type, beds.class);
         let facility = format!("facility-{}", beds.facility);
         let at_facility = state
             .view
             .read(|view| view.facilities.contains_key(&beds.facility))
             .0;
         if at_facility {
-            let meta = step(facility);
+            let meta = step(facility, holding);
             run::<Facility, _>(
                 state,
                 &beds.facility,
@@ -146,7 +188,7 @@ async fn release(
             )
             .await?;
         } else {
-            let meta = step(format!("convertible-{}", beds.facility));
+            let meta = step(format!("convertible-{}", beds.facility), holding);
             run::<ConvertibleFacility, _>(
                 state,
                 &beds.facility,
@@ -163,7 +205,10 @@ async fn release(
             item: stock.item.clone(),
             reason: reason.clone(),
         };
-        let meta = step(format!("depot-{}", stock.depot));
+        let meta = step(
+            format!("depot-{}", stock.depot),
+            format!("{}/{}", stock.plan, stock.item),
+        );
         run::<Depot, _>(state, &stock.depot, release, &meta, actor).await?;
     }
     Ok(())

@@ -26,6 +26,7 @@ const DEPOT: &str = "8b1e4c2d-6a5f-4e3b-9c7d-1f2a3b4c5d66";
 const FACILITY: &str = "3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e77";
 const PLAN: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88";
 const TRANSFER: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c99";
+const SHIPMENT: &str = "6e7f8091-2b3c-4d4e-9f50-6b7c8d9e0f1a";
 
 fn action(name: &'static str, summary: &'static str, example: Option<Value>) -> Action {
     Action {
@@ -147,10 +148,11 @@ fn bed_actions() -> Vec<Action> {
         ),
         bed(
             "discharge",
-            "Discharge patients",
-            Some(
-                json!({"bed_type": "negative_flow_isolation", "class": "designated", "patients": 1}),
-            ),
+            "Discharge patients; under the plan they were admitted with, for an incident's patients",
+            Some(json!({
+                "bed_type": "negative_flow_isolation", "class": "designated", "patients": 1,
+                "plan": PLAN
+            })),
         ),
         bed(
             "reserve",
@@ -190,10 +192,29 @@ fn depot_actions() -> Vec<Action> {
         ),
         action(
             "issue",
-            "Stock leaves for use (first expiry, first out)",
+            "Stock leaves for use (first expiry, first out); with `delivery`, a consignment \
+             in transit to a township, facility or incident site until signed for",
+            Some(json!({
+                "item": "N95", "quantity": 200, "plan": PLAN, "incident": INCIDENT,
+                "reason": "发往龙都街道发热门诊",
+                "delivery": {
+                    "shipment": SHIPMENT, "area": "500101001",
+                    "location": {"lon": 108.41, "lat": 30.81},
+                    "expected_arrival": "2026-11-23T12:00:00Z"
+                }
+            })),
+        ),
+        action(
+            "sign_delivery",
+            "签收: the destination signed for a consignment in transit",
             Some(
-                json!({"item": "N95", "quantity": 200, "plan": null, "reason": "fever clinic resupply"}),
+                json!({"shipment": SHIPMENT, "received_by": "龙都街道社区卫生服务中心 药房 李敏"}),
             ),
+        ),
+        action(
+            "refuse_delivery",
+            "拒收: the destination refused a consignment; it comes back into its lots",
+            Some(json!({"shipment": SHIPMENT, "reason": "外包装破损，拒收"})),
         ),
         action(
             "reserve",
@@ -207,11 +228,26 @@ fn depot_actions() -> Vec<Action> {
         ),
         action(
             "dispatch_transfer",
-            "Send stock to another depot; the service settles it at the destination",
+            "Send stock to another depot: received at once, or with `expected_arrival` in \
+             transit until the destination signs for it",
             Some(json!({
                 "transfer": TRANSFER, "to": "4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a00",
-                "item": "N95", "quantity": 500, "reason": "rebalance to Kaizhou"
+                "item": "N95", "quantity": 500, "reason": "rebalance to Kaizhou",
+                "expected_arrival": "2026-11-23T14:00:00Z", "incident": INCIDENT
             })),
+        ),
+        action(
+            "sign_transfer",
+            "签收, at the destination: a transfer in transit arrived; its lots join this depot",
+            Some(json!({
+                "transfer": TRANSFER, "from": DEPOT,
+                "received_by": "开州区卫生应急物资储备库 库管员 王强"
+            })),
+        ),
+        action(
+            "refuse_transfer",
+            "拒收, at the destination: a transfer in transit goes back to its source",
+            Some(json!({"transfer": TRANSFER, "from": DEPOT, "reason": "批号与随货单不符"})),
         ),
         action(
             "write_off",

@@ -62,6 +62,9 @@ pub struct Update {
     /// The incidents the resource is committed to after the change.
     pub incidents: BTreeSet<IncidentId>,
     pub event_type: String,
+    /// The plan, for a plan's event (`PlanProposed`, `PlanApproved`): the
+    /// resource is then the incident it serves.
+    pub plan: Option<String>,
     /// Its district's rollup.
     pub rollup: Option<Value>,
     /// Its `data:` JSON in WGS-84, rendered once; other CRSs are rendered per
@@ -86,6 +89,7 @@ fn data_json(update: &Update, crs: Crs) -> String {
         "collection": update.resource.kind,
         "feature": feature(&update.resource, crs),
         "incidents": update.incidents,
+        "plan": update.plan,
         "rollup": update.rollup,
     })
     .to_string()
@@ -400,9 +404,24 @@ async fn wait_for_slot(
     }
 }
 
-/// Renders the update for `event`, if its stream is a resource the view holds.
+/// Renders the update for `event`, if its stream is a resource the view holds
+/// or a plan made for an incident it holds (then the incident is the resource).
+/// It goes to the subscribers of every incident the event concerns, including
+/// the one whose commitment it ends (a release, a signature, a demobilisation).
 fn render(view: &OneNetwork, event: &RecordedEvent, areas: &AreaHierarchy) -> Option<Update> {
-    let resource = view.resource_of_stream(event.stream.as_str())?;
+    let stream = event.stream.as_str();
+    let (resource, incidents, plan) = match stream.strip_prefix("plan-") {
+        Some(plan) => {
+            let incident = *view.plans.get(&plan.parse().ok()?)?;
+            let resource = view.resource_by_id(ResourceKind::Incidents, &incident.to_string())?;
+            (resource, BTreeSet::from([incident]), Some(plan.to_owned()))
+        }
+        None => (
+            view.resource_of_stream(stream)?,
+            view.incidents_of_event(stream, event.data.as_str()),
+            None,
+        ),
+    };
     let district: Option<DivisionCode> = resource.areas.first().and_then(|area| {
         areas
             .district_of(area)
@@ -414,8 +433,9 @@ fn render(view: &OneNetwork, event: &RecordedEvent, areas: &AreaHierarchy) -> Op
         .map(|d| json!({"area": d, "availability": view.area_rollup(d, areas, Utc::now())}));
     let mut update = Update {
         position: event.position.0,
-        incidents: view.incidents_concerning(event.stream.as_str()),
+        incidents,
         event_type: event.event_type.as_str().to_owned(),
+        plan,
         resource,
         rollup,
         json: String::new(),

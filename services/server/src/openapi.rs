@@ -673,21 +673,45 @@ fn api_schemas() -> Map<String, Value> {
     let held = |properties: Value, required: Value| json!({"type": "object", "properties": properties, "required": required});
     let name = json!({"type": "string"});
     let uuid = json!({"type": "string", "format": "uuid"});
-    schemas.insert("Holdings".into(), json!({
-        "type": "object", "required": ["incident", "teams", "beds", "stock", "position"],
+    let time = json!({"type": "string", "format": "date-time"});
+    let beds = held(
+        json!({"facility": uuid, "name": name, "plan": uuid, "bed_type": schema_ref("BedType"),
+               "class": schema_ref("BedClass"), "beds": {"type": "integer", "minimum": 0}}),
+        json!(["facility", "name", "plan", "bed_type", "class", "beds"]),
+    );
+    schemas.insert("Movement".into(), json!({
+        "type": "object", "description": "Stock moving for an incident: a consignment (配送) to a township, facility or site, or a transfer (调拨) between depots",
+        "required": ["kind", "id", "from", "from_name", "item", "quantity", "to_area", "dispatched_at"],
         "properties": {
-            "incident": uuid, "position": {"type": "integer", "minimum": 0},
-            "teams": {"type": "array", "items": held(
-                json!({"team": uuid, "name": name, "status": schema_ref("TeamStatus")}), json!(["team", "name", "status"]))},
-            "beds": {"type": "array", "items": held(
-                json!({"facility": uuid, "name": name, "plan": uuid, "bed_type": schema_ref("BedType"),
-                       "class": schema_ref("BedClass"), "beds": {"type": "integer", "minimum": 0}}),
-                json!(["facility", "name", "plan", "bed_type", "class", "beds"]))},
-            "stock": {"type": "array", "items": held(
-                json!({"depot": uuid, "name": name, "plan": uuid, "item": schema_ref("ItemCode"),
-                       "quantity": {"type": "integer", "minimum": 0}}),
-                json!(["depot", "name", "plan", "item", "quantity"]))},
+            "kind": {"enum": ["consignment", "transfer"]}, "id": uuid, "from": uuid, "from_name": name,
+            "item": schema_ref("ItemCode"), "quantity": {"type": "integer", "minimum": 0},
+            "to_area": schema_ref("AreaCode"), "to_depot": uuid, "to_facility": uuid, "location": schema_ref("GeoPoint"),
+            "dispatched_at": time, "expected_arrival": time,
+            "received_by": {"type": "string", "description": "Who signed for it (签收)"},
+            "plan": uuid, "incident": uuid,
         },
+    }));
+    let holdings = json!({
+        "teams": {"type": "array", "description": "Teams mobilising (en route) or on scene", "items": held(
+            json!({"team": uuid, "name": name, "status": schema_ref("TeamStatus")}), json!(["team", "name", "status"]))},
+        "beds": {"type": "array", "description": "Beds its plans reserve", "items": beds.clone()},
+        "stock": {"type": "array", "description": "Stock its plans reserve", "items": held(
+            json!({"depot": uuid, "name": name, "plan": uuid, "item": schema_ref("ItemCode"),
+                   "quantity": {"type": "integer", "minimum": 0}}),
+            json!(["depot", "name", "plan", "item", "quantity"]))},
+        "in_transit": {"type": "array", "description": "Consignments and transfers on the road for it, with when each is due",
+                       "items": schema_ref("Movement")},
+        "beds_in_use": {"type": "array", "description": "Beds its patients occupy (admitted under its plans): in use, not held",
+                        "items": beds},
+        "delivered": {"type": "array", "description": "Consignments signed for (签收): used, not held", "items": schema_ref("Movement")},
+    });
+    let mut with_incident = holdings.as_object().cloned().unwrap_or_default();
+    with_incident.insert("incident".into(), uuid.clone());
+    with_incident.insert("position".into(), json!({"type": "integer", "minimum": 0}));
+    schemas.insert("Holdings".into(), json!({
+        "type": "object",
+        "required": ["incident", "teams", "beds", "stock", "in_transit", "beds_in_use", "delivered", "position"],
+        "properties": with_incident,
     }));
     schemas.insert("WriteOutcome".into(), object(
         json!({
@@ -744,6 +768,8 @@ fn api_schemas() -> Map<String, Value> {
             "convertible_beds": rows("平急两用 beds by area and bed type: planned, open, reachable within the lead time"),
             "incidents": {"type": "array", "items": {"type": "object", "required": ["level", "open"], "properties": {
                 "level": schema_ref("ResponseLevel"), "open": {"type": "integer", "minimum": 0}}}},
+            "commitments": rows("What each tier and area hold for each incident (`held`), have on the way for it (`in_transit`, \
+                counted where it is going) or have in use (`in_use`): teams, beds and units, by tier, area, kind, status and incident"),
             "stale_reports": {"type": "array", "items": {"type": "object",
                 "required": ["facility", "name", "bed_type", "class", "reported_at", "age_minutes"], "properties": {
                 "facility": {"type": "string"}, "name": {"type": "string"}, "bed_type": schema_ref("BedType"),
@@ -751,9 +777,9 @@ fn api_schemas() -> Map<String, Value> {
                 "age_minutes": {"type": "integer"}}}},
             "skipped_events": {"type": "integer", "minimum": 0, "description": "Events the view could not read"},
         }),
-        json!(["at", "position", "teams", "beds", "supplies", "convertibles", "convertible_beds", "incidents", "stale_reports", "skipped_events"]),
+        json!(["at", "position", "teams", "beds", "supplies", "convertibles", "convertible_beds", "commitments", "incidents", "stale_reports", "skipped_events"]),
         json!({"at": "2026-11-23T08:00:00Z", "position": 4410, "teams": [{"tier": "district", "count": 38}],
-               "beds": [], "supplies": [], "convertibles": [], "convertible_beds": [], "incidents": [{"level": "IV", "open": 1}],
+               "beds": [], "supplies": [], "convertibles": [], "convertible_beds": [], "commitments": [], "incidents": [{"level": "IV", "open": 1}],
                "stale_reports": [], "skipped_events": 0}),
     ));
     schemas.insert("PlanRecord".into(), object(
@@ -797,6 +823,8 @@ fn api_schemas() -> Map<String, Value> {
         json!({
             "kind": schema_ref("IncidentKind"), "title": schema_ref("Name"), "level": schema_ref("ResponseLevel"),
             "affected_areas": {"type": "array", "items": schema_ref("DivisionCode")}, "closed": {"type": "boolean"},
+            "held": {"type": "object", "description": "In `GET /api/v1/incidents/{id}`: everything held for it, by kind and state \
+                (the same lists as `/held`)", "properties": holdings},
         }),
         json!(["kind", "title", "level", "affected_areas", "closed"]),
         json!({"kind": "infectious_disease", "title": "万州区呼吸道传染病聚集性疫情", "level": "IV",

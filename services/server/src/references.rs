@@ -8,6 +8,8 @@
 use actix_web::http::StatusCode;
 use ercs_commands::CommandError;
 use ercs_domain::DomainError;
+use ercs_domain::beds::Facility;
+use ercs_domain::convertible::ConvertibleFacility;
 use ercs_domain::decider::Decider;
 use ercs_domain::event::DomainEvent;
 use ercs_domain::incident::{Incident, IncidentPhase};
@@ -49,6 +51,18 @@ async fn check_one(state: &AppState, reference: Reference) -> Result<(), Problem
             Some(_) => Ok(()),
             None => Err(unknown(field, format!("no depot with id `{id}`"))),
         },
+        Reference::Facility { field, id } => {
+            if load::<Facility>(state, &id).await?.is_some()
+                || load::<ConvertibleFacility>(state, &id).await?.is_some()
+            {
+                Ok(())
+            } else {
+                Err(unknown(
+                    field,
+                    format!("no facility or 平急两用 venue with id `{id}`"),
+                ))
+            }
+        }
         Reference::OpenIncident { field, id } => match load::<Incident>(state, &id).await? {
             Some(incident) if incident.phase == IncidentPhase::Open => Ok(()),
             Some(incident) => Err(Problem::new(

@@ -6,7 +6,14 @@
 //! and refuses any other: a retry, the sweep at start-up after a crash, or a
 //! second replica appends nothing twice and never both receives and returns.
 //!
-//! Clients only dispatch; they never send the settling commands themselves.
+//! A transfer dispatched without an expected arrival is settled at once, in the
+//! dispatch's own request. One dispatched with `expected_arrival` is **in transit**
+//! until the destination signs for it (`sign_transfer`, 签收: settled by receiving)
+//! or refuses it (`refuse_transfer`, 拒收: settled by returning); either goes
+//! through [`settle`] or [`refuse`] with the same one key, so a signature and a
+//! refusal racing each other settle the transfer once.
+//!
+//! Clients never send `ReceiveTransfer` or `ReturnTransfer` themselves.
 
 use chrono::Utc;
 use ercs_commands::{CommandError, Executed, Expect, Metadata};
@@ -18,7 +25,9 @@ use ercs_domain::supply::depot::{Depot, DepotCommand, DepotEvent, LotPick};
 use ercs_domain::values::{Actor, Reason};
 use ercs_projections::OneNetwork;
 
+use crate::problem::Problem;
 use crate::state::AppState;
+use actix_web::http::StatusCode;
 
 /// The actor the process's own events record.
 const ACTOR: &str = "transfer-process";
@@ -34,12 +43,13 @@ pub struct Dispatched {
     pub reason: Reason,
 }
 
-/// The transfers a depot write dispatched.
+/// The transfers a depot write dispatched to be received at once (no expected
+/// arrival): the ones its request settles.
 pub fn dispatched(events: &[DepotEvent]) -> Vec<Dispatched> {
     events
         .iter()
         .filter_map(|event| match event {
-            DepotEvent::TransferDispatched(e) => Some(Dispatched {
+            DepotEvent::TransferDispatched(e) if e.expected_arrival.is_none() => Some(Dispatched {
                 transfer: e.transfer,
                 from: e.depot_id,
                 to: e.to,
@@ -147,7 +157,8 @@ pub fn unsettled(view: &OneNetwork) -> Vec<Dispatched> {
                 .depots
                 .get(&outbound.to)
                 .is_some_and(|destination| destination.inbound.contains(transfer));
-            if !received && !outbound.returned {
+            // One in transit waits for its destination's signature or refusal.
+            if !received && !outbound.returned && outbound.expected_arrival.is_none() {
                 open.push(Dispatched {
                     transfer: *transfer,
                     from: source.id,
@@ -160,6 +171,76 @@ pub fn unsettled(view: &OneNetwork) -> Vec<Dispatched> {
         }
     }
     open
+}
+
+/// A transfer in transit to `destination`, as its source recorded it: what a
+/// signature (签收) or a refusal there settles.
+pub async fn in_transit_to(
+    state: &AppState,
+    destination: DepotId,
+    transfer: TransferId,
+    from: DepotId,
+    reason: Reason,
+) -> Result<Dispatched, Problem> {
+    let source = state
+        .aggregates
+        .load::<Depot>(&from)
+        .await
+        .map_err(Problem::from)?
+        .state;
+    let outbound = source
+        .as_ref()
+        .and_then(|depot| depot.outbound.get(&transfer))
+        .filter(|outbound| outbound.to == destination)
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-reference",
+                "Unknown reference",
+                format!("depot {from} dispatched no transfer {transfer} to this depot"),
+            )
+            .with_field("transfer")
+        })?;
+    Ok(Dispatched {
+        transfer,
+        from,
+        to: destination,
+        item: outbound.item.clone(),
+        picks: outbound.picks.clone(),
+        reason,
+    })
+}
+
+/// 拒收: the destination will not take a transfer in transit, so it goes back to
+/// its source — unless it was received already (then that is the settlement, and
+/// the refusal is a 409 that says so).
+pub async fn refuse(
+    state: &AppState,
+    transfer: &Dispatched,
+) -> Result<Executed<DepotEvent>, Problem> {
+    let _turn = state
+        .processes
+        .take(&format!("transfer/{}", transfer.transfer))
+        .await;
+    let back = DepotCommand::ReturnTransfer {
+        transfer: transfer.transfer,
+        reason: transfer.reason.clone(),
+    };
+    match execute(state, &transfer.from, back, transfer).await {
+        Ok(returned) => Ok(returned),
+        Err(CommandError::KeyReused { .. }) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "transfer-received",
+            "Transfer received",
+            format!(
+                "transfer {} was already signed for at the destination; it cannot be \
+                 refused now (return the stock with a new transfer)",
+                transfer.transfer
+            ),
+        )
+        .with_field("transfer")),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Settles every unsettled transfer in the view; run once the view has caught up

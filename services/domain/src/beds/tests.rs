@@ -362,7 +362,10 @@ fn a_discharge_under_a_plan_frees_what_it_admitted_and_no_more() {
         .then_ok()
         .1;
     let freed = pool(&state, Designated);
-    assert_eq!((freed.counts.occupied(), freed.admitted.get(&plan())), (4, None));
+    assert_eq!(
+        (freed.counts.occupied(), freed.admitted.get(&plan())),
+        (4, None)
+    );
     let err = given::<Facility>(history)
         .when(beds(discharge(6)))
         .then_err_code("invalid-field");

@@ -1,5 +1,13 @@
-//! What an incident holds: every team committed to it and not yet released, and
-//! every bed and unit of stock that a plan made for it still reserves.
+//! What an incident holds: every team committed to it and not yet released,
+//! every bed and unit of stock that a plan made for it still reserves, and every
+//! consignment or transfer on its way for it; beside them, what it uses (beds its
+//! patients occupy, consignments signed for), which is not held.
+//!
+//! The EDXL-RM lifecycle, as the view reads it: *committed* (reserved, mobilised)
+//! → *en route* (`in_transit`, a team `mobilising`) → *received* / *on scene*
+//! (`delivered`, a team `deployed`, beds `in_use`) → *released* (a reservation
+//! given back, a team demobilised) → *returned* (a consignment refused, a team
+//! back at base).
 //!
 //! Reservations are made by plans (调度方案), so an incident's reservations are
 //! those of its plans; the view learns which incident a plan serves from the
@@ -7,9 +15,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
+use ercs_domain::area::{AreaCode, Tier};
 use ercs_domain::beds::{BedClass, BedPools, BedType};
-use ercs_domain::ids::{DepotId, FacilityId, IncidentId, PlanId, TeamId};
+use ercs_domain::geo::GeoPoint;
+use ercs_domain::ids::{DepotId, FacilityId, IncidentId, PlanId, ShipmentId, TeamId, TransferId};
 use ercs_domain::supply::ItemCode;
+use ercs_domain::supply::depot::ShipmentState;
 use ercs_domain::team::TeamStatus;
 use ercs_domain::values::Name;
 use serde::{Deserialize, Serialize};
@@ -25,17 +37,89 @@ pub struct Holdings {
     pub beds: Vec<HeldBeds>,
     /// Stock its plans reserve at depots.
     pub stock: Vec<HeldStock>,
+    /// Consignments and transfers on their way for it, with when each is due.
+    pub in_transit: Vec<Movement>,
+    /// In use, not held: beds its patients occupy (admitted under its plans).
+    pub beds_in_use: Vec<HeldBeds>,
+    /// Used, not held: consignments signed for at their destination (签收).
+    pub delivered: Vec<Movement>,
 }
 
 impl Holdings {
+    /// Nothing held: no team, reservation or movement. Beds in use and delivered
+    /// stock are the incident's use of what it was sent, not holdings.
     pub fn is_empty(&self) -> bool {
-        self.teams.is_empty() && self.beds.is_empty() && self.stock.is_empty()
+        self.teams.is_empty()
+            && self.beds.is_empty()
+            && self.stock.is_empty()
+            && self.in_transit.is_empty()
     }
 
     /// How many things are held, for a dispatcher's summary.
     pub fn count(&self) -> usize {
-        self.teams.len() + self.beds.len() + self.stock.len()
+        self.teams.len() + self.beds.len() + self.stock.len() + self.in_transit.len()
     }
+}
+
+/// What a movement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    /// Issued stock on its way to a township, facility or incident site (配送).
+    Consignment,
+    /// Stock on its way from one depot to another (调拨).
+    Transfer,
+}
+
+/// Stock moving (or moved) for an incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Movement {
+    pub kind: MovementKind,
+    /// The shipment or transfer id.
+    pub id: String,
+    pub from: DepotId,
+    pub from_name: Name,
+    pub item: ItemCode,
+    pub quantity: u32,
+    /// The area it goes to (a consignment's township, a transfer's depot's area).
+    pub to_area: AreaCode,
+    /// The depot a transfer goes to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_depot: Option<DepotId>,
+    /// The facility a consignment goes to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_facility: Option<FacilityId>,
+    /// Where it is unloaded, when the consignment says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<GeoPoint>,
+    pub dispatched_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_arrival: Option<DateTime<Utc>>,
+    /// Who signed for it, once delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received_by: Option<Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentId>,
+}
+
+/// One row of the commitments rollup: what a tier and area hold for an incident,
+/// have on the way, or have in use. Rolled up further by `GET /api/v1/network`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Commitment {
+    /// The tier of the resource that holds or sends it.
+    pub tier: Option<Tier>,
+    /// Where the resource is; for a movement, where it is going.
+    pub area: AreaCode,
+    /// `teams`, `beds` or `stock`.
+    pub kind: &'static str,
+    /// `held`, `in_transit` or `in_use`.
+    pub status: &'static str,
+    pub incident: IncidentId,
+    pub teams: u64,
+    pub beds: u64,
+    pub units: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -105,6 +189,18 @@ impl OneNetwork {
             .chain(venues)
             .flat_map(|(facility, name, pools)| held_beds(facility, name, pools, &serves))
             .collect();
+        let (in_transit, delivered) = self.movements_for(incident, &serves);
+        let beds_in_use = self
+            .facilities
+            .values()
+            .map(|f| (f.id, &f.name, &f.pools))
+            .chain(
+                self.convertibles
+                    .values()
+                    .map(|v| (v.state.id, &v.state.name, &v.state.pools)),
+            )
+            .flat_map(|(facility, name, pools)| beds_in_use(facility, name, pools, &serves))
+            .collect();
         let stock = self
             .depots
             .values()
@@ -122,8 +218,228 @@ impl OneNetwork {
                     })
             })
             .collect();
-        Holdings { teams, beds, stock }
+        Holdings {
+            teams,
+            beds,
+            stock,
+            in_transit,
+            beds_in_use,
+            delivered,
+        }
     }
+
+    /// The consignments and transfers for `incident`: (in transit, delivered).
+    fn movements_for(
+        &self,
+        incident: IncidentId,
+        serves: &impl Fn(&PlanId) -> bool,
+    ) -> (Vec<Movement>, Vec<Movement>) {
+        let mut in_transit = Vec::new();
+        let mut delivered = Vec::new();
+        for movement in self.movements() {
+            let ours = movement.0.incident == Some(incident)
+                || movement.0.plan.as_ref().is_some_and(serves);
+            if !ours {
+                continue;
+            }
+            match movement.1 {
+                Moving::InTransit => in_transit.push(movement.0),
+                Moving::Delivered => delivered.push(movement.0),
+                Moving::Settled => {}
+            }
+        }
+        (in_transit, delivered)
+    }
+
+    /// Every consignment and transfer in the network, with where it stands.
+    fn movements(&self) -> Vec<(Movement, Moving)> {
+        let mut all = Vec::new();
+        for depot in self.depots.values() {
+            for (id, shipment) in &depot.shipments {
+                let moving = match shipment.state {
+                    ShipmentState::InTransit => Moving::InTransit,
+                    ShipmentState::Delivered => Moving::Delivered,
+                    ShipmentState::Returned => Moving::Settled,
+                };
+                let movement = Movement {
+                    kind: MovementKind::Consignment,
+                    id: id.to_string(),
+                    from: depot.id,
+                    from_name: depot.name.clone(),
+                    item: shipment.item.clone(),
+                    quantity: shipment.quantity(),
+                    to_area: shipment.delivery.area.clone(),
+                    to_depot: None,
+                    to_facility: shipment.delivery.facility,
+                    location: shipment.delivery.location,
+                    dispatched_at: shipment.dispatched_at,
+                    expected_arrival: Some(shipment.delivery.expected_arrival),
+                    received_by: shipment.received_by.clone(),
+                    plan: shipment.plan,
+                    incident: shipment.incident,
+                };
+                all.push((movement, moving));
+            }
+            for (id, outbound) in &depot.outbound {
+                let destination = self.depots.get(&outbound.to);
+                let received = destination.is_some_and(|d| d.inbound.contains(id));
+                if received || outbound.returned {
+                    continue;
+                }
+                let movement = Movement {
+                    kind: MovementKind::Transfer,
+                    id: id.to_string(),
+                    from: depot.id,
+                    from_name: depot.name.clone(),
+                    item: outbound.item.clone(),
+                    quantity: outbound.picks.iter().map(|p| p.quantity.get()).sum(),
+                    to_area: destination.map_or_else(|| depot.area.clone(), |d| d.area.clone()),
+                    to_depot: Some(outbound.to),
+                    to_facility: None,
+                    location: destination.map(|d| d.location),
+                    dispatched_at: outbound.dispatched_at,
+                    expected_arrival: outbound.expected_arrival,
+                    received_by: None,
+                    plan: None,
+                    incident: outbound.incident,
+                };
+                all.push((movement, Moving::InTransit));
+            }
+        }
+        all
+    }
+
+    /// What every tier and area hold for each incident, have on the way for it,
+    /// or have in use: the rows `GET /api/v1/network` rolls up as `commitments`.
+    pub fn commitments(&self) -> Vec<Commitment> {
+        let mut rows: BTreeMap<
+            (
+                Option<Tier>,
+                AreaCode,
+                &'static str,
+                &'static str,
+                IncidentId,
+            ),
+            [u64; 3],
+        > = BTreeMap::new();
+        let mut add = |tier, area: &AreaCode, kind, status, incident, counts: [u64; 3]| {
+            let row = rows
+                .entry((tier, area.clone(), kind, status, incident))
+                .or_default();
+            for (sum, n) in row.iter_mut().zip(counts) {
+                *sum += n;
+            }
+        };
+        for team in self.teams.values() {
+            if let (Some(incident), TeamStatus::Mobilising { .. } | TeamStatus::Deployed { .. }) =
+                (team.status.incident(), &team.status)
+            {
+                let status = if matches!(team.status, TeamStatus::Mobilising { .. }) {
+                    "in_transit"
+                } else {
+                    "in_use"
+                };
+                add(
+                    Some(team.tier),
+                    &team.home_area,
+                    "teams",
+                    status,
+                    incident,
+                    [1, 0, 0],
+                );
+            }
+        }
+        let facilities = self
+            .facilities
+            .values()
+            .map(|f| (Some(f.tier), f.area.clone().into(), &f.pools));
+        let venues = self
+            .convertibles
+            .values()
+            // A 平急两用 venue belongs to its area, not to a tier of its own.
+            .map(|v| (None, v.state.area.clone().into(), &v.state.pools));
+        for (tier, area, pools) in facilities.chain(venues) {
+            let area: AreaCode = area;
+            for (_, pool) in pools.iter() {
+                for (plan, &beds) in &pool.reserved {
+                    if let Some(&incident) = self.plans.get(plan) {
+                        add(
+                            tier,
+                            &area,
+                            "beds",
+                            "held",
+                            incident,
+                            [0, u64::from(beds), 0],
+                        );
+                    }
+                }
+                for (plan, &patients) in &pool.admitted {
+                    if let Some(&incident) = self.plans.get(plan) {
+                        add(
+                            tier,
+                            &area,
+                            "beds",
+                            "in_use",
+                            incident,
+                            [0, u64::from(patients), 0],
+                        );
+                    }
+                }
+            }
+        }
+        for depot in self.depots.values() {
+            let tier = Some(super::resources::tier_of_reserve(depot.tier));
+            for ((plan, _), lots) in &depot.reservations {
+                if let Some(&incident) = self.plans.get(plan) {
+                    let units = lots.values().map(|q| u64::from(q.get())).sum();
+                    add(tier, &depot.area, "stock", "held", incident, [0, 0, units]);
+                }
+            }
+        }
+        for (movement, moving) in self.movements() {
+            let incident = movement
+                .incident
+                .or_else(|| movement.plan.and_then(|p| self.plans.get(&p).copied()));
+            let (Some(incident), Moving::InTransit) = (incident, moving) else {
+                continue;
+            };
+            let tier = self
+                .depots
+                .get(&movement.from)
+                .map(|d| super::resources::tier_of_reserve(d.tier));
+            let units = u64::from(movement.quantity);
+            add(
+                tier,
+                &movement.to_area,
+                "stock",
+                "in_transit",
+                incident,
+                [0, 0, units],
+            );
+        }
+        rows.into_iter()
+            .map(
+                |((tier, area, kind, status, incident), [teams, beds, units])| Commitment {
+                    tier,
+                    area,
+                    kind,
+                    status,
+                    incident,
+                    teams,
+                    beds,
+                    units,
+                },
+            )
+            .collect()
+    }
+}
+
+/// Where a movement stands, for sorting it into an incident's holdings.
+enum Moving {
+    InTransit,
+    Delivered,
+    /// Returned or received: nothing to show for the incident.
+    Settled,
 }
 
 impl OneNetwork {
@@ -140,7 +456,11 @@ impl OneNetwork {
                 .collect()
         };
         let pools_plans = |pools: &BedPools| -> BTreeSet<IncidentId> {
-            of_plans(&mut pools.iter().flat_map(|(_, pool)| pool.reserved.keys()))
+            of_plans(
+                &mut pools
+                    .iter()
+                    .flat_map(|(_, pool)| pool.reserved.keys().chain(pool.admitted.keys())),
+            )
         };
         match prefix {
             "team" => id
@@ -166,12 +486,52 @@ impl OneNetwork {
                 .parse()
                 .ok()
                 .and_then(|id: DepotId| self.depots.get(&id))
-                .map(|d| of_plans(&mut d.reservations.keys().map(|(plan, _)| plan)))
+                .map(|d| {
+                    let mut incidents: BTreeSet<IncidentId> =
+                        of_plans(&mut d.reservations.keys().map(|(plan, _)| plan));
+                    for shipment in d.shipments.values().filter(|s| s.in_transit()) {
+                        incidents.extend(shipment.incident);
+                        incidents.extend(shipment.plan.and_then(|p| self.plans.get(&p).copied()));
+                    }
+                    let moving = d.outbound.iter().filter(|(id, o)| {
+                        !o.returned
+                            && self
+                                .depots
+                                .get(&o.to)
+                                .is_none_or(|to| !to.inbound.contains(id))
+                    });
+                    incidents.extend(moving.filter_map(|(_, o)| o.incident));
+                    incidents
+                })
                 .unwrap_or_default(),
             "incident" => id.parse().ok().into_iter().collect(),
             _ => BTreeSet::new(),
         }
     }
+}
+
+fn beds_in_use(
+    facility: FacilityId,
+    name: &Name,
+    pools: &BedPools,
+    serves: &impl Fn(&PlanId) -> bool,
+) -> Vec<HeldBeds> {
+    pools
+        .iter()
+        .flat_map(|(key, pool)| {
+            pool.admitted
+                .iter()
+                .filter(|(plan, patients)| serves(plan) && **patients > 0)
+                .map(move |(plan, &beds)| HeldBeds {
+                    facility,
+                    name: name.clone(),
+                    plan: *plan,
+                    bed_type: key.bed_type,
+                    class: key.class,
+                    beds,
+                })
+        })
+        .collect()
 }
 
 fn held_beds(
@@ -200,3 +560,60 @@ fn held_beds(
 
 /// Which incident each plan serves; a plan made for ad-hoc demand serves none.
 pub(super) type PlanIncidents = BTreeMap<PlanId, IncidentId>;
+
+/// The references to an incident an event's data may carry.
+#[derive(Deserialize)]
+struct Named {
+    #[serde(default)]
+    incident: Option<IncidentId>,
+    #[serde(default)]
+    plan: Option<PlanId>,
+    #[serde(default)]
+    shipment: Option<ShipmentId>,
+    #[serde(default)]
+    transfer: Option<TransferId>,
+    /// A received transfer's source.
+    #[serde(default)]
+    from: Option<DepotId>,
+}
+
+impl OneNetwork {
+    /// The incidents an event concerns: those its resource is committed to
+    /// after it, and those the event itself names — directly, through a plan, or
+    /// through a consignment or a transfer — so the step that ends a commitment (a release, a
+    /// signature, a demobilisation) still reaches the incident's subscribers.
+    pub fn incidents_of_event(&self, stream: &str, data: &str) -> BTreeSet<IncidentId> {
+        let mut incidents = self.incidents_concerning(stream);
+        let Ok(named) = serde_json::from_str::<Named>(data) else {
+            return incidents;
+        };
+        incidents.extend(named.incident);
+        incidents.extend(named.plan.and_then(|plan| self.plans.get(&plan).copied()));
+        let depot = stream
+            .strip_prefix("depot-")
+            .and_then(|id| id.parse::<DepotId>().ok());
+        if let Some(transfer) = named.transfer {
+            // Dispatched or returned here, or received here from `from`.
+            let source = named.from.or(depot).and_then(|id| self.depots.get(&id));
+            incidents.extend(
+                source
+                    .and_then(|source| source.outbound.get(&transfer))
+                    .and_then(|outbound| outbound.incident),
+            );
+        }
+        if let Some(shipment) = named.shipment {
+            let consignment = depot
+                .and_then(|id| self.depots.get(&id))
+                .and_then(|depot| depot.shipments.get(&shipment));
+            if let Some(consignment) = consignment {
+                incidents.extend(consignment.incident);
+                incidents.extend(
+                    consignment
+                        .plan
+                        .and_then(|plan| self.plans.get(&plan).copied()),
+                );
+            }
+        }
+        incidents
+    }
+}

@@ -37,7 +37,7 @@ use crate::Projection;
 pub use areas::AreaRollup;
 pub use beds::{BedAvailability, BedKey, StaleReport};
 pub use convertibles::{CapacityKey, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord};
-pub use holdings::{HeldBeds, HeldStock, HeldTeam, Holdings};
+pub use holdings::{Commitment, HeldBeds, HeldStock, HeldTeam, Holdings, Movement, MovementKind};
 pub use incidents::IncidentRecord;
 pub use resources::{BoundingBox, Resource, ResourceFilter, ResourceKind};
 pub use supplies::{SupplyKey, SupplyRollup};
@@ -68,8 +68,9 @@ pub struct OneNetwork {
 impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
     // 6: a reservation or admission no longer moves a pool's `reported_at`;
-    // plans and the incident each serves.
-    const VERSION: u32 = 6;
+    // plans and the incident each serves. 7: consignments, transfers in
+    // transit, beds in use per plan.
+    const VERSION: u32 = 7;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.

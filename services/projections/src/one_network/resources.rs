@@ -341,12 +341,7 @@ mod describe {
     pub fn depot(depot: &DepotState) -> Description {
         Description {
             name: depot.name.to_string(),
-            tier: Some(match depot.tier {
-                ReserveTier::City => Tier::City,
-                ReserveTier::Regional => Tier::Region,
-                ReserveTier::District => Tier::District,
-                ReserveTier::Institution => Tier::Institution,
-            }),
+            tier: Some(super::tier_of_reserve(depot.tier)),
             areas: vec![depot.area.clone()],
             subkind: wire(&depot.tier),
             status: None,
@@ -391,5 +386,15 @@ mod describe {
             status: Some(item.phase.name().to_owned()),
             point: None,
         }
+    }
+}
+
+/// A depot's reserve tier as a tier of the area hierarchy.
+pub(super) fn tier_of_reserve(tier: ReserveTier) -> Tier {
+    match tier {
+        ReserveTier::City => Tier::City,
+        ReserveTier::Regional => Tier::Region,
+        ReserveTier::District => Tier::District,
+        ReserveTier::Institution => Tier::Institution,
     }
 }

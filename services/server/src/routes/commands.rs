@@ -23,13 +23,13 @@ use ercs_domain::beds::Facility;
 use ercs_domain::convertible::ConvertibleFacility;
 use ercs_domain::decider::{CommandContext, Decider, Stamped};
 use ercs_domain::event::DomainEvent;
-use ercs_domain::ids::IncidentId;
+use ercs_domain::ids::{DepotId, IncidentId};
 use ercs_domain::incident::Incident;
 use ercs_domain::references::Refers;
 use ercs_domain::supply::CatalogueItem;
 use ercs_domain::supply::depot::{Depot, DepotEvent};
 use ercs_domain::team::Team;
-use ercs_domain::values::Actor;
+use ercs_domain::values::{Actor, Reason};
 use ercs_eventlog::StreamName;
 use ercs_projections::one_network::ResourceKind;
 use futures::StreamExt;
@@ -233,7 +233,16 @@ where
     }
     let body = read_body(&request, payload).await?;
     let key = request_key(&request, &body)?;
-    let command: D::Body = command_of::<D>(&action, &body)?;
+    let mut command: D::Body = command_of::<D>(&action, &body)?;
+    // Stock issued from a plan's reservation is issued for the plan's incident.
+    if let Some(DepotCommand::Issue {
+        plan: Some(plan),
+        incident: incident @ None,
+        ..
+    }) = (&mut command as &mut dyn Any).downcast_mut::<DepotCommand>()
+    {
+        *incident = state.view.read(|view| view.plans.get(plan).copied()).0;
+    }
     let target = match (&id, D::created_id(&command)) {
         (None, Some(created)) => created,
         (Some(raw), _) if action != D::CREATE => D::parse_id(raw).ok_or_else(|| {
@@ -266,6 +275,13 @@ where
             .is_none()
     {
         closing::before_close(&state, *incident, *release_all, &actor).await?;
+    }
+    // Signing for or refusing a transfer in transit is the transfer process's.
+    if let Some(command) = (&command as &dyn Any).downcast_ref::<DepotCommand>()
+        && let Some(depot) = (&target as &dyn Any).downcast_ref::<DepotId>()
+        && let Some(answered) = transfer_receipt(&state, *depot, command).await?
+    {
+        return Ok(answered);
     }
     let stamped = Stamped {
         context: CommandContext::new(actor, Utc::now()),
@@ -350,6 +366,83 @@ async fn settle_transfers<E: 'static>(
         outcome.events.extend(events_out(&settled.events));
     }
     Ok(returned)
+}
+
+/// 签收 or 拒收 of a transfer in transit, at its destination `depot`: settled by
+/// the transfer process (received there, or returned to the source). `None` for
+/// any other depot command.
+async fn transfer_receipt(
+    state: &AppState,
+    depot: DepotId,
+    command: &DepotCommand,
+) -> Result<Option<HttpResponse>, Problem> {
+    let why = |text: String| Reason::parse(text.chars().take(200).collect::<String>());
+    match command {
+        DepotCommand::SignTransfer {
+            transfer,
+            from,
+            received_by,
+        } => {
+            let reason = why(format!("签收: {received_by}")).map_err(Problem::from)?;
+            let dispatched =
+                transfers::in_transit_to(state, depot, *transfer, *from, reason).await?;
+            let settled = transfers::settle(state, &dispatched).await?;
+            let outcome = WriteOutcome {
+                id: depot.to_string(),
+                revision: None,
+                position: settled.position.map(|p| p.0),
+                events: events_out(&settled.events),
+            };
+            let returned: Vec<Returned> = settled
+                .events
+                .iter()
+                .filter_map(|event| match event {
+                    DepotEvent::TransferReturned(back) => Some(Returned {
+                        to: depot.to_string(),
+                        reason: back.reason.to_string(),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            if !returned.is_empty() {
+                return Err(transfer_returned(&returned, &outcome));
+            }
+            let outcome = WriteOutcome {
+                revision: settled.revision,
+                ..outcome
+            };
+            Ok(Some(written(
+                &outcome,
+                false,
+                ResourceKind::Depots,
+                settled.replayed,
+            )))
+        }
+        DepotCommand::RefuseTransfer {
+            transfer,
+            from,
+            reason,
+        } => {
+            let reason = why(format!("拒收: {reason}")).map_err(Problem::from)?;
+            let dispatched =
+                transfers::in_transit_to(state, depot, *transfer, *from, reason).await?;
+            let returned = transfers::refuse(state, &dispatched).await?;
+            // The events are the source's, so this depot's revision is not among them.
+            let outcome = WriteOutcome {
+                id: depot.to_string(),
+                revision: None,
+                position: returned.position.map(|p| p.0),
+                events: events_out(&returned.events),
+            };
+            Ok(Some(written(
+                &outcome,
+                false,
+                ResourceKind::Depots,
+                returned.replayed,
+            )))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// A transfer its destination refused, and why.

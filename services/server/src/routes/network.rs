@@ -6,6 +6,9 @@
 //! `group_by` keeps only the named key fields (`tier`, `area`, `kind`, ...) and
 //! sums the rest, so `group_by=tier` answers "what does each tier have";
 //! `area_level=district` counts townships and institutions in their district.
+//! `commitments` are what each tier and area hold for each incident (`held`),
+//! have on the way for it (`in_transit`) or have in use (`in_use`), in teams,
+//! beds and units: `group_by=tier,status` answers "what is each tier committing".
 
 use std::collections::BTreeMap;
 
@@ -28,8 +31,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
 const MAX_STALE_MINUTES: u64 = 10 * 366 * 24 * 60;
 
 /// Key fields a rollup row may be grouped by.
-const KEYS: [&str; 7] = [
-    "tier", "area", "kind", "status", "bed_type", "class", "item",
+const KEYS: [&str; 8] = [
+    "tier", "area", "kind", "status", "bed_type", "class", "item", "incident",
 ];
 
 async fn network(
@@ -84,6 +87,7 @@ async fn network(
                 merge(&mut row, c);
                 row
             }).collect()),
+            "commitments": rows(view.commitments().iter().map(|c| json!(c)).collect()),
             "incidents": view.incidents_by_level().iter().map(|(level, n)| {
                 json!({"level": level, "open": n})
             }).collect::<Vec<_>>(),

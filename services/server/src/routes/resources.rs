@@ -96,17 +96,31 @@ async fn get(
     let options = params.read_options()?;
     params.finish()?;
     let view = state.view(options).await?;
-    let (resource, position) = view.read(|view| view.resource_by_id(kind, &id));
+    let (resource, position) = view.read(|view| {
+        let mut resource = view.resource_by_id(kind, &id)?;
+        // An incident shows everything held for it, by kind and state.
+        if kind == ResourceKind::Incidents
+            && let (Ok(incident), serde_json::Value::Object(state)) =
+                (id.parse(), &mut resource.state)
+        {
+            let held = serde_json::to_value(view.holdings(incident)).unwrap_or_default();
+            state.insert("held".to_owned(), held);
+        }
+        Some(resource)
+    });
     let resource = resource
         .ok_or_else(|| Problem::not_found(format!("no {} with id `{id}`", kind_singular(kind))))?;
     let etag = resource.mark.map(|mark| etag(mark.revision));
     let mut response = HttpResponse::Ok();
     response.insert_header((POSITION_HEADER, position.0.to_string()));
     if let Some(etag) = &etag {
-        if request
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+        // What an incident holds changes on other streams than its own, so its
+        // revision cannot vouch for the whole answer: never a 304.
+        if kind != ResourceKind::Incidents
+            && request
+                .headers()
+                .get(header::IF_NONE_MATCH)
+                .is_some_and(|v| v.as_bytes() == etag.as_bytes())
         {
             return Ok(HttpResponse::NotModified()
                 .insert_header((header::ETAG, etag.clone()))

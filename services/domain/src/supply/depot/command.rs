@@ -103,7 +103,10 @@ pub enum DepotCommand {
         received_by: Name,
     },
     /// 拒收 — the destination refused a consignment; it comes back into its lots.
-    RefuseDelivery { shipment: ShipmentId, reason: Reason },
+    RefuseDelivery {
+        shipment: ShipmentId,
+        reason: Reason,
+    },
     /// Hold stock for an approved plan.
     Reserve {
         plan: PlanId,

@@ -90,14 +90,7 @@ impl Rules<'_> {
                 reason,
                 incident,
                 delivery,
-            } => self.issue(
-                item,
-                quantity,
-                plan,
-                reason,
-                incident,
-                delivery,
-            ),
+            } => self.issue(item, quantity, plan, reason, incident, delivery),
             DepotCommand::SignDelivery {
                 shipment,
                 received_by,
@@ -254,7 +247,9 @@ impl Rules<'_> {
         if !found.in_transit() {
             return Err(DomainError::invalid(
                 "shipment",
-                format!("shipment {shipment} is no longer in transit: it was signed for or returned"),
+                format!(
+                    "shipment {shipment} is no longer in transit: it was signed for or returned"
+                ),
             ));
         }
         Ok(found)

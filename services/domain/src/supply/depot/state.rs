@@ -39,6 +39,8 @@ pub struct Outbound {
     pub picks: Vec<LotPick>,
     /// Taken back by the source after the destination could not receive it.
     pub returned: bool,
+    #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T09:40:00Z"))]
+    pub dispatched_at: DateTime<Utc>,
     /// When it is expected at the destination; none for a transfer received at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T14:00:00Z"))]
@@ -304,6 +306,7 @@ impl DepotState {
                     item: e.item.clone(),
                     picks: e.picks.clone(),
                     returned: false,
+                    dispatched_at: e.at,
                     expected_arrival: e.expected_arrival,
                     incident: e.incident,
                 };

@@ -763,7 +763,11 @@ fn a_consignment_is_in_transit_until_its_destination_signs_for_it() {
         }
         .into()]);
     let after = state.unwrap();
-    assert_eq!(after.on_hand(&item()).get(), 4, "signed stock is gone from the depot");
+    assert_eq!(
+        after.on_hand(&item()).get(),
+        4,
+        "signed stock is gone from the depot"
+    );
     assert!(matches!(
         after.shipments[&shipment()].state,
         ShipmentState::Delivered
