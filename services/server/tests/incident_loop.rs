@@ -485,15 +485,7 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
 
     // A view rebuilt from the log answers as the live one does.
     let live = snapshot_of(&server, &teams, facility, at(&closed)).await;
-    let copy = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(server.dir.path()).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with("events.db") {
-            std::fs::copy(entry.path(), copy.path().join(name)).unwrap();
-        }
-    }
-    let rebuilt = TestServer::over(copy).await;
+    let rebuilt = TestServer::over(support::log_copy(server.dir.path())).await;
     assert_eq!(
         snapshot_of(&rebuilt, &teams, facility, at(&closed)).await,
         live

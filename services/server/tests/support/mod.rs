@@ -47,8 +47,14 @@ fn template() -> &'static Path {
 
 /// A copy of the seeded log (the log only: no snapshot, no other file).
 pub fn seeded_copy() -> tempfile::TempDir {
+    log_copy(template())
+}
+
+/// A copy of the log in `from` (its database and write-ahead files), for a
+/// second service to start over as a restart would.
+pub fn log_copy(from: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(template()).unwrap() {
+    for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
         if name.to_string_lossy().starts_with("events.db") {

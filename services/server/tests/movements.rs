@@ -1,0 +1,293 @@
+//! Stock on the road: a transfer dispatched with an expected arrival is in
+//! transit until its destination signs for it (签收) or refuses it (拒收), and
+//! a consignment issued to a township goes the same way. Each ends exactly once,
+//! whoever races to end it, and a restart leaves what is on the road on the road.
+
+mod support;
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+use support::{TestServer, problem_type};
+
+const DESTINATION: &str = "43111111-2222-4333-8444-555555555555";
+const KAIZHOU: [f64; 2] = [108.39, 31.16];
+
+/// A seeded depot holding N95, and a new empty one to send them to.
+async fn depots(server: &TestServer) -> Value {
+    let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
+    let source = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["state"]["stock"]["N95"].is_object())
+        .expect("a depot with N95")
+        .clone();
+    support::register_depot(
+        server,
+        DESTINATION,
+        "开州区临时物资储备点",
+        "500154",
+        KAIZHOU,
+    )
+    .await;
+    source
+}
+
+fn due() -> String {
+    (chrono::Utc::now() + chrono::TimeDelta::hours(3)).to_rfc3339()
+}
+
+/// Dispatches 100 N95 in transit; the answer.
+async fn dispatch(server: &TestServer, source: &Value, transfer: &str) -> Value {
+    let response = server
+        .post(
+            &format!(
+                "/api/v1/depots/{}/dispatch_transfer",
+                source["id"].as_str().unwrap()
+            ),
+            &json!({"transfer": transfer, "to": DESTINATION, "item": "N95", "quantity": 100,
+                    "reason": "支援开州", "expected_arrival": due()}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// The event types of a transfer, in log order.
+fn settlement(server: &TestServer, transfer: &str) -> Vec<String> {
+    let db = server.events_db();
+    let mut query = db
+        .prepare("SELECT event_type FROM events WHERE json_extract(data, '$.transfer') = ?1 ORDER BY position")
+        .unwrap();
+    query
+        .query_map([transfer], |row| row.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn sign(source: &Value, transfer: &str) -> Value {
+    json!({"transfer": transfer, "from": source["id"], "received_by": "开州区储备点 库管员 王强"})
+}
+
+fn refuse(source: &Value, transfer: &str) -> Value {
+    json!({"transfer": transfer, "from": source["id"], "reason": "随货单与实物不符"})
+}
+
+fn n95(depot: &Value) -> u64 {
+    depot["state"]["stock"]["N95"]
+        .as_object()
+        .map_or(0, |lots| {
+            lots.values().map(|l| l["quantity"].as_u64().unwrap()).sum()
+        })
+}
+
+#[tokio::test]
+async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_refused() {
+    let server = TestServer::seeded().await;
+    let source = depots(&server).await;
+    let from = source["id"].as_str().unwrap();
+
+    // Dispatched: on the road, held by neither depot.
+    let signed_one = "53111111-2222-4333-8444-555555555555";
+    let dispatched = dispatch(&server, &source, signed_one).await;
+    assert_eq!(settlement(&server, signed_one), ["TransferDispatched"]);
+    let at = dispatched["position"].as_u64().unwrap();
+    let (_, on_road) = server
+        .get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}")))
+        .await;
+    assert_eq!(n95(&on_road), n95(&source) - 100);
+    let outbound = &on_road["state"]["outbound"][signed_one];
+    assert!(outbound["expected_arrival"].is_string(), "{outbound}");
+
+    // Signed for at the destination: received there, same lots.
+    let path = format!("/api/v1/depots/{DESTINATION}/sign_transfer");
+    let signed = server.post(&path, &sign(&source, signed_one)).await;
+    assert_eq!(signed.status(), 200);
+    let signed: Value = signed.json().await.unwrap();
+    assert_eq!(signed["events"][0]["type"], "TransferReceived", "{signed}");
+    assert_eq!(signed["id"], DESTINATION);
+    let (_, there) = server
+        .get(&server.url(&format!(
+            "/api/v1/depots/{DESTINATION}?min_position={}",
+            signed["position"]
+        )))
+        .await;
+    assert_eq!(n95(&there), 100);
+    // Signing again changes nothing; refusing now is a 409 that says why.
+    let again = server.post(&path, &sign(&source, signed_one)).await;
+    assert_eq!(again.status(), 200);
+    let late = server
+        .post(
+            &format!("/api/v1/depots/{DESTINATION}/refuse_transfer"),
+            &refuse(&source, signed_one),
+        )
+        .await;
+    assert_eq!(late.status(), 409);
+    assert_eq!(
+        problem_type(&late.json().await.unwrap()),
+        "transfer-received"
+    );
+    assert_eq!(
+        settlement(&server, signed_one),
+        ["TransferDispatched", "TransferReceived"]
+    );
+
+    // Refused at the destination: back in the source's lots; a signature after is a 409.
+    let refused_one = "54111111-2222-4333-8444-555555555555";
+    dispatch(&server, &source, refused_one).await;
+    let refused = server
+        .post(
+            &format!("/api/v1/depots/{DESTINATION}/refuse_transfer"),
+            &refuse(&source, refused_one),
+        )
+        .await;
+    assert_eq!(refused.status(), 200);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(
+        refused["events"][0]["type"], "TransferReturned",
+        "{refused}"
+    );
+    let (_, back) = server
+        .get(&server.url(&format!(
+            "/api/v1/depots/{from}?min_position={}",
+            refused["position"]
+        )))
+        .await;
+    assert_eq!(n95(&back), n95(&source) - 100, "only the signed one left");
+    let after = server.post(&path, &sign(&source, refused_one)).await;
+    assert_eq!(after.status(), 409);
+    assert_eq!(
+        problem_type(&after.json().await.unwrap()),
+        "transfer-returned"
+    );
+    assert_eq!(
+        settlement(&server, refused_one),
+        ["TransferDispatched", "TransferReturned"]
+    );
+
+    // A transfer that was never dispatched to this depot is named as unknown.
+    let unknown = server
+        .post(
+            &path,
+            &sign(&source, "55111111-2222-4333-8444-555555555555"),
+        )
+        .await;
+    assert_eq!(unknown.status(), 422);
+    let problem: Value = unknown.json().await.unwrap();
+    assert_eq!(
+        (problem_type(&problem), problem["field"].as_str()),
+        ("unknown-reference", Some("transfer"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signatures_and_refusals_racing_for_one_transfer_settle_it_once() {
+    let server = TestServer::seeded().await;
+    let source = depots(&server).await;
+    let transfer = "56111111-2222-4333-8444-555555555555";
+    dispatch(&server, &source, transfer).await;
+    let sign_path = format!("/api/v1/depots/{DESTINATION}/sign_transfer");
+    let refuse_path = format!("/api/v1/depots/{DESTINATION}/refuse_transfer");
+    let (sign_body, refuse_body) = (sign(&source, transfer), refuse(&source, transfer));
+    let racers = (0..20).map(|n| {
+        let (path, body) = if n % 2 == 0 {
+            (&sign_path, &sign_body)
+        } else {
+            (&refuse_path, &refuse_body)
+        };
+        server.post(path, body)
+    });
+    let statuses: Vec<u16> = join_all(racers)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let settled = settlement(&server, transfer);
+    assert_eq!(settled.len(), 2, "dispatched and settled once: {settled:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_transfer_on_the_road_is_still_on_the_road_after_a_restart() {
+    let server = TestServer::seeded().await;
+    let source = depots(&server).await;
+    let transfer = "57111111-2222-4333-8444-555555555555";
+    dispatch(&server, &source, transfer).await;
+    // The restarted service sweeps transfers a crash left unsettled; this one
+    // is not unsettled, it is travelling.
+    let restarted = TestServer::over(support::log_copy(server.dir.path())).await;
+    restarted.caught_up().await;
+    assert_eq!(settlement(&restarted, transfer), ["TransferDispatched"]);
+    let signed = restarted
+        .post(
+            &format!("/api/v1/depots/{DESTINATION}/sign_transfer"),
+            &sign(&source, transfer),
+        )
+        .await;
+    assert_eq!(signed.status(), 200);
+    assert_eq!(
+        settlement(&restarted, transfer),
+        ["TransferDispatched", "TransferReceived"]
+    );
+}
+
+#[tokio::test]
+async fn a_consignment_names_a_real_destination_and_ends_once() {
+    let server = TestServer::seeded().await;
+    let source = depots(&server).await;
+    let from = source["id"].as_str().unwrap();
+    let issue = |shipment: &str, delivery: Value| {
+        let mut delivery = delivery;
+        delivery["shipment"] = json!(shipment);
+        delivery["expected_arrival"] = json!(due());
+        json!({"item": "N95", "quantity": 40, "plan": null, "reason": "发热门诊补给", "delivery": delivery})
+    };
+    let path = format!("/api/v1/depots/{from}/issue");
+    let head = server.head().await;
+    for (delivery, field) in [
+        (json!({"area": "500101999"}), "delivery.area"),
+        (
+            json!({"area": "500101001", "facility": "99999999-8888-4777-8666-555555555555"}),
+            "delivery.facility",
+        ),
+    ] {
+        let refused = server
+            .post(
+                &path,
+                &issue("58111111-2222-4333-8444-555555555555", delivery),
+            )
+            .await;
+        assert_eq!(refused.status(), 422);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+    assert_eq!(server.head().await, head, "nothing written");
+
+    let shipment = "59111111-2222-4333-8444-555555555555";
+    let issued = server
+        .post(&path, &issue(shipment, json!({"area": "500154001"})))
+        .await;
+    assert_eq!(issued.status(), 200);
+    let sign_path = format!("/api/v1/depots/{from}/sign_delivery");
+    let signature = json!({"shipment": shipment, "received_by": "汉丰街道社区卫生服务中心"});
+    let signatures = (0..10).map(|_| server.post_keyed(&sign_path, "sign-59111111", &signature));
+    for signed in join_all(signatures).await {
+        assert_eq!(signed.status(), 200);
+    }
+    let signed = server.count_events(
+        "event_type = 'DeliverySigned' AND json_extract(data, '$.shipment') = ?1",
+        shipment,
+    );
+    assert_eq!(signed, 1, "ten clicks, one signature");
+    let refused = server
+        .post(
+            &format!("/api/v1/depots/{from}/refuse_delivery"),
+            &json!({"shipment": shipment, "reason": "迟到"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 422, "signed for, so no longer in transit");
+}
