@@ -115,6 +115,7 @@ pub fn feature(resource: &Resource, crs: Crs) -> Value {
             "status": resource.status,
             "revision": resource.mark.map(|m| m.revision),
             "updated_at": resource.mark.map(|m| m.at),
+            "held_for": resource.held_for,
             "state": resource.state,
         }
     })

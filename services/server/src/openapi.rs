@@ -736,6 +736,13 @@ fn api_schemas() -> Map<String, Value> {
             "mark": {"type": ["object", "null"], "properties": {
                 "revision": {"type": "integer"}, "position": {"type": "integer"},
                 "at": {"type": "string", "format": "date-time"}}},
+            "held_for": {"type": "array", "description": "What it holds (`held`), has on the way (`in_transit`) or has in use \
+                (`in_use`) for each incident; absent when nothing", "items": {"type": "object",
+                "required": ["area", "kind", "status", "incident", "teams", "beds", "units"], "properties": {
+                "tier": {"anyOf": [schema_ref("Tier"), {"type": "null"}]}, "area": schema_ref("AreaCode"),
+                "kind": {"enum": ["teams", "beds", "stock"]}, "status": {"enum": ["held", "in_transit", "in_use"]},
+                "incident": {"type": "string", "format": "uuid"}, "teams": {"type": "integer", "minimum": 0},
+                "beds": {"type": "integer", "minimum": 0}, "units": {"type": "integer", "minimum": 0}}}},
             "state": {"type": "object"},
         }),
         json!(["kind", "id", "name", "areas", "subkind", "state"]),

@@ -492,3 +492,27 @@ async fn an_incident_feed_in_gcj02_carries_the_incident_and_what_is_committed_to
         "GCJ-02, not WGS-84: {lon},{lat} vs {glon},{glat}"
     );
 }
+
+#[tokio::test]
+async fn after_a_restart_last_event_id_replays_what_the_client_missed() {
+    let server = TestServer::seeded().await;
+    let head = server.head().await;
+    let teams = standby_teams(&server, "&area=500101").await;
+    let mut first = Stream::open(&server, "?collection=teams", Some(head)).await;
+    let seen = change(&server, &teams[0]).await;
+    assert_eq!(first.ids_through(seen).await, [seen]);
+    drop(first);
+    // While the client is away the service changes twice more, then restarts.
+    let missed = [
+        change(&server, &teams[1]).await,
+        change(&server, &teams[2]).await,
+    ];
+    let restarted = TestServer::over(support::log_copy(server.dir.path())).await;
+    drop(server);
+    let mut second = Stream::open(&restarted, "?collection=teams", Some(seen)).await;
+    let ids: Vec<u64> = second.drain().await.iter().filter_map(|e| e.id).collect();
+    assert_eq!(
+        ids, missed,
+        "exactly what it missed, from the restarted service's log"
+    );
+}

@@ -156,7 +156,7 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
     }
 
     // Planned and approved: teams mobilised, beds and stock reserved for it.
-    let plan = propose(&server).await;
+    let plan = support::propose_for(&server, INCIDENT).await;
     steps.push((at(&plan), "PlanProposed".into()));
     let plan_id = plan["id"].as_str().unwrap().to_owned();
     let approved = ok(
@@ -275,6 +275,21 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
         .map(|row| row["units"].as_u64().unwrap())
         .sum();
     assert_eq!(on_road, 2000 + movable, "{}", network["commitments"]);
+    // And every resource says what it has on the road for which incident.
+    let (sender, _) = &shipments[0];
+    let (_, depot) = server
+        .get(&server.url(&format!(
+            "/api/v1/depots/{sender}?min_position={}",
+            at(&dispatched)
+        )))
+        .await;
+    let rows = depot["held_for"].as_array().cloned().unwrap_or_default();
+    assert!(
+        rows.iter().any(|r| r["incident"] == INCIDENT
+            && r["status"] == "in_transit"
+            && r["area"] == "500101001"),
+        "{depot}"
+    );
     // Closing now is refused: stock is on the road.
     let early = server
         .post(
@@ -367,7 +382,7 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
     )
     .await;
     steps.push((at(&more), "BedDemandRecorded".into()));
-    let second = propose(&server).await;
+    let second = support::propose_for(&server, INCIDENT).await;
     steps.push((at(&second), "PlanProposed".into()));
     let second_id = second["id"].as_str().unwrap().to_owned();
     let approved = ok(
@@ -520,17 +535,4 @@ async fn snapshot_of(
         seen.insert(part.to_owned(), network[part].clone());
     }
     Value::Object(seen)
-}
-
-async fn propose(server: &TestServer) -> Value {
-    let head = server.head().await;
-    let response = server
-        .client
-        .post(server.url(&format!("/api/v1/plans?min_position={head}")))
-        .json(&json!({"incident": INCIDENT}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
 }

@@ -21,8 +21,8 @@ use ercs_domain::beds::{BedClass, BedPools, BedType};
 use ercs_domain::geo::GeoPoint;
 use ercs_domain::ids::{DepotId, FacilityId, IncidentId, PlanId, ShipmentId, TeamId, TransferId};
 use ercs_domain::supply::ItemCode;
-use ercs_domain::supply::depot::ShipmentState;
-use ercs_domain::team::TeamStatus;
+use ercs_domain::supply::depot::{DepotState, ShipmentState};
+use ercs_domain::team::{TeamState, TeamStatus};
 use ercs_domain::values::Name;
 use serde::{Deserialize, Serialize};
 
@@ -253,58 +253,65 @@ impl OneNetwork {
 
     /// Every consignment and transfer in the network, with where it stands.
     fn movements(&self) -> Vec<(Movement, Moving)> {
+        self.depots
+            .values()
+            .flat_map(|depot| self.movements_from(depot))
+            .collect()
+    }
+
+    /// The consignments and transfers a depot sent, with where each stands
+    /// (transfers only while in transit).
+    fn movements_from(&self, depot: &DepotState) -> Vec<(Movement, Moving)> {
         let mut all = Vec::new();
-        for depot in self.depots.values() {
-            for (id, shipment) in &depot.shipments {
-                let moving = match shipment.state {
-                    ShipmentState::InTransit => Moving::InTransit,
-                    ShipmentState::Delivered => Moving::Delivered,
-                    ShipmentState::Returned => Moving::Settled,
-                };
-                let movement = Movement {
-                    kind: MovementKind::Consignment,
-                    id: id.to_string(),
-                    from: depot.id,
-                    from_name: depot.name.clone(),
-                    item: shipment.item.clone(),
-                    quantity: shipment.quantity(),
-                    to_area: shipment.delivery.area.clone(),
-                    to_depot: None,
-                    to_facility: shipment.delivery.facility,
-                    location: shipment.delivery.location,
-                    dispatched_at: shipment.dispatched_at,
-                    expected_arrival: Some(shipment.delivery.expected_arrival),
-                    received_by: shipment.received_by.clone(),
-                    plan: shipment.plan,
-                    incident: shipment.incident,
-                };
-                all.push((movement, moving));
+        for (id, shipment) in &depot.shipments {
+            let moving = match shipment.state {
+                ShipmentState::InTransit => Moving::InTransit,
+                ShipmentState::Delivered => Moving::Delivered,
+                ShipmentState::Returned => Moving::Settled,
+            };
+            let movement = Movement {
+                kind: MovementKind::Consignment,
+                id: id.to_string(),
+                from: depot.id,
+                from_name: depot.name.clone(),
+                item: shipment.item.clone(),
+                quantity: shipment.quantity(),
+                to_area: shipment.delivery.area.clone(),
+                to_depot: None,
+                to_facility: shipment.delivery.facility,
+                location: shipment.delivery.location,
+                dispatched_at: shipment.dispatched_at,
+                expected_arrival: Some(shipment.delivery.expected_arrival),
+                received_by: shipment.received_by.clone(),
+                plan: shipment.plan,
+                incident: shipment.incident,
+            };
+            all.push((movement, moving));
+        }
+        for (id, outbound) in &depot.outbound {
+            let destination = self.depots.get(&outbound.to);
+            let received = destination.is_some_and(|d| d.inbound.contains(id));
+            if received || outbound.returned {
+                continue;
             }
-            for (id, outbound) in &depot.outbound {
-                let destination = self.depots.get(&outbound.to);
-                let received = destination.is_some_and(|d| d.inbound.contains(id));
-                if received || outbound.returned {
-                    continue;
-                }
-                let movement = Movement {
-                    kind: MovementKind::Transfer,
-                    id: id.to_string(),
-                    from: depot.id,
-                    from_name: depot.name.clone(),
-                    item: outbound.item.clone(),
-                    quantity: outbound.picks.iter().map(|p| p.quantity.get()).sum(),
-                    to_area: destination.map_or_else(|| depot.area.clone(), |d| d.area.clone()),
-                    to_depot: Some(outbound.to),
-                    to_facility: None,
-                    location: destination.map(|d| d.location),
-                    dispatched_at: outbound.dispatched_at,
-                    expected_arrival: outbound.expected_arrival,
-                    received_by: None,
-                    plan: None,
-                    incident: outbound.incident,
-                };
-                all.push((movement, Moving::InTransit));
-            }
+            let movement = Movement {
+                kind: MovementKind::Transfer,
+                id: id.to_string(),
+                from: depot.id,
+                from_name: depot.name.clone(),
+                item: outbound.item.clone(),
+                quantity: outbound.picks.iter().map(|p| p.quantity.get()).sum(),
+                to_area: destination.map_or_else(|| depot.area.clone(), |d| d.area.clone()),
+                to_depot: Some(outbound.to),
+                to_facility: None,
+                location: destination.map(|d| d.location),
+                dispatched_at: outbound.dispatched_at,
+                expected_arrival: outbound.expected_arrival,
+                received_by: None,
+                plan: None,
+                incident: outbound.incident,
+            };
+            all.push((movement, Moving::InTransit));
         }
         all
     }
@@ -312,110 +319,24 @@ impl OneNetwork {
     /// What every tier and area hold for each incident, have on the way for it,
     /// or have in use: the rows `GET /api/v1/network` rolls up as `commitments`.
     pub fn commitments(&self) -> Vec<Commitment> {
-        let mut rows: BTreeMap<
-            (
-                Option<Tier>,
-                AreaCode,
-                &'static str,
-                &'static str,
-                IncidentId,
-            ),
-            [u64; 3],
-        > = BTreeMap::new();
-        let mut add = |tier, area: &AreaCode, kind, status, incident, counts: [u64; 3]| {
-            let row = rows
-                .entry((tier, area.clone(), kind, status, incident))
-                .or_default();
-            for (sum, n) in row.iter_mut().zip(counts) {
-                *sum += n;
-            }
-        };
-        for team in self.teams.values() {
-            if let (Some(incident), TeamStatus::Mobilising { .. } | TeamStatus::Deployed { .. }) =
-                (team.status.incident(), &team.status)
-            {
-                let status = if matches!(team.status, TeamStatus::Mobilising { .. }) {
-                    "in_transit"
-                } else {
-                    "in_use"
-                };
-                add(
-                    Some(team.tier),
-                    &team.home_area,
-                    "teams",
-                    status,
-                    incident,
-                    [1, 0, 0],
-                );
-            }
-        }
+        let teams = self.teams.values().flat_map(|t| self.team_commitments(t));
         let facilities = self
             .facilities
             .values()
-            .map(|f| (Some(f.tier), f.area.clone().into(), &f.pools));
-        let venues = self
-            .convertibles
-            .values()
-            // A 平急两用 venue belongs to its area, not to a tier of its own.
-            .map(|v| (None, v.state.area.clone().into(), &v.state.pools));
-        for (tier, area, pools) in facilities.chain(venues) {
-            let area: AreaCode = area;
-            for (_, pool) in pools.iter() {
-                for (plan, &beds) in &pool.reserved {
-                    if let Some(&incident) = self.plans.get(plan) {
-                        add(
-                            tier,
-                            &area,
-                            "beds",
-                            "held",
-                            incident,
-                            [0, u64::from(beds), 0],
-                        );
-                    }
-                }
-                for (plan, &patients) in &pool.admitted {
-                    if let Some(&incident) = self.plans.get(plan) {
-                        add(
-                            tier,
-                            &area,
-                            "beds",
-                            "in_use",
-                            incident,
-                            [0, u64::from(patients), 0],
-                        );
-                    }
-                }
+            .flat_map(|f| self.pool_commitments(Some(f.tier), &f.area.clone().into(), &f.pools));
+        // A 平急两用 venue belongs to its area, not to a tier of its own.
+        let venues = self.convertibles.values().flat_map(|v| {
+            self.pool_commitments(None, &v.state.area.clone().into(), &v.state.pools)
+        });
+        let depots = self.depots.values().flat_map(|d| self.depot_commitments(d));
+        let mut rows: BTreeMap<CommitmentKey, [u64; 3]> = BTreeMap::new();
+        for row in teams.chain(facilities).chain(venues).chain(depots) {
+            let sums = rows
+                .entry((row.tier, row.area, row.kind, row.status, row.incident))
+                .or_default();
+            for (sum, n) in sums.iter_mut().zip([row.teams, row.beds, row.units]) {
+                *sum += n;
             }
-        }
-        for depot in self.depots.values() {
-            let tier = Some(super::resources::tier_of_reserve(depot.tier));
-            for ((plan, _), lots) in &depot.reservations {
-                if let Some(&incident) = self.plans.get(plan) {
-                    let units = lots.values().map(|q| u64::from(q.get())).sum();
-                    add(tier, &depot.area, "stock", "held", incident, [0, 0, units]);
-                }
-            }
-        }
-        for (movement, moving) in self.movements() {
-            let incident = movement
-                .incident
-                .or_else(|| movement.plan.and_then(|p| self.plans.get(&p).copied()));
-            let (Some(incident), Moving::InTransit) = (incident, moving) else {
-                continue;
-            };
-            let tier = self
-                .depots
-                .get(&movement.from)
-                .map(|d| super::resources::tier_of_reserve(d.tier));
-            let units = u64::from(movement.quantity);
-            add(
-                tier,
-                &movement.to_area,
-                "stock",
-                "in_transit",
-                incident,
-                [0, 0, units],
-            );
         }
         rows.into_iter()
             .map(
@@ -432,7 +353,139 @@ impl OneNetwork {
             )
             .collect()
     }
+
+    /// What one resource holds, has on the way or has in use, for which
+    /// incident: the `held_for` of its [`Resource`](super::Resource).
+    pub(super) fn commitments_of_stream(&self, stream: &str) -> Vec<Commitment> {
+        let Some((prefix, id)) = stream.split_once('-') else {
+            return Vec::new();
+        };
+        match prefix {
+            "team" => id
+                .parse()
+                .ok()
+                .and_then(|id: TeamId| self.teams.get(&id))
+                .map(|t| self.team_commitments(t))
+                .unwrap_or_default(),
+            "facility" => id
+                .parse()
+                .ok()
+                .and_then(|id: FacilityId| self.facilities.get(&id))
+                .map(|f| self.pool_commitments(Some(f.tier), &f.area.clone().into(), &f.pools))
+                .unwrap_or_default(),
+            "convertible" => id
+                .parse()
+                .ok()
+                .and_then(|id: FacilityId| self.convertibles.get(&id))
+                .map(|v| self.pool_commitments(None, &v.state.area.clone().into(), &v.state.pools))
+                .unwrap_or_default(),
+            "depot" => id
+                .parse()
+                .ok()
+                .and_then(|id: DepotId| self.depots.get(&id))
+                .map(|d| self.depot_commitments(d))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn team_commitments(&self, team: &TeamState) -> Vec<Commitment> {
+        let status = match team.status {
+            TeamStatus::Mobilising { .. } => "in_transit",
+            TeamStatus::Deployed { .. } => "in_use",
+            _ => return Vec::new(),
+        };
+        team.status
+            .incident()
+            .map(|incident| Commitment {
+                tier: Some(team.tier),
+                area: team.home_area.clone(),
+                kind: "teams",
+                status,
+                incident,
+                teams: 1,
+                beds: 0,
+                units: 0,
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn pool_commitments(
+        &self,
+        tier: Option<Tier>,
+        area: &AreaCode,
+        pools: &BedPools,
+    ) -> Vec<Commitment> {
+        let mut rows = Vec::new();
+        for (_, pool) in pools.iter() {
+            let held = pool
+                .reserved
+                .iter()
+                .map(|(plan, beds)| ("held", plan, beds));
+            let used = pool
+                .admitted
+                .iter()
+                .map(|(plan, beds)| ("in_use", plan, beds));
+            for (status, plan, &beds) in held.chain(used) {
+                if let Some(&incident) = self.plans.get(plan) {
+                    rows.push(Commitment {
+                        tier,
+                        area: area.clone(),
+                        kind: "beds",
+                        status,
+                        incident,
+                        teams: 0,
+                        beds: u64::from(beds),
+                        units: 0,
+                    });
+                }
+            }
+        }
+        rows
+    }
+
+    fn depot_commitments(&self, depot: &DepotState) -> Vec<Commitment> {
+        let tier = Some(super::resources::tier_of_reserve(depot.tier));
+        let stock = |area: &AreaCode, status, incident, units| Commitment {
+            tier,
+            area: area.clone(),
+            kind: "stock",
+            status,
+            incident,
+            teams: 0,
+            beds: 0,
+            units,
+        };
+        let mut rows = Vec::new();
+        for ((plan, _), lots) in &depot.reservations {
+            if let Some(&incident) = self.plans.get(plan) {
+                let units = lots.values().map(|q| u64::from(q.get())).sum();
+                rows.push(stock(&depot.area, "held", incident, units));
+            }
+        }
+        for (movement, moving) in self.movements_from(depot) {
+            let incident = movement
+                .incident
+                .or_else(|| movement.plan.and_then(|p| self.plans.get(&p).copied()));
+            if let (Some(incident), Moving::InTransit) = (incident, moving) {
+                // Counted where it is going: what an area has coming to it.
+                let units = u64::from(movement.quantity);
+                rows.push(stock(&movement.to_area, "in_transit", incident, units));
+            }
+        }
+        rows
+    }
 }
+
+/// A commitments row's key fields.
+type CommitmentKey = (
+    Option<Tier>,
+    AreaCode,
+    &'static str,
+    &'static str,
+    IncidentId,
+);
 
 /// Where a movement stands, for sorting it into an incident's holdings.
 enum Moving {

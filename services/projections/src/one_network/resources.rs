@@ -103,6 +103,9 @@ pub struct Resource {
     pub point: Option<GeoPoint>,
     /// Its stream's revision and last position.
     pub mark: Option<Mark>,
+    /// What it holds, has on the way or has in use, and for which incident.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_for: Vec<super::Commitment>,
     /// The resource's state, as the API returns it.
     pub state: serde_json::Value,
 }
@@ -256,10 +259,9 @@ impl OneNetwork {
 
     /// A resource described, its state not yet rendered.
     fn resource(&self, kind: ResourceKind, id: String, description: Description) -> Resource {
-        let mark = self
-            .marks
-            .get(&format!("{}-{id}", kind.stream_prefix()))
-            .copied();
+        let stream = format!("{}-{id}", kind.stream_prefix());
+        let mark = self.marks.get(&stream).copied();
+        let held_for = self.commitments_of_stream(&stream);
         Resource {
             kind,
             id,
@@ -270,6 +272,7 @@ impl OneNetwork {
             status: description.status,
             point: description.point,
             mark,
+            held_for,
             state: serde_json::Value::Null,
         }
     }

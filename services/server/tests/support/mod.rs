@@ -278,11 +278,16 @@ pub async fn incident_with_demand(server: &TestServer) {
 
 /// Proposes a plan for [`INCIDENT`]'s demand, once the view has caught up.
 pub async fn propose(server: &TestServer) -> Value {
+    propose_for(server, INCIDENT).await
+}
+
+/// Proposes a plan for `incident`'s demand, once the view has caught up.
+pub async fn propose_for(server: &TestServer, incident: &str) -> Value {
     let head = server.head().await;
     let response = server
         .client
         .post(server.url(&format!("/api/v1/plans?min_position={head}")))
-        .json(&json!({"incident": INCIDENT}))
+        .json(&json!({"incident": incident}))
         .send()
         .await
         .unwrap();
