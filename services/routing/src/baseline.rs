@@ -58,7 +58,7 @@ fn greedy_commodity(problem: &SurgeProblem, commodity: &Commodity, outcome: &mut
         let (a, b) = (&problem.demands[a], &problem.demands[b]);
         (a.priority, &a.id).cmp(&(b.priority, &b.id))
     });
-    let standard = settings.standard_minutes.saturating_mul(60);
+    let standard = settings.standard_seconds(commodity.kind);
     for d in order {
         let demand = &problem.demands[d];
         let mut need = demand.needs.get(commodity).copied().unwrap_or(0);

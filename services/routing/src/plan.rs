@@ -148,7 +148,7 @@ pub(crate) fn read_commodity(
     solver: &NetworkSimplex,
 ) -> CommodityPlan {
     let flows = solver.flows();
-    let standard = problem.settings.standard_minutes.saturating_mul(60);
+    let standard = problem.settings.standard_seconds(net.commodity.kind);
     let mut assignments = Vec::new();
     let mut shortfalls = Vec::new();
     let mut leftover = vec![0u64; net.graph.node_count()];

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Tier;
+use crate::model::{CommodityKind, Tier};
 use crate::travel::RoadModel;
 
 /// Extra cost, in seconds, for each tier boundary a supply crosses (local first).
@@ -16,7 +16,7 @@ use crate::travel::RoadModel;
 /// resort unless it is half an hour closer. Drawing from outside the city
 /// (`beyond_city`) is kept for shortfalls and costs an hour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EscalationCosts {
     pub leave_township: u32,
     pub leave_district: u32,
@@ -60,15 +60,20 @@ impl EscalationCosts {
     }
 }
 
-/// Everything that shapes a plan besides the sources and demands.
+/// Everything that shapes a plan besides the sources and demands. An unknown
+/// field is refused, so a misspelt setting is never silently ignored.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Sources that cannot start out within this many minutes are left out.
     pub horizon_minutes: u32,
-    /// The response standard each assignment is judged against (urban response
-    /// within 14 minutes).
+    /// The standard a bed assignment is judged against: a patient reaches the
+    /// bed within the urban pre-hospital response time, 14 minutes.
     pub standard_minutes: u32,
+    /// The standard for teams: the 2-hour emergency-rescue circle (2小时应急救援圈).
+    pub team_standard_minutes: u32,
+    /// The standard for supplies: the same 2-hour circle.
+    pub supply_standard_minutes: u32,
     pub escalation: EscalationCosts,
     pub roads: RoadModel,
     /// Each demand is linked to this many nearest sources of each commodity...
@@ -87,11 +92,25 @@ impl Default for Settings {
         Settings {
             horizon_minutes: 240,
             standard_minutes: 14,
+            team_standard_minutes: 120,
+            supply_standard_minutes: 120,
             escalation: EscalationCosts::default(),
             roads: RoadModel::default(),
             nearest_sources: 10,
             nearest_per_tier: 3,
         }
+    }
+}
+
+impl Settings {
+    /// The service standard, in seconds, an assignment of `kind` is judged against.
+    pub fn standard_seconds(&self, kind: CommodityKind) -> u32 {
+        let minutes = match kind {
+            CommodityKind::Bed => self.standard_minutes,
+            CommodityKind::Team => self.team_standard_minutes,
+            CommodityKind::Supply => self.supply_standard_minutes,
+        };
+        minutes.saturating_mul(60)
     }
 }
 

@@ -19,6 +19,7 @@ use crate::model::Point;
 /// One distance band: trips are driven at `kmh` from the previous band's end up
 /// to `up_to_km` (the last band's end is ignored: it runs on forever).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SpeedBand {
     pub up_to_km: f64,
     pub kmh: f64,
@@ -26,7 +27,7 @@ pub struct SpeedBand {
 
 /// How distances become times.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RoadModel {
     /// Road distance ÷ straight-line distance.
     pub circuity: f64,

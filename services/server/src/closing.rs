@@ -98,6 +98,13 @@ pub async fn before_close(
 
 /// What the incident holds, from a view that has caught up with the log.
 async fn holdings(state: &AppState, incident: IncidentId) -> Result<Holdings, Problem> {
+    caught_up(state).await?;
+    Ok(state.view.read(|view| view.holdings(incident)).0)
+}
+
+/// Waits until the view has read everything the log holds now: a process that
+/// releases what it finds there must find everything.
+pub(crate) async fn caught_up(state: &AppState) -> Result<(), Problem> {
     let head = state
         .log
         .head()
@@ -110,7 +117,7 @@ async fn holdings(state: &AppState, incident: IncidentId) -> Result<Holdings, Pr
         .map_err(|lagging| {
             Problem::unavailable(format!("{lagging}; retry shortly")).retry_after(1)
         })?;
-    Ok(state.view.read(|view| view.holdings(incident)).0)
+    Ok(())
 }
 
 /// "2 teams (万州区紧急医学救援队, …), 30 beds at 1 facility and 2000 units of stock at 2 depots"
@@ -214,7 +221,7 @@ async fn release(
     Ok(())
 }
 
-async fn run<D, C>(
+pub(crate) async fn run<D, C>(
     state: &AppState,
     id: &D::Id,
     command: C,

@@ -376,13 +376,27 @@ fn plan_paths() -> Map<String, Value> {
     paths.insert("/api/v1/plans".into(), json!({"post": {
         "tags": ["plans"], "operationId": "propose_plan",
         "summary": "Plan an incident's recorded demand (and/or ad-hoc demand) optimally over the one network",
-        "parameters": [{"$ref": "#/components/parameters/MinPosition"}, {"$ref": "#/components/parameters/Actor"}],
+        "description": "For an incident, only what its approved plans do not already cover (held, on the way or in use) \
+            is planned; when they cover it all the answer is `422 demand-covered`. With an `Idempotency-Key` a retry \
+            answers with the plan the first request made (`Idempotent-Replayed: true`).",
+        "parameters": [{"$ref": "#/components/parameters/MinPosition"}, {"$ref": "#/components/parameters/Actor"},
+                       {"$ref": "#/components/parameters/IdempotencyKey"}],
         "requestBody": {"required": true, "content": {"application/json": {
             "schema": {"type": "object", "additionalProperties": false, "properties": {
                 "incident": schema_ref("IncidentId"),
                 "demands": {"type": "array", "items": {"type": "object"},
                             "description": "Ad-hoc demands: id, location {lon, lat}, area, priority (red|orange|yellow|green), needs {\"bed:adult_icu\": 4}"},
-                "settings": {"type": "object", "description": "Routing settings (horizon, standard, escalation costs)"}}},
+                "settings": {"type": "object", "additionalProperties": false,
+                             "description": "Routing settings; an unknown one is refused. Service standards by kind: \
+                              `standard_minutes` (beds: pre-hospital 14), `team_standard_minutes` and \
+                              `supply_standard_minutes` (the 2-hour rescue circle, 120)",
+                             "properties": {"horizon_minutes": {"type": "integer", "minimum": 0},
+                                            "standard_minutes": {"type": "integer", "minimum": 0},
+                                            "team_standard_minutes": {"type": "integer", "minimum": 0},
+                                            "supply_standard_minutes": {"type": "integer", "minimum": 0},
+                                            "escalation": {"type": "object"}, "roads": {"type": "object"},
+                                            "nearest_sources": {"type": "integer", "minimum": 0},
+                                            "nearest_per_tier": {"type": "integer", "minimum": 0}}}}},
             "example": {"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"}}}},
         "responses": {"201": {"description": "The plan, recorded", "content": {"application/json": {"schema": outcome.clone()}}},
                       "400": problem, "404": problem, "409": problem, "413": problem, "415": problem, "422": problem, "503": problem}
@@ -402,12 +416,43 @@ fn plan_paths() -> Map<String, Value> {
         "responses": {"200": {"description": "What it holds", "content": {"application/json": {"schema": schema_ref("Holdings")}}},
                       "400": problem, "404": problem, "422": problem, "503": problem}
     }}));
+    paths.insert("/api/v1/incidents/{id}/plans".into(), json!({"get": {
+        "tags": ["incidents"], "operationId": "incident_plans",
+        "summary": "An incident's plans, oldest first, with where each stands",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
+                       {"$ref": "#/components/parameters/MinPosition"}],
+        "responses": {"200": {"description": "Its plans", "content": {"application/json": {"schema": schema_ref("IncidentPlans")}}},
+                      "400": problem, "404": problem, "422": problem, "503": problem}
+    }}));
     paths.insert("/api/v1/plans/{id}/approve".into(), json!({"post": {
         "tags": ["plans"], "operationId": "approve_plan",
         "summary": "Approve: reserve the beds and stock and mobilise the teams, each event carrying the plan id; twice appends nothing",
+        "description": "Every chosen assignment is checked against the network first: if a source no longer offers what \
+            the plan takes from it, the answer is `409 plan-stale` naming what changed (in `outcome.changed`) and nothing is \
+            dispatched, unless `partial` asks to dispatch what still fits. A dispatch refused halfway by a change the check \
+            could not see undoes the approval and cancels the plan (`409 plan-stale`).",
+        "parameters": [plan_id.clone(), {"$ref": "#/components/parameters/Actor"}],
+        "requestBody": {"required": false, "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": false, "properties": {
+                "assignments": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                                "description": "Approve only these assignments (indices into `plan.assignments`)"},
+                "partial": {"type": "boolean", "default": false,
+                            "description": "Dispatch what still fits and record the rest as `stale`, instead of a 409"}}},
+            "example": {"assignments": [0, 1, 3]}}}},
+        "responses": {"200": {"description": "What each dispatch command did", "content": {"application/json": {"schema": outcome.clone()}}},
+                      "400": problem, "404": problem, "409": problem, "415": problem, "422": problem, "503": problem}
+    }}));
+    paths.insert("/api/v1/plans/{id}/cancel".into(), json!({"post": {
+        "tags": ["plans"], "operationId": "cancel_plan",
+        "summary": "Cancel a plan: release every reservation it made and demobilise the teams it mobilised; twice does it once",
+        "description": "Stock already issued from its reservations is on its way and is not recalled.",
         "parameters": [plan_id, {"$ref": "#/components/parameters/Actor"}],
-        "responses": {"200": {"description": "What each dispatch command did", "content": {"application/json": {"schema": outcome}}},
-                      "404": problem, "409": problem, "503": problem}
+        "requestBody": {"required": true, "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": false, "required": ["reason"],
+                       "properties": {"reason": schema_ref("Reason")}},
+            "example": {"reason": "疫情形势变化，重新制定方案"}}}},
+        "responses": {"200": {"description": "The plan, cancelled", "content": {"application/json": {"schema": outcome}}},
+                      "400": problem, "404": problem, "415": problem, "422": problem, "503": problem}
     }}));
     paths
 }
@@ -799,11 +844,37 @@ fn api_schemas() -> Map<String, Value> {
             "proposed_by": {"type": "string"},
             "approval": {"type": "object", "required": ["approved_at", "approved_by", "dispatches"], "properties": {
                 "approved_at": {"type": "string", "format": "date-time"}, "approved_by": {"type": "string"},
-                "dispatches": {"type": "array", "items": {"type": "object"}}}},
+                "partial": {"type": "boolean", "description": "Only a chosen or still-fitting subset was dispatched"},
+                "dispatches": {"type": "array", "items": {"type": "object", "required": ["assignment", "outcome"], "properties": {
+                    "assignment": {"type": "integer", "minimum": 0},
+                    "outcome": {"enum": ["dispatched", "refused", "needs_conversion", "stale"]},
+                    "command": {"type": "string"}, "detail": {"type": "string"}, "position": {"type": "integer"}}}}}},
+            "cancellation": {"type": "object", "required": ["at", "by", "reason", "released"], "properties": {
+                "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"}, "reason": {"type": "string"},
+                "released": {"type": "integer", "minimum": 0, "description": "Reservations and teams given back"}}},
+            "request_digest": {"type": "string", "format": "uuid", "description": "Names the request body of a keyed proposal"},
         }),
         json!(["plan_id", "request", "problem", "plan", "proposed_at", "proposed_by"]),
         json!({"plan_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88", "request": {"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44"},
                "problem": {}, "plan": {}, "proposed_at": "2026-11-23T08:00:00Z", "proposed_by": "dispatcher"}),
+    ));
+    schemas.insert("IncidentPlans".into(), object(
+        json!({
+            "incident": {"type": "string", "format": "uuid"},
+            "position": position_schema(),
+            "plans": {"type": "array", "items": {"type": "object",
+                "required": ["plan", "status", "proposed_at", "proposed_by", "changed_at"], "properties": {
+                "plan": {"type": "string", "format": "uuid"}, "incident": {"type": "string", "format": "uuid"},
+                "status": {"enum": ["proposed", "approved", "partly_approved", "superseded", "cancelled"]},
+                "proposed_at": {"type": "string", "format": "date-time"}, "proposed_by": {"type": "string"},
+                "changed_at": {"type": "string", "format": "date-time"},
+                "superseded_by": {"type": "string", "format": "uuid"}, "supersedes": {"type": "string", "format": "uuid"}}}},
+        }),
+        json!(["incident", "plans", "position"]),
+        json!({"incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44", "position": 4420,
+               "plans": [{"plan": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c88", "incident": "0f6b7a55-2d1c-4e8a-b3f5-6a9e1d2c3b44",
+                          "status": "approved", "proposed_at": "2026-11-23T08:00:00Z", "proposed_by": "dispatcher",
+                          "changed_at": "2026-11-23T08:02:00Z"}]}),
     ));
     schemas.insert("PlanOutcome".into(), object(
         json!({

@@ -149,18 +149,6 @@ pub struct HeldStock {
     pub quantity: u32,
 }
 
-/// The part of a plan's `PlanProposed` record the view reads.
-#[derive(Deserialize)]
-pub(super) struct ProposedPlan {
-    pub plan_id: PlanId,
-    pub request: PlanRequestIncident,
-}
-
-#[derive(Deserialize)]
-pub(super) struct PlanRequestIncident {
-    pub incident: Option<IncidentId>,
-}
-
 impl OneNetwork {
     /// What `incident` holds now.
     pub fn holdings(&self, incident: IncidentId) -> Holdings {

@@ -11,6 +11,7 @@ pub mod beds;
 pub mod convertibles;
 mod holdings;
 mod incidents;
+pub mod plans;
 mod resources;
 pub mod supplies;
 mod teams;
@@ -57,6 +58,9 @@ pub struct OneNetwork {
     /// incident's reservations are its plans'.
     #[serde(default)]
     pub plans: holdings::PlanIncidents,
+    /// Every plan and where it stands (proposed, approved, cancelled, ...).
+    #[serde(default)]
+    pub plan_states: BTreeMap<ercs_domain::ids::PlanId, plans::PlanSummary>,
     /// Where each resource's stream stands, by stream name: its revision (the
     /// `ETag` of the resource) and the log position of its last event.
     pub marks: BTreeMap<String, Mark>,
@@ -69,8 +73,8 @@ impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
     // 6: a reservation or admission no longer moves a pool's `reported_at`;
     // plans and the incident each serves. 7: consignments, transfers in
-    // transit, beds in use per plan.
-    const VERSION: u32 = 7;
+    // transit, beds in use per plan. 8: plans' statuses.
+    const VERSION: u32 = 8;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.
@@ -142,22 +146,82 @@ impl OneNetwork {
                     IncidentRecord::evolve(r, &event)
                 })
             }
-            "plan" if event.event_type.as_str() == "PlanProposed" => {
-                let plan: holdings::ProposedPlan =
-                    event
-                        .data
-                        .deserialize()
-                        .map_err(|source| DecodeError::Malformed {
-                            event_type: "PlanProposed",
-                            source,
-                        })?;
-                if let Some(incident) = plan.request.incident {
-                    self.plans.insert(plan.plan_id, incident);
-                }
-            }
+            "plan" => self.fold_plan(id.parse()?, event)?,
             _ => {}
         }
         Ok(())
+    }
+
+    /// One event of a plan's stream: what it serves and where it stands.
+    fn fold_plan(
+        &mut self,
+        id: ercs_domain::ids::PlanId,
+        event: &RecordedEvent,
+    ) -> Result<(), Unreadable> {
+        use plans::{Approved, PlanStatus, PlanSummary, Proposed, Superseded};
+        fn read<'a, T: Deserialize<'a>>(
+            event: &'a RecordedEvent,
+            event_type: &'static str,
+        ) -> Result<T, Unreadable> {
+            event
+                .data
+                .deserialize()
+                .map_err(|source| DecodeError::Malformed { event_type, source }.into())
+        }
+        let at = event.recorded_at;
+        let status = match event.event_type.as_str() {
+            "PlanProposed" => {
+                let plan: Proposed = read(event, "PlanProposed")?;
+                if let Some(incident) = plan.request.incident {
+                    self.plans.insert(plan.plan_id, incident);
+                }
+                let summary = PlanSummary {
+                    plan: plan.plan_id,
+                    incident: plan.request.incident,
+                    status: PlanStatus::Proposed,
+                    proposed_at: plan.proposed_at,
+                    proposed_by: plan.proposed_by,
+                    changed_at: at,
+                    superseded_by: None,
+                    supersedes: plan.request.supersedes,
+                };
+                self.plan_states.insert(plan.plan_id, summary);
+                return Ok(());
+            }
+            "PlanApproved" => {
+                let approved: Approved = read(event, "PlanApproved")?;
+                if approved.partial {
+                    PlanStatus::PartlyApproved
+                } else {
+                    PlanStatus::Approved
+                }
+            }
+            "PlanCancelled" => PlanStatus::Cancelled,
+            "PlanSuperseded" => {
+                let superseded: Superseded = read(event, "PlanSuperseded")?;
+                if let Some(summary) = self.plan_states.get_mut(&id) {
+                    summary.superseded_by = Some(superseded.by);
+                }
+                PlanStatus::Superseded
+            }
+            _ => return Ok(()),
+        };
+        if let Some(summary) = self.plan_states.get_mut(&id) {
+            summary.status = status;
+            summary.changed_at = at;
+        }
+        Ok(())
+    }
+
+    /// An incident's plans, oldest first.
+    pub fn plans_of(&self, incident: IncidentId) -> Vec<&plans::PlanSummary> {
+        let mut found: Vec<_> = self
+            .plan_states
+            .values()
+            .filter(|p| p.incident == Some(incident))
+            .collect();
+        found.sort_by_key(|p| p.proposed_at);
+        found
     }
 
     /// Teams by tier, home area, kind and status, with their headcount.

@@ -6,7 +6,15 @@
 //! - `GET /api/v1/plans/{id}` reads it back, with its approval once approved.
 //! - `POST /api/v1/plans/{id}/approve` issues the dispatch commands, each with
 //!   the plan id in its metadata, and records what each did. Approving twice
-//!   appends nothing the second time.
+//!   appends nothing the second time. `{"assignments": [..]}` approves a chosen
+//!   subset; a plan whose sources changed so that a dispatch would be refused is
+//!   a `409 plan-stale` naming what changed, unless `{"partial": true}` asks to
+//!   dispatch what still fits. A dispatch refused halfway (a race the check could
+//!   not see) undoes the approval and cancels the plan: never a partial 200 that
+//!   was not asked for.
+//! - `POST /api/v1/plans/{id}/cancel` gives back what the plan holds.
+//! - A plan for an incident plans only what its live (approved) plans do not
+//!   already cover: held, on the way or in use.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -17,21 +25,56 @@ use ercs_eventlog::{
 };
 use serde_json::json;
 
+use crate::idempotency::{REPLAYED_HEADER, request_key};
 use crate::plans::{self, Approval, PlanRecord, PlanRequest, RequestError};
 use crate::problem::Problem;
 use crate::query::Params;
-use crate::routes::commands::{actor, json_body, read_body, require_json};
+use crate::routes::commands::{actor, json_body, read_body};
 use crate::routes::resources::{POSITION_HEADER, etag};
 use crate::state::AppState;
 
 const PROPOSED: &str = "PlanProposed";
 const APPROVED: &str = "PlanApproved";
+const CANCELLED: &str = "PlanCancelled";
+
+/// Plan ids minted from an `Idempotency-Key` live in a UUID v5 namespace of their own.
+const PLAN_KEYS: uuid::Uuid = uuid::Uuid::from_u128(0x6572_6373_2d70_6c61_6e2d_6b65_7973_0001);
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/api/v1/plans", web::post().to(propose))
         .route("/api/v1/plans/{id}", web::get().to(get))
-        .route("/api/v1/plans/{id}/approve", web::post().to(approve));
+        .route("/api/v1/plans/{id}/approve", web::post().to(approve))
+        .route("/api/v1/plans/{id}/cancel", web::post().to(cancel));
+}
+
+/// What an approval may ask.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApproveRequest {
+    /// Approve only these assignments (indices into the plan's assignments).
+    #[serde(default)]
+    assignments: Option<Vec<usize>>,
+    /// Dispatch what still fits and report the rest, instead of a 409.
+    #[serde(default)]
+    partial: bool,
+}
+
+/// Why a plan is cancelled.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    reason: ercs_domain::values::Reason,
+}
+
+/// What a cancellation records.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Cancellation {
+    cancelled_at: chrono::DateTime<Utc>,
+    cancelled_by: String,
+    reason: String,
+    /// How many reservations and teams were given back.
+    released: usize,
 }
 
 fn stream(plan: PlanId) -> StreamName {
@@ -47,17 +90,63 @@ async fn propose(
     let options = params.read_options()?;
     params.finish()?;
     let body = read_body(&request, payload).await?;
+    let key = request_key(&request, &body)?;
     let plan_request: PlanRequest = json_body(&body)?;
     let actor = actor(&request)?;
+    // A keyed proposal names its plan: a retry finds it and gets it back.
+    let plan_id = key.as_ref().map_or_else(
+        || PlanId::from_uuid(uuid::Uuid::new_v4()),
+        |key| PlanId::from_uuid(uuid::Uuid::new_v5(&PLAN_KEYS, key.scoped.as_bytes())),
+    );
+    let _turn = state.processes.take(&format!("plan/{plan_id}")).await;
+    if let Some(key) = &key
+        && let Some((record, _)) = find(&state, plan_id).await?
+    {
+        if record.request_digest != Some(key.digest) {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                "this Idempotency-Key was used for another plan request; use a new key",
+            )
+            .with_field("Idempotency-Key"));
+        }
+        let revision = 0;
+        return Ok(HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))
+            .insert_header((header::ETAG, etag(revision)))
+            .insert_header((REPLAYED_HEADER, "true"))
+            .json(json!({"id": plan_id, "record": record})));
+    }
     let now = Utc::now();
     let view = state.view(options).await?;
-    let (problem, _) =
-        view.read(|view| plans::problem(view, &plan_request, &state.geography, &state.areas, now));
+    // What the incident's plans cover must be read from a view that has seen
+    // every approval so far, or a plan made right after one would plan it again.
+    if plan_request.incident.is_some() {
+        crate::closing::caught_up(&state).await?;
+    }
+    let live = live_plans(&state, plan_request.incident).await?;
+    let (problem, _) = view.read(|view| {
+        let covered = plans::covered(view, &live);
+        plans::problem(
+            view,
+            &plan_request,
+            &state.geography,
+            &state.areas,
+            now,
+            &covered,
+        )
+    });
     let problem = problem.map_err(|error| {
         let (status, slug, title) = match error {
             RequestError::ClosedIncident(_) => {
                 (StatusCode::CONFLICT, "incident-closed", "Incident closed")
             }
+            RequestError::Covered(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "demand-covered",
+                "Demand already covered",
+            ),
             _ => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "nothing-to-plan",
@@ -87,7 +176,6 @@ async fn propose(
         )
         .with_field("demands")
     })?;
-    let plan_id = PlanId::from_uuid(uuid::Uuid::new_v4());
     let record = PlanRecord {
         plan_id,
         request: plan_request,
@@ -95,7 +183,9 @@ async fn propose(
         plan,
         proposed_at: now,
         proposed_by: actor.to_string(),
+        request_digest: key.as_ref().map(|key| key.digest),
         approval: None,
+        cancellation: None,
     };
     let position = append(
         &state,
@@ -123,8 +213,14 @@ async fn approve(
     state: web::Data<AppState>,
     request: HttpRequest,
     id: web::Path<String>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
-    require_json(&request)?;
+    let body = read_body(&request, payload).await?;
+    let asked: ApproveRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ApproveRequest::default()
+    } else {
+        json_body(&body)?
+    };
     // Approvals of one plan take turns: the first dispatches, the others find it
     // approved. Each dispatch step is keyed besides, so an approval retried after
     // a crash mid-way dispatches only what the first did not.
@@ -133,6 +229,17 @@ async fn approve(
         .map_or_else(|_| id.to_string(), |plan| plan.to_string());
     let _turn = state.processes.take(&format!("plan/{plan}")).await;
     let (record, revision) = load(&state, &id).await?;
+    if let Some(cancelled) = &record.cancellation {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "plan-cancelled",
+            "Plan cancelled",
+            format!(
+                "plan {} was cancelled ({}); propose a new one",
+                record.plan_id, cancelled.reason
+            ),
+        ));
+    }
     if record.approval.is_some() {
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, etag(revision)))
@@ -153,11 +260,91 @@ async fn approve(
         }
     }
     let actor = actor(&request)?;
-    let dispatches = plans::dispatch(&state.aggregates, &record, &actor).await?;
+    let all: Vec<usize> = (0..record.plan.assignments.len()).collect();
+    let chosen = asked.assignments.clone().unwrap_or(all);
+    if let Some(&beyond) = chosen.iter().find(|&&i| i >= record.plan.assignments.len()) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid field",
+            format!(
+                "`assignments`: the plan has {} assignments (0 to {}); there is no {beyond}",
+                record.plan.assignments.len(),
+                record.plan.assignments.len().saturating_sub(1)
+            ),
+        )
+        .with_field("assignments"));
+    }
+    crate::closing::caught_up(&state).await?;
+    let (fits, changed) = state
+        .view
+        .read(|view| plans::fitting(view, &record, &chosen, &state.areas, Utc::now()))
+        .0;
+    if !changed.is_empty() && !asked.partial {
+        return Err(stale(&record, &changed));
+    }
+    let partial = asked.partial || asked.assignments.is_some();
+    let mut dispatches = plans::dispatch(&state.aggregates, &record, &fits, &actor).await?;
+    let refused: Vec<String> = dispatches
+        .iter()
+        .filter(|d| d.outcome == "refused")
+        .map(|d| d.detail.clone().unwrap_or_default())
+        .collect();
+    if !refused.is_empty() && !asked.partial {
+        // A race the check could not see: undo what this approval dispatched.
+        let reason = ercs_domain::values::Reason::parse(
+            format!("plan {} went stale while being approved", record.plan_id)
+                .chars()
+                .take(200)
+                .collect::<String>(),
+        )
+        .map_err(Problem::from)?;
+        let approved = PlanRecord {
+            approval: Some(Approval {
+                approved_at: Utc::now(),
+                approved_by: actor.to_string(),
+                dispatches: dispatches.clone(),
+                partial,
+            }),
+            ..record.clone()
+        };
+        let why = format!("plan/{}/undo", record.plan_id);
+        let released = plans::release(&state, &approved, &why, &reason, &actor).await?;
+        cancel_record(
+            &state,
+            &record,
+            revision,
+            &actor,
+            reason.to_string(),
+            released,
+        )
+        .await?;
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "plan-stale",
+            "Plan stale",
+            format!(
+                "the network changed while plan {} was being approved: {}; what it had dispatched \
+                 was given back and the plan is cancelled. Propose a new plan",
+                record.plan_id,
+                refused.join("; ")
+            ),
+        ));
+    }
+    for change in &changed {
+        dispatches.push(plans::Dispatch {
+            assignment: change.assignment,
+            outcome: "stale".into(),
+            command: None,
+            detail: Some(change.to_string()),
+            position: None,
+        });
+    }
     let approval = Approval {
         approved_at: Utc::now(),
         approved_by: actor.to_string(),
         dispatches,
+        partial,
     };
     let position = append(
         &state,
@@ -174,6 +361,120 @@ async fn approve(
         .insert_header((header::ETAG, etag(revision)))
         .insert_header((POSITION_HEADER, position.0.to_string()))
         .json(json!({"id": record.plan_id, "position": position.0, "record": record})))
+}
+
+/// A `409 plan-stale`: what changed since the plan was made, and what to do.
+fn stale(record: &PlanRecord, changed: &[plans::Change]) -> Problem {
+    let shown: Vec<String> = changed.iter().take(5).map(ToString::to_string).collect();
+    let more = if changed.len() > 5 {
+        format!(" and {} more", changed.len() - 5)
+    } else {
+        String::new()
+    };
+    let problem = Problem::new(
+        StatusCode::CONFLICT,
+        "plan-stale",
+        "Plan stale",
+        format!(
+            "{} of plan {}'s assignments no longer fit the network: {}{more}. Nothing was \
+             dispatched. Propose a new plan for the incident, or approve with \
+             {{\"partial\": true}} to dispatch what still fits",
+            changed.len(),
+            record.plan_id,
+            shown.join("; ")
+        ),
+    );
+    Problem {
+        outcome: serde_json::to_value(json!({"changed": changed}))
+            .ok()
+            .map(Box::new),
+        ..problem
+    }
+}
+
+async fn cancel(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, Problem> {
+    let body = read_body(&request, payload).await?;
+    let asked: CancelRequest = json_body(&body)?;
+    let actor = actor(&request)?;
+    let plan = id
+        .parse::<PlanId>()
+        .map_or_else(|_| id.to_string(), |plan| plan.to_string());
+    let _turn = state.processes.take(&format!("plan/{plan}")).await;
+    let (record, revision) = load(&state, &id).await?;
+    if record.cancellation.is_none() {
+        let why = format!("plan/{}/cancel", record.plan_id);
+        let released = plans::release(&state, &record, &why, &asked.reason, &actor).await?;
+        cancel_record(
+            &state,
+            &record,
+            revision,
+            &actor,
+            asked.reason.to_string(),
+            released,
+        )
+        .await?;
+    }
+    let (record, revision) = load(&state, &id).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(revision)))
+        .json(json!({"id": record.plan_id, "record": record})))
+}
+
+/// Records that the plan is cancelled, once.
+async fn cancel_record(
+    state: &AppState,
+    record: &PlanRecord,
+    revision: u64,
+    actor: &ercs_domain::values::Actor,
+    reason: String,
+    released: usize,
+) -> Result<Position, Problem> {
+    let cancellation = Cancellation {
+        cancelled_at: Utc::now(),
+        cancelled_by: actor.to_string(),
+        reason,
+        released,
+    };
+    append(
+        state,
+        record.plan_id,
+        ExpectedRevision::Exact(revision),
+        CANCELLED,
+        &cancellation,
+    )
+    .await
+}
+
+/// The records of `incident`'s live (approved) plans, read from the log.
+async fn live_plans(
+    state: &AppState,
+    incident: Option<ercs_domain::ids::IncidentId>,
+) -> Result<Vec<PlanRecord>, Problem> {
+    let Some(incident) = incident else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<PlanId> = state
+        .view
+        .read(|view| {
+            view.plans_of(incident)
+                .into_iter()
+                .filter(|p| p.status.is_live())
+                .map(|p| p.plan)
+                .collect()
+        })
+        .0;
+    let mut records = Vec::new();
+    for plan in ids {
+        if let Some((record, _)) = find(state, plan).await? {
+            records.push(record);
+        }
+    }
+    Ok(records)
 }
 
 async fn append<T: serde::Serialize>(
@@ -214,6 +515,11 @@ async fn append<T: serde::Serialize>(
 async fn load(state: &AppState, raw: &str) -> Result<(PlanRecord, u64), Problem> {
     let missing = || Problem::not_found(format!("no plan with id `{raw}`"));
     let plan: PlanId = raw.parse().map_err(|_| missing())?;
+    find(state, plan).await?.ok_or_else(missing)
+}
+
+/// A plan's record and its stream's revision, if it exists.
+async fn find(state: &AppState, plan: PlanId) -> Result<Option<(PlanRecord, u64)>, Problem> {
     let events = state
         .log
         .read_stream(&stream(plan), ReadFrom::Start, Direction::Forwards, 16)
@@ -230,8 +536,23 @@ async fn load(state: &AppState, raw: &str) -> Result<(PlanRecord, u64), Problem>
                     record.approval = event.data.deserialize().ok();
                 }
             }
+            CANCELLED => {
+                if let Some(record) = record.as_mut() {
+                    record.cancellation =
+                        event
+                            .data
+                            .deserialize::<Cancellation>()
+                            .ok()
+                            .map(|c| plans::CancelledBy {
+                                at: c.cancelled_at,
+                                by: c.cancelled_by,
+                                reason: c.reason,
+                                released: c.released,
+                            });
+                }
+            }
             _ => {}
         }
     }
-    record.map(|r| (r, revision)).ok_or_else(missing)
+    Ok(record.map(|r| (r, revision)))
 }

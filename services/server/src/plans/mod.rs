@@ -10,7 +10,15 @@
 //! twice, or again after a crash, appends nothing twice. Sources that cannot be
 //! dispatched by a command yet (a venue still to be converted) are listed as such.
 
+mod coverage;
+mod release;
+mod staleness;
+
 use std::collections::BTreeMap;
+
+pub use coverage::{Coverage, covered};
+pub use release::release;
+pub use staleness::{Change, fitting, source_name};
 
 use chrono::{DateTime, Utc};
 use ercs_commands::{CommandError, Executed, Expect, Metadata};
@@ -62,6 +70,11 @@ pub enum RequestError {
     NoDemand,
     #[error("incident `{0}` is closed; nothing more is planned or committed for it")]
     ClosedIncident(IncidentId),
+    #[error(
+        "everything recorded for incident `{0}` is already held, on its way or in use under its \
+         approved plans; record more demand, or cancel a plan, to plan again"
+    )]
+    Covered(IncidentId),
 }
 
 /// The priority (网格化分色) of an incident's demand, from its response level.
@@ -73,15 +86,17 @@ pub fn priority_of(level: ResponseLevel) -> Priority {
     }
 }
 
-/// The routing problem for `request` over the view as it stands at `now`.
-/// Sources are kept only where they offer something demanded, so the problem
-/// (which the plan's record holds) stays small.
+/// The routing problem for `request` over the view as it stands at `now`: an
+/// incident's recorded demand less what its live plans still cover, and any
+/// ad-hoc demand as given. Sources are kept only where they offer something
+/// demanded, so the problem (which the plan's record holds) stays small.
 pub fn problem(
     view: &OneNetwork,
     request: &PlanRequest,
     geography: &Geography,
     areas: &AreaHierarchy,
     now: DateTime<Utc>,
+    covered: &Coverage,
 ) -> Result<SurgeProblem, RequestError> {
     let mut demands = request.demands.clone();
     if let Some(id) = request.incident {
@@ -92,7 +107,23 @@ pub fn problem(
         if incident.closed {
             return Err(RequestError::ClosedIncident(id));
         }
-        demands.extend(incident_demands(incident, geography, areas));
+        let mut recorded = incident_demands(incident, geography, areas);
+        let had_demand = recorded.iter().any(|d| d.needs.values().any(|&n| n > 0));
+        for demand in &mut recorded {
+            for (commodity, need) in demand.needs.iter_mut() {
+                let held = covered
+                    .get(&(demand.id.clone(), commodity.clone()))
+                    .copied()
+                    .unwrap_or(0);
+                *need = need.saturating_sub(held);
+            }
+            demand.needs.retain(|_, need| *need > 0);
+        }
+        recorded.retain(|d| !d.needs.is_empty());
+        if had_demand && recorded.is_empty() && demands.is_empty() {
+            return Err(RequestError::Covered(id));
+        }
+        demands.extend(recorded);
     }
     if demands.iter().all(|d| d.needs.values().all(|&n| n == 0)) {
         return Err(RequestError::NoDemand);
@@ -139,16 +170,7 @@ fn incident_demands(
                 .or_default() += u64::from(*n);
         }
     }
-    if let Some(first) = incident.affected_areas.iter().next() {
-        for (kind, n) in &incident.team_demand {
-            *needs
-                .entry(first.clone())
-                .or_default()
-                .entry(Commodity::team(&wire(kind)))
-                .or_default() += u64::from(*n);
-        }
-    }
-    needs
+    let mut demands: Vec<Demand> = needs
         .into_iter()
         .filter_map(|(area, needs)| {
             Some(Demand {
@@ -159,7 +181,32 @@ fn incident_demands(
                 needs,
             })
         })
-        .collect()
+        .collect();
+    // Teams go where the incident is: its declared point, else the middle of
+    // its first affected area.
+    let teams: BTreeMap<Commodity, u64> = incident
+        .team_demand
+        .iter()
+        .map(|(kind, n)| (Commodity::team(&wire(kind)), u64::from(*n)))
+        .collect();
+    if let Some(first) = incident.affected_areas.iter().next()
+        && !teams.is_empty()
+    {
+        let location = incident
+            .location
+            .map(|p| point(&p))
+            .or_else(|| area_point(first, geography));
+        if let Some(location) = location {
+            demands.push(Demand {
+                id: "site".into(),
+                location,
+                area: area_path(&first.clone().into(), areas),
+                priority,
+                needs: teams,
+            });
+        }
+    }
+    demands
 }
 
 /// A township's point, or the middle of a district's townships.
@@ -212,7 +259,7 @@ fn wire<T: Serialize>(value: &T) -> String {
 
 /// Every source of the view: depot stock, bed pools by class, 平急两用 venues,
 /// teams on standby.
-fn sources(view: &OneNetwork, areas: &AreaHierarchy, now: DateTime<Utc>) -> Vec<Source> {
+pub(crate) fn sources(view: &OneNetwork, areas: &AreaHierarchy, now: DateTime<Utc>) -> Vec<Source> {
     let mut sources = Vec::new();
     for depot in view.depots.values() {
         let offers = supplies::of_depot(depot, now)
@@ -334,9 +381,24 @@ pub struct PlanRecord {
     pub plan: Plan,
     pub proposed_at: DateTime<Utc>,
     pub proposed_by: String,
+    /// The digest of the request body, when it came with an `Idempotency-Key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_digest: Option<uuid::Uuid>,
     /// Present once approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
+    /// Present once cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<CancelledBy>,
+}
+
+/// Who cancelled a plan, when, why, and how much it gave back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CancelledBy {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub reason: String,
+    pub released: usize,
 }
 
 /// What approving did, assignment by assignment.
@@ -345,6 +407,10 @@ pub struct Approval {
     pub approved_at: DateTime<Utc>,
     pub approved_by: String,
     pub dispatches: Vec<Dispatch>,
+    /// Only the chosen assignments were dispatched, or only those that still
+    /// fitted: the dispatcher asked for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -361,16 +427,21 @@ pub struct Dispatch {
     pub position: Option<u64>,
 }
 
-/// Issues the dispatch command of every assignment of `record`. A step the
-/// domain refuses is reported as refused; a step the log could not take stops the
-/// approval (nothing is recorded as approved, and a retry resumes).
+/// Issues the dispatch command of each assignment of `record` that `selected`
+/// names. A step the domain refuses is reported as refused; a step the log could
+/// not take stops the approval (nothing is recorded as approved, and a retry
+/// resumes).
 pub async fn dispatch(
     aggregates: &ercs_commands::Aggregates,
     record: &PlanRecord,
+    selected: &[usize],
     actor: &Actor,
 ) -> Result<Vec<Dispatch>, CommandError<DomainError>> {
     let mut dispatches = Vec::new();
-    for (index, assignment) in record.plan.assignments.iter().enumerate() {
+    for &index in selected {
+        let Some(assignment) = record.plan.assignments.get(index) else {
+            continue;
+        };
         let key = format!("plan/{}/assignment/{index}", record.plan_id);
         let metadata = Metadata::new(actor.to_string())
             .with_plan(record.plan_id.as_uuid())
@@ -558,6 +629,6 @@ fn parse_id<T: std::str::FromStr>(raw: &str, source: &str) -> Result<T, Undispat
     })
 }
 
-fn parse_wire<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+pub(crate) fn parse_wire<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
 }

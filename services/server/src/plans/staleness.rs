@@ -1,0 +1,115 @@
+//! Whether a plan still fits the network it is approved on. Between proposing
+//! and approving, stock is issued, beds fill and teams are sent elsewhere: an
+//! assignment whose source no longer offers what it takes would be refused.
+//! Approval checks every chosen assignment against the view first, so a stale
+//! plan is a 409 naming what changed, not a 200 with refusals in it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use ercs_domain::hierarchy::AreaHierarchy;
+use ercs_projections::OneNetwork;
+use ercs_routing::{Commodity, SourceKind};
+use serde::Serialize;
+
+use super::{PlanRecord, sources};
+
+/// An assignment its source can no longer meet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub assignment: usize,
+    pub source: String,
+    /// The source's name (facility, depot, team).
+    pub name: String,
+    pub commodity: Commodity,
+    pub planned: u64,
+    /// What the source offers now, after the assignments before this one.
+    pub available: u64,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} now offers {} {} where the plan takes {}",
+            self.name, self.available, self.commodity.code, self.planned
+        )
+    }
+}
+
+/// The chosen assignments that still fit, in order, and those that no longer do.
+pub fn fitting(
+    view: &OneNetwork,
+    record: &PlanRecord,
+    selected: &[usize],
+    areas: &AreaHierarchy,
+    now: DateTime<Utc>,
+) -> (Vec<usize>, Vec<Change>) {
+    let mut offers: BTreeMap<(String, Commodity), u64> = BTreeMap::new();
+    for source in sources(view, areas, now) {
+        for (commodity, n) in source.offers {
+            offers.insert((source.id.clone(), commodity), n);
+        }
+    }
+    let mut fits = Vec::new();
+    let mut changed = Vec::new();
+    for &index in selected {
+        let Some(assignment) = record.plan.assignments.get(index) else {
+            continue;
+        };
+        // A venue still to convert is dispatched by converting it, not by a
+        // reservation: nothing to check yet.
+        if assignment.source_kind == SourceKind::ConvertibleFacility {
+            fits.push(index);
+            continue;
+        }
+        let key = (assignment.source.clone(), assignment.commodity.clone());
+        let left = offers.entry(key).or_insert(0);
+        if assignment.quantity <= *left {
+            *left -= assignment.quantity;
+            fits.push(index);
+        } else {
+            changed.push(Change {
+                assignment: index,
+                source: assignment.source.clone(),
+                name: source_name(view, &assignment.source),
+                commodity: assignment.commodity.clone(),
+                planned: assignment.quantity,
+                available: *left,
+            });
+        }
+    }
+    (fits, changed)
+}
+
+/// A source id's resource name, in Chinese as registered (`facility/<id>/…`).
+pub fn source_name(view: &OneNetwork, source: &str) -> String {
+    let mut parts = source.split('/');
+    let (Some(kind), Some(raw)) = (parts.next(), parts.next()) else {
+        return source.to_owned();
+    };
+    let name = match kind {
+        "facility" => raw
+            .parse()
+            .ok()
+            .and_then(|id| view.facilities.get(&id))
+            .map(|f| f.name.to_string()),
+        "convertible" => raw
+            .parse()
+            .ok()
+            .and_then(|id| view.convertibles.get(&id))
+            .map(|v| v.state.name.to_string()),
+        "depot" => raw
+            .parse()
+            .ok()
+            .and_then(|id| view.depots.get(&id))
+            .map(|d| d.name.to_string()),
+        "team" => raw
+            .parse()
+            .ok()
+            .and_then(|id| view.teams.get(&id))
+            .map(|t| t.name.to_string()),
+        _ => None,
+    };
+    name.unwrap_or_else(|| source.to_owned())
+}

@@ -1,0 +1,357 @@
+//! Plans that compose: a second plan for an incident plans only what its approved
+//! plans do not cover; plans are listed with their status, cancelled with what
+//! they hold given back, approved in part when asked, refused with a 409 when
+//! the network changed under them, and proposed once per `Idempotency-Key`.
+
+mod support;
+
+use futures::future::join_all;
+use serde_json::{Value, json};
+use support::{INCIDENT, TestServer, incident_with_demand, problem_type, propose};
+
+async fn approve(server: &TestServer, plan: &str, body: Value) -> reqwest::Response {
+    server
+        .post(&format!("/api/v1/plans/{plan}/approve"), &body)
+        .await
+}
+
+/// Whether an assignment or shortfall is of a commodity kind (`bed:…`, `team:…`).
+fn is_kind(entry: &Value, kind: &str) -> bool {
+    entry["commodity"]
+        .as_str()
+        .is_some_and(|c| c.split(':').next() == Some(kind))
+}
+
+/// What the plan's assignments and shortfalls say of one commodity kind.
+fn planned(record: &Value, kind: &str) -> u64 {
+    let of = |list: &str| -> u64 {
+        record["plan"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| is_kind(a, kind))
+            .map(|a| a["quantity"].as_u64().unwrap())
+            .sum()
+    };
+    of("assignments") + of("shortfalls")
+}
+
+async fn held(server: &TestServer, position: u64) -> Value {
+    let (status, held) = server
+        .get(&server.url(&format!(
+            "/api/v1/incidents/{INCIDENT}/held?min_position={position}"
+        )))
+        .await;
+    assert_eq!(status, 200, "{held}");
+    held
+}
+
+async fn statuses(server: &TestServer, position: u64) -> Vec<String> {
+    let (status, listed) = server
+        .get(&server.url(&format!(
+            "/api/v1/incidents/{INCIDENT}/plans?min_position={position}"
+        )))
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    listed["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn sum(list: &Value, field: &str) -> u64 {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[field].as_u64().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_second_plan_plans_only_what_the_first_does_not_cover() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let first = propose(&server).await;
+    let approved = approve(&server, first["id"].as_str().unwrap(), json!({})).await;
+    assert_eq!(approved.status(), 200);
+    // Everything recorded is held: nothing left to plan.
+    let again = server
+        .post("/api/v1/plans", &json!({"incident": INCIDENT}))
+        .await;
+    assert_eq!(again.status(), 422);
+    assert_eq!(problem_type(&again.json().await.unwrap()), "demand-covered");
+
+    // The level rises and 12 more beds are needed in the township: only those.
+    let more = server
+        .post(
+            &format!("/api/v1/incidents/{INCIDENT}/record_bed_demand"),
+            &json!({"bed_type": "negative_flow_isolation", "township": "500101001", "beds": 42}),
+        )
+        .await;
+    assert_eq!(more.status(), 200);
+    let second = propose(&server).await;
+    let record = &second["record"];
+    assert_eq!(
+        planned(record, "bed"),
+        12,
+        "only the new beds: {}",
+        record["plan"]
+    );
+    assert_eq!(planned(record, "supply"), 0, "the N95 are covered");
+    assert_eq!(planned(record, "team"), 0, "the teams are covered");
+    let approved: Value = approve(&server, second["id"].as_str().unwrap(), json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let held = held(&server, approved["position"].as_u64().unwrap()).await;
+    assert_eq!(
+        sum(&held["beds"], "beds"),
+        42,
+        "42 beds for 42 needed, not 72: {held}"
+    );
+    assert_eq!(sum(&held["stock"], "quantity"), 2000);
+    assert_eq!(held["teams"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn plans_are_listed_with_their_status_and_a_cancelled_one_gives_back_what_it_held() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let plan = propose(&server).await;
+    let id = plan["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        statuses(&server, plan["position"].as_u64().unwrap()).await,
+        ["proposed"]
+    );
+    let approved: Value = approve(&server, &id, json!({})).await.json().await.unwrap();
+    let at = approved["position"].as_u64().unwrap();
+    assert_eq!(statuses(&server, at).await, ["approved"]);
+    assert!(held(&server, at).await["teams"].as_array().unwrap().len() == 2);
+
+    let cancel_path = format!("/api/v1/plans/{id}/cancel");
+    let cancel = async |reason: &str| server.post(&cancel_path, &json!({"reason": reason})).await;
+    let cancelled = cancel("疫情形势变化，重新制定方案").await;
+    assert_eq!(cancelled.status(), 200);
+    let cancelled: Value = cancelled.json().await.unwrap();
+    assert_eq!(
+        cancelled["record"]["cancellation"]["released"], 4,
+        "{cancelled}"
+    );
+    let head = server.head().await;
+    let left = held(&server, head).await;
+    for kind in ["teams", "beds", "stock"] {
+        assert!(left[kind].as_array().unwrap().is_empty(), "{kind}: {left}");
+    }
+    assert_eq!(statuses(&server, head).await, ["cancelled"]);
+    // Twice cancels once; a cancelled plan is not approved again.
+    assert_eq!(cancel("again").await.status(), 200);
+    assert_eq!(server.head().await, head);
+    let late = approve(&server, &id, json!({})).await;
+    assert_eq!(late.status(), 409);
+    assert_eq!(problem_type(&late.json().await.unwrap()), "plan-cancelled");
+    // And with nothing covered any more, the demand can be planned again.
+    let replanned = server
+        .post("/api/v1/plans", &json!({"incident": INCIDENT}))
+        .await;
+    assert_eq!(replanned.status(), 201);
+}
+
+#[tokio::test]
+async fn a_plan_whose_sources_changed_is_a_409_naming_what_changed_unless_partial_is_asked() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let plan = propose(&server).await;
+    let id = plan["id"].as_str().unwrap().to_owned();
+    let supply = plan["record"]["plan"]["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| is_kind(a, "supply"))
+        .unwrap_or_else(|| panic!("{}", plan["record"]["plan"]))
+        .clone();
+    let depot = supply["source"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("depot/")
+        .unwrap();
+    let (_, state) = server
+        .get(&server.url(&format!("/api/v1/depots/{depot}")))
+        .await;
+    let on_hand: u64 = state["state"]["stock"]["N95"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|lot| lot["quantity"].as_u64().unwrap())
+        .sum();
+    // Meanwhile the depot sends most of its N95 elsewhere.
+    let taken = on_hand - supply["quantity"].as_u64().unwrap() + 1;
+    let issued = server
+        .post(
+            &format!("/api/v1/depots/{depot}/issue"),
+            &json!({"item": "N95", "quantity": taken, "plan": null, "reason": "发往其他区县"}),
+        )
+        .await;
+    assert_eq!(issued.status(), 200);
+
+    let head = server.head().await;
+    let refused = approve(&server, &id, json!({})).await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem_type(&problem), "plan-stale", "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(state["name"].as_str().unwrap()),
+        "names the depot: {detail}"
+    );
+    assert_eq!(
+        problem["outcome"]["changed"][0]["planned"],
+        supply["quantity"]
+    );
+    assert_eq!(server.head().await, head, "nothing dispatched");
+
+    let partial = approve(&server, &id, json!({"partial": true})).await;
+    assert_eq!(partial.status(), 200);
+    let partial: Value = partial.json().await.unwrap();
+    let outcomes: Vec<&str> = partial["record"]["approval"]["dispatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "stale").count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(outcomes.iter().filter(|o| **o == "dispatched").count() >= 3);
+    let at = partial["position"].as_u64().unwrap();
+    assert_eq!(statuses(&server, at).await, ["partly_approved"]);
+    assert!(
+        held(&server, at).await["stock"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_chosen_subset_of_assignments_is_approved_and_nothing_else() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let plan = propose(&server).await;
+    let id = plan["id"].as_str().unwrap();
+    let beyond = approve(&server, id, json!({"assignments": [999]})).await;
+    assert_eq!(beyond.status(), 422);
+    assert_eq!(
+        beyond.json::<Value>().await.unwrap()["field"],
+        "assignments"
+    );
+    let teams: Vec<usize> = plan["record"]["plan"]["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| is_kind(a, "team"))
+        .map(|(i, _)| i)
+        .collect();
+    let approved: Value = approve(&server, id, json!({"assignments": teams}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let held = held(&server, approved["position"].as_u64().unwrap()).await;
+    assert_eq!(held["teams"].as_array().unwrap().len(), 2, "{approved}");
+    assert!(held["beds"].as_array().unwrap().is_empty(), "{held}");
+    assert!(held["stock"].as_array().unwrap().is_empty(), "{held}");
+    assert_eq!(approved["record"]["approval"]["partial"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_keyed_proposal_is_made_once_and_its_key_names_one_request() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let body = json!({"incident": INCIDENT});
+    let twins = (0..6).map(|_| server.post_keyed("/api/v1/plans", "plan-wanzhou-1", &body));
+    let mut ids = Vec::new();
+    for answer in join_all(twins).await {
+        assert_eq!(answer.status(), 201);
+        ids.push(answer.json::<Value>().await.unwrap()["id"].clone());
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    let proposed = server.count_events("event_type = ?1", "PlanProposed");
+    assert_eq!(proposed, 1, "six clicks, one plan");
+    let other = server
+        .post_keyed(
+            "/api/v1/plans",
+            "plan-wanzhou-1",
+            &json!({"incident": INCIDENT, "settings": {"horizon_minutes": 60}}),
+        )
+        .await;
+    assert_eq!(other.status(), 422);
+    assert_eq!(
+        problem_type(&other.json().await.unwrap()),
+        "idempotency-key-reused"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_setting_is_refused_naming_it() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let head = server.head().await;
+    let response = server
+        .post(
+            "/api/v1/plans",
+            &json!({"incident": INCIDENT, "settings": {"horizon_minutes": 60, "standrd_minutes": 30}}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["field"], "settings.standrd_minutes", "{problem}");
+    assert_eq!(server.head().await, head);
+}
+
+#[tokio::test]
+async fn teams_go_to_the_incident_and_are_judged_by_the_two_hour_circle() {
+    let server = TestServer::seeded().await;
+    let incident = "5d6e7f80-aaaa-4bbb-8ccc-000000000001";
+    let site = json!({"lon": 108.4057, "lat": 30.8075});
+    let declared = server
+        .post(
+            "/api/v1/incidents",
+            &json!({"incident_id": incident, "kind": "mass_casualty", "level": "II",
+                    "title": "万州区长江大桥交通事故", "affected_areas": ["500101"], "location": site}),
+        )
+        .await;
+    assert_eq!(declared.status(), 201);
+    let demand = server
+        .post(
+            &format!("/api/v1/incidents/{incident}/record_team_demand"),
+            &json!({"kind": "medical_rescue", "teams": 2}),
+        )
+        .await;
+    assert_eq!(demand.status(), 200);
+    let plan = support::propose_for(&server, incident).await;
+    let record = &plan["record"];
+    let demands = record["problem"]["demands"].as_array().unwrap();
+    assert_eq!(demands.len(), 1);
+    assert_eq!(
+        demands[0]["location"], site,
+        "at the incident, not a district's middle"
+    );
+    let summary = record["plan"]["summaries"]
+        .as_array()
+        .or_else(|| record["plan"]["commodities"].as_array())
+        .cloned()
+        .unwrap_or_default();
+    for assignment in record["plan"]["assignments"].as_array().unwrap() {
+        let within = assignment["arrival_minutes"].as_f64().unwrap() <= 120.0;
+        assert_eq!(
+            assignment["within_standard"], within,
+            "{assignment} / {summary:?}"
+        );
+    }
+}
