@@ -140,7 +140,7 @@ fn red_is_served_before_a_nearer_green_when_stock_is_short() {
 #[test]
 fn a_lead_time_adds_to_the_arrival_and_a_source_beyond_the_horizon_is_left_out() {
     let mut converting = source("converting", "500101001", 1.0, 4);
-    converting.available_after_minutes = 30;
+    converting.available_after_minutes = 130;
     let mut too_late = source("too-late", "500101001", 0.5, 4);
     too_late.available_after_minutes = 241;
     let p = problem(
@@ -149,18 +149,19 @@ fn a_lead_time_adds_to_the_arrival_and_a_source_beyond_the_horizon_is_left_out()
     );
     let plan = solve(&p);
     let a = &plan.assignments[0];
-    assert_eq!((a.source.as_str(), a.lead_minutes), ("converting", 30.0));
-    assert_eq!(a.arrival_minutes, a.travel_minutes + 30.0);
-    assert!(!a.within_standard);
+    assert_eq!((a.source.as_str(), a.lead_minutes), ("converting", 130.0));
+    assert_eq!(a.arrival_minutes, a.travel_minutes + 130.0);
+    assert!(!a.within_standard, "beyond the 2-hour circle supplies are judged by");
     assert_eq!(plan.commodities[0].sources, 1);
 }
 
 #[test]
-fn an_assignment_within_fourteen_minutes_meets_the_standard() {
+fn an_assignment_meets_the_standard_of_its_kind() {
+    // Supplies are judged by the 2-hour emergency-rescue circle: 150 km is beyond it.
     let p = problem(
         vec![
             source("near", "500101001", 1.0, 1),
-            source("far", "500101001", 30.0, 1),
+            source("far", "500101001", 150.0, 1),
         ],
         vec![demand("d", "500101001", 0.0, Priority::Red, 2)],
     );
@@ -358,4 +359,16 @@ fn a_warm_re_plan_matches_a_cold_plan_and_verifies() {
             .expect("warm plan certified");
         assert_eq!(warm.total_cost, solve(planner.problem()).total_cost);
     }
+}
+
+#[test]
+fn each_kind_is_judged_by_its_own_configured_standard() {
+    // 30 km is about an hour away: beyond 14 minutes, within two hours.
+    let mut p = problem(
+        vec![source("depot", "500101001", 30.0, 1)],
+        vec![demand("d", "500101001", 0.0, Priority::Red, 1)],
+    );
+    assert!(solve(&p).assignments[0].within_standard, "within the 2-hour circle");
+    p.settings.supply_standard_minutes = 14;
+    assert!(!solve(&p).assignments[0].within_standard, "beyond a 14-minute standard");
 }
