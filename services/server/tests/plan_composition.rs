@@ -355,3 +355,62 @@ async fn teams_go_to_the_incident_and_are_judged_by_the_two_hour_circle() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_plan_is_sent_compressed_when_the_client_accepts_it_and_the_feed_never_is() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let plan = propose(&server).await;
+    let url = server.url(&format!("/api/v1/plans/{}", plan["id"].as_str().unwrap()));
+    let plain = server.client.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    let gzipped = server
+        .client
+        .get(&url)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let gzipped = gzipped.bytes().await.unwrap();
+    assert_eq!(&gzipped[..2], [0x1f, 0x8b], "a gzip stream");
+    assert!(
+        gzipped.len() * 4 < plain.len(),
+        "{} bytes gzipped, {} plain",
+        gzipped.len(),
+        plain.len()
+    );
+    // Server-sent events leave as they are written, whatever the client accepts.
+    let mut feed = server
+        .client
+        .get(server.url("/api/v1/feed"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(feed.headers().get("content-encoding").is_none_or(|e| e == "identity"));
+    let team = server
+        .get(&server.url("/api/v1/teams?status=standby&limit=1"))
+        .await
+        .1["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let changed = server
+        .post(
+            &format!("/api/v1/teams/{team}/mark_unavailable"),
+            &json!({"reason": "装备检修"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let mut seen = String::new();
+    while !seen.contains("event: update") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), feed.chunk())
+            .await
+            .expect("an update at once, not held back by a compressor")
+            .unwrap()
+            .unwrap();
+        seen.push_str(std::str::from_utf8(&chunk).expect("plain text, not gzip"));
+    }
+}

@@ -74,5 +74,7 @@ async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
+        // Each event must leave as it is written; a compressor would hold it back.
+        .insert_header(header::ContentEncoding::Identity)
         .streaming(body))
 }
