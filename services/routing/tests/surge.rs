@@ -151,7 +151,10 @@ fn a_lead_time_adds_to_the_arrival_and_a_source_beyond_the_horizon_is_left_out()
     let a = &plan.assignments[0];
     assert_eq!((a.source.as_str(), a.lead_minutes), ("converting", 130.0));
     assert_eq!(a.arrival_minutes, a.travel_minutes + 130.0);
-    assert!(!a.within_standard, "beyond the 2-hour circle supplies are judged by");
+    assert!(
+        !a.within_standard,
+        "beyond the 2-hour circle supplies are judged by"
+    );
     assert_eq!(plan.commodities[0].sources, 1);
 }
 
@@ -368,7 +371,13 @@ fn each_kind_is_judged_by_its_own_configured_standard() {
         vec![source("depot", "500101001", 30.0, 1)],
         vec![demand("d", "500101001", 0.0, Priority::Red, 1)],
     );
-    assert!(solve(&p).assignments[0].within_standard, "within the 2-hour circle");
+    assert!(
+        solve(&p).assignments[0].within_standard,
+        "within the 2-hour circle"
+    );
     p.settings.supply_standard_minutes = 14;
-    assert!(!solve(&p).assignments[0].within_standard, "beyond a 14-minute standard");
+    assert!(
+        !solve(&p).assignments[0].within_standard,
+        "beyond a 14-minute standard"
+    );
 }

@@ -196,7 +196,7 @@ fn depot_actions() -> Vec<Action> {
              in transit to a township, facility or incident site until signed for",
             Some(json!({
                 "item": "N95", "quantity": 200, "plan": PLAN, "incident": INCIDENT,
-                "reason": "发往龙都街道发热门诊",
+                "reason": "发往高笋塘街道发热门诊",
                 "delivery": {
                     "shipment": SHIPMENT, "area": "500101001",
                     "location": {"lon": 108.41, "lat": 30.81},
@@ -208,7 +208,7 @@ fn depot_actions() -> Vec<Action> {
             "sign_delivery",
             "签收: the destination signed for a consignment in transit",
             Some(
-                json!({"shipment": SHIPMENT, "received_by": "龙都街道社区卫生服务中心 药房 李敏"}),
+                json!({"shipment": SHIPMENT, "received_by": "高笋塘街道社区卫生服务中心 药房 李敏"}),
             ),
         ),
         action(

@@ -125,7 +125,7 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
         "/api/v1/incidents",
         json!({
             "incident_id": INCIDENT, "kind": "infectious_disease", "level": "III",
-            "title": "万州区龙都街道呼吸道传染病聚集性疫情", "affected_areas": ["500101"],
+            "title": "万州区高笋塘街道呼吸道传染病聚集性疫情", "affected_areas": ["500101"],
             "location": {"lon": SITE[0], "lat": SITE[1]}
         }),
     )
@@ -192,7 +192,7 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
             &format!("/api/v1/depots/{depot}/issue"),
             json!({
                 "item": reserved["item"], "quantity": reserved["quantity"], "plan": plan_id,
-                "reason": "发往龙都街道发热门诊",
+                "reason": "发往高笋塘街道发热门诊",
                 "delivery": {"shipment": shipment, "area": "500101001",
                              "location": {"lon": SITE[0], "lat": SITE[1]}, "expected_arrival": due}
             }),
@@ -349,7 +349,7 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
         let signed = ok(
             &server,
             &format!("/api/v1/depots/{depot}/sign_delivery"),
-            json!({"shipment": shipment, "received_by": "龙都街道社区卫生服务中心 药房 李敏"}),
+            json!({"shipment": shipment, "received_by": "高笋塘街道社区卫生服务中心 药房 李敏"}),
         )
         .await;
         steps.push((at(&signed), "DeliverySigned".into()));

@@ -389,7 +389,11 @@ async fn a_plan_is_sent_compressed_when_the_client_accepts_it_and_the_feed_never
         .send()
         .await
         .unwrap();
-    assert!(feed.headers().get("content-encoding").is_none_or(|e| e == "identity"));
+    assert!(
+        feed.headers()
+            .get("content-encoding")
+            .is_none_or(|e| e == "identity")
+    );
     let team = server
         .get(&server.url("/api/v1/teams?status=standby&limit=1"))
         .await
@@ -413,4 +417,26 @@ async fn a_plan_is_sent_compressed_when_the_client_accepts_it_and_the_feed_never
             .unwrap();
         seen.push_str(std::str::from_utf8(&chunk).expect("plain text, not gzip"));
     }
+}
+
+#[tokio::test]
+async fn a_plan_names_its_sources_and_demands_as_a_dispatcher_knows_them() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let plan = propose(&server).await;
+    let names = &plan["names"];
+    for assignment in plan["record"]["plan"]["assignments"].as_array().unwrap() {
+        for id in [&assignment["source"], &assignment["demand"]] {
+            let name = names[id.as_str().unwrap()].as_str().unwrap_or("");
+            assert!(
+                !name.is_empty() && !name.is_ascii(),
+                "{id} is named in Chinese, not by its id: {name:?}"
+            );
+        }
+    }
+    assert_eq!(names["area/500101001"], "高笋塘街道", "{names}");
+    let (_, read) = server
+        .get(&server.url(&format!("/api/v1/plans/{}", plan["id"].as_str().unwrap())))
+        .await;
+    assert_eq!(&read["names"], names);
 }

@@ -282,7 +282,7 @@ fn depots() -> Vec<Wire> {
             10,
             DepotCommand::SignDelivery {
                 shipment: ShipmentId::from_uuid(Uuid::from_u128(0x51)),
-                received_by: Name::parse("龙都街道社区卫生服务中心 药房").unwrap(),
+                received_by: Name::parse("高笋塘街道社区卫生服务中心 药房").unwrap(),
             },
         ),
         (

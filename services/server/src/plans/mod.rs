@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 pub use coverage::{Coverage, covered};
 pub use release::release;
-pub use staleness::{Change, fitting, source_name};
+pub use staleness::{Change, fitting, names, source_name};
 
 use chrono::{DateTime, Utc};
 use ercs_commands::{CommandError, Executed, Expect, Metadata};

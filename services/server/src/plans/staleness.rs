@@ -113,3 +113,42 @@ pub fn source_name(view: &OneNetwork, source: &str) -> String {
     };
     name.unwrap_or_else(|| source.to_owned())
 }
+
+/// The names a dispatcher reads a plan by: every source and demand id of its
+/// assignments, shortfalls and escalations, named as registered (facilities,
+/// depots, teams, venues) or as the area they are (高笋塘街道, 万州区); the
+/// incident's site by the incident's title.
+pub fn names(
+    view: &OneNetwork,
+    record: &PlanRecord,
+    areas: &AreaHierarchy,
+) -> BTreeMap<String, String> {
+    let plan = &record.plan;
+    let sources = plan.assignments.iter().map(|a| a.source.as_str());
+    let demands = plan
+        .assignments
+        .iter()
+        .map(|a| a.demand.as_str())
+        .chain(plan.shortfalls.iter().map(|s| s.demand.as_str()));
+    let mut names = BTreeMap::new();
+    for source in sources {
+        names.insert(source.to_owned(), source_name(view, source));
+    }
+    for demand in demands {
+        let name = match demand.strip_prefix("area/") {
+            Some(code) => code
+                .parse()
+                .ok()
+                .and_then(|code| areas.get(&code))
+                .map(|area| area.name.to_string()),
+            None if demand == "site" => record
+                .request
+                .incident
+                .and_then(|id| view.incidents.get(&id))
+                .map(|incident| format!("{}（现场）", incident.title)),
+            None => None,
+        };
+        names.insert(demand.to_owned(), name.unwrap_or_else(|| demand.to_owned()));
+    }
+    names
+}

@@ -116,7 +116,7 @@ async fn propose(
             .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))
             .insert_header((header::ETAG, etag(revision)))
             .insert_header((REPLAYED_HEADER, "true"))
-            .json(json!({"id": plan_id, "record": record})));
+            .json(outcome(&state, &record, None)));
     }
     let now = Utc::now();
     let view = state.view(options).await?;
@@ -199,14 +199,33 @@ async fn propose(
         .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))
         .insert_header((header::ETAG, etag(0)))
         .insert_header((POSITION_HEADER, position.0.to_string()))
-        .json(json!({"id": plan_id, "position": position.0, "record": record})))
+        .json(outcome(&state, &record, Some(position))))
 }
 
 async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
     let (record, revision) = load(&state, &id).await?;
+    let mut body = serde_json::to_value(&record).unwrap_or_default();
+    body["names"] = json!(names(&state, &record));
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
-        .json(record))
+        .json(body))
+}
+
+/// A write's answer: the plan, the position reached (when something was
+/// written) and the names of its sources and demands.
+fn outcome(state: &AppState, record: &PlanRecord, position: Option<Position>) -> serde_json::Value {
+    let mut answer = json!({"id": record.plan_id, "record": record, "names": names(state, record)});
+    if let Some(position) = position {
+        answer["position"] = json!(position.0);
+    }
+    answer
+}
+
+fn names(state: &AppState, record: &PlanRecord) -> std::collections::BTreeMap<String, String> {
+    state
+        .view
+        .read(|view| plans::names(view, record, &state.areas))
+        .0
 }
 
 async fn approve(
@@ -243,7 +262,7 @@ async fn approve(
     if record.approval.is_some() {
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, etag(revision)))
-            .json(json!({"id": record.plan_id, "record": record})));
+            .json(outcome(&state, &record, None)));
     }
     if let Some(incident) = record.request.incident {
         let closed = state
@@ -360,7 +379,7 @@ async fn approve(
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
         .insert_header((POSITION_HEADER, position.0.to_string()))
-        .json(json!({"id": record.plan_id, "position": position.0, "record": record})))
+        .json(outcome(&state, &record, Some(position))))
 }
 
 /// A `409 plan-stale`: what changed since the plan was made, and what to do.
@@ -422,7 +441,7 @@ async fn cancel(
     let (record, revision) = load(&state, &id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
-        .json(json!({"id": record.plan_id, "record": record})))
+        .json(outcome(&state, &record, None)))
 }
 
 /// Records that the plan is cancelled, once.

@@ -99,7 +99,7 @@ pub enum DepotCommand {
     /// 签收 — the destination signed for a consignment in transit.
     SignDelivery {
         shipment: ShipmentId,
-        /// Who signed, as on the delivery note (e.g. 龙都街道社区卫生服务中心 药房).
+        /// Who signed, as on the delivery note (e.g. 高笋塘街道社区卫生服务中心 药房).
         received_by: Name,
     },
     /// 拒收 — the destination refused a consignment; it comes back into its lots.

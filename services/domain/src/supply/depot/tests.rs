@@ -727,7 +727,7 @@ fn consign(units: u32) -> DepotCommand {
         item: item(),
         quantity: q(units),
         plan: None,
-        reason: reason("to 龙都街道"),
+        reason: reason("to 高笋塘街道"),
         incident: None,
         delivery: Some(Delivery {
             shipment: shipment(),
@@ -753,12 +753,12 @@ fn a_consignment_is_in_transit_until_its_destination_signs_for_it() {
     let state = given::<Depot>(history.clone())
         .when(stamp(DepotCommand::SignDelivery {
             shipment: shipment(),
-            received_by: Name::parse("龙都街道社区卫生服务中心").unwrap(),
+            received_by: Name::parse("高笋塘街道社区卫生服务中心").unwrap(),
         }))
         .then([DeliverySigned {
             depot_id: depot(),
             shipment: shipment(),
-            received_by: Name::parse("龙都街道社区卫生服务中心").unwrap(),
+            received_by: Name::parse("高笋塘街道社区卫生服务中心").unwrap(),
             at: t0(),
         }
         .into()]);
