@@ -416,6 +416,19 @@ fn plan_paths() -> Map<String, Value> {
         "responses": {"200": {"description": "What it holds", "content": {"application/json": {"schema": schema_ref("Holdings")}}},
                       "400": problem, "404": problem, "422": problem, "503": problem}
     }}));
+    paths.insert("/api/v1/plans/{id}/problem".into(), json!({"get": {
+        "tags": ["plans"], "operationId": "plan_problem",
+        "summary": "The routing problem a plan was made for, its sources rebuilt from the log as of `planned_at`",
+        "description": "A plan's record is compact: it keeps its demands and settings, not the whole network. This \
+            rebuilds the sources exactly as the planner saw them, so `Certificate::verify` can re-check the plan.",
+        "parameters": [plan_id.clone()],
+        "responses": {"200": {"description": "The problem", "content": {"application/json": {"schema": {"type": "object",
+            "required": ["sources", "demands", "settings"], "properties": {
+                "sources": {"type": "array", "items": {"type": "object"}},
+                "demands": {"type": "array", "items": {"type": "object"}},
+                "settings": {"type": "object"}}}}}},
+                      "404": problem.clone(), "503": problem.clone()}
+    }}));
     paths.insert("/api/v1/incidents/{id}/plans".into(), json!({"get": {
         "tags": ["incidents"], "operationId": "incident_plans",
         "summary": "An incident's plans, oldest first, with where each stands",
@@ -853,6 +866,9 @@ fn api_schemas() -> Map<String, Value> {
                 "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"}, "reason": {"type": "string"},
                 "released": {"type": "integer", "minimum": 0, "description": "Reservations and teams given back"}}},
             "request_digest": {"type": "string", "format": "uuid", "description": "Names the request body of a keyed proposal"},
+            "planned_at": {"type": "integer", "minimum": 0,
+                           "description": "The log position the plan was made at; `problem` keeps only demands and settings, \
+                                           `GET /plans/{id}/problem` rebuilds its sources from the log as of here"},
             "names": {"type": "object", "additionalProperties": {"type": "string"},
                       "description": "In `GET`: every source and demand id of the plan, named as registered or as its area (高笋塘街道)"},
         }),

@@ -14,9 +14,39 @@ async fn an_incidents_demand_is_planned_optimally_and_the_certificate_checks() {
     incident_with_demand(&server).await;
     let proposed = propose(&server).await;
     let record = &proposed["record"];
-    let problem: SurgeProblem = serde_json::from_value(record["problem"].clone()).unwrap();
     let plan: Plan = serde_json::from_value(record["plan"].clone()).unwrap();
-
+    // The record is compact: the network's sources are not in it...
+    assert!(record["problem"]["sources"].as_array().unwrap().is_empty());
+    assert!(record["planned_at"].is_u64());
+    // ...but rebuilt from the log as of the position it was planned at, after
+    // the network has moved on, they prove the plan optimal.
+    let team = plan
+        .assignments
+        .iter()
+        .find(|a| a.source.starts_with("team/"))
+        .unwrap()
+        .source
+        .trim_start_matches("team/")
+        .to_owned();
+    let moved = server
+        .post(
+            &format!("/api/v1/teams/{team}/mark_unavailable"),
+            &json!({"reason": "装备检修"}),
+        )
+        .await;
+    assert_eq!(moved.status(), 200);
+    let id = proposed["id"].as_str().unwrap();
+    let (status, rebuilt) = server
+        .get(&server.url(&format!("/api/v1/plans/{id}/problem")))
+        .await;
+    assert_eq!(status, 200, "{rebuilt}");
+    let problem: SurgeProblem = serde_json::from_value(rebuilt).unwrap();
+    assert!(
+        problem
+            .sources
+            .iter()
+            .any(|s| s.id == format!("team/{team}"))
+    );
     plan.certificate
         .verify(&problem)
         .expect("the certificate proves the plan optimal");
@@ -39,7 +69,6 @@ async fn an_incidents_demand_is_planned_optimally_and_the_certificate_checks() {
         assert!(team.tier_path.len() <= 2, "{team:?}");
     }
 
-    let id = proposed["id"].as_str().unwrap();
     let response = server
         .client
         .get(server.url(&format!("/api/v1/plans/{id}")))

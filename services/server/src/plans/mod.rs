@@ -128,21 +128,14 @@ pub fn problem(
     if demands.iter().all(|d| d.needs.values().all(|&n| n == 0)) {
         return Err(RequestError::NoDemand);
     }
-    let wanted: std::collections::BTreeSet<&Commodity> =
-        demands.iter().flat_map(|d| d.needs.keys()).collect();
-    let sources = sources(view, areas, now)
-        .into_iter()
-        .filter_map(|mut source| {
-            source.offers.retain(|c, n| *n > 0 && wanted.contains(c));
-            (!source.offers.is_empty()).then_some(source)
-        })
-        .collect();
-    Ok(SurgeProblem {
-        sources,
+    let mut problem = SurgeProblem {
+        sources: Vec::new(),
         demands,
         settings: request.settings.clone().unwrap_or_default(),
         travel: None,
-    })
+    };
+    problem.sources = sources_for(view, &problem, areas, now);
+    Ok(problem)
 }
 
 fn incident_demands(
@@ -255,6 +248,28 @@ fn wire<T: Serialize>(value: &T) -> String {
         Ok(serde_json::Value::String(name)) => name,
         _ => String::new(),
     }
+}
+
+/// The sources a plan for `problem`'s demands had at `now` on `view`: what the
+/// problem held before the record was compacted, rebuilt the same way.
+pub fn sources_for(
+    view: &OneNetwork,
+    problem: &SurgeProblem,
+    areas: &AreaHierarchy,
+    now: DateTime<Utc>,
+) -> Vec<Source> {
+    let wanted: std::collections::BTreeSet<&Commodity> = problem
+        .demands
+        .iter()
+        .flat_map(|d| d.needs.keys())
+        .collect();
+    sources(view, areas, now)
+        .into_iter()
+        .filter_map(|mut source| {
+            source.offers.retain(|c, n| *n > 0 && wanted.contains(c));
+            (!source.offers.is_empty()).then_some(source)
+        })
+        .collect()
 }
 
 /// Every source of the view: depot stock, bed pools by class, 平急两用 venues,
@@ -372,12 +387,20 @@ fn pool_sources(
         .collect()
 }
 
-/// A plan as recorded on its stream.
+/// A plan as recorded on its stream. Compact: the problem is kept without its
+/// sources (the whole network, which grows with the city); they are rebuilt
+/// from the view as of `planned_at` when the certificate is to be re-checked
+/// (`sources_as_of`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanRecord {
     pub plan_id: PlanId,
     pub request: PlanRequest,
+    /// The demands and settings planned, and (in records made before the
+    /// record was compacted) the sources.
     pub problem: SurgeProblem,
+    /// The log position the view stood at when the plan was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_at: Option<u64>,
     pub plan: Plan,
     pub proposed_at: DateTime<Utc>,
     pub proposed_by: String,

@@ -44,6 +44,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/api/v1/plans", web::post().to(propose))
         .route("/api/v1/plans/{id}", web::get().to(get))
+        .route("/api/v1/plans/{id}/problem", web::get().to(problem_of))
         .route("/api/v1/plans/{id}/approve", web::post().to(approve))
         .route("/api/v1/plans/{id}/cancel", web::post().to(cancel));
 }
@@ -126,7 +127,7 @@ async fn propose(
         crate::closing::caught_up(&state).await?;
     }
     let live = live_plans(&state, plan_request.incident).await?;
-    let (problem, _) = view.read(|view| {
+    let (problem, planned_at) = view.read(|view| {
         let covered = plans::covered(view, &live);
         plans::problem(
             view,
@@ -176,10 +177,17 @@ async fn propose(
         )
         .with_field("demands")
     })?;
+    // The record keeps the demands and settings; the sources are the view's as
+    // of `planned_at`, rebuilt when asked for (`GET /plans/{id}/problem`).
+    let compact = ercs_routing::SurgeProblem {
+        sources: Vec::new(),
+        ..problem
+    };
     let record = PlanRecord {
         plan_id,
         request: plan_request,
-        problem,
+        problem: compact,
+        planned_at: Some(planned_at.0),
         plan,
         proposed_at: now,
         proposed_by: actor.to_string(),
@@ -209,6 +217,34 @@ async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpRe
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
         .json(body))
+}
+
+/// `GET /api/v1/plans/{id}/problem`: the routing problem the plan was made for,
+/// its sources rebuilt from the view as of the position it was planned at, so
+/// anyone can re-check the certificate with `Certificate::verify`.
+async fn problem_of(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let (record, _) = load(&state, &id).await?;
+    let mut problem = record.problem.clone();
+    if let Some(position) = record.planned_at {
+        let as_of = ercs_projections::AsOf::Position(Position(position));
+        let options = crate::query::ReadOptions {
+            min_position: None,
+            as_of: Some(as_of),
+        };
+        let view = state.view(options).await?;
+        let shared = state.clone();
+        let (demands, now) = (record.problem.clone(), record.proposed_at);
+        let (sources, _) = state
+            .read_view(&view, move |view| {
+                plans::sources_for(view, &demands, &shared.areas, now)
+            })
+            .await?;
+        problem.sources = sources;
+    }
+    Ok(HttpResponse::Ok().json(problem))
 }
 
 /// A write's answer: the plan, the position reached (when something was
