@@ -125,8 +125,17 @@ async fn urls_for(server: &TestServer, path: &str, plan: &str) -> Vec<String> {
     if path == "/api/v1/feed" {
         return Vec::new(); // endless; tests/feed.rs reads it
     }
-    if path == "/api/v1/incidents/{id}/held" {
-        return vec![format!("/api/v1/incidents/{}/held", support::INCIDENT)];
+    if let Some(part) = path
+        .strip_prefix("/api/v1/incidents/{id}/")
+        .filter(|part| !part.contains('{'))
+    {
+        return vec![format!("/api/v1/incidents/{}/{part}", support::INCIDENT)];
+    }
+    if let Some(part) = path
+        .strip_prefix("/api/v1/plans/{id}/")
+        .filter(|part| !part.contains('{'))
+    {
+        return vec![format!("/api/v1/plans/{plan}/{part}")];
     }
     if let Some(collection) = path
         .strip_prefix("/api/v1/")
