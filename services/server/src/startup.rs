@@ -166,7 +166,7 @@ fn serve(
             let app = App::new()
                 .wrap(ErrorHandlers::new().default_handler(crate::problem::problem_for_any_error))
                 // gzip when the client accepts it: a plan or a network rollup
-                // shrinks tenfold. The feed opts out (see routes/feed.rs).
+                // shrinks three- to tenfold. The feed opts out (see routes/feed.rs).
                 .wrap(actix_web::middleware::Compress::default())
                 .app_data(state)
                 .app_data(known)

@@ -252,7 +252,19 @@ async fn an_approval_killed_mid_way_and_retried_dispatches_each_step_once() {
                 .ok()
                 .map(|r| r.status().as_u16())
         });
-        tokio::time::sleep(Duration::from_millis(1 + trial * 4)).await;
+        // Kill once the approval has begun dispatching (its first step is in the
+        // log), a little later in each trial.
+        let begun = tokio::time::Instant::now() + Duration::from_secs(20);
+        while count(
+            &log(&data),
+            "json_extract(metadata, '$.plan_id') = ?1",
+            &plan,
+        ) == 0
+            && tokio::time::Instant::now() < begun
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(trial)).await;
         served.kill();
         let first = pressing.await.unwrap();
         let dispatched_before = count(

@@ -17,7 +17,7 @@ mod staleness;
 use std::collections::BTreeMap;
 
 pub use coverage::{Coverage, covered};
-pub use release::release;
+pub use release::{held_count, release};
 pub use staleness::{Change, fitting, names, source_name};
 
 use chrono::{DateTime, Utc};
@@ -465,7 +465,7 @@ pub async fn dispatch(
         let Some(assignment) = record.plan.assignments.get(index) else {
             continue;
         };
-        let key = format!("plan/{}/assignment/{index}", record.plan_id);
+        let key = step_key(record.plan_id, index);
         let metadata = Metadata::new(actor.to_string())
             .with_plan(record.plan_id.as_uuid())
             .with_idempotency_key(key);
@@ -498,6 +498,11 @@ pub async fn dispatch(
         });
     }
     Ok(dispatches)
+}
+
+/// The key of an approval's dispatch step for one assignment.
+pub fn step_key(plan: PlanId, assignment: usize) -> String {
+    format!("plan/{plan}/assignment/{assignment}")
 }
 
 enum Undispatched {

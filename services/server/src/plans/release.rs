@@ -81,6 +81,12 @@ pub async fn release(
     Ok(held.len())
 }
 
+/// How many things the plan holds now, from a view caught up with the log.
+pub async fn held_count(state: &AppState, record: &PlanRecord) -> Result<usize, Problem> {
+    caught_up(state).await?;
+    Ok(state.view.read(|view| holdings(view, record).len()).0)
+}
+
 /// What the plan holds now: its reservations, and the teams it mobilised that
 /// are still committed to its incident.
 fn holdings(view: &OneNetwork, record: &PlanRecord) -> Vec<Held> {

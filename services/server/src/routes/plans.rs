@@ -331,10 +331,23 @@ async fn approve(
         .with_field("assignments"));
     }
     crate::closing::caught_up(&state).await?;
-    let (fits, changed) = state
+    // Steps an approval cut short already took are in the log under their keys:
+    // they hold what they took, so only the others are checked against the view.
+    let taken = taken_steps(&state, &record, &chosen).await?;
+    let untaken: Vec<usize> = chosen
+        .iter()
+        .copied()
+        .filter(|i| !taken.contains(i))
+        .collect();
+    let (fitting, changed) = state
         .view
-        .read(|view| plans::fitting(view, &record, &chosen, &state.areas, Utc::now()))
+        .read(|view| plans::fitting(view, &record, &untaken, &state.areas, Utc::now()))
         .0;
+    let fits: Vec<usize> = chosen
+        .iter()
+        .copied()
+        .filter(|i| taken.contains(i) || fitting.contains(i))
+        .collect();
     if !changed.is_empty() && !asked.partial {
         return Err(stale(&record, &changed));
     }
@@ -363,17 +376,29 @@ async fn approve(
             }),
             ..record.clone()
         };
-        let why = format!("plan/{}/undo", record.plan_id);
-        let released = plans::release(&state, &approved, &why, &reason, &actor).await?;
+        // Recorded first, approval then cancellation, so that a crash in the
+        // middle of giving back leaves a cancelled plan whose `cancel` finishes it.
+        let approval = approved.approval.clone().expect("set above");
+        append(
+            &state,
+            record.plan_id,
+            ExpectedRevision::Exact(revision),
+            APPROVED,
+            &approval,
+        )
+        .await?;
+        let count = plans::held_count(&state, &approved).await?;
         cancel_record(
             &state,
             &record,
-            revision,
+            revision + 1,
             &actor,
             reason.to_string(),
-            released,
+            count,
         )
         .await?;
+        let why = format!("plan/{}/cancel", record.plan_id);
+        plans::release(&state, &approved, &why, &reason, &actor).await?;
         return Err(Problem::new(
             StatusCode::CONFLICT,
             "plan-stale",
@@ -416,6 +441,28 @@ async fn approve(
         .insert_header((header::ETAG, etag(revision)))
         .insert_header((POSITION_HEADER, position.0.to_string()))
         .json(outcome(&state, &record, Some(position))))
+}
+
+/// The chosen assignments whose dispatch step is already in the log.
+async fn taken_steps(
+    state: &AppState,
+    record: &PlanRecord,
+    chosen: &[usize],
+) -> Result<std::collections::BTreeSet<usize>, Problem> {
+    let mut taken = std::collections::BTreeSet::new();
+    for &index in chosen {
+        let key = ercs_eventlog::CommandKey::new(plans::step_key(record.plan_id, index))
+            .map_err(|error| Problem::unavailable(error.to_string()))?;
+        let found = state
+            .log
+            .find_key(&key)
+            .await
+            .map_err(|error| Problem::unavailable(format!("the event log failed: {error}")))?;
+        if found.is_some() {
+            taken.insert(index);
+        }
+    }
+    Ok(taken)
 }
 
 /// A `409 plan-stale`: what changed since the plan was made, and what to do.
@@ -461,19 +508,16 @@ async fn cancel(
         .map_or_else(|_| id.to_string(), |plan| plan.to_string());
     let _turn = state.processes.take(&format!("plan/{plan}")).await;
     let (record, revision) = load(&state, &id).await?;
+    // Recorded before giving back, and the giving back always run (each step
+    // keyed, so a second run takes only what a crash left): a cancel retried
+    // after a crash finishes the job.
     if record.cancellation.is_none() {
-        let why = format!("plan/{}/cancel", record.plan_id);
-        let released = plans::release(&state, &record, &why, &asked.reason, &actor).await?;
-        cancel_record(
-            &state,
-            &record,
-            revision,
-            &actor,
-            asked.reason.to_string(),
-            released,
-        )
-        .await?;
+        let count = plans::held_count(&state, &record).await?;
+        let reason = asked.reason.to_string();
+        cancel_record(&state, &record, revision, &actor, reason, count).await?;
     }
+    let why = format!("plan/{}/cancel", record.plan_id);
+    plans::release(&state, &record, &why, &asked.reason, &actor).await?;
     let (record, revision) = load(&state, &id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
