@@ -866,6 +866,12 @@ fn api_schemas() -> Map<String, Value> {
                 "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"}, "reason": {"type": "string"},
                 "released": {"type": "integer", "minimum": 0, "description": "Reservations and teams given back"}}},
             "request_digest": {"type": "string", "format": "uuid", "description": "Names the request body of a keyed proposal"},
+            "actions": {"type": "array", "description": "What to start now for bed need the horizon could not meet: \
+                convert a 平急两用 venue, activate rapid-expansion beds, vacate rapid-vacate beds, with when they are ready",
+                "items": {"type": "object", "required": ["action", "source", "commodity", "demand", "quantity", "ready_in_minutes", "arrival_minutes"],
+                    "properties": {"action": {"enum": ["convert", "activate_expansion", "vacate"]}, "source": {"type": "string"},
+                        "commodity": {"type": "string"}, "demand": {"type": "string"}, "quantity": {"type": "integer", "minimum": 0},
+                        "ready_in_minutes": {"type": "integer", "minimum": 0}, "arrival_minutes": {"type": "number"}}}},
             "planned_at": {"type": "integer", "minimum": 0,
                            "description": "The log position the plan was made at; `problem` keeps only demands and settings, \
                                            `GET /plans/{id}/problem` rebuilds its sources from the log as of here"},

@@ -504,3 +504,60 @@ async fn two_plans_racing_for_the_same_stock_never_both_succeed_nor_half_succeed
         "the refused plan still holds stock"
     );
 }
+
+#[tokio::test]
+async fn beds_beyond_the_horizon_become_actions_and_are_not_escalated_beyond_the_city() {
+    let server = TestServer::seeded().await;
+    let incident = "7e8f9001-aaaa-4bbb-8ccc-000000000001";
+    let declared = server
+        .post(
+            "/api/v1/incidents",
+            &json!({"incident_id": incident, "kind": "infectious_disease", "level": "II",
+                    "title": "万州区大规模疫情", "affected_areas": ["500101"]}),
+        )
+        .await;
+    assert_eq!(declared.status(), 201);
+    // Far more isolation beds than the whole region has open within four hours.
+    let demand = server
+        .post(
+            &format!("/api/v1/incidents/{incident}/record_bed_demand"),
+            &json!({"bed_type": "general_isolation", "township": "500101001", "beds": 6000}),
+        )
+        .await;
+    assert_eq!(demand.status(), 200);
+    let plan = support::propose_for(&server, incident).await;
+    let record = &plan["record"];
+    let actions = record["actions"].as_array().cloned().unwrap_or_default();
+    let gym = actions
+        .iter()
+        .find(|a| plan["names"][a["source"].as_str().unwrap()] == "万州区体育馆")
+        .unwrap_or_else(|| panic!("no action for 万州区体育馆: {actions:#?}"));
+    assert_eq!(gym["action"], "convert");
+    assert_eq!(gym["quantity"], 500);
+    assert_eq!(gym["ready_in_minutes"], 2880, "its 48-hour conversion");
+    let recommended: u64 = actions
+        .iter()
+        .map(|a| a["quantity"].as_u64().unwrap())
+        .sum();
+    let short: u64 = record["plan"]["shortfalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["quantity"].as_u64().unwrap())
+        .sum();
+    let beyond: u64 = record["plan"]["escalations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to_tier"] == "beyond")
+        .map(|e| e["quantity"].as_u64().unwrap())
+        .sum();
+    assert!(
+        recommended > 0 && recommended <= short,
+        "{recommended} of {short}"
+    );
+    assert!(
+        beyond <= short - recommended,
+        "beyond the city only what no lead time can meet: {beyond} > {short} - {recommended}"
+    );
+}

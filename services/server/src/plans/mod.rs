@@ -10,12 +10,14 @@
 //! twice, or again after a crash, appends nothing twice. Sources that cannot be
 //! dispatched by a command yet (a venue still to be converted) are listed as such.
 
+mod actions;
 mod coverage;
 mod release;
 mod staleness;
 
 use std::collections::BTreeMap;
 
+pub use actions::{Recommendation, recommend};
 pub use coverage::{Coverage, covered};
 pub use release::{held_count, release};
 pub use staleness::{Change, fitting, names, source_name};
@@ -401,6 +403,10 @@ pub struct PlanRecord {
     /// The log position the view stood at when the plan was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned_at: Option<u64>,
+    /// What to start now for the need the horizon could not meet: conversions
+    /// and activations, with when their beds are ready.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Recommendation>,
     pub plan: Plan,
     pub proposed_at: DateTime<Utc>,
     pub proposed_by: String,

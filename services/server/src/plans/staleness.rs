@@ -124,7 +124,11 @@ pub fn names(
     areas: &AreaHierarchy,
 ) -> BTreeMap<String, String> {
     let plan = &record.plan;
-    let sources = plan.assignments.iter().map(|a| a.source.as_str());
+    let sources = plan
+        .assignments
+        .iter()
+        .map(|a| a.source.as_str())
+        .chain(record.actions.iter().map(|a| a.source.as_str()));
     let demands = plan
         .assignments
         .iter()

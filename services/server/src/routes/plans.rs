@@ -168,7 +168,7 @@ async fn propose(
     })
     .await
     .map_err(|e| Problem::unavailable(format!("the planner did not finish: {e}")))?;
-    let plan = planned.map_err(|error| {
+    let mut plan = planned.map_err(|error| {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-plan-request",
@@ -177,6 +177,7 @@ async fn propose(
         )
         .with_field("demands")
     })?;
+    let actions = plans::recommend(&problem, &mut plan);
     // The record keeps the demands and settings; the sources are the view's as
     // of `planned_at`, rebuilt when asked for (`GET /plans/{id}/problem`).
     let compact = ercs_routing::SurgeProblem {
@@ -188,6 +189,7 @@ async fn propose(
         request: plan_request,
         problem: compact,
         planned_at: Some(planned_at.0),
+        actions,
         plan,
         proposed_at: now,
         proposed_by: actor.to_string(),
