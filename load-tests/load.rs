@@ -6,6 +6,10 @@
 //!   read until they reach the head the service had when they started.
 //! - `as-of`: N clients read `/api/v1/network?as_of=<position>` in a loop, at
 //!   positions spread over the whole log.
+//! - `surge`: one incident over every township of a region (渝东北 by default):
+//!   isolation beds and N95 demanded in each, teams at the site; then the plan
+//!   (whole request, and the server's own build / solve / record split from its
+//!   `Server-Timing`), the record's size plain and gzipped, and the approval.
 //!
 //! cargo run --release -p ercs-server --example load -- feed-resume --base http://127.0.0.1:8181 --clients 200 --pid PID
 
@@ -33,10 +37,16 @@ struct Args {
     pid: Option<u32>,
 }
 
-#[derive(Subcommand, Clone, Copy)]
+#[derive(Subcommand, Clone)]
 enum Scenario {
     FeedResume,
     AsOf,
+    /// Plan and approve one incident over every township of a region.
+    Surge {
+        /// The region's slug in seeds/chongqing/regions.json.
+        #[arg(long, default_value = "yudongbei")]
+        region: String,
+    },
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -63,9 +73,10 @@ async fn main() -> Result<(), String> {
     let memory = tokio::spawn(sample_rss(args.pid, done.clone()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
-    let timings = match args.scenario {
+    let timings = match &args.scenario {
         Scenario::FeedResume => feed_resumes(&client, &args, head, deadline).await,
         Scenario::AsOf => as_of_reads(&client, &args, head, deadline).await,
+        Scenario::Surge { region } => surge(&client, &args.base, region).await?,
     };
     done.store(true, Ordering::Release);
     let healthz = probe.await.map_err(|e| e.to_string())?;
@@ -252,4 +263,150 @@ fn summary(timings: &[Duration]) -> String {
         ),
         _ => "no samples".into(),
     }
+}
+
+/// The seeded townships of `region`, from the seed files the service loaded.
+fn townships_of(region: &str) -> Result<Vec<String>, String> {
+    let regions: serde_json::Value =
+        serde_json::from_str(include_str!("../seeds/chongqing/regions.json"))
+            .map_err(|e| e.to_string())?;
+    let districts: Vec<String> = regions["regions"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["slug"] == region))
+        .and_then(|r| r["districts"].as_array())
+        .ok_or_else(|| format!("no region `{region}` in seeds/chongqing/regions.json"))?
+        .iter()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect();
+    Ok(include_str!("../seeds/chongqing/townships.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut fields = line.split(',');
+            let (code, _, county) = (fields.next()?, fields.next()?, fields.next()?);
+            districts
+                .iter()
+                .any(|d| d == county)
+                .then(|| code.to_owned())
+        })
+        .collect())
+}
+
+/// One surge: declare, demand in every township of the region, plan, approve.
+/// Returns the plan's and the approval's whole-request times.
+async fn surge(
+    client: &reqwest::Client,
+    base: &str,
+    region: &str,
+) -> Result<Vec<Duration>, String> {
+    let townships = townships_of(region)?;
+    let incident = uuid::Uuid::new_v4().to_string();
+    let districts: Vec<String> = {
+        let mut d: Vec<String> = townships.iter().map(|t| t[..6].to_owned()).collect();
+        d.dedup();
+        d
+    };
+    let post = |path: String, body: serde_json::Value| {
+        let request = client.post(format!("{base}{path}")).json(&body);
+        async move {
+            let response = request.send().await.map_err(|e| e.to_string())?;
+            let status = response.status();
+            let timing = response
+                .headers()
+                .get("server-timing")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = response.bytes().await.map_err(|e| e.to_string())?;
+            if !status.is_success() {
+                return Err(format!(
+                    "{path}: {status} {}",
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            Ok::<_, String>((body, timing))
+        }
+    };
+    post(
+        "/api/v1/incidents".into(),
+        serde_json::json!({"incident_id": incident, "kind": "infectious_disease", "level": "II",
+            "title": "区域呼吸道传染病疫情（负载测试）", "affected_areas": districts}),
+    )
+    .await?;
+    let demand = Instant::now();
+    for township in &townships {
+        post(
+            format!("/api/v1/incidents/{incident}/record_bed_demand"),
+            serde_json::json!({"bed_type": "general_isolation", "township": township, "beds": 20}),
+        )
+        .await?;
+        post(
+            format!("/api/v1/incidents/{incident}/record_supply_demand"),
+            serde_json::json!({"item": "N95", "area": township, "quantity": 500}),
+        )
+        .await?;
+    }
+    post(
+        format!("/api/v1/incidents/{incident}/record_team_demand"),
+        serde_json::json!({"kind": "medical_rescue", "teams": 10}),
+    )
+    .await?;
+    println!(
+        "{} townships in {} districts; demand recorded in {:.1} s",
+        townships.len(),
+        districts.len(),
+        demand.elapsed().as_secs_f64()
+    );
+    let head = head(client, base).await?;
+    let started = Instant::now();
+    let (proposed, timing) = post(
+        format!("/api/v1/plans?min_position={head}"),
+        serde_json::json!({"incident": incident}),
+    )
+    .await?;
+    let planned = started.elapsed();
+    let answer: serde_json::Value = serde_json::from_slice(&proposed).map_err(|e| e.to_string())?;
+    let plan = answer["id"].as_str().unwrap_or_default().to_owned();
+    println!(
+        "plan: {:.0} ms whole request; server {}; {} assignments, {} shortfalls, {} actions",
+        planned.as_secs_f64() * 1e3,
+        timing.unwrap_or_default(),
+        answer["record"]["plan"]["assignments"]
+            .as_array()
+            .map_or(0, Vec::len),
+        answer["record"]["plan"]["shortfalls"]
+            .as_array()
+            .map_or(0, Vec::len),
+        answer["record"]["actions"].as_array().map_or(0, Vec::len),
+    );
+    let record = client
+        .get(format!("{base}/api/v1/plans/{plan}"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .bytes()
+        .await
+        .map_err(|e| e.to_string())?;
+    let gzipped = client
+        .get(format!("{base}/api/v1/plans/{plan}"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .bytes()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "record: {} kB as JSON, {} kB gzipped",
+        record.len() / 1024,
+        gzipped.len() / 1024
+    );
+    let started = Instant::now();
+    post(
+        format!("/api/v1/plans/{plan}/approve"),
+        serde_json::json!({"partial": true}),
+    )
+    .await?;
+    let approved = started.elapsed();
+    println!("approve: {:.0} ms", approved.as_secs_f64() * 1e3);
+    Ok(vec![planned, approved])
 }

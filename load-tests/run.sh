@@ -4,6 +4,7 @@
 #   load-tests/run.sh feed-resume          # 200 resumes from 0 on the seeded log
 #   load-tests/run.sh as-of 150000         # 20 as_of readers at 150k events
 #   load-tests/run.sh restart 1000000      # kill -9, then time until /readyz
+#   load-tests/run.sh surge                # plan and approve 渝东北 (368 townships)
 #
 # Needs: cargo build --release -p ercs-server --bin ercs --example build-log --example load
 set -euo pipefail
@@ -41,6 +42,7 @@ echo "ready after $(until_ready) s (pid $pid)"
 case "$scenario" in
   feed-resume) "$target/examples/load" feed-resume --base "$base" --clients 200 --pid "$pid" ;;
   as-of) "$target/examples/load" as-of --base "$base" --clients 20 --pid "$pid" ;;
+  surge) "$target/examples/load" surge --base "$base" --clients 1 --pid "$pid" ;;
   restart)
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
