@@ -151,8 +151,15 @@ impl Refers for DepotCommand {
                 },
                 Reference::item(item),
             ],
+            Self::Reserve { item, incident, .. } => {
+                let mut named = vec![Reference::item(item)];
+                named.extend(incident.map(|id| Reference::OpenIncident {
+                    field: "incident",
+                    id,
+                }));
+                named
+            }
             Self::ReceiveLot { item, .. }
-            | Self::Reserve { item, .. }
             | Self::Release { item, .. }
             | Self::WriteOff { item, .. }
             | Self::AdjustCount { item, .. }

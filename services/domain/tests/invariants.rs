@@ -370,6 +370,7 @@ impl Network {
                 self.run(
                     depot,
                     DepotCommand::Reserve {
+                        incident: None,
                         plan: plan(p),
                         item: item(),
                         quantity: Quantity::new(quantity),
@@ -599,6 +600,7 @@ fn bed_command() -> impl Strategy<Value = BedCommand> {
         }),
         (plan.clone(), bed_type.clone(), class.clone(), 0..10u32).prop_map(
             |(plan, bed_type, class, beds)| BedCommand::Reserve {
+                incident: None,
                 plan,
                 bed_type,
                 class,

@@ -478,6 +478,7 @@ async fn a_depot_below_its_reserve_norm_shows_the_shortfall() {
     f.run::<Depot, _>(&depot, t0(), receive("A-1", 200, Some(days(365))))
         .await;
     let reserve = DepotCommand::Reserve {
+        incident: None,
         plan: PlanId::from_uuid(id(20)),
         item: n95(),
         quantity: Quantity::new(50),
@@ -641,6 +642,7 @@ async fn a_morning(f: &Fixture, base: u128) {
     )
     .await;
     let reserve = BedCommand::Reserve {
+        incident: None,
         plan,
         bed_type: isolation,
         class: BedClass::Designated,
@@ -667,6 +669,7 @@ async fn a_morning(f: &Fixture, base: u128) {
     f.run::<Depot, _>(&depot, t0(), receive("L-2", 300, Some(days(400))))
         .await;
     let reserve = DepotCommand::Reserve {
+        incident: None,
         plan,
         item: n95(),
         quantity: Quantity::new(120),

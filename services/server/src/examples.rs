@@ -159,7 +159,7 @@ fn bed_actions() -> Vec<Action> {
             "Hold available beds for an approved plan",
             Some(json!({
                 "plan": PLAN, "bed_type": "negative_flow_isolation",
-                "class": "designated", "beds": 5
+                "class": "designated", "beds": 5, "incident": INCIDENT
             })),
         ),
         bed(
@@ -219,7 +219,10 @@ fn depot_actions() -> Vec<Action> {
         action(
             "reserve",
             "Hold stock for an approved plan",
-            Some(json!({"plan": PLAN, "item": "N95", "quantity": 1000, "reason": "surge plan"})),
+            Some(
+                json!({"plan": PLAN, "item": "N95", "quantity": 1000, "reason": "surge plan",
+                        "incident": INCIDENT}),
+            ),
         ),
         action(
             "release",

@@ -166,6 +166,14 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
     )
     .await;
     steps.push((at(&approved), "PlanApproved".into()));
+    // Every commitment the approval made names the incident, not only the plan.
+    for event_type in ["StockReserved", "BedsReserved", "TeamMobilised"] {
+        let naming = server.count_events(
+            &format!("event_type = '{event_type}' AND json_extract(data, '$.incident') = ?1"),
+            INCIDENT,
+        );
+        assert!(naming >= 1, "no {event_type} names the incident");
+    }
     let held = incident(&server, at(&approved)).await["state"]["held"].clone();
     assert_eq!(held["teams"].as_array().unwrap().len(), 2, "{held}");
     assert!(

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{BedClass, BedCounts, BedType};
-use crate::ids::PlanId;
+use crate::ids::{IncidentId, PlanId};
 
 /// What can be done to a facility's bed pools.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +42,9 @@ pub enum BedCommand {
         bed_type: BedType,
         class: BedClass,
         beds: u32,
+        /// The incident the plan serves.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<IncidentId>,
     },
     /// Give back everything a plan holds in a pool.
     Release {

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{BedClass, BedCounts, BedType};
-use crate::ids::{FacilityId, PlanId};
+use crate::ids::{FacilityId, IncidentId, PlanId};
 
 message!(
     /// A pool's counts as the facility reported them; `at` is the reported-at time.
@@ -80,6 +80,9 @@ message!(
         4 class: BedClass,
         5 beds: u32,
         6 at: DateTime<Utc>,
+        /// The incident the plan serves, when it serves one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        7 incident: Option<IncidentId>,
     }
 );
 

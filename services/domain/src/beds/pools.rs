@@ -221,7 +221,8 @@ impl BedPools {
                 bed_type,
                 class,
                 beds,
-            } => rules.reserve(PoolKey { bed_type, class }, plan, beds),
+                incident,
+            } => rules.reserve(PoolKey { bed_type, class }, plan, beds, incident),
             BedCommand::Release {
                 plan,
                 bed_type,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::pools::{BedPool, BedPools, check_pool_idle};
 use super::{BedClass, BedCounts, BedEvent, BedType, PoolKey, event::*};
 use crate::DomainError;
-use crate::ids::{FacilityId, PlanId};
+use crate::ids::{FacilityId, IncidentId, PlanId};
 use crate::values::after_minutes;
 
 /// One facility's pools at the time of one command.
@@ -155,7 +155,13 @@ impl Rules<'_> {
         .into())
     }
 
-    pub fn reserve(&self, key: PoolKey, plan: PlanId, beds: u32) -> Result<BedEvent, DomainError> {
+    pub fn reserve(
+        &self,
+        key: PoolKey,
+        plan: PlanId,
+        beds: u32,
+        incident: Option<IncidentId>,
+    ) -> Result<BedEvent, DomainError> {
         self.check_capacity(key, positive(beds, "beds")?, None)?;
         Ok(BedsReserved {
             facility_id: self.facility_id,
@@ -164,6 +170,7 @@ impl Rules<'_> {
             class: key.class,
             beds,
             at: self.at,
+            incident,
         }
         .into())
     }

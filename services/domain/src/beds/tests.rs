@@ -72,6 +72,7 @@ fn admit(class: BedClass, patients: u32, plan: Option<PlanId>) -> BedCommand {
 
 fn reserved(beds: u32) -> FacilityEvent {
     bed_event(BedsReserved {
+        incident: None,
         facility_id: facility(),
         plan: plan(),
         bed_type: Nfi,
@@ -121,6 +122,7 @@ fn a_report_sets_the_counts_and_the_time_they_were_reported() {
 #[test]
 fn only_a_report_moves_the_time_a_pool_was_reported() {
     let reserve = BedCommand::Reserve {
+        incident: None,
         plan: plan(),
         bed_type: Nfi,
         class: Designated,

@@ -223,6 +223,7 @@ fn supply() -> Vec<Sample> {
         }
         .into(),
         StockReserved {
+            incident: Some(IncidentId::from_uuid(uuid(40))),
             depot_id,
             plan,
             item: item(),
@@ -361,6 +362,7 @@ fn bed_events(facility_id: FacilityId) -> Vec<BedEvent> {
         }
         .into(),
         BedsReserved {
+            incident: Some(IncidentId::from_uuid(uuid(40))),
             facility_id,
             plan: PlanId::from_uuid(uuid(8)),
             bed_type,

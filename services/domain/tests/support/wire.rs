@@ -254,6 +254,7 @@ fn depots() -> Vec<Wire> {
         (
             10,
             DepotCommand::Reserve {
+                incident: Some(IncidentId::from_uuid(Uuid::from_u128(0xe1))),
                 plan: plan(),
                 item: n95(),
                 quantity: Quantity::new(1000),
@@ -470,6 +471,7 @@ fn facility() -> Vec<Wire> {
         (
             10,
             BedCommand::Reserve {
+                incident: Some(IncidentId::from_uuid(Uuid::from_u128(0xe1))),
                 plan: plan(),
                 bed_type: icu,
                 class: icu_class,

@@ -537,6 +537,7 @@ async fn dispatch_one(
     };
     let reserve_beds = |class: &str| -> Result<BedCommand, Undispatched> {
         Ok(BedCommand::Reserve {
+            incident: record.request.incident,
             plan,
             bed_type: parse_wire(code).ok_or_else(|| refuse("the bed type"))?,
             class: parse_wire(class).ok_or_else(|| refuse("the ladder class"))?,
@@ -572,6 +573,7 @@ async fn dispatch_one(
         (CommodityKind::Bed, ["convertible", ..]) => Err(Undispatched::NeedsConversion),
         (CommodityKind::Supply, ["depot", raw]) => {
             let command = DepotCommand::Reserve {
+                incident: record.request.incident,
                 plan,
                 item: ItemCode::parse(code).map_err(|_| refuse("the item"))?,
                 quantity: Quantity::new(quantity),

@@ -117,6 +117,9 @@ pub enum DepotCommand {
         /// later-expiring one (default [`EXPIRY_MARGIN_DAYS`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expiry_margin_days: Option<u32>,
+        /// The incident the plan serves.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<IncidentId>,
     },
     /// Give back everything a plan holds of an item.
     Release {

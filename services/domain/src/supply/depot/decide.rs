@@ -58,6 +58,18 @@ impl Decider for Depot {
     }
 }
 
+/// A reservation's event, marked with the incident its plan serves.
+fn with_incident(event: DepotEvent, incident: Option<IncidentId>) -> DepotEvent {
+    match event {
+        DepotEvent::StockReserved(reserved) => StockReserved {
+            incident,
+            ..reserved
+        }
+        .into(),
+        other => other,
+    }
+}
+
 /// Where a transfer goes, for whom and when it is due.
 struct Dispatch {
     transfer: TransferId,
@@ -104,9 +116,11 @@ impl Rules<'_> {
                 quantity,
                 reason,
                 expiry_margin_days,
+                incident,
             } => {
                 let margin = expiry_margin_days.unwrap_or(EXPIRY_MARGIN_DAYS);
                 self.reserve(plan, item, quantity, reason, margin)
+                    .map(|event| with_incident(event, incident))
             }
             DepotCommand::Release { plan, item, reason } => self.release(plan, item, reason),
             DepotCommand::DispatchTransfer {
@@ -305,6 +319,7 @@ impl Rules<'_> {
             picks,
             reason,
             at: self.at,
+            incident: None,
         }
         .into())
     }

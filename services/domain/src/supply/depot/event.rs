@@ -127,6 +127,9 @@ message!(
         4 picks: Vec<LotPick>,
         5 reason: Reason,
         6 at: DateTime<Utc>,
+        /// The incident the plan serves, when it serves one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        7 incident: Option<IncidentId>,
     }
 );
 

@@ -99,6 +99,7 @@ fn issued(picks: Vec<LotPick>, plan: Option<PlanId>, at: DateTime<Utc>) -> Depot
 
 fn reserve(units: u32) -> DepotCommand {
     DepotCommand::Reserve {
+        incident: None,
         plan: plan(),
         item: item(),
         quantity: q(units),
@@ -109,6 +110,7 @@ fn reserve(units: u32) -> DepotCommand {
 
 fn reserved(picks: Vec<LotPick>) -> DepotEvent {
     StockReserved {
+        incident: None,
         depot_id: depot(),
         plan: plan(),
         item: item(),
