@@ -416,6 +416,32 @@ fn plan_paths() -> Map<String, Value> {
         "responses": {"200": {"description": "What it holds", "content": {"application/json": {"schema": schema_ref("Holdings")}}},
                       "400": problem, "404": problem, "422": problem, "503": problem}
     }}));
+    paths.insert("/api/v1/plans/{id}/assignments".into(), json!({"get": {
+        "tags": ["plans"], "operationId": "plan_assignments",
+        "summary": "A page of a plan's assignments, named, with what each dispatch did once approved",
+        "parameters": [plan_id.clone(),
+            {"$ref": "#/components/parameters/Limit"},
+            {"name": "cursor", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]+$"},
+             "description": "The `next_cursor` of the previous page: the index of its last assignment", "example": "99"},
+            {"name": "commodity", "in": "query", "schema": {"type": "string"}, "example": "bed:negative_flow_isolation",
+             "description": "Only this commodity"},
+            {"name": "demand", "in": "query", "schema": {"type": "string"}, "example": "area/500101001",
+             "description": "Only this demand"}],
+        "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object",
+            "required": ["plan", "items"], "properties": {
+                "plan": {"type": "string", "format": "uuid"},
+                "next_cursor": {"type": "string", "description": "Absent on the last page"},
+                "items": {"type": "array", "items": {"type": "object",
+                    "required": ["index", "source", "demand", "commodity", "quantity"], "properties": {
+                    "index": {"type": "integer", "minimum": 0}, "source": {"type": "string"}, "demand": {"type": "string"},
+                    "source_name": {"type": ["string", "null"]}, "demand_name": {"type": ["string", "null"]},
+                    "commodity": {"type": "string"}, "quantity": {"type": "integer", "minimum": 0},
+                    "travel_minutes": {"type": "number"}, "lead_minutes": {"type": "number"},
+                    "arrival_minutes": {"type": "number"}, "within_standard": {"type": "boolean"},
+                    "tier_path": {"type": "array", "items": {"type": "string"}},
+                    "dispatch": {"type": "object"}}}}}}}}},
+                      "400": problem.clone(), "404": problem.clone(), "503": problem.clone()}
+    }}));
     paths.insert("/api/v1/plans/{id}/problem".into(), json!({"get": {
         "tags": ["plans"], "operationId": "plan_problem",
         "summary": "The routing problem a plan was made for, its sources rebuilt from the log as of `planned_at`",

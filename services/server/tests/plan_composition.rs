@@ -561,3 +561,53 @@ async fn beds_beyond_the_horizon_become_actions_and_are_not_escalated_beyond_the
         "beyond the city only what no lead time can meet: {beyond} > {short} - {recommended}"
     );
 }
+
+#[tokio::test]
+async fn a_plans_assignments_are_read_a_page_at_a_time_with_names_and_outcomes() {
+    let server = TestServer::seeded().await;
+    incident_with_demand(&server).await;
+    let plan = propose(&server).await;
+    let id = plan["id"].as_str().unwrap();
+    approve(&server, id, json!({})).await;
+    let all = plan["record"]["plan"]["assignments"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let mut read = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = server
+            .get(&server.url(&format!("/api/v1/plans/{id}/assignments?limit=2{cursor}")))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        for item in items {
+            assert!(
+                item["source_name"].as_str().is_some_and(|n| !n.is_ascii()),
+                "{item}"
+            );
+            assert_eq!(item["dispatch"]["outcome"], "dispatched", "{item}");
+            read.push(item["index"].as_u64().unwrap() as usize);
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        read,
+        (0..all.len()).collect::<Vec<_>>(),
+        "every assignment once, in order"
+    );
+    let (_, teams) = server
+        .get(&server.url(&format!(
+            "/api/v1/plans/{id}/assignments?commodity=team:medical_rescue"
+        )))
+        .await;
+    assert_eq!(teams["items"].as_array().unwrap().len(), 2);
+    let (status, bad) = server
+        .get(&server.url(&format!("/api/v1/plans/{id}/assignments?cursor=first")))
+        .await;
+    assert_eq!((status, bad["field"].as_str()), (400, Some("cursor")));
+}

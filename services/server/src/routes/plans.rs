@@ -45,6 +45,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/v1/plans", web::post().to(propose))
         .route("/api/v1/plans/{id}", web::get().to(get))
         .route("/api/v1/plans/{id}/problem", web::get().to(problem_of))
+        .route("/api/v1/plans/{id}/assignments", web::get().to(assignments))
         .route("/api/v1/plans/{id}/approve", web::post().to(approve))
         .route("/api/v1/plans/{id}/cancel", web::post().to(cancel));
 }
@@ -263,6 +264,71 @@ async fn problem_of(
         problem.sources = sources;
     }
     Ok(HttpResponse::Ok().json(problem))
+}
+
+/// `GET /api/v1/plans/{id}/assignments`: a page of a plan's assignments, in
+/// order, each with its index, its source's and demand's names and, once
+/// approved, what its dispatch did; filtered by `commodity` (`bed:icu`) and
+/// `demand` (`area/500101001`). `cursor` is the index of the last one read.
+async fn assignments(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let mut params = Params::of(&request)?;
+    let page = params.page(100, 1000)?;
+    let commodity = params.take_raw("commodity");
+    let demand = params.take_raw("demand");
+    params.finish()?;
+    let after = match &page.cursor {
+        None => None,
+        Some(raw) => Some(raw.parse::<usize>().map_err(|_| {
+            crate::query::bad("cursor", "must be the `next_cursor` of the previous page")
+        })?),
+    };
+    let (record, _) = load(&state, &id).await?;
+    let names = names(&state, &record);
+    let outcomes: std::collections::BTreeMap<usize, &plans::Dispatch> = record
+        .approval
+        .iter()
+        .flat_map(|a| &a.dispatches)
+        .map(|d| (d.assignment, d))
+        .collect();
+    let wanted = record
+        .plan
+        .assignments
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| after.is_none_or(|after| *i > after))
+        .filter(|(_, a)| {
+            commodity
+                .as_deref()
+                .is_none_or(|c| a.commodity.to_string() == c)
+        })
+        .filter(|(_, a)| demand.as_deref().is_none_or(|d| a.demand == d));
+    let mut items = Vec::new();
+    let mut next = None;
+    for (index, assignment) in wanted {
+        if items.len() == page.limit {
+            next = items
+                .last()
+                .map(|(i, _): &(usize, serde_json::Value)| i.to_string());
+            break;
+        }
+        let mut item = serde_json::to_value(assignment).unwrap_or_default();
+        item["index"] = json!(index);
+        item["source_name"] = json!(names.get(&assignment.source));
+        item["demand_name"] = json!(names.get(&assignment.demand));
+        if let Some(dispatch) = outcomes.get(&index) {
+            item["dispatch"] = json!(dispatch);
+        }
+        items.push((index, item));
+    }
+    let mut body = json!({"plan": record.plan_id, "items": items.into_iter().map(|(_, v)| v).collect::<Vec<_>>()});
+    if let Some(next) = next {
+        body["next_cursor"] = json!(next);
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// A write's answer: the plan, the position reached (when something was
