@@ -435,6 +435,31 @@ async fn a_plan_names_its_sources_and_demands_as_a_dispatcher_knows_them() {
         }
     }
     assert_eq!(names["area/500101001"], "高笋塘街道", "{names}");
+    // The summary first: per commodity, what was needed, served, from which tier.
+    for row in plan["summary"].as_array().unwrap() {
+        let by_tier: u64 = row["by_tier"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum();
+        assert_eq!(row["served"].as_u64().unwrap(), by_tier, "{row}");
+        assert_eq!(
+            row["needed"].as_u64().unwrap(),
+            row["served"].as_u64().unwrap() + row["shortfall"].as_u64().unwrap(),
+            "{row}"
+        );
+    }
+    let beds = plan["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["commodity"] == "bed:negative_flow_isolation")
+        .unwrap();
+    assert_eq!(
+        (beds["needed"].as_u64(), beds["served"].as_u64()),
+        (Some(30), Some(30))
+    );
     let (_, read) = server
         .get(&server.url(&format!("/api/v1/plans/{}", plan["id"].as_str().unwrap())))
         .await;

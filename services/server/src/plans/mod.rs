@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 pub use actions::{Recommendation, recommend};
 pub use coverage::{Coverage, covered};
 pub use release::{held_count, release};
-pub use staleness::{Change, fitting, names, source_name};
+pub use staleness::{Change, Summary, fitting, names, source_name, summary};
 
 use chrono::{DateTime, Utc};
 use ercs_commands::{CommandError, Executed, Expect, Metadata};

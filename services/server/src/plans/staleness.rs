@@ -156,3 +156,64 @@ pub fn names(
     }
     names
 }
+
+/// One commodity of a plan as a dispatcher reads it first: how much was
+/// needed, served (and within its standard), from which tiers, short, and
+/// covered by actions to start now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub commodity: Commodity,
+    pub needed: u64,
+    pub served: u64,
+    pub within_standard: u64,
+    /// Served, by the tier the source was found at (the top of its tier path).
+    pub by_tier: BTreeMap<String, u64>,
+    pub shortfall: u64,
+    /// Of the shortfall, what the recommended actions would cover, later.
+    pub by_actions: u64,
+    /// Still asked of the tiers above or beyond the city.
+    pub escalated: u64,
+}
+
+/// The per-commodity summary of `record`'s plan.
+pub fn summary(record: &PlanRecord) -> Vec<Summary> {
+    let plan = &record.plan;
+    plan.commodities
+        .iter()
+        .map(|c| {
+            let mut by_tier: BTreeMap<String, u64> = BTreeMap::new();
+            for a in plan
+                .assignments
+                .iter()
+                .filter(|a| a.commodity == c.commodity)
+            {
+                let tier = a.tier_path.last().map_or_else(String::new, |t| {
+                    serde_json::to_value(t)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                });
+                *by_tier.entry(tier).or_default() += a.quantity;
+            }
+            let of = |quantities: &mut dyn Iterator<Item = u64>| quantities.sum::<u64>();
+            Summary {
+                commodity: c.commodity.clone(),
+                needed: c.needed,
+                served: c.served,
+                within_standard: c.served_within_standard,
+                by_tier,
+                shortfall: c.unmet,
+                by_actions: of(&mut record
+                    .actions
+                    .iter()
+                    .filter(|a| a.commodity == c.commodity)
+                    .map(|a| a.quantity)),
+                escalated: of(&mut plan
+                    .escalations
+                    .iter()
+                    .filter(|e| e.commodity == c.commodity)
+                    .map(|e| e.quantity)),
+            }
+        })
+        .collect()
+}

@@ -233,6 +233,7 @@ async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpRe
     let (record, revision) = load(&state, &id).await?;
     let mut body = serde_json::to_value(&record).unwrap_or_default();
     body["names"] = json!(names(&state, &record));
+    body["summary"] = json!(plans::summary(&record));
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
         .json(body))
@@ -334,7 +335,8 @@ async fn assignments(
 /// A write's answer: the plan, the position reached (when something was
 /// written) and the names of its sources and demands.
 fn outcome(state: &AppState, record: &PlanRecord, position: Option<Position>) -> serde_json::Value {
-    let mut answer = json!({"id": record.plan_id, "record": record, "names": names(state, record)});
+    let mut answer = json!({"id": record.plan_id, "record": record, "names": names(state, record),
+                            "summary": plans::summary(record)});
     if let Some(position) = position {
         answer["position"] = json!(position.0);
     }
