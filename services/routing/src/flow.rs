@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod feasible;
+
 /// An arc with no upper bound.
 pub const UNCAPACITATED: i64 = i64::MAX;
 

@@ -126,7 +126,10 @@ impl NetworkSimplex {
     /// A capacity of [`UNCAPACITATED`] is no bound.
     pub fn new(problem: &FlowProblem) -> Result<Self, FlowError> {
         problem.validate()?;
-        Ok(Self::build(problem, problem.arcs.iter().map(|a| a.capacity)))
+        Ok(Self::build(
+            problem,
+            problem.arcs.iter().map(|a| a.capacity),
+        ))
     }
 }
 
@@ -135,7 +138,10 @@ impl NetworkSimplex<i128> {
     /// potentials and flows around a cycle then stay far inside the width (at
     /// most 2^20 nodes × 2^84). `bounded(arc)` says whether the arc's capacity is
     /// a bound, so that a finite capacity of `i64::MAX` is never read as "none".
-    pub fn exact(problem: &FlowProblem, bounded: impl Fn(usize) -> bool) -> Result<Self, FlowError> {
+    pub fn exact(
+        problem: &FlowProblem,
+        bounded: impl Fn(usize) -> bool,
+    ) -> Result<Self, FlowError> {
         problem.validate_with(u64::MAX, u64::MAX)?;
         let caps = problem.arcs.iter().enumerate().map(|(e, a)| {
             if bounded(e) {
@@ -153,7 +159,12 @@ impl<P: Number> NetworkSimplex<P> {
         let n = problem.node_count();
         let m = problem.arcs.len();
         let all = m + n;
-        let max_abs_cost = problem.arcs.iter().map(|a| a.cost.unsigned_abs()).max().unwrap_or(0);
+        let max_abs_cost = problem
+            .arcs
+            .iter()
+            .map(|a| a.cost.unsigned_abs())
+            .max()
+            .unwrap_or(0);
         let mut s = NetworkSimplex {
             node_num: n,
             arc_num: m,

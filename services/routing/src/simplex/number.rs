@@ -27,6 +27,8 @@ pub trait Number:
 
     fn abs(self) -> Self;
 
+    fn to_i128(self) -> i128;
+
     /// The artificial arcs' cost: more than any simple path of real arcs, so an
     /// optimum that still uses one proves the problem infeasible.
     fn big_m(max_abs_cost: u64, nodes: usize) -> Self;
@@ -38,6 +40,10 @@ impl Number for i64 {
 
     fn abs(self) -> Self {
         i64::abs(self)
+    }
+
+    fn to_i128(self) -> i128 {
+        i128::from(self)
     }
 
     /// Bounded rather than `i64::MAX / 2` as in LEMON, which leaves room to add
@@ -54,6 +60,10 @@ impl Number for i128 {
 
     fn abs(self) -> Self {
         i128::abs(self)
+    }
+
+    fn to_i128(self) -> i128 {
+        self
     }
 
     /// At most 2^64 × 2^20: potentials, sums of a path of such costs, stay
