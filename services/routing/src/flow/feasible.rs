@@ -2,9 +2,9 @@
 //!
 //! The simplex proves infeasibility only at the end of a big-M solve, after it
 //! has optimised the real costs of whatever part of the network is feasible.
-//! A maximum flow from the supplies to the demands (Dinic's algorithm) needs no
-//! costs and is much cheaper, and when it falls short the nodes still reachable
-//! from the supplies in the residual network are a set that must send more than
+//! A maximum flow from the supplies to the demands (push-relabel) needs no costs
+//! and is much cheaper, and when it falls short the nodes that can no longer
+//! reach the demands in the residual network are a set that must send more than
 //! the arcs leaving it can carry: a reason a dispatcher or a modeller can act on.
 
 use std::collections::VecDeque;
@@ -64,20 +64,25 @@ pub fn check(supply: &[i64], links: &[Link]) -> Result<(), Infeasibility> {
     Err(Infeasibility::Cut(net.cut(supply, links)))
 }
 
-/// The residual network: arcs in pairs (`e`, `e ^ 1`), source `n`, sink `n + 1`.
+/// The residual network in compressed rows (arcs of node `u` are
+/// `first[u]..first[u + 1]`, `rev` pairs each arc with its reverse), with the
+/// source `n` and the sink `n + 1`. Solved by push-relabel, highest label
+/// first, with global relabelling: unlike Dinic it does not need one
+/// breadth-first pass per path length, which made long paths slow.
 struct Residual {
-    head: Vec<usize>,
-    next: Vec<usize>,
+    first: Vec<usize>,
     to: Vec<usize>,
+    rev: Vec<usize>,
     cap: Vec<i128>,
-    level: Vec<u32>,
-    cursor: Vec<usize>,
+    label: Vec<usize>,
+    excess: Vec<i128>,
+    current: Vec<usize>,
+    /// Active nodes by label; `highest` bounds the labels in use.
+    active: Vec<Vec<usize>>,
+    highest: usize,
     source: usize,
     sink: usize,
 }
-
-const END: usize = usize::MAX;
-const UNSEEN: u32 = u32::MAX;
 
 impl Residual {
     /// No arc can usefully carry more than the total supply (a maximum flow has
@@ -85,119 +90,185 @@ impl Residual {
     /// falls short of the total never contains a clamped arc.
     fn new(supply: &[i64], links: &[Link], total: i128) -> Self {
         let n = supply.len();
-        let mut net = Residual {
-            head: vec![END; n + 2],
-            next: Vec::with_capacity(2 * (links.len() + n)),
-            to: Vec::with_capacity(2 * (links.len() + n)),
-            cap: Vec::with_capacity(2 * (links.len() + n)),
-            level: vec![UNSEEN; n + 2],
-            cursor: vec![END; n + 2],
-            source: n,
-            sink: n + 1,
-        };
-        for l in links {
-            let cap = l.capacity.map_or(total, |c| i128::from(c).min(total));
-            net.add(l.from, l.to, cap);
-        }
+        let (source, sink) = (n, n + 1);
+        // A loop carries nothing from the supplies to the demands.
+        let mut arcs: Vec<(usize, usize, i128)> = links
+            .iter()
+            .filter(|l| l.from != l.to)
+            .map(|l| {
+                (
+                    l.from,
+                    l.to,
+                    l.capacity.map_or(total, |c| i128::from(c).min(total)),
+                )
+            })
+            .collect();
         for (u, &b) in supply.iter().enumerate() {
             match b.signum() {
-                1 => net.add(net.source, u, i128::from(b)),
-                -1 => net.add(u, net.sink, -i128::from(b)),
+                1 => arcs.push((source, u, i128::from(b))),
+                -1 => arcs.push((u, sink, -i128::from(b))),
                 _ => {}
             }
         }
-        net
-    }
-
-    fn add(&mut self, from: usize, to: usize, cap: i128) {
-        for (a, b, c) in [(from, to, cap), (to, from, 0)] {
-            self.next.push(self.head[a]);
-            self.head[a] = self.to.len();
-            self.to.push(b);
-            self.cap.push(c);
+        let mut first = vec![0; n + 3];
+        for &(from, to, _) in &arcs {
+            first[from + 1] += 1;
+            first[to + 1] += 1;
+        }
+        for u in 0..n + 2 {
+            first[u + 1] += first[u];
+        }
+        let mut fill = first.clone();
+        let size = 2 * arcs.len();
+        let (mut to_, mut rev, mut cap) = (vec![0; size], vec![0; size], vec![0; size]);
+        for &(from, to, c) in &arcs {
+            let f = fill[from];
+            fill[from] += 1;
+            let r = fill[to];
+            fill[to] += 1;
+            (to_[f], rev[f], cap[f]) = (to, r, c);
+            (to_[r], rev[r], cap[r]) = (from, f, 0);
+        }
+        Residual {
+            current: first[..n + 2].to_vec(),
+            first,
+            to: to_,
+            rev,
+            cap,
+            label: vec![0; n + 2],
+            excess: vec![0; n + 2],
+            active: vec![Vec::new(); n + 3],
+            highest: 0,
+            source,
+            sink,
         }
     }
 
+    fn nodes(&self) -> usize {
+        self.label.len()
+    }
+
+    /// The value of a maximum flow: what reaches the sink once no node below
+    /// label `nodes` has excess (the first phase of push-relabel is enough).
     fn max_flow(&mut self) -> i128 {
-        let mut total = 0;
-        while self.levels() {
-            self.cursor.clone_from(&self.head);
-            while let Some(pushed) = self.augment() {
-                total += pushed;
+        let s = self.source;
+        for e in self.first[s]..self.first[s + 1] {
+            let c = self.cap[e];
+            self.push(e, c);
+        }
+        self.global_relabel();
+        let mut work = 0;
+        while let Some(u) = self.next_active() {
+            work += self.discharge(u);
+            // Exact distances again once relabelling has cost about a pass.
+            if work > 6 * self.nodes() + self.to.len() {
+                self.global_relabel();
+                work = 0;
             }
         }
-        total
+        self.excess[self.sink]
     }
 
-    /// Breadth-first levels from the source; true when the sink is reached.
-    fn levels(&mut self) -> bool {
-        self.level.fill(UNSEEN);
-        self.level[self.source] = 0;
-        let mut queue = VecDeque::from([self.source]);
-        while let Some(u) = queue.pop_front() {
-            let mut e = self.head[u];
-            while e != END {
-                let v = self.to[e];
-                if self.cap[e] > 0 && self.level[v] == UNSEEN {
-                    self.level[v] = self.level[u] + 1;
-                    queue.push_back(v);
-                }
-                e = self.next[e];
-            }
+    fn push(&mut self, e: usize, amount: i128) {
+        let (u, v) = (self.to[self.rev[e]], self.to[e]);
+        self.cap[e] -= amount;
+        self.cap[self.rev[e]] += amount;
+        self.excess[u] -= amount;
+        if self.excess[v] == 0 && v != self.sink && v != self.source && self.label[v] < self.nodes()
+        {
+            self.activate(v);
         }
-        self.level[self.sink] != UNSEEN
+        self.excess[v] += amount;
     }
 
-    /// One augmenting path in the level graph, found without recursion (a long
-    /// path of 100k nodes must not overflow the stack); `None` when blocked.
-    fn augment(&mut self) -> Option<i128> {
-        let mut path: Vec<usize> = Vec::new();
-        let mut u = self.source;
+    fn activate(&mut self, v: usize) {
+        self.active[self.label[v]].push(v);
+        self.highest = self.highest.max(self.label[v]);
+    }
+
+    fn next_active(&mut self) -> Option<usize> {
         loop {
-            if u == self.sink {
-                return Some(self.push_along(&path));
-            }
-            match self.admissible(u) {
-                Some(e) => {
-                    path.push(e);
-                    u = self.to[e];
+            if let Some(u) = self.active[self.highest].pop() {
+                // Entries go stale when a global relabel moves a node.
+                if self.excess[u] > 0 && self.label[u] == self.highest {
+                    return Some(u);
                 }
-                None => {
-                    // A dead end: nothing more goes through `u` in this phase.
-                    self.level[u] = UNSEEN;
-                    let e = path.pop()?;
-                    u = self.to[e ^ 1];
-                    self.cursor[u] = self.next[e];
-                }
+            } else if self.highest == 0 {
+                return None;
+            } else {
+                self.highest -= 1;
             }
         }
     }
 
-    fn admissible(&mut self, u: usize) -> Option<usize> {
-        while self.cursor[u] != END {
-            let e = self.cursor[u];
+    /// Pushes `u`'s excess down admissible arcs, relabelling when none is left;
+    /// returns the arcs scanned, for the global relabel heuristic.
+    fn discharge(&mut self, u: usize) -> usize {
+        let mut scanned = 0;
+        while self.excess[u] > 0 {
+            if self.current[u] == self.first[u + 1] {
+                scanned += self.relabel(u);
+                if self.label[u] >= self.nodes() {
+                    return scanned;
+                }
+                continue;
+            }
+            let e = self.current[u];
             let v = self.to[e];
-            if self.cap[e] > 0 && self.level[v] != UNSEEN && self.level[v] == self.level[u] + 1 {
-                return Some(e);
+            if self.cap[e] > 0 && self.label[u] == self.label[v] + 1 {
+                let amount = self.excess[u].min(self.cap[e]);
+                self.push(e, amount);
+            } else {
+                self.current[u] += 1;
             }
-            self.cursor[u] = self.next[e];
         }
-        None
+        scanned
     }
 
-    fn push_along(&mut self, path: &[usize]) -> i128 {
-        let pushed = path.iter().map(|&e| self.cap[e]).min().unwrap_or(0);
-        for &e in path {
-            self.cap[e] -= pushed;
-            self.cap[e ^ 1] += pushed;
-        }
-        pushed
+    fn relabel(&mut self, u: usize) -> usize {
+        let arcs = self.first[u]..self.first[u + 1];
+        let scanned = arcs.len();
+        let lowest = arcs
+            .filter(|&e| self.cap[e] > 0)
+            .map(|e| self.label[self.to[e]])
+            .min();
+        self.label[u] = lowest.map_or(self.nodes(), |l| (l + 1).min(self.nodes()));
+        self.current[u] = self.first[u];
+        scanned
     }
 
-    /// The nodes still reachable from the source, or the rest if that is smaller.
+    /// Labels every node with its residual distance to the sink; nodes that
+    /// cannot reach it (and the source) get `nodes`, which takes them out.
+    fn global_relabel(&mut self) {
+        let n = self.nodes();
+        self.label.fill(n);
+        self.label[self.sink] = 0;
+        let mut queue = VecDeque::from([self.sink]);
+        while let Some(v) = queue.pop_front() {
+            for e in self.first[v]..self.first[v + 1] {
+                let u = self.to[e];
+                if self.cap[self.rev[e]] > 0 && self.label[u] == n && u != self.source {
+                    self.label[u] = self.label[v] + 1;
+                    queue.push_back(u);
+                }
+            }
+        }
+        self.active.iter_mut().for_each(Vec::clear);
+        self.highest = 0;
+        for u in 0..n {
+            self.current[u] = self.first[u];
+            if self.excess[u] > 0 && u != self.sink && u != self.source && self.label[u] < n {
+                self.activate(u);
+            }
+        }
+    }
+
+    /// The nodes that cannot reach the sink any more (a minimum cut's source
+    /// side), or the rest if that is smaller.
     fn cut(&mut self, supply: &[i64], links: &[Link]) -> Cut {
-        self.levels();
-        let inside: Vec<bool> = (0..supply.len()).map(|u| self.level[u] != UNSEEN).collect();
+        self.global_relabel();
+        let n = self.nodes();
+        let inside: Vec<bool> = (0..supply.len()).map(|u| self.label[u] == n).collect();
         let count = inside.iter().filter(|&&x| x).count();
         let sends = 2 * count <= supply.len();
         let nodes: Vec<usize> = (0..supply.len()).filter(|&u| inside[u] == sends).collect();
@@ -259,6 +330,15 @@ mod tests {
         assert!(cut.need > cut.capacity);
         // The smaller side is named: node 2 cannot receive its 6.
         assert_eq!((cut.nodes, cut.sends), (vec![2], false));
+    }
+
+    #[test]
+    fn a_loop_carries_nothing() {
+        let links = [link(0, 0, 9), link(1, 1, 9), link(0, 1, 2)];
+        let Err(Infeasibility::Cut(cut)) = check(&[3, -3], &links) else {
+            panic!("expected a cut");
+        };
+        assert_eq!((cut.need, cut.capacity), (3, 2));
     }
 
     #[test]
