@@ -6,6 +6,11 @@ and the table of ratios against the bench's own timings.
     python3 -m venv /tmp/ortools && /tmp/ortools/bin/pip install ortools
     /tmp/ortools/bin/python services/routing/benches/ortools_families.py /tmp/families --ours /tmp/ours.tsv
 
+or, timing both back to back on each file (fairer on a shared machine):
+
+    /tmp/ortools/bin/python services/routing/benches/ortools_families.py /tmp/families \
+        --ours-bin "$(ls -t target/release/deps/families-* | grep -v '\\.d$' | head -1)"
+
 Times are for `solve()` alone (best of three, one for 100k nodes), as the bench
 times `dimacs::solve` alone; reading the file is left out of both. `CAP -1`
 ("no bound") is given to OR-Tools as the total supply, which no arc of these
@@ -14,7 +19,9 @@ families needs to exceed. Lower bounds are not supported (the bench writes none)
 
 import argparse
 import csv
+import io
 import pathlib
+import subprocess
 import sys
 import time
 
@@ -65,10 +72,25 @@ def solve(path):
     return answer, best
 
 
+def run_ours(binary, path, timeout):
+    """The bench binary's row for one file, keyed as in the TSV."""
+    try:
+        out = subprocess.run([binary, "--file", str(path)], capture_output=True, text=True,
+                             timeout=timeout, check=True).stdout
+    except subprocess.TimeoutExpired:
+        family, nodes, variant = path.stem.rsplit("-", 2)
+        return {(family, nodes, variant): {"arcs": "?", "verdict": "timeout", "cost": "-",
+                                           "ms": str(timeout * 1e3)}}
+    rows = list(csv.DictReader(io.StringIO(out), delimiter="\t"))
+    return {(r["family"], r["nodes"], r["variant"]): r for r in rows}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dir", type=pathlib.Path)
     parser.add_argument("--ours", type=pathlib.Path, help="the families bench's TSV")
+    parser.add_argument("--ours-bin", help="the families bench binary, run with --file on each file")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per file for --ours-bin")
     args = parser.parse_args()
     ours = {}
     if args.ours:
@@ -79,6 +101,8 @@ def main():
     print("|---|---|---|---|---|---|---|---|")
     for path in sorted(args.dir.glob("*.min"), key=lambda p: (int(p.stem.split("-")[-2]), p.stem)):
         family, nodes, variant = path.stem.rsplit("-", 2)
+        if args.ours_bin:
+            ours.update(run_ours(args.ours_bin, path, args.timeout))
         (verdict, cost), ms = solve(path)
         mine = ours.get((family, nodes, variant))
         if mine is None:
