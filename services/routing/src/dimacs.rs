@@ -140,6 +140,7 @@ pub fn solve(problem: &DimacsProblem) -> Result<DimacsOutcome, DimacsError> {
 
 /// The optimal flows of the lowered problem, or the status that is not optimal.
 fn run<P: Number>(mut solver: NetworkSimplex<P>) -> Result<Vec<i128>, SolveStatus> {
+    solver.saturate_negative_arcs();
     match solver.solve() {
         SolveStatus::Optimal => Ok(solver.flows().iter().map(|f| f.to_i128()).collect()),
         status => Err(status),

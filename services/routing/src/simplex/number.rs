@@ -29,6 +29,10 @@ pub trait Number:
 
     fn to_i128(self) -> i128;
 
+    /// `value` in this width, if sums of such values stay exact here (for
+    /// `i64`: at most 2^62, so that flows added along a cycle cannot overflow).
+    fn from_total(value: i128) -> Option<Self>;
+
     /// The artificial arcs' cost: more than any simple path of real arcs, so an
     /// optimum that still uses one proves the problem infeasible.
     fn big_m(max_abs_cost: u64, nodes: usize) -> Self;
@@ -44,6 +48,10 @@ impl Number for i64 {
 
     fn to_i128(self) -> i128 {
         i128::from(self)
+    }
+
+    fn from_total(value: i128) -> Option<Self> {
+        (value.unsigned_abs() <= 1 << 62).then_some(value as i64)
     }
 
     /// Bounded rather than `i64::MAX / 2` as in LEMON, which leaves room to add
@@ -64,6 +72,11 @@ impl Number for i128 {
 
     fn to_i128(self) -> i128 {
         self
+    }
+
+    /// Sums of `i64` capacities over at most 2^32 arcs stay below 2^96.
+    fn from_total(value: i128) -> Option<Self> {
+        Some(value)
     }
 
     /// At most 2^64 × 2^20: potentials, sums of a path of such costs, stay
