@@ -8,28 +8,50 @@
 //! a FROM TO LOW CAP COST
 //! ```
 //!
+//! Every `i64` the format allows for `LOW`, `CAP` and `COST` is taken exactly:
+//! problems inside the fast solver's limits run in `i64`, all others in `i128`
+//! (see [`crate::simplex::Number`]), and costs are summed in a [`Total`] that
+//! cannot overflow. DIMACS has no infinite capacity; as an extension, `CAP = -1`
+//! means "no bound", the only way a problem can be unbounded.
+//!
 //! Lower bounds are removed the usual way: `LOW` units are shipped up front, the
-//! arc keeps `CAP − LOW`, the end nodes' supplies move by `LOW`, and `LOW × COST`
-//! is added to the cost. A capacity of [`UNBOUNDED_FROM`] or more is no bound. Bad input is an error naming its line, never a panic; a
-//! well-formed problem that has no solution is an outcome, not an error.
+//! arc keeps `CAP − LOW` and the end nodes' supplies move by `LOW`. Bad input is
+//! an error naming its line, never a panic; a well-formed problem that has no
+//! solution is an outcome that says why (see [`report`] for the command's text
+//! and exit code).
 
-use crate::flow::{FlowArc, FlowProblem, MAX_ABS_COST, MAX_ABS_SUPPLY, MAX_NODES, UNCAPACITATED};
+mod report;
+mod total;
 
-/// Capacities from here up mean "no bound" (generators write 2^31 − 1, 10^9, ...
-/// for infinity); it keeps flows on a negative cycle finite enough to sum exactly.
-pub const UNBOUNDED_FROM: i64 = MAX_ABS_SUPPLY;
-use crate::simplex::{self, SolveStatus};
+pub use report::{Report, Verdict, report};
+pub use total::Total;
+
+use crate::flow::feasible::{self, Cut, Link};
+use crate::flow::{FlowArc, FlowProblem, MAX_NODES, UNCAPACITATED};
+use crate::simplex::{NetworkSimplex, Number, SolveStatus};
+
+/// The `CAP` that means "no bound".
+pub const NO_BOUND: i64 = -1;
 
 /// A parsed problem, lowered to zero lower bounds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DimacsProblem {
+    /// Capacities are `CAP − LOW`, or [`UNCAPACITATED`] where `bounded` is false.
     pub flow: FlowProblem,
+    /// Whether each arc's capacity is a bound (`CAP ≠ -1`), in file order.
+    pub bounded: Vec<bool>,
     /// The lower bound of each arc, in file order.
     pub lower: Vec<i64>,
-    /// Σ LOW × COST: the cost of the flow shipped up front.
-    pub base_cost: i128,
-    /// An arc whose lower bound exceeds its capacity makes the problem infeasible.
-    pub bounds_conflict: bool,
+    /// The first arc whose lower bound exceeds its capacity: no flow exists.
+    pub bounds_conflict: Option<BoundsConflict>,
+}
+
+/// An arc that must carry more than it can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoundsConflict {
+    pub line: usize,
+    pub low: i64,
+    pub cap: i64,
 }
 
 /// What solving a DIMACS problem found.
@@ -37,11 +59,24 @@ pub struct DimacsProblem {
 pub enum DimacsOutcome {
     /// The optimal cost and the flow on each arc, in file order.
     Optimal {
-        cost: i128,
-        flows: Vec<i64>,
+        cost: Total,
+        flows: Vec<i128>,
     },
-    Infeasible,
+    Infeasible(Infeasible),
     Unbounded,
+}
+
+/// Why a well-formed problem has no feasible flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Infeasible {
+    /// Σ supply ≠ Σ demand (the positive and negative `n` values).
+    Unbalanced {
+        supply: i128,
+        demand: i128,
+    },
+    /// A set of nodes cannot send or receive its net supply.
+    Cut(Cut),
+    LowerAboveCapacity(BoundsConflict),
 }
 
 /// A line that could not be read, or a file missing its problem line.
@@ -53,32 +88,130 @@ pub enum DimacsError {
     MissingProblemLine,
     #[error("the problem line declares {declared} arcs but the file has {found}")]
     ArcCount { declared: usize, found: usize },
+    /// Limits of the solver that the format itself does not have.
+    #[error("{0}")]
+    Limit(String),
 }
 
 /// Parses and solves: the optimal cost, or why there is none.
 pub fn solve_dimacs(text: &str) -> Result<DimacsOutcome, DimacsError> {
-    Ok(solve(&parse(text)?))
+    solve(&parse(text)?)
 }
 
-/// Solves a parsed problem.
-pub fn solve(problem: &DimacsProblem) -> DimacsOutcome {
-    if problem.bounds_conflict {
-        return DimacsOutcome::Infeasible;
+/// Solves a parsed problem. Feasibility is decided first, by a maximum flow
+/// (see [`feasible`]): much faster than letting the big-M simplex find out,
+/// and it names the cut at fault.
+pub fn solve(problem: &DimacsProblem) -> Result<DimacsOutcome, DimacsError> {
+    if let Some(conflict) = problem.bounds_conflict {
+        return Ok(DimacsOutcome::Infeasible(Infeasible::LowerAboveCapacity(
+            conflict,
+        )));
     }
-    let (status, solver) =
-        simplex::solve(&problem.flow).expect("the parser enforces the solver's limits");
-    match status {
-        SolveStatus::Infeasible => DimacsOutcome::Infeasible,
-        SolveStatus::Unbounded => DimacsOutcome::Unbounded,
-        SolveStatus::Optimal => DimacsOutcome::Optimal {
-            cost: problem.base_cost + solver.total_cost(),
-            flows: solver
-                .flows()
-                .iter()
-                .zip(&problem.lower)
-                .map(|(f, low)| f + low)
-                .collect(),
-        },
+    if let Some(unbalanced) = problem.unbalanced() {
+        return Ok(DimacsOutcome::Infeasible(unbalanced));
+    }
+    if let Err(why) = feasible::check(&problem.flow.supply, &problem.links()) {
+        return Ok(DimacsOutcome::Infeasible(match why {
+            feasible::Infeasibility::Unbalanced { supply, demand } => {
+                Infeasible::Unbalanced { supply, demand }
+            }
+            feasible::Infeasibility::Cut(cut) => Infeasible::Cut(cut),
+        }));
+    }
+    let limit = |e: crate::flow::FlowError| DimacsError::Limit(e.to_string());
+    let lowered = if problem.fits_i64() {
+        run(NetworkSimplex::new(&problem.flow).map_err(limit)?)
+    } else {
+        run(NetworkSimplex::exact(&problem.flow, |e| problem.bounded[e]).map_err(limit)?)
+    };
+    Ok(match lowered {
+        Ok(flows) => problem.optimum(&flows),
+        Err(SolveStatus::Unbounded) => DimacsOutcome::Unbounded,
+        // The maximum flow found a feasible flow, so this is not expected; say
+        // "infeasible" rather than panic.
+        Err(_) => DimacsOutcome::Infeasible(Infeasible::Cut(Cut {
+            nodes: Vec::new(),
+            sends: true,
+            need: 0,
+            capacity: 0,
+        })),
+    })
+}
+
+/// The optimal flows of the lowered problem, or the status that is not optimal.
+fn run<P: Number>(mut solver: NetworkSimplex<P>) -> Result<Vec<i128>, SolveStatus> {
+    solver.saturate_negative_arcs();
+    match solver.solve() {
+        SolveStatus::Optimal => Ok(solver.flows().iter().map(|f| f.to_i128()).collect()),
+        status => Err(status),
+    }
+}
+
+impl DimacsProblem {
+    /// Whether the fast `i64` solver takes this problem: costs and supplies
+    /// inside its limits, and no finite capacity it would mistake for "no bound".
+    fn fits_i64(&self) -> bool {
+        let finite_max = self
+            .flow
+            .arcs
+            .iter()
+            .zip(&self.bounded)
+            .any(|(a, &b)| b && a.capacity == UNCAPACITATED);
+        !finite_max && self.flow.validate().is_ok()
+    }
+
+    /// The totals of the `n` lines as written, when they differ (lower bounds
+    /// move supplies between nodes but never change the difference).
+    fn unbalanced(&self) -> Option<Infeasible> {
+        let mut stated: Vec<i128> = self.flow.supply.iter().map(|&b| i128::from(b)).collect();
+        for (a, &low) in self.flow.arcs.iter().zip(&self.lower) {
+            stated[a.from] += i128::from(low);
+            stated[a.to] -= i128::from(low);
+        }
+        let supply: i128 = stated.iter().filter(|&&b| b > 0).sum();
+        let demand: i128 = -stated.iter().filter(|&&b| b < 0).sum::<i128>();
+        (supply != demand).then_some(Infeasible::Unbalanced { supply, demand })
+    }
+
+    fn links(&self) -> Vec<Link> {
+        self.flow
+            .arcs
+            .iter()
+            .zip(&self.bounded)
+            .map(|(a, &b)| Link {
+                from: a.from,
+                to: a.to,
+                capacity: b.then_some(a.capacity),
+            })
+            .collect()
+    }
+
+    /// Adds the lower bounds back and prices the flow.
+    fn optimum(&self, lowered: &[i128]) -> DimacsOutcome {
+        let flows: Vec<i128> = lowered
+            .iter()
+            .zip(&self.lower)
+            .map(|(f, &low)| f + i128::from(low))
+            .collect();
+        DimacsOutcome::Optimal {
+            cost: self.cost_of(&flows),
+            flows,
+        }
+    }
+
+    /// Σ COST × flow over the arcs in file order, exactly.
+    pub fn cost_of(&self, flows: &[i128]) -> Total {
+        let mut total = Total::default();
+        for (a, &f) in self.flow.arcs.iter().zip(flows) {
+            total.add_product(a.cost, f);
+        }
+        total
+    }
+
+    /// Σ LOW × COST: the cost of what is shipped up front.
+    pub fn base_cost(&self) -> Total {
+        let lower: Vec<i128> = self.lower.iter().map(|&l| i128::from(l)).collect();
+        self.cost_of(&lower)
     }
 }
 
@@ -110,7 +243,7 @@ impl Parser {
             "c" => Ok(()),
             "p" => self.problem_line(&fields).map_err(err),
             "n" => self.node_line(&fields).map_err(err),
-            "a" => self.arc_line(&fields).map_err(err),
+            "a" => self.arc_line(line, &fields).map_err(err),
             other => Err(err(format!(
                 "unknown line type `{other}` (expected c, p, n or a)"
             ))),
@@ -135,9 +268,9 @@ impl Parser {
                 supply: vec![0; nodes],
                 arcs: Vec::new(),
             },
+            bounded: Vec::new(),
             lower: Vec::new(),
-            base_cost: 0,
-            bounds_conflict: false,
+            bounds_conflict: None,
         });
         Ok(())
     }
@@ -154,15 +287,17 @@ impl Parser {
         };
         let nodes = self.started()?.flow.node_count();
         let node = node_index(id, nodes)?;
-        let supply = number(supply, "SUPPLY", -MAX_ABS_SUPPLY, MAX_ABS_SUPPLY)?;
+        let supply = number(supply, "SUPPLY", i64::MIN, i64::MAX)?;
         if std::mem::replace(&mut self.supplied[node], true) {
             return Err(format!("node {id} is given a supply twice"));
         }
-        self.started()?.flow.supply[node] = supply;
+        // Lower bounds may already have moved this node's supply.
+        let problem = self.started()?;
+        problem.flow.supply[node] = shifted(problem.flow.supply[node], i128::from(supply))?;
         Ok(())
     }
 
-    fn arc_line(&mut self, fields: &[&str]) -> Result<(), String> {
+    fn arc_line(&mut self, line: usize, fields: &[&str]) -> Result<(), String> {
         let [from, to, low, cap, cost] = fields else {
             return Err("expected `a FROM TO LOW CAP COST`".into());
         };
@@ -173,26 +308,21 @@ impl Parser {
         }
         let nodes = problem.flow.node_count();
         let (from, to) = (node_index(from, nodes)?, node_index(to, nodes)?);
-        let low = number(low, "LOW", 0, MAX_ABS_SUPPLY)?;
-        let cap = number(cap, "CAP", 0, i64::MAX)?;
-        let cost = number(cost, "COST", -MAX_ABS_COST, MAX_ABS_COST)?;
-        problem.bounds_conflict |= low > cap;
-        problem.flow.supply[from] -= low;
-        problem.flow.supply[to] += low;
-        if problem.flow.supply[from].abs() > MAX_ABS_SUPPLY
-            || problem.flow.supply[to].abs() > MAX_ABS_SUPPLY
-        {
-            return Err(format!(
-                "lower bounds push a node's supply beyond ±{MAX_ABS_SUPPLY}"
-            ));
+        let low = number(low, "LOW", 0, i64::MAX)?;
+        let cap = number(cap, "CAP (or -1 for no bound)", NO_BOUND, i64::MAX)?;
+        let cost = number(cost, "COST", i64::MIN, i64::MAX)?;
+        let bounded = cap != NO_BOUND;
+        if bounded && low > cap && problem.bounds_conflict.is_none() {
+            problem.bounds_conflict = Some(BoundsConflict { line, low, cap });
         }
-        problem.base_cost += i128::from(low) * i128::from(cost);
+        problem.flow.supply[from] = shifted(problem.flow.supply[from], -i128::from(low))?;
+        problem.flow.supply[to] = shifted(problem.flow.supply[to], i128::from(low))?;
         problem.lower.push(low);
-        let room = (cap - low).max(0);
-        let capacity = if room >= UNBOUNDED_FROM {
-            UNCAPACITATED
+        problem.bounded.push(bounded);
+        let capacity = if bounded {
+            (cap - low).max(0)
         } else {
-            room
+            UNCAPACITATED
         };
         problem.flow.arcs.push(FlowArc {
             from,
@@ -237,61 +367,13 @@ fn node_index(field: &str, nodes: usize) -> Result<usize, String> {
     Ok(id as usize - 1)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line_of(text: &str) -> usize {
-        match parse(text) {
-            Err(DimacsError::Line { line, .. }) => line,
-            other => panic!("expected a line error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn lower_bounds_are_shipped_up_front_and_counted_in_the_cost() {
-        let text = "p min 2 2\nn 1 3\nn 2 -3\na 1 2 2 5 10\na 1 2 0 5 1\n";
-        let outcome = solve_dimacs(text).unwrap();
-        assert_eq!(
-            outcome,
-            DimacsOutcome::Optimal {
-                cost: 2 * 10 + 1,
-                flows: vec![2, 1]
-            }
-        );
-    }
-
-    #[test]
-    fn a_lower_bound_above_the_capacity_is_infeasible() {
-        assert_eq!(
-            solve_dimacs("p min 2 1\na 1 2 4 3 1\n").unwrap(),
-            DimacsOutcome::Infeasible
-        );
-    }
-
-    #[test]
-    fn errors_name_the_offending_line() {
-        assert_eq!(line_of("c hi\np min 2 1\na 1 3 0 1 1\n"), 3);
-        assert_eq!(line_of("p min 2 1\n\nn 1 x\n"), 3);
-        assert_eq!(line_of("n 1 1\n"), 1);
-        assert_eq!(line_of("p max 2 1\n"), 1);
-        assert_eq!(line_of("p min 2 0\na 1 2 0 1 1\n"), 2);
-        assert_eq!(line_of("p min 2 1\nn 1 1\nn 1 2\n"), 3);
-        assert_eq!(line_of("p min 2 1\nx\n"), 2);
-        assert_eq!(line_of("p min 2 1\na 1 2 0 1\n"), 2);
-        assert_eq!(line_of("p min 2 1\na 1 2 0 -1 1\n"), 2);
-        assert_eq!(line_of("p min 2 1\na 1 2 0 1 99999999999999999999\n"), 2);
-    }
-
-    #[test]
-    fn a_missing_problem_line_or_arc_is_an_error() {
-        assert_eq!(parse("c nothing\n"), Err(DimacsError::MissingProblemLine));
-        assert_eq!(
-            parse("p min 2 2\na 1 2 0 1 1\n"),
-            Err(DimacsError::ArcCount {
-                declared: 2,
-                found: 1
-            })
-        );
-    }
+/// A supply moved by a lower bound, if it stays an `i64` (the only limit on
+/// supplies).
+fn shifted(supply: i64, by: i128) -> Result<i64, String> {
+    i64::try_from(i128::from(supply) + by)
+        .ok()
+        .ok_or_else(|| "lower bounds and supplies push a node's supply beyond i64".into())
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod feasible;
+
 /// An arc with no upper bound.
 pub const UNCAPACITATED: i64 = i64::MAX;
 
@@ -59,12 +61,18 @@ impl FlowProblem {
 
     /// Checks the limits above; the solver relies on them.
     pub fn validate(&self) -> Result<(), FlowError> {
+        self.validate_with(MAX_ABS_COST as u64, MAX_ABS_SUPPLY as u64)
+    }
+
+    /// Checks the shape and the given limits on |cost| and |supply| (the exact
+    /// `i128` solver takes any `i64`).
+    pub fn validate_with(&self, max_abs_cost: u64, max_abs_supply: u64) -> Result<(), FlowError> {
         let nodes = self.node_count();
         if nodes > MAX_NODES {
             return Err(FlowError::TooManyNodes { nodes });
         }
         for (node, &supply) in self.supply.iter().enumerate() {
-            if supply.unsigned_abs() > MAX_ABS_SUPPLY as u64 {
+            if supply.unsigned_abs() > max_abs_supply {
                 return Err(FlowError::SupplyTooLarge { node, supply });
             }
         }
@@ -78,7 +86,7 @@ impl FlowProblem {
                     capacity: a.capacity,
                 });
             }
-            if a.cost.unsigned_abs() > MAX_ABS_COST as u64 {
+            if a.cost.unsigned_abs() > max_abs_cost {
                 return Err(FlowError::CostTooLarge { arc, cost: a.cost });
             }
         }

@@ -20,36 +20,40 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Seed(args) => seed(args),
-        Command::Route(RouteCommand::Solve { file }) => exit(route_solve(&file)),
+        Command::Route(RouteCommand::Solve { file, flows }) => route_solve(&file, flows),
     }
 }
 
-fn route_solve(file: &std::path::Path) -> Result<(), String> {
-    use ercs_routing::dimacs::{self, DimacsOutcome};
+/// `ercs route solve`: reads the file, lets `dimacs::report` decide the text and
+/// the exit code, and prints the time taken on standard error.
+fn route_solve(file: &std::path::Path, flows: bool) -> ExitCode {
+    use ercs_routing::dimacs::{self, Verdict};
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
-            .map_err(|e| format!("cannot read standard input: {e}"))?
+            .map_err(|e| format!("cannot read standard input: {e}"))
     } else {
-        std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?
+        std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(Verdict::BadInput.exit_code());
+        }
     };
     let started = std::time::Instant::now();
-    let problem = dimacs::parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    let parsed = started.elapsed();
-    let outcome = dimacs::solve(&problem);
-    let solved = started.elapsed() - parsed;
-    match outcome {
-        DimacsOutcome::Optimal { cost, .. } => println!("optimal cost: {cost}"),
-        DimacsOutcome::Infeasible => println!("infeasible: no flow meets every supply and demand"),
-        DimacsOutcome::Unbounded => {
-            println!("unbounded: a negative-cost cycle has unlimited capacity")
-        }
+    let report = dimacs::report(&text, flows);
+    let elapsed = started.elapsed();
+    if report.verdict == Verdict::BadInput {
+        eprint!("{}: {}", file.display(), report.text);
+    } else {
+        print!("{}", report.text);
     }
-    println!(
-        "parsed in {:.3} ms, solved in {:.3} ms (network simplex, one core)",
-        parsed.as_secs_f64() * 1e3,
-        solved.as_secs_f64() * 1e3
+    eprintln!(
+        "c parsed and solved in {:.3} ms (network simplex, one core)",
+        elapsed.as_secs_f64() * 1e3
     );
-    Ok(())
+    ExitCode::from(report.verdict.exit_code())
 }
 
 fn serve(args: ServeArgs) -> ExitCode {

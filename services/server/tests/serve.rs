@@ -205,31 +205,6 @@ fn help_explains_every_flag_its_variable_and_its_default() {
     }
 }
 
-#[test]
-fn route_solve_prints_the_optimal_cost_of_a_dimacs_file_and_the_time_taken() {
-    let file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../routing/tests/data/surge_small.min"
-    );
-    let output = ercs().args(["route", "solve", file]).output().unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    // 137, checked in the routing crate against an independent solver.
-    assert!(stdout.contains("optimal cost: 137"), "{stdout}");
-    assert!(stdout.contains("solved in"), "{stdout}");
-}
-
-#[test]
-fn route_solve_names_the_line_of_a_malformed_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.min");
-    std::fs::write(&file, "p min 2 1\na 1 2 0 five 3\n").unwrap();
-    let output = ercs().args(["route", "solve"]).arg(&file).output().unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("line 2"), "{stderr}");
-}
-
 #[tokio::test]
 async fn a_stopped_service_leaves_a_snapshot_of_the_view_at_the_log_head() {
     let dir = tempfile::tempdir().unwrap();

@@ -37,7 +37,10 @@ mod start;
 mod tree;
 pub mod warm;
 
+mod number;
+
 use crate::flow::{FlowError, FlowProblem, UNCAPACITATED};
+pub use number::Number;
 
 const INF: i64 = UNCAPACITATED;
 const NONE: usize = usize::MAX;
@@ -53,12 +56,13 @@ enum ArcState {
 }
 
 impl ArcState {
-    /// +1 when raising the flow is the way to improve, −1 when lowering is.
-    fn sign(self) -> i64 {
+    /// How much the objective falls per unit pushed in the improving direction,
+    /// negated: the reduced cost as seen from this state (0 on the tree).
+    fn signed<P: Number>(self, reduced_cost: P) -> P {
         match self {
-            ArcState::Lower => 1,
-            ArcState::Upper => -1,
-            ArcState::Tree => 0,
+            ArcState::Lower => reduced_cost,
+            ArcState::Upper => -reduced_cost,
+            ArcState::Tree => P::ZERO,
         }
     }
 }
@@ -75,23 +79,27 @@ pub enum SolveStatus {
 }
 
 /// The solver and its basis. Keep it to re-solve after a change (see [`warm`]).
+///
+/// `P` is the width of flows, capacities, costs and potentials: `i64` for the
+/// limits of [`FlowProblem::validate`] (fast, and what warm starts use), `i128`
+/// for any `i64` cost and capacity (see [`NetworkSimplex::exact`]).
 #[derive(Clone, Debug)]
-pub struct NetworkSimplex {
+pub struct NetworkSimplex<P: Number = i64> {
     node_num: usize,
     arc_num: usize,
     root: usize,
-    art_cost: i64,
+    art_cost: P,
     max_abs_cost: i64,
-    supply: Vec<i64>,
+    supply: Vec<P>,
     // Arcs: real ones first, then one artificial arc per node (index arc_num + u).
     source: Vec<usize>,
     target: Vec<usize>,
-    cap: Vec<i64>,
-    cost: Vec<i64>,
-    flow: Vec<i64>,
+    cap: Vec<P>,
+    cost: Vec<P>,
+    flow: Vec<P>,
     state: Vec<ArcState>,
     // Nodes, the root included.
-    pi: Vec<i64>,
+    pi: Vec<P>,
     parent: Vec<usize>,
     pred: Vec<usize>,
     pred_up: Vec<bool>,
@@ -108,33 +116,69 @@ pub struct NetworkSimplex {
     u_in: usize,
     v_in: usize,
     u_out: usize,
-    delta: i64,
+    delta: P,
     pivots: u64,
     status: Option<SolveStatus>,
 }
 
 impl NetworkSimplex {
     /// Builds the starting basis: every node hangs off the artificial root.
+    /// A capacity of [`UNCAPACITATED`] is no bound.
     pub fn new(problem: &FlowProblem) -> Result<Self, FlowError> {
         problem.validate()?;
+        Ok(Self::build(
+            problem,
+            problem.arcs.iter().map(|a| a.capacity),
+        ))
+    }
+}
+
+impl NetworkSimplex<i128> {
+    /// The same solver in `i128`, for any `i64` cost, supply and capacity: big-M,
+    /// potentials and flows around a cycle then stay far inside the width (at
+    /// most 2^20 nodes × 2^84). `bounded(arc)` says whether the arc's capacity is
+    /// a bound, so that a finite capacity of `i64::MAX` is never read as "none".
+    pub fn exact(
+        problem: &FlowProblem,
+        bounded: impl Fn(usize) -> bool,
+    ) -> Result<Self, FlowError> {
+        problem.validate_with(u64::MAX, u64::MAX)?;
+        let caps = problem.arcs.iter().enumerate().map(|(e, a)| {
+            if bounded(e) {
+                i128::from(a.capacity)
+            } else {
+                i128::INF
+            }
+        });
+        Ok(Self::build(problem, caps))
+    }
+}
+
+impl<P: Number> NetworkSimplex<P> {
+    fn build(problem: &FlowProblem, caps: impl Iterator<Item = P>) -> Self {
         let n = problem.node_count();
         let m = problem.arcs.len();
         let all = m + n;
-        let max_abs_cost = problem.arcs.iter().map(|a| a.cost.abs()).max().unwrap_or(0);
+        let max_abs_cost = problem
+            .arcs
+            .iter()
+            .map(|a| a.cost.unsigned_abs())
+            .max()
+            .unwrap_or(0);
         let mut s = NetworkSimplex {
             node_num: n,
             arc_num: m,
             root: n,
-            art_cost: big_m(max_abs_cost, n),
-            max_abs_cost,
-            supply: problem.supply.clone(),
+            art_cost: P::big_m(max_abs_cost, n),
+            max_abs_cost: i64::try_from(max_abs_cost).unwrap_or(i64::MAX),
+            supply: problem.supply.iter().map(|&b| P::from(b)).collect(),
             source: Vec::with_capacity(all),
             target: Vec::with_capacity(all),
             cap: Vec::with_capacity(all),
             cost: Vec::with_capacity(all),
-            flow: vec![0; all],
+            flow: vec![P::ZERO; all],
             state: vec![ArcState::Lower; all],
-            pi: vec![0; n + 1],
+            pi: vec![P::ZERO; n + 1],
             parent: vec![NONE; n + 1],
             pred: vec![NONE; n + 1],
             pred_up: vec![true; n + 1],
@@ -150,18 +194,18 @@ impl NetworkSimplex {
             u_in: NONE,
             v_in: NONE,
             u_out: NONE,
-            delta: 0,
+            delta: P::ZERO,
             pivots: 0,
             status: None,
         };
         for a in &problem.arcs {
             s.source.push(a.from);
             s.target.push(a.to);
-            s.cap.push(a.capacity);
-            s.cost.push(a.cost);
+            s.cost.push(P::from(a.cost));
         }
+        s.cap.extend(caps);
         s.init_tree();
-        Ok(s)
+        s
     }
 
     fn init_tree(&mut self) {
@@ -174,11 +218,11 @@ impl NetworkSimplex {
             self.rev_thread[u + 1] = u;
             self.last_succ[u] = u;
             self.state[e] = ArcState::Tree;
-            self.cap.push(INF);
-            let sends = self.supply[u] >= 0;
+            self.cap.push(P::INF);
+            let sends = self.supply[u] >= P::ZERO;
             self.set_artificial_direction(u, sends);
             self.flow[e] = self.supply[u].abs();
-            self.pi[u] = if sends { 0 } else { self.art_cost };
+            self.pi[u] = if sends { P::ZERO } else { self.art_cost };
         }
         self.thread[root] = 0;
         self.rev_thread[0] = root;
@@ -195,7 +239,7 @@ impl NetworkSimplex {
     fn set_artificial_direction(&mut self, u: usize, up: bool) {
         let e = self.arc_num + u;
         let (from, to, cost) = if up {
-            (u, self.root, 0)
+            (u, self.root, P::ZERO)
         } else {
             (self.root, u, self.art_cost)
         };
@@ -224,7 +268,7 @@ impl NetworkSimplex {
     }
 
     fn pivot_to_optimum(&mut self) -> SolveStatus {
-        if self.supply.iter().sum::<i64>() != 0 {
+        if self.supply.iter().fold(P::ZERO, |sum, &b| sum + b) != P::ZERO {
             return SolveStatus::Infeasible;
         }
         while self.find_entering_arc() {
@@ -233,7 +277,7 @@ impl NetworkSimplex {
             }
         }
         let artificial = self.arc_num..self.arc_num + self.node_num;
-        if self.flow[artificial].iter().any(|&f| f != 0) {
+        if self.flow[artificial].iter().any(|&f| f != P::ZERO) {
             return SolveStatus::Infeasible;
         }
         SolveStatus::Optimal
@@ -245,7 +289,7 @@ impl NetworkSimplex {
         self.find_join_node();
         let limit = self.cap[self.in_arc];
         let change = self.find_leaving_arc(limit);
-        if self.delta == INF {
+        if self.delta == P::INF {
             return SolveStatus::Unbounded;
         }
         self.change_flow(change);
@@ -256,7 +300,7 @@ impl NetworkSimplex {
         SolveStatus::Optimal
     }
 
-    fn reduced_cost(&self, e: usize) -> i64 {
+    fn reduced_cost(&self, e: usize) -> P {
         self.cost[e] + self.pi[self.source[e]] - self.pi[self.target[e]]
     }
 
@@ -266,11 +310,11 @@ impl NetworkSimplex {
         if m == 0 {
             return false;
         }
-        let mut min = 0;
+        let mut min = P::ZERO;
         let mut count = self.block_size;
         let mut e = self.next_arc;
         for _ in 0..m {
-            let c = self.state[e].sign() * self.reduced_cost(e);
+            let c = self.state[e].signed(self.reduced_cost(e));
             if c < min {
                 min = c;
                 self.in_arc = e;
@@ -278,14 +322,14 @@ impl NetworkSimplex {
             e = if e + 1 == m { 0 } else { e + 1 };
             count -= 1;
             if count == 0 {
-                if min < 0 {
+                if min < P::ZERO {
                     break;
                 }
                 count = self.block_size;
             }
         }
         self.next_arc = e;
-        min < 0
+        min < P::ZERO
     }
 
     fn find_join_node(&mut self) {
@@ -301,11 +345,11 @@ impl NetworkSimplex {
     }
 
     /// Room on the tree arc above `u` for flow moving up (towards the root) or down.
-    fn room(&self, u: usize, moving_up: bool) -> i64 {
+    fn room(&self, u: usize, moving_up: bool) -> P {
         let e = self.pred[u];
         if self.pred_up[u] == moving_up {
-            if self.cap[e] == INF {
-                INF
+            if self.cap[e] == P::INF {
+                P::INF
             } else {
                 self.cap[e] - self.flow[e]
             }
@@ -316,7 +360,7 @@ impl NetworkSimplex {
 
     /// Sets `delta` and the leaving edge; false when the entering arc itself
     /// reaches its other bound first. `limit` is how far the entering arc can move.
-    fn find_leaving_arc(&mut self, limit: i64) -> bool {
+    fn find_leaving_arc(&mut self, limit: P) -> bool {
         let (first, second) = if self.state[self.in_arc] == ArcState::Upper {
             (self.target[self.in_arc], self.source[self.in_arc])
         } else {
@@ -356,7 +400,7 @@ impl NetworkSimplex {
 
     fn change_flow(&mut self, change: bool) {
         let e_in = self.in_arc;
-        if self.delta > 0 {
+        if self.delta > P::ZERO {
             let val = if self.state[e_in] == ArcState::Upper {
                 -self.delta
             } else {
@@ -379,7 +423,7 @@ impl NetworkSimplex {
         if change {
             self.state[e_in] = ArcState::Tree;
             let out = self.pred[self.u_out];
-            self.state[out] = if self.flow[out] == 0 {
+            self.state[out] = if self.flow[out] == P::ZERO {
                 ArcState::Lower
             } else {
                 ArcState::Upper
@@ -400,8 +444,8 @@ impl NetworkSimplex {
         self.shift_subtree(self.u_in, sigma);
     }
 
-    fn shift_subtree(&mut self, top: usize, sigma: i64) {
-        if sigma == 0 {
+    fn shift_subtree(&mut self, top: usize, sigma: P) {
+        if sigma == P::ZERO {
             return;
         }
         let end = self.thread[self.last_succ[top]];
@@ -416,21 +460,8 @@ impl NetworkSimplex {
     }
 
     /// The flow on each real arc, in problem order.
-    pub fn flows(&self) -> &[i64] {
+    pub fn flows(&self) -> &[P] {
         &self.flow[..self.arc_num]
-    }
-
-    /// The node potentials (dual values), shifted so the artificial root is 0.
-    pub fn potentials(&self) -> Vec<i64> {
-        let base = self.pi[self.root];
-        self.pi[..self.node_num].iter().map(|p| p - base).collect()
-    }
-
-    /// Σ cost × flow over the real arcs.
-    pub fn total_cost(&self) -> i128 {
-        (0..self.arc_num)
-            .map(|e| i128::from(self.cost[e]) * i128::from(self.flow[e]))
-            .sum()
     }
 
     /// Pivots done since the solver was built, warm starts included.
@@ -446,18 +477,28 @@ impl NetworkSimplex {
         self.arc_num
     }
 
-    pub fn supply(&self) -> &[i64] {
+    pub fn supply(&self) -> &[P] {
         &self.supply[..self.node_num]
     }
 
-    pub fn cost(&self, arc: usize) -> i64 {
+    pub fn cost(&self, arc: usize) -> P {
         self.cost[arc]
     }
 }
 
-fn big_m(max_abs_cost: i64, nodes: usize) -> i64 {
-    let m = (i128::from(max_abs_cost) + 1) * (nodes as i128 + 1);
-    i64::try_from(m).unwrap_or(i64::MAX / 4)
+impl NetworkSimplex {
+    /// The node potentials (dual values), shifted so the artificial root is 0.
+    pub fn potentials(&self) -> Vec<i64> {
+        let base = self.pi[self.root];
+        self.pi[..self.node_num].iter().map(|p| p - base).collect()
+    }
+
+    /// Σ cost × flow over the real arcs.
+    pub fn total_cost(&self) -> i128 {
+        (0..self.arc_num)
+            .map(|e| i128::from(self.cost[e]) * i128::from(self.flow[e]))
+            .sum()
+    }
 }
 
 fn block_size(arcs: usize) -> usize {

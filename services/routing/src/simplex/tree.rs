@@ -6,9 +6,9 @@
 //! last successors are patched along the stem and the two paths to the join node,
 //! never over the whole tree.
 
-use super::{NONE, NetworkSimplex};
+use super::{NONE, NetworkSimplex, Number};
 
-impl NetworkSimplex {
+impl<P: Number> NetworkSimplex<P> {
     pub(super) fn update_tree_structure(&mut self) {
         let u_in = self.u_in;
         let u_out = self.u_out;
@@ -193,10 +193,10 @@ impl NetworkSimplex {
                 if order[self.parent[v]] > order[v] {
                     return Err(format!("thread is not a preorder at {v}"));
                 }
-                if self.room(v, true) == 0 {
+                if self.room(v, true) == P::ZERO {
                     return Err(format!("tree is not strongly feasible at {v}"));
                 }
-                if self.reduced_cost(e) != 0 {
+                if self.reduced_cost(e) != P::ZERO {
                     return Err(format!(
                         "tree arc {e} has reduced cost {}",
                         self.reduced_cost(e)
