@@ -35,6 +35,7 @@ pub mod network;
 pub mod optimality;
 pub mod plan;
 pub mod planner;
+pub mod pricing;
 pub mod problem;
 pub mod settings;
 pub mod simplex;

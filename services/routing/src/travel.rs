@@ -69,7 +69,14 @@ impl RoadModel {
 
     /// Estimated driving time in whole seconds (rounded up, at least 1 apart).
     pub fn seconds(&self, from: Point, to: Point) -> u32 {
-        let km = straight_km(from, to) * self.circuity;
+        self.seconds_for_km(straight_km(from, to))
+    }
+
+    /// The driving time over `straight_km` of straight line; it never falls as
+    /// the distance grows, so a shorter distance gives a lower bound (pricing
+    /// relies on that to skip pairs).
+    pub fn seconds_for_km(&self, straight_km: f64) -> u32 {
+        let km = straight_km * self.circuity;
         let mut hours = 0.0;
         let mut start = 0.0;
         for (i, band) in self.bands.iter().enumerate() {
