@@ -266,3 +266,76 @@ impl CommodityCertificate {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::{AreaPath, Demand, Point, Priority, Source, SourceKind};
+
+    fn at(km: f64, township: &str) -> (Point, AreaPath) {
+        let area = AreaPath {
+            township: Some(township.into()),
+            district: Some(township[..6].into()),
+            region: Some("wanzhou-sanxia".into()),
+            city: Some("500000".into()),
+        };
+        (Point::new(108.38 + km / 95.5, 30.8), area)
+    }
+
+    /// One demand for 4 ventilators, 1 km from a depot holding 1 and 40 km from
+    /// one holding 10, linked at first only to the nearer.
+    fn near_and_far() -> SurgeProblem {
+        let ventilator = Commodity::supply("ventilator");
+        let source = |id: &str, km, stock| {
+            let (location, area) = at(km, "500101002");
+            Source {
+                id: id.into(),
+                kind: SourceKind::DepotStock,
+                location,
+                area,
+                available_after_minutes: 0,
+                offers: BTreeMap::from([(ventilator.clone(), stock)]),
+            }
+        };
+        let (location, area) = at(0.0, "500101001");
+        let mut problem = SurgeProblem {
+            sources: vec![source("near", 1.0, 1), source("far", 40.0, 10)],
+            demands: vec![Demand {
+                id: "d".into(),
+                location,
+                area,
+                priority: Priority::Red,
+                needs: BTreeMap::from([(ventilator.clone(), 4)]),
+            }],
+            ..SurgeProblem::default()
+        };
+        problem.settings.nearest_sources = 1;
+        problem.settings.nearest_per_tier = 0;
+        problem
+    }
+
+    #[test]
+    fn a_certificate_made_over_the_nearest_links_only_is_rejected() {
+        let problem = near_and_far();
+        let commodity = problem.commodities()[0].clone();
+        let net = CommodityNetwork::build(&problem, &commodity).unwrap();
+        let mut solver = net.solver().unwrap();
+        solver.solve();
+        // A sound proof for the links it was solved over (3 units go short)...
+        optimality::check(&net.flow_problem(), solver.flows(), &solver.potentials()).unwrap();
+        let restricted = Certificate {
+            commodities: vec![CommodityCertificate::from_solver(&problem, &net, &solver)],
+        };
+        // ...but the unlinked far depot prices out, so not for the city.
+        match restricted.verify(&problem) {
+            Err(CertificateError::CheaperPair { from, to, .. }) => {
+                assert_eq!((from.as_str(), to.as_str()), ("source:far", "demand:d"))
+            }
+            other => panic!("expected the far depot to price out, got {other:?}"),
+        }
+        let plan = crate::plan(&problem).unwrap();
+        assert_eq!(plan.certificate.verify(&problem), Ok(()));
+    }
+}
