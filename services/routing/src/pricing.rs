@@ -6,20 +6,25 @@
 //! which an optimum leaves empty. The solver starts on the nearest links
 //! ([`CommodityNetwork::build`]). At its optimum every node has a potential π, and
 //! a pair that is not linked would improve the plan exactly when its reduced cost
-//! `travel_link(s, d).cost + π(s) − π(d)` is negative. [`Pricing`] computes that
-//! for every unlinked pair from the problem, the most negative are linked in a
-//! batch, and the solver pivots on warm from its last basis
+//! `travel_link(s, d).cost + π(s) − π(d)` is negative. [`Pricing`] finds, for
+//! each demand, the pairs of most negative reduced cost; a batch of them is
+//! linked, and the solver pivots on warm from its last basis
 //! ([`NetworkSimplex::add_arcs`]). When no pair prices out, the potentials prove
 //! the flow optimal over the complete network, which is what the certificate
 //! checks ([`crate::certificate`]).
 //!
-//! Most pairs are ruled out without computing their cost: the cost is at least
-//! the tier crossings plus the lead time plus the drive over the straight chord
-//! between the two points (shorter than the great circle), and a pair whose lower
-//! bound already exceeds `π(d) − π(s)` cannot price out. The exact cost of the
-//! rest is [`travel_link`]'s, so pricing and the links built agree to the second.
+//! Pricing every pair exactly each round would cost more than the solve, so most
+//! pairs are ruled out by a lower bound on their cost: tier crossings + lead time
+//! + the drive over the straight chord between the two points (never longer
+//! than the great circle) at the fastest road speed. Sources are grouped by
+//! district into *cells* with a bounding sphere, so a whole far cell is ruled out
+//! by one bound; the cells are visited nearest first, and a pair (or cell) is
+//! skipped as soon as its bound cannot beat the demand's best pairs found so far.
+//! The exact cost of what is left is [`travel_link`]'s, so pricing and the links
+//! built agree to the second. A pair with a measured travel time has no distance
+//! bound and is always costed exactly.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{AreaPath, Point, Tier};
 use crate::network::{CommodityNetwork, Site, travel_link};
@@ -28,7 +33,7 @@ use crate::settings::MAX_ARRIVAL_SECONDS;
 use crate::simplex::{NetworkSimplex, SolveStatus};
 
 /// Pairs linked per demand and per round at most: the few best are what a
-/// demand will use, and the rest are priced again next round at little cost.
+/// demand will use, and the rest are priced again next round.
 const PER_DEMAND: usize = 4;
 
 /// A smaller radius than any the haversine may use (geo: 6,371.0088 km), so the
@@ -41,6 +46,8 @@ pub struct Priced {
     pub source: usize,
     pub demand: usize,
     pub reduced_cost: i128,
+    /// Source and demand ranks in [`Pricing`], to note the pair linked.
+    ranks: (usize, usize),
 }
 
 /// What pricing keeps of one source or demand: its indices, where it is on the
@@ -54,48 +61,96 @@ struct End {
     lead_seconds: i64,
 }
 
+/// Sources of one district, with a sphere (on the unit sphere's scale) that
+/// holds them all.
+#[derive(Clone, Debug)]
+struct Cell {
+    district: Option<u32>,
+    members: Vec<usize>,
+    centre: [f64; 3],
+    radius: f64,
+}
+
 /// Prices the implicit pairs of one commodity network.
 #[derive(Clone, Debug)]
 pub struct Pricing {
     sources: Vec<End>,
     demands: Vec<End>,
-    /// Pairs (source rank, demand rank) with a measured travel time, which no
-    /// distance bounds: these are always costed exactly.
-    measured: HashSet<(usize, usize)>,
+    cells: Vec<Cell>,
+    /// For each demand, the cell of its own district, priced first so that its
+    /// best pairs are found early and rule out the farther cells.
+    own_cell: Vec<Option<usize>>,
+    /// Seconds per unit-sphere chord at the fastest road speed, less a margin:
+    /// a bound that is cheap to compute.
+    seconds_per_chord: f64,
+    /// Crossing cost by common tier (`Tier::INSIDE`, then beyond).
+    crossing: [i64; 5],
+    /// For each demand, the sources (ranks, sorted) it has a measured travel
+    /// time from.
+    measured: Vec<Vec<usize>>,
+    /// For each demand, the sources (ranks, sorted) it is linked to: these
+    /// price at zero or more at an optimum, so they are never costed.
+    linked: Vec<Vec<usize>>,
+    /// The potentials of the last pricing (empty before the first).
+    last: Vec<i64>,
+    /// For each demand, whether the last pricing returned all its negative pairs.
+    settled: Vec<bool>,
+}
+
+/// One round's bounds for a cell: the least `π(s) + lead(s)` and `π(s)` over
+/// its sources (the arrival part of a cost is capped).
+#[derive(Clone, Copy)]
+struct CellKeys {
+    lead: i128,
+    pi: i128,
 }
 
 impl Pricing {
     pub fn new(problem: &SurgeProblem, net: &CommodityNetwork) -> Pricing {
         let mut names = AreaNames::default();
-        let mut ends = |site: Site, node: usize| match site {
-            Site::Source(s) => {
-                let source = &problem.sources[s];
-                let lead = i64::from(source.available_after_minutes) * 60;
-                Some(names.end(s, node, source.location, &source.area, lead))
-            }
-            Site::Demand(d) => {
-                let demand = &problem.demands[d];
-                Some(names.end(d, node, demand.location, &demand.area, 0))
-            }
-            Site::Shortage => None,
-        };
-        let mut sources = Vec::new();
-        let mut demands = Vec::new();
+        let (mut sources, mut demands) = (Vec::new(), Vec::new());
         for node in net.graph.node_indices() {
-            let site = net.graph[node];
-            if let Some(end) = ends(site, node.index()) {
-                match site {
-                    Site::Source(_) => sources.push(end),
-                    _ => demands.push(end),
+            match net.graph[node] {
+                Site::Source(s) => {
+                    let source = &problem.sources[s];
+                    let lead = i64::from(source.available_after_minutes) * 60;
+                    sources.push(names.end(s, node.index(), source.location, &source.area, lead));
                 }
+                Site::Demand(d) => {
+                    let demand = &problem.demands[d];
+                    demands.push(names.end(d, node.index(), demand.location, &demand.area, 0));
+                }
+                Site::Shortage => {}
             }
         }
+        let cells = cells_by_district(&sources);
+        let settings = &problem.settings;
+        let fastest = settings.roads.bands.iter().map(|b| b.kmh).fold(0.0, f64::max);
+        let per_chord = CHORD_RADIUS_KM * settings.roads.circuity * 3600.0 / fastest;
+        let measured = vec![Vec::new(); demands.len()];
+        let linked = linked_ranks(net, &sources, &demands);
+        let tiers = [Tier::Township, Tier::District, Tier::Region, Tier::City, Tier::Beyond];
         let mut pricing = Pricing {
             sources,
             demands,
-            measured: HashSet::new(),
+            cells,
+            own_cell: Vec::new(),
+            // No bound from a road model the problem would refuse.
+            seconds_per_chord: if per_chord.is_finite() && per_chord > 0.0 {
+                per_chord * (1.0 - 1e-9)
+            } else {
+                0.0
+            },
+            crossing: tiers.map(|t| i64::from(settings.escalation.crossing(t))),
+            settled: vec![false; measured.len()],
+            measured,
+            linked,
+            last: Vec::new(),
         };
         pricing.find_measured(problem);
+        pricing.own_cell = (pricing.demands.iter())
+            .map(|d| pricing.cells.iter().position(|c| c.district == d.areas[1]))
+            .collect();
         pricing
     }
 
@@ -107,7 +162,7 @@ impl Pricing {
             let source = &problem.sources[s.index].id;
             for (dr, d) in self.demands.iter().enumerate() {
                 if matrix.seconds(source, &problem.demands[d.index].id).is_some() {
-                    self.measured.insert((sr, dr));
+                    self.measured[dr].push(sr);
                 }
             }
         }
@@ -117,69 +172,182 @@ impl Pricing {
     pub fn measured(&mut self, s: usize, d: usize) {
         let rank = |ends: &[End], i| ends.iter().position(|e| e.index == i);
         if let (Some(sr), Some(dr)) = (rank(&self.sources, s), rank(&self.demands, d)) {
-            self.measured.insert((sr, dr));
+            insert_sorted(&mut self.measured[dr], sr);
+            // Its cost changed: price the demand in full next time.
+            self.settled[dr] = false;
         }
     }
 
+    /// Notes that a priced pair has been linked.
+    pub fn linked(&mut self, p: &Priced) {
+        let (sr, dr) = p.ranks;
+        insert_sorted(&mut self.linked[dr], sr);
+    }
+
     /// Up to `limit` pairs of negative reduced cost under `potentials` (indexed
-    /// by node), most negative first; ties go to the lower demand, then source,
-    /// so the batch is deterministic. Linked pairs never appear: at an optimum
-    /// every link prices at zero or more.
+    /// by node), at most a few per demand, most negative first; ties go to the
+    /// lower demand, then source, so the batch is deterministic. An empty answer
+    /// means no pair prices out. Linked pairs never appear: at an optimum every
+    /// link prices at zero or more.
+    ///
+    /// A demand whose pricing last time was complete (all its negative pairs
+    /// were returned) and whose potential has not moved since is priced only
+    /// against the sources whose potentials moved: for every other pair the
+    /// reduced cost is what it was, and it was not negative. That keeps the
+    /// later rounds and warm re-plans cheap.
     pub fn negative_pairs(
-        &self,
+        &mut self,
         problem: &SurgeProblem,
         potentials: &[i64],
         limit: usize,
     ) -> Vec<Priced> {
+        let fresh = self.last.len() != potentials.len();
+        let moved: Vec<bool> = (self.sources.iter())
+            .map(|s| fresh || potentials[s.node] != self.last[s.node])
+            .collect();
+        let all_keys = self.cell_keys(potentials, |_| true);
+        let moved_keys = self.cell_keys(potentials, |sr| moved[sr]);
+        let any_moved = moved.iter().any(|&m| m);
         let mut found = Vec::new();
-        let mut best: Vec<Priced> = Vec::with_capacity(PER_DEMAND + 1);
-        for (dr, d) in self.demands.iter().enumerate() {
-            best.clear();
-            let pi_d = i128::from(potentials[d.node]);
-            for (sr, s) in self.sources.iter().enumerate() {
-                // The pair prices out only if its cost is below this.
-                let below = pi_d - i128::from(potentials[s.node]);
-                if below <= 0 || !self.may_cost_less(problem, sr, dr, below) {
-                    continue;
-                }
-                let cost = travel_link(problem, s.index, d.index).cost;
-                let reduced_cost = i128::from(cost) - below;
-                if reduced_cost < 0 {
-                    keep_best(&mut best, Priced {
-                        source: s.index,
-                        demand: d.index,
-                        reduced_cost,
-                    });
-                }
+        let mut best = Vec::with_capacity(PER_DEMAND + 1);
+        for dr in 0..self.demands.len() {
+            let node = self.demands[dr].node;
+            let only_moved = !fresh && self.settled[dr] && potentials[node] == self.last[node];
+            if only_moved && !any_moved {
+                continue;
             }
+            best.clear();
+            let (keys, moved) = if only_moved {
+                (&moved_keys, Some(moved.as_slice()))
+            } else {
+                (&all_keys, None)
+            };
+            self.price_demand(problem, potentials, keys, moved, dr, &mut best);
+            self.settled[dr] = best.len() < PER_DEMAND;
             found.extend_from_slice(&best);
         }
         found.sort_by_key(|p| (p.reduced_cost, p.demand, p.source));
+        for p in found.iter().skip(limit) {
+            self.settled[p.ranks.1] = false;
+        }
         found.truncate(limit);
+        self.last = potentials.to_vec();
         found
     }
 
-    /// False only when the pair's cost is sure to be `below` or more.
-    fn may_cost_less(&self, problem: &SurgeProblem, sr: usize, dr: usize, below: i128) -> bool {
-        let (s, d) = (&self.sources[sr], &self.demands[dr]);
-        let settings = &problem.settings;
-        let crossing = settings.escalation.crossing(common_tier(&s.areas, &d.areas));
-        // The arrival part of the cost (capped) must be below this.
-        let room = below - i128::from(crossing);
-        if room <= 0 {
-            return false;
+    /// Each cell's least `π(s) + lead(s)` and `π(s)` over the sources `keep` takes.
+    fn cell_keys(&self, potentials: &[i64], keep: impl Fn(usize) -> bool) -> Vec<CellKeys> {
+        let pi = |s: &End| i128::from(potentials[s.node]);
+        (self.cells.iter())
+            .map(|cell| {
+                let kept = cell.members.iter().filter(|&&sr| keep(sr));
+                let mut keys = CellKeys {
+                    lead: i128::MAX,
+                    pi: i128::MAX,
+                };
+                for s in kept.map(|&sr| &self.sources[sr]) {
+                    keys.lead = keys.lead.min(pi(s) + i128::from(s.lead_seconds));
+                    keys.pi = keys.pi.min(pi(s));
+                }
+                keys
+            })
+            .collect()
+    }
+
+    /// The best pairs of one demand, into `best`; only with the sources that
+    /// `moved` marks, when given.
+    fn price_demand(
+        &self,
+        problem: &SurgeProblem,
+        potentials: &[i64],
+        keys: &[CellKeys],
+        moved: Option<&[bool]>,
+        dr: usize,
+        best: &mut Vec<Priced>,
+    ) {
+        let d = &self.demands[dr];
+        let pi_d = i128::from(potentials[d.node]);
+        let own = self.own_cell[dr];
+        let others = (0..self.cells.len()).filter(|&c| Some(c) != own);
+        let measured = &self.measured[dr];
+        for c in own.into_iter().chain(others) {
+            let cell = &self.cells[c];
+            let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
+            let keys = keys[c];
+            let bound = (keys.lead.saturating_add(i128::from(drive)))
+                .min(keys.pi.saturating_add(i128::from(MAX_ARRIVAL_SECONDS)))
+                .saturating_sub(pi_d);
+            if bound >= bar(best) && measured.is_empty() {
+                continue;
+            }
+            for &sr in &cell.members {
+                if moved.is_some_and(|m| !m[sr]) {
+                    continue;
+                }
+                let s = &self.sources[sr];
+                let pi_s = i128::from(potentials[s.node]);
+                let crossing = i128::from(self.crossing[common_tier(&s.areas, &d.areas)]);
+                // Cost + π(s) − π(d) must beat the bar: first with the fastest
+                // speed, then with the road model's bands over the chord.
+                let arrival = |drive: i64| {
+                    i128::from(s.lead_seconds + drive).min(i128::from(MAX_ARRIVAL_SECONDS))
+                };
+                let fixed = pi_s + crossing - pi_d;
+                // A measured time has no distance bound.
+                if measured.is_empty() || measured.binary_search(&sr).is_err() {
+                    let chord = distance(&s.xyz, &d.xyz);
+                    if fixed + arrival(self.drive_bound(chord)) >= bar(best)
+                        || fixed + arrival(self.banded_bound(problem, chord)) >= bar(best)
+                    {
+                        continue;
+                    }
+                }
+                if self.linked[dr].binary_search(&sr).is_ok() {
+                    continue;
+                }
+                let cost = i128::from(travel_link(problem, s.index, d.index).cost);
+                let reduced_cost = cost + pi_s - pi_d;
+                if reduced_cost < bar(best) {
+                    keep_best(best, Priced {
+                        source: s.index,
+                        demand: d.index,
+                        reduced_cost,
+                        ranks: (sr, dr),
+                    });
+                }
+            }
         }
-        if room > i128::from(MAX_ARRIVAL_SECONDS) || self.measured.contains(&(sr, dr)) {
-            return true;
-        }
-        let chord = distance(&s.xyz, &d.xyz) * CHORD_RADIUS_KM;
-        // One second off for the rounding of the exact time.
-        let drive = i128::from(settings.roads.seconds_for_km(chord)) - 1;
-        i128::from(s.lead_seconds) + drive < room
+    }
+
+    /// Whole seconds the drive over a unit-sphere chord takes at least, by the
+    /// road model itself (one second off for its rounding up).
+    fn banded_bound(&self, problem: &SurgeProblem, chord: f64) -> i64 {
+        let km = chord * CHORD_RADIUS_KM * (1.0 - 1e-9);
+        i64::from(problem.settings.roads.seconds_for_km(km)) - 1
+    }
+
+    /// Whole seconds the drive over a unit-sphere chord takes at least, at the
+    /// fastest speed.
+    fn drive_bound(&self, chord: f64) -> i64 {
+        // A negative chord (inside a cell's sphere) is zero; past the cap every
+        // arrival costs the same.
+        let seconds = (chord.max(0.0) * self.seconds_per_chord).min(f64::from(MAX_ARRIVAL_SECONDS));
+        seconds as i64 - 1
     }
 }
 
-/// Inserts `p` into `best`, which keeps the `PER_DEMAND` most negative.
+/// The reduced cost a pair must beat to be kept: negative, and better than the
+/// worst of a full `best`.
+fn bar(best: &[Priced]) -> i128 {
+    if best.len() < PER_DEMAND {
+        0
+    } else {
+        best.last().map_or(0, |p| p.reduced_cost)
+    }
+}
+
+/// Inserts `p` into `best`, which keeps the `PER_DEMAND` most negative in
+/// order (ties: first found, which is deterministic).
 fn keep_best(best: &mut Vec<Priced>, p: Priced) {
     let at = best.partition_point(|b| b.reduced_cost <= p.reduced_cost);
     if at < PER_DEMAND {
@@ -188,22 +356,84 @@ fn keep_best(best: &mut Vec<Priced>, p: Priced) {
     }
 }
 
-/// [`AreaPath::common_tier`] on interned codes.
-fn common_tier(a: &[Option<u32>; 4], b: &[Option<u32>; 4]) -> Tier {
-    let shares = |i: usize| match (Tier::INSIDE[i], a[i], b[i]) {
-        (Tier::City, x, y) => x.is_none() || y.is_none() || x == y,
-        (_, Some(x), Some(y)) => x == y,
-        _ => false,
+/// [`AreaPath::common_tier`] on interned codes, as an index into `Tier::INSIDE`
+/// (4: beyond the city).
+fn common_tier(a: &[Option<u32>; 4], b: &[Option<u32>; 4]) -> usize {
+    let shares = |i: usize| match (a[i], b[i]) {
+        (Some(x), Some(y)) => x == y,
+        // Only the city tier is shared when a code is missing (AreaPath::shares).
+        _ => i == 3,
     };
-    (0..4)
-        .find(|&i| shares(i))
-        .map_or(Tier::Beyond, |i| Tier::INSIDE[i])
+    (0..4).find(|&i| shares(i)).unwrap_or(4)
+}
+
+fn insert_sorted(row: &mut Vec<usize>, x: usize) {
+    if let Err(at) = row.binary_search(&x) {
+        row.insert(at, x);
+    }
+}
+
+/// For each demand rank, the ranks of the sources `net` links it to.
+fn linked_ranks(net: &CommodityNetwork, sources: &[End], demands: &[End]) -> Vec<Vec<usize>> {
+    // Problem index → rank, as a dense table: hashing every link costs more.
+    let rank_of = |ends: &[End]| {
+        let len = ends.iter().map(|e| e.index + 1).max().unwrap_or(0);
+        let mut rank = vec![usize::MAX; len];
+        for (r, e) in ends.iter().enumerate() {
+            rank[e.index] = r;
+        }
+        rank
+    };
+    let (source_rank, demand_rank) = (rank_of(sources), rank_of(demands));
+    let mut linked = vec![Vec::new(); demands.len()];
+    for &(s, d) in net.travel_links.keys() {
+        if let (Some(&sr), Some(&dr)) = (source_rank.get(s), demand_rank.get(d)) {
+            if sr != usize::MAX && dr != usize::MAX {
+                linked[dr].push(sr);
+            }
+        }
+    }
+    for row in &mut linked {
+        row.sort_unstable();
+    }
+    linked
 }
 
 /// Straight-line distance between two points on the unit sphere.
 fn distance(a: &[f64; 3], b: &[f64; 3]) -> f64 {
     let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
     (x * x + y * y + z * z).sqrt()
+}
+
+/// Groups sources by district (those without one form one more cell).
+fn cells_by_district(sources: &[End]) -> Vec<Cell> {
+    let mut groups: BTreeMap<Option<u32>, Vec<usize>> = BTreeMap::new();
+    for (rank, s) in sources.iter().enumerate() {
+        groups.entry(s.areas[1]).or_default().push(rank);
+    }
+    groups
+        .into_iter()
+        .map(|(district, members)| {
+            let n = members.len() as f64;
+            let mut centre = [0.0; 3];
+            for &m in &members {
+                for (c, x) in centre.iter_mut().zip(sources[m].xyz) {
+                    *c += x / n;
+                }
+            }
+            let radius = members
+                .iter()
+                .map(|&m| distance(&centre, &sources[m].xyz))
+                .fold(0.0, f64::max)
+                * (1.0 + 1e-9);
+            Cell {
+                district,
+                members,
+                centre,
+                radius,
+            }
+        })
+        .collect()
 }
 
 /// Area codes as small integers, per tier, so a tier comparison is one compare.
@@ -218,8 +448,15 @@ impl AreaNames {
         let mut areas = [None; 4];
         for (i, tier) in Tier::INSIDE.into_iter().enumerate() {
             areas[i] = area.at(tier).map(|code| {
-                let next = self.ids[i].len() as u32;
-                *self.ids[i].entry(code.to_owned()).or_insert(next)
+                let ids = &mut self.ids[i];
+                match ids.get(code) {
+                    Some(&id) => id,
+                    None => {
+                        let id = ids.len() as u32;
+                        ids.insert(code.to_owned(), id);
+                        id
+                    }
+                }
             });
         }
         End {
@@ -273,14 +510,12 @@ impl CommoditySolver {
             }
             let potentials = self.solver.potentials();
             let priced = self.pricing.negative_pairs(problem, &potentials, limit);
-            let network = &mut self.network;
-            let added: Vec<_> = priced
-                .iter()
-                .filter_map(|p| network.add_travel_link(problem, p.source, p.demand))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .filter_map(|e| network.flow_arc(e))
-                .collect();
+            let mut added = Vec::with_capacity(priced.len());
+            for p in &priced {
+                self.pricing.linked(p);
+                let e = self.network.add_travel_link(problem, p.source, p.demand);
+                added.extend(e.and_then(|e| self.network.flow_arc(e)));
+            }
             if added.is_empty() {
                 return Ok(());
             }

@@ -72,9 +72,9 @@ impl RoadModel {
         self.seconds_for_km(straight_km(from, to))
     }
 
-    /// The driving time over `straight_km` of straight line; it never falls as
+    /// The driving time over `straight_km` of straight line. It never falls as
     /// the distance grows, so a shorter distance gives a lower bound (pricing
-    /// relies on that to skip pairs).
+    /// relies on that to rule pairs out).
     pub fn seconds_for_km(&self, straight_km: f64) -> u32 {
         let km = straight_km * self.circuity;
         let mut hours = 0.0;

@@ -255,6 +255,9 @@ impl NetworkSimplex {
     /// artificial arcs (`arc_num + u`) that the tree refers to.
     fn splice_arcs(&mut self, arcs: &[FlowArc]) {
         let (m, k) = (self.arc_num, arcs.len());
+        if k == 0 {
+            return;
+        }
         self.source.splice(m..m, arcs.iter().map(|a| a.from));
         self.target.splice(m..m, arcs.iter().map(|a| a.to));
         self.cap.splice(m..m, arcs.iter().map(|a| a.capacity));
@@ -266,6 +269,9 @@ impl NetworkSimplex {
                 *e += k;
             }
         }
+        // The search for an entering arc starts at the new arcs: they are the
+        // ones known to price out.
+        self.next_arc = m;
         self.arc_num += k;
         self.block_size = super::block_size(self.arc_num);
         self.status = None;
