@@ -14,7 +14,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ercs_routing::network::CommodityNetwork;
 use ercs_routing::synthetic::chongqing_surge;
-use ercs_routing::pricing::CommoditySolver;
+use ercs_routing::pricing::{CommoditySolver, Sites};
 use ercs_routing::{Commodity, PlanError, Planner, SurgeProblem, baseline, plan};
 
 fn networks(problem: &SurgeProblem, build: Build) -> Vec<CommodityNetwork> {
@@ -30,10 +30,11 @@ type Build = fn(&SurgeProblem, &Commodity) -> Result<CommodityNetwork, PlanError
 /// Cold solves over every source–demand pair, as `plan` does: from the all-short
 /// star basis on the nearest links, then column generation.
 fn solve_all(problem: &SurgeProblem, networks: Vec<CommodityNetwork>) -> i128 {
+    let sites = Sites::new(problem);
     networks
         .into_iter()
         .map(|net| {
-            let mut s = CommoditySolver::new(problem, net).unwrap();
+            let mut s = CommoditySolver::new(problem, &sites, net).unwrap();
             s.solve(problem).unwrap();
             s.solver.total_cost()
         })

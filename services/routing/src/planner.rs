@@ -18,19 +18,14 @@
 use crate::model::Commodity;
 use crate::network::{CommodityNetwork, travel_link};
 use crate::plan::{Plan, read_commodity};
-use crate::pricing::CommoditySolver;
+use crate::pricing::{CommoditySolver, Sites};
 use crate::problem::{PlanError, SurgeProblem};
 use crate::travel::TravelMatrix;
 use petgraph::graph::EdgeIndex;
 
 /// Plans `problem` from scratch.
 pub fn plan(problem: &SurgeProblem) -> Result<Plan, PlanError> {
-    problem.validate()?;
-    let parts = problem
-        .commodities()
-        .iter()
-        .map(|c| solve_part(problem, c))
-        .collect::<Result<Vec<_>, _>>()?;
+    let parts = solve_parts(problem, &Sites::new(problem))?;
     Ok(assemble(problem, &parts))
 }
 
@@ -38,14 +33,31 @@ pub fn plan(problem: &SurgeProblem) -> Result<Plan, PlanError> {
 #[derive(Clone, Debug)]
 pub struct Planner {
     problem: SurgeProblem,
+    /// Where the sources and demands are; no change a planner makes moves them.
+    sites: Sites,
     parts: Vec<Part>,
 }
 
 type Part = CommoditySolver;
 
+/// Validates `problem` and solves every commodity cold.
+fn solve_parts(problem: &SurgeProblem, sites: &Sites) -> Result<Vec<Part>, PlanError> {
+    problem.validate()?;
+    let commodities = problem.commodities();
+    commodities
+        .iter()
+        .map(|c| solve_part(problem, sites, c))
+        .collect()
+}
+
 /// Solves one commodity cold, from its nearest links.
-fn solve_part(problem: &SurgeProblem, commodity: &Commodity) -> Result<Part, PlanError> {
-    let mut part = CommoditySolver::new(problem, CommodityNetwork::build(problem, commodity)?)?;
+fn solve_part(
+    problem: &SurgeProblem,
+    sites: &Sites,
+    commodity: &Commodity,
+) -> Result<Part, PlanError> {
+    let network = CommodityNetwork::build(problem, commodity)?;
+    let mut part = CommoditySolver::new(problem, sites, network)?;
     part.solve(problem)?;
     Ok(part)
 }
@@ -61,13 +73,13 @@ fn assemble(problem: &SurgeProblem, parts: &[Part]) -> Plan {
 
 impl Planner {
     pub fn new(problem: SurgeProblem) -> Result<Planner, PlanError> {
-        problem.validate()?;
-        let parts = problem
-            .commodities()
-            .iter()
-            .map(|c| solve_part(&problem, c))
-            .collect::<Result<_, _>>()?;
-        Ok(Planner { problem, parts })
+        let sites = Sites::new(&problem);
+        let parts = solve_parts(&problem, &sites)?;
+        Ok(Planner {
+            problem,
+            sites,
+            parts,
+        })
     }
 
     /// The problem as changed so far.
@@ -191,7 +203,7 @@ impl Planner {
     fn rebuild(&mut self, commodity: &Commodity) -> Result<(), PlanError> {
         self.parts.retain(|p| &p.network.commodity != commodity);
         if self.problem.needs(commodity) {
-            let part = solve_part(&self.problem, commodity)?;
+            let part = solve_part(&self.problem, &self.sites, commodity)?;
             let at = self
                 .parts
                 .partition_point(|p| p.network.commodity < *commodity);

@@ -50,8 +50,42 @@ pub struct Priced {
     ranks: (usize, usize),
 }
 
-/// What pricing keeps of one source or demand: its indices, where it is on the
-/// unit sphere, its areas as small integers, and (sources) its lead time.
+/// Where every source and demand of one problem is, as pricing reads it:
+/// computed once and shared by the problem's commodities.
+#[derive(Clone, Debug)]
+pub struct Sites {
+    sources: Vec<Place>,
+    demands: Vec<Place>,
+}
+
+/// A point on the unit sphere and its areas as small integers (by tier), so a
+/// distance is a few multiplications and a tier comparison one compare.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    xyz: [f64; 3],
+    areas: [Option<u32>; 4],
+}
+
+impl Sites {
+    pub fn new(problem: &SurgeProblem) -> Sites {
+        let mut names = AreaNames::default();
+        Sites {
+            sources: (problem.sources.iter())
+                .map(|s| names.place(s.location, &s.area))
+                .collect(),
+            demands: (problem.demands.iter())
+                .map(|d| names.place(d.location, &d.area))
+                .collect(),
+        }
+    }
+
+    fn fits(&self, problem: &SurgeProblem) -> bool {
+        self.sources.len() == problem.sources.len() && self.demands.len() == problem.demands.len()
+    }
+}
+
+/// What pricing keeps of one source or demand: its indices, its place, and
+/// (sources) its lead time.
 #[derive(Clone, Debug)]
 struct End {
     index: usize,
@@ -61,11 +95,26 @@ struct End {
     lead_seconds: i64,
 }
 
+impl End {
+    fn new(index: usize, node: usize, place: Place, lead_seconds: i64) -> End {
+        End {
+            index,
+            node,
+            xyz: place.xyz,
+            areas: place.areas,
+            lead_seconds,
+        }
+    }
+}
+
 /// Sources of one district, with a sphere (on the unit sphere's scale) that
 /// holds them all.
 #[derive(Clone, Debug)]
 struct Cell {
     district: Option<u32>,
+    /// The members' townships, sorted: a demand in none of them crosses at
+    /// least a township boundary to reach any member.
+    townships: Vec<u32>,
     members: Vec<usize>,
     centre: [f64; 3],
     radius: f64,
@@ -77,9 +126,13 @@ pub struct Pricing {
     sources: Vec<End>,
     demands: Vec<End>,
     cells: Vec<Cell>,
-    /// For each demand, the cell of its own district, priced first so that its
-    /// best pairs are found early and rule out the farther cells.
-    own_cell: Vec<Option<usize>>,
+    /// Orders to visit the cells in, nearest first, so that a demand's best
+    /// pairs are found early and rule the farther cells out: one per cell, for
+    /// the demands of its district, and one for each demand of a district
+    /// without sources.
+    orders: Vec<Vec<u32>>,
+    /// For each demand, its order.
+    order_of: Vec<usize>,
     /// Seconds per unit-sphere chord at the fastest road speed, less a margin:
     /// a bound that is cheap to compute.
     seconds_per_chord: f64,
@@ -106,20 +159,24 @@ struct CellKeys {
 }
 
 impl Pricing {
-    pub fn new(problem: &SurgeProblem, net: &CommodityNetwork) -> Pricing {
-        let mut names = AreaNames::default();
+    /// Pricing for `net`, a network of `problem`; `sites` must have been built
+    /// from `problem` (when its counts do not match, they are built afresh).
+    pub fn new(problem: &SurgeProblem, sites: &Sites, net: &CommodityNetwork) -> Pricing {
+        let own;
+        let sites = if sites.fits(problem) {
+            sites
+        } else {
+            own = Sites::new(problem);
+            &own
+        };
         let (mut sources, mut demands) = (Vec::new(), Vec::new());
         for node in net.graph.node_indices() {
             match net.graph[node] {
                 Site::Source(s) => {
-                    let source = &problem.sources[s];
-                    let lead = i64::from(source.available_after_minutes) * 60;
-                    sources.push(names.end(s, node.index(), source.location, &source.area, lead));
+                    let lead = i64::from(problem.sources[s].available_after_minutes) * 60;
+                    sources.push(End::new(s, node.index(), sites.sources[s], lead));
                 }
-                Site::Demand(d) => {
-                    let demand = &problem.demands[d];
-                    demands.push(names.end(d, node.index(), demand.location, &demand.area, 0));
-                }
+                Site::Demand(d) => demands.push(End::new(d, node.index(), sites.demands[d], 0)),
                 Site::Shortage => {}
             }
         }
@@ -134,7 +191,8 @@ impl Pricing {
             sources,
             demands,
             cells,
-            own_cell: Vec::new(),
+            orders: Vec::new(),
+            order_of: Vec::new(),
             // No bound from a road model the problem would refuse.
             seconds_per_chord: if per_chord.is_finite() && per_chord > 0.0 {
                 per_chord * (1.0 - 1e-9)
@@ -148,10 +206,26 @@ impl Pricing {
             last: Vec::new(),
         };
         pricing.find_measured(problem);
-        pricing.own_cell = (pricing.demands.iter())
-            .map(|d| pricing.cells.iter().position(|c| c.district == d.areas[1]))
-            .collect();
+        pricing.order_cells();
         pricing
+    }
+
+    fn order_cells(&mut self) {
+        let cells = &self.cells;
+        let by_distance = |from: &[f64; 3]| {
+            let gap = |c: &Cell| distance(&c.centre, from) - c.radius;
+            let mut order: Vec<u32> = (0..cells.len() as u32).collect();
+            order.sort_by(|&a, &b| gap(&cells[a as usize]).total_cmp(&gap(&cells[b as usize])));
+            order
+        };
+        self.orders = cells.iter().map(|c| by_distance(&c.centre)).collect();
+        for d in &self.demands {
+            let own = cells.iter().position(|c| c.district == d.areas[1]);
+            self.order_of.push(own.unwrap_or_else(|| {
+                self.orders.push(by_distance(&d.xyz));
+                self.orders.len() - 1
+            }));
+        }
     }
 
     fn find_measured(&mut self, problem: &SurgeProblem) {
@@ -267,15 +341,15 @@ impl Pricing {
     ) {
         let d = &self.demands[dr];
         let pi_d = i128::from(potentials[d.node]);
-        let own = self.own_cell[dr];
-        let others = (0..self.cells.len()).filter(|&c| Some(c) != own);
         let measured = &self.measured[dr];
-        for c in own.into_iter().chain(others) {
+        for &c in &self.orders[self.order_of[dr]] {
+            let c = c as usize;
             let cell = &self.cells[c];
             let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
             let keys = keys[c];
             let bound = (keys.lead.saturating_add(i128::from(drive)))
                 .min(keys.pi.saturating_add(i128::from(MAX_ARRIVAL_SECONDS)))
+                .saturating_add(i128::from(self.least_crossing(cell, d)))
                 .saturating_sub(pi_d);
             if bound >= bar(best) && measured.is_empty() {
                 continue;
@@ -317,6 +391,20 @@ impl Pricing {
                 }
             }
         }
+    }
+
+    /// The least tier-crossing cost from any source of `cell` to `d`: every
+    /// member is in the cell's district.
+    fn least_crossing(&self, cell: &Cell, d: &End) -> i64 {
+        let [township, district, ..] = d.areas;
+        let common = if township.is_some_and(|t| cell.townships.binary_search(&t).is_ok()) {
+            0
+        } else if district.is_some() && district == cell.district {
+            1
+        } else {
+            2
+        };
+        self.crossing[common]
     }
 
     /// Whole seconds the drive over a unit-sphere chord takes at least, by the
@@ -426,8 +514,13 @@ fn cells_by_district(sources: &[End]) -> Vec<Cell> {
                 .map(|&m| distance(&centre, &sources[m].xyz))
                 .fold(0.0, f64::max)
                 * (1.0 + 1e-9);
+            let mut townships: Vec<u32> =
+                members.iter().filter_map(|&m| sources[m].areas[0]).collect();
+            townships.sort_unstable();
+            townships.dedup();
             Cell {
                 district,
+                townships,
                 members,
                 centre,
                 radius,
@@ -443,7 +536,7 @@ struct AreaNames {
 }
 
 impl AreaNames {
-    fn end(&mut self, index: usize, node: usize, p: Point, area: &AreaPath, lead: i64) -> End {
+    fn place(&mut self, p: Point, area: &AreaPath) -> Place {
         let (lon, lat) = (p.lon.to_radians(), p.lat.to_radians());
         let mut areas = [None; 4];
         for (i, tier) in Tier::INSIDE.into_iter().enumerate() {
@@ -459,12 +552,9 @@ impl AreaNames {
                 }
             });
         }
-        End {
-            index,
-            node,
+        Place {
             xyz: [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()],
             areas,
-            lead_seconds: lead,
         }
     }
 }
@@ -481,12 +571,17 @@ pub struct CommoditySolver {
 }
 
 impl CommoditySolver {
-    /// Starts on `network`'s links from the all-short basis; nothing is solved yet.
-    pub fn new(problem: &SurgeProblem, network: CommodityNetwork) -> Result<Self, PlanError> {
+    /// Starts on `network`'s links from the all-short basis; nothing is solved
+    /// yet. `sites` are the problem's (see [`Pricing::new`]).
+    pub fn new(
+        problem: &SurgeProblem,
+        sites: &Sites,
+        network: CommodityNetwork,
+    ) -> Result<Self, PlanError> {
         let solver = network
             .solver()
             .map_err(|e| PlanError::TooLarge(e.to_string()))?;
-        let pricing = Pricing::new(problem, &network);
+        let pricing = Pricing::new(problem, sites, &network);
         Ok(CommoditySolver {
             network,
             solver,
@@ -528,6 +623,6 @@ impl CommoditySolver {
 
     /// A batch as large as the demands: room for each to gain its best pair.
     fn batch_limit(&self) -> usize {
-        self.network.demand_nodes.len().max(64)
+        (PER_DEMAND * self.network.demand_nodes.len()).max(64)
     }
 }
