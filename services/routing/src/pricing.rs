@@ -281,7 +281,11 @@ impl Pricing {
             .collect();
         let all_keys = self.cell_keys(potentials, |_| true);
         let moved_keys = self.cell_keys(potentials, |sr| moved[sr]);
-        let any_moved = moved.iter().any(|&m| m);
+        // The cells with a moved source: the only ones a settled demand visits.
+        let moved_cells: Vec<u32> = (0..self.cells.len() as u32)
+            .filter(|&c| moved_keys[c as usize].pi != i128::MAX)
+            .collect();
+        let any_moved = !moved_cells.is_empty();
         let mut found = Vec::new();
         let mut best = Vec::with_capacity(PER_DEMAND + 1);
         for dr in 0..self.demands.len() {
@@ -291,12 +295,20 @@ impl Pricing {
                 continue;
             }
             best.clear();
-            let (keys, moved) = if only_moved {
-                (&moved_keys, Some(moved.as_slice()))
+            let visit = if only_moved {
+                Visit {
+                    cells: &moved_cells,
+                    keys: &moved_keys,
+                    moved: Some(&moved),
+                }
             } else {
-                (&all_keys, None)
+                Visit {
+                    cells: &self.orders[self.order_of[dr]],
+                    keys: &all_keys,
+                    moved: None,
+                }
             };
-            self.price_demand(problem, potentials, keys, moved, dr, &mut best);
+            self.price_demand(problem, potentials, &visit, dr, &mut best);
             self.settled[dr] = best.len() < PER_DEMAND;
             found.extend_from_slice(&best);
         }
@@ -328,21 +340,20 @@ impl Pricing {
             .collect()
     }
 
-    /// The best pairs of one demand, into `best`; only with the sources that
-    /// `moved` marks, when given.
+    /// The best pairs of one demand, into `best`.
     fn price_demand(
         &self,
         problem: &SurgeProblem,
         potentials: &[i64],
-        keys: &[CellKeys],
-        moved: Option<&[bool]>,
+        visit: &Visit,
         dr: usize,
         best: &mut Vec<Priced>,
     ) {
+        let (keys, moved) = (visit.keys, visit.moved);
         let d = &self.demands[dr];
         let pi_d = i128::from(potentials[d.node]);
         let measured = &self.measured[dr];
-        for &c in &self.orders[self.order_of[dr]] {
+        for &c in visit.cells {
             let c = c as usize;
             let cell = &self.cells[c];
             let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
@@ -422,6 +433,14 @@ impl Pricing {
         let seconds = (chord.max(0.0) * self.seconds_per_chord).min(f64::from(MAX_ARRIVAL_SECONDS));
         seconds as i64 - 1
     }
+}
+
+/// What one demand's pricing visits: these cells in this order, with these
+/// bounds, and only the sources `moved` marks when given.
+struct Visit<'a> {
+    cells: &'a [u32],
+    keys: &'a [CellKeys],
+    moved: Option<&'a [bool]>,
 }
 
 /// The reduced cost a pair must beat to be kept: negative, and better than the
