@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ercs_routing::network::CommodityNetwork;
-use ercs_routing::synthetic::chongqing_surge;
 use ercs_routing::pricing::{CommoditySolver, Sites};
+use ercs_routing::synthetic::chongqing_surge;
 use ercs_routing::{Commodity, PlanError, Planner, SurgeProblem, baseline, plan};
 
 fn networks(problem: &SurgeProblem, build: Build) -> Vec<CommodityNetwork> {

@@ -151,11 +151,12 @@ impl CommodityCertificate {
         let potentials = self.potentials_of(&labels)?;
         let flows = self.flows_on(&net, &labels)?;
         let flow_problem = net.flow_problem();
-        optimality::check(&flow_problem, &flows, &potentials)
-            .map_err(|violation| self.error(|commodity| CertificateError::Violated {
+        optimality::check(&flow_problem, &flows, &potentials).map_err(|violation| {
+            self.error(|commodity| CertificateError::Violated {
                 commodity,
                 violation,
-            }))?;
+            })
+        })?;
         self.check_every_pair(problem, &net, &potentials, &labels)?;
         let actual = flow_problem.cost_of(&flows);
         if actual != self.cost {

@@ -158,7 +158,10 @@ impl CommodityNetwork {
         if self.travel_links.contains_key(&(s, d)) {
             return None;
         }
-        let e = self.graph.add_edge(from, to, travel_link(problem, s, d)).index();
+        let e = self
+            .graph
+            .add_edge(from, to, travel_link(problem, s, d))
+            .index();
         self.travel_links.insert((s, d), e);
         Some(e)
     }

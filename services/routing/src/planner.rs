@@ -146,8 +146,12 @@ impl Planner {
             Some((part, node)) if quantity > 0 => {
                 let shortage = part.network.shortage.index();
                 match holding {
-                    Holding::Need(_) => shift(&self.problem, part, [node, shortage], [old, quantity]),
-                    Holding::Stock(_) => shift(&self.problem, part, [shortage, node], [old, quantity]),
+                    Holding::Need(_) => {
+                        shift(&self.problem, part, [node, shortage], [old, quantity])
+                    }
+                    Holding::Stock(_) => {
+                        shift(&self.problem, part, [shortage, node], [old, quantity])
+                    }
                 }
             }
             None if !needed => Ok(()),

@@ -14,9 +14,9 @@
 //! checks ([`crate::certificate`]).
 //!
 //! Pricing every pair exactly each round would cost more than the solve, so most
-//! pairs are ruled out by a lower bound on their cost: tier crossings + lead time
-//! + the drive over the straight chord between the two points (never longer
-//! than the great circle) at the fastest road speed. Sources are grouped by
+//! pairs are ruled out by a lower bound on their cost: the tier crossings, the
+//! lead time and the drive over the straight chord between the two points (never
+//! longer than the great circle) at the fastest road speed. Sources are grouped by
 //! district into *cells* with a bounding sphere, so a whole far cell is ruled out
 //! by one bound; the cells are visited nearest first, and a pair (or cell) is
 //! skipped as soon as its bound cannot beat the demand's best pairs found so far.
@@ -182,11 +182,22 @@ impl Pricing {
         }
         let cells = cells_by_district(&sources);
         let settings = &problem.settings;
-        let fastest = settings.roads.bands.iter().map(|b| b.kmh).fold(0.0, f64::max);
+        let fastest = settings
+            .roads
+            .bands
+            .iter()
+            .map(|b| b.kmh)
+            .fold(0.0, f64::max);
         let per_chord = CHORD_RADIUS_KM * settings.roads.circuity * 3600.0 / fastest;
         let measured = vec![Vec::new(); demands.len()];
         let linked = linked_ranks(net, &sources, &demands);
-        let tiers = [Tier::Township, Tier::District, Tier::Region, Tier::City, Tier::Beyond];
+        let tiers = [
+            Tier::Township,
+            Tier::District,
+            Tier::Region,
+            Tier::City,
+            Tier::Beyond,
+        ];
         let mut pricing = Pricing {
             sources,
             demands,
@@ -235,7 +246,10 @@ impl Pricing {
         for (sr, s) in self.sources.iter().enumerate() {
             let source = &problem.sources[s.index].id;
             for (dr, d) in self.demands.iter().enumerate() {
-                if matrix.seconds(source, &problem.demands[d.index].id).is_some() {
+                if matrix
+                    .seconds(source, &problem.demands[d.index].id)
+                    .is_some()
+                {
                     self.measured[dr].push(sr);
                 }
             }
@@ -393,12 +407,15 @@ impl Pricing {
                 let cost = i128::from(travel_link(problem, s.index, d.index).cost);
                 let reduced_cost = cost + pi_s - pi_d;
                 if reduced_cost < bar(best) {
-                    keep_best(best, Priced {
-                        source: s.index,
-                        demand: d.index,
-                        reduced_cost,
-                        ranks: (sr, dr),
-                    });
+                    keep_best(
+                        best,
+                        Priced {
+                            source: s.index,
+                            demand: d.index,
+                            reduced_cost,
+                            ranks: (sr, dr),
+                        },
+                    );
                 }
             }
         }
@@ -494,10 +511,11 @@ fn linked_ranks(net: &CommodityNetwork, sources: &[End], demands: &[End]) -> Vec
     let (source_rank, demand_rank) = (rank_of(sources), rank_of(demands));
     let mut linked = vec![Vec::new(); demands.len()];
     for &(s, d) in net.travel_links.keys() {
-        if let (Some(&sr), Some(&dr)) = (source_rank.get(s), demand_rank.get(d)) {
-            if sr != usize::MAX && dr != usize::MAX {
-                linked[dr].push(sr);
-            }
+        if let (Some(&sr), Some(&dr)) = (source_rank.get(s), demand_rank.get(d))
+            && sr != usize::MAX
+            && dr != usize::MAX
+        {
+            linked[dr].push(sr);
         }
     }
     for row in &mut linked {
@@ -533,8 +551,10 @@ fn cells_by_district(sources: &[End]) -> Vec<Cell> {
                 .map(|&m| distance(&centre, &sources[m].xyz))
                 .fold(0.0, f64::max)
                 * (1.0 + 1e-9);
-            let mut townships: Vec<u32> =
-                members.iter().filter_map(|&m| sources[m].areas[0]).collect();
+            let mut townships: Vec<u32> = members
+                .iter()
+                .filter_map(|&m| sources[m].areas[0])
+                .collect();
             townships.sort_unstable();
             townships.dedup();
             Cell {

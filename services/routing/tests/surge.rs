@@ -203,7 +203,10 @@ fn a_source_the_starting_links_leave_out_still_serves_and_nothing_is_escalated()
     p.settings.nearest_sources = 1;
     p.settings.nearest_per_tier = 0;
     let plan = solve(&p);
-    assert_eq!((sent(&plan, "near", "d"), sent(&plan, "region", "d")), (1, 3));
+    assert_eq!(
+        (sent(&plan, "near", "d"), sent(&plan, "region", "d")),
+        (1, 3)
+    );
     assert!(plan.shortfalls.is_empty() && plan.escalations.is_empty());
 }
 
@@ -227,10 +230,22 @@ fn a_township_whose_nearest_sources_hold_26_beds_gets_all_156_from_its_district(
     let mut sources: Vec<Source> = clinics
         .into_iter()
         .enumerate()
-        .map(|(i, free)| bed_pool(&format!("clinic-{i}"), "500101001", 1.0 + 0.2 * i as f64, free))
+        .map(|(i, free)| {
+            bed_pool(
+                &format!("clinic-{i}"),
+                "500101001",
+                1.0 + 0.2 * i as f64,
+                free,
+            )
+        })
         .collect();
     for (i, free) in [80, 80, 80, 78].into_iter().enumerate() {
-        sources.push(bed_pool(&format!("hospital-{i}"), "500101002", 20.0 + 5.0 * i as f64, free));
+        sources.push(bed_pool(
+            &format!("hospital-{i}"),
+            "500101002",
+            20.0 + 5.0 * i as f64,
+            free,
+        ));
     }
     let mut need = demand("township", "500101001", 0.0, Priority::Red, 0);
     need.needs = BTreeMap::from([(beds(), 156)]);

@@ -263,7 +263,8 @@ impl NetworkSimplex {
         self.cap.splice(m..m, arcs.iter().map(|a| a.capacity));
         self.cost.splice(m..m, arcs.iter().map(|a| a.cost));
         self.flow.splice(m..m, std::iter::repeat_n(0, k));
-        self.state.splice(m..m, std::iter::repeat_n(ArcState::Lower, k));
+        self.state
+            .splice(m..m, std::iter::repeat_n(ArcState::Lower, k));
         for e in self.pred.iter_mut().chain([&mut self.in_arc]) {
             if *e != NONE && *e >= m {
                 *e += k;
