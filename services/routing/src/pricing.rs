@@ -243,13 +243,12 @@ impl Pricing {
         let Some(matrix) = problem.travel.as_ref().filter(|m| !m.is_empty()) else {
             return;
         };
+        let demand_rank: HashMap<&str, usize> = (self.demands.iter().enumerate())
+            .map(|(dr, d)| (problem.demands[d.index].id.as_str(), dr))
+            .collect();
         for (sr, s) in self.sources.iter().enumerate() {
-            let source = &problem.sources[s.index].id;
-            for (dr, d) in self.demands.iter().enumerate() {
-                if matrix
-                    .seconds(source, &problem.demands[d.index].id)
-                    .is_some()
-                {
+            for demand in matrix.demands_from(&problem.sources[s.index].id) {
+                if let Some(&dr) = demand_rank.get(demand) {
                     self.measured[dr].push(sr);
                 }
             }

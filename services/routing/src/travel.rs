@@ -166,6 +166,14 @@ impl TravelMatrix {
         self.seconds.get(source)?.get(demand).copied()
     }
 
+    /// The demands with a measured time from `source`, in id order.
+    pub fn demands_from(&self, source: &str) -> impl Iterator<Item = &str> {
+        self.seconds
+            .get(source)
+            .into_iter()
+            .flat_map(|row| row.keys().map(String::as_str))
+    }
+
     pub fn len(&self) -> usize {
         self.seconds.values().map(BTreeMap::len).sum()
     }

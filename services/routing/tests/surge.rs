@@ -210,6 +210,27 @@ fn a_source_the_starting_links_leave_out_still_serves_and_nothing_is_escalated()
     assert!(plan.shortfalls.is_empty() && plan.escalations.is_empty());
 }
 
+#[test]
+fn a_measured_short_time_from_a_far_unlinked_source_is_used() {
+    // A new bridge: the depot 60 km away by straight line is 1 minute away. It
+    // is not among the starting links and no distance bound may rule it out.
+    let mut p = problem(
+        vec![
+            source("near", "500101001", 1.0, 1),
+            source("bridge", "500101001", 60.0, 1),
+        ],
+        vec![demand("d", "500101001", 0.0, Priority::Red, 1)],
+    );
+    p.settings.nearest_sources = 1;
+    p.settings.nearest_per_tier = 0;
+    p.travel = Some(TravelMatrix::parse_csv("bridge,d,1\n").unwrap());
+    let plan = solve(&p);
+    assert_eq!(
+        (sent(&plan, "bridge", "d"), sent(&plan, "near", "d")),
+        (1, 0)
+    );
+}
+
 fn beds() -> Commodity {
     Commodity::bed("general_isolation")
 }
