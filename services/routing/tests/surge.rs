@@ -189,19 +189,23 @@ fn a_measured_travel_time_replaces_the_estimate() {
     assert_eq!(sent(&plan, "b", "d"), 1);
 }
 
+/// Red demand `d` for `need`, 1 km from a depot `near` holding 1, and `other`;
+/// `d` starts linked to `near` alone.
+fn starting_from_the_nearest(other: Source, need: u64) -> SurgeProblem {
+    let mut p = problem(
+        vec![source("near", "500101001", 1.0, 1), other],
+        vec![demand("d", "500101001", 0.0, Priority::Red, need)],
+    );
+    p.settings.nearest_sources = 1;
+    p.settings.nearest_per_tier = 0;
+    p
+}
+
 #[test]
 fn a_source_the_starting_links_leave_out_still_serves_and_nothing_is_escalated() {
     // Linked at first only to its nearest source, the demand is served from the
     // region's depot all the same: pricing links it.
-    let mut p = problem(
-        vec![
-            source("near", "500101001", 1.0, 1),
-            source("region", "500102001", 40.0, 10),
-        ],
-        vec![demand("d", "500101001", 0.0, Priority::Red, 4)],
-    );
-    p.settings.nearest_sources = 1;
-    p.settings.nearest_per_tier = 0;
+    let p = starting_from_the_nearest(source("region", "500102001", 40.0, 10), 4);
     let plan = solve(&p);
     assert_eq!(
         (sent(&plan, "near", "d"), sent(&plan, "region", "d")),
@@ -214,15 +218,7 @@ fn a_source_the_starting_links_leave_out_still_serves_and_nothing_is_escalated()
 fn a_measured_short_time_from_a_far_unlinked_source_is_used() {
     // A new bridge: the depot 60 km away by straight line is 1 minute away. It
     // is not among the starting links and no distance bound may rule it out.
-    let mut p = problem(
-        vec![
-            source("near", "500101001", 1.0, 1),
-            source("bridge", "500101001", 60.0, 1),
-        ],
-        vec![demand("d", "500101001", 0.0, Priority::Red, 1)],
-    );
-    p.settings.nearest_sources = 1;
-    p.settings.nearest_per_tier = 0;
+    let mut p = starting_from_the_nearest(source("bridge", "500101001", 60.0, 1), 1);
     p.travel = Some(TravelMatrix::parse_csv("bridge,d,1\n").unwrap());
     let plan = solve(&p);
     assert_eq!(
