@@ -325,7 +325,8 @@ impl Pricing {
             self.settled[dr] = best.len() < PER_DEMAND;
             found.extend_from_slice(&best);
         }
-        found.sort_by_key(|p| (p.reduced_cost, p.demand, p.source));
+        // Ranks follow the ids, so the batch does not depend on input order.
+        found.sort_by_key(|p| (p.reduced_cost, p.ranks.1, p.ranks.0));
         for p in found.iter().skip(limit) {
             self.settled[p.ranks.1] = false;
         }
@@ -375,7 +376,7 @@ impl Pricing {
                 .min(keys.pi.saturating_add(i128::from(MAX_ARRIVAL_SECONDS)))
                 .saturating_add(i128::from(self.least_crossing(cell, d)))
                 .saturating_sub(pi_d);
-            if bound >= bar(best) && measured.is_empty() {
+            if ruled_out(best, bound) && measured.is_empty() {
                 continue;
             }
             for &sr in &cell.members {
@@ -394,8 +395,8 @@ impl Pricing {
                 // A measured time has no distance bound.
                 if measured.is_empty() || measured.binary_search(&sr).is_err() {
                     let chord = distance(&s.xyz, &d.xyz);
-                    if fixed + arrival(self.drive_bound(chord)) >= bar(best)
-                        || fixed + arrival(self.banded_bound(problem, chord)) >= bar(best)
+                    if ruled_out(best, fixed + arrival(self.drive_bound(chord)))
+                        || ruled_out(best, fixed + arrival(self.banded_bound(problem, chord)))
                     {
                         continue;
                     }
@@ -405,7 +406,7 @@ impl Pricing {
                 }
                 let cost = i128::from(travel_link(problem, s.index, d.index).cost);
                 let reduced_cost = cost + pi_s - pi_d;
-                if reduced_cost < bar(best) {
+                if beats(best, reduced_cost, sr) {
                     keep_best(
                         best,
                         Priced {
@@ -459,24 +460,31 @@ struct Visit<'a> {
     moved: Option<&'a [bool]>,
 }
 
-/// The reduced cost a pair must beat to be kept: negative, and better than the
-/// worst of a full `best`.
-fn bar(best: &[Priced]) -> i128 {
-    if best.len() < PER_DEMAND {
-        0
-    } else {
-        best.last().map_or(0, |p| p.reduced_cost)
-    }
+/// Whether a pair whose reduced cost is at least `bound` cannot be kept: it is
+/// not negative, or `best` is full of pairs that are better (a tie may still
+/// win on its rank, so ties are not ruled out).
+fn ruled_out(best: &[Priced], bound: i128) -> bool {
+    bound >= 0 || (best.len() == PER_DEMAND && best.last().is_some_and(|w| bound > w.reduced_cost))
 }
 
-/// Inserts `p` into `best`, which keeps the `PER_DEMAND` most negative in
-/// order (ties: first found, which is deterministic).
+/// Whether a negative pair of source rank `sr` is among the `PER_DEMAND` best
+/// so far, by reduced cost and then rank: the kept set does not depend on the
+/// order the pairs were met in.
+fn beats(best: &[Priced], reduced_cost: i128, sr: usize) -> bool {
+    reduced_cost < 0
+        && (best.len() < PER_DEMAND
+            || best
+                .last()
+                .is_some_and(|w| (reduced_cost, sr) < (w.reduced_cost, w.ranks.0)))
+}
+
+/// Inserts `p` into `best`, kept in (reduced cost, source rank) order and at
+/// most `PER_DEMAND` long.
 fn keep_best(best: &mut Vec<Priced>, p: Priced) {
-    let at = best.partition_point(|b| b.reduced_cost <= p.reduced_cost);
-    if at < PER_DEMAND {
-        best.insert(at, p);
-        best.truncate(PER_DEMAND);
-    }
+    let key = |q: &Priced| (q.reduced_cost, q.ranks.0);
+    let at = best.partition_point(|b| key(b) < key(&p));
+    best.insert(at, p);
+    best.truncate(PER_DEMAND);
 }
 
 /// [`AreaPath::common_tier`] on interned codes, as an index into `Tier::INSIDE`

@@ -35,6 +35,20 @@ proptest! {
     }
 
     #[test]
+    fn the_input_order_does_not_change_the_plan(seed in any::<u64>(), d in 1usize..30, s in 0usize..40) {
+        // Priced pairs are ranked by id, so the same surge listed backwards is
+        // planned to the same bytes.
+        let mut p = small_surge(seed, d, s);
+        p.settings.nearest_sources = 2;
+        p.settings.nearest_per_tier = 0;
+        let mut backwards = p.clone();
+        backwards.sources.reverse();
+        backwards.demands.reverse();
+        let bytes = |p: &SurgeProblem| serde_json::to_vec(&plan(p).unwrap()).unwrap();
+        prop_assert_eq!(bytes(&p), bytes(&backwards));
+    }
+
+    #[test]
     fn plans_conserve_flow_and_respect_stock(seed in any::<u64>(), d in 1usize..30, s in 0usize..40) {
         let p = small_surge(seed, d, s);
         let plan = plan(&p).unwrap();
