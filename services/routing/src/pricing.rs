@@ -273,9 +273,9 @@ impl Pricing {
 
     /// Up to `limit` pairs of negative reduced cost under `potentials` (indexed
     /// by node), at most a few per demand, most negative first; ties go to the
-    /// lower demand, then source, so the batch is deterministic. An empty answer
-    /// means no pair prices out. Linked pairs never appear: at an optimum every
-    /// link prices at zero or more.
+    /// demand, then the source, of lower id, so the batch is deterministic. An
+    /// empty answer means no pair prices out. Linked pairs never appear: at an
+    /// optimum every link prices at zero or more.
     ///
     /// A demand whose pricing last time was complete (all its negative pairs
     /// were returned) and whose potential has not moved since is priced only
