@@ -1,17 +1,21 @@
 //! The certificate of optimality that travels with every plan.
 //!
 //! A dispatcher, an auditor or a test can re-check a plan without trusting the
-//! solver: rebuild the networks from the problem, put the certificate's flows on
-//! them, and check the optimality conditions against its potentials
-//! ([`crate::optimality`]). Potentials are keyed by node name and flows by the
-//! names of their ends, so the certificate reads on its own in the plan's JSON.
+//! solver: rebuild each commodity's nodes from the problem, link the pairs the
+//! certificate's flows use, check the optimality conditions on them against its
+//! potentials ([`crate::optimality`]), and then check that **every** source–demand
+//! pair, linked or not, has a non-negative reduced cost, each computed from the
+//! problem with the cost the planner uses ([`travel_link`]). That last check is
+//! what makes the proof cover the complete network: a plan optimal only over a
+//! subset of the pairs fails it. Potentials are keyed by node name and flows by
+//! the names of their ends, so the certificate reads on its own in the plan's JSON.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::Commodity;
-use crate::network::CommodityNetwork;
+use crate::network::{CommodityNetwork, Site, travel_link};
 use crate::optimality::{self, Violation};
 use crate::problem::{PlanError, SurgeProblem};
 use crate::simplex::NetworkSimplex;
@@ -61,6 +65,16 @@ pub enum CertificateError {
         commodity: Commodity,
         violation: Violation,
     },
+    #[error(
+        "{commodity}: {from} → {to} has reduced cost {reduced_cost} < 0, so the plan is \
+         not optimal over every source–demand pair"
+    )]
+    CheaperPair {
+        commodity: Commodity,
+        from: String,
+        to: String,
+        reduced_cost: i128,
+    },
     #[error("{commodity}: the flows cost {actual}, not the {claimed} claimed")]
     Cost {
         commodity: Commodity,
@@ -71,7 +85,8 @@ pub enum CertificateError {
 
 impl Certificate {
     /// Confirms flow conservation, capacities and complementary slackness on the
-    /// networks rebuilt from `problem`, and that the claimed costs are the flows'.
+    /// networks rebuilt from `problem`, that no source–demand pair prices out, and
+    /// that the claimed costs are the flows'.
     pub fn verify(&self, problem: &SurgeProblem) -> Result<(), CertificateError> {
         problem.validate()?;
         let expected = problem.commodities();
@@ -88,7 +103,7 @@ impl Certificate {
             });
         }
         for part in &self.commodities {
-            part.verify(problem, &CommodityNetwork::build(problem, &part.commodity)?)?;
+            part.verify(problem)?;
         }
         Ok(())
     }
@@ -125,68 +140,203 @@ impl CommodityCertificate {
         }
     }
 
-    fn verify(
-        &self,
-        problem: &SurgeProblem,
-        net: &CommodityNetwork,
-    ) -> Result<(), CertificateError> {
-        let commodity = &self.commodity;
+    fn verify(&self, problem: &SurgeProblem) -> Result<(), CertificateError> {
+        let mut net = CommodityNetwork::build_unlinked(problem, &self.commodity)?;
+        self.link_flows(problem, &mut net);
         let labels: Vec<String> = net
             .graph
             .node_indices()
             .map(|n| net.label(problem, n))
             .collect();
-        let potentials = labels
+        let potentials = self.potentials_of(&labels)?;
+        let flows = self.flows_on(&net, &labels)?;
+        let flow_problem = net.flow_problem();
+        optimality::check(&flow_problem, &flows, &potentials).map_err(|violation| {
+            self.error(|commodity| CertificateError::Violated {
+                commodity,
+                violation,
+            })
+        })?;
+        self.check_every_pair(problem, &net, &potentials, &labels)?;
+        let actual = flow_problem.cost_of(&flows);
+        if actual != self.cost {
+            return Err(self.error(|commodity| CertificateError::Cost {
+                commodity,
+                claimed: self.cost,
+                actual,
+            }));
+        }
+        Ok(())
+    }
+
+    fn error(&self, make: impl FnOnce(Commodity) -> CertificateError) -> CertificateError {
+        make(self.commodity.clone())
+    }
+
+    /// Links each source–demand pair a flow names, so the flow has a link to sit on.
+    fn link_flows(&self, problem: &SurgeProblem, net: &mut CommodityNetwork) {
+        let node_of: HashMap<String, Site> = net
+            .graph
+            .node_indices()
+            .map(|n| (net.label(problem, n), net.graph[n]))
+            .collect();
+        for f in &self.flows {
+            if let (Some(Site::Source(s)), Some(Site::Demand(d))) =
+                (node_of.get(&f.from), node_of.get(&f.to))
+            {
+                net.add_travel_link(problem, *s, *d);
+            }
+        }
+    }
+
+    fn potentials_of(&self, labels: &[String]) -> Result<Vec<i64>, CertificateError> {
+        labels
             .iter()
             .map(|node| {
-                let missing = || CertificateError::MissingPotential {
-                    commodity: commodity.clone(),
-                    node: node.clone(),
+                let missing = || {
+                    self.error(|commodity| CertificateError::MissingPotential {
+                        commodity,
+                        node: node.clone(),
+                    })
                 };
                 self.potentials.get(node).copied().ok_or_else(missing)
             })
-            .collect::<Result<Vec<i64>, _>>()?;
+            .collect()
+    }
+
+    /// The certificate's flows laid on the network's links.
+    fn flows_on(
+        &self,
+        net: &CommodityNetwork,
+        labels: &[String],
+    ) -> Result<Vec<i64>, CertificateError> {
         let link_of: HashMap<(&str, &str), usize> = net
             .graph
             .raw_edges()
             .iter()
             .enumerate()
             .map(|(e, edge)| {
-                (
-                    (
-                        labels[edge.source().index()].as_str(),
-                        labels[edge.target().index()].as_str(),
-                    ),
-                    e,
-                )
+                let ends = (
+                    labels[edge.source().index()].as_str(),
+                    labels[edge.target().index()].as_str(),
+                );
+                (ends, e)
             })
             .collect();
         let mut flows = vec![0i64; net.graph.edge_count()];
         for f in &self.flows {
-            let unknown = || CertificateError::UnknownLink {
-                commodity: commodity.clone(),
-                from: f.from.clone(),
-                to: f.to.clone(),
+            let unknown = || {
+                self.error(|commodity| CertificateError::UnknownLink {
+                    commodity,
+                    from: f.from.clone(),
+                    to: f.to.clone(),
+                })
             };
-            flows[*link_of
+            let e = *link_of
                 .get(&(f.from.as_str(), f.to.as_str()))
-                .ok_or_else(unknown)?] += f.flow;
+                .ok_or_else(unknown)?;
+            flows[e] = flows[e].saturating_add(f.flow);
         }
-        let flow_problem = net.flow_problem();
-        optimality::check(&flow_problem, &flows, &potentials).map_err(|violation| {
-            CertificateError::Violated {
-                commodity: commodity.clone(),
-                violation,
+        Ok(flows)
+    }
+
+    /// Every source–demand pair of the complete network, linked or not, must
+    /// have a non-negative reduced cost (the links are uncapacitated).
+    fn check_every_pair(
+        &self,
+        problem: &SurgeProblem,
+        net: &CommodityNetwork,
+        potentials: &[i64],
+        labels: &[String],
+    ) -> Result<(), CertificateError> {
+        for (&d, &to) in &net.demand_nodes {
+            let pi_d = i128::from(potentials[to.index()]);
+            for (&s, &from) in &net.source_nodes {
+                let cost = i128::from(travel_link(problem, s, d).cost);
+                let reduced_cost = cost + i128::from(potentials[from.index()]) - pi_d;
+                if reduced_cost < 0 {
+                    return Err(self.error(|commodity| CertificateError::CheaperPair {
+                        commodity,
+                        from: labels[from.index()].clone(),
+                        to: labels[to.index()].clone(),
+                        reduced_cost,
+                    }));
+                }
             }
-        })?;
-        let actual = flow_problem.cost_of(&flows);
-        if actual != self.cost {
-            return Err(CertificateError::Cost {
-                commodity: commodity.clone(),
-                claimed: self.cost,
-                actual,
-            });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::{AreaPath, Demand, Point, Priority, Source, SourceKind};
+
+    fn at(km: f64, township: &str) -> (Point, AreaPath) {
+        let area = AreaPath {
+            township: Some(township.into()),
+            district: Some(township[..6].into()),
+            region: Some("wanzhou-sanxia".into()),
+            city: Some("500000".into()),
+        };
+        (Point::new(108.38 + km / 95.5, 30.8), area)
+    }
+
+    /// One demand for 4 ventilators, 1 km from a depot holding 1 and 40 km from
+    /// one holding 10, linked at first only to the nearer.
+    fn near_and_far() -> SurgeProblem {
+        let ventilator = Commodity::supply("ventilator");
+        let source = |id: &str, km, stock| {
+            let (location, area) = at(km, "500101002");
+            Source {
+                id: id.into(),
+                kind: SourceKind::DepotStock,
+                location,
+                area,
+                available_after_minutes: 0,
+                offers: BTreeMap::from([(ventilator.clone(), stock)]),
+            }
+        };
+        let (location, area) = at(0.0, "500101001");
+        let mut problem = SurgeProblem {
+            sources: vec![source("near", 1.0, 1), source("far", 40.0, 10)],
+            demands: vec![Demand {
+                id: "d".into(),
+                location,
+                area,
+                priority: Priority::Red,
+                needs: BTreeMap::from([(ventilator.clone(), 4)]),
+            }],
+            ..SurgeProblem::default()
+        };
+        problem.settings.nearest_sources = 1;
+        problem.settings.nearest_per_tier = 0;
+        problem
+    }
+
+    #[test]
+    fn a_certificate_made_over_the_nearest_links_only_is_rejected() {
+        let problem = near_and_far();
+        let commodity = problem.commodities()[0].clone();
+        let net = CommodityNetwork::build(&problem, &commodity).unwrap();
+        let mut solver = net.solver().unwrap();
+        solver.solve();
+        // A sound proof for the links it was solved over (3 units go short)...
+        optimality::check(&net.flow_problem(), solver.flows(), &solver.potentials()).unwrap();
+        let restricted = Certificate {
+            commodities: vec![CommodityCertificate::from_solver(&problem, &net, &solver)],
+        };
+        // ...but the unlinked far depot prices out, so not for the city.
+        match restricted.verify(&problem) {
+            Err(CertificateError::CheaperPair { from, to, .. }) => {
+                assert_eq!((from.as_str(), to.as_str()), ("source:far", "demand:d"))
+            }
+            other => panic!("expected the far depot to price out, got {other:?}"),
+        }
+        let plan = crate::plan(&problem).unwrap();
+        assert_eq!(plan.certificate.verify(&problem), Ok(()));
     }
 }

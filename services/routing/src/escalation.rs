@@ -1,10 +1,11 @@
 //! Turning shortfalls into requests up the tiers (逐级上报).
 //!
-//! A shortfall means no linked source had stock to spare. Whom to ask follows the
-//! command chain: the lowest tier above the demand whose area still holds unused
-//! stock of the commodity (stock the sparse network did not reach, or that a
-//! planner held back) is asked first; when the whole city is drawn down, the
-//! request goes beyond it. Shortfalls claim leftover stock in priority order, so
+//! A shortfall means no source in reach had stock to spare. Whom to ask follows
+//! the command chain: the lowest tier above the demand whose area still holds
+//! unused stock of the commodity is asked first; when the whole city is drawn
+//! down, the request goes beyond it. (Plans are optimal over every pair, so an
+//! optimal plan leaves no stock unused while need goes short: its requests go
+//! beyond the city.) Shortfalls claim leftover stock in priority order, so
 //! two districts are not both told to ask the same region for the same ventilator.
 
 use std::collections::BTreeMap;

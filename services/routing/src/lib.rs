@@ -17,7 +17,10 @@
 //!    matrix) plus a cost per tier boundary crossed ([`settings`]), and a
 //!    shortage node whose links price unmet need by priority.
 //! 2. [`simplex`]: each network is solved to optimality as a minimum-cost flow by
-//!    a primal network simplex, which also yields the dual potentials.
+//!    a primal network simplex, which also yields the dual potentials;
+//!    [`pricing`] prices every unlinked source–demand pair with them and links
+//!    those that would improve the plan, until none would, so the plan is optimal
+//!    over the complete network, not only over the links first built.
 //! 3. [`plan`](mod@plan) and [`escalation`]: the flows are read back as
 //!    assignments judged against the 14-minute standard, shortfalls, and requests
 //!    to the tier that still has stock.
@@ -35,6 +38,7 @@ pub mod network;
 pub mod optimality;
 pub mod plan;
 pub mod planner;
+pub mod pricing;
 pub mod problem;
 pub mod settings;
 pub mod simplex;

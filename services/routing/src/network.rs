@@ -7,10 +7,13 @@
 //!
 //! - **travel** `source → demand`, uncapacitated, costing the arrival time (lead
 //!   time + travel time, seconds) plus the escalation cost of every tier boundary
-//!   crossed. Each demand is linked to its `nearest_sources` nearest sources and to
-//!   the `nearest_per_tier` nearest in each of its own areas, nearest by straight
-//!   line. The link set therefore never depends on travel times, so a re-timed link
-//!   changes a cost, not the network;
+//!   crossed ([`travel_link`]). Plans are optimal over the *complete* network, a
+//!   travel link for every source–demand pair, but only some are built:
+//!   [`CommodityNetwork::build`] starts each demand with its `nearest_sources`
+//!   nearest sources and the `nearest_per_tier` nearest in each of its own areas
+//!   (nearest by straight line), and [`crate::pricing`] adds the others as their
+//!   reduced costs show they are needed. [`CommodityNetwork::build_complete`]
+//!   builds every pair, for tests and audits;
 //! - **shortage** `shortage → demand`, costing the demand's priority penalty: flow
 //!   here is need left unmet;
 //! - **surplus** `source → shortage`, free: stock left where it is.
@@ -74,8 +77,45 @@ pub struct CommodityNetwork {
     pub source_nodes: BTreeMap<usize, NodeIndex>,
 }
 
+/// Which travel links a network is built with.
+#[derive(Clone, Copy)]
+enum Linking {
+    /// The nearest sources of each demand: where column generation starts.
+    Nearest,
+    /// Every source to every demand.
+    Complete,
+    /// None: the pairs a certificate uses are added one by one.
+    Unlinked,
+}
+
 impl CommodityNetwork {
+    /// The starting network: each demand linked to its nearest sources.
     pub fn build(problem: &SurgeProblem, commodity: &Commodity) -> Result<Self, PlanError> {
+        Self::build_linking(problem, commodity, Linking::Nearest)
+    }
+
+    /// The complete network, every source linked to every demand explicitly: what
+    /// plans are optimal over. The planner never builds it (see [`crate::pricing`]).
+    pub fn build_complete(
+        problem: &SurgeProblem,
+        commodity: &Commodity,
+    ) -> Result<Self, PlanError> {
+        Self::build_linking(problem, commodity, Linking::Complete)
+    }
+
+    /// The nodes with their shortage and surplus links, and no travel link yet.
+    pub fn build_unlinked(
+        problem: &SurgeProblem,
+        commodity: &Commodity,
+    ) -> Result<Self, PlanError> {
+        Self::build_linking(problem, commodity, Linking::Unlinked)
+    }
+
+    fn build_linking(
+        problem: &SurgeProblem,
+        commodity: &Commodity,
+        linking: Linking,
+    ) -> Result<Self, PlanError> {
         let horizon = problem.settings.horizon_minutes;
         let sources = sorted_by_id(&problem.sources, |s| {
             (s.offers.get(commodity).copied().unwrap_or(0) > 0
@@ -96,9 +136,34 @@ impl CommodityNetwork {
         };
         net.add_nodes(problem, &sources, &demands);
         let unit = penalty_unit(problem, net.graph.node_count())?;
-        net.add_travel_links(problem, &sources, &demands);
+        match linking {
+            Linking::Nearest => net.add_nearest_links(problem, &sources, &demands),
+            Linking::Complete => {
+                for &d in &demands {
+                    for &s in &sources {
+                        net.add_travel_link(problem, s, d);
+                    }
+                }
+            }
+            Linking::Unlinked => {}
+        }
         net.add_balance_links(problem, &sources, &demands, unit);
         Ok(net)
+    }
+
+    /// Links source `s` to demand `d` (problem indices) and returns the new
+    /// link's index, or `None` when they are linked already or not in this network.
+    pub fn add_travel_link(&mut self, problem: &SurgeProblem, s: usize, d: usize) -> Option<usize> {
+        let (&from, &to) = (self.source_nodes.get(&s)?, self.demand_nodes.get(&d)?);
+        if self.travel_links.contains_key(&(s, d)) {
+            return None;
+        }
+        let e = self
+            .graph
+            .add_edge(from, to, travel_link(problem, s, d))
+            .index();
+        self.travel_links.insert((s, d), e);
+        Some(e)
     }
 
     fn add_nodes(&mut self, problem: &SurgeProblem, sources: &[usize], demands: &[usize]) {
@@ -118,15 +183,11 @@ impl CommodityNetwork {
         self.supply.push(-self.supply.iter().sum::<i64>());
     }
 
-    fn add_travel_links(&mut self, problem: &SurgeProblem, sources: &[usize], demands: &[usize]) {
+    fn add_nearest_links(&mut self, problem: &SurgeProblem, sources: &[usize], demands: &[usize]) {
         let mut candidates = Candidates::new(problem, sources);
         for &d in demands {
             for s in candidates.for_demand(problem, d) {
-                let link = travel_link(problem, s, d);
-                let e = self
-                    .graph
-                    .add_edge(self.source_nodes[&s], self.demand_nodes[&d], link);
-                self.travel_links.insert((s, d), e.index());
+                self.add_travel_link(problem, s, d);
             }
         }
     }
@@ -159,19 +220,19 @@ impl CommodityNetwork {
 
     /// The network as a plain flow problem: node and arc indices are the graph's.
     pub fn flow_problem(&self) -> FlowProblem {
-        let arcs = self.graph.raw_edges().iter().map(|e| FlowArc {
-            from: e.source().index(),
-            to: e.target().index(),
-            capacity: UNCAPACITATED,
-            cost: e.weight.cost,
-        });
         FlowProblem {
             supply: self.supply.clone(),
-            arcs: arcs.collect(),
+            arcs: self.graph.raw_edges().iter().map(arc_of).collect(),
         }
     }
 
-    /// A solver started from the all-short basis (see [`NetworkSimplex::with_star_basis`]).
+    /// Link `e` as an arc of [`Self::flow_problem`].
+    pub fn flow_arc(&self, e: usize) -> Option<FlowArc> {
+        self.graph.raw_edges().get(e).map(arc_of)
+    }
+
+    /// A solver started from the all-short basis (see [`NetworkSimplex::with_star_basis`]),
+    /// over the links built so far.
     pub fn solver(&self) -> Result<NetworkSimplex, FlowError> {
         let balance = self.graph.raw_edges().iter().enumerate();
         let spokes: Vec<usize> = balance
@@ -188,6 +249,15 @@ impl CommodityNetwork {
             Site::Demand(d) => format!("demand:{}", problem.demands[d].id),
             Site::Shortage => "shortage".to_owned(),
         }
+    }
+}
+
+fn arc_of(edge: &petgraph::graph::Edge<Link>) -> FlowArc {
+    FlowArc {
+        from: edge.source().index(),
+        to: edge.target().index(),
+        capacity: UNCAPACITATED,
+        cost: edge.weight.cost,
     }
 }
 
@@ -245,7 +315,7 @@ fn sorted_by_id<'a, T>(items: &'a [T], keep: impl Fn(&'a T) -> Option<&'a String
     kept.into_iter().map(|(_, i)| i).collect()
 }
 
-/// Picks the sources each demand is linked to.
+/// Picks the sources each demand is first linked to.
 struct Candidates {
     sources: Vec<usize>,
     /// Sources grouped by (tier, area code) for the per-tier picks.

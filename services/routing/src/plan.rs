@@ -38,6 +38,8 @@ pub struct CommoditySummary {
     pub cost: i128,
     pub sources: usize,
     pub demands: usize,
+    /// Travel and balance links built: the starting links and those pricing
+    /// added. The plan is optimal over every source–demand pair all the same.
     pub links: usize,
 }
 

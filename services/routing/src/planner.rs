@@ -1,12 +1,15 @@
 //! Planning, once or again and again.
 //!
-//! [`plan`] is a pure function of the problem. A [`Planner`] keeps each
-//! commodity's network and solver basis between plans, so a re-plan after one
-//! changed need, stock or travel time pivots on from the last optimum instead of
-//! starting over (see [`crate::simplex::warm`]). A change that adds or removes a
-//! node (a need or stock going to or from zero, a new commodity) rebuilds that one
-//! commodity cold, so the planner's networks always equal those built afresh from
-//! [`Planner::problem`], and certificates verify against it.
+//! [`plan`] is a pure function of the problem. Each commodity is solved over
+//! every source–demand pair by column generation ([`crate::pricing`]): solved on
+//! the nearest links, then on the links pricing adds, until no pair prices out.
+//! A [`Planner`] keeps each commodity's links, solver basis and pricing between
+//! plans, so a re-plan after one changed need, stock or travel time pivots on
+//! from the last optimum and prices again instead of starting over (see
+//! [`crate::simplex::warm`]). A change that adds or removes a node (a need or
+//! stock going to or from zero, a new commodity) rebuilds that one commodity
+//! cold. Either way the plan is optimal over the complete network of
+//! [`Planner::problem`], and its certificate verifies against it.
 //!
 //! A warm re-plan has the optimal cost of a cold plan of the same problem; where
 //! several plans are optimal it may pick another of them. It is deterministic for
@@ -15,18 +18,14 @@
 use crate::model::Commodity;
 use crate::network::{CommodityNetwork, travel_link};
 use crate::plan::{Plan, read_commodity};
+use crate::pricing::{CommoditySolver, Sites};
 use crate::problem::{PlanError, SurgeProblem};
-use crate::simplex::{NetworkSimplex, SolveStatus};
 use crate::travel::TravelMatrix;
+use petgraph::graph::EdgeIndex;
 
 /// Plans `problem` from scratch.
 pub fn plan(problem: &SurgeProblem) -> Result<Plan, PlanError> {
-    problem.validate()?;
-    let parts = problem
-        .commodities()
-        .iter()
-        .map(|c| Part::solve(problem, c))
-        .collect::<Result<Vec<_>, _>>()?;
+    let parts = solve_parts(problem, &Sites::new(problem))?;
     Ok(assemble(problem, &parts))
 }
 
@@ -34,35 +33,33 @@ pub fn plan(problem: &SurgeProblem) -> Result<Plan, PlanError> {
 #[derive(Clone, Debug)]
 pub struct Planner {
     problem: SurgeProblem,
+    /// Where the sources and demands are; no change a planner makes moves them.
+    sites: Sites,
     parts: Vec<Part>,
 }
 
-#[derive(Clone, Debug)]
-struct Part {
-    network: CommodityNetwork,
-    solver: NetworkSimplex,
+type Part = CommoditySolver;
+
+/// Validates `problem` and solves every commodity cold.
+fn solve_parts(problem: &SurgeProblem, sites: &Sites) -> Result<Vec<Part>, PlanError> {
+    problem.validate()?;
+    let commodities = problem.commodities();
+    commodities
+        .iter()
+        .map(|c| solve_part(problem, sites, c))
+        .collect()
 }
 
-impl Part {
-    fn solve(problem: &SurgeProblem, commodity: &Commodity) -> Result<Part, PlanError> {
-        let network = CommodityNetwork::build(problem, commodity)?;
-        let solver = network
-            .solver()
-            .map_err(|e| PlanError::TooLarge(e.to_string()))?;
-        let mut part = Part { network, solver };
-        part.solve_again();
-        Ok(part)
-    }
-
-    fn solve_again(&mut self) {
-        // The shortage node makes every network feasible and no cost is negative.
-        let status = self.solver.solve();
-        assert_eq!(
-            status,
-            SolveStatus::Optimal,
-            "a surge network is always feasible and bounded"
-        );
-    }
+/// Solves one commodity cold, from its nearest links.
+fn solve_part(
+    problem: &SurgeProblem,
+    sites: &Sites,
+    commodity: &Commodity,
+) -> Result<Part, PlanError> {
+    let network = CommodityNetwork::build(problem, commodity)?;
+    let mut part = CommoditySolver::new(problem, sites, network)?;
+    part.solve(problem)?;
+    Ok(part)
 }
 
 fn assemble(problem: &SurgeProblem, parts: &[Part]) -> Plan {
@@ -76,13 +73,13 @@ fn assemble(problem: &SurgeProblem, parts: &[Part]) -> Plan {
 
 impl Planner {
     pub fn new(problem: SurgeProblem) -> Result<Planner, PlanError> {
-        problem.validate()?;
-        let parts = problem
-            .commodities()
-            .iter()
-            .map(|c| Part::solve(&problem, c))
-            .collect::<Result<_, _>>()?;
-        Ok(Planner { problem, parts })
+        let sites = Sites::new(&problem);
+        let parts = solve_parts(&problem, &sites)?;
+        Ok(Planner {
+            problem,
+            sites,
+            parts,
+        })
     }
 
     /// The problem as changed so far.
@@ -131,7 +128,11 @@ impl Planner {
         };
         let old = quantities.insert(commodity.clone(), quantity).unwrap_or(0);
         let needed = self.problem.needs(commodity);
-        let placed = self.part_mut(commodity).and_then(|part| {
+        let part = self
+            .parts
+            .iter_mut()
+            .find(|p| &p.network.commodity == commodity);
+        let placed = part.and_then(|part| {
             let nodes = match holding {
                 Holding::Need(_) => &part.network.demand_nodes,
                 Holding::Stock(_) => &part.network.source_nodes,
@@ -145,8 +146,12 @@ impl Planner {
             Some((part, node)) if quantity > 0 => {
                 let shortage = part.network.shortage.index();
                 match holding {
-                    Holding::Need(_) => shift(part, node, shortage, old, quantity),
-                    Holding::Stock(_) => shift(part, shortage, node, old, quantity),
+                    Holding::Need(_) => {
+                        shift(&self.problem, part, [node, shortage], [old, quantity])
+                    }
+                    Holding::Stock(_) => {
+                        shift(&self.problem, part, [shortage, node], [old, quantity])
+                    }
                 }
             }
             None if !needed => Ok(()),
@@ -164,8 +169,9 @@ impl Planner {
         found.ok_or_else(|| PlanError::UnknownSource(id.into()))
     }
 
-    /// Records a measured travel time and re-costs the links it applies to. A pair
-    /// that is not linked in a network (not among the nearest) stays unlinked.
+    /// Records a measured travel time and re-costs the pair in every commodity
+    /// that has both ends. A linked pair changes cost; an unlinked one is priced
+    /// like every other pair when the plan is made optimal again.
     pub fn set_travel_minutes(
         &mut self,
         source: &str,
@@ -179,32 +185,29 @@ impl Planner {
             .insert(source, demand, minutes);
         let link = travel_link(&self.problem, s, d);
         for part in &mut self.parts {
-            if let Some(&e) = part.network.travel_links.get(&(s, d)) {
-                *part
-                    .network
-                    .graph
-                    .edge_weight_mut(petgraph::graph::EdgeIndex::new(e))
-                    .expect("linked") = link;
+            let network = &mut part.network;
+            if !network.source_nodes.contains_key(&s) || !network.demand_nodes.contains_key(&d) {
+                continue;
+            }
+            part.pricing.measured(s, d);
+            if let Some(&e) = network.travel_links.get(&(s, d)) {
+                if let Some(weight) = network.graph.edge_weight_mut(EdgeIndex::new(e)) {
+                    *weight = link;
+                }
                 part.solver
                     .set_cost(e, link.cost)
                     .map_err(|err| PlanError::TooLarge(err.to_string()))?;
-                part.solve_again();
             }
+            part.solve(&self.problem)?;
         }
         Ok(())
-    }
-
-    fn part_mut(&mut self, commodity: &Commodity) -> Option<&mut Part> {
-        self.parts
-            .iter_mut()
-            .find(|p| &p.network.commodity == commodity)
     }
 
     /// Builds one commodity afresh (or drops it when nothing needs it any more).
     fn rebuild(&mut self, commodity: &Commodity) -> Result<(), PlanError> {
         self.parts.retain(|p| &p.network.commodity != commodity);
         if self.problem.needs(commodity) {
-            let part = Part::solve(&self.problem, commodity)?;
+            let part = solve_part(&self.problem, &self.sites, commodity)?;
             let at = self
                 .parts
                 .partition_point(|p| p.network.commodity < *commodity);
@@ -231,7 +234,12 @@ impl Holding {
 
 /// Follows a quantity going from `old` to `new`: as it grows, `giver` sends the
 /// difference less and `taker` sends it more (and the reverse as it shrinks).
-fn shift(part: &mut Part, giver: usize, taker: usize, old: u64, new: u64) -> Result<(), PlanError> {
+fn shift(
+    problem: &SurgeProblem,
+    part: &mut Part,
+    [giver, taker]: [usize; 2],
+    [old, new]: [u64; 2],
+) -> Result<(), PlanError> {
     let result = if new >= old {
         part.solver.move_supply(giver, taker, (new - old) as i64)
     } else {
@@ -240,8 +248,7 @@ fn shift(part: &mut Part, giver: usize, taker: usize, old: u64, new: u64) -> Res
     result.map_err(|e| PlanError::TooLarge(e.to_string()))?;
     let supply = part.solver.supply();
     part.network.supply.copy_from_slice(supply);
-    part.solve_again();
-    Ok(())
+    part.solve(problem)
 }
 
 fn check_quantity(id: &str, commodity: &Commodity, quantity: u64) -> Result<(), PlanError> {

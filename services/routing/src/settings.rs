@@ -76,14 +76,14 @@ pub struct Settings {
     pub supply_standard_minutes: u32,
     pub escalation: EscalationCosts,
     pub roads: RoadModel,
-    /// Each demand is linked to this many nearest sources of each commodity...
-    /// (10 and 3 by default: on the synthetic city, about 11,600 links per
-    /// commodity, and every unit the greedy rule can place is placed; with 6 and 2,
-    /// 15% of the respirators found no linked source with stock to spare.)
+    /// Each demand *starts* linked to this many nearest sources of each
+    /// commodity... (10 and 3 by default: on the synthetic city, about 11,600
+    /// links per commodity.) These only decide where the solve begins: plans are
+    /// optimal over every source–demand pair, and pricing links the pairs the
+    /// starting links lack ([`crate::pricing`]).
     pub nearest_sources: usize,
     /// ...and to this many nearest sources in each of its own tiers (township,
-    /// district, region, city), so local stock is always on offer even when a
-    /// neighbouring district's is closer.
+    /// district, region, city), so local stock is on offer from the start.
     pub nearest_per_tier: usize,
 }
 

@@ -70,7 +70,14 @@ impl RoadModel {
 
     /// Estimated driving time in whole seconds (rounded up, at least 1 apart).
     pub fn seconds(&self, from: Point, to: Point) -> u32 {
-        let km = straight_km(from, to) * self.circuity;
+        self.seconds_for_km(straight_km(from, to))
+    }
+
+    /// The driving time over `straight_km` of straight line. It never falls as
+    /// the distance grows, so a shorter distance gives a lower bound (pricing
+    /// relies on that to rule pairs out).
+    pub fn seconds_for_km(&self, straight_km: f64) -> u32 {
+        let km = straight_km * self.circuity;
         let mut hours = 0.0;
         let mut start = 0.0;
         for (i, band) in self.bands.iter().enumerate() {
@@ -158,6 +165,14 @@ impl TravelMatrix {
 
     pub fn seconds(&self, source: &str, demand: &str) -> Option<u32> {
         self.seconds.get(source)?.get(demand).copied()
+    }
+
+    /// The demands with a measured time from `source`, in id order.
+    pub fn demands_from(&self, source: &str) -> impl Iterator<Item = &str> {
+        self.seconds
+            .get(source)
+            .into_iter()
+            .flat_map(|row| row.keys().map(String::as_str))
     }
 
     pub fn len(&self) -> usize {

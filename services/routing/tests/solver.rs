@@ -89,4 +89,25 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn arcs_added_to_a_solved_basis_reach_the_optimum_of_all_arcs(
+        seed in any::<u64>(), nodes in 2usize..14, arcs in 1usize..50, first in 0usize..50,
+    ) {
+        let problem = random_problem(seed, nodes, arcs, true);
+        let split = first.min(problem.arcs.len());
+        let start = FlowProblem { supply: problem.supply.clone(), arcs: problem.arcs[..split].to_vec() };
+        let mut warm = simplex::NetworkSimplex::new(&start).unwrap();
+        warm.solve();
+        warm.add_arcs(&problem.arcs[split..]).unwrap();
+        let status = warm.solve();
+        match common::min_cost(&problem) {
+            None => prop_assert_eq!(status, SolveStatus::Infeasible),
+            Some(cost) => {
+                prop_assert_eq!(status, SolveStatus::Optimal);
+                prop_assert_eq!(warm.total_cost(), cost);
+                prop_assert!(optimality::check(&problem, warm.flows(), &warm.potentials()).is_ok());
+            }
+        }
+    }
 }

@@ -193,34 +193,101 @@ fn a_measured_travel_time_replaces_the_estimate() {
     assert_eq!(sent(&plan, "b", "d"), 1);
 }
 
-#[test]
-fn a_shortfall_asks_the_region_when_the_region_still_has_stock() {
-    // Linked only to its nearest source, the demand cannot reach the region's
-    // other depot; the shortfall says to ask the region for it.
+/// Red demand `d` for `need`, 1 km from a depot `near` holding 1, and `other`;
+/// `d` starts linked to `near` alone.
+fn starting_from_the_nearest(other: Source, need: u64) -> SurgeProblem {
     let mut p = problem(
-        vec![
-            source("near", "500101001", 1.0, 1),
-            source("region", "500102001", 40.0, 10),
-        ],
-        vec![demand("d", "500101001", 0.0, Priority::Red, 4)],
+        vec![source("near", "500101001", 1.0, 1), other],
+        vec![demand("d", "500101001", 0.0, Priority::Red, need)],
     );
     p.settings.nearest_sources = 1;
     p.settings.nearest_per_tier = 0;
+    p
+}
+
+#[test]
+fn a_source_the_starting_links_leave_out_still_serves_and_nothing_is_escalated() {
+    // Linked at first only to its nearest source, the demand is served from the
+    // region's depot all the same: pricing links it.
+    let p = starting_from_the_nearest(source("region", "500102001", 40.0, 10), 4);
     let plan = solve(&p);
-    assert_eq!(plan.shortfalls[0].quantity, 3);
-    let request = &plan.escalations[0];
     assert_eq!(
-        (
-            request.to_tier,
-            request.to_area.as_deref(),
-            request.from_area.as_deref()
-        ),
-        (Tier::Region, Some("wanzhou-sanxia"), Some("500101"))
+        (sent(&plan, "near", "d"), sent(&plan, "region", "d")),
+        (1, 3)
     );
+    assert!(plan.shortfalls.is_empty() && plan.escalations.is_empty());
+}
+
+#[test]
+fn a_measured_short_time_from_a_far_unlinked_source_is_used() {
+    // A new bridge: the depot 60 km away by straight line is 1 minute away. It
+    // is not among the starting links and no distance bound may rule it out.
+    let mut p = starting_from_the_nearest(source("bridge", "500101001", 60.0, 1), 1);
+    p.travel = Some(TravelMatrix::parse_csv("bridge,d,1\n").unwrap());
+    let plan = solve(&p);
     assert_eq!(
-        (request.quantity, request.demands.clone()),
-        (3, vec!["d".to_string()])
+        (sent(&plan, "bridge", "d"), sent(&plan, "near", "d")),
+        (1, 0)
     );
+}
+
+fn beds() -> Commodity {
+    Commodity::bed("general_isolation")
+}
+
+fn bed_pool(id: &str, township: &str, km: f64, beds_free: u64) -> Source {
+    Source {
+        kind: SourceKind::BedPool,
+        offers: BTreeMap::from([(beds(), beds_free)]),
+        ..source(id, township, km, 0)
+    }
+}
+
+#[test]
+fn a_township_whose_nearest_sources_hold_26_beds_gets_all_156_from_its_district() {
+    // The case of issue 12: ten clinics near the township hold 26 beds; the
+    // district's hospitals, farther than all ten, hold 318.
+    let clinics = [4, 2, 4, 2, 4, 2, 2, 2, 2, 2];
+    let mut sources: Vec<Source> = clinics
+        .into_iter()
+        .enumerate()
+        .map(|(i, free)| {
+            bed_pool(
+                &format!("clinic-{i}"),
+                "500101001",
+                1.0 + 0.2 * i as f64,
+                free,
+            )
+        })
+        .collect();
+    for (i, free) in [80, 80, 80, 78].into_iter().enumerate() {
+        sources.push(bed_pool(
+            &format!("hospital-{i}"),
+            "500101002",
+            20.0 + 5.0 * i as f64,
+            free,
+        ));
+    }
+    let mut need = demand("township", "500101001", 0.0, Priority::Red, 0);
+    need.needs = BTreeMap::from([(beds(), 156)]);
+    let p = problem(sources, vec![need]);
+    let near: u64 = p.sources[..10].iter().map(|s| s.offers[&beds()]).sum();
+    assert_eq!(near, 26);
+    // The starting links reach none of the hospitals.
+    let start = network::CommodityNetwork::build(&p, &beds()).unwrap();
+    let linked = |id: &str| {
+        let s = p.sources.iter().position(|x| x.id == id).unwrap();
+        start.travel_links.contains_key(&(s, 0))
+    };
+    assert!((0..4).all(|i| !linked(&format!("hospital-{i}"))));
+
+    let plan = solve(&p);
+    let from_hospitals: u64 = (0..4)
+        .map(|i| sent(&plan, &format!("hospital-{i}"), "township"))
+        .sum();
+    assert_eq!((plan.commodities[0].served, from_hospitals), (156, 130));
+    assert!(plan.shortfalls.is_empty(), "{:?}", plan.shortfalls);
+    assert!(plan.escalations.is_empty(), "{:?}", plan.escalations);
 }
 
 #[test]

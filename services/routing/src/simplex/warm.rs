@@ -19,11 +19,15 @@
 //!   the artificial flow out as the pivot loop goes on, unless the new supplies
 //!   cannot be met, which the solve reports as infeasible.
 //!
+//! - **New arcs** (`add_arcs`, for column generation) enter at zero flow outside
+//!   the tree: flows, tree and potentials are untouched, and the pivot loop takes
+//!   the new arcs that price out.
+//!
 //! The only fallback to a cold start is a cost beyond the range the big-M was sized
 //! for; the result is the same either way, only slower.
 
-use super::{ArcState, INF, NetworkSimplex};
-use crate::flow::{FlowError, FlowProblem, MAX_ABS_COST, MAX_ABS_SUPPLY};
+use super::{ArcState, INF, NONE, NetworkSimplex};
+use crate::flow::{FlowArc, FlowError, FlowProblem, MAX_ABS_COST, MAX_ABS_SUPPLY};
 
 /// Why a warm change was refused; the solver is left as it was.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -207,7 +211,7 @@ impl NetworkSimplex {
         FlowProblem {
             supply: self.supply[..self.node_num].to_vec(),
             arcs: (0..self.arc_num)
-                .map(|e| crate::flow::FlowArc {
+                .map(|e| FlowArc {
                     from: self.source[e],
                     to: self.target[e],
                     capacity: self.cap[e],
@@ -215,5 +219,62 @@ impl NetworkSimplex {
                 })
                 .collect(),
         }
+    }
+}
+
+impl NetworkSimplex {
+    /// Adds arcs after the last real arc (they get indices `arc_count()..`), at zero
+    /// flow and outside the tree, so the basis stays feasible and its potentials
+    /// stay valid; call [`solve`](NetworkSimplex::solve) after. This is how column
+    /// generation brings in the arcs that pricing found: the next solve pivots on
+    /// from the last optimum instead of starting over.
+    pub fn add_arcs(&mut self, arcs: &[FlowArc]) -> Result<(), WarmError> {
+        let nodes = self.node_num;
+        for (i, a) in arcs.iter().enumerate() {
+            let arc = self.arc_num + i;
+            if let Some(node) = [a.from, a.to].into_iter().find(|&n| n >= nodes) {
+                return Err(FlowError::NodeOutOfRange { arc, node, nodes }.into());
+            }
+            if a.capacity < 0 {
+                let capacity = a.capacity;
+                return Err(FlowError::NegativeCapacity { arc, capacity }.into());
+            }
+            if a.cost.unsigned_abs() > MAX_ABS_COST as u64 {
+                return Err(FlowError::CostTooLarge { arc, cost: a.cost }.into());
+            }
+        }
+        if arcs.iter().any(|a| a.cost.abs() > self.max_abs_cost) {
+            // The big-M no longer exceeds every path: start over, sized afresh.
+            return self.restart_with(|p| p.arcs.extend_from_slice(arcs));
+        }
+        self.splice_arcs(arcs);
+        Ok(())
+    }
+
+    /// Inserts the arcs between the real and the artificial ones and renumbers the
+    /// artificial arcs (`arc_num + u`) that the tree refers to.
+    fn splice_arcs(&mut self, arcs: &[FlowArc]) {
+        let (m, k) = (self.arc_num, arcs.len());
+        if k == 0 {
+            return;
+        }
+        self.source.splice(m..m, arcs.iter().map(|a| a.from));
+        self.target.splice(m..m, arcs.iter().map(|a| a.to));
+        self.cap.splice(m..m, arcs.iter().map(|a| a.capacity));
+        self.cost.splice(m..m, arcs.iter().map(|a| a.cost));
+        self.flow.splice(m..m, std::iter::repeat_n(0, k));
+        self.state
+            .splice(m..m, std::iter::repeat_n(ArcState::Lower, k));
+        for e in self.pred.iter_mut().chain([&mut self.in_arc]) {
+            if *e != NONE && *e >= m {
+                *e += k;
+            }
+        }
+        // The search for an entering arc starts at the new arcs: they are the
+        // ones known to price out.
+        self.next_arc = m;
+        self.arc_num += k;
+        self.block_size = super::block_size(self.arc_num);
+        self.status = None;
     }
 }

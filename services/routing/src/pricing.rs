@@ -1,0 +1,674 @@
+//! Optimal over every source–demand pair without building every pair: column
+//! generation.
+//!
+//! A city has a few hundred sources of a commodity and a thousand demands, so the
+//! complete network has hundreds of thousands of travel links, almost all of
+//! which an optimum leaves empty. The solver starts on the nearest links
+//! ([`CommodityNetwork::build`]). At its optimum every node has a potential π, and
+//! a pair that is not linked would improve the plan exactly when its reduced cost
+//! `travel_link(s, d).cost + π(s) − π(d)` is negative. [`Pricing`] finds, for
+//! each demand, the pairs of most negative reduced cost; a batch of them is
+//! linked, and the solver pivots on warm from its last basis
+//! ([`NetworkSimplex::add_arcs`]). When no pair prices out, the potentials prove
+//! the flow optimal over the complete network, which is what the certificate
+//! checks ([`crate::certificate`]).
+//!
+//! Pricing every pair exactly each round would cost more than the solve, so most
+//! pairs are ruled out by a lower bound on their cost: the tier crossings, the
+//! lead time and the drive over the straight chord between the two points (never
+//! longer than the great circle) at the fastest road speed. Sources are grouped by
+//! district into *cells* with a bounding sphere, so a whole far cell is ruled out
+//! by one bound; the cells are visited nearest first, and a pair (or cell) is
+//! skipped as soon as its bound cannot beat the demand's best pairs found so far.
+//! The exact cost of what is left is [`travel_link`]'s, so pricing and the links
+//! built agree to the second. A pair with a measured travel time has no distance
+//! bound and is always costed exactly.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::model::{AreaPath, Point, Tier};
+use crate::network::{CommodityNetwork, Site, travel_link};
+use crate::problem::{PlanError, SurgeProblem};
+use crate::settings::MAX_ARRIVAL_SECONDS;
+use crate::simplex::{NetworkSimplex, SolveStatus};
+
+/// Pairs linked per demand and per round at most: the few best are what a
+/// demand will use, and the rest are priced again next round.
+const PER_DEMAND: usize = 4;
+
+/// A smaller radius than any the haversine may use (geo: 6,371.0088 km), so the
+/// chord is a lower bound on the great-circle distance.
+const CHORD_RADIUS_KM: f64 = 6_370.0;
+
+/// One unlinked pair that would improve the plan, by problem indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Priced {
+    pub source: usize,
+    pub demand: usize,
+    pub reduced_cost: i128,
+    /// Source and demand ranks in [`Pricing`], to note the pair linked.
+    ranks: (usize, usize),
+}
+
+/// Where every source and demand of one problem is, as pricing reads it:
+/// computed once and shared by the problem's commodities.
+#[derive(Clone, Debug)]
+pub struct Sites {
+    sources: Vec<Place>,
+    demands: Vec<Place>,
+}
+
+/// A point on the unit sphere and its areas as small integers (by tier), so a
+/// distance is a few multiplications and a tier comparison one compare.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    xyz: [f64; 3],
+    areas: [Option<u32>; 4],
+}
+
+impl Sites {
+    pub fn new(problem: &SurgeProblem) -> Sites {
+        let mut names = AreaNames::default();
+        Sites {
+            sources: (problem.sources.iter())
+                .map(|s| names.place(s.location, &s.area))
+                .collect(),
+            demands: (problem.demands.iter())
+                .map(|d| names.place(d.location, &d.area))
+                .collect(),
+        }
+    }
+
+    fn fits(&self, problem: &SurgeProblem) -> bool {
+        self.sources.len() == problem.sources.len() && self.demands.len() == problem.demands.len()
+    }
+}
+
+/// What pricing keeps of one source or demand: its indices, its place, and
+/// (sources) its lead time.
+#[derive(Clone, Debug)]
+struct End {
+    index: usize,
+    node: usize,
+    xyz: [f64; 3],
+    areas: [Option<u32>; 4],
+    lead_seconds: i64,
+}
+
+impl End {
+    fn new(index: usize, node: usize, place: Place, lead_seconds: i64) -> End {
+        End {
+            index,
+            node,
+            xyz: place.xyz,
+            areas: place.areas,
+            lead_seconds,
+        }
+    }
+}
+
+/// Sources of one district, with a sphere (on the unit sphere's scale) that
+/// holds them all.
+#[derive(Clone, Debug)]
+struct Cell {
+    district: Option<u32>,
+    /// The members' townships, sorted: a demand in none of them crosses at
+    /// least a township boundary to reach any member.
+    townships: Vec<u32>,
+    members: Vec<usize>,
+    centre: [f64; 3],
+    radius: f64,
+}
+
+/// Prices the implicit pairs of one commodity network.
+#[derive(Clone, Debug)]
+pub struct Pricing {
+    sources: Vec<End>,
+    demands: Vec<End>,
+    cells: Vec<Cell>,
+    /// Orders to visit the cells in, nearest first, so that a demand's best
+    /// pairs are found early and rule the farther cells out: one per cell, for
+    /// the demands of its district, and one for each demand of a district
+    /// without sources.
+    orders: Vec<Vec<u32>>,
+    /// For each demand, its order.
+    order_of: Vec<usize>,
+    /// Seconds per unit-sphere chord at the fastest road speed, less a margin:
+    /// a bound that is cheap to compute.
+    seconds_per_chord: f64,
+    /// Crossing cost by common tier (`Tier::INSIDE`, then beyond).
+    crossing: [i64; 5],
+    /// For each demand, the sources (ranks, sorted) it has a measured travel
+    /// time from.
+    measured: Vec<Vec<usize>>,
+    /// For each demand, the sources (ranks, sorted) it is linked to: these
+    /// price at zero or more at an optimum, so they are never costed.
+    linked: Vec<Vec<usize>>,
+    /// The potentials of the last pricing (empty before the first).
+    last: Vec<i64>,
+    /// For each demand, whether the last pricing returned all its negative pairs.
+    settled: Vec<bool>,
+}
+
+/// One round's bounds for a cell: the least `π(s) + lead(s)` and `π(s)` over
+/// its sources (the arrival part of a cost is capped).
+#[derive(Clone, Copy)]
+struct CellKeys {
+    lead: i128,
+    pi: i128,
+}
+
+impl Pricing {
+    /// Pricing for `net`, a network of `problem`; `sites` must have been built
+    /// from `problem` (when its counts do not match, they are built afresh).
+    pub fn new(problem: &SurgeProblem, sites: &Sites, net: &CommodityNetwork) -> Pricing {
+        let own;
+        let sites = if sites.fits(problem) {
+            sites
+        } else {
+            own = Sites::new(problem);
+            &own
+        };
+        let (mut sources, mut demands) = (Vec::new(), Vec::new());
+        for node in net.graph.node_indices() {
+            match net.graph[node] {
+                Site::Source(s) => {
+                    let lead = i64::from(problem.sources[s].available_after_minutes) * 60;
+                    sources.push(End::new(s, node.index(), sites.sources[s], lead));
+                }
+                Site::Demand(d) => demands.push(End::new(d, node.index(), sites.demands[d], 0)),
+                Site::Shortage => {}
+            }
+        }
+        let cells = cells_by_district(&sources);
+        let settings = &problem.settings;
+        let fastest = settings
+            .roads
+            .bands
+            .iter()
+            .map(|b| b.kmh)
+            .fold(0.0, f64::max);
+        let per_chord = CHORD_RADIUS_KM * settings.roads.circuity * 3600.0 / fastest;
+        let measured = vec![Vec::new(); demands.len()];
+        let linked = linked_ranks(net, &sources, &demands);
+        let tiers = [
+            Tier::Township,
+            Tier::District,
+            Tier::Region,
+            Tier::City,
+            Tier::Beyond,
+        ];
+        let mut pricing = Pricing {
+            sources,
+            demands,
+            cells,
+            orders: Vec::new(),
+            order_of: Vec::new(),
+            // No bound from a road model the problem would refuse.
+            seconds_per_chord: if per_chord.is_finite() && per_chord > 0.0 {
+                per_chord * (1.0 - 1e-9)
+            } else {
+                0.0
+            },
+            crossing: tiers.map(|t| i64::from(settings.escalation.crossing(t))),
+            settled: vec![false; measured.len()],
+            measured,
+            linked,
+            last: Vec::new(),
+        };
+        pricing.find_measured(problem);
+        pricing.order_cells();
+        pricing
+    }
+
+    fn order_cells(&mut self) {
+        let cells = &self.cells;
+        let by_distance = |from: &[f64; 3]| {
+            let gap = |c: &Cell| distance(&c.centre, from) - c.radius;
+            let mut order: Vec<u32> = (0..cells.len() as u32).collect();
+            order.sort_by(|&a, &b| gap(&cells[a as usize]).total_cmp(&gap(&cells[b as usize])));
+            order
+        };
+        self.orders = cells.iter().map(|c| by_distance(&c.centre)).collect();
+        for d in &self.demands {
+            let own = cells.iter().position(|c| c.district == d.areas[1]);
+            self.order_of.push(own.unwrap_or_else(|| {
+                self.orders.push(by_distance(&d.xyz));
+                self.orders.len() - 1
+            }));
+        }
+    }
+
+    fn find_measured(&mut self, problem: &SurgeProblem) {
+        let Some(matrix) = problem.travel.as_ref().filter(|m| !m.is_empty()) else {
+            return;
+        };
+        let demand_rank: HashMap<&str, usize> = (self.demands.iter().enumerate())
+            .map(|(dr, d)| (problem.demands[d.index].id.as_str(), dr))
+            .collect();
+        for (sr, s) in self.sources.iter().enumerate() {
+            for demand in matrix.demands_from(&problem.sources[s.index].id) {
+                if let Some(&dr) = demand_rank.get(demand) {
+                    self.measured[dr].push(sr);
+                }
+            }
+        }
+    }
+
+    /// Notes that the pair (problem indices) now has a measured travel time.
+    pub fn measured(&mut self, s: usize, d: usize) {
+        let rank = |ends: &[End], i| ends.iter().position(|e| e.index == i);
+        if let (Some(sr), Some(dr)) = (rank(&self.sources, s), rank(&self.demands, d)) {
+            insert_sorted(&mut self.measured[dr], sr);
+            // Its cost changed: price the demand in full next time.
+            self.settled[dr] = false;
+        }
+    }
+
+    /// Notes that a priced pair has been linked.
+    pub fn linked(&mut self, p: &Priced) {
+        let (sr, dr) = p.ranks;
+        insert_sorted(&mut self.linked[dr], sr);
+    }
+
+    /// Up to `limit` pairs of negative reduced cost under `potentials` (indexed
+    /// by node), at most a few per demand, most negative first; ties go to the
+    /// demand, then the source, of lower id, so the batch is deterministic. An
+    /// empty answer means no pair prices out. Linked pairs never appear: at an
+    /// optimum every link prices at zero or more.
+    ///
+    /// A demand whose pricing last time was complete (all its negative pairs
+    /// were returned) and whose potential has not moved since is priced only
+    /// against the sources whose potentials moved: for every other pair the
+    /// reduced cost is what it was, and it was not negative. That keeps the
+    /// later rounds and warm re-plans cheap.
+    pub fn negative_pairs(
+        &mut self,
+        problem: &SurgeProblem,
+        potentials: &[i64],
+        limit: usize,
+    ) -> Vec<Priced> {
+        let fresh = self.last.len() != potentials.len();
+        let moved: Vec<bool> = (self.sources.iter())
+            .map(|s| fresh || potentials[s.node] != self.last[s.node])
+            .collect();
+        let all_keys = self.cell_keys(potentials, |_| true);
+        let moved_keys = self.cell_keys(potentials, |sr| moved[sr]);
+        // The cells with a moved source: the only ones a settled demand visits.
+        let moved_cells: Vec<u32> = (0..self.cells.len() as u32)
+            .filter(|&c| moved_keys[c as usize].pi != i128::MAX)
+            .collect();
+        let any_moved = !moved_cells.is_empty();
+        let mut found = Vec::new();
+        let mut best = Vec::with_capacity(PER_DEMAND + 1);
+        for dr in 0..self.demands.len() {
+            let node = self.demands[dr].node;
+            let only_moved = !fresh && self.settled[dr] && potentials[node] == self.last[node];
+            if only_moved && !any_moved {
+                continue;
+            }
+            best.clear();
+            let visit = if only_moved {
+                Visit {
+                    cells: &moved_cells,
+                    keys: &moved_keys,
+                    moved: Some(&moved),
+                }
+            } else {
+                Visit {
+                    cells: &self.orders[self.order_of[dr]],
+                    keys: &all_keys,
+                    moved: None,
+                }
+            };
+            self.price_demand(problem, potentials, &visit, dr, &mut best);
+            self.settled[dr] = best.len() < PER_DEMAND;
+            found.extend_from_slice(&best);
+        }
+        // Ranks follow the ids, so the batch does not depend on input order.
+        found.sort_by_key(|p| (p.reduced_cost, p.ranks.1, p.ranks.0));
+        for p in found.iter().skip(limit) {
+            self.settled[p.ranks.1] = false;
+        }
+        found.truncate(limit);
+        self.last = potentials.to_vec();
+        found
+    }
+
+    /// Each cell's least `π(s) + lead(s)` and `π(s)` over the sources `keep` takes.
+    fn cell_keys(&self, potentials: &[i64], keep: impl Fn(usize) -> bool) -> Vec<CellKeys> {
+        let pi = |s: &End| i128::from(potentials[s.node]);
+        (self.cells.iter())
+            .map(|cell| {
+                let kept = cell.members.iter().filter(|&&sr| keep(sr));
+                let mut keys = CellKeys {
+                    lead: i128::MAX,
+                    pi: i128::MAX,
+                };
+                for s in kept.map(|&sr| &self.sources[sr]) {
+                    keys.lead = keys.lead.min(pi(s) + i128::from(s.lead_seconds));
+                    keys.pi = keys.pi.min(pi(s));
+                }
+                keys
+            })
+            .collect()
+    }
+
+    /// The best pairs of one demand, into `best`.
+    fn price_demand(
+        &self,
+        problem: &SurgeProblem,
+        potentials: &[i64],
+        visit: &Visit,
+        dr: usize,
+        best: &mut Vec<Priced>,
+    ) {
+        let (keys, moved) = (visit.keys, visit.moved);
+        let d = &self.demands[dr];
+        let pi_d = i128::from(potentials[d.node]);
+        let measured = &self.measured[dr];
+        for &c in visit.cells {
+            let c = c as usize;
+            let cell = &self.cells[c];
+            let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
+            let keys = keys[c];
+            let bound = (keys.lead.saturating_add(i128::from(drive)))
+                .min(keys.pi.saturating_add(i128::from(MAX_ARRIVAL_SECONDS)))
+                .saturating_add(i128::from(self.least_crossing(cell, d)))
+                .saturating_sub(pi_d);
+            if ruled_out(best, bound) && measured.is_empty() {
+                continue;
+            }
+            for &sr in &cell.members {
+                if moved.is_some_and(|m| !m[sr]) {
+                    continue;
+                }
+                let s = &self.sources[sr];
+                let pi_s = i128::from(potentials[s.node]);
+                let crossing = i128::from(self.crossing[common_tier(&s.areas, &d.areas)]);
+                // Cost + π(s) − π(d) must beat the bar: first with the fastest
+                // speed, then with the road model's bands over the chord.
+                let arrival = |drive: i64| {
+                    i128::from(s.lead_seconds + drive).min(i128::from(MAX_ARRIVAL_SECONDS))
+                };
+                let fixed = pi_s + crossing - pi_d;
+                // A measured time has no distance bound.
+                if measured.is_empty() || measured.binary_search(&sr).is_err() {
+                    let chord = distance(&s.xyz, &d.xyz);
+                    if ruled_out(best, fixed + arrival(self.drive_bound(chord)))
+                        || ruled_out(best, fixed + arrival(self.banded_bound(problem, chord)))
+                    {
+                        continue;
+                    }
+                }
+                if self.linked[dr].binary_search(&sr).is_ok() {
+                    continue;
+                }
+                let cost = i128::from(travel_link(problem, s.index, d.index).cost);
+                let reduced_cost = cost + pi_s - pi_d;
+                if beats(best, reduced_cost, sr) {
+                    keep_best(
+                        best,
+                        Priced {
+                            source: s.index,
+                            demand: d.index,
+                            reduced_cost,
+                            ranks: (sr, dr),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The least tier-crossing cost from any source of `cell` to `d`: every
+    /// member is in the cell's district.
+    fn least_crossing(&self, cell: &Cell, d: &End) -> i64 {
+        let [township, district, ..] = d.areas;
+        let common = if township.is_some_and(|t| cell.townships.binary_search(&t).is_ok()) {
+            0
+        } else if district.is_some() && district == cell.district {
+            1
+        } else {
+            2
+        };
+        self.crossing[common]
+    }
+
+    /// Whole seconds the drive over a unit-sphere chord takes at least, by the
+    /// road model itself (one second off for its rounding up).
+    fn banded_bound(&self, problem: &SurgeProblem, chord: f64) -> i64 {
+        let km = chord * CHORD_RADIUS_KM * (1.0 - 1e-9);
+        i64::from(problem.settings.roads.seconds_for_km(km)) - 1
+    }
+
+    /// Whole seconds the drive over a unit-sphere chord takes at least, at the
+    /// fastest speed.
+    fn drive_bound(&self, chord: f64) -> i64 {
+        // A negative chord (inside a cell's sphere) is zero; past the cap every
+        // arrival costs the same.
+        let seconds = (chord.max(0.0) * self.seconds_per_chord).min(f64::from(MAX_ARRIVAL_SECONDS));
+        seconds as i64 - 1
+    }
+}
+
+/// What one demand's pricing visits: these cells in this order, with these
+/// bounds, and only the sources `moved` marks when given.
+struct Visit<'a> {
+    cells: &'a [u32],
+    keys: &'a [CellKeys],
+    moved: Option<&'a [bool]>,
+}
+
+/// Whether a pair whose reduced cost is at least `bound` cannot be kept: it is
+/// not negative, or `best` is full of pairs that are better (a tie may still
+/// win on its rank, so ties are not ruled out).
+fn ruled_out(best: &[Priced], bound: i128) -> bool {
+    bound >= 0 || (best.len() == PER_DEMAND && best.last().is_some_and(|w| bound > w.reduced_cost))
+}
+
+/// Whether a negative pair of source rank `sr` is among the `PER_DEMAND` best
+/// so far, by reduced cost and then rank: the kept set does not depend on the
+/// order the pairs were met in.
+fn beats(best: &[Priced], reduced_cost: i128, sr: usize) -> bool {
+    reduced_cost < 0
+        && (best.len() < PER_DEMAND
+            || best
+                .last()
+                .is_some_and(|w| (reduced_cost, sr) < (w.reduced_cost, w.ranks.0)))
+}
+
+/// Inserts `p` into `best`, kept in (reduced cost, source rank) order and at
+/// most `PER_DEMAND` long.
+fn keep_best(best: &mut Vec<Priced>, p: Priced) {
+    let key = |q: &Priced| (q.reduced_cost, q.ranks.0);
+    let at = best.partition_point(|b| key(b) < key(&p));
+    best.insert(at, p);
+    best.truncate(PER_DEMAND);
+}
+
+/// [`AreaPath::common_tier`] on interned codes, as an index into `Tier::INSIDE`
+/// (4: beyond the city).
+fn common_tier(a: &[Option<u32>; 4], b: &[Option<u32>; 4]) -> usize {
+    let shares = |i: usize| match (a[i], b[i]) {
+        (Some(x), Some(y)) => x == y,
+        // Only the city tier is shared when a code is missing (AreaPath::shares).
+        _ => i == 3,
+    };
+    (0..4).find(|&i| shares(i)).unwrap_or(4)
+}
+
+fn insert_sorted(row: &mut Vec<usize>, x: usize) {
+    if let Err(at) = row.binary_search(&x) {
+        row.insert(at, x);
+    }
+}
+
+/// For each demand rank, the ranks of the sources `net` links it to.
+fn linked_ranks(net: &CommodityNetwork, sources: &[End], demands: &[End]) -> Vec<Vec<usize>> {
+    // Problem index → rank, as a dense table: hashing every link costs more.
+    let rank_of = |ends: &[End]| {
+        let len = ends.iter().map(|e| e.index + 1).max().unwrap_or(0);
+        let mut rank = vec![usize::MAX; len];
+        for (r, e) in ends.iter().enumerate() {
+            rank[e.index] = r;
+        }
+        rank
+    };
+    let (source_rank, demand_rank) = (rank_of(sources), rank_of(demands));
+    let mut linked = vec![Vec::new(); demands.len()];
+    for &(s, d) in net.travel_links.keys() {
+        if let (Some(&sr), Some(&dr)) = (source_rank.get(s), demand_rank.get(d))
+            && sr != usize::MAX
+            && dr != usize::MAX
+        {
+            linked[dr].push(sr);
+        }
+    }
+    for row in &mut linked {
+        row.sort_unstable();
+    }
+    linked
+}
+
+/// Straight-line distance between two points on the unit sphere.
+fn distance(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    (x * x + y * y + z * z).sqrt()
+}
+
+/// Groups sources by district (those without one form one more cell).
+fn cells_by_district(sources: &[End]) -> Vec<Cell> {
+    let mut groups: BTreeMap<Option<u32>, Vec<usize>> = BTreeMap::new();
+    for (rank, s) in sources.iter().enumerate() {
+        groups.entry(s.areas[1]).or_default().push(rank);
+    }
+    groups
+        .into_iter()
+        .map(|(district, members)| {
+            let n = members.len() as f64;
+            let mut centre = [0.0; 3];
+            for &m in &members {
+                for (c, x) in centre.iter_mut().zip(sources[m].xyz) {
+                    *c += x / n;
+                }
+            }
+            let radius = members
+                .iter()
+                .map(|&m| distance(&centre, &sources[m].xyz))
+                .fold(0.0, f64::max)
+                * (1.0 + 1e-9);
+            let mut townships: Vec<u32> = members
+                .iter()
+                .filter_map(|&m| sources[m].areas[0])
+                .collect();
+            townships.sort_unstable();
+            townships.dedup();
+            Cell {
+                district,
+                townships,
+                members,
+                centre,
+                radius,
+            }
+        })
+        .collect()
+}
+
+/// Area codes as small integers, per tier, so a tier comparison is one compare.
+#[derive(Default)]
+struct AreaNames {
+    ids: [HashMap<String, u32>; 4],
+}
+
+impl AreaNames {
+    fn place(&mut self, p: Point, area: &AreaPath) -> Place {
+        let (lon, lat) = (p.lon.to_radians(), p.lat.to_radians());
+        let mut areas = [None; 4];
+        for (i, tier) in Tier::INSIDE.into_iter().enumerate() {
+            areas[i] = area.at(tier).map(|code| {
+                let ids = &mut self.ids[i];
+                match ids.get(code) {
+                    Some(&id) => id,
+                    None => {
+                        let id = ids.len() as u32;
+                        ids.insert(code.to_owned(), id);
+                        id
+                    }
+                }
+            });
+        }
+        Place {
+            xyz: [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()],
+            areas,
+        }
+    }
+}
+
+/// One commodity solved over the complete network: the links built so far, the
+/// solver's basis over them, and the pricing of the rest.
+#[derive(Clone, Debug)]
+pub struct CommoditySolver {
+    pub network: CommodityNetwork,
+    pub solver: NetworkSimplex,
+    pub pricing: Pricing,
+    /// Pricing rounds that added links, over the solver's life.
+    pub rounds: u64,
+}
+
+impl CommoditySolver {
+    /// Starts on `network`'s links from the all-short basis; nothing is solved
+    /// yet. `sites` are the problem's (see [`Pricing::new`]).
+    pub fn new(
+        problem: &SurgeProblem,
+        sites: &Sites,
+        network: CommodityNetwork,
+    ) -> Result<Self, PlanError> {
+        let solver = network
+            .solver()
+            .map_err(|e| PlanError::TooLarge(e.to_string()))?;
+        let pricing = Pricing::new(problem, sites, &network);
+        Ok(CommoditySolver {
+            network,
+            solver,
+            pricing,
+            rounds: 0,
+        })
+    }
+
+    /// Solves, prices, links what prices out and solves again, until no pair
+    /// does: then the flow is optimal over every source–demand pair.
+    pub fn solve(&mut self, problem: &SurgeProblem) -> Result<(), PlanError> {
+        let limit = self.batch_limit();
+        loop {
+            // The shortage node makes every network feasible and no cost is negative.
+            let status = self.solver.solve();
+            if status != SolveStatus::Optimal {
+                return Err(PlanError::TooLarge(format!(
+                    "{}: the solver ended {status:?}",
+                    self.network.commodity
+                )));
+            }
+            let potentials = self.solver.potentials();
+            let priced = self.pricing.negative_pairs(problem, &potentials, limit);
+            let mut added = Vec::with_capacity(priced.len());
+            for p in &priced {
+                self.pricing.linked(p);
+                let e = self.network.add_travel_link(problem, p.source, p.demand);
+                added.extend(e.and_then(|e| self.network.flow_arc(e)));
+            }
+            if added.is_empty() {
+                return Ok(());
+            }
+            self.rounds += 1;
+            self.solver
+                .add_arcs(&added)
+                .map_err(|e| PlanError::TooLarge(e.to_string()))?;
+        }
+    }
+
+    /// A batch as large as the demands: room for each to gain its best pair.
+    fn batch_limit(&self) -> usize {
+        (PER_DEMAND * self.network.demand_nodes.len()).max(64)
+    }
+}
