@@ -4,10 +4,12 @@ use std::sync::Arc;
 use ercs_domain::decider::Decider;
 use ercs_domain::event::{DecodeError, DomainEvent};
 use ercs_eventlog::{
-    AppendOnce, CommandKey, Direction, EventLog, ExpectedRevision, KeyedAppend, Position, ReadFrom,
-    Revision, StreamName,
+    AppendOnce, CommandKey, Direction, EventData, EventLog, ExpectedRevision, KeyedAppend,
+    Position, ReadFrom, RecordedEvent, Revision, StreamName,
 };
+use uuid::Uuid;
 
+use crate::cache::{DEFAULT_CACHED_AGGREGATES, Fold, StateCache};
 use crate::turns::Turns;
 use crate::{Metadata, codec};
 
@@ -96,18 +98,58 @@ impl fmt::Display for Shown {
 const PAGE: usize = 4096;
 
 /// Loads aggregates from, and writes their decisions to, one event log.
+///
+/// Keeps the latest decided state of recently used aggregates (see `cache`), so
+/// a command reads only the events after it: its cost does not grow with the
+/// stream. Clones share the cache; a second `Aggregates` over the same log has
+/// its own and sees the first one's writes through the log.
 #[derive(Clone)]
 pub struct Aggregates {
     log: Arc<dyn EventLog>,
     turns: Arc<Turns>,
+    cache: Arc<StateCache>,
+}
+
+/// A stream folded so far: the state and its last event, if any.
+struct Folded<S> {
+    state: S,
+    last: Option<(Revision, Uuid)>,
+}
+
+impl<S> Folded<S> {
+    fn revision(&self) -> Option<Revision> {
+        self.last.map(|(revision, _)| revision)
+    }
+}
+
+impl<S: Default> Default for Folded<S> {
+    fn default() -> Self {
+        Self {
+            state: S::default(),
+            last: None,
+        }
+    }
 }
 
 impl Aggregates {
+    /// Over `log`, keeping up to [`DEFAULT_CACHED_AGGREGATES`] states in memory.
     pub fn new(log: Arc<dyn EventLog>) -> Self {
+        Self::with_cache(log, DEFAULT_CACHED_AGGREGATES)
+    }
+
+    /// Over `log`, keeping the states of up to `entries` aggregates in memory,
+    /// least recently used out first; 0 folds every stream from its start.
+    pub fn with_cache(log: Arc<dyn EventLog>, entries: usize) -> Self {
         Self {
             log,
             turns: Arc::default(),
+            cache: Arc::new(StateCache::new(entries)),
         }
+    }
+
+    /// How many aggregates' states are in memory now.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
     }
 
     /// The aggregate as its whole stream leaves it.
@@ -150,12 +192,18 @@ impl Aggregates {
         loop {
             let loaded = match expect {
                 Expect::Revision(expected) => self.load_as_of::<D>(&stream, expected).await,
-                Expect::Latest => self.load_through::<D>(&stream, None).await,
+                Expect::Latest => self.fold_through::<D>(&stream, None).await,
             };
             let outcome = match loaded {
                 Ok(loaded) => {
-                    self.decide_and_append(&stream, loaded, command.clone(), metadata, key.as_ref())
-                        .await
+                    self.decide_and_append::<D>(
+                        &stream,
+                        loaded,
+                        command.clone(),
+                        metadata,
+                        key.as_ref(),
+                    )
+                    .await
                 }
                 Err(error) => Err(error),
             };
@@ -269,13 +317,7 @@ impl Aggregates {
         }
         let events = recorded
             .iter()
-            .map(|event| {
-                codec::decode::<D::Event>(event).map_err(|source| CommandError::Undecodable {
-                    stream: stream.clone(),
-                    revision: event.revision,
-                    source,
-                })
-            })
+            .map(|event| decoded::<D>(stream, event))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Executed {
             events,
@@ -290,30 +332,27 @@ impl Aggregates {
         &self,
         stream: &StreamName,
         expected: Option<Revision>,
-    ) -> Result<Loaded<D>, CommandError<D::Error>>
+    ) -> Result<Folded<D::State>, CommandError<D::Error>>
     where
         D: Decider,
         D::Event: DomainEvent,
     {
         let Some(revision) = expected else {
             // Must not exist: the append says so if it does (or recognises a retry).
-            return Ok(Loaded {
-                state: D::State::default(),
-                revision: None,
-            });
+            return Ok(Folded::default());
         };
-        let loaded = self.load_through::<D>(stream, Some(revision)).await?;
-        if loaded.revision != Some(revision) {
+        let folded = self.fold_through::<D>(stream, Some(revision)).await?;
+        if folded.revision() != Some(revision) {
             return Err(CommandError::Conflict {
                 stream: stream.clone(),
                 expected,
-                actual: loaded.revision,
+                actual: folded.revision(),
             });
         }
-        Ok(loaded)
+        Ok(folded)
     }
 
-    /// Folds the stream's events, up to and including `last` when given.
+    /// The stream's events folded, up to and including `last` when given.
     async fn load_through<D>(
         &self,
         stream: &StreamName,
@@ -323,41 +362,112 @@ impl Aggregates {
         D: Decider,
         D::Event: DomainEvent,
     {
-        let mut loaded = Loaded::<D> {
-            state: D::State::default(),
-            revision: None,
+        let folded = self.fold_through::<D>(stream, last).await?;
+        Ok(Loaded {
+            revision: folded.revision(),
+            state: folded.state,
+        })
+    }
+
+    /// The stream's events folded, up to and including `last` when given: from
+    /// the cached fold when there is one not past `last`, else from the start.
+    /// What the log adds to the cached fold is cached in turn.
+    async fn fold_through<D>(
+        &self,
+        stream: &StreamName,
+        last: Option<Revision>,
+    ) -> Result<Folded<D::State>, CommandError<D::Error>>
+    where
+        D: Decider,
+        D::Event: DomainEvent,
+    {
+        // A fold past `last` cannot be unfolded: an `If-Match` older than the
+        // cache is decided on a full replay, as without a cache.
+        let cached = self
+            .cache
+            .get::<D::State>(stream.as_str())
+            .filter(|fold| last.is_none_or(|last| fold.revision <= last));
+        let mut since = cached.as_ref().map(|fold| fold.revision);
+        let onto = cached.map_or_else(Folded::default, |fold| Folded {
+            state: fold.state,
+            last: Some((fold.revision, fold.last_id)),
+        });
+        let folded = match self.fold_onto::<D>(stream, onto, last).await? {
+            Some(folded) => folded,
+            None => {
+                // The event at the cached revision is not the one folded: the
+                // log is not the one the copy came from (restored, replaced).
+                self.cache.evict(stream.as_str());
+                since = None;
+                let fresh = self.fold_onto::<D>(stream, Folded::default(), last);
+                fresh.await?.unwrap_or_default()
+            }
         };
+        if folded.revision() > since {
+            self.remember(stream, &folded);
+        }
+        Ok(folded)
+    }
+
+    /// Folds the events after `onto` (through `last` when given) onto it. `None`
+    /// when the log's event at `onto`'s revision is not `onto`'s last event.
+    async fn fold_onto<D>(
+        &self,
+        stream: &StreamName,
+        mut folded: Folded<D::State>,
+        last: Option<Revision>,
+    ) -> Result<Option<Folded<D::State>>, CommandError<D::Error>>
+    where
+        D: Decider,
+        D::Event: DomainEvent,
+    {
+        // The first page starts at the folded event itself, to check it in the
+        // same read; later pages start after the last event folded.
+        let mut anchor = folded.last;
         loop {
-            let from = ReadFrom::At(loaded.revision.map_or(0, |r| r + 1));
+            let from = match anchor {
+                Some((revision, _)) => revision,
+                None => folded.revision().map_or(0, |r| r + 1),
+            };
             let page = self
                 .log
-                .read_stream(stream, from, Direction::Forwards, PAGE)
+                .read_stream(stream, ReadFrom::At(from), Direction::Forwards, PAGE)
                 .await?;
-            for recorded in page
-                .iter()
-                .take_while(|e| last.is_none_or(|last| e.revision <= last))
-            {
-                let event = codec::decode::<D::Event>(recorded).map_err(|source| {
-                    CommandError::Undecodable {
-                        stream: stream.clone(),
-                        revision: recorded.revision,
-                        source,
-                    }
-                })?;
-                loaded.state = D::evolve(loaded.state, &event);
-                loaded.revision = Some(recorded.revision);
+            let mut events = page.iter();
+            if let Some((revision, id)) = anchor.take() {
+                match events.next() {
+                    Some(first) if first.revision == revision && first.id == id => {}
+                    _ => return Ok(None),
+                }
             }
-            let reached_last = last.is_some_and(|last| loaded.revision >= Some(last));
+            for recorded in events.take_while(|e| last.is_none_or(|last| e.revision <= last)) {
+                let event = decoded::<D>(stream, recorded)?;
+                folded.state = D::evolve(folded.state, &event);
+                folded.last = Some((recorded.revision, recorded.id));
+            }
+            let reached_last = last.is_some_and(|last| folded.revision() >= Some(last));
             if page.len() < PAGE || reached_last {
-                return Ok(loaded);
+                return Ok(Some(folded));
             }
+        }
+    }
+
+    /// Keeps a copy of `folded` for the next command on `stream`.
+    fn remember<S: Clone + Send + Sync + 'static>(&self, stream: &StreamName, folded: &Folded<S>) {
+        if let Some((revision, last_id)) = folded.last {
+            let fold = Fold {
+                state: folded.state.clone(),
+                revision,
+                last_id,
+            };
+            self.cache.put(stream.as_str(), fold);
         }
     }
 
     async fn decide_and_append<D>(
         &self,
         stream: &StreamName,
-        loaded: Loaded<D>,
+        folded: Folded<D::State>,
         command: D::Command,
         metadata: &Metadata,
         key: Option<&CommandKey>,
@@ -366,11 +476,12 @@ impl Aggregates {
         D: Decider,
         D::Event: DomainEvent,
     {
-        let events = D::decide(&loaded.state, command).map_err(CommandError::Rejected)?;
+        let revision = folded.revision();
+        let events = D::decide(&folded.state, command).map_err(CommandError::Rejected)?;
         if events.is_empty() {
             return Ok(Executed {
                 events,
-                revision: loaded.revision,
+                revision,
                 position: None,
                 replayed: false,
             });
@@ -380,9 +491,8 @@ impl Aggregates {
             .enumerate()
             .map(|(ordinal, event)| codec::encode(stream, ordinal, event, metadata))
             .collect::<Result<Vec<_>, _>>()?;
-        let expected = loaded
-            .revision
-            .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+        let last_id = data.last().map(EventData::id);
+        let expected = revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
         let appended = match key {
             Some(key) => self.log.append_once(stream, expected, data, key).await,
             None => self
@@ -392,26 +502,78 @@ impl Aggregates {
                 .map(AppendOnce::Appended),
         };
         match appended {
-            Ok(AppendOnce::Appended(written)) => Ok(Executed {
-                events,
-                revision: Some(written.next_expected_revision),
-                position: Some(written.position),
-                replayed: false,
-            }),
+            Ok(AppendOnce::Appended(written)) => {
+                let reached = written.next_expected_revision;
+                self.remember_decided::<D>(stream, folded, &events, last_id, reached);
+                Ok(Executed {
+                    events,
+                    revision: Some(reached),
+                    position: Some(written.position),
+                    replayed: false,
+                })
+            }
             Ok(AppendOnce::AlreadyApplied(landed)) => {
                 let key = key.expect("only a keyed append is already applied");
                 self.replay::<D>(stream, key, landed, metadata).await
             }
+            // Nothing to evict: the cached fold is behind the log, not wrong,
+            // and the next load reads the events it lacks.
             Err(ercs_eventlog::Error::WrongExpectedRevision { actual, .. }) => {
                 Err(CommandError::Conflict {
                     stream: stream.clone(),
-                    expected: loaded.revision,
+                    expected: revision,
                     actual,
                 })
             }
             Err(error) => Err(CommandError::Log(error)),
         }
     }
+
+    /// After the log acknowledged `events` appended onto `folded`, ending at
+    /// `revision` with the event `last_id`: keeps their fold, so the next
+    /// command on the stream reads no event but the one it checks.
+    fn remember_decided<D: Decider>(
+        &self,
+        stream: &StreamName,
+        folded: Folded<D::State>,
+        events: &[D::Event],
+        last_id: Option<Uuid>,
+        revision: Revision,
+    ) {
+        let first = folded.revision().map_or(0, |r| r + 1);
+        let end = Revision::try_from(events.len())
+            .ok()
+            .and_then(|n| first.checked_add(n)?.checked_sub(1));
+        match last_id {
+            // The revisions say these very events landed right after the fold.
+            Some(last_id) if end == Some(revision) => {
+                let state = events.iter().fold(folded.state, D::evolve);
+                let fold = Fold {
+                    state,
+                    revision,
+                    last_id,
+                };
+                self.cache.put(stream.as_str(), fold);
+            }
+            _ => self.cache.evict(stream.as_str()),
+        }
+    }
+}
+
+/// One stored event of `stream`, decoded for `D`.
+fn decoded<D>(
+    stream: &StreamName,
+    recorded: &RecordedEvent,
+) -> Result<D::Event, CommandError<D::Error>>
+where
+    D: Decider,
+    D::Event: DomainEvent,
+{
+    codec::decode::<D::Event>(recorded).map_err(|source| CommandError::Undecodable {
+        stream: stream.clone(),
+        revision: recorded.revision,
+        source,
+    })
 }
 
 /// The command key `metadata` carries, if any.

@@ -18,9 +18,16 @@
 //! Commands on one stream take [`Turns`] within the process, so a command on the
 //! latest state is never decided on a state a neighbour is about to change.
 //!
+//! Decided states are kept in memory, bounded and least recently used out first,
+//! so a command reads only the events its stream gained since the last one: its
+//! cost does not grow with the stream. A kept state is never decided on before
+//! the log's newer events are folded onto it.
+//!
 //! ## Modules
 //!
 //! - `aggregates`: [`Aggregates`]: load, decide, append at the decided revision.
+//! - `cache`: the decided states kept in memory, with the revision and event
+//!   each reflects ([`DEFAULT_CACHED_AGGREGATES`]).
 //! - `codec`: domain events to and from the log's JSON. [`encode`] stamps the
 //!   metadata and the deterministic event id; [`decode`] reads the schema version
 //!   from the metadata (1 if none) and lets the domain upcast. Projections read
@@ -29,11 +36,13 @@
 //! - `turns`: one at a time per key ([`Turns`]), for streams and processes.
 
 mod aggregates;
+mod cache;
 mod codec;
 mod metadata;
 mod turns;
 
 pub use aggregates::{Aggregates, CommandError, Executed, Expect, Loaded};
+pub use cache::DEFAULT_CACHED_AGGREGATES;
 pub use codec::{decode, encode};
 pub use metadata::Metadata;
 pub use turns::{Turn, Turns};

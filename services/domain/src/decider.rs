@@ -12,7 +12,9 @@ use crate::values::Actor;
 
 /// One aggregate's rules. Implemented by a unit type per aggregate.
 pub trait Decider {
-    type State: Default + Clone;
+    /// `Send + Sync + 'static` so the command path can keep decided states in
+    /// memory, shared between its worker threads.
+    type State: Default + Clone + Send + Sync + 'static;
     type Command;
     type Event;
     type Error;

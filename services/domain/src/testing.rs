@@ -12,6 +12,8 @@ use std::fmt::Debug;
 
 use crate::{Decider, DomainError};
 
+pub mod runs;
+
 /// Starts a scenario from the events already in the stream.
 pub fn given<D: Decider>(events: impl IntoIterator<Item = D::Event>) -> Given<D> {
     let state = events
