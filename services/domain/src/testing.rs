@@ -1,7 +1,7 @@
 //! A given/when/then harness for deciders, in the shape of disintegrate's and
 //! cqrs-es's test frameworks:
 //!
-//! ```ignore
+//! ```text
 //! given::<Team>([registered()]).when(mobilise()).then([mobilised()]);
 //! given::<Team>([]).when(mobilise()).then_err_code("not-found");
 //! ```
