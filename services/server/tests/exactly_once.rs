@@ -279,15 +279,7 @@ async fn ten_twins_dispatch(
         bodies.push(answer.json::<Value>().await.unwrap());
     }
     assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{bodies:#?}");
-    let db = server.events_db();
-    let mut query = db
-        .prepare("SELECT event_type FROM events WHERE json_extract(data, '$.transfer') = ?1 ORDER BY position")
-        .unwrap();
-    query
-        .query_map([transfer], |row| row.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    server.transfer_events(transfer)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -55,15 +55,7 @@ async fn dispatch(server: &TestServer, source: &Value, transfer: &str) -> Value 
 
 /// The event types of a transfer, in log order.
 fn settlement(server: &TestServer, transfer: &str) -> Vec<String> {
-    let db = server.events_db();
-    let mut query = db
-        .prepare("SELECT event_type FROM events WHERE json_extract(data, '$.transfer') = ?1 ORDER BY position")
-        .unwrap();
-    query
-        .query_map([transfer], |row| row.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    server.transfer_events(transfer)
 }
 
 fn sign(source: &Value, transfer: &str) -> Value {

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use ercs_domain::area::{AreaCode, Tier};
-use ercs_domain::beds::{BedClass, BedPools, BedType};
+use ercs_domain::beds::{BedClass, BedPool, BedPools, BedType};
 use ercs_domain::geo::GeoPoint;
 use ercs_domain::ids::{DepotId, FacilityId, IncidentId, PlanId, ShipmentId, TeamId, TransferId};
 use ercs_domain::supply::ItemCode;
@@ -168,27 +168,11 @@ impl OneNetwork {
                 status: team.status.clone(),
             })
             .collect();
-        let facilities = self.facilities.values().map(|f| (f.id, &f.name, &f.pools));
-        let venues = self
-            .convertibles
-            .values()
-            .map(|v| (v.state.id, &v.state.name, &v.state.pools));
-        let beds = facilities
-            .chain(venues)
-            .flat_map(|(facility, name, pools)| held_beds(facility, name, pools, &serves))
-            .collect();
+        // Beds its plans hold, and beds its patients occupy: the same pools, read
+        // by their reservations or by their admissions.
+        let beds = self.beds_for(&serves, |pool| &pool.reserved);
         let (in_transit, delivered) = self.movements_for(incident, &serves);
-        let beds_in_use = self
-            .facilities
-            .values()
-            .map(|f| (f.id, &f.name, &f.pools))
-            .chain(
-                self.convertibles
-                    .values()
-                    .map(|v| (v.state.id, &v.state.name, &v.state.pools)),
-            )
-            .flat_map(|(facility, name, pools)| beds_in_use(facility, name, pools, &serves))
-            .collect();
+        let beds_in_use = self.beds_for(&serves, |pool| &pool.admitted);
         let stock = self
             .depots
             .values()
@@ -214,6 +198,38 @@ impl OneNetwork {
             beds_in_use,
             delivered,
         }
+    }
+
+    /// Beds at every facility and 平急两用 venue counted per plan by `count`
+    /// (reservations or admissions), for the plans `serves` accepts.
+    fn beds_for(
+        &self,
+        serves: &impl Fn(&PlanId) -> bool,
+        count: impl Fn(&BedPool) -> &BTreeMap<PlanId, u32>,
+    ) -> Vec<HeldBeds> {
+        let facilities = self.facilities.values().map(|f| (f.id, &f.name, &f.pools));
+        let venues = self
+            .convertibles
+            .values()
+            .map(|v| (v.state.id, &v.state.name, &v.state.pools));
+        let mut found = Vec::new();
+        for (facility, name, pools) in facilities.chain(venues) {
+            for (key, pool) in pools.iter() {
+                for (plan, &beds) in count(pool) {
+                    if beds > 0 && serves(plan) {
+                        found.push(HeldBeds {
+                            facility,
+                            name: name.clone(),
+                            plan: *plan,
+                            bed_type: key.bed_type,
+                            class: key.class,
+                            beds,
+                        });
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// The consignments and transfers for `incident`: (in transit, delivered).
@@ -549,54 +565,6 @@ impl OneNetwork {
             _ => BTreeSet::new(),
         }
     }
-}
-
-fn beds_in_use(
-    facility: FacilityId,
-    name: &Name,
-    pools: &BedPools,
-    serves: &impl Fn(&PlanId) -> bool,
-) -> Vec<HeldBeds> {
-    pools
-        .iter()
-        .flat_map(|(key, pool)| {
-            pool.admitted
-                .iter()
-                .filter(|(plan, patients)| serves(plan) && **patients > 0)
-                .map(move |(plan, &beds)| HeldBeds {
-                    facility,
-                    name: name.clone(),
-                    plan: *plan,
-                    bed_type: key.bed_type,
-                    class: key.class,
-                    beds,
-                })
-        })
-        .collect()
-}
-
-fn held_beds(
-    facility: FacilityId,
-    name: &Name,
-    pools: &BedPools,
-    serves: &impl Fn(&PlanId) -> bool,
-) -> Vec<HeldBeds> {
-    pools
-        .iter()
-        .flat_map(|(key, pool)| {
-            pool.reserved
-                .iter()
-                .filter(|(plan, beds)| serves(plan) && **beds > 0)
-                .map(move |(plan, &beds)| HeldBeds {
-                    facility,
-                    name: name.clone(),
-                    plan: *plan,
-                    bed_type: key.bed_type,
-                    class: key.class,
-                    beds,
-                })
-        })
-        .collect()
 }
 
 /// Which incident each plan serves; a plan made for ad-hoc demand serves none.

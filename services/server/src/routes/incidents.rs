@@ -20,12 +20,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/api/v1/incidents/{id}/plans", web::get().to(plans));
 }
 
+/// An answer about one incident: `{incident, <part>: …, position}`.
 #[derive(Serialize)]
-struct Plans {
+struct About<T> {
     incident: IncidentId,
-    plans: Vec<ercs_projections::one_network::plans::PlanSummary>,
+    #[serde(flatten)]
+    part: T,
     /// The log position the answer reflects.
     position: u64,
+}
+
+#[derive(Serialize)]
+struct Plans {
+    plans: Vec<ercs_projections::one_network::plans::PlanSummary>,
 }
 
 async fn plans(
@@ -33,37 +40,10 @@ async fn plans(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let mut params = Params::of(&request)?;
-    let options = params.read_options()?;
-    params.finish()?;
-    let missing = || Problem::not_found(format!("no incident with id `{id}`"));
-    let incident: IncidentId = id.parse().map_err(|_| missing())?;
-    let view = state.view(options).await?;
-    let (plans, position) = view.read(|view| {
-        view.incidents.contains_key(&incident).then(|| {
-            view.plans_of(incident)
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    });
-    let plans = plans.ok_or_else(missing)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((POSITION_HEADER, position.0.to_string()))
-        .json(Plans {
-            incident,
-            plans,
-            position: position.0,
-        }))
-}
-
-#[derive(Serialize)]
-struct Held {
-    incident: IncidentId,
-    #[serde(flatten)]
-    holdings: ercs_projections::one_network::Holdings,
-    /// The log position the answer reflects.
-    position: u64,
+    about(state, request, id, |view, incident| Plans {
+        plans: view.plans_of(incident).into_iter().cloned().collect(),
+    })
+    .await
 }
 
 async fn held(
@@ -71,23 +51,34 @@ async fn held(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
+    about(state, request, id, |view, incident| view.holdings(incident)).await
+}
+
+/// Reads `part` of the incident `id` from the view the request asks for; 404
+/// when there is no such incident.
+async fn about<T: Serialize>(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<String>,
+    part: impl FnOnce(&ercs_projections::OneNetwork, IncidentId) -> T,
+) -> Result<HttpResponse, Problem> {
     let mut params = Params::of(&request)?;
     let options = params.read_options()?;
     params.finish()?;
     let missing = || Problem::not_found(format!("no incident with id `{id}`"));
     let incident: IncidentId = id.parse().map_err(|_| missing())?;
     let view = state.view(options).await?;
-    let (holdings, position) = view.read(|view| {
+    let (part, position) = view.read(|view| {
         view.incidents
             .contains_key(&incident)
-            .then(|| view.holdings(incident))
+            .then(|| part(view, incident))
     });
-    let holdings = holdings.ok_or_else(missing)?;
+    let part = part.ok_or_else(missing)?;
     Ok(HttpResponse::Ok()
         .insert_header((POSITION_HEADER, position.0.to_string()))
-        .json(Held {
+        .json(About {
             incident,
-            holdings,
+            part,
             position: position.0,
         }))
 }

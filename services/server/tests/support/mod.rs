@@ -208,6 +208,19 @@ impl TestServer {
             .unwrap() as u64
     }
 
+    /// The event types of one transfer (every event whose data names it), in log order.
+    pub fn transfer_events(&self, transfer: &str) -> Vec<String> {
+        let db = self.events_db();
+        let mut query = db
+            .prepare("SELECT event_type FROM events WHERE json_extract(data, '$.transfer') = ?1 ORDER BY position")
+            .unwrap();
+        query
+            .query_map([transfer], |row| row.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
     /// A POST of `body` with `Idempotency-Key: key`.
     pub async fn post_keyed(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
         self.client
