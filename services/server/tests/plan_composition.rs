@@ -636,3 +636,36 @@ async fn a_plans_assignments_are_read_a_page_at_a_time_with_names_and_outcomes()
         .await;
     assert_eq!((status, bad["field"].as_str()), (400, Some("cursor")));
 }
+
+#[tokio::test]
+async fn a_team_already_at_the_site_is_mobilised_not_refused() {
+    let server = TestServer::seeded().await;
+    let (_, teams) = server
+        .get(&server.url("/api/v1/teams?area=500101&kind=medical_rescue&status=standby&limit=1"))
+        .await;
+    let base = teams["items"][0]["point"].clone();
+    let incident = "8f9a0b1c-aaaa-4bbb-8ccc-000000000001";
+    let declared = server
+        .post(
+            "/api/v1/incidents",
+            &json!({"incident_id": incident, "kind": "mass_casualty", "level": "III",
+                    "title": "万州区救援队驻地旁事故", "affected_areas": ["500101"], "location": base}),
+        )
+        .await;
+    assert_eq!(declared.status(), 201);
+    let demand = server
+        .post(
+            &format!("/api/v1/incidents/{incident}/record_team_demand"),
+            &json!({"kind": "medical_rescue", "teams": 1}),
+        )
+        .await;
+    assert_eq!(demand.status(), 200);
+    let plan = support::propose_for(&server, incident).await;
+    assert_eq!(
+        plan["record"]["plan"]["assignments"][0]["arrival_minutes"],
+        0.0
+    );
+    // Arriving at once is not arriving before setting out.
+    let approved = approve(&server, plan["id"].as_str().unwrap(), json!({})).await;
+    assert_eq!(approved.status(), 200, "{}", approved.text().await.unwrap());
+}

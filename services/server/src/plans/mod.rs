@@ -548,6 +548,7 @@ async fn dispatch_one(
         aggregates,
         actor,
         metadata,
+        at: Utc::now(),
     };
     match (assignment.commodity.kind, parts.as_slice()) {
         (CommodityKind::Bed, ["facility", raw, class, ..]) => {
@@ -606,7 +607,7 @@ async fn dispatch_one(
             let mobilise = TeamCommand::Mobilise {
                 incident,
                 destination,
-                expected_arrival: Some(Utc::now() + travel),
+                expected_arrival: Some(run.at + travel),
             };
             run.execute::<Team, _>(
                 "team mobilise",
@@ -624,6 +625,9 @@ struct Run<'a> {
     aggregates: &'a ercs_commands::Aggregates,
     actor: &'a Actor,
     metadata: &'a Metadata,
+    /// The one instant the step is decided at: an expected arrival computed
+    /// from it is never before it, even for a team already at the site.
+    at: DateTime<Utc>,
 }
 
 impl Run<'_> {
@@ -639,7 +643,7 @@ impl Run<'_> {
         C: Clone,
     {
         let command = Stamped {
-            context: CommandContext::new(self.actor.clone(), Utc::now()),
+            context: CommandContext::new(self.actor.clone(), self.at),
             command,
         };
         match self

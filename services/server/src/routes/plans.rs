@@ -490,8 +490,8 @@ async fn approve(
             "plan-stale",
             "Plan stale",
             format!(
-                "the network changed while plan {} was being approved: {}; what it had dispatched \
-                 was given back and the plan is cancelled. Propose a new plan",
+                "a dispatch was refused while plan {} was being approved: {}; what it had \
+                 dispatched was given back and the plan is cancelled. Propose a new plan",
                 record.plan_id,
                 refused.join("; ")
             ),
