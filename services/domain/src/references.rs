@@ -151,7 +151,7 @@ impl Refers for DepotCommand {
                 },
                 Reference::item(item),
             ],
-            Self::Reserve { item, incident, .. } => {
+            Self::Reserve { item, incident, .. } | Self::MoveReservation { item, incident, .. } => {
                 let mut named = vec![Reference::item(item)];
                 named.extend(incident.map(|id| Reference::OpenIncident {
                     field: "incident",

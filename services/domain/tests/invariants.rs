@@ -607,11 +607,23 @@ fn bed_command() -> impl Strategy<Value = BedCommand> {
                 beds
             }
         ),
-        (plan, bed_type, class).prop_map(|(plan, bed_type, class)| BedCommand::Release {
-            plan,
-            bed_type,
-            class
+        (plan.clone(), bed_type.clone(), class.clone()).prop_map(|(plan, bed_type, class)| {
+            BedCommand::Release {
+                plan,
+                bed_type,
+                class,
+            }
         }),
+        (plan.clone(), plan, bed_type, class, 0..10u32).prop_map(
+            |(from, to, bed_type, class, beds)| BedCommand::MoveReservation {
+                from,
+                to,
+                bed_type,
+                class,
+                beds,
+                incident: None,
+            }
+        ),
     ]
 }
 
@@ -770,6 +782,26 @@ fn check_bed_event(
         BedEvent::BedReservationReleased(e) => {
             prop_assert_eq!(e.beds, held(before, e.bed_type, e.class, e.plan));
             prop_assert_eq!(held(after, e.bed_type, e.class, e.plan), 0);
+        }
+        BedEvent::BedReservationMoved(e) => {
+            // Only what the first plan held moves, and the pool holds as much as before.
+            let (from, to) = (e.from, e.to);
+            prop_assert_ne!(from, to);
+            let from_before = held(before, e.bed_type, e.class, from);
+            prop_assert!(
+                e.beds <= from_before,
+                "moved {} of {from_before} held",
+                e.beds
+            );
+            prop_assert_eq!(held(after, e.bed_type, e.class, from), from_before - e.beds);
+            prop_assert_eq!(
+                held(after, e.bed_type, e.class, to),
+                held(before, e.bed_type, e.class, to) + e.beds
+            );
+            prop_assert_eq!(
+                numbers(after, e.bed_type, e.class).3,
+                numbers(before, e.bed_type, e.class).3
+            );
         }
         BedEvent::BedsReported(e) => {
             // Never refused, and the reservations survive it, stranded or not.

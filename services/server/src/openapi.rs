@@ -378,12 +378,16 @@ fn plan_paths() -> Map<String, Value> {
         "summary": "Plan an incident's recorded demand (and/or ad-hoc demand) optimally over the one network",
         "description": "For an incident, only what its approved plans do not already cover (held, on the way or in use) \
             is planned; when they cover it all the answer is `422 demand-covered`. With an `Idempotency-Key` a retry \
-            answers with the plan the first request made (`Idempotent-Replayed: true`).",
+            answers with the plan the first request made (`Idempotent-Replayed: true`). With `supersedes` the plan replaces \
+            an approved one (`409 plan-cancelled`, `plan-superseded` or `plan-not-approved` when that plan cannot be replaced).",
         "parameters": [{"$ref": "#/components/parameters/MinPosition"}, {"$ref": "#/components/parameters/Actor"},
                        {"$ref": "#/components/parameters/IdempotencyKey"}],
         "requestBody": {"required": true, "content": {"application/json": {
             "schema": {"type": "object", "additionalProperties": false, "properties": {
                 "incident": schema_ref("IncidentId"),
+                "supersedes": {"type": "string", "format": "uuid",
+                    "description": "An approved plan of the same incident that this one replaces: what it holds is offered to \
+                     this plan, and approving this plan hands it over (only the difference dispatched, the rest released)"},
                 "demands": {"type": "array", "items": {"type": "object"},
                             "description": "Ad-hoc demands: id, location {lon, lat}, area, priority (red|orange|yellow|green), needs {\"bed:adult_icu\": 4}"},
                 "settings": {"type": "object", "additionalProperties": false,
@@ -887,7 +891,14 @@ fn api_schemas() -> Map<String, Value> {
                 "dispatches": {"type": "array", "items": {"type": "object", "required": ["assignment", "outcome"], "properties": {
                     "assignment": {"type": "integer", "minimum": 0},
                     "outcome": {"enum": ["dispatched", "refused", "needs_conversion", "stale"]},
-                    "command": {"type": "string"}, "detail": {"type": "string"}, "position": {"type": "integer"}}}}}},
+                    "command": {"type": "string"}, "detail": {"type": "string"}, "position": {"type": "integer"},
+                    "taken_over": {"type": "integer", "minimum": 1,
+                        "description": "Units handed over from the superseded plan's hold at this source; the rest was dispatched anew"}}}}}},
+            "takeover": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                "description": "For a plan that supersedes another: by assignment index, the units it takes over from that plan's hold"},
+            "superseded": {"type": "object", "required": ["by", "at"], "properties": {
+                "by": {"type": "string", "format": "uuid"}, "at": {"type": "string", "format": "date-time"}},
+                "description": "Present once a later plan took its place"},
             "cancellation": {"type": "object", "required": ["at", "by", "reason", "released"], "properties": {
                 "at": {"type": "string", "format": "date-time"}, "by": {"type": "string"}, "reason": {"type": "string"},
                 "released": {"type": "integer", "minimum": 0, "description": "Reservations and teams given back"}}},

@@ -8,6 +8,7 @@ mod support;
 use futures::future::join_all;
 use serde_json::{Value, json};
 use support::{INCIDENT, TestServer, incident_with_demand, problem_type, propose};
+use support::{held_at as held, plan_statuses as statuses, sum_of as sum};
 
 async fn approve(server: &TestServer, plan: &str, body: Value) -> reqwest::Response {
     server
@@ -34,39 +35,6 @@ fn planned(record: &Value, kind: &str) -> u64 {
             .sum()
     };
     of("assignments") + of("shortfalls")
-}
-
-async fn held(server: &TestServer, position: u64) -> Value {
-    let (status, held) = server
-        .get(&server.url(&format!(
-            "/api/v1/incidents/{INCIDENT}/held?min_position={position}"
-        )))
-        .await;
-    assert_eq!(status, 200, "{held}");
-    held
-}
-
-async fn statuses(server: &TestServer, position: u64) -> Vec<String> {
-    let (status, listed) = server
-        .get(&server.url(&format!(
-            "/api/v1/incidents/{INCIDENT}/plans?min_position={position}"
-        )))
-        .await;
-    assert_eq!(status, 200, "{listed}");
-    listed["plans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["status"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn sum(list: &Value, field: &str) -> u64 {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e[field].as_u64().unwrap())
-        .sum()
 }
 
 #[tokio::test]

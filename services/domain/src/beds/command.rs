@@ -52,4 +52,17 @@ pub enum BedCommand {
         bed_type: BedType,
         class: BedClass,
     },
+    /// Hand `beds` of what plan `from` holds in a pool over to plan `to`, the plan
+    /// that supersedes it: the beds stay held throughout, so nobody else can take
+    /// them between a release and a new reservation. Sent by the plan process.
+    MoveReservation {
+        from: PlanId,
+        to: PlanId,
+        bed_type: BedType,
+        class: BedClass,
+        beds: u32,
+        /// The incident both plans serve.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<IncidentId>,
+    },
 }

@@ -99,6 +99,23 @@ message!(
 );
 
 message!(
+    /// Part of one plan's hold on a pool passed to the plan superseding it; the
+    /// pool's reserved total is unchanged.
+    BedReservationMoved (version 1) {
+        1 facility_id: FacilityId,
+        2 from: PlanId,
+        3 to: PlanId,
+        4 bed_type: BedType,
+        5 class: BedClass,
+        6 beds: u32,
+        7 at: DateTime<Utc>,
+        /// The incident both plans serve.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        8 incident: Option<IncidentId>,
+    }
+);
+
+message!(
     /// A report left a pool's staffed beds short of what plans hold there: `reserved`
     /// beds are promised but only `free` (staffed − occupied) remain, so the plans
     /// holding this pool must be re-planned by `short_by` = reserved − free beds.
@@ -126,6 +143,7 @@ event_enum!(
         PatientsDischarged,
         BedsReserved,
         BedReservationReleased,
+        BedReservationMoved,
         ReservationsOverCommitted,
     }
 );

@@ -228,6 +228,14 @@ impl BedPools {
                 bed_type,
                 class,
             } => rules.release(PoolKey { bed_type, class }, plan),
+            BedCommand::MoveReservation {
+                from,
+                to,
+                bed_type,
+                class,
+                beds,
+                incident,
+            } => rules.move_reservation(PoolKey { bed_type, class }, (from, to), beds, incident),
         }?;
         Ok(vec![event])
     }
@@ -285,6 +293,17 @@ impl BedPools {
             }),
             BedEvent::BedReservationReleased(e) => self.update(e.bed_type, e.class, |pool| {
                 pool.reserved.remove(&e.plan);
+            }),
+            BedEvent::BedReservationMoved(e) => self.update(e.bed_type, e.class, |pool| {
+                let moved = take_reserved(pool, e.from, e.beds);
+                if moved < e.beds {
+                    corrupt_stream(format_args!(
+                        "plan {} moved {} beds but held {moved}",
+                        e.from, e.beds
+                    ));
+                }
+                let held = pool.reserved.entry(e.to).or_default();
+                *held = held.saturating_add(moved);
             }),
             // The report before it already left the pool short; this is the alarm.
             BedEvent::ReservationsOverCommitted(_) => {}
@@ -362,14 +381,18 @@ fn check_idle(what: String, occupied: u32, reserved: u32) -> Result<(), DomainEr
     }
 }
 
-/// Admissions under a plan use its held beds first.
-fn take_reserved(pool: &mut BedPool, plan: PlanId, patients: u32) {
-    if let Some(held) = pool.reserved.get_mut(&plan) {
-        *held -= patients.min(*held);
-        if *held == 0 {
-            pool.reserved.remove(&plan);
-        }
+/// Takes up to `beds` of what `plan` holds (admissions under a plan use its held
+/// beds first; a move hands them on); returns how many it took.
+fn take_reserved(pool: &mut BedPool, plan: PlanId, beds: u32) -> u32 {
+    let Some(held) = pool.reserved.get_mut(&plan) else {
+        return 0;
+    };
+    let taken = beds.min(*held);
+    *held -= taken;
+    if *held == 0 {
+        pool.reserved.remove(&plan);
     }
+    taken
 }
 
 #[derive(Clone, Copy)]

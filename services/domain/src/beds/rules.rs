@@ -192,6 +192,41 @@ impl Rules<'_> {
         .into())
     }
 
+    /// Hands `beds` of what `plans.0` holds in the pool over to `plans.1`. Only
+    /// what the first plan holds can move, and a plan cannot take over from itself.
+    pub fn move_reservation(
+        &self,
+        key: PoolKey,
+        (from, to): (PlanId, PlanId),
+        beds: u32,
+        incident: Option<IncidentId>,
+    ) -> Result<BedEvent, DomainError> {
+        let beds = positive(beds, "beds")?;
+        if from == to {
+            return Err(DomainError::invalid(
+                "to",
+                "a reservation moves to another plan, not to the plan holding it",
+            ));
+        }
+        let pool = self.pools.pool(key.bed_type, key.class)?;
+        let held = *pool
+            .reserved
+            .get(&from)
+            .ok_or_else(|| DomainError::not_found("bed reservation", from))?;
+        check_at_most(beds, held, "beds", "held by the plan")?;
+        Ok(BedReservationMoved {
+            facility_id: self.facility_id,
+            from,
+            to,
+            bed_type: key.bed_type,
+            class: key.class,
+            beds,
+            at: self.at,
+            incident,
+        }
+        .into())
+    }
+
     /// Beds for `wanted` patients must be usable now and free. Under a plan they may
     /// come from what the plan holds, but never from beds nobody staffs or somebody
     /// occupies: at most min(staffed − occupied, available + held). In an

@@ -76,6 +76,11 @@ pub fn plan() -> PlanId {
     PlanId::from_uuid(uuid(0x20))
 }
 
+/// The plan that supersedes [`plan`] and takes over part of what it holds.
+pub fn later_plan() -> PlanId {
+    PlanId::from_uuid(uuid(0x21))
+}
+
 /// A district team through its whole status lifecycle.
 pub fn team(team_id: TeamId) -> Run<TeamCommand> {
     vec![
@@ -240,6 +245,17 @@ pub fn depot(depot_id: DepotId, to: DepotId, transfer: TransferId) -> Run<DepotC
             DepotCommand::RefuseDelivery {
                 shipment: ShipmentId::from_uuid(Uuid::from_u128(0x52)),
                 reason: reason("包装破损，拒收"),
+            },
+        ),
+        (
+            10,
+            DepotCommand::MoveReservation {
+                from: plan(),
+                to: later_plan(),
+                item: n95(),
+                quantity: Quantity::new(20),
+                reason: why(),
+                incident: None,
             },
         ),
         (
@@ -430,8 +446,27 @@ pub fn beds() -> Run<BedCommand> {
         (10, report(icu, designated, counts(40, 24, 22), 0)),
         (
             10,
+            BedCommand::MoveReservation {
+                from: plan(),
+                to: later_plan(),
+                bed_type: icu,
+                class: designated,
+                beds: 1,
+                incident: Some(IncidentId::from_uuid(Uuid::from_u128(0xe1))),
+            },
+        ),
+        (
+            10,
             BedCommand::Release {
                 plan: plan(),
+                bed_type: icu,
+                class: designated,
+            },
+        ),
+        (
+            10,
+            BedCommand::Release {
+                plan: later_plan(),
                 bed_type: icu,
                 class: designated,
             },

@@ -241,6 +241,17 @@ fn supply() -> Vec<Sample> {
             at: at(),
         }
         .into(),
+        StockReservationMoved {
+            depot_id,
+            from: plan,
+            to: PlanId::from_uuid(uuid(81)),
+            item: item(),
+            picks: picks(),
+            reason: reason(),
+            at: at(),
+            incident: Some(IncidentId::from_uuid(uuid(40))),
+        }
+        .into(),
         TransferDispatched {
             depot_id,
             transfer,
@@ -378,6 +389,17 @@ fn bed_events(facility_id: FacilityId) -> Vec<BedEvent> {
             class,
             beds: 2,
             at: at(),
+        }
+        .into(),
+        BedReservationMoved {
+            facility_id,
+            from: PlanId::from_uuid(uuid(8)),
+            to: PlanId::from_uuid(uuid(81)),
+            bed_type,
+            class,
+            beds: 2,
+            at: at(),
+            incident: Some(IncidentId::from_uuid(uuid(40))),
         }
         .into(),
         ReservationsOverCommitted {

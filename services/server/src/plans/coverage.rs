@@ -8,6 +8,10 @@
 //! mobilising or on scene for the incident. What a source holds for a plan is
 //! shared out over the plan's assignments from it in their order, so two
 //! demands served from one depot are each covered only by what is left.
+//!
+//! A superseded plan, and the plan a new one is about to supersede, count only
+//! for what they use (patients admitted, consignments sent): what they hold is
+//! handed over to, or planned anew by, the plan that replaces them.
 
 use std::collections::BTreeMap;
 
@@ -24,13 +28,15 @@ use super::{PlanRecord, parse_wire};
 /// Units still covered, by demand id and commodity.
 pub type Coverage = BTreeMap<(String, Commodity), u64>;
 
-/// What the live plans in `records` still cover, as the view stands.
-pub fn covered(view: &OneNetwork, records: &[PlanRecord]) -> Coverage {
+/// What the plans in `records` still cover, as the view stands; `replacing`
+/// names the plan a new one supersedes.
+pub fn covered(view: &OneNetwork, records: &[PlanRecord], replacing: Option<PlanId>) -> Coverage {
     let mut coverage = Coverage::new();
     for record in records {
         let Some(approval) = &record.approval else {
             continue;
         };
+        let holds = record.superseded.is_none() && Some(record.plan_id) != replacing;
         // Per source and commodity: what is left to share out, once read.
         let mut left: BTreeMap<(String, Commodity), u64> = BTreeMap::new();
         for dispatch in approval
@@ -43,7 +49,13 @@ pub fn covered(view: &OneNetwork, records: &[PlanRecord]) -> Coverage {
             };
             let key = (assignment.source.clone(), assignment.commodity.clone());
             let remaining = left.entry(key).or_insert_with(|| {
-                still_held(view, record, &assignment.source, &assignment.commodity)
+                still_held(
+                    view,
+                    record,
+                    &assignment.source,
+                    &assignment.commodity,
+                    holds,
+                )
             });
             let share = assignment.quantity.min(*remaining);
             *remaining -= share;
@@ -55,8 +67,15 @@ pub fn covered(view: &OneNetwork, records: &[PlanRecord]) -> Coverage {
     coverage
 }
 
-/// What `source` still holds, uses or has sent of `commodity` for the plan.
-fn still_held(view: &OneNetwork, record: &PlanRecord, source: &str, commodity: &Commodity) -> u64 {
+/// What `source` still holds (when `holds`), uses or has sent of `commodity`
+/// for the plan.
+fn still_held(
+    view: &OneNetwork,
+    record: &PlanRecord,
+    source: &str,
+    commodity: &Commodity,
+    holds: bool,
+) -> u64 {
     let plan = record.plan_id;
     let parts: Vec<&str> = source.split('/').collect();
     match (commodity.kind, parts.as_slice()) {
@@ -75,7 +94,7 @@ fn still_held(view: &OneNetwork, record: &PlanRecord, source: &str, commodity: &
                 "convertible" => view.convertibles.get(&id).map(|v| &v.state.pools),
                 _ => None,
             };
-            pools.map_or(0, |pools| pool_held(pools, plan, bed_type, class))
+            pools.map_or(0, |pools| pool_held(pools, plan, bed_type, class, holds))
         }
         (CommodityKind::Supply, ["depot", raw]) => {
             let (Ok(id), Ok(item)) = (raw.parse::<DepotId>(), ItemCode::parse(&commodity.code))
@@ -88,6 +107,7 @@ fn still_held(view: &OneNetwork, record: &PlanRecord, source: &str, commodity: &
             let reserved: u64 = depot
                 .reservations
                 .get(&(plan, item.clone()))
+                .filter(|_| holds)
                 .map_or(0, |lots| lots.values().map(|q| u64::from(q.get())).sum());
             let sent: u64 = depot
                 .shipments
@@ -98,7 +118,7 @@ fn still_held(view: &OneNetwork, record: &PlanRecord, source: &str, commodity: &
                 .sum();
             reserved + sent
         }
-        (CommodityKind::Team, ["team", raw]) => {
+        (CommodityKind::Team, ["team", raw]) if holds => {
             let committed = raw
                 .parse::<TeamId>()
                 .ok()
@@ -115,9 +135,20 @@ fn still_held(view: &OneNetwork, record: &PlanRecord, source: &str, commodity: &
     }
 }
 
-fn pool_held(pools: &BedPools, plan: PlanId, bed_type: BedType, class: BedClass) -> u64 {
+fn pool_held(
+    pools: &BedPools,
+    plan: PlanId,
+    bed_type: BedType,
+    class: BedClass,
+    holds: bool,
+) -> u64 {
     pools.get(bed_type, class).map_or(0, |pool| {
-        let reserved = pool.reserved.get(&plan).copied().unwrap_or(0);
+        let reserved = pool
+            .reserved
+            .get(&plan)
+            .copied()
+            .filter(|_| holds)
+            .unwrap_or(0);
         let admitted = pool.admitted.get(&plan).copied().unwrap_or(0);
         u64::from(reserved) + u64::from(admitted)
     })

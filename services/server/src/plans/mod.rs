@@ -14,6 +14,7 @@ mod actions;
 mod coverage;
 mod release;
 mod staleness;
+mod supersede;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,7 @@ pub use actions::{Recommendation, recommend};
 pub use coverage::{Coverage, covered};
 pub use release::{held_count, release};
 pub use staleness::{Change, Summary, fitting, names, source_name, summary};
+pub use supersede::{HeldBack, committed_teams, held_back};
 
 use chrono::{DateTime, Utc};
 use ercs_commands::{CommandError, Executed, Expect, Metadata};
@@ -61,6 +63,11 @@ pub struct PlanRequest {
     /// The routing core's settings; defaults when absent.
     #[serde(default)]
     pub settings: Option<Settings>,
+    /// An approved plan of the same incident that this one replaces: what it
+    /// holds is planned as this plan's to take over, and on approval it is
+    /// handed over (only the difference dispatched, the rest released).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<PlanId>,
 }
 
 /// Why a plan request cannot be planned.
@@ -98,7 +105,7 @@ pub fn problem(
     geography: &Geography,
     areas: &AreaHierarchy,
     now: DateTime<Utc>,
-    covered: &Coverage,
+    (covered, held): (&Coverage, &HeldBack),
 ) -> Result<SurgeProblem, RequestError> {
     let mut demands = request.demands.clone();
     if let Some(id) = request.incident {
@@ -136,7 +143,7 @@ pub fn problem(
         settings: request.settings.clone().unwrap_or_default(),
         travel: None,
     };
-    problem.sources = sources_for(view, &problem, areas, now);
+    problem.sources = sources_for(view, &problem, areas, now, held);
     Ok(problem)
 }
 
@@ -224,7 +231,7 @@ fn area_point(area: &DivisionCode, geography: &Geography) -> Option<Point> {
     })
 }
 
-fn point(p: &GeoPoint) -> Point {
+pub(crate) fn point(p: &GeoPoint) -> Point {
     Point::new(p.lon(), p.lat())
 }
 
@@ -252,26 +259,40 @@ fn wire<T: Serialize>(value: &T) -> String {
     }
 }
 
-/// The sources a plan for `problem`'s demands had at `now` on `view`: what the
-/// problem held before the record was compacted, rebuilt the same way.
+/// The sources a plan for `problem`'s demands had at `now` on `view`, with what
+/// a superseded plan `held` back: what the problem held before the record was
+/// compacted, rebuilt the same way.
 pub fn sources_for(
     view: &OneNetwork,
     problem: &SurgeProblem,
     areas: &AreaHierarchy,
     now: DateTime<Utc>,
+    held: &HeldBack,
 ) -> Vec<Source> {
     let wanted: std::collections::BTreeSet<&Commodity> = problem
         .demands
         .iter()
         .flat_map(|d| d.needs.keys())
         .collect();
-    sources(view, areas, now)
+    sources_with(view, areas, now, held)
         .into_iter()
         .filter_map(|mut source| {
             source.offers.retain(|c, n| *n > 0 && wanted.contains(c));
             (!source.offers.is_empty()).then_some(source)
         })
         .collect()
+}
+
+/// Every source of the view, and what a superseded plan holds back.
+pub(crate) fn sources_with(
+    view: &OneNetwork,
+    areas: &AreaHierarchy,
+    now: DateTime<Utc>,
+    held: &HeldBack,
+) -> Vec<Source> {
+    let mut all = sources(view, areas, now);
+    supersede::offer(&mut all, held, view, areas);
+    all
 }
 
 /// Every source of the view: depot stock, bed pools by class, 平急两用 venues,
@@ -419,6 +440,37 @@ pub struct PlanRecord {
     /// Present once cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancellation: Option<CancelledBy>,
+    /// For a plan that supersedes another: by assignment index, how much of it
+    /// is taken over from what the superseded plan holds at that source (the
+    /// rest is dispatched anew).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub takeover: BTreeMap<usize, u64>,
+    /// Present once a later plan superseded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<SupersededBy>,
+}
+
+/// Which plan took a plan's place, and when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SupersededBy {
+    pub by: PlanId,
+    pub at: DateTime<Utc>,
+}
+
+impl PlanRecord {
+    /// The share of each assignment taken over from the superseded plan, in
+    /// assignment order, from what that plan holds back.
+    pub fn takeover_from(plan: &Plan, held: &HeldBack) -> BTreeMap<usize, u64> {
+        let mut takeover = supersede::Takeover::new(held);
+        plan.assignments
+            .iter()
+            .enumerate()
+            .filter_map(|(index, a)| {
+                let taken = takeover.take(&a.source, &a.commodity, a.quantity);
+                (taken > 0).then_some((index, taken))
+            })
+            .collect()
+    }
 }
 
 /// Who cancelled a plan, when, why, and how much it gave back.
@@ -454,12 +506,17 @@ pub struct Dispatch {
     pub detail: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u64>,
+    /// Units handed over from the superseded plan's hold at this source
+    /// (the rest, if any, newly dispatched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_over: Option<u64>,
 }
 
 /// Issues the dispatch command of each assignment of `record` that `selected`
-/// names. A step the domain refuses is reported as refused; a step the log could
-/// not take stops the approval (nothing is recorded as approved, and a retry
-/// resumes).
+/// names. An assignment that takes over part of a superseded plan's hold moves
+/// that part first, then dispatches only the rest. A step the domain refuses is
+/// reported as refused; a step the log could not take stops the approval
+/// (nothing is recorded as approved, and a retry resumes).
 pub async fn dispatch(
     aggregates: &ercs_commands::Aggregates,
     record: &PlanRecord,
@@ -471,39 +528,152 @@ pub async fn dispatch(
         let Some(assignment) = record.plan.assignments.get(index) else {
             continue;
         };
-        let key = step_key(record.plan_id, index);
-        let metadata = Metadata::new(actor.to_string())
-            .with_plan(record.plan_id.as_uuid())
-            .with_idempotency_key(key);
-        let outcome = dispatch_one(aggregates, record, assignment, actor, &metadata).await;
+        let taken = record.takeover.get(&index).copied().unwrap_or(0);
+        let moved = match (taken, record.request.supersedes) {
+            (0, _) | (_, None) => Ok(None),
+            (units, Some(from)) => {
+                let metadata = step_metadata(record, actor, takeover_key(record.plan_id, index));
+                let plans = (from, record.plan_id);
+                move_hold(
+                    aggregates, record, plans, assignment, units, actor, &metadata,
+                )
+                .await
+            }
+        };
+        let rest = assignment.quantity - taken.min(assignment.quantity);
+        let outcome = match moved {
+            Err(undispatched) => Err(undispatched),
+            Ok(moved) if rest == 0 => Ok((
+                moved
+                    .as_ref()
+                    .map_or("team kept", |(c, _)| c.as_str())
+                    .to_owned(),
+                moved.and_then(|(_, p)| p),
+            )),
+            Ok(_) => {
+                let rest_of = ercs_routing::Assignment {
+                    quantity: rest,
+                    ..assignment.clone()
+                };
+                let metadata = step_metadata(record, actor, step_key(record.plan_id, index));
+                dispatch_one(aggregates, record, &rest_of, actor, &metadata).await
+            }
+        };
+        let dispatch = |outcome: &str, command: Option<String>, detail: Option<String>| Dispatch {
+            assignment: index,
+            outcome: outcome.into(),
+            command,
+            detail,
+            position: None,
+            taken_over: (taken > 0).then_some(taken),
+        };
         dispatches.push(match outcome {
             Ok((command, executed_position)) => Dispatch {
-                assignment: index,
-                outcome: "dispatched".into(),
-                command: Some(command),
-                detail: None,
                 position: executed_position,
+                ..dispatch("dispatched", Some(command), None)
             },
-            Err(Undispatched::NeedsConversion) => Dispatch {
-                assignment: index,
-                outcome: "needs_conversion".into(),
-                command: None,
-                detail: Some(
-                    "start and complete the venue's conversion, then reserve its beds".into(),
-                ),
-                position: None,
-            },
-            Err(Undispatched::Refused(command, detail)) => Dispatch {
-                assignment: index,
-                outcome: "refused".into(),
-                command: Some(command),
-                detail: Some(detail),
-                position: None,
-            },
+            Err(Undispatched::NeedsConversion) => dispatch(
+                "needs_conversion",
+                None,
+                Some("start and complete the venue's conversion, then reserve its beds".into()),
+            ),
+            Err(Undispatched::Refused(command, detail)) => {
+                dispatch("refused", Some(command), Some(detail))
+            }
             Err(Undispatched::Failed(error)) => return Err(error),
         });
     }
     Ok(dispatches)
+}
+
+pub fn step_metadata(record: &PlanRecord, actor: &Actor, key: String) -> Metadata {
+    Metadata::new(actor.to_string())
+        .with_plan(record.plan_id.as_uuid())
+        .with_idempotency_key(key)
+}
+
+/// The key of the step that takes over an assignment's share of the superseded
+/// plan's hold.
+pub fn takeover_key(plan: PlanId, assignment: usize) -> String {
+    format!("plan/{plan}/assignment/{assignment}/takeover")
+}
+
+/// The key of the step that gives an assignment's takeover back to the
+/// superseded plan, when the approval is undone.
+pub fn hand_back_key(plan: PlanId, assignment: usize) -> String {
+    format!("plan/{plan}/assignment/{assignment}/hand-back")
+}
+
+/// Moves `units` of the hold at `assignment`'s source from `plans.0` to
+/// `plans.1`: a superseding plan taking over, or handing back when its approval
+/// is undone. A team is kept as it is: it is committed to the incident, not to
+/// a plan. Returns the command and its position, `None` for a team.
+pub(crate) async fn move_hold(
+    aggregates: &ercs_commands::Aggregates,
+    record: &PlanRecord,
+    (from, to): (PlanId, PlanId),
+    assignment: &ercs_routing::Assignment,
+    units: u64,
+    actor: &Actor,
+    metadata: &Metadata,
+) -> Result<Option<(String, Option<u64>)>, Undispatched> {
+    let parts: Vec<&str> = assignment.source.split('/').collect();
+    let units32 = u32::try_from(units).unwrap_or(u32::MAX);
+    let unreadable = |what: &str| {
+        Undispatched::Refused(
+            "move reservation".into(),
+            format!("cannot read {what} of source {}", assignment.source),
+        )
+    };
+    let run = Run {
+        aggregates,
+        actor,
+        metadata,
+        at: Utc::now(),
+    };
+    let moved = |class: &str| -> Result<BedCommand, Undispatched> {
+        Ok(BedCommand::MoveReservation {
+            from,
+            to,
+            bed_type: supersede::bed_type(&assignment.commodity)
+                .ok_or_else(|| unreadable("the bed type"))?,
+            class: parse_wire(class).ok_or_else(|| unreadable("the ladder class"))?,
+            beds: units32,
+            incident: record.request.incident,
+        })
+    };
+    let done = match (assignment.commodity.kind, parts.as_slice()) {
+        (CommodityKind::Bed, ["facility", raw, class]) => {
+            let command = FacilityCommand::Beds(moved(class)?);
+            let id = parse_id(raw, &assignment.source)?;
+            run.execute::<Facility, _>("facility move_reservation", &id, command)
+                .await?
+        }
+        (CommodityKind::Bed, ["convertible", raw, class]) => {
+            let command = ConvertibleCommand::Beds(moved(class)?);
+            let id = parse_id(raw, &assignment.source)?;
+            run.execute::<ConvertibleFacility, _>("convertible move_reservation", &id, command)
+                .await?
+        }
+        (CommodityKind::Supply, ["depot", raw]) => {
+            let command = DepotCommand::MoveReservation {
+                from,
+                to,
+                item: ItemCode::parse(&assignment.commodity.code)
+                    .map_err(|_| unreadable("the item"))?,
+                quantity: Quantity::new(units32),
+                reason: Reason::parse(format!("plan {to} takes over from plan {from}"))
+                    .expect("a valid reason"),
+                incident: record.request.incident,
+            };
+            let id = parse_id(raw, &assignment.source)?;
+            run.execute::<Depot, _>("depot move_reservation", &id, command)
+                .await?
+        }
+        (CommodityKind::Team, ["team", _]) => return Ok(None),
+        _ => return Err(unreadable("a reservation")),
+    };
+    Ok(Some(done))
 }
 
 /// The key of an approval's dispatch step for one assignment.
@@ -511,7 +681,7 @@ pub fn step_key(plan: PlanId, assignment: usize) -> String {
     format!("plan/{plan}/assignment/{assignment}")
 }
 
-enum Undispatched {
+pub(crate) enum Undispatched {
     NeedsConversion,
     Refused(String, String),
     /// Not the domain's refusal: the log failed, or history cannot be read.

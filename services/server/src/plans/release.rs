@@ -7,13 +7,15 @@
 //! from a view caught up with the log, so a retry after a crash releases only
 //! what is still held. Stock already issued is on its way and is not recalled.
 
+use std::collections::BTreeSet;
+
 use ercs_commands::Metadata;
 use ercs_domain::beds::{BedCommand, Facility, FacilityCommand};
 use ercs_domain::convertible::{ConvertibleCommand, ConvertibleFacility};
 use ercs_domain::ids::{DepotId, FacilityId, PlanId, TeamId};
 use ercs_domain::supply::ItemCode;
 use ercs_domain::supply::depot::{Depot, DepotCommand};
-use ercs_domain::team::{Team, TeamCommand, TeamStatus};
+use ercs_domain::team::{Team, TeamCommand};
 use ercs_domain::values::{Actor, Reason};
 use ercs_projections::OneNetwork;
 
@@ -33,17 +35,18 @@ enum Held {
     Team(TeamId),
 }
 
-/// Releases everything `record`'s plan holds; `why` names the process in the
-/// steps' keys (`plan/<id>/cancel`). Returns how many holdings were released.
+/// Releases everything `record`'s plan holds but the teams in `keep` (kept by
+/// the plan that supersedes it); `why` names the process in the steps' keys
+/// (`plan/<id>/cancel`). Returns how many holdings were released.
 pub async fn release(
     state: &AppState,
     record: &PlanRecord,
-    why: &str,
+    (why, keep): (&str, &BTreeSet<TeamId>),
     reason: &Reason,
     actor: &Actor,
 ) -> Result<usize, Problem> {
     caught_up(state).await?;
-    let held = state.view.read(|view| holdings(view, record)).0;
+    let held = state.view.read(|view| holdings(view, record, keep)).0;
     let step = |stream: String, holding: String| {
         Metadata::new(actor.to_string())
             .with_plan(record.plan_id.as_uuid())
@@ -81,15 +84,20 @@ pub async fn release(
     Ok(held.len())
 }
 
-/// How many things the plan holds now, from a view caught up with the log.
-pub async fn held_count(state: &AppState, record: &PlanRecord) -> Result<usize, Problem> {
+/// How many things the plan holds now but the teams in `keep`, from a view
+/// caught up with the log.
+pub async fn held_count(
+    state: &AppState,
+    record: &PlanRecord,
+    keep: &BTreeSet<TeamId>,
+) -> Result<usize, Problem> {
     caught_up(state).await?;
-    Ok(state.view.read(|view| holdings(view, record).len()).0)
+    Ok(state.view.read(|view| holdings(view, record, keep).len()).0)
 }
 
 /// What the plan holds now: its reservations, and the teams it mobilised that
-/// are still committed to its incident.
-fn holdings(view: &OneNetwork, record: &PlanRecord) -> Vec<Held> {
+/// are still committed to its incident (but those in `keep`).
+fn holdings(view: &OneNetwork, record: &PlanRecord, keep: &BTreeSet<TeamId>) -> Vec<Held> {
     let plan: PlanId = record.plan_id;
     let mut held = Vec::new();
     for depot in view.depots.values() {
@@ -116,31 +124,11 @@ fn holdings(view: &OneNetwork, record: &PlanRecord) -> Vec<Held> {
             }
         }
     }
-    let dispatched = record
-        .approval
-        .iter()
-        .flat_map(|approval| &approval.dispatches)
-        .filter(|d| d.outcome == "dispatched");
-    for dispatch in dispatched {
-        let Some(assignment) = record.plan.assignments.get(dispatch.assignment) else {
-            continue;
-        };
-        let Some(team) = assignment
-            .source
-            .strip_prefix("team/")
-            .and_then(|raw| raw.parse::<TeamId>().ok())
-        else {
-            continue;
-        };
-        let committed = view.teams.get(&team).is_some_and(|state| {
-            matches!(
-                state.status,
-                TeamStatus::Mobilising { .. } | TeamStatus::Deployed { .. }
-            ) && state.status.incident() == record.request.incident
-        });
-        if committed {
-            held.push(Held::Team(team));
-        }
-    }
+    held.extend(
+        super::committed_teams(view, record)
+            .into_iter()
+            .filter(|team| !keep.contains(team))
+            .map(Held::Team),
+    );
     held
 }

@@ -12,7 +12,7 @@ use ercs_projections::OneNetwork;
 use ercs_routing::{Commodity, SourceKind};
 use serde::Serialize;
 
-use super::{PlanRecord, sources};
+use super::{HeldBack, PlanRecord, sources_with};
 
 /// An assignment its source can no longer meet.
 #[derive(Debug, Clone, Serialize)]
@@ -37,16 +37,17 @@ impl std::fmt::Display for Change {
     }
 }
 
-/// The chosen assignments that still fit, in order, and those that no longer do.
+/// The chosen assignments that still fit, in order, and those that no longer
+/// do; `held` is what the plan it supersedes holds back for it.
 pub fn fitting(
     view: &OneNetwork,
     record: &PlanRecord,
     selected: &[usize],
     areas: &AreaHierarchy,
-    now: DateTime<Utc>,
+    (now, held): (DateTime<Utc>, &HeldBack),
 ) -> (Vec<usize>, Vec<Change>) {
     let mut offers: BTreeMap<(String, Commodity), u64> = BTreeMap::new();
-    for source in sources(view, areas, now) {
+    for source in sources_with(view, areas, now, held) {
         for (commodity, n) in source.offers {
             offers.insert((source.id.clone(), commodity), n);
         }

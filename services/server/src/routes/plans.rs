@@ -15,6 +15,10 @@
 //! - `POST /api/v1/plans/{id}/cancel` gives back what the plan holds.
 //! - A plan for an incident plans only what its live (approved) plans do not
 //!   already cover: held, on the way or in use.
+//! - `"supersedes": <plan>` replaces an approved plan of the same incident: what
+//!   it holds is offered to the new plan, and approving the new plan hands it
+//!   over (a `MoveReservation`, a team kept), dispatches only the difference,
+//!   releases the rest and records `PlanSuperseded` on the old plan.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -26,16 +30,18 @@ use ercs_eventlog::{
 use serde_json::json;
 
 use crate::idempotency::{REPLAYED_HEADER, request_key};
-use crate::plans::{self, Approval, PlanRecord, PlanRequest, RequestError};
+use crate::plans::{self, Approval, PlanRecord, PlanRequest, RequestError, SupersededBy};
 use crate::problem::Problem;
 use crate::query::Params;
 use crate::routes::commands::{actor, json_body, read_body};
 use crate::routes::resources::{POSITION_HEADER, etag};
 use crate::state::AppState;
+use ercs_projections::one_network::plans::PlanStatus;
 
 const PROPOSED: &str = "PlanProposed";
 const APPROVED: &str = "PlanApproved";
 const CANCELLED: &str = "PlanCancelled";
+const SUPERSEDED: &str = "PlanSuperseded";
 
 /// Plan ids minted from an `Idempotency-Key` live in a UUID v5 namespace of their own.
 const PLAN_KEYS: uuid::Uuid = uuid::Uuid::from_u128(0x6572_6373_2d70_6c61_6e2d_6b65_7973_0001);
@@ -127,18 +133,29 @@ async fn propose(
     if plan_request.incident.is_some() {
         crate::closing::caught_up(&state).await?;
     }
+    let superseded = match plan_request.supersedes {
+        Some(old) => Some(superseded_plan(&state, &plan_request, old).await?),
+        None => None,
+    };
     let live = live_plans(&state, plan_request.incident).await?;
     let started = std::time::Instant::now();
-    let (problem, planned_at) = view.read(|view| {
-        let covered = plans::covered(view, &live);
-        plans::problem(
+    let ((problem, held), planned_at) = view.read(|view| {
+        let replacing = superseded.as_ref().map(|old| old.plan_id);
+        let covered = plans::covered(view, &live, replacing);
+        let held = superseded
+            .as_ref()
+            .map_or_else(plans::HeldBack::none, |old| {
+                plans::held_back(view, old, &state.areas)
+            });
+        let problem = plans::problem(
             view,
             &plan_request,
             &state.geography,
             &state.areas,
             now,
-            &covered,
-        )
+            (&covered, &held),
+        );
+        (problem, held)
     });
     let problem = problem.map_err(|error| {
         let (status, slug, title) = match error {
@@ -182,6 +199,7 @@ async fn propose(
         .with_field("demands")
     })?;
     let actions = plans::recommend(&problem, &mut plan);
+    let takeover = PlanRecord::takeover_from(&plan, &held);
     // The record keeps the demands and settings; the sources are the view's as
     // of `planned_at`, rebuilt when asked for (`GET /plans/{id}/problem`).
     let compact = ercs_routing::SurgeProblem {
@@ -200,6 +218,8 @@ async fn propose(
         request_digest: key.as_ref().map(|key| key.digest),
         approval: None,
         cancellation: None,
+        takeover,
+        superseded: None,
     };
     let position = append(
         &state,
@@ -257,9 +277,16 @@ async fn problem_of(
         let view = state.view(options).await?;
         let shared = state.clone();
         let (demands, now) = (record.problem.clone(), record.proposed_at);
+        let old = match record.request.supersedes {
+            Some(old) => find(&state, old).await?.map(|(old, _)| old),
+            None => None,
+        };
         let (sources, _) = state
             .read_view(&view, move |view| {
-                plans::sources_for(view, &demands, &shared.areas, now)
+                let held = old.as_ref().map_or_else(plans::HeldBack::none, |old| {
+                    plans::held_back(view, old, &shared.areas)
+                });
+                plans::sources_for(view, &demands, &shared.areas, now, &held)
             })
             .await?;
         problem.sources = sources;
@@ -370,6 +397,13 @@ async fn approve(
         .map_or_else(|_| id.to_string(), |plan| plan.to_string());
     let _turn = state.processes.take(&format!("plan/{plan}")).await;
     let (record, revision) = load(&state, &id).await?;
+    // A plan that supersedes another also takes the other's turn, so neither
+    // its cancellation nor a rival successor runs while the hold changes hands.
+    // Turns go from the newer plan to the older, never back: no cycle.
+    let _old_turn = match record.request.supersedes {
+        Some(old) => Some(state.processes.take(&format!("plan/{old}")).await),
+        None => None,
+    };
     if let Some(cancelled) = &record.cancellation {
         return Err(Problem::new(
             StatusCode::CONFLICT,
@@ -382,10 +416,17 @@ async fn approve(
         ));
     }
     if record.approval.is_some() {
+        // An approval cut short after it was recorded still owes the old plan
+        // its release; each step is keyed, so this costs nothing when done.
+        finish_superseding(&state, &record, &actor(&request)?).await?;
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, etag(revision)))
             .json(outcome(&state, &record, None)));
     }
+    let old = match record.request.supersedes {
+        Some(old) => Some(still_live(&state, old).await?),
+        None => None,
+    };
     if let Some(incident) = record.request.incident {
         let closed = state
             .view
@@ -427,7 +468,12 @@ async fn approve(
         .collect();
     let (fitting, changed) = state
         .view
-        .read(|view| plans::fitting(view, &record, &untaken, &state.areas, Utc::now()))
+        .read(|view| {
+            let held = old.as_ref().map_or_else(plans::HeldBack::none, |old| {
+                plans::held_back(view, old, &state.areas)
+            });
+            plans::fitting(view, &record, &untaken, &state.areas, (Utc::now(), &held))
+        })
         .0;
     let fits: Vec<usize> = chosen
         .iter()
@@ -473,7 +519,9 @@ async fn approve(
             &approval,
         )
         .await?;
-        let count = plans::held_count(&state, &approved).await?;
+        hand_back(&state, &approved, &actor).await?;
+        let kept = kept_teams(&approved);
+        let count = plans::held_count(&state, &approved, &kept).await?;
         cancel_record(
             &state,
             &record,
@@ -484,7 +532,7 @@ async fn approve(
         )
         .await?;
         let why = format!("plan/{}/cancel", record.plan_id);
-        plans::release(&state, &approved, &why, &reason, &actor).await?;
+        plans::release(&state, &approved, (&why, &kept), &reason, &actor).await?;
         return Err(Problem::new(
             StatusCode::CONFLICT,
             "plan-stale",
@@ -504,6 +552,7 @@ async fn approve(
             command: None,
             detail: Some(change.to_string()),
             position: None,
+            taken_over: None,
         });
     }
     let approval = Approval {
@@ -523,6 +572,7 @@ async fn approve(
     // Answer with the approval the log holds: where another replica approved
     // first, the append above was recognised as a retry and kept theirs.
     let (record, revision) = load(&state, &id).await?;
+    finish_superseding(&state, &record, &actor).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
         .insert_header((POSITION_HEADER, position.0.to_string()))
@@ -537,14 +587,9 @@ async fn taken_steps(
 ) -> Result<std::collections::BTreeSet<usize>, Problem> {
     let mut taken = std::collections::BTreeSet::new();
     for &index in chosen {
-        let key = ercs_eventlog::CommandKey::new(plans::step_key(record.plan_id, index))
-            .map_err(|error| Problem::unavailable(error.to_string()))?;
-        let found = state
-            .log
-            .find_key(&key)
-            .await
-            .map_err(|error| Problem::unavailable(format!("the event log failed: {error}")))?;
-        if found.is_some() {
+        if key_taken(state, plans::step_key(record.plan_id, index)).await?
+            || key_taken(state, plans::takeover_key(record.plan_id, index)).await?
+        {
             taken.insert(index);
         }
     }
@@ -594,16 +639,20 @@ async fn cancel(
         .map_or_else(|_| id.to_string(), |plan| plan.to_string());
     let _turn = state.processes.take(&format!("plan/{plan}")).await;
     let (record, revision) = load(&state, &id).await?;
+    if let Some(superseded) = &record.superseded {
+        return Err(superseded_problem(&record, superseded.by));
+    }
     // Recorded before giving back, and the giving back always run (each step
     // keyed, so a second run takes only what a crash left): a cancel retried
     // after a crash finishes the job.
     if record.cancellation.is_none() {
-        let count = plans::held_count(&state, &record).await?;
+        let count = plans::held_count(&state, &record, &Default::default()).await?;
         let reason = asked.reason.to_string();
         cancel_record(&state, &record, revision, &actor, reason, count).await?;
     }
     let why = format!("plan/{}/cancel", record.plan_id);
-    plans::release(&state, &record, &why, &asked.reason, &actor).await?;
+    let none = Default::default();
+    plans::release(&state, &record, (&why, &none), &asked.reason, &actor).await?;
     let (record, revision) = load(&state, &id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
@@ -635,7 +684,8 @@ async fn cancel_record(
     .await
 }
 
-/// The records of `incident`'s live (approved) plans, read from the log.
+/// The records of `incident`'s live (approved) and superseded plans, read from
+/// the log.
 async fn live_plans(
     state: &AppState,
     incident: Option<ercs_domain::ids::IncidentId>,
@@ -648,7 +698,8 @@ async fn live_plans(
         .read(|view| {
             view.plans_of(incident)
                 .into_iter()
-                .filter(|p| p.status.is_live())
+                // A superseded plan still counts for what it uses.
+                .filter(|p| p.status.is_live() || p.status == PlanStatus::Superseded)
                 .map(|p| p.plan)
                 .collect()
         })
@@ -721,6 +772,11 @@ async fn find(state: &AppState, plan: PlanId) -> Result<Option<(PlanRecord, u64)
                     record.approval = event.data.deserialize().ok();
                 }
             }
+            SUPERSEDED => {
+                if let Some(record) = record.as_mut() {
+                    record.superseded = event.data.deserialize().ok();
+                }
+            }
             CANCELLED => {
                 if let Some(record) = record.as_mut() {
                     record.cancellation =
@@ -740,4 +796,218 @@ async fn find(state: &AppState, plan: PlanId) -> Result<Option<(PlanRecord, u64)
         }
     }
     Ok(record.map(|r| (r, revision)))
+}
+
+async fn key_taken(state: &AppState, key: String) -> Result<bool, Problem> {
+    let key = ercs_eventlog::CommandKey::new(key)
+        .map_err(|error| Problem::unavailable(error.to_string()))?;
+    let found = state
+        .log
+        .find_key(&key)
+        .await
+        .map_err(|error| Problem::unavailable(format!("the event log failed: {error}")))?;
+    Ok(found.is_some())
+}
+
+/// The approved plan `old` that `request` asks to supersede, checked: of the
+/// same incident, approved, and neither cancelled nor superseded already.
+async fn superseded_plan(
+    state: &AppState,
+    request: &PlanRequest,
+    old: PlanId,
+) -> Result<PlanRecord, Problem> {
+    let invalid = |detail: String| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Invalid field",
+            detail,
+        )
+        .with_field("supersedes")
+    };
+    let Some(incident) = request.incident else {
+        return Err(invalid(
+            "`supersedes`: a plan replaces an approved plan of the same incident; name the \
+             `incident`"
+                .into(),
+        ));
+    };
+    let Some((record, _)) = find(state, old).await? else {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown-reference",
+            "Unknown reference",
+            format!("`supersedes`: no plan with id `{old}`"),
+        )
+        .with_field("supersedes"));
+    };
+    if record.request.incident != Some(incident) {
+        return Err(invalid(format!(
+            "`supersedes`: plan {old} serves another incident, not `{incident}`"
+        )));
+    }
+    check_live(&record)?;
+    Ok(record)
+}
+
+/// The plan being superseded, read again under its turn: still approved and not
+/// cancelled or superseded by another since its successor was proposed.
+async fn still_live(state: &AppState, old: PlanId) -> Result<PlanRecord, Problem> {
+    let Some((old_record, _)) = find(state, old).await? else {
+        return Err(Problem::unavailable(format!("plan {old} cannot be read")));
+    };
+    check_live(&old_record)?;
+    Ok(old_record)
+}
+
+/// A plan can be superseded only while approved and neither cancelled nor
+/// superseded.
+fn check_live(record: &PlanRecord) -> Result<(), Problem> {
+    if let Some(superseded) = &record.superseded {
+        return Err(superseded_problem(record, superseded.by));
+    }
+    let refuse = |slug: &str, title: &str, why: String| {
+        Err(Problem::new(StatusCode::CONFLICT, slug, title, why).with_field("supersedes"))
+    };
+    if let Some(cancelled) = &record.cancellation {
+        return refuse(
+            "plan-cancelled",
+            "Plan cancelled",
+            format!(
+                "plan {} was cancelled ({}); it holds nothing to hand over. Propose a plan \
+                 without `supersedes`",
+                record.plan_id, cancelled.reason
+            ),
+        );
+    }
+    if record.approval.is_none() {
+        return refuse(
+            "plan-not-approved",
+            "Plan not approved",
+            format!(
+                "plan {} is only proposed and holds nothing; approve or cancel it, or propose \
+                 without `supersedes`",
+                record.plan_id
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn superseded_problem(record: &PlanRecord, by: PlanId) -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "plan-superseded",
+        "Plan superseded",
+        format!(
+            "plan {} was superseded by plan {by}, which holds what it held; act on plan {by}",
+            record.plan_id
+        ),
+    )
+}
+
+/// The teams a superseding plan kept from the plan it replaces.
+fn kept_teams(record: &PlanRecord) -> std::collections::BTreeSet<ercs_domain::ids::TeamId> {
+    record
+        .approval
+        .iter()
+        .flat_map(|approval| &approval.dispatches)
+        .filter(|d| d.taken_over.is_some())
+        .filter_map(|d| record.plan.assignments.get(d.assignment))
+        .filter_map(|a| a.source.strip_prefix("team/")?.parse().ok())
+        .collect()
+}
+
+/// Gives back to the superseded plan what an undone approval took over from it:
+/// each takeover that happened is moved back, under a key of its own.
+async fn hand_back(
+    state: &AppState,
+    record: &PlanRecord,
+    actor: &ercs_domain::values::Actor,
+) -> Result<(), Problem> {
+    let Some(old) = record.request.supersedes else {
+        return Ok(());
+    };
+    let dispatches = record.approval.iter().flat_map(|a| &a.dispatches);
+    for dispatch in dispatches {
+        let (Some(units), Some(assignment)) = (
+            dispatch.taken_over,
+            record.plan.assignments.get(dispatch.assignment),
+        ) else {
+            continue;
+        };
+        if !key_taken(
+            state,
+            plans::takeover_key(record.plan_id, dispatch.assignment),
+        )
+        .await?
+        {
+            continue;
+        }
+        let key = plans::hand_back_key(record.plan_id, dispatch.assignment);
+        let metadata = plans::step_metadata(record, actor, key);
+        let moved = plans::move_hold(
+            &state.aggregates,
+            record,
+            (record.plan_id, old),
+            assignment,
+            units,
+            actor,
+            &metadata,
+        )
+        .await;
+        if let Err(plans::Undispatched::Failed(error)) = moved {
+            return Err(Problem::unavailable(format!(
+                "the event log failed: {error}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Once a superseding plan is approved: the old plan is recorded superseded
+/// (once), and what it still holds that the new plan did not take over is
+/// released, each step keyed `plan/<new>/supersede/<stream>/<holding>`.
+async fn finish_superseding(
+    state: &AppState,
+    record: &PlanRecord,
+    actor: &ercs_domain::values::Actor,
+) -> Result<(), Problem> {
+    let Some(old) = record.request.supersedes else {
+        return Ok(());
+    };
+    let Some((old_record, revision)) = find(state, old).await? else {
+        return Ok(());
+    };
+    match &old_record.superseded {
+        Some(superseded) if superseded.by != record.plan_id => return Ok(()),
+        Some(_) => {}
+        None => {
+            let superseded = SupersededBy {
+                by: record.plan_id,
+                at: Utc::now(),
+            };
+            append(
+                state,
+                old,
+                ExpectedRevision::Exact(revision),
+                SUPERSEDED,
+                &superseded,
+            )
+            .await?;
+        }
+    }
+    let reason =
+        ercs_domain::values::Reason::parse(format!("superseded by plan {}", record.plan_id))
+            .map_err(Problem::from)?;
+    let why = format!("plan/{}/supersede", record.plan_id);
+    plans::release(
+        state,
+        &old_record,
+        (&why, &kept_teams(record)),
+        &reason,
+        actor,
+    )
+    .await?;
+    Ok(())
 }

@@ -307,3 +307,40 @@ pub async fn propose_for(server: &TestServer, incident: &str) -> Value {
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
 }
+
+/// What [`INCIDENT`] holds, from a view that has reached `position`.
+pub async fn held_at(server: &TestServer, position: u64) -> Value {
+    let (status, held) = server
+        .get(&server.url(&format!(
+            "/api/v1/incidents/{INCIDENT}/held?min_position={position}"
+        )))
+        .await;
+    assert_eq!(status, 200, "{held}");
+    held
+}
+
+/// The statuses of [`INCIDENT`]'s plans, oldest first, from a view that has
+/// reached `position`.
+pub async fn plan_statuses(server: &TestServer, position: u64) -> Vec<String> {
+    let (status, listed) = server
+        .get(&server.url(&format!(
+            "/api/v1/incidents/{INCIDENT}/plans?min_position={position}"
+        )))
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    listed["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The sum of a numeric field over a JSON array of objects.
+pub fn sum_of(list: &Value, field: &str) -> u64 {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[field].as_u64().unwrap())
+        .sum()
+}

@@ -127,6 +127,20 @@ pub enum DepotCommand {
         item: ItemCode,
         reason: Reason,
     },
+    /// Hand `quantity` of what plan `from` holds of an item over to plan `to`,
+    /// the plan that supersedes it: the lots stay held throughout, so nobody
+    /// else can take them between a release and a new reservation. The soonest
+    /// expiring held lots move first. Sent by the plan process.
+    MoveReservation {
+        from: PlanId,
+        to: PlanId,
+        item: ItemCode,
+        quantity: Quantity,
+        reason: Reason,
+        /// The incident both plans serve.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<IncidentId>,
+    },
     /// The source half of a transfer. Without `expected_arrival` the destination
     /// receives it at once; with one it is in transit until the destination signs
     /// for it (`sign_transfer`) or refuses it (`refuse_transfer`).

@@ -123,6 +123,14 @@ impl Rules<'_> {
                     .map(|event| with_incident(event, incident))
             }
             DepotCommand::Release { plan, item, reason } => self.release(plan, item, reason),
+            DepotCommand::MoveReservation {
+                from,
+                to,
+                item,
+                quantity,
+                reason,
+                incident,
+            } => self.move_reservation((from, to), item, quantity, reason, incident),
             DepotCommand::DispatchTransfer {
                 transfer,
                 to,
@@ -468,6 +476,34 @@ impl Rules<'_> {
             picks,
             reason,
             at: self.at,
+        }
+        .into())
+    }
+
+    fn move_reservation(
+        &self,
+        (from, to): (PlanId, PlanId),
+        item: ItemCode,
+        quantity: Quantity,
+        reason: Reason,
+        incident: Option<IncidentId>,
+    ) -> Result<DepotEvent, DomainError> {
+        if from == to {
+            return Err(DomainError::invalid(
+                "to",
+                "a reservation moves to another plan, not to the plan holding it",
+            ));
+        }
+        let picks = self.pick(&item, quantity, Some(from), Order::Fefo)?;
+        Ok(StockReservationMoved {
+            depot_id: self.depot.id,
+            from,
+            to,
+            item,
+            picks,
+            reason,
+            at: self.at,
+            incident,
         }
         .into())
     }

@@ -146,6 +146,23 @@ message!(
 );
 
 message!(
+    /// Part of one plan's hold on an item passed to the plan superseding it, lot
+    /// by lot; the depot's reserved total is unchanged.
+    StockReservationMoved (version 1) {
+        1 depot_id: DepotId,
+        2 from: PlanId,
+        3 to: PlanId,
+        4 item: ItemCode,
+        5 picks: Vec<LotPick>,
+        6 reason: Reason,
+        7 at: DateTime<Utc>,
+        /// The incident both plans serve.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        8 incident: Option<IncidentId>,
+    }
+);
+
+message!(
     /// Stock left for another depot; in transit until the destination receives it.
     /// Without `expected_arrival` it is received at once (the transfer process
     /// settles it); with one it travels until the destination signs for it.
@@ -237,6 +254,7 @@ event_enum!(
         DeliveryReturned,
         StockReserved,
         StockReservationReleased,
+        StockReservationMoved,
         TransferDispatched,
         TransferReceived,
         TransferReturned,

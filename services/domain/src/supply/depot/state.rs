@@ -299,6 +299,10 @@ impl DepotState {
             }
             DepotEvent::StockReserved(e) => self.reserve(e.plan, &e.item, &e.picks),
             DepotEvent::StockReservationReleased(e) => self.unreserve(e.plan, &e.item, &e.picks),
+            DepotEvent::StockReservationMoved(e) => {
+                self.unreserve(e.from, &e.item, &e.picks);
+                self.reserve(e.to, &e.item, &e.picks);
+            }
             DepotEvent::TransferDispatched(e) => {
                 self.debit(&e.item, &e.picks);
                 let outbound = Outbound {

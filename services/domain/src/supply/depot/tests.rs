@@ -863,3 +863,75 @@ fn signing_for_a_transfer_is_the_transfer_process_not_a_depot_decision() {
         .then_err_code("invalid-field");
     assert_eq!(err.field(), Some("transfer"));
 }
+
+fn move_to_later_plan(units: u32) -> DepotCommand {
+    DepotCommand::MoveReservation {
+        from: plan(),
+        to: PlanId::from_uuid(uuid::Uuid::from_u128(0x99)),
+        item: item(),
+        quantity: q(units),
+        reason: reason("superseded"),
+        incident: None,
+    }
+}
+
+#[test]
+fn a_superseding_plan_takes_over_the_soonest_expiring_held_lots_and_nothing_is_freed() {
+    let later = PlanId::from_uuid(uuid::Uuid::from_u128(0x99));
+    let state = given::<Depot>([
+        registered(),
+        received("A1", 10, 30),
+        received("B1", 10, 60),
+        reserved(vec![pick("A1", 4, 30), pick("B1", 6, 60)]),
+    ])
+    .when(stamp(move_to_later_plan(7)))
+    .then([StockReservationMoved {
+        depot_id: depot(),
+        from: plan(),
+        to: later,
+        item: item(),
+        picks: vec![pick("A1", 4, 30), pick("B1", 3, 60)],
+        reason: reason("superseded"),
+        at: t0(),
+        incident: None,
+    }
+    .into()]);
+    let depot = state.unwrap();
+    let held = |p: PlanId| -> u32 {
+        depot
+            .reservations
+            .get(&(p, item()))
+            .map_or(0, |lots| lots.values().map(|q| q.get()).sum())
+    };
+    assert_eq!((held(plan()), held(later)), (3, 7));
+    // Nothing became free on the way: the 20 received are still 10 held.
+    assert_eq!(depot.usable(&item(), t0()), q(10));
+}
+
+#[test]
+fn a_plan_hands_over_no_more_than_it_holds_and_not_to_itself() {
+    let history = || {
+        given::<Depot>([
+            registered(),
+            received("A1", 10, 30),
+            reserved(vec![pick("A1", 4, 30)]),
+        ])
+    };
+    history()
+        .when(stamp(move_to_later_plan(5)))
+        .then_err_code("insufficient-stock");
+    let to_itself = DepotCommand::MoveReservation {
+        from: plan(),
+        to: plan(),
+        item: item(),
+        quantity: q(1),
+        reason: reason("superseded"),
+        incident: None,
+    };
+    history()
+        .when(stamp(to_itself))
+        .then_err_code("invalid-field");
+    given::<Depot>([registered(), received("A1", 10, 30)])
+        .when(stamp(move_to_later_plan(1)))
+        .then_err_code("not-found");
+}
