@@ -32,6 +32,7 @@ pub mod baseline;
 pub mod certificate;
 pub mod dimacs;
 pub mod escalation;
+pub mod explain;
 pub mod flow;
 pub mod model;
 pub mod network;
@@ -47,6 +48,7 @@ pub mod travel;
 
 pub use certificate::{Certificate, CertificateError};
 pub use dimacs::{DimacsError, DimacsOutcome, solve_dimacs};
+pub use explain::{Alternative, explain};
 pub use model::{
     AreaPath, Commodity, CommodityKind, Demand, Point, Priority, Source, SourceKind, Tier,
 };

@@ -61,6 +61,10 @@ pub struct Assignment {
     /// The tiers climbed from the demand's own area to the one it shares with the
     /// source, e.g. `[township, district, region]`.
     pub tier_path: Vec<Tier>,
+    /// Why this source and not another: the best other source for the demand and
+    /// what each unit would cost more from it (filled by [`crate::explain`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_best: Option<crate::explain::Alternative>,
 }
 
 /// Need that no source in reach could meet.
@@ -230,10 +234,11 @@ fn assignment(
         arrival_minutes: minutes(travel.saturating_add(lead)),
         within_standard,
         tier_path: tier_path(start, common),
+        next_best: None,
     }
 }
 
-fn tier_path(start: Tier, end: Tier) -> Vec<Tier> {
+pub(crate) fn tier_path(start: Tier, end: Tier) -> Vec<Tier> {
     let mut path = vec![start];
     while *path.last().expect("non-empty") < end {
         path.push(path.last().expect("non-empty").above());

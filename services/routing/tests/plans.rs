@@ -35,6 +35,39 @@ proptest! {
     }
 
     #[test]
+    fn a_unit_forced_from_the_named_next_best_source_costs_at_least_what_it_says(
+        seed in any::<u64>(), d in 1usize..20, s in 2usize..30, pick in any::<prop::sample::Index>(),
+    ) {
+        // The alternative's price is its reduced cost: by weak duality no plan
+        // that sends a unit along that pair costs less than the optimum plus it.
+        let p = small_surge(seed, d, s);
+        let mut planned = plan(&p).unwrap();
+        ercs_routing::explain(&p, &mut planned);
+        let explained: Vec<_> = planned.assignments.iter().filter(|a| a.next_best.is_some()).collect();
+        prop_assume!(!explained.is_empty());
+        let a = pick.get(&explained);
+        let next = a.next_best.as_ref().unwrap();
+        let (s2, d2) = (
+            p.sources.iter().position(|x| x.id == next.source).unwrap(),
+            p.demands.iter().position(|x| x.id == a.demand).unwrap(),
+        );
+        let mut forced = p.clone();
+        let take = |n: &mut u64| { *n -= 1; };
+        take(forced.sources[s2].offers.get_mut(&a.commodity).unwrap());
+        take(forced.demands[d2].needs.get_mut(&a.commodity).unwrap());
+        let cost_of = |p: &SurgeProblem| {
+            let complete = CommodityNetwork::build_complete(p, &a.commodity).unwrap();
+            common::min_cost(&complete.flow_problem()).unwrap()
+        };
+        let link = i128::from(ercs_routing::network::travel_link(&p, s2, d2).cost);
+        prop_assert!(next.extra_seconds_per_unit >= 0);
+        prop_assert!(
+            cost_of(&forced) + link - cost_of(&p) >= i128::from(next.extra_seconds_per_unit),
+            "forcing a unit from {} cost less than the {} s it was priced at", next.source, next.extra_seconds_per_unit
+        );
+    }
+
+    #[test]
     fn the_input_order_does_not_change_the_plan(seed in any::<u64>(), d in 1usize..30, s in 0usize..40) {
         // Priced pairs are ranked by id, so the same surge listed backwards is
         // planned to the same bytes.

@@ -448,3 +448,35 @@ fn each_kind_is_judged_by_its_own_configured_standard() {
         "beyond a 14-minute standard"
     );
 }
+
+#[test]
+fn each_assignment_names_the_next_best_source_and_what_a_unit_from_it_costs_more() {
+    let p = problem(
+        vec![
+            source("own-township", "500101001", 2.0, 5),
+            source("district", "500101002", 1.0, 5),
+        ],
+        vec![demand("d", "500101001", 0.0, Priority::Red, 3)],
+    );
+    let mut plan = solve(&p);
+    ercs_routing::explain(&p, &mut plan);
+    let next = plan.assignments[0]
+        .next_best
+        .as_ref()
+        .expect("an alternative");
+    assert_eq!(next.source, "district");
+    // Both have stock to spare, so a unit from the district costs exactly the
+    // difference of the two links: a shorter drive, but a tier crossing.
+    let link = |s| ercs_routing::network::travel_link(&p, s, 0).cost;
+    assert_eq!(next.extra_seconds_per_unit, link(1) - link(0));
+    assert!(next.extra_seconds_per_unit > 0);
+    assert_eq!(next.tier_path, vec![Tier::Township, Tier::District]);
+    // A demand with one source has no alternative to name.
+    let alone = problem(
+        vec![source("own-township", "500101001", 2.0, 5)],
+        vec![demand("d", "500101001", 0.0, Priority::Red, 3)],
+    );
+    let mut plan = solve(&alone);
+    ercs_routing::explain(&alone, &mut plan);
+    assert_eq!(plan.assignments[0].next_best, None);
+}

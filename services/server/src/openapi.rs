@@ -420,6 +420,24 @@ fn plan_paths() -> Map<String, Value> {
         "responses": {"200": {"description": "What it holds", "content": {"application/json": {"schema": schema_ref("Holdings")}}},
                       "400": problem, "404": problem, "422": problem, "503": problem}
     }}));
+    let assignment_item = json!({"type": "object",
+                    "required": ["index", "source", "demand", "commodity", "quantity"], "properties": {
+                    "index": {"type": "integer", "minimum": 0}, "source": {"type": "string"}, "demand": {"type": "string"},
+                    "source_name": {"type": ["string", "null"]}, "demand_name": {"type": ["string", "null"]},
+                    "commodity": {"type": "string"}, "quantity": {"type": "integer", "minimum": 0},
+                    "travel_minutes": {"type": "number"}, "lead_minutes": {"type": "number"},
+                    "arrival_minutes": {"type": "number"}, "within_standard": {"type": "boolean"},
+                    "tier_path": {"type": "array", "items": {"type": "string"}},
+                    "next_best": {"type": "object", "required": ["source", "arrival_minutes", "tier_path", "extra_seconds_per_unit"],
+                        "description": "The best other source for this demand: when a unit from it would arrive, across which \
+                         tiers, and what each unit from it would add to the plan's cost at the least (its reduced cost, in \
+                         seconds of arrival plus tier-crossing penalties)",
+                        "properties": {"source": {"type": "string"}, "arrival_minutes": {"type": "number"},
+                            "tier_path": {"type": "array", "items": {"type": "string"}},
+                            "extra_seconds_per_unit": {"type": "integer", "minimum": 0}}},
+                    "why": {"type": "string", "description": "Why this source, in Chinese: lead and drive, arrival against \
+                        the standard, the tiers crossed, and the next best source with its extra cost per unit"},
+                    "dispatch": {"type": "object"}}});
     paths.insert("/api/v1/plans/{id}/assignments".into(), json!({"get": {
         "tags": ["plans"], "operationId": "plan_assignments",
         "summary": "A page of a plan's assignments, named, with what each dispatch did once approved",
@@ -435,15 +453,7 @@ fn plan_paths() -> Map<String, Value> {
             "required": ["plan", "items"], "properties": {
                 "plan": {"type": "string", "format": "uuid"},
                 "next_cursor": {"type": "string", "description": "Absent on the last page"},
-                "items": {"type": "array", "items": {"type": "object",
-                    "required": ["index", "source", "demand", "commodity", "quantity"], "properties": {
-                    "index": {"type": "integer", "minimum": 0}, "source": {"type": "string"}, "demand": {"type": "string"},
-                    "source_name": {"type": ["string", "null"]}, "demand_name": {"type": ["string", "null"]},
-                    "commodity": {"type": "string"}, "quantity": {"type": "integer", "minimum": 0},
-                    "travel_minutes": {"type": "number"}, "lead_minutes": {"type": "number"},
-                    "arrival_minutes": {"type": "number"}, "within_standard": {"type": "boolean"},
-                    "tier_path": {"type": "array", "items": {"type": "string"}},
-                    "dispatch": {"type": "object"}}}}}}}}},
+                "items": {"type": "array", "items": assignment_item}}}}}},
                       "400": problem.clone(), "404": problem.clone(), "503": problem.clone()}
     }}));
     paths.insert("/api/v1/plans/{id}/problem".into(), json!({"get": {

@@ -179,6 +179,15 @@ async fn a_plan_whose_sources_changed_is_a_409_naming_what_changed_unless_partia
         supply["quantity"]
     );
     assert_eq!(server.head().await, head, "nothing dispatched");
+    // The answer offers the re-plan, ready to send: it plans the incident afresh.
+    let replan = &problem["outcome"]["replan"];
+    assert_eq!(replan["method"], "POST", "{problem}");
+    let replanned = server
+        .post(replan["href"].as_str().unwrap(), &replan["body"])
+        .await;
+    assert_eq!(replanned.status(), 201);
+    let replanned: Value = replanned.json().await.unwrap();
+    assert_eq!(replanned["record"]["request"]["incident"], INCIDENT);
 
     let partial = approve(&server, &id, json!({"partial": true})).await;
     assert_eq!(partial.status(), 200);
@@ -196,7 +205,8 @@ async fn a_plan_whose_sources_changed_is_a_409_naming_what_changed_unless_partia
     );
     assert!(outcomes.iter().filter(|o| **o == "dispatched").count() >= 3);
     let at = partial["position"].as_u64().unwrap();
-    assert_eq!(statuses(&server, at).await, ["partly_approved"]);
+    // The stale plan, partly approved, and the re-plan, proposed.
+    assert_eq!(statuses(&server, at).await, ["partly_approved", "proposed"]);
     assert!(
         held(&server, at).await["stock"]
             .as_array()
@@ -581,6 +591,23 @@ async fn a_plans_assignments_are_read_a_page_at_a_time_with_names_and_outcomes()
                 "{item}"
             );
             assert_eq!(item["dispatch"]["outcome"], "dispatched", "{item}");
+            // Why this source: its own name and arrival, and the next best by name.
+            let why = item["why"].as_str().unwrap();
+            let source_name = item["source_name"].as_str().unwrap();
+            assert!(why.starts_with(source_name), "{why}");
+            let arrival = item["arrival_minutes"].as_f64().unwrap();
+            assert!(why.contains(&format!("{arrival} 分钟到达")), "{why}");
+            if let Some(next) = item["next_best"]["source"].as_str() {
+                let next_name = &plan["names"][next];
+                assert!(next_name.is_string(), "the next best is named: {next}");
+                assert!(why.contains(next_name.as_str().unwrap()), "{why}");
+                assert!(
+                    item["next_best"]["extra_seconds_per_unit"]
+                        .as_i64()
+                        .unwrap()
+                        >= 0
+                );
+            }
             read.push(item["index"].as_u64().unwrap() as usize);
         }
         match page["next_cursor"].as_str() {
@@ -592,6 +619,10 @@ async fn a_plans_assignments_are_read_a_page_at_a_time_with_names_and_outcomes()
         read,
         (0..all.len()).collect::<Vec<_>>(),
         "every assignment once, in order"
+    );
+    assert!(
+        all.iter().any(|a| a["next_best"]["source"].is_string()),
+        "the seeded city has other sources for some demand"
     );
     let (_, teams) = server
         .get(&server.url(&format!(

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 pub use actions::{Recommendation, recommend};
 pub use coverage::{Coverage, covered};
 pub use release::{held_count, release};
-pub use staleness::{Change, Summary, fitting, names, source_name, summary};
+pub use staleness::{Change, Summary, fitting, names, source_name, summary, why};
 pub use supersede::{HeldBack, committed_teams, held_back};
 
 use chrono::{DateTime, Utc};

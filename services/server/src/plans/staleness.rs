@@ -128,7 +128,10 @@ pub fn names(
     let sources = plan
         .assignments
         .iter()
-        .map(|a| a.source.as_str())
+        .flat_map(|a| {
+            let next = a.next_best.as_ref().map(|n| n.source.as_str());
+            std::iter::once(a.source.as_str()).chain(next)
+        })
         .chain(record.actions.iter().map(|a| a.source.as_str()));
     let demands = plan
         .assignments
@@ -217,4 +220,47 @@ pub fn summary(record: &PlanRecord) -> Vec<Summary> {
             }
         })
         .collect()
+}
+
+/// Why an assignment uses its source, in a dispatcher's words: when it
+/// arrives and how (lead and drive), against its standard, across which tiers,
+/// and the best other source with what each unit from there would cost more.
+pub fn why(assignment: &ercs_routing::Assignment, names: &BTreeMap<String, String>) -> String {
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let standard = if assignment.within_standard {
+        "在服务标准内"
+    } else {
+        "超出服务标准"
+    };
+    let mut why = format!(
+        "{}：准备 {} 分钟 + 路程 {} 分钟，{} 分钟到达（{standard}），{}",
+        name(&assignment.source),
+        assignment.lead_minutes,
+        assignment.travel_minutes,
+        assignment.arrival_minutes,
+        reach(&assignment.tier_path)
+    );
+    match &assignment.next_best {
+        Some(next) => why.push_str(&format!(
+            "。次优来源：{}，{} 分钟到达，{}，每单位多付出 {} 分钟当量（到达时间与跨级成本）",
+            name(&next.source),
+            next.arrival_minutes,
+            reach(&next.tier_path),
+            (next.extra_seconds_per_unit as f64 / 6.0).round() / 10.0
+        )),
+        None => why.push_str("。没有其他来源可供此需求"),
+    }
+    why
+}
+
+/// How far up the tiers a supply reaches (本乡镇内, 区县内跨乡镇, …).
+fn reach(path: &[ercs_routing::Tier]) -> &'static str {
+    use ercs_routing::Tier;
+    match path.last() {
+        None | Some(Tier::Township) => "本乡镇（街道）内调配",
+        Some(Tier::District) => "区县内跨乡镇调配",
+        Some(Tier::Region) => "片区内跨区县调配",
+        Some(Tier::City) => "全市跨片区调配",
+        Some(Tier::Beyond) => "市外支援",
+    }
 }

@@ -183,7 +183,11 @@ async fn propose(
     })?;
     let built = started.elapsed();
     let (problem, planned) = web::block(move || {
-        let planned = ercs_routing::plan(&problem);
+        // Each assignment with the best other source and its price: why this one.
+        let planned = ercs_routing::plan(&problem).map(|mut plan| {
+            ercs_routing::explain(&problem, &mut plan);
+            plan
+        });
         (problem, planned)
     })
     .await
@@ -347,6 +351,7 @@ async fn assignments(
         item["index"] = json!(index);
         item["source_name"] = json!(names.get(&assignment.source));
         item["demand_name"] = json!(names.get(&assignment.demand));
+        item["why"] = json!(plans::why(assignment, &names));
         if let Some(dispatch) = outcomes.get(&index) {
             item["dispatch"] = json!(dispatch);
         }
@@ -533,7 +538,7 @@ async fn approve(
         .await?;
         let why = format!("plan/{}/cancel", record.plan_id);
         plans::release(&state, &approved, (&why, &kept), &reason, &actor).await?;
-        return Err(Problem::new(
+        let problem = Problem::new(
             StatusCode::CONFLICT,
             "plan-stale",
             "Plan stale",
@@ -543,7 +548,13 @@ async fn approve(
                 record.plan_id,
                 refused.join("; ")
             ),
-        ));
+        );
+        return Err(Problem {
+            outcome: Some(Box::new(
+                json!({"refused": refused, "replan": replan(&record)}),
+            )),
+            ..problem
+        });
     }
     for change in &changed {
         dispatches.push(plans::Dispatch {
@@ -596,6 +607,12 @@ async fn taken_steps(
     Ok(taken)
 }
 
+/// The request that plans again what a stale plan was for, over the network as
+/// it is now: the same request, ready to send.
+fn replan(record: &PlanRecord) -> serde_json::Value {
+    json!({"method": "POST", "href": "/api/v1/plans", "body": record.request})
+}
+
 /// A `409 plan-stale`: what changed since the plan was made, and what to do.
 fn stale(record: &PlanRecord, changed: &[plans::Change]) -> Problem {
     let shown: Vec<String> = changed.iter().take(5).map(ToString::to_string).collect();
@@ -618,7 +635,7 @@ fn stale(record: &PlanRecord, changed: &[plans::Change]) -> Problem {
         ),
     );
     Problem {
-        outcome: serde_json::to_value(json!({"changed": changed}))
+        outcome: serde_json::to_value(json!({"changed": changed, "replan": replan(record)}))
             .ok()
             .map(Box::new),
         ..problem
