@@ -6,7 +6,8 @@ use std::sync::OnceLock;
 use ercs_domain::area::DivisionCode;
 use ercs_domain::incident::{IncidentCommand, ResponseLevel};
 use ercs_seed::drill_script::{
-    AggregateKind, DrillCommand, DrillScript, DrillScriptError, Reference, declared_uuid,
+    AggregateKind, Anchor, DrillCommand, DrillScript, DrillScriptError, Reference, Rule,
+    declared_uuid,
 };
 use ercs_seed::{Geography, chongqing};
 use serde_json::{Value, json};
@@ -395,4 +396,118 @@ fn the_readme_example_parses() {
     let script = parse(example).expect("the documented example parses");
     assert_eq!(script.steps().len(), 3);
     assert_eq!(script.injects().len(), 1);
+}
+
+fn expecting(expectation: Value) -> Value {
+    let mut script = minimal();
+    script["injects"] = json!([{
+        "name": "surge", "label": "床位需求骤增",
+        "target": {"kind": "incident", "declared": "event"},
+        "command": {"record_bed_demand": {
+            "bed_type": "general_isolation", "township": "500101001", "beds": 50
+        }}
+    }]);
+    script["expectations"] = json!([expectation]);
+    script
+}
+
+/// The index, field and reason of a refusal of `expectations[..]`.
+fn refused_expectation(expectation: Value) -> (usize, String, String) {
+    match parse_value(&expecting(expectation)) {
+        Err(DrillScriptError::Entry {
+            list: "expectations",
+            index,
+            field,
+            reason,
+        }) => (index, field, reason),
+        other => panic!("expected an expectations refusal, got {other:?}"),
+    }
+}
+
+fn expectation(when: Value) -> Value {
+    json!({
+        "name": "beds-planned", "label": "30 分钟内批准床位方案",
+        "after": {"inject": "surge"}, "within": "+00:30:00", "when": when
+    })
+}
+
+#[test]
+fn expectations_name_their_anchor_deadline_and_rule_with_ids_resolved() {
+    let script = parse_value(&expecting(json!({
+        "name": "on-scene", "label": "2 小时内到达现场",
+        "after": {"step": "more beds"}, "within": "+02:00:00",
+        "when": {"event": {"type": "TeamDeployed", "where": {"incident": "${event}"}, "count": 2}},
+        "contingency": "surge"
+    })))
+    .unwrap();
+    let [expected] = script.expectations() else {
+        panic!("one expectation")
+    };
+    assert_eq!(expected.after, Anchor::Step("more beds".into()));
+    assert_eq!(expected.within, std::time::Duration::from_secs(7200));
+    assert_eq!(expected.contingency.as_deref(), Some("surge"));
+    let Rule::Event {
+        event_type,
+        matching,
+        count,
+        ..
+    } = &expected.when
+    else {
+        panic!("an event rule")
+    };
+    assert_eq!((event_type.as_str(), *count), ("TeamDeployed", 2));
+    let id = script.declared_id("event").unwrap().to_string();
+    assert_eq!(matching["incident"], json!(id));
+    // The shipped Wanzhou drill has its own.
+    assert_eq!(wanzhou().expectations().len(), 2);
+}
+
+#[test]
+fn an_expectation_that_cannot_be_judged_is_refused_naming_the_field() {
+    let cases = [
+        (
+            json!({"name": "x", "label": "x", "after": {"inject": "nowhere"}, "within": "+00:30:00",
+                   "when": {"event": {"type": "TeamDeployed"}}}),
+            "after.inject",
+        ),
+        (
+            json!({"name": "x", "label": "x", "after": {"step": "no such label"}, "within": "+00:30:00",
+                   "when": {"event": {"type": "TeamDeployed"}}}),
+            "after.step",
+        ),
+        (
+            json!({"name": "x", "label": "x", "after": "start", "within": "30 minutes",
+                   "when": {"event": {"type": "TeamDeployed"}}}),
+            "within",
+        ),
+        (
+            expectation(json!({"event": {"type": "TeamTeleported"}})),
+            "when.event.type",
+        ),
+        (
+            expectation(json!({"event": {"type": "TeamDeployed", "count": 0}})),
+            "when.event.count",
+        ),
+        (
+            expectation(json!({"plan_approved": {"incident": "${event}", "kind": "bed", "share": 1.5}})),
+            "when.plan_approved.share",
+        ),
+        (
+            expectation(json!({"plan_approved": {"incident": "${event}", "kind": "beds", "share": 0.9}})),
+            "when.plan_approved.kind",
+        ),
+        (
+            expectation(json!({"plan_approved": {"incident": "${nobody}", "kind": "bed", "share": 0.9}})),
+            "when.plan_approved.incident",
+        ),
+        (
+            json!({"name": "x", "label": "x", "after": "start", "within": "+00:30:00",
+                   "when": {"event": {"type": "TeamDeployed"}}, "contingency": "nowhere"}),
+            "contingency",
+        ),
+    ];
+    for (case, field) in cases {
+        let (index, found, reason) = refused_expectation(case.clone());
+        assert_eq!((index, found.as_str()), (0, field), "{case}: {reason}");
+    }
 }

@@ -26,6 +26,10 @@ use uuid::Uuid;
 
 use crate::{Geography, SeedError};
 
+mod expect;
+
+pub use expect::{Anchor, Expectation, Rule, known_event_types};
+
 /// The only seed scripts can expect so far.
 const SEED: &str = "chongqing";
 
@@ -38,7 +42,7 @@ pub enum DrillScriptError {
     Header { field: String, reason: String },
     #[error("drill script {list}[{index}].{field}: {reason}")]
     Entry {
-        /// `steps` or `injects`.
+        /// `steps`, `injects` or `expectations`.
         list: &'static str,
         /// Zero-based, as in the JSON array.
         index: usize,
@@ -129,6 +133,7 @@ pub struct DrillScript {
     aggregates: BTreeMap<String, (AggregateKind, Uuid)>,
     steps: Vec<Step>,
     injects: Vec<Inject>,
+    expectations: Vec<Expectation>,
 }
 
 #[derive(Deserialize)]
@@ -144,6 +149,8 @@ struct RawScript {
     steps: Vec<Value>,
     #[serde(default)]
     injects: Vec<Value>,
+    #[serde(default)]
+    expectations: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +232,7 @@ impl DrillScript {
         };
         let steps = checker.steps(&raw.steps)?;
         let injects = checker.injects(&raw.injects)?;
+        let expectations = checker.expectations(&raw.expectations, (&steps, &injects))?;
         dry_run_incidents(&raw.id, raw.start, &steps)?;
         Ok(Self {
             id: raw.id,
@@ -235,7 +243,13 @@ impl DrillScript {
             aggregates,
             steps,
             injects,
+            expectations,
         })
+    }
+
+    /// What the players are expected to do, and by when.
+    pub fn expectations(&self) -> &[Expectation] {
+        &self.expectations
     }
 
     /// The timed steps in order: offset, target and typed command each.
