@@ -116,7 +116,9 @@ impl DrillClock {
             (false, Speed::AsFastAsPossible) => Some(TimeDelta::zero()),
             (false, Speed::Factor(factor)) => {
                 let micros = ahead.num_microseconds().unwrap_or(i64::MAX) as f64 / factor;
-                Some(TimeDelta::microseconds(micros.ceil().min(i64::MAX as f64) as i64))
+                Some(TimeDelta::microseconds(
+                    micros.ceil().min(i64::MAX as f64) as i64
+                ))
             }
         }
     }
@@ -143,7 +145,10 @@ mod tests {
     fn sixty_times_is_an_hour_of_drill_a_minute_of_wall() {
         let clock = DrillClock::start(drill(0), t(0), Speed::factor(60.0).unwrap());
         assert_eq!(clock.now(t(60)), drill(3600));
-        assert_eq!(clock.wall_until(t(60), drill(7200)), Some(TimeDelta::seconds(60)));
+        assert_eq!(
+            clock.wall_until(t(60), drill(7200)),
+            Some(TimeDelta::seconds(60))
+        );
         assert_eq!(clock.wall_until(t(60), drill(10)), Some(TimeDelta::zero()));
     }
 

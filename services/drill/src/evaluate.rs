@@ -111,7 +111,9 @@ fn judge(
         return outcome;
     };
     let within = TimeDelta::from_std(expectation.within).unwrap_or(TimeDelta::MAX);
-    let due = started.checked_add_signed(within).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let due = started
+        .checked_add_signed(within)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     outcome.due_at = Some(due);
     let after: Vec<&Observed> = events.iter().filter(|e| e.at >= started).collect();
     let done = match &expectation.when {
@@ -145,9 +147,9 @@ fn judge(
             .iter()
             .filter(|e| e.event_type == "PlanApproved")
             .find(|approved| {
-                let proposed = events.iter().find(|e| {
-                    e.stream == approved.stream && e.event_type == "PlanProposed"
-                });
+                let proposed = events
+                    .iter()
+                    .find(|e| e.stream == approved.stream && e.event_type == "PlanProposed");
                 proposed.is_some_and(|proposed| {
                     let wanted = PlanWanted {
                         incident: incident.hyphenated().to_string(),
@@ -176,7 +178,9 @@ fn judge(
 
 /// Every field the rule names has the value it gives.
 fn fields_match(data: &Value, matching: &Map<String, Value>) -> bool {
-    matching.iter().all(|(field, value)| data.get(field) == Some(value))
+    matching
+        .iter()
+        .all(|(field, value)| data.get(field) == Some(value))
 }
 
 struct PlanWanted<'a> {

@@ -12,13 +12,19 @@
 //!   still open, from the events the drill's log holds and the drill times the
 //!   steps and injects they count from happened at.
 //!
-//! Still to come (issue 13): the sandbox network itself (its own log under the
-//! data directory, the command path, view, feed and processes shared with the
-//! live service), the `/api/v1/drills/{id}/…` routes, replay of a recorded
+//! - [`run`]: a scripted drill run headless on a sandbox log of its own: seeded,
+//!   each step sent through the command path stamped with its drill time, the
+//!   expectations judged from the sandbox's record at the end
+//!   (`ercs drill run`).
+//!
+//! Still to come (issue 13): the processes in the shared network crate, the
+//! `/api/v1/drills/{id}/…` routes where trainees play, replay of a recorded
 //! range of the live log, and the after-action report.
 
 pub mod clock;
 pub mod evaluate;
+pub mod run;
 
 pub use clock::{DrillClock, Speed};
 pub use evaluate::{AnchorKey, Observed, Outcome, Status, evaluate};
+pub use run::{RunReport, run};

@@ -94,7 +94,12 @@ fn plan_events(script: &DrillScript, approved_at: i64, dispatched: &[usize]) -> 
         .map(|i| json!({"assignment": i, "outcome": "dispatched"}))
         .collect();
     vec![
-        event(at(script, approved_at - 5), stream, "PlanProposed", proposed),
+        event(
+            at(script, approved_at - 5),
+            stream,
+            "PlanProposed",
+            proposed,
+        ),
         event(
             at(script, approved_at),
             stream,
@@ -140,8 +145,16 @@ fn each_expectation_is_met_late_missed_or_open_from_the_record() {
             ("still-open", Status::Open),
         ]
     );
-    assert_eq!(outcomes[0].minutes_taken, Some(110.0), "from the step at 30 to 140");
-    assert_eq!(outcomes[1].minutes_taken, Some(90.0), "approved 90 min after the inject");
+    assert_eq!(
+        outcomes[0].minutes_taken,
+        Some(110.0),
+        "from the step at 30 to 140"
+    );
+    assert_eq!(
+        outcomes[1].minutes_taken,
+        Some(90.0),
+        "approved 90 min after the inject"
+    );
     assert_eq!(outcomes[1].due_at, Some(at(&script, 90)));
     assert_eq!(outcomes[2].contingency.as_deref(), Some("spare-team"));
     assert_eq!(outcomes[0].contingency, None);

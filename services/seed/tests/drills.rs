@@ -489,15 +489,21 @@ fn an_expectation_that_cannot_be_judged_is_refused_naming_the_field() {
             "when.event.count",
         ),
         (
-            expectation(json!({"plan_approved": {"incident": "${event}", "kind": "bed", "share": 1.5}})),
+            expectation(
+                json!({"plan_approved": {"incident": "${event}", "kind": "bed", "share": 1.5}}),
+            ),
             "when.plan_approved.share",
         ),
         (
-            expectation(json!({"plan_approved": {"incident": "${event}", "kind": "beds", "share": 0.9}})),
+            expectation(
+                json!({"plan_approved": {"incident": "${event}", "kind": "beds", "share": 0.9}}),
+            ),
             "when.plan_approved.kind",
         ),
         (
-            expectation(json!({"plan_approved": {"incident": "${nobody}", "kind": "bed", "share": 0.9}})),
+            expectation(
+                json!({"plan_approved": {"incident": "${nobody}", "kind": "bed", "share": 0.9}}),
+            ),
             "when.plan_approved.incident",
         ),
         (

@@ -31,6 +31,41 @@ pub enum Command {
     /// The routing core on its own.
     #[command(subcommand)]
     Route(RouteCommand),
+    /// Drills (演练) on sandbox logs of their own; the live log is never opened.
+    #[command(subcommand)]
+    Drill(DrillCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrillCommand {
+    /// Run a scripted drill headless (no trainees: the script's own steps) on a
+    /// fresh sandbox under DIR/drills/, seeded as the script asks, each command
+    /// stamped with its drill time. Prints the expected actions met, late or
+    /// missed, and writes the whole report as report.json beside the sandbox's
+    /// events.db.
+    Run {
+        /// The drill script, e.g. seeds/drills/wanzhou-respiratory-outbreak.json.
+        #[arg(value_name = "FILE")]
+        script: PathBuf,
+        /// Drill seconds per wall second (60: an hour a minute), or `max` for as
+        /// fast as possible.
+        #[arg(long, default_value = "max", value_parser = parse_speed)]
+        speed: ercs_drill::Speed,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+fn parse_speed(raw: &str) -> Result<ercs_drill::Speed, String> {
+    match raw {
+        "max" => Ok(ercs_drill::Speed::AsFastAsPossible),
+        number => {
+            let factor: f64 = number
+                .parse()
+                .map_err(|_| format!("{number:?} is not a number or `max`"))?;
+            ercs_drill::Speed::factor(factor)
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,6 +30,7 @@ pub mod background;
 pub mod bare_errors;
 pub mod cli;
 pub mod closing;
+pub mod drill_cli;
 pub mod examples;
 pub mod feed;
 pub mod gis;

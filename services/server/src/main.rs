@@ -4,7 +4,7 @@ use clap::Parser;
 use std::sync::Arc;
 
 use ercs_eventlog::EventLog;
-use ercs_server::cli::{Cli, Command, RouteCommand, SeedArgs, ServeArgs};
+use ercs_server::cli::{Cli, Command, DrillCommand, RouteCommand, SeedArgs, ServeArgs};
 use ercs_server::seeding;
 use ercs_server::startup::Application;
 use tracing_subscriber::EnvFilter;
@@ -21,6 +21,15 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Seed(args) => seed(args),
         Command::Route(RouteCommand::Solve { file, flows }) => route_solve(&file, flows),
+        Command::Drill(DrillCommand::Run {
+            script,
+            speed,
+            data,
+        }) => {
+            let ran = actix_web::rt::System::new()
+                .block_on(ercs_server::drill_cli::run(&script, speed, &data));
+            exit(ran)
+        }
     }
 }
 

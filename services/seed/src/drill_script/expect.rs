@@ -173,7 +173,9 @@ impl Checker<'_> {
             let inject_named = |name: &str| injects.iter().any(|i| i.name == name);
             let after = match raw.after {
                 RawAnchor::Start => Anchor::Start,
-                RawAnchor::Step(label) if steps.iter().any(|s| s.label.as_ref() == Some(&label)) => {
+                RawAnchor::Step(label)
+                    if steps.iter().any(|s| s.label.as_ref() == Some(&label)) =>
+                {
                     Anchor::Step(label)
                 }
                 RawAnchor::Inject(name) if inject_named(&name) => Anchor::Inject(name),
@@ -200,12 +202,7 @@ impl Checker<'_> {
         Ok(found)
     }
 
-    fn rule(
-        &self,
-        at: At,
-        raw: RawRule,
-        known: &BTreeSet<&str>,
-    ) -> Result<Rule, DrillScriptError> {
+    fn rule(&self, at: At, raw: RawRule, known: &BTreeSet<&str>) -> Result<Rule, DrillScriptError> {
         match raw {
             RawRule::Event(rule) => {
                 if !known.contains(rule.event_type.as_str()) {

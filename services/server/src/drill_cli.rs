@@ -1,0 +1,87 @@
+//! `ercs drill run`: a scripted drill headless on a sandbox of its own under
+//! the data directory (`drills/<drill>-<UTC time>/events.db`), with a progress
+//! bar, the judged expectations printed in Chinese and the whole report
+//! written to `report.json` beside it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use ercs_drill::{RunReport, Speed, Status};
+use ercs_eventlog::EventLog;
+use ercs_seed::drill_script::DrillScript;
+
+use crate::cli::DataDir;
+
+/// Runs the drill in `script` at `speed` in a new sandbox under `data`.
+pub async fn run(script: &Path, speed: Speed, data: &DataDir) -> Result<(), String> {
+    let text = std::fs::read_to_string(script)
+        .map_err(|e| format!("cannot read {}: {e}", script.display()))?;
+    let script = DrillScript::parse(&text).map_err(|e| format!("{}: {e}", script.display()))?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let dir = data
+        .data_dir
+        .join("drills")
+        .join(format!("{}-{stamp}", script.id));
+    let sandbox = DataDir {
+        data_dir: dir.clone(),
+        group_readable: data.group_readable,
+    };
+    let log: Arc<dyn EventLog> = Arc::new(sandbox.open_log().map_err(|e| e.to_string())?);
+    println!("演练「{}」：沙盘 {}", script.title.zh, dir.display());
+    let report = ercs_drill::run(
+        &script,
+        log,
+        speed,
+        &crate::seeding::terminal_bar("演练 {bar:40} {pos}/{len} 步 ({elapsed})"),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("report.json"), json)
+        .map_err(|e| format!("cannot write {}: {e}", dir.join("report.json").display()))?;
+    print!("{}", summary(&report));
+    Ok(())
+}
+
+/// The report as a drill director reads it at the end of a run.
+pub fn summary(report: &RunReport) -> String {
+    let mut text = format!(
+        "演练「{}」完成：{} 个步骤（{} 个被拒绝），写入 {} 个事件，演练时间 {} 至 {}，用时 {:.1} 秒\n",
+        report.title,
+        report.steps,
+        report.refused.len(),
+        report.events,
+        report.started_at.format("%Y-%m-%d %H:%M"),
+        report.ended_at.format("%Y-%m-%d %H:%M"),
+        report.wall_seconds
+    );
+    for refused in &report.refused {
+        text.push_str(&format!(
+            "  被拒绝：第 {} 步「{}」：{}\n",
+            refused.step + 1,
+            refused.label.as_deref().unwrap_or("（无标签）"),
+            refused.reason
+        ));
+    }
+    if !report.expectations.is_empty() {
+        text.push_str("预期处置动作：\n");
+    }
+    for outcome in &report.expectations {
+        let status = match outcome.status {
+            Status::Met => "按时完成",
+            Status::Late => "超时完成",
+            Status::Missed => "未完成",
+            Status::Open => "进行中",
+            Status::NotStarted => "未触发",
+        };
+        text.push_str(&format!("  [{status}] {}", outcome.label));
+        if let Some(minutes) = outcome.minutes_taken {
+            text.push_str(&format!("（用时 {minutes} 分钟）"));
+        }
+        if let Some(inject) = &outcome.contingency {
+            text.push_str(&format!("；应下达补充情况「{inject}」"));
+        }
+        text.push('\n');
+    }
+    text
+}
