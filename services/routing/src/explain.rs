@@ -1,5 +1,5 @@
-//! Why each assignment uses its source: the best other source for its demand,
-//! and what each unit would cost more from there.
+//! Why each assignment uses its source: the best source its demand is not
+//! already served from, and what each unit would cost more from there.
 //!
 //! At the optimum every node has a potential π (the plan's certificate), and a
 //! source–demand pair's reduced cost `cost(s, d) + π(s) − π(d)` is what sending
@@ -64,12 +64,22 @@ pub fn explain(problem: &SurgeProblem, plan: &mut Plan) {
             .get(&format!("demand:{}", problem.demands[d].id))
             .copied()
     };
+    // The sources already serving each demand with each commodity: the next
+    // best is one the plan does not use there (for a team, another team).
+    let mut serving: HashMap<(&str, &Commodity), Vec<&str>> = HashMap::new();
+    for a in &plan.assignments {
+        serving
+            .entry((a.demand.as_str(), &a.commodity))
+            .or_default()
+            .push(a.source.as_str());
+    }
     let found: Vec<Option<Alternative>> = (plan.assignments.iter())
         .map(|a| {
             let d = *demand_of.get(a.demand.as_str())?;
             let pi_d = demand_potential(&a.commodity, d)?;
             let of_source = sources.get(&a.commodity)?;
-            best_other(problem, of_source, (&a.source, d), pi_d)
+            let used = serving.get(&(a.demand.as_str(), &a.commodity))?;
+            best_other(problem, of_source, (used, d), pi_d)
         })
         .collect();
     for (assignment, best) in plan.assignments.iter_mut().zip(found) {
@@ -77,19 +87,19 @@ pub fn explain(problem: &SurgeProblem, plan: &mut Plan) {
     }
 }
 
-/// The source other than `used` with the least reduced cost to demand `d`;
+/// The source not in `used` with the least reduced cost to demand `d`;
 /// `potentials` holds each source's potential where it offers the commodity.
 fn best_other(
     problem: &SurgeProblem,
     potentials: &[Option<i64>],
-    (used, d): (&str, usize),
+    (used, d): (&[&str], usize),
     pi_d: i64,
 ) -> Option<Alternative> {
     let demand = &problem.demands[d];
     let mut best: Option<(i128, usize)> = None;
     for (s, pi_s) in potentials.iter().enumerate() {
         let Some(pi_s) = *pi_s else { continue };
-        if problem.sources[s].id == used {
+        if used.contains(&problem.sources[s].id.as_str()) {
             continue;
         }
         let cost = i128::from(travel_link(problem, s, d).cost);

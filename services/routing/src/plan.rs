@@ -61,8 +61,9 @@ pub struct Assignment {
     /// The tiers climbed from the demand's own area to the one it shares with the
     /// source, e.g. `[township, district, region]`.
     pub tier_path: Vec<Tier>,
-    /// Why this source and not another: the best other source for the demand and
-    /// what each unit would cost more from it (filled by [`crate::explain`]).
+    /// Why this source and not another: the best source the demand is not served
+    /// from, and what each unit would cost more from it (filled by
+    /// [`crate::explain`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_best: Option<crate::explain::Alternative>,
 }

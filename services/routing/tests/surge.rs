@@ -471,6 +471,21 @@ fn each_assignment_names_the_next_best_source_and_what_a_unit_from_it_costs_more
     assert_eq!(next.extra_seconds_per_unit, link(1) - link(0));
     assert!(next.extra_seconds_per_unit > 0);
     assert_eq!(next.tier_path, vec![Tier::Township, Tier::District]);
+    // A demand served from two sources is offered a third, not the other one.
+    let two = problem(
+        vec![
+            source("near", "500101001", 1.0, 5),
+            source("next", "500101001", 2.0, 1),
+            source("far", "500101001", 9.0, 10),
+        ],
+        vec![demand("d", "500101001", 0.0, Priority::Red, 6)],
+    );
+    let mut plan = solve(&two);
+    ercs_routing::explain(&two, &mut plan);
+    assert_eq!(plan.assignments.len(), 2);
+    for a in &plan.assignments {
+        assert_eq!(a.next_best.as_ref().map(|n| n.source.as_str()), Some("far"));
+    }
     // A demand with one source has no alternative to name.
     let alone = problem(
         vec![source("own-township", "500101001", 2.0, 5)],

@@ -429,7 +429,7 @@ fn plan_paths() -> Map<String, Value> {
                     "arrival_minutes": {"type": "number"}, "within_standard": {"type": "boolean"},
                     "tier_path": {"type": "array", "items": {"type": "string"}},
                     "next_best": {"type": "object", "required": ["source", "arrival_minutes", "tier_path", "extra_seconds_per_unit"],
-                        "description": "The best other source for this demand: when a unit from it would arrive, across which \
+                        "description": "The best source this demand is not already served from: when a unit from it would arrive, across which \
                          tiers, and what each unit from it would add to the plan's cost at the least (its reduced cost, in \
                          seconds of arrival plus tier-crossing penalties)",
                         "properties": {"source": {"type": "string"}, "arrival_minutes": {"type": "number"},
