@@ -28,7 +28,7 @@ pub struct Observed {
 }
 
 /// Where an expectation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Met,
@@ -39,7 +39,7 @@ pub enum Status {
 }
 
 /// One expectation's verdict, with its times.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub name: String,
     pub label: String,

@@ -50,7 +50,7 @@ pub enum RunError {
 }
 
 /// A step the domain refused: the sandbox shows what happened, and the run goes on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Refused {
     pub step: usize,
     pub label: Option<String>,
@@ -59,7 +59,7 @@ pub struct Refused {
 }
 
 /// What a headless run did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RunReport {
     pub drill: String,
     pub title: String,

@@ -54,6 +54,29 @@ pub enum DrillCommand {
         #[command(flatten)]
         data: DataDir,
     },
+    /// List the drill runs under DIR/drills/, newest first: id, drill, when it
+    /// ran and how its expected actions came out.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Print the report of one drill run (its id as `list` shows it); `--json`
+    /// prints the whole report.json.
+    Report {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Delete one drill run: its sandbox log and its report.
+    Delete {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
 }
 
 fn parse_speed(raw: &str) -> Result<ercs_drill::Speed, String> {

@@ -43,6 +43,99 @@ pub async fn run(script: &Path, speed: Speed, data: &DataDir) -> Result<(), Stri
     Ok(())
 }
 
+/// `ercs drill list`: every run under the data directory, newest first.
+pub fn list(data: &DataDir) -> Result<(), String> {
+    let mut runs = runs(data)?;
+    runs.sort_by(|a, b| b.0.cmp(&a.0));
+    if runs.is_empty() {
+        println!("{} 下没有演练记录", drills_dir(data).display());
+    }
+    for (id, report) in runs {
+        let line = match report {
+            Some(report) => {
+                let count = |status: Status| {
+                    (report.expectations.iter())
+                        .filter(|o| o.status == status)
+                        .count()
+                };
+                format!(
+                    "{id}  {}  {} 步  预期动作：按时 {}，超时 {}，未完成 {}",
+                    report.title,
+                    report.steps,
+                    count(Status::Met),
+                    count(Status::Late),
+                    count(Status::Missed)
+                )
+            }
+            None => format!("{id}  （未完成或没有报告）"),
+        };
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// `ercs drill report ID`: one run's summary, or its whole report as JSON.
+pub fn report(data: &DataDir, id: &str, json: bool) -> Result<(), String> {
+    let path = run_dir(data, id)?.join("report.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("no report for drill run {id:?} ({}): {e}", path.display()))?;
+    if json {
+        println!("{text}");
+        return Ok(());
+    }
+    let report: RunReport = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a drill report: {e}", path.display()))?;
+    print!("{}", summary(&report));
+    Ok(())
+}
+
+/// `ercs drill delete ID`: removes the run's sandbox and report.
+pub fn delete(data: &DataDir, id: &str) -> Result<(), String> {
+    let dir = run_dir(data, id)?;
+    std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot delete {}: {e}", dir.display()))?;
+    println!("已删除演练记录 {id}");
+    Ok(())
+}
+
+fn drills_dir(data: &DataDir) -> std::path::PathBuf {
+    data.data_dir.join("drills")
+}
+
+/// The directory of run `id`, refused unless it is one of the runs (so an id
+/// cannot name a path outside the drills directory).
+fn run_dir(data: &DataDir, id: &str) -> Result<std::path::PathBuf, String> {
+    let known = runs(data)?.into_iter().any(|(run, _)| run == id);
+    if !known {
+        return Err(format!(
+            "no drill run {id:?} under {}; `ercs drill list` shows them",
+            drills_dir(data).display()
+        ));
+    }
+    Ok(drills_dir(data).join(id))
+}
+
+/// Every run's id (its directory name) and report, if it has one.
+fn runs(data: &DataDir) -> Result<Vec<(String, Option<RunReport>)>, String> {
+    let dir = drills_dir(data);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    let mut runs = Vec::new();
+    for entry in entries.flatten() {
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let id = entry.file_name().to_string_lossy().into_owned();
+        let report = std::fs::read_to_string(entry.path().join("report.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
+        runs.push((id, report));
+    }
+    Ok(runs)
+}
+
 /// The report as a drill director reads it at the end of a run.
 pub fn summary(report: &RunReport) -> String {
     let mut text = format!(

@@ -30,6 +30,13 @@ fn main() -> ExitCode {
                 .block_on(ercs_server::drill_cli::run(&script, speed, &data));
             exit(ran)
         }
+        Command::Drill(DrillCommand::List { data }) => exit(ercs_server::drill_cli::list(&data)),
+        Command::Drill(DrillCommand::Report { id, json, data }) => {
+            exit(ercs_server::drill_cli::report(&data, &id, json))
+        }
+        Command::Drill(DrillCommand::Delete { id, data }) => {
+            exit(ercs_server::drill_cli::delete(&data, &id))
+        }
     }
 }
 

@@ -39,6 +39,32 @@ fn a_seed_drill_runs_headless_into_its_own_sandbox_and_reports_in_chinese() {
     assert_eq!(report["drill"], "wanzhou-respiratory-outbreak");
     assert_eq!(report["expectations"][1]["status"], "missed");
 
+    // The run is listed, its report read back, and deleted.
+    let ercs = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ercs"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    let id = run.file_name().unwrap().to_str().unwrap().to_owned();
+    let listed = ercs(&["drill", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains(&id) && listed.contains("未完成 1"),
+        "{listed}"
+    );
+    let again = ercs(&["drill", "report", &id]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("[未完成] 调派后 2 小时内"));
+    let outside = ercs(&["drill", "report", "../.."]);
+    assert_eq!(outside.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("ercs drill list"));
+    assert!(ercs(&["drill", "delete", &id]).status.success());
+    assert!(!run.exists());
+    assert_eq!(std::fs::read(&live).unwrap(), b"not opened by a drill");
+
     let refused = Command::new(env!("CARGO_BIN_EXE_ercs"))
         .args(["drill", "run", script, "--speed", "0"])
         .output()
