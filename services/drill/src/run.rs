@@ -20,14 +20,14 @@ use ercs_domain::team::Team;
 use ercs_domain::values::Actor;
 use ercs_eventlog::{Direction, EventLog, Filter, Position, ReadFrom};
 use ercs_network::seeding::{self, SeedName};
-use ercs_seed::drill_script::{DrillCommand, DrillScript, Reference, Step, Target};
+use ercs_seed::drill_script::{DrillCommand, DrillScript, Reference, Target};
 use ercs_seed::inventory::seed_id;
 use indicatif::ProgressBar;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::clock::{DrillClock, Speed};
-use crate::evaluate::{AnchorKey, Observed, Outcome, evaluate};
+use crate::evaluate::{AnchorKey, Observed, Outcome, Status, evaluate};
 
 /// Events read from the sandbox per page when judging.
 const PAGE: usize = 4096;
@@ -41,18 +41,15 @@ pub enum RunError {
     Seed(#[from] seeding::SeedLoadError),
     #[error("the sandbox log failed: {0}")]
     Log(#[from] ercs_eventlog::Error),
-    #[error("step {index} ({label}): {message}")]
-    Step {
-        index: usize,
-        label: String,
-        message: String,
-    },
+    #[error("{label}: {message}")]
+    Step { label: String, message: String },
 }
 
 /// A step the domain refused: the sandbox shows what happened, and the run goes on.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Refused {
-    pub step: usize,
+    /// The step's index; `None` for an inject.
+    pub step: Option<usize>,
     pub label: Option<String>,
     pub at: DateTime<Utc>,
     pub reason: String,
@@ -68,14 +65,28 @@ pub struct RunReport {
     pub ended_at: DateTime<Utc>,
     pub steps: usize,
     pub refused: Vec<Refused>,
+    /// Contingency injects fired for missed expectations, in drill-time order.
+    pub fired: Vec<Fired>,
     /// Events the steps appended to the sandbox (the seed's not counted).
     pub events: u64,
     pub expectations: Vec<Outcome>,
     pub wall_seconds: f64,
 }
 
+/// A contingency inject the run fired because an expectation was missed.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Fired {
+    pub inject: String,
+    pub label: String,
+    /// Drill time: when the expectation that asked for it fell due.
+    pub at: DateTime<Utc>,
+    /// The expectation that was missed.
+    pub because: String,
+}
+
 /// Runs `script` headless on `log` (a fresh sandbox) at `speed`, advancing
-/// `progress` by one per step.
+/// `progress` by one per step. An expectation missed during the run fires its
+/// contingency inject at the drill time it fell due, once.
 pub async fn run(
     script: &DrillScript,
     log: Arc<dyn EventLog>,
@@ -92,37 +103,30 @@ pub async fn run(
         &ProgressBar::hidden(),
     )
     .await?;
-    let seeded = log.head().await?;
-    let aggregates = Aggregates::new(Arc::clone(&log));
-    let actor = Actor::parse(format!("drill:{}", script.id)).expect("a drill id is a valid actor");
+    let mut runner = Runner {
+        script,
+        seeded: log.head().await?,
+        aggregates: Aggregates::new(Arc::clone(&log)),
+        log,
+        actor: Actor::parse(format!("drill:{}", script.id)).expect("a drill id is a valid actor"),
+        anchors: BTreeMap::new(),
+        refused: Vec::new(),
+        fired: Vec::new(),
+    };
     let mut clock = DrillClock::start(script.start, Utc::now(), speed);
-    let mut anchors = BTreeMap::new();
-    let mut refused = Vec::new();
     progress.set_length(script.steps().len() as u64);
     for (index, step) in script.steps().iter().enumerate() {
         let at = script.time_of(step);
+        runner.contingencies(at).await?;
         wait_for(&mut clock, at).await;
-        let context = CommandContext::new(actor.clone(), at);
-        let metadata = Metadata::new(actor.to_string())
-            .with_idempotency_key(format!("drill/{}/step/{index}", script.id));
-        match execute(&aggregates, step, context, &metadata).await {
-            Ok(()) => {}
-            Err(Failure::Refused(reason)) => refused.push(Refused {
-                step: index,
-                label: step.label.clone(),
-                at,
-                reason,
-            }),
-            Err(Failure::Failed(message)) => {
-                return Err(RunError::Step {
-                    index,
-                    label: step.label.clone().unwrap_or_default(),
-                    message,
-                });
-            }
-        }
+        let key = format!("drill/{}/step/{index}", script.id);
+        let what = (Some(index), step.label.clone());
+        runner
+            .send(what, (&step.target, &step.command), at, key)
+            .await?;
         if let Some(label) = &step.label {
-            anchors.entry(AnchorKey::Step(label.clone())).or_insert(at);
+            let anchor = AnchorKey::Step(label.clone());
+            runner.anchors.entry(anchor).or_insert(at);
         }
         progress.inc(1);
     }
@@ -131,25 +135,115 @@ pub async fn run(
         .steps()
         .last()
         .map_or(script.start, |s| script.time_of(s));
-    let observed = observed_after(log.as_ref(), seeded).await?;
-    let expectations = evaluate(
-        script.expectations(),
-        (script.start, &anchors),
-        &observed,
-        ended,
-        &stream_of,
-    );
+    runner.contingencies(ended).await?;
+    let expectations = runner.judge(ended).await?;
     Ok(RunReport {
         drill: script.id.clone(),
         title: script.title.zh.clone(),
         started_at: script.start,
         ended_at: ended,
         steps: script.steps().len(),
-        refused,
-        events: log.head().await?.0 - seeded.0,
+        events: runner.log.head().await?.0 - runner.seeded.0,
+        refused: runner.refused,
+        fired: runner.fired,
         expectations,
         wall_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// A run in progress: the sandbox, and what has happened so far.
+struct Runner<'a> {
+    script: &'a DrillScript,
+    log: Arc<dyn EventLog>,
+    /// The head once the seed was loaded: what the drill wrote comes after.
+    seeded: Position,
+    aggregates: Aggregates,
+    actor: Actor,
+    anchors: BTreeMap<AnchorKey, DateTime<Utc>>,
+    refused: Vec<Refused>,
+    fired: Vec<Fired>,
+}
+
+impl Runner<'_> {
+    /// Sends one step's or inject's command at drill time `at`, keyed by `key`.
+    /// A refusal is noted and the run goes on.
+    async fn send(
+        &mut self,
+        (step, label): (Option<usize>, Option<String>),
+        (target, command): (&Target, &DrillCommand),
+        at: DateTime<Utc>,
+        key: String,
+    ) -> Result<(), RunError> {
+        let context = CommandContext::new(self.actor.clone(), at);
+        let metadata = Metadata::new(self.actor.to_string()).with_idempotency_key(key);
+        match execute(&self.aggregates, (target, command), context, &metadata).await {
+            Ok(()) => Ok(()),
+            Err(Failure::Refused(reason)) => {
+                self.refused.push(Refused {
+                    step,
+                    label,
+                    at,
+                    reason,
+                });
+                Ok(())
+            }
+            Err(Failure::Failed(message)) => Err(RunError::Step {
+                label: label.unwrap_or_default(),
+                message,
+            }),
+        }
+    }
+
+    /// The expectations as the record stands at drill time `now`.
+    async fn judge(&self, now: DateTime<Utc>) -> Result<Vec<Outcome>, RunError> {
+        let observed = observed_after(self.log.as_ref(), self.seeded).await?;
+        Ok(evaluate(
+            self.script.expectations(),
+            (self.script.start, &self.anchors),
+            &observed,
+            now,
+            &stream_of,
+        ))
+    }
+
+    /// Fires, at the drill time each fell due, the contingency of every
+    /// expectation missed by `now` whose inject has not been fired yet.
+    async fn contingencies(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
+        if !self
+            .script
+            .expectations()
+            .iter()
+            .any(|e| e.contingency.is_some())
+        {
+            return Ok(());
+        }
+        let mut due: Vec<(DateTime<Utc>, String, String)> = (self.judge(now).await?.into_iter())
+            .filter(|o| o.status == Status::Missed)
+            .filter_map(|o| Some((o.due_at?, o.contingency?, o.name)))
+            .filter(|(_, inject, _)| !self.fired.iter().any(|f| &f.inject == inject))
+            .collect();
+        due.sort();
+        for (at, name, because) in due {
+            let Some(inject) = self.script.injects().iter().find(|i| i.name == name) else {
+                continue;
+            };
+            if self.fired.iter().any(|f| f.inject == name) {
+                continue;
+            }
+            let key = format!("drill/{}/inject/{name}", self.script.id);
+            let what = (None, Some(inject.label.clone()));
+            self.send(what, (&inject.target, &inject.command), at, key)
+                .await?;
+            self.anchors.insert(AnchorKey::Inject(name.clone()), at);
+            self.fired.push(Fired {
+                inject: name,
+                label: inject.label.clone(),
+                at,
+                because,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Waits until the clock shows `at`; as fast as possible, moves it there.
@@ -194,12 +288,12 @@ enum Failure {
 
 async fn execute(
     aggregates: &Aggregates,
-    step: &Step,
+    (target, command): (&Target, &DrillCommand),
     context: CommandContext,
     metadata: &Metadata,
 ) -> Result<(), Failure> {
-    let id = uuid_of(&step.target.reference);
-    match step.command.clone() {
+    let id = uuid_of(&target.reference);
+    match command.clone() {
         DrillCommand::Incident(c) => {
             send::<Incident, _>(aggregates, &IncidentId::from_uuid(id), context, c, metadata).await
         }

@@ -94,6 +94,21 @@ async fn the_wanzhou_drill_runs_as_fast_as_possible_and_is_judged_from_its_recor
         report.expectations[1].contingency.as_deref(),
         Some("team-delayed")
     );
+    // So the run fired that contingency at the drill time the action fell due,
+    // once, and its command is in the sandbox stamped with that time.
+    let due = report.expectations[1].due_at.unwrap();
+    let fired: Vec<(&str, _)> = report
+        .fired
+        .iter()
+        .map(|f| (f.inject.as_str(), f.at))
+        .collect();
+    assert_eq!(fired, [("team-delayed", due)]);
+    let recorded = written
+        .iter()
+        .filter(|e| e["type"] == "TeamDemandRecorded" && e["data"]["teams"] == 2)
+        .filter(|e| e["data"]["at"] == json!(due))
+        .count();
+    assert_eq!(recorded, 1, "the inject's command at its drill time");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

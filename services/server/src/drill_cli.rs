@@ -149,11 +149,21 @@ pub fn summary(report: &RunReport) -> String {
         report.wall_seconds
     );
     for refused in &report.refused {
+        let which = refused
+            .step
+            .map_or_else(|| "补充情况".to_owned(), |n| format!("第 {} 步", n + 1));
         text.push_str(&format!(
-            "  被拒绝：第 {} 步「{}」：{}\n",
-            refused.step + 1,
+            "  被拒绝：{which}「{}」：{}\n",
             refused.label.as_deref().unwrap_or("（无标签）"),
             refused.reason
+        ));
+    }
+    for fired in &report.fired {
+        text.push_str(&format!(
+            "  已下达补充情况「{}」（{}，因「{}」未完成）\n",
+            fired.label,
+            fired.at.format("%Y-%m-%d %H:%M"),
+            fired.because
         ));
     }
     if !report.expectations.is_empty() {
@@ -172,7 +182,7 @@ pub fn summary(report: &RunReport) -> String {
             text.push_str(&format!("（用时 {minutes} 分钟）"));
         }
         if let Some(inject) = &outcome.contingency {
-            text.push_str(&format!("；应下达补充情况「{inject}」"));
+            text.push_str(&format!("；补充情况「{inject}」"));
         }
         text.push('\n');
     }

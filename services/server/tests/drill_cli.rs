@@ -25,6 +25,10 @@ fn a_seed_drill_runs_headless_into_its_own_sandbox_and_reports_in_chinese() {
         stdout.contains("[未完成] 调派后 2 小时内") && stdout.contains("team-delayed"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains("已下达补充情况「万州区突发急性传染病防控队未按时到达"),
+        "{stdout}"
+    );
     assert_eq!(std::fs::read(&live).unwrap(), b"not opened by a drill");
     let runs: Vec<_> = std::fs::read_dir(data.path().join("drills"))
         .unwrap()
