@@ -15,6 +15,7 @@ mod files;
 mod model;
 mod port;
 pub mod sqlite;
+pub mod windowed;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

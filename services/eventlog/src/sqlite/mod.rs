@@ -37,6 +37,7 @@ use crate::model::{
     check_append,
 };
 use crate::port::{EventLog, Subscription};
+use crate::windowed::read_range as window;
 
 /// Tuning for [`SqliteEventLog::open_with`]; the defaults suit a service.
 #[derive(Clone, Debug)]
@@ -267,18 +268,5 @@ impl EventLog for SqliteEventLog {
             after,
             filter,
         )
-    }
-}
-
-/// The inclusive range a read covers, for numbering that starts at `first`;
-/// `None` when it covers nothing (forwards from the end).
-fn window(from: ReadFrom<u64>, direction: Direction, first: u64) -> Option<(u64, u64)> {
-    match (direction, from) {
-        (Direction::Forwards, ReadFrom::Start) => Some((first, u64::MAX)),
-        (Direction::Forwards, ReadFrom::At(at)) => Some((at, u64::MAX)),
-        (Direction::Forwards, ReadFrom::End) => None,
-        (Direction::Backwards, ReadFrom::End) => Some((first, u64::MAX)),
-        (Direction::Backwards, ReadFrom::At(at)) => Some((first, at)),
-        (Direction::Backwards, ReadFrom::Start) => Some((first, first)),
     }
 }
