@@ -12,6 +12,7 @@
 
 mod error;
 mod files;
+pub mod hammer;
 mod model;
 mod port;
 pub mod sqlite;
@@ -19,6 +20,8 @@ pub mod windowed;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod crash;
 
 pub use error::Error;
 pub use files::FileAccess;
