@@ -34,6 +34,14 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// A server someone else runs: `postgres://user@host:port`.
+    pub fn at(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            _lifeline: None,
+        }
+    }
+
     /// The URL of a database on this server.
     pub fn url(&self, database: &str) -> String {
         format!("{}/{database}", self.base_url)
@@ -100,10 +108,7 @@ async fn admin(cluster: &Cluster, sql: &str) {
 pub fn cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
     let started = CLUSTER.get_or_init(|| match std::env::var("ERCS_TEST_POSTGRES_URL") {
-        Ok(url) => Ok(Cluster {
-            base_url: url.trim_end_matches('/').to_owned(),
-            _lifeline: None,
-        }),
+        Ok(url) => Ok(Cluster::at(&url)),
         Err(_) => start(Durability::Relaxed),
     });
     match started {

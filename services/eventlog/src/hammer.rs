@@ -57,3 +57,33 @@ async fn write_forever<L: EventLog>(log: L, writer: usize) -> Result<(), Error> 
     }
     Ok(())
 }
+
+/// The whole of a hammer binary: `<program> <target> [writers]`, where `open`
+/// turns the target (a file, a URL) into a log.
+pub fn main<L, F, Fut>(program: &str, target: &str, open: F) -> std::process::ExitCode
+where
+    L: EventLog + Clone,
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<L, Error>>,
+{
+    let mut args = std::env::args().skip(1);
+    let Some(place) = args.next() else {
+        eprintln!("usage: {program} <{target}> [writers]");
+        return std::process::ExitCode::from(2);
+    };
+    let writers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(8);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{program}: no runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(async { hammer(open(place).await?, writers).await }) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{program}: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -10,6 +10,8 @@
 //! The log moves events; it never looks inside them. Payloads stay JSON text
 //! ([`JsonObject`]) from append to read.
 
+#[cfg(feature = "bench")]
+pub mod benchmarks;
 mod error;
 mod files;
 pub mod hammer;

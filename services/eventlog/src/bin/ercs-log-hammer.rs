@@ -3,30 +3,8 @@
 //!
 //! Usage: ercs-log-hammer <database file> [writers]
 
-use std::process::ExitCode;
-
-use ercs_eventlog::SqliteEventLog;
-
-fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let Some(path) = args.next() else {
-        eprintln!("usage: ercs-log-hammer <database file> [writers]");
-        return ExitCode::from(2);
-    };
-    let writers: usize = args.next().and_then(|w| w.parse().ok()).unwrap_or(8);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("no runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let run = async { ercs_eventlog::hammer::hammer(SqliteEventLog::open(&path)?, writers).await };
-    match runtime.block_on(run) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("ercs-log-hammer: {error}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    ercs_eventlog::hammer::main("ercs-log-hammer", "database file", |path| async move {
+        ercs_eventlog::SqliteEventLog::open(path)
+    })
 }
