@@ -13,6 +13,7 @@ mod listener;
 mod pool;
 mod reader;
 mod schema;
+mod transfer;
 mod writer;
 
 #[cfg(feature = "test-support")]
@@ -41,6 +42,11 @@ pub(crate) const INSERT_EVENTS: &str = "
       (position, stream, revision, event_id, event_type, data, metadata, recorded_at)
     SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[],
                          $5::text[], $6::text[], $7::text[], $8::timestamptz[])";
+
+/// Inserts command keys given as columns; shared by the writer and the import.
+pub(crate) const INSERT_KEYS: &str = "
+    INSERT INTO ercs.command_keys (key_hash, stream, first_revision, last_revision, position)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])";
 
 /// Tuning for [`PostgresEventLog::connect_with`]; the defaults suit a service.
 #[derive(Clone, Debug)]

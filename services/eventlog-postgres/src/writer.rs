@@ -169,13 +169,7 @@ impl Statements {
                 )
                 .await?,
             insert_events: conn.prepare(crate::INSERT_EVENTS).await?,
-            insert_keys: conn
-                .prepare(
-                    "INSERT INTO ercs.command_keys
-                       (key_hash, stream, first_revision, last_revision, position)
-                     SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])",
-                )
-                .await?,
+            insert_keys: conn.prepare(crate::INSERT_KEYS).await?,
             move_head: conn
                 .prepare(&format!(
                     "WITH moved AS (UPDATE ercs.log SET head = $1)

@@ -29,10 +29,10 @@ pub use error::Error;
 pub use files::FileAccess;
 pub use model::{
     AppendOnce, AppendResult, CommandKey, Direction, EventData, EventType, ExpectedRevision,
-    Filter, JsonError, JsonObject, KeyedAppend, MAX_APPEND_EVENTS, MAX_APPEND_SIZE,
+    Filter, JsonError, JsonObject, KeyRecord, KeyedAppend, MAX_APPEND_EVENTS, MAX_APPEND_SIZE,
     MAX_COMMAND_KEY_LEN, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN, Position,
     ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
-    check_append,
+    check_append, check_import,
 };
 pub use port::{EventLog, Subscription};
-pub use sqlite::{SqliteEventLog, SqliteOptions};
+pub use sqlite::{SqliteEventLog, SqliteImport, SqliteOptions};

@@ -17,6 +17,7 @@ mod reader;
 mod recent;
 mod schema;
 mod subscription;
+mod transfer;
 mod writer;
 
 use std::fs::File;
@@ -28,6 +29,7 @@ use async_trait::async_trait;
 use tokio::sync::{oneshot, watch};
 
 use self::reader::{Readers, log_window, stream_window};
+pub use self::transfer::{SqliteImport, backup};
 use self::writer::{AppendRequest, Writer};
 use crate::Error;
 use crate::files::FileAccess;
@@ -152,7 +154,7 @@ impl SqliteEventLog {
 }
 
 /// Takes the lock beside the database: one writing process per file.
-fn lock(path: &Path, access: FileAccess) -> Result<File, Error> {
+pub(crate) fn lock(path: &Path, access: FileAccess) -> Result<File, Error> {
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
     let file = access
