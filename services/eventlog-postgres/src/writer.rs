@@ -1,7 +1,7 @@
 //! The writer task: group commit, and positions that become visible in order.
 //!
 //! Every append of this process goes through one task, which takes all the appends
-//! waiting at that moment into one transaction (a handful of round trips whatever
+//! waiting at that moment into one transaction (two round trips, pipelined, whatever
 //! the batch's size). That transaction first locks the single row of `ercs.log`
 //! (`SELECT … FOR UPDATE`), which holds the last position handed out, and moves
 //! it in the same transaction as the events. So across every process writing to
@@ -23,7 +23,7 @@ use ercs_eventlog::{
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Config, Transaction};
+use tokio_postgres::{Client, Config};
 
 type Params<'a> = [&'a (dyn ToSql + Sync); 1];
 use uuid::Uuid;
@@ -104,23 +104,32 @@ impl Writer {
         }
         let conn = self.conn.as_mut().expect("a connection was just opened");
         let statements = Statements::prepare(conn).await?;
-        let tx = conn.client.transaction().await.map_err(storage)?;
-        let row = tx
-            .query_one(&statements.lock_head, &[])
-            .await
-            .map_err(storage)?;
+        let client = &conn.client;
+        // Round trip one: begin, take the log row's lock, read what the batch's
+        // decisions depend on. PostgreSQL runs pipelined statements one after
+        // another and each read takes its snapshot as it starts, so the reads see
+        // every append committed before the lock was granted.
+        let ((), row, mut known) = futures::try_join!(
+            async { client.batch_execute("BEGIN").await.map_err(storage) },
+            async {
+                client
+                    .query_one(&statements.lock_head, &[])
+                    .await
+                    .map_err(storage)
+            },
+            Known::load(client, &statements, batch),
+        )?;
         let (head, now): (i64, DateTime<Utc>) = (row.get(0), row.get(1));
-        let mut known = Known::load(&tx, &statements, batch).await?;
         let mut rows = Rows::new(from_sql(head) + 1, now);
         let outcomes: Vec<Outcome> = batch
             .iter()
             .map(|request| decide(request, &mut known, &mut rows))
             .collect();
         let new_head = Position(rows.next_position - 1);
-        if !rows.positions.is_empty() {
-            rows.insert(&tx, &statements, new_head).await?;
-        }
-        tx.commit().await.map_err(storage)?;
+        // Round trip two: the rows, the head, and the commit. A failed statement
+        // fails the batch (the connection is then dropped, which rolls it back).
+        rows.insert_and_commit(client, &statements, new_head)
+            .await?;
         Ok((outcomes, new_head))
     }
 }
@@ -190,7 +199,7 @@ struct Known {
 
 impl Known {
     async fn load(
-        tx: &Transaction<'_>,
+        tx: &Client,
         statements: &Statements,
         batch: &[AppendRequest],
     ) -> Result<Self, Error> {
@@ -357,9 +366,9 @@ impl Rows {
         Position(position)
     }
 
-    async fn insert(
+    async fn insert_and_commit(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Client,
         statements: &Statements,
         head: Position,
     ) -> Result<(), Error> {
@@ -395,11 +404,15 @@ impl Rows {
         let keys: [&(dyn ToSql + Sync); 5] =
             [&key_hashes, &key_streams, &firsts, &lasts, &key_positions];
         let head: Params = [&head];
+        if self.positions.is_empty() {
+            return tx.batch_execute("COMMIT").await.map_err(storage);
+        }
         // Sent together, in order, in one round trip.
         futures::try_join!(
             tx.execute(&statements.insert_events, &events),
             tx.execute(&statements.insert_keys, &keys),
             tx.execute(&statements.move_head, &head),
+            tx.batch_execute("COMMIT"),
         )
         .map_err(storage)?;
         Ok(())
