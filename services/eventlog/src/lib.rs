@@ -10,23 +10,29 @@
 //! The log moves events; it never looks inside them. Payloads stay JSON text
 //! ([`JsonObject`]) from append to read.
 
+#[cfg(feature = "bench")]
+pub mod benchmarks;
 mod error;
 mod files;
+pub mod hammer;
 mod model;
 mod port;
 pub mod sqlite;
+pub mod windowed;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod crash;
 
 pub use error::Error;
 pub use files::FileAccess;
 pub use model::{
     AppendOnce, AppendResult, CommandKey, Direction, EventData, EventType, ExpectedRevision,
-    Filter, JsonError, JsonObject, KeyedAppend, MAX_APPEND_EVENTS, MAX_APPEND_SIZE,
+    Filter, JsonError, JsonObject, KeyRecord, KeyedAppend, MAX_APPEND_EVENTS, MAX_APPEND_SIZE,
     MAX_COMMAND_KEY_LEN, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN, Position,
     ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
-    check_append,
+    check_append, check_import,
 };
 pub use port::{EventLog, Subscription};
-pub use sqlite::{SqliteEventLog, SqliteOptions};
+pub use sqlite::{SqliteEventLog, SqliteImport, SqliteOptions};

@@ -334,6 +334,20 @@ pub fn check_append(events: &[EventData]) -> Result<(), Error> {
     }
 }
 
+/// An event imported from another log must take exactly the next position
+/// `next` of the log it goes into, so the moved log keeps its order with no hole.
+pub fn check_import(position: Position, next: u64) -> Result<(), Error> {
+    if position.0 == next {
+        return Ok(());
+    }
+    let reason = if next > 1 && position.0 == 1 {
+        "starts at position 1, but the target log is not empty".to_owned()
+    } else {
+        format!("has an event at position {position} where position {next} comes next")
+    };
+    Err(Error::InvalidAppend { reason })
+}
+
 /// A stream's revision: 0 for its first event, then 1, 2, ...
 pub type Revision = u64;
 
@@ -488,6 +502,15 @@ pub struct KeyedAppend {
     pub first_revision: Revision,
     /// The revision and position of its last event, as the append answered them.
     pub result: AppendResult,
+}
+
+/// A command key as a log stores it, for moving a log between stores: the UUID v5
+/// of the key (the key's text is never kept) and where its append landed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub key_hash: Uuid,
+    #[serde(flatten)]
+    pub landed: KeyedAppend,
 }
 
 /// What [`EventLog::append_once`](crate::EventLog::append_once) did.

@@ -1,156 +1,26 @@
-//! Crash safety: a child process appends from 8 tasks and is SIGKILLed at a random
-//! moment, 50 times over one file. After each kill the log reopens with every
-//! acknowledged append present, no partial append, and positions 1, 2, 3, ...
+//! Crash safety of the SQLite backend: the hammer is SIGKILLed 50 times over one
+//! file (see `ercs_eventlog::crash` for what each round checks).
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::Command;
+use std::sync::Arc;
 
-use ercs_eventlog::{Direction, EventLog, Filter, ReadFrom, RecordedEvent, SqliteEventLog};
-
-const ROUNDS: usize = 50;
-
-/// An acknowledged append, as the child printed it.
-struct Ack {
-    stream: String,
-    first_revision: u64,
-    last_position: u64,
-    ids: Vec<String>,
-}
-
-fn parse_ack(line: &str) -> Option<Ack> {
-    let mut words = line.split_whitespace();
-    (words.next()? == "ack").then_some(())?;
-    Some(Ack {
-        stream: words.next()?.to_owned(),
-        first_revision: words.next()?.parse().ok()?,
-        last_position: words.next()?.parse().ok()?,
-        ids: words.map(str::to_owned).collect(),
-    })
-}
-
-/// A small deterministic generator: the seed is printed, so a failure replays.
-struct XorShift(u64);
-impl XorShift {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
+use ercs_eventlog::{EventLog, SqliteEventLog};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_append_survives_a_kill_and_none_survives_in_part() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.db");
-    let seed = std::env::var("ERCS_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-                | 1
-        });
-    println!("ERCS_CRASH_SEED={seed}");
-    let mut random = XorShift(seed);
-    let mut acked: Vec<Ack> = Vec::new();
-
-    for round in 0..ROUNDS {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ercs-log-hammer"))
-            .arg(&path)
-            .arg("8")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the child starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        // Kill only once it is writing, then at a random moment within 40 ms.
-        let first = lines
-            .next()
-            .expect("the child acknowledges an append")
-            .unwrap();
-        std::thread::sleep(Duration::from_micros(random.below(40_000)));
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "round {round}: the child stopped by itself"
-        );
-        child.kill().unwrap();
-        child.wait().unwrap();
-        acked.extend(
-            std::iter::once(first)
-                .chain(lines.map_while(Result::ok))
-                .filter_map(|l| parse_ack(&l)),
-        );
-
-        let log = SqliteEventLog::open(&path)
-            .unwrap_or_else(|e| panic!("round {round}: reopen failed: {e}"));
-        let events = log
-            .read_all(
-                ReadFrom::Start,
-                Direction::Forwards,
-                &Filter::all(),
-                usize::MAX,
-            )
-            .await
-            .unwrap();
-        check_round(round, &events, &acked);
-    }
-    assert!(
-        acked.len() > ROUNDS,
-        "only {} appends were acknowledged in {ROUNDS} rounds",
-        acked.len()
-    );
-}
-
-fn check_round(round: usize, events: &[RecordedEvent], acked: &[Ack]) {
-    for (i, event) in events.iter().enumerate() {
-        assert_eq!(
-            event.position.0,
-            i as u64 + 1,
-            "round {round}: positions must run 1, 2, 3, ... with no hole"
-        );
-    }
-    let by_id: HashMap<String, &RecordedEvent> =
-        events.iter().map(|e| (e.id.to_string(), e)).collect();
-    for ack in acked {
-        for (i, id) in ack.ids.iter().enumerate() {
-            let event = by_id
-                .get(id)
-                .unwrap_or_else(|| panic!("round {round}: acknowledged event {id} is gone"));
-            assert_eq!(event.stream.as_str(), ack.stream);
-            assert_eq!(event.revision, ack.first_revision + i as u64);
-        }
-        let last = by_id[ack.ids.last().unwrap()];
-        assert_eq!(last.position.0, ack.last_position);
-    }
-    // Atomicity: each append wrote `of` events sharing a batch id; all or none are here.
-    let mut batches: HashMap<String, (usize, usize)> = HashMap::new();
-    for event in events {
-        let data: serde_json::Value = event.data.deserialize().unwrap();
-        let entry = batches
-            .entry(data["batch"].to_string())
-            .or_insert((0, data["of"].as_u64().unwrap() as usize));
-        entry.0 += 1;
-    }
-    for (batch, (found, of)) in batches {
-        assert_eq!(
-            found, of,
-            "round {round}: append {batch} is there only in part"
-        );
-    }
-    // Every stream runs 0, 1, 2, ... in position order.
-    let mut next_revision: HashMap<&str, u64> = HashMap::new();
-    for event in events {
-        let next = next_revision.entry(event.stream.as_str()).or_insert(0);
-        assert_eq!(
-            event.revision, *next,
-            "round {round}: stream {} skips a revision",
-            event.stream
-        );
-        *next += 1;
-    }
+    ercs_eventlog::crash::every_acknowledged_append_survives_a_kill(
+        50,
+        || {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_ercs-log-hammer"));
+            child.arg(&path).arg("8");
+            child
+        },
+        || {
+            let log = SqliteEventLog::open(&path).unwrap_or_else(|e| panic!("reopen failed: {e}"));
+            async move { Arc::new(log) as Arc<dyn EventLog> }
+        },
+    )
+    .await;
 }

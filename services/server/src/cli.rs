@@ -34,6 +34,16 @@ pub enum Command {
     /// Drills (演练) on sandbox logs of their own; the live log is never opened.
     #[command(subcommand)]
     Drill(DrillCommand),
+    /// Write the whole event log (every event as recorded, in order, and the
+    /// command keys) to a file, one JSON object a line, with a progress bar. The
+    /// service may keep running: the export stops at the head it found on start.
+    Export(ExportArgs),
+    /// Load an export into an empty store (another backend, a new machine):
+    /// positions, ids, metadata, recorded times and command keys as they were.
+    Import(ImportArgs),
+    /// Copy the SQLite event log to a file with SQLite's online backup, while
+    /// `ercs serve` keeps writing: the copy is the log as of one instant.
+    Backup(BackupArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +99,33 @@ fn parse_speed(raw: &str) -> Result<ercs_drill::Speed, String> {
             ercs_drill::Speed::factor(factor)
         }
     }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub data: DataDir,
+    /// The file to write (`-`: standard output).
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub data: DataDir,
+    /// The export to read (`-`: standard input).
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub data: DataDir,
+    /// The file to write; it must not exist yet.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,6 +237,12 @@ impl Default for ViewArgs {
 /// Where the event log lives; shared by every command that opens it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataDir {
+    /// The event log: `sqlite:DIR` (the embedded log, `DIR/events.db`; the same
+    /// as `--data-dir DIR`) or `postgres://user:password@host:port/database`
+    /// (a log that replicas share). Default: SQLite in the data directory.
+    #[arg(long, env = "ERCS_STORE", value_name = "STORE")]
+    pub store: Option<Store>,
+
     /// Directory for the event log (`events.db`) and the service's other files;
     /// created if missing.
     #[arg(
@@ -221,10 +264,57 @@ pub struct DataDir {
     pub group_readable: bool,
 }
 
+/// Which store holds the event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Store {
+    /// The embedded log, `events.db` in this directory.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, by its connection URL.
+    Postgres(String),
+}
+
+impl std::str::FromStr for Store {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        if let Some(dir) = text.strip_prefix("sqlite:") {
+            if dir.is_empty() {
+                return Err("sqlite: needs a directory, e.g. sqlite:/var/lib/ercs".into());
+            }
+            return Ok(Store::Sqlite(PathBuf::from(dir)));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(Store::Postgres(text.to_owned()));
+        }
+        if text.starts_with("kurrentdb://") || text.starts_with("esdb://") {
+            return Err(
+                "the KurrentDB backend is not built yet; use sqlite:DIR or postgres://…".into(),
+            );
+        }
+        Err("must be sqlite:DIR or postgres://user@host:port/database".into())
+    }
+}
+
+impl std::fmt::Display for Store {
+    /// Names the store without its password, for logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Store::Sqlite(dir) => write!(f, "sqlite:{}", dir.display()),
+            Store::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    write!(f, "{}://…{}", &url[..scheme], &url[at..])
+                }
+                _ => f.write_str(url),
+            },
+        }
+    }
+}
+
 impl DataDir {
     /// `dir`, with the default (owner-only) file modes.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         Self {
+            store: None,
             data_dir: dir.into(),
             group_readable: false,
         }
@@ -249,6 +339,28 @@ mod tests {
         match cli.command {
             Command::Seed(seed) => seed.data,
             _ => unreachable!("a seed command"),
+        }
+    }
+
+    #[test]
+    fn a_store_is_sqlite_in_a_directory_or_a_postgres_url() {
+        assert_eq!(
+            data_dir(&["--store", "sqlite:/var/lib/ercs"]).store,
+            Some(Store::Sqlite("/var/lib/ercs".into()))
+        );
+        let url = "postgres://ercs:secret@db.example:5432/ercs";
+        let store = data_dir(&["--store", url]).store.expect("a store");
+        assert_eq!(store, Store::Postgres(url.into()));
+        assert_eq!(store.to_string(), "postgres://…@db.example:5432/ercs");
+        assert_eq!(data_dir(&[]).store, None, "SQLite in the data directory");
+        for bad in [
+            "sqlite:",
+            "mysql://x",
+            "kurrentdb://node:2113",
+            "/var/lib/ercs",
+        ] {
+            let refused = Cli::try_parse_from(["ercs", "seed", "chongqing", "--store", bad]);
+            assert!(refused.is_err(), "{bad} was accepted");
         }
     }
 

@@ -22,7 +22,9 @@ pub async fn run(script: &Path, speed: Speed, data: &DataDir) -> Result<(), Stri
         .data_dir
         .join("drills")
         .join(format!("{}-{stamp}", script.id));
+    // Always an SQLite file of its own, whatever store the live service uses.
     let sandbox = DataDir {
+        store: None,
         data_dir: dir.clone(),
         group_readable: data.group_readable,
     };

@@ -3,8 +3,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use std::sync::Arc;
 
-use ercs_eventlog::EventLog;
-use ercs_server::cli::{Cli, Command, DrillCommand, RouteCommand, SeedArgs, ServeArgs};
+use ercs_server::cli::{
+    BackupArgs, Cli, Command, DrillCommand, ExportArgs, ImportArgs, RouteCommand, SeedArgs,
+    ServeArgs,
+};
+use ercs_server::moving;
 use ercs_server::seeding;
 use ercs_server::startup::Application;
 use tracing_subscriber::EnvFilter;
@@ -37,6 +40,9 @@ fn main() -> ExitCode {
         Command::Drill(DrillCommand::Delete { id, data }) => {
             exit(ercs_server::drill_cli::delete(&data, &id))
         }
+        Command::Export(args) => export(args),
+        Command::Import(args) => import(args),
+        Command::Backup(args) => backup(args),
     }
 }
 
@@ -72,9 +78,10 @@ fn route_solve(file: &std::path::Path, flows: bool) -> ExitCode {
     ExitCode::from(report.verdict.exit_code())
 }
 
-fn serve(args: ServeArgs) -> ExitCode {
+fn serve(mut args: ServeArgs) -> ExitCode {
+    args.data = args.data.resolved();
     let result = actix_web::rt::System::new().block_on(async move {
-        let log: Arc<dyn EventLog> = Arc::new(args.data.open_log().map_err(|e| e.to_string())?);
+        let log = args.data.open_store().await.map_err(|e| e.to_string())?.log();
         if let Some(seed) = args.seed {
             let hidden = indicatif::ProgressBar::hidden();
             let summary = seeding::load(Arc::clone(&log), seed, &hidden)
@@ -85,19 +92,85 @@ fn serve(args: ServeArgs) -> ExitCode {
         let app = Application::build_on(&args, log).map_err(|e| e.to_string())?;
         // One line on stdout, for operators and scripts: where to reach the service.
         println!("ercs listening on http://{}", app.addr());
-        tracing::info!(addr = %app.addr(), data_dir = %args.data.data_dir.display(), "serving");
+        tracing::info!(addr = %app.addr(), store = %args.data.store_name(), data_dir = %args.data.data_dir.display(), "serving");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     });
     exit(result)
 }
 
-fn seed(args: SeedArgs) -> ExitCode {
+fn seed(mut args: SeedArgs) -> ExitCode {
+    args.data = args.data.resolved();
     let result = actix_web::rt::System::new().block_on(async move {
-        let log: Arc<dyn EventLog> = Arc::new(args.data.open_log().map_err(|e| e.to_string())?);
+        let log = args
+            .data
+            .open_store()
+            .await
+            .map_err(|e| e.to_string())?
+            .log();
         let summary = seeding::load(log, args.seed, &seeding::progress_bar())
             .await
             .map_err(|e| e.to_string())?;
         println!("seeded {}: {summary}", args.seed);
+        Ok(())
+    });
+    exit(result)
+}
+
+/// `ercs export`: the log to a file, or to standard output with `--to -`.
+fn export(args: ExportArgs) -> ExitCode {
+    let result = actix_web::rt::System::new().block_on(async move {
+        let store = args.data.open_store().await.map_err(|e| e.to_string())?;
+        let bar = moving::progress_bar("exporting");
+        let events = if args.to.as_os_str() == "-" {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            moving::export(&store, &mut out, &bar).await
+        } else {
+            let file = std::fs::File::create_new(&args.to)
+                .map_err(|e| format!("{}: {e}", args.to.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            let events = moving::export(&store, &mut out, &bar).await;
+            out.into_inner()
+                .map_err(|e| e.to_string())?
+                .sync_all()
+                .map_err(|e| e.to_string())?;
+            events
+        }
+        .map_err(|e| e.to_string())?;
+        eprintln!("exported {events} events from {}", args.data.store_name());
+        Ok(())
+    });
+    exit(result)
+}
+
+/// `ercs import`: an export into an empty store.
+fn import(args: ImportArgs) -> ExitCode {
+    let result = actix_web::rt::System::new().block_on(async move {
+        let mut target = args
+            .data
+            .open_import_target()
+            .await
+            .map_err(|e| e.to_string())?;
+        let bar = moving::progress_bar("importing");
+        let events = if args.from.as_os_str() == "-" {
+            moving::import(&mut target, std::io::stdin().lock(), &bar).await
+        } else {
+            let file = std::fs::File::open(&args.from)
+                .map_err(|e| format!("{}: {e}", args.from.display()))?;
+            moving::import(&mut target, std::io::BufReader::new(file), &bar).await
+        }
+        .map_err(|e| e.to_string())?;
+        eprintln!("imported {events} events into {}", args.data.store_name());
+        Ok(())
+    });
+    exit(result)
+}
+
+/// `ercs backup`: the SQLite log, copied while it is in use.
+fn backup(args: BackupArgs) -> ExitCode {
+    let result = args.data.sqlite_file().and_then(|source| {
+        let events = ercs_eventlog::sqlite::backup(&source, &args.to, args.data.access())
+            .map_err(|e| e.to_string())?;
+        eprintln!("backed up {events} events to {}", args.to.display());
         Ok(())
     });
     exit(result)

@@ -315,7 +315,7 @@ impl DataDir {
         )?)
     }
 
-    fn create(&self) -> Result<(), StartError> {
+    pub(crate) fn create(&self) -> Result<(), StartError> {
         self.access()
             .create_dir_all(&self.data_dir)
             .map_err(|source| StartError::DataDir {

@@ -17,6 +17,7 @@ mod reader;
 mod recent;
 mod schema;
 mod subscription;
+mod transfer;
 mod writer;
 
 use std::fs::File;
@@ -28,6 +29,7 @@ use async_trait::async_trait;
 use tokio::sync::{oneshot, watch};
 
 use self::reader::{Readers, log_window, stream_window};
+pub use self::transfer::{SqliteImport, backup};
 use self::writer::{AppendRequest, Writer};
 use crate::Error;
 use crate::files::FileAccess;
@@ -37,6 +39,7 @@ use crate::model::{
     check_append,
 };
 use crate::port::{EventLog, Subscription};
+use crate::windowed::read_range as window;
 
 /// Tuning for [`SqliteEventLog::open_with`]; the defaults suit a service.
 #[derive(Clone, Debug)]
@@ -151,7 +154,7 @@ impl SqliteEventLog {
 }
 
 /// Takes the lock beside the database: one writing process per file.
-fn lock(path: &Path, access: FileAccess) -> Result<File, Error> {
+pub(crate) fn lock(path: &Path, access: FileAccess) -> Result<File, Error> {
     let mut lock_path = path.as_os_str().to_owned();
     lock_path.push(".lock");
     let file = access
@@ -267,18 +270,5 @@ impl EventLog for SqliteEventLog {
             after,
             filter,
         )
-    }
-}
-
-/// The inclusive range a read covers, for numbering that starts at `first`;
-/// `None` when it covers nothing (forwards from the end).
-fn window(from: ReadFrom<u64>, direction: Direction, first: u64) -> Option<(u64, u64)> {
-    match (direction, from) {
-        (Direction::Forwards, ReadFrom::Start) => Some((first, u64::MAX)),
-        (Direction::Forwards, ReadFrom::At(at)) => Some((at, u64::MAX)),
-        (Direction::Forwards, ReadFrom::End) => None,
-        (Direction::Backwards, ReadFrom::End) => Some((first, u64::MAX)),
-        (Direction::Backwards, ReadFrom::At(at)) => Some((first, at)),
-        (Direction::Backwards, ReadFrom::Start) => Some((first, first)),
     }
 }

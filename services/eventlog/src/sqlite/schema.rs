@@ -68,6 +68,17 @@ pub(super) fn open_writer(path: &Path) -> Result<Connection, Error> {
     Ok(conn)
 }
 
+/// Refuses a file that is not an ERCS event log, before anything reads it.
+pub(super) fn check_is_log(conn: &Connection, path: &Path) -> Result<(), Error> {
+    let application_id: i64 = conn
+        .pragma_query_value(None, "application_id", |row| row.get(0))
+        .map_err(|e| opening(path, e))?;
+    if application_id != APPLICATION_ID {
+        return Err(foreign(path, "it is not an ERCS event log"));
+    }
+    Ok(())
+}
+
 /// Opens a reading connection. WAL lets it read while the writer commits.
 pub(super) fn open_reader(path: &Path) -> Result<Connection, Error> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;

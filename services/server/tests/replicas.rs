@@ -1,0 +1,203 @@
+//! Two `ercs serve` replicas on one PostgreSQL database, as an operator runs them:
+//! dispatchers write through both at once, to the same facilities, and one replica
+//! is killed mid-way. Every request it left unanswered is retried, with its key,
+//! through the other. Afterwards each command is in the log exactly once, and the
+//! surviving replica's view equals a view rebuilt from the log by a new replica.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ercs_eventlog::{Direction, EventLog, Filter, ReadFrom};
+use ercs_eventlog_postgres::PostgresEventLog;
+use ercs_eventlog_postgres::testing::cluster;
+use serde_json::{Value, json};
+use support::served::{Served, serve_on};
+
+const CLIENTS: usize = 8;
+const FACILITIES: usize = 4;
+const PER_CLIENT: u32 = 40;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+fn report(occupied: u32) -> Value {
+    json!({
+        "bed_type": "general_isolation", "class": "designated",
+        "counts": {"total": 80, "staffed": 70, "occupied": occupied},
+        "lead_time_minutes": 0
+    })
+}
+
+/// A keyed request, and whether its answer was seen.
+struct Sent {
+    path: String,
+    body: Value,
+    answered: bool,
+}
+
+/// POSTs until a final answer: a 409 (another replica wrote the stream first)
+/// is retried with the same key, as a client does. `None`: the replica is gone.
+async fn post(base: &str, path: &str, key: &str, body: &Value) -> Option<u16> {
+    for _ in 0..50 {
+        let response = client()
+            .post(format!("{base}{path}"))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .ok()?;
+        match response.status().as_u16() {
+            409 => tokio::time::sleep(Duration::from_millis(10)).await,
+            status => return Some(status),
+        }
+    }
+    panic!("{key}: still conflicting after 50 tries");
+}
+
+async fn get(served: &Served, path: &str) -> Value {
+    let response = client().get(served.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
+}
+
+/// A view without the time it was read at.
+async fn view(served: &Served, path: &str) -> Value {
+    let mut body = get(served, path).await;
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("at");
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_postgres_apply_each_command_once_and_agree() {
+    let (url, _database) = cluster().fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve_on(
+        &dir.path().join("a"),
+        &["--store", &url, "--seed", "chongqing"],
+    );
+    let seeded = first.ready().await;
+    let second = serve_on(&dir.path().join("b"), &["--store", &url]);
+    assert_eq!(
+        second.ready().await,
+        seeded,
+        "the second replica reads the same log"
+    );
+    let page = get(
+        &first,
+        &format!("/api/v1/facilities?limit={FACILITIES}&min_position={seeded}"),
+    )
+    .await;
+    let facilities: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect();
+
+    // Client c writes through replica c % 2 to facility c % 4: each facility is
+    // written through both replicas at once.
+    let sent = Arc::new(Mutex::new(BTreeMap::new()));
+    let bases = [first.base.clone(), second.base.clone()];
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let (sent, base) = (Arc::clone(&sent), bases[c % 2].clone());
+            let path = format!("/api/v1/facilities/{}/report", facilities[c % FACILITIES]);
+            tokio::spawn(async move {
+                for n in 0..PER_CLIENT {
+                    let key = format!("replica-{c}-{n}");
+                    let body = report(n % 70);
+                    let request = Sent {
+                        path: path.clone(),
+                        body: body.clone(),
+                        answered: false,
+                    };
+                    sent.lock().unwrap().insert(key.clone(), request);
+                    match post(&base, &path, &key, &body).await {
+                        Some(200) => sent.lock().unwrap().get_mut(&key).unwrap().answered = true,
+                        Some(status) => panic!("{key}: {status}"),
+                        None => return, // the replica is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    first.kill();
+    for client in clients {
+        client.await.unwrap();
+    }
+
+    let sent = Arc::try_unwrap(sent).ok().unwrap().into_inner().unwrap();
+    let unanswered = sent.values().filter(|s| !s.answered).count();
+    for (key, request) in &sent {
+        let status = post(&second.base, &request.path, key, &request.body).await;
+        assert_eq!(
+            status,
+            Some(200),
+            "{key} retried through the surviving replica"
+        );
+    }
+    assert!(
+        unanswered > 0,
+        "the kill came after every request was answered"
+    );
+
+    let log = PostgresEventLog::connect(&url).await.unwrap();
+    let events = log
+        .read_all(
+            ReadFrom::Start,
+            Direction::Forwards,
+            &Filter::all(),
+            usize::MAX,
+        )
+        .await
+        .unwrap();
+    let mut applied: BTreeMap<String, usize> = BTreeMap::new();
+    for event in &events {
+        let metadata: Value = event.metadata.deserialize().unwrap();
+        if let Some(key) = metadata["idempotency_key"]
+            .as_str()
+            .and_then(|k| k.rsplit('/').next())
+            && key.starts_with("replica-")
+        {
+            *applied.entry(key.to_owned()).or_default() += 1;
+        }
+    }
+    for key in sent.keys() {
+        assert_eq!(
+            applied.get(key),
+            Some(&1),
+            "{key} is in the log exactly once"
+        );
+    }
+    assert_eq!(applied.len(), sent.len(), "and nothing else was applied");
+
+    // A new replica rebuilds its view from the log alone; the survivor's view,
+    // which followed the log live, must be the same.
+    let head = log.head().await.unwrap().0;
+    let rebuilt = serve_on(&dir.path().join("c"), &["--store", &url]);
+    assert_eq!(rebuilt.ready().await, head);
+    for path in std::iter::once("/api/v1/network".to_owned())
+        .chain(facilities.iter().map(|f| format!("/api/v1/facilities/{f}")))
+    {
+        let at = format!(
+            "{path}{}min_position={head}",
+            if path.contains('?') { "&" } else { "?" }
+        );
+        let (live, from_log) = (view(&second, &at).await, view(&rebuilt, &at).await);
+        assert!(live == from_log, "{path} differs:\n{live}\n{from_log}");
+    }
+    eprintln!(
+        "{} keyed reports through two replicas, {unanswered} unanswered when one was killed: each applied once",
+        sent.len()
+    );
+}
