@@ -1,5 +1,7 @@
 //! The `ercs` service: what dispatchers, GIS dashboards and drill directors talk to.
 //!
+//! - [`auth`]: access control — bearer JWTs and API tokens, the seven roles,
+//!   jurisdictions, and the guard in front of every handler.
 //! - [`cli`]: the command line (`ercs serve`, ...).
 //! - [`startup`]: builds the HTTP application on a bound listener; `main` and the
 //!   tests start it the same way.
@@ -26,6 +28,7 @@
 //! - [`background`]: the runtime history work (feed catch-ups, `as_of` folds)
 //!   runs on, off the request threads.
 
+pub mod auth;
 pub mod background;
 pub mod bare_errors;
 pub mod cli;

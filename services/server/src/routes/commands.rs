@@ -250,9 +250,10 @@ where
         })?,
         _ => return Err(unknown_action(D::KIND, &action)),
     };
+    crate::auth::authorise_areas(&state, &request, &command, id.is_none())?;
     let expect = expected_revision(&request)?;
     let actor = actor(&request)?;
-    let mut metadata = Metadata::new(actor.to_string());
+    let mut metadata = audited(&request, Metadata::new(actor.to_string()));
     if let Some(key) = &key {
         metadata = metadata.with_request_key(&key.scoped, key.digest);
     }
@@ -687,10 +688,34 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
         })
 }
 
-/// Who issues the command, from `ERCS-Actor`. Header values are bytes, so a
+/// `metadata` with the authenticated actor and the request's id, when the
+/// guard authenticated one.
+pub(crate) fn audited(request: &HttpRequest, metadata: Metadata) -> Metadata {
+    match crate::auth::principal_of(request) {
+        Some(principal) => metadata.with_authenticated(
+            ercs_commands::AuthenticatedActor {
+                subject: principal.subject,
+                name: principal.name,
+                role: principal.role.as_str().to_owned(),
+                jurisdiction: principal.jurisdiction.to_string(),
+            },
+            uuid::Uuid::new_v4(),
+        ),
+        None => metadata,
+    }
+}
+
+/// Who issues the command: the authenticated actor's name once the guard
+/// authenticated the request (`ERCS-Actor` is then ignored: a client does not
+/// say who it is, its token does); otherwise `ERCS-Actor`. Header values are bytes, so a
 /// name outside ASCII (万州区卫健委值班员) comes in RFC 8187 form:
 /// `UTF-8''%E4%B8%87%E5%B7%9E…`, its UTF-8 bytes percent-encoded.
 pub(crate) fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
+    if let Some(principal) = crate::auth::principal_of(request) {
+        return Actor::parse(&principal.name).map_err(|error| {
+            crate::auth::config::unauthenticated(format!("the token's name: {error}"))
+        });
+    }
     let Some(value) = request.headers().get(ACTOR_HEADER) else {
         return Ok(Actor::parse(DEFAULT_ACTOR).expect("a valid actor"));
     };

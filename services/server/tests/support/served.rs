@@ -71,7 +71,8 @@ pub fn ercs() -> Command {
     command
         .env_remove("ERCS_LISTEN")
         .env_remove("ERCS_DATA_DIR")
-        .env_remove("ERCS_SEED");
+        .env_remove("ERCS_SEED")
+        .env_remove("ERCS_MODE");
     command
 }
 
