@@ -13,7 +13,8 @@
 //!   (`min_position`, `as_of`).
 //! - `routes`: one module per group of endpoints: `resources` (lists and gets),
 //!   `commands` (every domain command), `network` (rollups), `feed` (SSE),
-//!   `ogc` (GIS as OGC API – Features), `health`.
+//!   `ogc` (GIS as OGC API – Features), `audit` (the audit trail and each
+//!   resource's history), `health`.
 //! - [`feed`]: the live feed's hub: messages rendered once per event, a ring for
 //!   resuming, resync for slow clients.
 //! - [`gis`]: GeoJSON features and WGS-84 → GCJ-02 / BD-09.

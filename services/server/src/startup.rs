@@ -218,6 +218,8 @@ fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
         .service(routes::health::healthz)
         .service(routes::health::readyz)
         .configure(routes::incidents::configure)
+        // Before the commands: their `{id}/{action}` resource would take `{id}/history`.
+        .configure(routes::audit::configure)
         .configure(routes::resources::configure)
         .configure(routes::commands::configure)
         .configure(routes::network::configure)

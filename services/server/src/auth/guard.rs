@@ -13,6 +13,7 @@ use super::config::Authenticator;
 use super::principal::Principal;
 use super::rules::{self, Rule, rule_for};
 use crate::problem::Problem;
+use crate::routes::fallback::{KnownPaths, no_route};
 use crate::state::AppState;
 
 /// Served but not in the document's `paths` (as in `routes::fallback`).
@@ -112,14 +113,27 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
     let principal = auth
         .authenticate(request.headers())
         .await
-        .and_then(|principal| known_jurisdiction(state, principal))
-        .map_err(refused_401)?;
+        .and_then(|principal| known_jurisdiction(state, principal));
+    let principal = match (principal, rule) {
+        (Ok(principal), _) => principal,
+        // Without a good token, an operation the route table lacks gets the
+        // fallback's 404 or 405 here, and never reaches a handler.
+        (Err(_), None) => return Err(unknown(request).await),
+        (Err(problem), Some(_)) => return Err(refused_401(problem)),
+    };
     if let Some(rule) = rule {
         rules::decide(state, &principal, rule, request.path())
             .await
             .map_err(|problem| problem.error_response())?;
     }
     Ok(Some(principal))
+}
+
+async fn unknown(request: &ServiceRequest) -> actix_web::HttpResponse {
+    match request.app_data::<web::Data<KnownPaths>>() {
+        Some(known) => no_route(request.request().clone(), known.clone()).await,
+        None => Problem::not_found("no such endpoint").error_response(),
+    }
 }
 
 fn known_jurisdiction(state: &AppState, principal: Principal) -> Result<Principal, Problem> {
