@@ -173,6 +173,7 @@ fn serve(
         .listen("ercs-http", listener, move || {
             let state = state.clone();
             let known = known.clone();
+            let cors = crate::auth::cors::cors(auth.mode, &auth.cors_origins);
             let (auth, rules) = (auth.clone(), rules.clone());
             let openapi = openapi.clone();
             let app = App::new()
@@ -186,7 +187,11 @@ fn serve(
                 .app_data(known)
                 .app_data(auth)
                 .app_data(rules)
-                .configure(|config| endpoints(config, openapi));
+                .configure(|config| endpoints(config, openapi))
+                // Outermost: a preflight is answered before the guard (browsers
+                // send it without a token), and every answer, a 401 included,
+                // carries the CORS headers a page needs to read it.
+                .wrap(cors);
             let stopping = stopping.clone();
             // The timeouts `HttpServer` would set.
             let http = HttpService::build()

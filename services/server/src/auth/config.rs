@@ -71,6 +71,17 @@ pub struct AuthArgs {
     /// without it.
     #[arg(long, env = "ERCS_BEHIND_TLS_PROXY", value_parser = clap::builder::BoolishValueParser::new())]
     pub behind_tls_proxy: bool,
+
+    /// Origins whose pages may call the API (`https://gis.wsjkw.cq.example`),
+    /// comma-separated. None: in development any port of localhost and
+    /// 127.0.0.1; in production no other origin.
+    #[arg(
+        long,
+        env = "ERCS_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 impl AuthArgs {
@@ -86,6 +97,7 @@ impl AuthArgs {
             jwt_jwks: None,
             jwt_leeway_seconds: DEFAULT_LEEWAY_SECONDS,
             behind_tls_proxy: false,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -119,6 +131,8 @@ pub enum AuthConfigError {
 /// Checks bearer tokens: JWTs and the log's API tokens.
 pub struct Authenticator {
     pub mode: Mode,
+    /// The origins CORS allows (see [`super::cors`]).
+    pub cors_origins: Vec<String>,
     configured: Option<JwtVerifier>,
     development: Option<JwtVerifier>,
     pub tokens: ApiTokens,
@@ -160,6 +174,7 @@ impl Authenticator {
         };
         Ok(Self {
             mode: args.mode,
+            cors_origins: args.cors_origins.clone(),
             configured,
             development,
             tokens: ApiTokens::new(log),

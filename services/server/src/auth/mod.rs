@@ -11,6 +11,7 @@
 //! - [`guard`]: the middleware that authenticates each request and applies the
 //!   endpoint's rule before any handler runs.
 //! - [`config`]: development and production modes, from the command line.
+//! - [`cors`]: which other origins' pages may call, with which headers.
 //! - [`development`]: the development mode's signing key and its printed tokens.
 //!
 //! Commands are checked twice on purpose: the guard decides what the path names
@@ -19,6 +20,7 @@
 //! through [`authorise_areas`].
 
 pub mod config;
+pub mod cors;
 pub mod development;
 pub mod guard;
 pub mod jwt;
