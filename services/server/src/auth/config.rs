@@ -82,6 +82,26 @@ pub struct AuthArgs {
         value_name = "ORIGIN"
     )]
     pub cors_origins: Vec<String>,
+
+    /// Requests a second one token (its subject) may send, with bursts of ten
+    /// seconds' worth; beyond, 429 with `Retry-After`. 0: no limit.
+    #[arg(
+        long,
+        env = "ERCS_TOKEN_REQUESTS_PER_SECOND",
+        default_value_t = 100,
+        value_name = "N"
+    )]
+    pub token_requests_per_second: u32,
+
+    /// Requests a second one client address may send (bursts of ten seconds'
+    /// worth); health checks are not counted. 0: no limit.
+    #[arg(
+        long,
+        env = "ERCS_ADDRESS_REQUESTS_PER_SECOND",
+        default_value_t = 200,
+        value_name = "N"
+    )]
+    pub address_requests_per_second: u32,
 }
 
 impl AuthArgs {
@@ -98,6 +118,8 @@ impl AuthArgs {
             jwt_leeway_seconds: DEFAULT_LEEWAY_SECONDS,
             behind_tls_proxy: false,
             cors_origins: Vec::new(),
+            token_requests_per_second: 100,
+            address_requests_per_second: 200,
         }
     }
 }
@@ -133,6 +155,7 @@ pub struct Authenticator {
     pub mode: Mode,
     /// The origins CORS allows (see [`super::cors`]).
     pub cors_origins: Vec<String>,
+    pub limits: super::limits::RateLimits,
     configured: Option<JwtVerifier>,
     development: Option<JwtVerifier>,
     pub tokens: ApiTokens,
@@ -175,6 +198,10 @@ impl Authenticator {
         Ok(Self {
             mode: args.mode,
             cors_origins: args.cors_origins.clone(),
+            limits: super::limits::RateLimits {
+                per_token: super::limits::Limiter::new(args.token_requests_per_second),
+                per_address: super::limits::Limiter::new(args.address_requests_per_second),
+            },
             configured,
             development,
             tokens: ApiTokens::new(log),

@@ -110,6 +110,10 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
     if rule == Some(Rule::Public) {
         return Ok(None);
     }
+    let address = request.peer_addr().map(|peer| peer.ip());
+    auth.limits
+        .check_address(address)
+        .map_err(|problem| problem.error_response())?;
     let principal = auth
         .authenticate(request.headers())
         .await
@@ -121,6 +125,9 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
         (Err(_), None) => return Err(unknown(request).await),
         (Err(problem), Some(_)) => return Err(refused_401(problem)),
     };
+    auth.limits
+        .check_token(&principal.subject)
+        .map_err(|problem| problem.error_response())?;
     if let Some(rule) = rule {
         rules::decide(state, &principal, rule, request.path())
             .await

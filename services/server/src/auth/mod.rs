@@ -11,6 +11,7 @@
 //! - [`guard`]: the middleware that authenticates each request and applies the
 //!   endpoint's rule before any handler runs.
 //! - [`config`]: development and production modes, from the command line.
+//! - [`limits`]: rate limits per token and per client address (429).
 //! - [`cors`]: which other origins' pages may call, with which headers.
 //! - [`development`]: the development mode's signing key and its printed tokens.
 //!
@@ -24,6 +25,7 @@ pub mod cors;
 pub mod development;
 pub mod guard;
 pub mod jwt;
+pub mod limits;
 pub mod principal;
 pub mod rules;
 pub mod tokens;
