@@ -170,3 +170,53 @@ async fn without_a_token_every_endpoint_but_health_and_docs_is_401() {
     }
     assert_eq!(server.head().await, before);
 }
+
+#[tokio::test]
+async fn a_role_configured_to_read_its_own_jurisdiction_reads_nothing_beyond_it() {
+    let auth = ercs_server::auth::AuthArgs {
+        own_jurisdiction_reads: vec![Role::TownshipOperator],
+        ..ercs_server::auth::AuthArgs::development()
+    };
+    let server = TestServer::seeded_with_auth(auth, &development::token(Role::Admin)).await;
+    let township = development::token_for(
+        "gst",
+        "高笋塘街道操作员",
+        Role::TownshipOperator,
+        "500101001",
+    );
+    let read = |path: String| {
+        let (server, township) = (&server, township.clone());
+        async move { send(server, &Method::GET, &path, &Value::Null, Some(&township)).await }
+    };
+    assert_eq!(
+        read("/api/v1/facilities?area=500101001".into()).await.0,
+        200
+    );
+    let (status, problem) = read("/api/v1/facilities".into()).await;
+    assert_eq!(
+        (status, problem_type(&problem)),
+        (403, "own-jurisdiction-reads-only")
+    );
+    assert_eq!(
+        read("/api/v1/facilities?area=500101".into()).await.0,
+        403,
+        "the whole district"
+    );
+    assert_eq!(read("/api/v1/network".into()).await.0, 403);
+    let (_, page) = server
+        .get(&server.url("/api/v1/depots?area=500102&limit=1"))
+        .await;
+    let elsewhere = page["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(read(format!("/api/v1/depots/{elsewhere}")).await.0, 403);
+    // Other roles still read the whole network.
+    let district = development::token_for("wz", "万州", Role::DistrictDispatcher, "500101");
+    let (status, _) = send(
+        &server,
+        &Method::GET,
+        "/api/v1/network",
+        &Value::Null,
+        Some(&district),
+    )
+    .await;
+    assert_eq!(status, 200);
+}

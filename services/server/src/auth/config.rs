@@ -10,7 +10,7 @@ use jsonwebtoken::Algorithm;
 
 use super::development;
 use super::jwt::{DEFAULT_LEEWAY_SECONDS, JwtVerifier, Refused};
-use super::principal::Principal;
+use super::principal::{Principal, Role};
 use super::tokens::ApiTokens;
 use crate::problem::Problem;
 
@@ -102,6 +102,17 @@ pub struct AuthArgs {
         value_name = "N"
     )]
     pub address_requests_per_second: u32,
+
+    /// Roles that may read only their own jurisdiction (one resource inside it,
+    /// or a list with `area=` inside it), comma-separated, e.g.
+    /// `township_operator`. By default every role reads the whole network.
+    #[arg(long, env = "ERCS_OWN_JURISDICTION_READS", value_delimiter = ',', value_name = "ROLE",
+          value_parser = parse_role)]
+    pub own_jurisdiction_reads: Vec<Role>,
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| format!("`{raw}` is not a role"))
 }
 
 impl AuthArgs {
@@ -120,6 +131,7 @@ impl AuthArgs {
             cors_origins: Vec::new(),
             token_requests_per_second: 100,
             address_requests_per_second: 200,
+            own_jurisdiction_reads: Vec::new(),
         }
     }
 }
@@ -156,6 +168,8 @@ pub struct Authenticator {
     /// The origins CORS allows (see [`super::cors`]).
     pub cors_origins: Vec<String>,
     pub limits: super::limits::RateLimits,
+    /// Roles that read their own jurisdiction only.
+    pub own_reads: Vec<Role>,
     configured: Option<JwtVerifier>,
     development: Option<JwtVerifier>,
     pub tokens: ApiTokens,
@@ -198,6 +212,7 @@ impl Authenticator {
         Ok(Self {
             mode: args.mode,
             cors_origins: args.cors_origins.clone(),
+            own_reads: args.own_jurisdiction_reads.clone(),
             limits: super::limits::RateLimits {
                 per_token: super::limits::Limiter::new(args.token_requests_per_second),
                 per_address: super::limits::Limiter::new(args.address_requests_per_second),

@@ -129,7 +129,7 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
         .check_token(&principal.subject)
         .map_err(|problem| problem.error_response())?;
     if let Some(rule) = rule {
-        rules::decide(state, &principal, rule, request.path())
+        rules::decide(state, &principal, rule, request, &auth.own_reads)
             .await
             .map_err(|problem| problem.error_response())?;
     }

@@ -54,11 +54,17 @@ pub async fn decide(
     state: &AppState,
     principal: &Principal,
     rule: Rule,
-    path: &str,
+    request: &actix_web::dev::ServiceRequest,
+    own_reads: &[Role],
 ) -> Result<(), Problem> {
+    let path = request.path();
     let id = path.split('/').nth(4).unwrap_or_default();
     match rule {
-        Rule::Public | Rule::Read => Ok(()),
+        Rule::Public => Ok(()),
+        Rule::Read if own_reads.contains(&principal.role) => {
+            own_jurisdiction_read(state, principal, path, request.query_string()).await
+        }
+        Rule::Read => Ok(()),
         Rule::Create(_) | Rule::ProposePlan => commanding(principal),
         Rule::Command(kind) => {
             commanding(principal)?;
@@ -85,6 +91,49 @@ pub async fn decide(
             };
             inside(state, principal, &areas)
         }
+    }
+}
+
+/// A read by a role configured to read its own jurisdiction only: one
+/// resource inside it, or a list filtered to an area inside it; nothing that
+/// spans the whole network.
+async fn own_jurisdiction_read(
+    state: &AppState,
+    principal: &Principal,
+    path: &str,
+    query: &str,
+) -> Result<(), Problem> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let kind = segments.get(2).and_then(|c| ResourceKind::parse(c));
+    match (kind, segments.len()) {
+        (Some(kind), 4) => match resource_areas(state, kind, segments[3]).await {
+            Some(areas) => inside(state, principal, &areas),
+            None => Ok(()),
+        },
+        (Some(_), 3) => {
+            let area = crate::query::Params::parse(query)?
+                .take_raw("area")
+                .and_then(|raw| raw.parse::<AreaCode>().ok());
+            match area {
+                Some(area) if principal.jurisdiction.covers(&state.areas, &area) => Ok(()),
+                Some(area) => Err(outside(principal, &area)),
+                None => Err(forbidden(
+                    "own-jurisdiction-reads-only",
+                    format!(
+                        "{} reads its own jurisdiction only: add `area={}`",
+                        principal.role, principal.jurisdiction
+                    ),
+                )
+                .with_field("area")),
+            }
+        }
+        _ => Err(forbidden(
+            "own-jurisdiction-reads-only",
+            format!(
+                "{} reads its own jurisdiction only: this read spans the whole network",
+                principal.role
+            ),
+        )),
     }
 }
 
