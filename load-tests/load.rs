@@ -58,7 +58,19 @@ async fn main() -> Result<(), String> {
     if args.clients == 0 || args.clients > 1000 || args.seconds > 600 {
         return Err("--clients must be 1..=1000 and --seconds at most 600".into());
     }
+    // The service in development mode (loopback only) takes the development
+    // admin's token; see README "Access control".
+    let mut headers = reqwest::header::HeaderMap::new();
+    let bearer = format!(
+        "Bearer {}",
+        ercs_server::auth::development::token(ercs_server::auth::Role::Admin)
+    );
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        bearer.parse().map_err(|_| "a header value")?,
+    );
     let client = reqwest::Client::builder()
+        .default_headers(headers)
         .pool_max_idle_per_host(args.clients + 4)
         .build()
         .map_err(|e| e.to_string())?;

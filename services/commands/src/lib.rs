@@ -44,5 +44,5 @@ mod turns;
 pub use aggregates::{Aggregates, CommandError, Executed, Expect, Loaded};
 pub use cache::DEFAULT_CACHED_AGGREGATES;
 pub use codec::{decode, encode};
-pub use metadata::Metadata;
+pub use metadata::{AuthenticatedActor, Metadata};
 pub use turns::{Turn, Turns};

@@ -27,6 +27,25 @@ pub struct Metadata {
     /// another request is told apart from a retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_digest: Option<Uuid>,
+    /// The authenticated actor behind `actor`, when the service checks tokens:
+    /// the audit trail's who (身份、角色、辖区).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticated: Option<AuthenticatedActor>,
+    /// The HTTP request that issued the command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Uuid>,
+}
+
+/// Who a verified token named: recorded on every event it causes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthenticatedActor {
+    /// The account's stable id (the token's `sub`).
+    pub subject: String,
+    /// The name a person reads, e.g. 万州区卫健委值班员.
+    pub name: String,
+    pub role: String,
+    /// A division code or region slug: the area the actor answers for.
+    pub jurisdiction: String,
 }
 
 impl Metadata {
@@ -41,6 +60,8 @@ impl Metadata {
             plan_id: None,
             idempotency_key: None,
             request_digest: None,
+            authenticated: None,
+            request_id: None,
         }
     }
 
@@ -51,6 +72,13 @@ impl Metadata {
 
     pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// Recorded as the command of `actor`, within request `request_id`.
+    pub fn with_authenticated(mut self, actor: AuthenticatedActor, request_id: Uuid) -> Self {
+        self.authenticated = Some(actor);
+        self.request_id = Some(request_id);
         self
     }
 

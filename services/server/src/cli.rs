@@ -28,6 +28,10 @@ pub enum Command {
     /// Running it again adds nothing: every event has a deterministic id and an
     /// expected revision, and resources already in the log are left as they are.
     Seed(SeedArgs),
+    /// API tokens for machines: created (the token is printed once), listed and
+    /// revoked in the event log, so every replica sees them.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// The routing core on its own.
     #[command(subcommand)]
     Route(RouteCommand),
@@ -150,6 +154,41 @@ pub enum RouteCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token naming an account, a role and a jurisdiction; prints the
+    /// token once (only its SHA-256 digest is kept).
+    Create {
+        /// The account's stable id, e.g. `wanzhou-his`.
+        #[arg(long)]
+        subject: String,
+        /// The name the audit trail shows, e.g. 万州区卫健委值班员.
+        #[arg(long)]
+        name: String,
+        /// city_commander, district_dispatcher, township_operator, viewer,
+        /// drill_director, drill_player or admin.
+        #[arg(long)]
+        role: String,
+        /// A division code (500101) or region slug: the area it answers for.
+        #[arg(long)]
+        jurisdiction: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// List every token: id, account, role, jurisdiction, created, revoked.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Revoke a token by id; it is refused from the next request on.
+    Revoke {
+        /// The token's id, as `list` shows it.
+        id: uuid::Uuid,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct SeedArgs {
     /// Which seed to load.
@@ -182,6 +221,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub view: ViewArgs,
+
+    #[command(flatten)]
+    pub auth: crate::auth::AuthArgs,
 }
 
 /// How often the one-network view is saved, and how much history work requests

@@ -1,5 +1,7 @@
 //! The `ercs` service: what dispatchers, GIS dashboards and drill directors talk to.
 //!
+//! - [`auth`]: access control — bearer JWTs and API tokens, the seven roles,
+//!   jurisdictions, and the guard in front of every handler.
 //! - [`cli`]: the command line (`ercs serve`, ...).
 //! - [`startup`]: builds the HTTP application on a bound listener; `main` and the
 //!   tests start it the same way.
@@ -11,7 +13,8 @@
 //!   (`min_position`, `as_of`).
 //! - `routes`: one module per group of endpoints: `resources` (lists and gets),
 //!   `commands` (every domain command), `network` (rollups), `feed` (SSE),
-//!   `ogc` (GIS as OGC API – Features), `health`.
+//!   `ogc` (GIS as OGC API – Features), `audit` (the audit trail and each
+//!   resource's history), `health`.
 //! - [`feed`]: the live feed's hub: messages rendered once per event, a ring for
 //!   resuming, resync for slow clients.
 //! - [`gis`]: GeoJSON features and WGS-84 → GCJ-02 / BD-09.
@@ -26,6 +29,7 @@
 //! - [`background`]: the runtime history work (feed catch-ups, `as_of` folds)
 //!   runs on, off the request threads.
 
+pub mod auth;
 pub mod background;
 pub mod bare_errors;
 pub mod cli;

@@ -3,9 +3,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use std::sync::Arc;
 
+use ercs_eventlog::EventLog;
+use ercs_server::auth::{Mode, Role, development};
 use ercs_server::cli::{
     BackupArgs, Cli, Command, DrillCommand, ExportArgs, ImportArgs, RouteCommand, SeedArgs,
-    ServeArgs,
+    ServeArgs, TokenCommand,
 };
 use ercs_server::moving;
 use ercs_server::seeding;
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Seed(args) => seed(args),
+        Command::Token(command) => token(command),
         Command::Route(RouteCommand::Solve { file, flows }) => route_solve(&file, flows),
         Command::Drill(DrillCommand::Run {
             script,
@@ -92,8 +95,75 @@ fn serve(mut args: ServeArgs) -> ExitCode {
         let app = Application::build_on(&args, log).map_err(|e| e.to_string())?;
         // One line on stdout, for operators and scripts: where to reach the service.
         println!("ercs listening on http://{}", app.addr());
+        if args.auth.mode == Mode::Development {
+            announce_development();
+        }
         tracing::info!(addr = %app.addr(), store = %args.data.store_name(), data_dir = %args.data.data_dir.display(), "serving");
         app.run_until_stopped().await.map_err(|e| e.to_string())
+    });
+    exit(result)
+}
+
+/// Development mode says so, loudly, and hands out a token per role.
+fn announce_development() {
+    tracing::warn!(
+        "DEVELOPMENT MODE (开发模式): tokens signed with a public key are accepted; loopback only. \
+         Use --mode production for real use."
+    );
+    // On standard error: standard output's one line is the address, for scripts.
+    eprintln!("development mode (开发模式): a token for each role (Authorization: Bearer <token>)");
+    for role in Role::ALL {
+        eprintln!("  {:<20} {}", role.as_str(), development::token(role));
+    }
+}
+
+/// `ercs token create|list|revoke`.
+fn token(command: TokenCommand) -> ExitCode {
+    let result = actix_web::rt::System::new().block_on(async move {
+        use ercs_server::auth::tokens::ApiTokens;
+        let data = match &command {
+            TokenCommand::Create { data, .. }
+            | TokenCommand::List { data }
+            | TokenCommand::Revoke { data, .. } => data,
+        };
+        // Tokens live in the log, so replicas on a shared store see the same ones.
+        let log: Arc<dyn EventLog> = data
+            .clone()
+            .resolved()
+            .open_store()
+            .await
+            .map_err(|e| e.to_string())?
+            .log();
+        let tokens = ApiTokens::new(log);
+        match command {
+            TokenCommand::Create {
+                subject,
+                name,
+                role,
+                jurisdiction,
+                ..
+            } => {
+                let principal =
+                    ercs_server::auth::tokens::principal(&subject, &name, &role, &jurisdiction)?;
+                let (plaintext, record) =
+                    tokens.create(principal).await.map_err(|e| e.to_string())?;
+                eprintln!(
+                    "created API token {} (shown once; only its digest is kept)",
+                    record.token_id
+                );
+                println!("{plaintext}");
+            }
+            TokenCommand::List { .. } => {
+                for record in tokens.list().await.map_err(|e| e.to_string())? {
+                    println!("{}", ercs_server::auth::tokens::describe(&record));
+                }
+            }
+            TokenCommand::Revoke { id, .. } => {
+                let record = tokens.revoke(id).await.map_err(|e| e.to_string())?;
+                println!("revoked {}", ercs_server::auth::tokens::describe(&record));
+            }
+        }
+        Ok(())
     });
     exit(result)
 }

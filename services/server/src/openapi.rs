@@ -49,6 +49,7 @@ pub fn document_json() -> Value {
     paths.insert("/api/v1/feed".into(), feed_path());
     paths.extend(gis_paths());
     paths.extend(plan_paths());
+    paths.extend(crate::routes::audit::paths());
     with_default_problem(&mut paths);
     let mut schemas: Map<String, Value> = components.into_iter().collect();
     schemas.extend(api_schemas());
@@ -62,10 +63,14 @@ pub fn document_json() -> Value {
             "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
         },
         "tags": (ResourceKind::ALL.iter().map(|k| json!({"name": k.as_str()}))
-            .chain(["network", "feed", "gis", "plans", "health"].map(|t| json!({"name": t})))
+            .chain(["network", "feed", "gis", "plans", "audit", "health"].map(|t| json!({"name": t})))
             .collect::<Vec<_>>()),
         "paths": paths,
+        // Every operation but the health checks needs a bearer token (see `auth`).
+        "security": [{"bearer": []}],
         "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                "description": "A JWT (HS256, RS256 or ES256; `sub`, `name`, `role`, `jurisdiction`,                     `iss`, `aud`, `exp`) or an API token from `ercs token create`. Missing or bad: 401;                     a role or jurisdiction that may not: 403"}},
             "schemas": schemas,
             "parameters": parameters(),
             "responses": {
@@ -86,7 +91,9 @@ revision. `Idempotency-Key` makes a command take effect at most once: the log ke
 the command's events, so a retry (after a timeout or a crash, or a twin sent at the same moment) \
 appends nothing and answers as the first time, with `Idempotent-Replayed: true`; the same key \
 with another body is a 422. Every command must be sent as `Content-Type: application/json` \
-(else 415), even one without a body. Errors are RFC 9457 problem+json.";
+(else 415), even one without a body. Errors are RFC 9457 problem+json. Every request but the \
+health checks carries `Authorization: Bearer <token>`; the token, not the client, says who acts, and \
+every event records it.";
 
 fn components() -> BTreeMap<String, Value> {
     ercs_domain::openapi::openapi_components()
@@ -176,7 +183,7 @@ fn body_schema(
 }
 
 fn common_write_parameters() -> Vec<Value> {
-    ["IfMatch", "IdempotencyKey", "Actor"]
+    ["IfMatch", "IdempotencyKey"]
         .map(|p| json!({"$ref": format!("#/components/parameters/{p}")}))
         .to_vec()
 }
@@ -380,7 +387,7 @@ fn plan_paths() -> Map<String, Value> {
             is planned; when they cover it all the answer is `422 demand-covered`. With an `Idempotency-Key` a retry \
             answers with the plan the first request made (`Idempotent-Replayed: true`). With `supersedes` the plan replaces \
             an approved one (`409 plan-cancelled`, `plan-superseded` or `plan-not-approved` when that plan cannot be replaced).",
-        "parameters": [{"$ref": "#/components/parameters/MinPosition"}, {"$ref": "#/components/parameters/Actor"},
+        "parameters": [{"$ref": "#/components/parameters/MinPosition"},
                        {"$ref": "#/components/parameters/IdempotencyKey"}],
         "requestBody": {"required": true, "content": {"application/json": {
             "schema": {"type": "object", "additionalProperties": false, "properties": {
@@ -484,7 +491,7 @@ fn plan_paths() -> Map<String, Value> {
             the plan takes from it, the answer is `409 plan-stale` naming what changed (in `outcome.changed`) and nothing is \
             dispatched, unless `partial` asks to dispatch what still fits. A dispatch refused halfway by a change the check \
             could not see undoes the approval and cancels the plan (`409 plan-stale`).",
-        "parameters": [plan_id.clone(), {"$ref": "#/components/parameters/Actor"}],
+        "parameters": [plan_id.clone()],
         "requestBody": {"required": false, "content": {"application/json": {
             "schema": {"type": "object", "additionalProperties": false, "properties": {
                 "assignments": {"type": "array", "items": {"type": "integer", "minimum": 0},
@@ -499,7 +506,7 @@ fn plan_paths() -> Map<String, Value> {
         "tags": ["plans"], "operationId": "cancel_plan",
         "summary": "Cancel a plan: release every reservation it made and demobilise the teams it mobilised; twice does it once",
         "description": "Stock already issued from its reservations is on its way and is not recalled.",
-        "parameters": [plan_id, {"$ref": "#/components/parameters/Actor"}],
+        "parameters": [plan_id],
         "requestBody": {"required": true, "content": {"application/json": {
             "schema": {"type": "object", "additionalProperties": false, "required": ["reason"],
                        "properties": {"reason": schema_ref("Reason")}},
@@ -672,7 +679,7 @@ fn health(summary: &str, properties: Value) -> Value {
         .map(|(k, _)| k)
         .collect();
     let schema = json!({"type": "object", "properties": properties, "required": required});
-    json!({"get": {"tags": ["health"], "summary": summary,
+    json!({"get": {"tags": ["health"], "summary": summary, "security": [],
         "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
                       "503": problem()}}})
 }
@@ -715,9 +722,6 @@ fn parameters() -> Value {
         "IfMatch": header("If-Match", "The revision (ETag) the command was decided against; a stale one is a 409", "\"3\""),
         "IdempotencyKey": header("Idempotency-Key", "Names the request: a retry with the same key and body, however late and whatever happened \
             in between, appends nothing and answers as the first time. Kept as long as the log; scoped by method and path", "b6f1c0de-7c1e-4d0a-9e55-2f3a1b4c5d6e"),
-        "Actor": header("ERCS-Actor", "Who issues the command (recorded on every event); default `dispatcher`. \
-            Header values are bytes: a name outside ASCII is sent in RFC 8187 form, its UTF-8 percent-encoded \
-            (this example is 万州区卫健委值班员)", "UTF-8''%E4%B8%87%E5%B7%9E%E5%8C%BA%E5%8D%AB%E5%81%A5%E5%A7%94%E5%80%BC%E7%8F%AD%E5%91%98"),
     })
 }
 

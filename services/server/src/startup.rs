@@ -15,6 +15,8 @@ use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog, SqliteOptions};
 use ercs_projections::{History, HistoryOptions, OneNetwork, Projector, ProjectorOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use crate::auth::Authenticator;
+use crate::auth::guard::RouteRules;
 use crate::background::Background;
 use crate::bare_errors::ProblemIo;
 use crate::cli::{DataDir, ServeArgs};
@@ -39,6 +41,8 @@ pub enum StartError {
     Signals(std::io::Error),
     #[error("cannot start the history runtime: {0}")]
     Background(std::io::Error),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::config::AuthConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -87,6 +91,11 @@ impl Application {
     /// Must be called within a Tokio runtime: the one-network view starts
     /// following the log at once.
     pub fn build_on(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<Self, StartError> {
+        let auth = web::Data::new(Authenticator::from_args(
+            &args.auth,
+            args.listen,
+            Arc::clone(&log),
+        )?);
         let listener = TcpListener::bind(args.listen).map_err(|source| StartError::Listen {
             addr: args.listen,
             source,
@@ -98,7 +107,7 @@ impl Application {
         let state = web::Data::new(app_state(args, log)?);
         let kept = state.clone();
         actix_web::rt::spawn(become_ready(state.clone()));
-        let server = serve(listener, addr, state)?;
+        let server = serve(listener, addr, state, auth)?;
         let stop = Stop::install().map_err(StartError::Signals)?;
         Ok(Self {
             addr,
@@ -151,9 +160,11 @@ fn serve(
     listener: TcpListener,
     addr: SocketAddr,
     state: web::Data<AppState>,
+    auth: web::Data<Authenticator>,
 ) -> Result<Server, StartError> {
     let openapi = crate::openapi::document_json();
     let known = web::Data::new(routes::fallback::KnownPaths::of(&openapi));
+    let rules = web::Data::new(RouteRules::of(&openapi));
     let builder = Server::build().disable_signals();
     // Tells each connection to finish its request and close when the server
     // stops, so idle keep-alive connections do not hold a graceful stop.
@@ -162,15 +173,25 @@ fn serve(
         .listen("ercs-http", listener, move || {
             let state = state.clone();
             let known = known.clone();
+            let cors = crate::auth::cors::cors(auth.mode, &auth.cors_origins);
+            let (auth, rules) = (auth.clone(), rules.clone());
             let openapi = openapi.clone();
             let app = App::new()
+                // Innermost: a refused request reaches no handler.
+                .wrap(actix_web::middleware::from_fn(crate::auth::guard::guard))
                 .wrap(ErrorHandlers::new().default_handler(crate::problem::problem_for_any_error))
                 // gzip when the client accepts it: a plan or a network rollup
                 // shrinks three- to tenfold. The feed opts out (see routes/feed.rs).
                 .wrap(actix_web::middleware::Compress::default())
                 .app_data(state)
                 .app_data(known)
-                .configure(|config| endpoints(config, openapi));
+                .app_data(auth)
+                .app_data(rules)
+                .configure(|config| endpoints(config, openapi))
+                // Outermost: a preflight is answered before the guard (browsers
+                // send it without a token), and every answer, a 401 included,
+                // carries the CORS headers a page needs to read it.
+                .wrap(cors);
             let stopping = stopping.clone();
             // The timeouts `HttpServer` would set.
             let http = HttpService::build()
@@ -202,6 +223,8 @@ fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
         .service(routes::health::healthz)
         .service(routes::health::readyz)
         .configure(routes::incidents::configure)
+        // Before the commands: their `{id}/{action}` resource would take `{id}/history`.
+        .configure(routes::audit::configure)
         .configure(routes::resources::configure)
         .configure(routes::commands::configure)
         .configure(routes::network::configure)

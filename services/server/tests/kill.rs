@@ -25,6 +25,7 @@ struct Sent {
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
+        .default_headers(support::bearer(ercs_server::auth::Role::Admin))
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap()

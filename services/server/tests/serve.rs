@@ -8,7 +8,12 @@ use serde_json::Value;
 use support::served::{Served, ercs, serve};
 
 async fn get_json(url: String) -> (u16, Value) {
-    let response = reqwest::get(&url).await.expect("a response");
+    let response = reqwest::Client::new()
+        .get(&url)
+        .headers(support::bearer(ercs_server::auth::Role::Viewer))
+        .send()
+        .await
+        .expect("a response");
     let status = response.status().as_u16();
     (status, response.json().await.expect("a JSON body"))
 }
@@ -272,6 +277,7 @@ async fn modes_of_a_fresh_data_dir(group_readable: bool) -> (u32, Vec<(String, u
     let mut served = serve(command);
     let created = reqwest::Client::new()
         .post(format!("{}/api/v1/items", served.base))
+        .headers(support::bearer(ercs_server::auth::Role::Admin))
         .header("Idempotency-Key", "modes-1")
         .json(&serde_json::json!({"item": "N95", "details": {
             "name": "医用防护口罩（N95）", "unit": "只", "category": "protective_equipment", "shelf_life_days": 1095

@@ -119,6 +119,14 @@ async fn server_with_everything() -> (TestServer, String) {
     (server, plan)
 }
 
+/// The id of the first resource of `collection`.
+async fn first_id(server: &TestServer, collection: &str) -> String {
+    let (_, page) = server
+        .get(&server.url(&format!("/api/v1/{collection}?limit=1")))
+        .await;
+    page["items"][0]["id"].as_str().unwrap().to_owned()
+}
+
 /// The concrete URLs to try for a documented GET path: each collection's first
 /// item, each GIS collection and its first feature, the plan made above.
 async fn urls_for(server: &TestServer, path: &str, plan: &str) -> Vec<String> {
@@ -139,15 +147,19 @@ async fn urls_for(server: &TestServer, path: &str, plan: &str) -> Vec<String> {
     }
     if let Some(collection) = path
         .strip_prefix("/api/v1/")
+        .and_then(|rest| rest.strip_suffix("/{id}/history"))
+    {
+        let id = first_id(server, collection).await;
+        return vec![format!("/api/v1/{collection}/{id}/history")];
+    }
+    if let Some(collection) = path
+        .strip_prefix("/api/v1/")
         .and_then(|rest| rest.strip_suffix("/{id}"))
     {
         if collection == "plans" {
             return vec![format!("/api/v1/plans/{plan}")];
         }
-        let (_, page) = server
-            .get(&server.url(&format!("/api/v1/{collection}?limit=1")))
-            .await;
-        let id = page["items"][0]["id"].as_str().unwrap().to_owned();
+        let id = first_id(server, collection).await;
         return vec![format!("/api/v1/{collection}/{id}")];
     }
     if path.contains("{collectionId}") {
@@ -279,9 +291,24 @@ async fn every_documented_post_is_served() {
     }
 }
 
+/// `request` with the development admin's token after its request line, as
+/// any client of the service sends.
+fn authorised(request: &[u8]) -> Vec<u8> {
+    let line = request
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(0, |i| i + 2);
+    let token = ercs_server::auth::development::token(ercs_server::auth::Role::Admin);
+    let mut with = request[..line].to_vec();
+    with.extend_from_slice(format!("Authorization: Bearer {token}\r\n").as_bytes());
+    with.extend_from_slice(&request[line..]);
+    with
+}
+
 /// A request written by hand, for what no HTTP client sends; the answer's
 /// status, headers (lower-case names) and body.
 fn raw(addr: SocketAddr, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let request = &authorised(request);
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))

@@ -50,12 +50,6 @@ use crate::transfers;
 /// The largest request body the API reads.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// Who a command is recorded against, when the request does not say.
-const DEFAULT_ACTOR: &str = "dispatcher";
-
-/// The header naming the person or system issuing a command.
-pub const ACTOR_HEADER: &str = "ERCS-Actor";
-
 /// A collection whose resources take commands.
 pub trait Commanded: Decider<Error = DomainError, Command = Stamped<Self::Body>> + 'static
 where
@@ -250,9 +244,10 @@ where
         })?,
         _ => return Err(unknown_action(D::KIND, &action)),
     };
+    crate::auth::authorise_areas(&state, &request, &command, id.is_none())?;
     let expect = expected_revision(&request)?;
     let actor = actor(&request)?;
-    let mut metadata = Metadata::new(actor.to_string());
+    let mut metadata = audited(&request, Metadata::new(actor.to_string()));
     if let Some(key) = &key {
         metadata = metadata.with_request_key(&key.scoped, key.digest);
     }
@@ -687,65 +682,33 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
         })
 }
 
-/// Who issues the command, from `ERCS-Actor`. Header values are bytes, so a
-/// name outside ASCII (万州区卫健委值班员) comes in RFC 8187 form:
-/// `UTF-8''%E4%B8%87%E5%B7%9E…`, its UTF-8 bytes percent-encoded.
+/// `metadata` with the authenticated actor and the request's id, when the
+/// guard authenticated one.
+pub(crate) fn audited(request: &HttpRequest, metadata: Metadata) -> Metadata {
+    match crate::auth::principal_of(request) {
+        Some(principal) => metadata.with_authenticated(
+            ercs_commands::AuthenticatedActor {
+                subject: principal.subject,
+                name: principal.name,
+                role: principal.role.as_str().to_owned(),
+                jurisdiction: principal.jurisdiction.to_string(),
+            },
+            uuid::Uuid::new_v4(),
+        ),
+        None => metadata,
+    }
+}
+
+/// Who issues the command: the name of the actor the guard authenticated. A
+/// client does not say who it is (an `ERCS-Actor` header is ignored); its token does.
 pub(crate) fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
-    let Some(value) = request.headers().get(ACTOR_HEADER) else {
-        return Ok(Actor::parse(DEFAULT_ACTOR).expect("a valid actor"));
+    let Some(principal) = crate::auth::principal_of(request) else {
+        return Err(crate::auth::config::unauthenticated(
+            "a command needs an authenticated actor",
+        ));
     };
-    let bad = |why: String| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-header",
-            "Invalid header",
-            format!("{ACTOR_HEADER}: {why}"),
-        )
-        .with_field(ACTOR_HEADER)
-    };
-    let raw = value.to_str().map_err(|_| {
-        bad("a name outside ASCII must be sent in RFC 8187 form, e.g. \
-             UTF-8''%E5%BC%A0%E4%BC%9F for 张伟"
-            .to_owned())
-    })?;
-    let name = match ext_value(raw) {
-        Some(decoded) => decoded.map_err(bad)?,
-        None => raw.to_owned(),
-    };
-    Actor::parse(&name).map_err(|error| bad(error.to_string()))
-}
-
-/// An RFC 8187 `ext-value` (`charset'language'pct-encoded`) decoded, if `raw` is
-/// one; only UTF-8 is accepted.
-fn ext_value(raw: &str) -> Option<Result<String, String>> {
-    let (charset, rest) = raw.split_once('\'')?;
-    let (_language, encoded) = rest.split_once('\'')?;
-    if !charset.eq_ignore_ascii_case("utf-8") {
-        return Some(Err(format!(
-            "charset `{charset}` is not supported; use UTF-8"
-        )));
-    }
-    Some(percent_decode(encoded))
-}
-
-fn percent_decode(encoded: &str) -> Result<String, String> {
-    let bytes = encoded.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = encoded
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-                .ok_or_else(|| format!("`%` at byte {i} is not followed by two hex digits"))?;
-            decoded.push(hex);
-            i += 3;
-        } else {
-            decoded.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(decoded).map_err(|_| "the percent-encoded bytes are not UTF-8".to_owned())
+    Actor::parse(&principal.name)
+        .map_err(|error| crate::auth::config::unauthenticated(format!("the token's name: {error}")))
 }
 
 /// The answer to a write: 201 with `Location` for a creation, else 200; the
@@ -773,30 +736,4 @@ fn written(
         response.insert_header((REPLAYED_HEADER, "true"));
     }
     response.json(outcome)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_rfc_8187_name_decodes_to_its_utf_8_text() {
-        let encoded = "UTF-8''%E4%B8%87%E5%B7%9E%E5%8C%BA%E5%8D%AB%E5%81%A5%E5%A7%94%E5%80%BC%E7%8F%AD%E5%91%98";
-        assert_eq!(
-            ext_value(encoded),
-            Some(Ok("万州区卫健委值班员".to_owned()))
-        );
-        assert_eq!(
-            ext_value("utf-8'zh'%E5%BC%A0%E4%BC%9F"),
-            Some(Ok("张伟".to_owned()))
-        );
-    }
-
-    #[test]
-    fn a_plain_name_is_not_an_ext_value_and_a_broken_one_says_why() {
-        assert_eq!(ext_value("dispatcher-wanzhou"), None);
-        assert!(matches!(ext_value("UTF-8''%E4%B8"), Some(Err(e)) if e.contains("not UTF-8")));
-        assert!(matches!(ext_value("UTF-8''%G1"), Some(Err(e)) if e.contains("hex")));
-        assert!(matches!(ext_value("ISO-8859-1''x"), Some(Err(e)) if e.contains("UTF-8")));
-    }
 }

@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod commands;
 pub mod fallback;
 pub mod feed;

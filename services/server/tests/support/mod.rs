@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ercs_eventlog::EventLog;
+use ercs_server::auth::{AuthArgs, Role, development};
 use ercs_server::cli::{DataDir, ServeArgs, ViewArgs};
 use ercs_server::seeding::{self, SeedName};
 use ercs_server::startup::{Application, open_log};
@@ -97,7 +98,26 @@ impl TestServer {
         server
     }
 
+    /// A server over its own copy of the seeded log, checking tokens as `auth`
+    /// says; its client sends `token`.
+    pub async fn seeded_with_auth(auth: AuthArgs, token: &str) -> Self {
+        let mut server = Self::starting_with(seeded_copy(), ViewArgs::default(), auth);
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = format!("Bearer {token}").parse().unwrap();
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+        server.client = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        server.caught_up().await;
+        server
+    }
+
     fn starting(dir: tempfile::TempDir, view: ViewArgs) -> Self {
+        Self::starting_with(dir, view, AuthArgs::development())
+    }
+
+    fn starting_with(dir: tempfile::TempDir, view: ViewArgs, auth: AuthArgs) -> Self {
         let data_dir = dir.path().to_owned();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -108,6 +128,7 @@ impl TestServer {
                     data: DataDir::at(data_dir),
                     seed: None,
                     view,
+                    auth,
                 };
                 let app = Application::build_on(&args, log).unwrap();
                 sender.send(app.addr()).unwrap();
@@ -120,6 +141,7 @@ impl TestServer {
             addr,
             dir,
             client: reqwest::Client::builder()
+                .default_headers(bearer(Role::Admin))
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap(),
@@ -128,6 +150,15 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// How many events the log holds, read from its file (not from the service).
+    pub fn events_in_log(&self) -> u64 {
+        let count: i64 = self
+            .events_db()
+            .query_row("SELECT COUNT(*) FROM events", [], |row| row.get(0))
+            .unwrap();
+        count as u64
     }
 
     /// The log's head, from `/readyz` once the service is ready.
@@ -169,6 +200,15 @@ impl TestServer {
             .await
             .unwrap()
     }
+}
+
+/// `Authorization: Bearer` with the development token of `role`: the tests'
+/// client is the development admin unless a test says otherwise.
+pub fn bearer(role: Role) -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = format!("Bearer {}", development::token(role));
+    headers.insert(reqwest::header::AUTHORIZATION, value.parse().unwrap());
+    headers
 }
 
 /// The `type` slug of a problem+json body.

@@ -72,7 +72,8 @@ pub fn ercs() -> Command {
         .env_remove("ERCS_LISTEN")
         .env_remove("ERCS_DATA_DIR")
         .env_remove("ERCS_SEED")
-        .env_remove("ERCS_STORE");
+        .env_remove("ERCS_STORE")
+        .env_remove("ERCS_MODE");
     command
 }
 
