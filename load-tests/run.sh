@@ -11,7 +11,9 @@
 #   load-tests/run.sh soak [EVENTS]        # mixed at half the budget for 10 minutes
 #
 # Each writes its figures as JSON to $ERCS_LOAD_OUT (default $data/SCENARIO.json).
-# Extra arguments after EVENTS go to the scenario (e.g. --writers 64 --clients 128).
+# Extra arguments after EVENTS go to the scenario (e.g. --writers 64 --rate 2000);
+# $ERCS_LOAD_SECONDS and $ERCS_LOAD_CLIENTS replace the scenario's default
+# duration and clients.
 #
 # Needs: cargo build --release -p ercs-server --bin ercs --example build-log --example load
 set -euo pipefail
@@ -52,10 +54,10 @@ case "$scenario" in
   feed-resume) "$target/examples/load" feed-resume --base "$base" --clients 200 --pid "$pid" ;;
   as-of) "$target/examples/load" as-of --base "$base" --clients 20 --pid "$pid" ;;
   surge) "$target/examples/load" surge --base "$base" --clients 1 --pid "$pid" ;;
-  mixed) "$target/examples/load" mixed --base "$base" --clients 64 --writers 32 --seconds 60 --pid "$pid" --out "$out" "$@" ;;
-  dashboard) "$target/examples/load" dashboard --base "$base" --clients 32 --seconds 60 --pid "$pid" --out "$out" "$@" ;;
-  feed) "$target/examples/load" feed --base "$base" --clients 1000 --writers 8 --rate 50 --seconds 30 --pid "$pid" --out "$out" "$@" ;;
-  soak) "$target/examples/load" mixed --base "$base" --clients 32 --writers 16 --rate 1000 --seconds 600 --pid "$pid" --out "$out" "$@" ;;
+  mixed) "$target/examples/load" mixed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-64}" --seconds "${ERCS_LOAD_SECONDS:-60}" --pid "$pid" --out "$out" "$@" ;;
+  dashboard) "$target/examples/load" dashboard --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-60}" --pid "$pid" --out "$out" "$@" ;;
+  feed) "$target/examples/load" feed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-1000}" --seconds "${ERCS_LOAD_SECONDS:-30}" --pid "$pid" --out "$out" "$@" ;;
+  soak) "$target/examples/load" mixed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-600}" --writers 16 --rate 1000 --pid "$pid" --out "$out" "$@" ;;
   restart)
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true
