@@ -11,7 +11,21 @@
 //!   (whole request, and the server's own build / solve / record split from its
 //!   `Server-Timing`), the record's size plain and gzipped, and the approval.
 //!
+//! - `mixed`: dispatcher writes (bed reports, stock issues and transfers, team
+//!   status races on `If-Match`) beside single-resource reads, with the view's
+//!   lag as read-your-writes meets it (see `mixed.rs`).
+//! - `dashboard`: `/network` rollups, filtered resource lists and GIS items in
+//!   a bounding box, read by `--clients` dashboards.
+//! - `feed`: `--clients` live feed subscribers while dispatchers write, timing
+//!   each write's delivery to each subscriber (see `subscribers.rs`).
+//!
+//! Every scenario prints its figures and, with `--out FILE`, writes them as JSON.
+//!
 //! cargo run --release -p ercs-server --example load -- feed-resume --base http://127.0.0.1:8181 --clients 200 --pid PID
+
+mod mixed;
+mod stats;
+mod subscribers;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,6 +49,9 @@ struct Args {
     /// The server's process id, to sample its resident memory.
     #[arg(long, global = true)]
     pid: Option<u32>,
+    /// Write the run's figures here as JSON.
+    #[arg(long, global = true)]
+    out: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Clone)]
@@ -46,6 +63,29 @@ enum Scenario {
         /// The region's slug in seeds/chongqing/regions.json.
         #[arg(long, default_value = "yudongbei")]
         region: String,
+    },
+    /// Dispatcher writes and single reads together (`--clients` readers).
+    Mixed {
+        #[arg(long, default_value_t = 32)]
+        writers: usize,
+        /// Writes a second between all writers; 0 for as fast as they go.
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
+        /// Stop after this many writes, or reads.
+        #[arg(long, default_value_t = 2_000_000)]
+        requests: u64,
+    },
+    /// Dashboard reads: rollups, filtered lists, GIS items in a box.
+    Dashboard {
+        #[arg(long, default_value_t = 2_000_000)]
+        requests: u64,
+    },
+    /// `--clients` live feed subscribers while dispatchers write.
+    Feed {
+        #[arg(long, default_value_t = 8)]
+        writers: usize,
+        #[arg(long, default_value_t = 50)]
+        rate: u64,
     },
 }
 
@@ -85,35 +125,134 @@ async fn main() -> Result<(), String> {
     let memory = tokio::spawn(sample_rss(args.pid, done.clone()));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.seconds);
-    let timings = match &args.scenario {
-        Scenario::FeedResume => feed_resumes(&client, &args, head, deadline).await,
-        Scenario::AsOf => as_of_reads(&client, &args, head, deadline).await,
-        Scenario::Surge { region } => surge(&client, &args.base, region).await?,
+    let mut report = match &args.scenario {
+        Scenario::FeedResume => timed(feed_resumes(&client, &args, head, deadline).await),
+        Scenario::AsOf => timed(as_of_reads(&client, &args, head, deadline).await),
+        Scenario::Surge { region } => timed(surge(&client, &args.base, region).await?),
+        Scenario::Mixed {
+            writers,
+            rate,
+            requests,
+        } => mixed(&client, &args, (*writers, *rate, *requests), deadline).await?,
+        Scenario::Dashboard { requests } => dashboard(&client, &args, *requests, deadline).await?,
+        Scenario::Feed { writers, rate } => {
+            let shared = writers_of(&client, &args.base).await?;
+            subscribers::run(shared, args.clients, *writers, *rate, deadline).await?
+        }
     };
     done.store(true, Ordering::Release);
+    let took = started.elapsed();
     let healthz = probe.await.map_err(|e| e.to_string())?;
     let peak = memory.await.map_err(|e| e.to_string())?;
-    println!(
-        "load: {} in {:.1} s",
-        summary(&timings),
-        started.elapsed().as_secs_f64()
+    report["seconds"] = serde_json::json!(took.as_secs_f64());
+    report["log_position_at_start"] = serde_json::json!(head);
+    report["healthz"] = healthz.summary(took);
+    report["server_rss_peak_mib"] = serde_json::json!(peak.map(|kib| kib / 1024));
+    stats::finish(&report, args.out.as_deref())
+}
+
+/// A scenario's own timings as its report.
+fn timed(timings: Vec<Duration>) -> serde_json::Value {
+    let latencies = stats::Latencies::default();
+    let took: Duration = timings.iter().sum();
+    latencies.extend(timings);
+    serde_json::json!({ "load": latencies.summary(took) })
+}
+
+async fn writers_of(client: &reqwest::Client, base: &str) -> Result<mixed::Writers, String> {
+    Ok(mixed::Writers {
+        client: client.clone(),
+        base: base.to_owned(),
+        world: mixed::World::read(client, base).await?,
+        outcomes: Default::default(),
+        writes: Default::default(),
+        last: Default::default(),
+        acked: None,
+    })
+}
+
+/// Writers and `--clients` readers at once, with the lag probe beside them.
+async fn mixed(
+    client: &reqwest::Client,
+    args: &Args,
+    (writers, rate, requests): (usize, u64, u64),
+    deadline: Instant,
+) -> Result<serde_json::Value, String> {
+    let shared = Arc::new(writers_of(client, &args.base).await?);
+    let started = Instant::now();
+    let (_, reads, lag) = tokio::join!(
+        mixed::run_writers(Arc::clone(&shared), writers, rate, requests, deadline),
+        mixed::run_readers(Arc::clone(&shared), args.clients, requests, deadline),
+        mixed::probe_lag(Arc::clone(&shared), deadline),
     );
-    println!("/healthz: {}", summary(&healthz));
-    if let Some(kib) = peak {
-        println!("server RSS peak: {:.0} MiB", kib as f64 / 1024.0);
+    let took = started.elapsed();
+    let failed = shared.outcomes.failed.load(Ordering::Relaxed);
+    let report = serde_json::json!({
+        "writers": writers, "readers": args.clients, "target_writes_per_second": rate,
+        "writes": shared.writes.summary(took),
+        "reads": reads.summary(took),
+        "view_lag": lag.summary(took),
+        "outcomes": shared.outcomes.report(),
+    });
+    if failed > 0 {
+        stats::finish(&report, args.out.as_deref())?;
+        return Err(format!("{failed} requests failed with a 5xx or no answer"));
     }
-    Ok(())
+    Ok(report)
+}
+
+/// `--clients` dashboards reading rollups, filtered lists and GIS items in a
+/// box around one district's seat, in turn.
+async fn dashboard(
+    client: &reqwest::Client,
+    args: &Args,
+    requests: u64,
+    deadline: Instant,
+) -> Result<serde_json::Value, String> {
+    const READS: [&str; 5] = [
+        "/api/v1/network",
+        "/api/v1/network?group_by=tier,status&area_level=district",
+        "/api/v1/facilities?area=500101&limit=50",
+        "/api/v1/teams?status=standby&limit=100",
+        "/api/v1/gis/collections/facilities/items?bbox=106.4,29.4,106.7,29.7&limit=100",
+    ];
+    let kinds: Vec<Arc<stats::Latencies>> = READS.iter().map(|_| Default::default()).collect();
+    let failed = Arc::new(AtomicU64::new(0));
+    let issued = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks = (0..args.clients).map(|n| {
+        let (client, base, kinds) = (client.clone(), args.base.clone(), kinds.clone());
+        let (failed, issued) = (failed.clone(), issued.clone());
+        tokio::spawn(async move {
+            let mut turn = n;
+            while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < requests {
+                turn += 1;
+                let which = turn % READS.len();
+                let began = Instant::now();
+                let answered = match client.get(format!("{base}{}", READS[which])).send().await {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                };
+                if answered {
+                    kinds[which].record(began.elapsed());
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    });
+    futures::future::join_all(tasks).await;
+    let took = started.elapsed();
+    let mut report =
+        serde_json::json!({ "clients": args.clients, "failed": failed.load(Ordering::Relaxed) });
+    for (path, latencies) in READS.iter().zip(&kinds) {
+        report[*path] = latencies.summary(took);
+    }
+    Ok(report)
 }
 
 async fn head(client: &reqwest::Client, base: &str) -> Result<u64, String> {
-    let ready: serde_json::Value = client
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let ready = stats::get_json(client, &format!("{base}/readyz")).await?;
     ready["log_position"]
         .as_u64()
         .ok_or_else(|| format!("the service is not ready: {ready}"))
@@ -224,8 +363,8 @@ async fn probe_healthz(
     client: reqwest::Client,
     base: String,
     done: Arc<AtomicBool>,
-) -> Vec<Duration> {
-    let mut timings = Vec::new();
+) -> stats::Latencies {
+    let timings = stats::Latencies::default();
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     while !done.load(Ordering::Acquire) {
         tick.tick().await;
@@ -236,7 +375,7 @@ async fn probe_healthz(
             .send()
             .await
             .is_ok_and(|r| r.status().is_success());
-        timings.push(if answered {
+        timings.record(if answered {
             started.elapsed()
         } else {
             Duration::from_secs(30)
@@ -259,22 +398,6 @@ async fn sample_rss(pid: Option<u32>, done: Arc<AtomicBool>) -> Option<u64> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Some(peak)
-}
-
-fn summary(timings: &[Duration]) -> String {
-    let mut ms: Vec<f64> = timings.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-    ms.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        ms.get(((ms.len() as f64 * q).ceil() as usize).saturating_sub(1))
-            .copied()
-    };
-    match (at(0.5), at(0.99), ms.last()) {
-        (Some(p50), Some(p99), Some(max)) => format!(
-            "{} samples, p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms",
-            ms.len()
-        ),
-        _ => "no samples".into(),
-    }
 }
 
 /// The seeded townships of `region`, from the seed files the service loaded.

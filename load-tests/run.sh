@@ -5,14 +5,25 @@
 #   load-tests/run.sh as-of 150000         # 20 as_of readers at 150k events
 #   load-tests/run.sh restart 1000000      # kill -9, then time until /readyz
 #   load-tests/run.sh surge                # plan and approve 渝东北 (368 townships)
+#   load-tests/run.sh mixed [EVENTS]       # dispatcher writes beside single reads, 60 s
+#   load-tests/run.sh dashboard [EVENTS]   # /network, filtered lists, GIS bbox, 60 s
+#   load-tests/run.sh feed [EVENTS]        # 1,000 feed subscribers while 50 writes/s, 30 s
+#   load-tests/run.sh soak [EVENTS]        # mixed at half the budget for 10 minutes
+#
+# Each writes its figures as JSON to $ERCS_LOAD_OUT (default $data/SCENARIO.json).
+# Extra arguments after EVENTS go to the scenario (e.g. --writers 64 --rate 2000);
+# $ERCS_LOAD_SECONDS and $ERCS_LOAD_CLIENTS replace the scenario's default
+# duration and clients.
 #
 # Needs: cargo build --release -p ercs-server --bin ercs --example build-log --example load
 set -euo pipefail
-scenario=${1:?feed-resume, as-of or restart}
+scenario=${1:?feed-resume, as-of, surge, mixed, dashboard, feed, soak or restart}
 events=${2:-0}
+shift $(( $# < 2 ? $# : 2 ))
 target=${CARGO_TARGET_DIR:-target}/release
 data=${ERCS_LOAD_DIR:-/tmp/ercs-load-$events}
 port=${ERCS_LOAD_PORT:-8181}
+out=${ERCS_LOAD_OUT:-$data/$scenario.json}
 base=http://127.0.0.1:$port
 
 [ -e "$data/events.db" ] || "$target/examples/build-log" --data-dir "$data" --events "$events"
@@ -43,6 +54,10 @@ case "$scenario" in
   feed-resume) "$target/examples/load" feed-resume --base "$base" --clients 200 --pid "$pid" ;;
   as-of) "$target/examples/load" as-of --base "$base" --clients 20 --pid "$pid" ;;
   surge) "$target/examples/load" surge --base "$base" --clients 1 --pid "$pid" ;;
+  mixed) "$target/examples/load" mixed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-64}" --seconds "${ERCS_LOAD_SECONDS:-60}" --pid "$pid" --out "$out" "$@" ;;
+  dashboard) "$target/examples/load" dashboard --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-60}" --pid "$pid" --out "$out" "$@" ;;
+  feed) "$target/examples/load" feed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-1000}" --seconds "${ERCS_LOAD_SECONDS:-30}" --pid "$pid" --out "$out" "$@" ;;
+  soak) "$target/examples/load" mixed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-600}" --writers 16 --rate 1000 --pid "$pid" --out "$out" "$@" ;;
   restart)
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true

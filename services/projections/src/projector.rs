@@ -1,13 +1,13 @@
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ercs_eventlog::{
     Direction, EventLog, FileAccess, Filter, Position, ReadFrom, RecordedEvent, SubscribeFrom,
     SubscriptionMessage,
 };
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
@@ -15,8 +15,11 @@ use tokio::task::JoinHandle;
 
 use crate::snapshot;
 
-/// A read model: a value folded from the events it cares about.
-pub trait Projection: Default + Serialize + DeserializeOwned + Send + Sync + 'static {
+/// A read model: a value folded from the events it cares about. `Clone`, because
+/// the projector publishes a copy of it for readers after each batch it applies.
+pub trait Projection:
+    Default + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+{
     /// Names the snapshot file (`<NAME>.snapshot.json`).
     const NAME: &'static str;
     /// Bump it when the state's shape or meaning changes: older snapshots are then
@@ -58,6 +61,15 @@ impl Default for ProjectorOptions {
     }
 }
 
+/// Most events applied in one batch, before the projector looks at publishing.
+pub const BATCH_EVENTS: usize = 256;
+/// Longest one batch runs.
+pub const BATCH_TIME: Duration = Duration::from_millis(5);
+/// Least time between two publications. A publication copies the view, so
+/// under a stream of writes this bounds the copying to 200 a second, at the
+/// cost of readers seeing a change at most this much later.
+pub const PUBLISH_GAP: Duration = Duration::from_millis(5);
+
 /// The view had not reached the position asked for in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the view is at position {reached}, not yet at {wanted}")]
@@ -67,6 +79,14 @@ pub struct Lagging {
 }
 
 /// Keeps a projection up to date from the log, in a task of its own.
+///
+/// The task owns the state it folds into; readers never see it. After each
+/// batch of events (whatever the log had ready, at most [`BATCH_EVENTS`] or
+/// [`BATCH_TIME`] of work) it publishes an immutable copy with the position it
+/// reflects, at most once per [`PUBLISH_GAP`], and a reader takes an `Arc` of
+/// the latest copy. So a
+/// read never waits for the projector and the projector never waits for a
+/// read: the only lock they share guards the swap of one pointer.
 pub struct Projector<P: Projection> {
     shared: Arc<Shared<P>>,
     task: JoinHandle<()>,
@@ -74,18 +94,35 @@ pub struct Projector<P: Projection> {
 
 /// Told of every event the view applies, with the view as it then stands and
 /// whether the view had caught up with the log (`false` while it replays history
-/// at start); called under the view's write lock, so it sees each state exactly
-/// once and in order.
+/// at start); called by the projector's task, so it sees each state exactly once
+/// and in order.
 pub type Observer<P> = Box<dyn FnMut(&P, &RecordedEvent, bool) + Send + Sync>;
 
+/// A published view: a state and the position it reflects, always together.
+pub struct Published<P> {
+    pub view: Arc<P>,
+    pub position: Position,
+}
+
+impl<P> Clone for Published<P> {
+    fn clone(&self) -> Self {
+        Self {
+            view: Arc::clone(&self.view),
+            position: self.position,
+        }
+    }
+}
+
 struct Shared<P> {
-    view: RwLock<P>,
-    observer: std::sync::Mutex<Option<Observer<P>>>,
-    /// The position the view reflects. Changed only while `view` is write-locked,
-    /// so a reader holding the read lock sees a state and its position together.
-    position: watch::Sender<Position>,
+    published: watch::Sender<Published<P>>,
     caught_up: AtomicBool,
     options: ProjectorOptions,
+}
+
+impl<P: Projection> Shared<P> {
+    fn latest(&self) -> Published<P> {
+        self.published.borrow().clone()
+    }
 }
 
 impl<P: Projection> Projector<P> {
@@ -108,30 +145,38 @@ impl<P: Projection> Projector<P> {
             .and_then(snapshot::load::<P>)
             .unwrap_or_default();
         let shared = Arc::new(Shared {
-            view: RwLock::new(view),
-            observer: std::sync::Mutex::new(observer),
-            position: watch::Sender::new(position),
+            published: watch::Sender::new(Published {
+                view: Arc::new(view.clone()),
+                position,
+            }),
             caught_up: AtomicBool::new(false),
             options,
         });
-        let task = tokio::spawn(follow(Arc::clone(&shared), log));
+        let folding = Folding {
+            view,
+            position,
+            observer,
+            unsaved: 0,
+        };
+        let task = tokio::spawn(follow(Arc::clone(&shared), log, folding));
         Self { shared, task }
     }
 
-    /// Reads the view, with the position it reflects.
+    /// Reads the latest published view, with the position it reflects.
     pub fn read<R>(&self, read: impl FnOnce(&P) -> R) -> (R, Position) {
-        let view = self
-            .shared
-            .view
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let position = *self.shared.position.borrow();
+        let Published { view, position } = self.shared.latest();
         (read(&view), position)
     }
 
-    /// The position the view reflects.
+    /// The latest published view and its position, to read at leisure (or on
+    /// another thread) while the projector moves on.
+    pub fn latest(&self) -> Published<P> {
+        self.shared.latest()
+    }
+
+    /// The position the published view reflects.
     pub fn position(&self) -> Position {
-        *self.shared.position.borrow()
+        self.shared.published.borrow().position
     }
 
     /// Whether the view has read everything that was in the log when it started.
@@ -139,10 +184,11 @@ impl<P: Projection> Projector<P> {
         self.shared.caught_up.load(Ordering::Acquire)
     }
 
-    /// Waits until the view reflects `position` (read-your-writes), at most `within`.
+    /// Waits until the published view reflects `position` (read-your-writes), at
+    /// most `within`.
     pub async fn wait_for(&self, position: Position, within: Duration) -> Result<(), Lagging> {
-        let mut reached = self.shared.position.subscribe();
-        let arrived = tokio::time::timeout(within, reached.wait_for(|at| *at >= position))
+        let mut reached = self.shared.published.subscribe();
+        let arrived = tokio::time::timeout(within, reached.wait_for(|at| at.position >= position))
             .await
             .map(|r| r.is_ok());
         match arrived {
@@ -154,7 +200,7 @@ impl<P: Projection> Projector<P> {
         }
     }
 
-    /// Writes a snapshot of the view as it stands, so a restart starts from here
+    /// Writes a snapshot of the published view, so a restart starts from here
     /// (a service calls it when it stops).
     pub async fn save_snapshot(&self) -> std::io::Result<()> {
         save(&self.shared).await
@@ -174,43 +220,132 @@ impl<P: Projection> Drop for Projector<P> {
     }
 }
 
+/// What the projector's task owns: the state it folds into, ahead of the
+/// published copy by at most one batch.
+struct Folding<P: Projection> {
+    view: P,
+    position: Position,
+    observer: Option<Observer<P>>,
+    /// Events applied since the last snapshot.
+    unsaved: u64,
+}
+
+/// What one subscription message asks of the loop.
+enum Next {
+    Go,
+    Failed(ercs_eventlog::Error),
+    Ended,
+}
+
+impl<P: Projection> Folding<P> {
+    /// Applies `event` if the view wants it, telling the observer; moves the
+    /// position either way (a reader waiting for its own skipped write must not
+    /// wait in vain).
+    fn apply(&mut self, filter: &Filter, event: &RecordedEvent, live: bool) {
+        if filter.matches(event.stream.as_str(), event.event_type.as_str()) {
+            self.view.apply(event);
+            self.unsaved += 1;
+            if let Some(observe) = self.observer.as_mut() {
+                observe(&self.view, event, live);
+            }
+        }
+        self.position = event.position;
+    }
+
+    fn take(&mut self, shared: &Shared<P>, filter: &Filter, message: Option<Message>) -> Next {
+        match message {
+            Some(Ok(SubscriptionMessage::Event(event))) => {
+                let live = shared.caught_up.load(Ordering::Acquire);
+                self.apply(filter, &event, live);
+            }
+            Some(Ok(SubscriptionMessage::Checkpoint(_))) => {}
+            Some(Ok(SubscriptionMessage::CaughtUp(_))) => {
+                // Published first, so whoever sees "caught up" sees the view too.
+                self.publish(shared);
+                shared.caught_up.store(true, Ordering::Release)
+            }
+            Some(Err(error)) => return Next::Failed(error),
+            None => return Next::Ended,
+        }
+        Next::Go
+    }
+
+    /// Hands readers a copy of the state as it stands, if it moved on.
+    fn publish(&self, shared: &Shared<P>) {
+        if shared.published.borrow().position == self.position {
+            return;
+        }
+        shared.published.send_replace(Published {
+            view: Arc::new(self.view.clone()),
+            position: self.position,
+        });
+    }
+}
+
+type Message = Result<SubscriptionMessage, ercs_eventlog::Error>;
+
 /// Follows the log for ever. A failed subscription is opened again from the view's
 /// own position: the log's client is never trusted to resume by itself.
-async fn follow<P: Projection>(shared: Arc<Shared<P>>, log: Arc<dyn EventLog>) {
+async fn follow<P: Projection>(
+    shared: Arc<Shared<P>>,
+    log: Arc<dyn EventLog>,
+    mut folding: Folding<P>,
+) {
     let filter = P::filter();
-    let mut unsaved = 0u64;
     let mut timer = tokio::time::interval(shared.options.snapshot_interval);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     timer.tick().await;
+    // When the view was last published, and whether it has moved on since.
+    let (mut published, mut pending) = (Instant::now(), false);
     loop {
-        // Unfiltered: the position must advance past events the view skips too, or a
-        // reader waiting for its own (skipped) write would wait in vain.
-        let after = *shared.position.borrow();
+        // Unfiltered: the position must advance past events the view skips too.
+        let after = folding.position;
         let mut subscription = log.subscribe_all(SubscribeFrom::After(after), Filter::all());
         let failure = loop {
             let message = tokio::select! {
                 message = subscription.next() => message,
+                _ = tokio::time::sleep_until((published + PUBLISH_GAP).into()), if pending => {
+                    folding.publish(&shared);
+                    (published, pending) = (Instant::now(), false);
+                    continue;
+                }
                 _ = timer.tick() => {
-                    if unsaved > 0 {
-                        unsaved = 0;
+                    if folding.unsaved > 0 {
+                        // The snapshot is of a published copy: the latest one.
+                        folding.publish(&shared);
+                        (published, pending) = (Instant::now(), false);
+                        folding.unsaved = 0;
                         save_or_warn(&shared).await;
                     }
                     continue;
                 }
             };
-            match message {
-                Some(Ok(SubscriptionMessage::Event(event))) => {
-                    unsaved += apply(&shared, &filter, &event);
-                }
-                Some(Ok(SubscriptionMessage::Checkpoint(_))) => {}
-                Some(Ok(SubscriptionMessage::CaughtUp(_))) => {
-                    shared.caught_up.store(true, Ordering::Release)
-                }
-                Some(Err(error)) => break Some(error),
-                None => break None,
+            let mut next = folding.take(&shared, &filter, message);
+            // Whatever else the log has ready joins this batch, within bounds.
+            let began = Instant::now();
+            let mut batch = 1;
+            while matches!(next, Next::Go) && batch < BATCH_EVENTS && began.elapsed() < BATCH_TIME {
+                let Some(message) = subscription.next().now_or_never() else {
+                    break;
+                };
+                next = folding.take(&shared, &filter, message);
+                batch += 1;
             }
-            if unsaved >= shared.options.snapshot_every {
-                unsaved = 0;
+            if published.elapsed() >= PUBLISH_GAP || !matches!(next, Next::Go) {
+                folding.publish(&shared);
+                (published, pending) = (Instant::now(), false);
+            } else {
+                pending = true;
+            }
+            match next {
+                Next::Go => {}
+                Next::Failed(error) => break Some(error),
+                Next::Ended => break None,
+            }
+            if folding.unsaved >= shared.options.snapshot_every {
+                folding.publish(&shared);
+                (published, pending) = (Instant::now(), false);
+                folding.unsaved = 0;
                 timer.reset();
                 save_or_warn(&shared).await;
             }
@@ -225,50 +360,27 @@ async fn follow<P: Projection>(shared: Arc<Shared<P>>, log: Arc<dyn EventLog>) {
     }
 }
 
-/// Applies `event` if the view wants it, telling the observer; moves the
-/// position either way. Gives the number of events applied (0 or 1).
-fn apply<P: Projection>(shared: &Shared<P>, filter: &Filter, event: &RecordedEvent) -> u64 {
-    let mut view = shared
-        .view
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let wanted = filter.matches(event.stream.as_str(), event.event_type.as_str());
-    if wanted {
-        view.apply(event);
-        let mut observer = shared
-            .observer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(observe) = observer.as_mut() {
-            observe(&view, event, shared.caught_up.load(Ordering::Acquire));
-        }
-    }
-    shared.position.send_replace(event.position);
-    u64::from(wanted)
-}
-
 async fn save_or_warn<P: Projection>(shared: &Arc<Shared<P>>) {
     if let Err(error) = save(shared).await {
         tracing::warn!(projection = P::NAME, %error, "could not write the snapshot");
     }
 }
 
+/// Saves the published view: encoded and written off the async threads, while
+/// the projector and the readers go on.
 async fn save<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Result<()> {
     let Some(dir) = &shared.options.snapshot_dir else {
         return Ok(());
     };
-    let bytes = {
-        let view = shared
-            .view
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        snapshot::encode(&*view, *shared.position.borrow()).map_err(std::io::Error::other)?
-    };
+    let Published { view, position } = shared.latest();
     let path = snapshot::path_for::<P>(dir);
     let access = shared.options.snapshot_access;
-    tokio::task::spawn_blocking(move || snapshot::write(&path, &bytes, access))
-        .await
-        .map_err(std::io::Error::other)?
+    tokio::task::spawn_blocking(move || {
+        let bytes = snapshot::encode(&*view, position).map_err(std::io::Error::other)?;
+        snapshot::write(&path, &bytes, access)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// A point in the log's history: a position, or the last event recorded at or

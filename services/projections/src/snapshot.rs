@@ -53,7 +53,7 @@ pub(crate) fn load<P: Projection>(dir: &Path) -> Option<(P, Position)> {
     }
 }
 
-/// Serializes the view; cheap enough to do under the view's read lock.
+/// Serializes the view (a published copy, so nobody waits for it).
 pub(crate) fn encode<P: Projection>(state: &P, position: Position) -> serde_json::Result<Vec<u8>> {
     #[derive(Serialize)]
     struct Borrowed<'a, S> {

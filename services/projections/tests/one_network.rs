@@ -787,3 +787,103 @@ async fn a_team_on_scene_is_shown_where_it_works_and_back_at_base_once_released(
         .await;
     assert_eq!(point(&f.caught_up(&live).await), Some(here()));
 }
+
+// ---- district rollups from the area index ----
+
+/// The live feed rolls up one district per event from the area index. After
+/// every event of every kind, in two districts and a township, that rollup
+/// equals the district's share of the city's whole rollup, and the index kept
+/// up to date by the folds equals one built afresh from the state.
+#[tokio::test]
+async fn a_districts_rollup_from_the_index_equals_the_citys_after_every_event() {
+    let f = fixture();
+    let areas = Arc::new(
+        ercs_seed::chongqing::geography()
+            .unwrap()
+            .hierarchy()
+            .unwrap(),
+    );
+    let mismatches = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let checked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let observer = {
+        let (areas, mismatches, checked) = (
+            Arc::clone(&areas),
+            Arc::clone(&mismatches),
+            Arc::clone(&checked),
+        );
+        Box::new(
+            move |view: &OneNetwork, event: &ercs_eventlog::RecordedEvent, _live: bool| {
+                let at = format!("{} at {}", event.event_type.as_str(), event.position.0);
+                let mut found = mismatches.lock().unwrap();
+                if *view.area_index() != view.indexed() {
+                    found.push(format!("index after {at}"));
+                }
+                for (district, whole) in view.area_rollups(&areas, minutes(60)) {
+                    if view.area_rollup(&district, &areas, minutes(60)) != whole {
+                        found.push(format!("{district} after {at}"));
+                    }
+                }
+                checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            },
+        )
+    };
+    let projector = Projector::start_observed(
+        Arc::clone(&f.log),
+        ProjectorOptions::default(),
+        Some(observer),
+    );
+
+    a_morning(&f, 100).await;
+    elsewhere_in_fuling(&f, 300).await;
+    // The 涪陵 incident ends: it no longer counts in either district.
+    let incident = IncidentId::from_uuid(id(303));
+    let close = IncidentCommand::Close {
+        reason: reason("疫情结束"),
+        release_all: false,
+    };
+    f.run::<Incident, _>(&incident, minutes(55), close).await;
+
+    let view = f.caught_up(&projector).await;
+    assert_eq!(*mismatches.lock().unwrap(), Vec::<String>::new());
+    let rollups = view.area_rollups(&areas, minutes(60));
+    let districts: Vec<&str> = rollups.keys().map(DivisionCode::as_str).collect();
+    assert_eq!(districts, ["500101", "500102"]);
+    let fuling = view.area_rollup(&DivisionCode::parse("500102").unwrap(), &areas, minutes(60));
+    assert_eq!(fuling.teams["standby"].teams, 1);
+    assert_eq!(fuling.beds.total, 20);
+    assert_eq!(fuling.open_incidents, 0);
+    assert_eq!(rollups[&wanzhou()].open_incidents, 1);
+    assert!(checked.load(std::sync::atomic::Ordering::Relaxed) >= 20);
+}
+
+/// 涪陵区: a team based in one of its townships, a hospital in another, and an
+/// incident over it and 万州区 whose area grows.
+async fn elsewhere_in_fuling(f: &Fixture, base: u128) {
+    let fuling = DivisionCode::parse("500102").unwrap();
+    let (team, hospital, incident) = (
+        TeamId::from_uuid(id(base + 1)),
+        FacilityId::from_uuid(id(base + 2)),
+        IncidentId::from_uuid(id(base + 3)),
+    );
+    let mut register = register_team(team, TeamKind::Poisoning, 6);
+    if let TeamCommand::Register { home_area, .. } = &mut register {
+        *home_area = AreaCode::Division(DivisionCode::parse("500102103").unwrap());
+    }
+    f.run::<Team, _>(&team, t0(), register).await;
+    let mut facility = register_facility(hospital);
+    if let FacilityCommand::Register { area, .. } = &mut facility {
+        *area = DivisionCode::parse("500102107").unwrap();
+    }
+    f.run::<Facility, _>(&hospital, t0(), facility).await;
+    let beds = report(BedType::AdultIcu, BedClass::Designated, (20, 20, 5), 0);
+    f.run::<Facility, _>(&hospital, minutes(1), beds).await;
+    let mut declared = declare(incident);
+    if let IncidentCommand::Declare { affected_areas, .. } = &mut declared {
+        *affected_areas = BTreeSet::from([fuling.clone()]);
+    }
+    f.run::<Incident, _>(&incident, minutes(2), declared).await;
+    let extend = IncidentCommand::ExtendAffectedAreas {
+        areas: BTreeSet::from([wanzhou()]),
+    };
+    f.run::<Incident, _>(&incident, minutes(3), extend).await;
+}

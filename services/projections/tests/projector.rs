@@ -272,3 +272,53 @@ async fn a_running_view_is_snapshotted_after_a_quiet_interval_not_only_on_stop()
     }
     drop(projector);
 }
+
+/// A reader is answered while the projector is busy applying an event (here an
+/// observer that does not return until the read is done): it gets the view as
+/// last published, never a wait for the projector. Had readers and the
+/// projector shared the view's lock, the read would wait for the observer and
+/// the observer for the read, and the test would time out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_is_answered_while_the_projector_is_inside_an_event() {
+    let f = fixture();
+    let first = f.append("facility-a").await;
+    let (inside_to, inside) = std::sync::mpsc::channel::<u64>();
+    let (release_to, release) = std::sync::mpsc::channel::<()>();
+    let release = std::sync::Mutex::new(release);
+    let observer = Box::new(move |_: &FacilityEvents, event: &RecordedEvent, _: bool| {
+        if event.position > first {
+            let _ = inside_to.send(event.position.0);
+            let _ = release
+                .lock()
+                .unwrap()
+                .recv_timeout(Duration::from_secs(10));
+        }
+    });
+    let projector = Arc::new(Projector::start_observed(
+        Arc::clone(&f.log),
+        ProjectorOptions::default(),
+        Some(observer),
+    ));
+    projector.wait_for(first, SOON).await.unwrap();
+    let second = f.append("facility-b").await;
+    let busy_at = tokio::task::spawn_blocking(move || inside.recv_timeout(SOON))
+        .await
+        .unwrap()
+        .expect("the projector reached the second event");
+    assert_eq!(busy_at, second.0);
+
+    let reader = Arc::clone(&projector);
+    let read = tokio::task::spawn_blocking(move || reader.read(|view| view.positions.clone()));
+    let (positions, position) = tokio::time::timeout(SOON, read)
+        .await
+        .expect("a read never waits for the projector")
+        .unwrap();
+    assert_eq!((positions, position), (vec![first.0], first));
+
+    release_to.send(()).unwrap();
+    projector.wait_for(second, SOON).await.unwrap();
+    assert_eq!(
+        projector.read(|view| view.positions.clone()).0,
+        [first.0, second.0]
+    );
+}

@@ -54,45 +54,36 @@ const PAGE: usize = 256;
 /// A catch-up whose client takes no frame for this long is ended.
 pub const STALL: Duration = Duration::from_secs(30);
 
-/// One change, rendered once for every subscriber.
+/// One change, rendered once for every subscriber. The ring keeps 8,192 of
+/// them, so an update keeps only what subscribers filter on and its rendered
+/// JSON: a resource's state and its district's rollup as `Value` trees would
+/// cost some 50 kB an update, 400 MB for a full ring.
 pub struct Update {
     pub position: u64,
-    /// The resource after the change, for filtering.
+    /// The resource after the change, for filtering; its state is in `json`.
     pub resource: Resource,
     /// The incidents the resource is committed to after the change.
     pub incidents: BTreeSet<IncidentId>,
-    pub event_type: String,
-    /// The plan, for a plan's event (`PlanProposed`, `PlanApproved`): the
-    /// resource is then the incident it serves.
-    pub plan: Option<String>,
-    /// Its district's rollup.
-    pub rollup: Option<Value>,
-    /// Its `data:` JSON in WGS-84, rendered once; other CRSs are rendered per
-    /// subscriber that asks for them.
+    /// Its `data:` JSON in WGS-84, rendered once; other CRSs are rendered from
+    /// it per subscriber that asks for them.
     pub json: String,
 }
 
 impl Update {
-    /// The `data:` JSON with every coordinate in `crs`.
+    /// The `data:` JSON with every coordinate in `crs`: only the feature's
+    /// point has any, so the WGS-84 JSON is read back and its geometry redrawn.
     fn data(&self, crs: Crs) -> Cow<'_, str> {
-        match crs {
-            Crs::Wgs84 => Cow::Borrowed(&self.json),
-            crs => Cow::Owned(data_json(self, crs)),
+        match (crs, &self.resource.point) {
+            (Crs::Wgs84, _) | (_, None) => Cow::Borrowed(&self.json),
+            (crs, Some(at)) => {
+                let Ok(mut data) = serde_json::from_str::<Value>(&self.json) else {
+                    return Cow::Borrowed(&self.json);
+                };
+                data["feature"]["geometry"] = crate::gis::point(at, crs);
+                Cow::Owned(data.to_string())
+            }
         }
     }
-}
-
-fn data_json(update: &Update, crs: Crs) -> String {
-    json!({
-        "position": update.position,
-        "event_type": update.event_type,
-        "collection": update.resource.kind,
-        "feature": feature(&update.resource, crs),
-        "incidents": update.incidents,
-        "plan": update.plan,
-        "rollup": update.rollup,
-    })
-    .to_string()
 }
 
 #[derive(Clone)]
@@ -431,17 +422,26 @@ fn render(view: &OneNetwork, event: &RecordedEvent, areas: &AreaHierarchy) -> Op
     let rollup = district
         .as_ref()
         .map(|d| json!({"area": d, "availability": view.area_rollup(d, areas, Utc::now())}));
-    let mut update = Update {
-        position: event.position.0,
-        incidents,
-        event_type: event.event_type.as_str().to_owned(),
-        plan,
-        resource,
-        rollup,
-        json: String::new(),
+    let json = json!({
+        "position": event.position.0,
+        "event_type": event.event_type.as_str(),
+        "collection": resource.kind,
+        "feature": feature(&resource, Crs::Wgs84),
+        "incidents": incidents,
+        "plan": plan,
+        "rollup": rollup,
+    })
+    .to_string();
+    let resource = Resource {
+        state: Value::Null,
+        ..resource
     };
-    update.json = data_json(&update, Crs::Wgs84);
-    Some(update)
+    Some(Update {
+        position: event.position.0,
+        resource,
+        incidents,
+        json,
+    })
 }
 
 fn frame(update: &Update, crs: Crs) -> Bytes {

@@ -46,7 +46,7 @@ use crate::windowed::read_range as window;
 pub struct SqliteOptions {
     /// Most appends committed in one transaction.
     pub max_batch: usize,
-    /// Idle read connections kept open.
+    /// Read connections: at most this many are open; a read beyond them waits.
     pub readers: usize,
     /// How many recent event ids the writer remembers to recognise `Any` retries
     /// (see [`recent`](self::recent) for why there is no index on ids).

@@ -2,11 +2,13 @@
 //! WAL lets them read a committed snapshot while the writer commits.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::DateTime;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, params_from_iter};
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use super::schema::{open_reader, storage};
@@ -14,50 +16,77 @@ use super::writer::{from_sql, to_sql};
 use crate::Error;
 use crate::model::{Direction, EventType, Filter, JsonObject, Position, RecordedEvent, StreamName};
 
+/// At most `size` connections, opened on first need and kept: a read beyond them
+/// waits for one to come back rather than opening another, because every
+/// connection maps up to 256 MiB of the file and keeps its own page cache and
+/// prepared statements (a fresh one would re-prepare them all).
 pub(super) struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    max_idle: usize,
+    /// One permit per connection that may exist; held while a read runs.
+    permits: Arc<Semaphore>,
+    opened: AtomicUsize,
 }
 
+/// Statements one connection keeps prepared: the log's reads vary only by the
+/// filter's shape, so a few dozen texts cover them.
+const PREPARED: usize = 64;
+
 impl Readers {
-    pub fn new(path: PathBuf, max_idle: usize) -> Self {
+    pub fn new(path: PathBuf, size: usize) -> Self {
         Self {
             path,
             idle: Mutex::new(Vec::new()),
-            max_idle,
+            permits: Arc::new(Semaphore::new(size.max(1))),
+            opened: AtomicUsize::new(0),
         }
     }
 
-    /// Runs `read` on a pooled connection, on the blocking thread pool.
+    /// Runs `read` on a pooled connection, on the blocking thread pool, once one
+    /// is free.
     pub async fn run<T, F>(self: &Arc<Self>, read: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
     {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| Error::Storage(format!("the reader pool is closed: {e}")))?;
         let readers = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let pooled = readers
-                .idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .pop();
-            let conn = match pooled {
-                Some(conn) => conn,
-                None => open_reader(&readers.path)?,
-            };
+            let _permit = permit;
+            let conn = readers.take()?;
             let result = read(&conn);
-            let mut idle = readers
-                .idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if idle.len() < readers.max_idle {
-                idle.push(conn);
-            }
+            readers.lock_idle().push(conn);
             result
         })
         .await
         .map_err(|e| Error::Storage(format!("read task failed: {e}")))?
+    }
+
+    /// How many connections have been opened (never more than the pool's size).
+    #[cfg(test)]
+    fn opened(&self) -> usize {
+        self.opened.load(Ordering::Acquire)
+    }
+
+    /// An idle connection, or a new one: the caller holds a permit, so a new one
+    /// never takes the pool beyond its size.
+    fn take(&self) -> Result<Connection, Error> {
+        if let Some(conn) = self.lock_idle().pop() {
+            return Ok(conn);
+        }
+        let conn = open_reader(&self.path)?;
+        conn.set_prepared_statement_cache_capacity(PREPARED);
+        self.opened.fetch_add(1, Ordering::AcqRel);
+        Ok(conn)
+    }
+
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -163,4 +192,38 @@ fn recorded(row: &Row) -> rusqlite::Result<Result<RecordedEvent, Error>> {
         metadata: JsonObject::from_stored(row.get(6)?),
         recorded_at,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::SqliteEventLog;
+
+    /// 64 reads at once on a pool of 3 open 3 connections and all succeed: the
+    /// others wait their turn instead of opening (and mapping) a fresh one each.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_reads_beyond_the_pool_wait_for_a_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let _log = SqliteEventLog::open(&path).unwrap();
+        let readers = Arc::new(Readers::new(path, 3));
+        let reads = (0..64).map(|_| {
+            let readers = Arc::clone(&readers);
+            tokio::spawn(async move {
+                readers
+                    .run(|conn| {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        conn.query_row("SELECT count(*) FROM events", [], |row| {
+                            row.get::<_, i64>(0)
+                        })
+                        .map_err(storage)
+                    })
+                    .await
+            })
+        });
+        for read in futures::future::join_all(reads).await {
+            assert_eq!(read.unwrap().unwrap(), 0);
+        }
+        assert_eq!(readers.opened(), 3);
+    }
 }

@@ -1,19 +1,30 @@
 //! The one network by district: what a map colours each district polygon with,
 //! and what the live feed sends when something in a district changes. Resources
 //! in a township or institution count towards their district.
+//!
+//! The feed rolls up one district per event, so that rollup must not cost the
+//! whole city: an [`AreaIndex`], kept up to date as events are folded, says
+//! which resources lie in each area, and a district's rollup reads only the
+//! areas whose codes lie within the district's (GB/T 2260 codes nest: a
+//! township's nine digits begin with its county's six).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use ercs_domain::area::{AreaCode, DivisionCode};
 use ercs_domain::beds::BedType;
+use ercs_domain::beds::FacilityState;
 use ercs_domain::hierarchy::AreaHierarchy;
+use ercs_domain::ids::{DepotId, FacilityId, IncidentId, TeamId};
 use ercs_domain::supply::ItemCode;
+use ercs_domain::supply::depot::DepotState;
+use ercs_domain::team::TeamState;
 use serde::Serialize;
 
 use super::{
-    BedAvailability, ConvertibleCapacity, ConvertiblePhase, OneNetwork, TeamCount, beds,
-    convertibles, supplies, teams,
+    BedAvailability, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord, IncidentRecord,
+    OneNetwork, TeamCount, beds, convertibles, supplies, teams,
 };
 
 /// One district's availability.
@@ -34,6 +45,125 @@ pub struct AreaRollup {
     pub open_incidents: u32,
 }
 
+/// Which resources lie in each area (a team's home area, a facility's or depot's
+/// area, each area an incident affects). Derived from the view's state, so it
+/// is not snapshotted but rebuilt when a snapshot is read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AreaIndex {
+    areas: BTreeMap<AreaCode, Members>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Members {
+    teams: BTreeSet<TeamId>,
+    facilities: BTreeSet<FacilityId>,
+    depots: BTreeSet<DepotId>,
+    convertibles: BTreeSet<FacilityId>,
+    incidents: BTreeSet<IncidentId>,
+}
+
+/// The index, built the first time a district is rolled up (a view read from a
+/// snapshot or made for the past may never be). Equal whenever the states are:
+/// it is a function of them, and the tests check that it stays one.
+#[derive(Debug, Clone, Default)]
+pub struct LazyIndex(OnceLock<AreaIndex>);
+
+impl PartialEq for LazyIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl LazyIndex {
+    pub(super) fn get_mut(&mut self) -> Option<&mut AreaIndex> {
+        self.0.get_mut()
+    }
+}
+
+/// One resource of the view, as the index files it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Member {
+    Team(TeamId),
+    Facility(FacilityId),
+    Depot(DepotId),
+    Convertible(FacilityId),
+    Incident(IncidentId),
+}
+
+impl Members {
+    fn set(&mut self, member: Member, present: bool) {
+        fn put<T: Ord>(set: &mut BTreeSet<T>, id: T, present: bool) {
+            if present {
+                set.insert(id);
+            } else {
+                set.remove(&id);
+            }
+        }
+        match member {
+            Member::Team(id) => put(&mut self.teams, id, present),
+            Member::Facility(id) => put(&mut self.facilities, id, present),
+            Member::Depot(id) => put(&mut self.depots, id, present),
+            Member::Convertible(id) => put(&mut self.convertibles, id, present),
+            Member::Incident(id) => put(&mut self.incidents, id, present),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.teams.is_empty()
+            && self.facilities.is_empty()
+            && self.depots.is_empty()
+            && self.convertibles.is_empty()
+            && self.incidents.is_empty()
+    }
+}
+
+impl AreaIndex {
+    /// Files `member` under the areas it lies in now (`now`), instead of those it
+    /// lay in before the event (`before`).
+    pub(super) fn refile(&mut self, member: Member, before: &[AreaCode], now: &[AreaCode]) {
+        if before == now {
+            return;
+        }
+        for area in before {
+            if let Some(members) = self.areas.get_mut(area) {
+                members.set(member, false);
+                if members.is_empty() {
+                    self.areas.remove(area);
+                }
+            }
+        }
+        for area in now {
+            self.areas
+                .entry(area.clone())
+                .or_default()
+                .set(member, true);
+        }
+    }
+
+    /// The indexed areas whose codes lie within `district`'s, itself included.
+    fn within<'a>(
+        &'a self,
+        district: &'a DivisionCode,
+    ) -> impl Iterator<Item = (&'a AreaCode, &'a Members)> {
+        self.areas
+            .range(AreaCode::Division(district.clone())..)
+            .take_while(move |(area, _)| {
+                area.as_division()
+                    .is_some_and(|code| code.as_str().starts_with(district.as_str()))
+            })
+    }
+}
+
+/// The resources one rollup counts.
+#[derive(Default)]
+struct Scope<'a> {
+    teams: Vec<&'a TeamState>,
+    facilities: Vec<&'a FacilityState>,
+    depots: Vec<&'a DepotState>,
+    convertibles: Vec<&'a ConvertibleRecord>,
+    incidents: Vec<&'a IncidentRecord>,
+}
+
 impl OneNetwork {
     /// Every district's rollup at `now`; districts with nothing in them are absent.
     pub fn area_rollups(
@@ -41,100 +171,231 @@ impl OneNetwork {
         areas: &AreaHierarchy,
         now: DateTime<Utc>,
     ) -> BTreeMap<DivisionCode, AreaRollup> {
-        self.rollups_where(areas, now, |_| true)
+        let district = |area: &AreaCode| district_of(areas, area);
+        let scope = Scope {
+            teams: self.teams.values().collect(),
+            facilities: self.facilities.values().collect(),
+            depots: self.depots.values().collect(),
+            convertibles: self.convertibles.values().collect(),
+            incidents: self.incidents.values().collect(),
+        };
+        roll_up_districts(&scope, now, district)
     }
 
     /// One district's rollup at `now`: what the live feed sends when something
-    /// in it changes, so only that district's resources are counted.
+    /// in it changes. Reads only the resources filed under the district's areas,
+    /// so its cost is the district's, not the city's.
     pub fn area_rollup(
         &self,
         district: &DivisionCode,
         areas: &AreaHierarchy,
         now: DateTime<Utc>,
     ) -> AreaRollup {
-        self.rollups_where(areas, now, |d| d == district)
+        let in_district = |area: &AreaCode| district_of(areas, area).filter(|d| d == district);
+        let scope = self.scope_within(district, &in_district);
+        roll_up_districts(&scope, now, in_district)
             .remove(district)
             .unwrap_or_default()
     }
 
-    fn rollups_where(
+    /// The resources filed under areas that lie in `district`.
+    fn scope_within(
         &self,
-        areas: &AreaHierarchy,
-        now: DateTime<Utc>,
-        wanted: impl Fn(&DivisionCode) -> bool,
-    ) -> BTreeMap<DivisionCode, AreaRollup> {
-        let district = |area: &AreaCode| -> Option<DivisionCode> {
-            areas
-                .district_of(area)
-                .and_then(|record| record.code.as_division().cloned())
-                .or_else(|| area.as_division().cloned())
-                .filter(|d| wanted(d))
-        };
-        let in_scope = |area: &AreaCode| district(area).is_some();
-        let mut rollups: BTreeMap<DivisionCode, AreaRollup> = BTreeMap::new();
-        let teams = self.teams.values().filter(|t| in_scope(&t.home_area));
-        for (key, count) in teams::by_status_and_kind(teams) {
-            if let Some(d) = district(&key.area) {
-                *rollups
-                    .entry(d)
-                    .or_default()
-                    .teams
-                    .entry(key.status)
-                    .or_default() += count;
-            }
+        district: &DivisionCode,
+        in_district: &impl Fn(&AreaCode) -> Option<DivisionCode>,
+    ) -> Scope<'_> {
+        let (mut teams, mut facilities, mut depots, mut convertibles, mut incidents) = <(
+            BTreeSet<_>,
+            BTreeSet<_>,
+            BTreeSet<_>,
+            BTreeSet<_>,
+            BTreeSet<_>,
+        )>::default(
+        );
+        for (_, members) in self
+            .area_index()
+            .within(district)
+            .filter(|(a, _)| in_district(a).is_some())
+        {
+            teams.extend(&members.teams);
+            facilities.extend(&members.facilities);
+            depots.extend(&members.depots);
+            convertibles.extend(&members.convertibles);
+            incidents.extend(&members.incidents);
         }
-        let facilities = self
-            .facilities
-            .values()
-            .filter(|f| in_scope(&f.area.clone().into()));
-        for (key, beds) in beds::by_type_and_class(facilities, now) {
-            if let Some(d) = district(&key.area.clone().into()) {
-                let rollup = rollups.entry(d).or_default();
-                rollup.beds += beds;
-                *rollup.beds_by_type.entry(key.bed_type).or_default() += beds;
-            }
+        Scope {
+            teams: teams.iter().filter_map(|id| self.teams.get(*id)).collect(),
+            facilities: facilities
+                .iter()
+                .filter_map(|id| self.facilities.get(*id))
+                .collect(),
+            depots: depots
+                .iter()
+                .filter_map(|id| self.depots.get(*id))
+                .collect(),
+            convertibles: convertibles
+                .iter()
+                .filter_map(|id| self.convertibles.get(*id))
+                .collect(),
+            incidents: incidents
+                .iter()
+                .filter_map(|id| self.incidents.get(*id))
+                .collect(),
         }
-        let convertibles: Vec<_> = self
-            .convertibles
-            .values()
-            .filter(|c| in_scope(&c.state.area.clone().into()))
-            .collect();
-        for ((area, phase), count) in convertibles::by_phase(convertibles.iter().copied()) {
-            if let Some(d) = district(&area.into()) {
-                *rollups
-                    .entry(d)
-                    .or_default()
-                    .convertibles
-                    .entry(phase)
-                    .or_default() += count;
-            }
-        }
-        for ((area, _), capacity) in convertibles::capacity(convertibles.into_iter(), now) {
-            if let Some(d) = district(&area.into()) {
-                rollups.entry(d).or_default().convertible_beds += capacity;
-            }
-        }
-        let depots = self.depots.values().filter(|depot| in_scope(&depot.area));
-        for (key, stock) in supplies::by_item(depots, now) {
-            if stock.shortfall == 0 {
-                continue;
-            }
-            if let Some(d) = district(&key.area) {
-                *rollups
-                    .entry(d)
-                    .or_default()
-                    .supply_shortfall
-                    .entry(key.item)
-                    .or_default() += stock.shortfall;
-            }
-        }
-        for incident in self.incidents.values().filter(|i| !i.closed) {
-            for area in &incident.affected_areas {
-                if let Some(d) = district(&area.clone().into()) {
-                    rollups.entry(d).or_default().open_incidents += 1;
-                }
-            }
-        }
-        rollups
     }
+
+    /// The area index as it stands, kept up to date since first use.
+    pub fn area_index(&self) -> &AreaIndex {
+        self.by_area.0.get_or_init(|| self.indexed())
+    }
+
+    /// The area index built afresh from the state.
+    pub fn indexed(&self) -> AreaIndex {
+        let mut index = AreaIndex::default();
+        for (id, team) in &self.teams {
+            index.refile(
+                Member::Team(*id),
+                &[],
+                std::slice::from_ref(&team.home_area),
+            );
+        }
+        for (id, facility) in &self.facilities {
+            index.refile(Member::Facility(*id), &[], &[facility.area.clone().into()]);
+        }
+        for (id, depot) in &self.depots {
+            index.refile(Member::Depot(*id), &[], std::slice::from_ref(&depot.area));
+        }
+        for (id, record) in &self.convertibles {
+            index.refile(
+                Member::Convertible(*id),
+                &[],
+                &[record.state.area.clone().into()],
+            );
+        }
+        for (id, incident) in &self.incidents {
+            let affected: Vec<AreaCode> = incident
+                .affected_areas
+                .iter()
+                .cloned()
+                .map(Into::into)
+                .collect();
+            index.refile(Member::Incident(*id), &[], &affected);
+        }
+        index
+    }
+
+    /// The areas `member` lies in, as the view stands.
+    pub(super) fn areas_of(&self, member: Member) -> Vec<AreaCode> {
+        match member {
+            Member::Team(id) => self.teams.get(&id).map(|t| vec![t.home_area.clone()]),
+            Member::Facility(id) => self
+                .facilities
+                .get(&id)
+                .map(|f| vec![f.area.clone().into()]),
+            Member::Depot(id) => self.depots.get(&id).map(|d| vec![d.area.clone()]),
+            Member::Convertible(id) => self
+                .convertibles
+                .get(&id)
+                .map(|c| vec![c.state.area.clone().into()]),
+            Member::Incident(id) => self
+                .incidents
+                .get(&id)
+                .map(|i| i.affected_areas.iter().cloned().map(Into::into).collect()),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// The district an area counts towards: its 区县 in the hierarchy, or itself
+/// when the hierarchy does not know it.
+fn district_of(areas: &AreaHierarchy, area: &AreaCode) -> Option<DivisionCode> {
+    areas
+        .district_of(area)
+        .and_then(|record| record.code.as_division().cloned())
+        .or_else(|| area.as_division().cloned())
+}
+
+/// Rolls `scope` up by the district `district` gives each area (`None`: not
+/// counted).
+fn roll_up_districts(
+    scope: &Scope<'_>,
+    now: DateTime<Utc>,
+    district: impl Fn(&AreaCode) -> Option<DivisionCode>,
+) -> BTreeMap<DivisionCode, AreaRollup> {
+    let in_scope = |area: &AreaCode| district(area).is_some();
+    let mut rollups: BTreeMap<DivisionCode, AreaRollup> = BTreeMap::new();
+    let teams = scope
+        .teams
+        .iter()
+        .copied()
+        .filter(|t| in_scope(&t.home_area));
+    for (key, count) in teams::by_status_and_kind(teams) {
+        if let Some(d) = district(&key.area) {
+            *rollups
+                .entry(d)
+                .or_default()
+                .teams
+                .entry(key.status)
+                .or_default() += count;
+        }
+    }
+    let facilities = scope
+        .facilities
+        .iter()
+        .copied()
+        .filter(|f| in_scope(&f.area.clone().into()));
+    for (key, beds) in beds::by_type_and_class(facilities, now) {
+        if let Some(d) = district(&key.area.clone().into()) {
+            let rollup = rollups.entry(d).or_default();
+            rollup.beds += beds;
+            *rollup.beds_by_type.entry(key.bed_type).or_default() += beds;
+        }
+    }
+    let convertibles: Vec<_> = scope
+        .convertibles
+        .iter()
+        .copied()
+        .filter(|c| in_scope(&c.state.area.clone().into()))
+        .collect();
+    for ((area, phase), count) in convertibles::by_phase(convertibles.iter().copied()) {
+        if let Some(d) = district(&area.into()) {
+            *rollups
+                .entry(d)
+                .or_default()
+                .convertibles
+                .entry(phase)
+                .or_default() += count;
+        }
+    }
+    for ((area, _), capacity) in convertibles::capacity(convertibles.into_iter(), now) {
+        if let Some(d) = district(&area.into()) {
+            rollups.entry(d).or_default().convertible_beds += capacity;
+        }
+    }
+    let depots = scope
+        .depots
+        .iter()
+        .copied()
+        .filter(|depot| in_scope(&depot.area));
+    for (key, stock) in supplies::by_item(depots, now) {
+        if stock.shortfall == 0 {
+            continue;
+        }
+        if let Some(d) = district(&key.area) {
+            *rollups
+                .entry(d)
+                .or_default()
+                .supply_shortfall
+                .entry(key.item)
+                .or_default() += stock.shortfall;
+        }
+    }
+    for incident in scope.incidents.iter().filter(|i| !i.closed) {
+        for area in &incident.affected_areas {
+            if let Some(d) = district(&area.clone().into()) {
+                rollups.entry(d).or_default().open_incidents += 1;
+            }
+        }
+    }
+    rollups
 }

@@ -35,7 +35,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Projection;
 
-pub use areas::AreaRollup;
+use areas::Member;
+pub use areas::{AreaIndex, AreaRollup};
 pub use beds::{BedAvailability, BedKey, StaleReport};
 pub use convertibles::{CapacityKey, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord};
 pub use holdings::{Commitment, HeldBeds, HeldStock, HeldTeam, Holdings, Movement, MovementKind};
@@ -67,6 +68,11 @@ pub struct OneNetwork {
     /// Events of this view's streams that this build could not read: logged and
     /// left out, never guessed at.
     pub skipped: u64,
+    /// Which resources lie in each area, so one district rolls up without
+    /// reading the city. Derived from the state above, so it is not snapshotted:
+    /// built on first use, then kept up to date by every fold.
+    #[serde(skip)]
+    by_area: areas::LazyIndex,
 }
 
 impl Projection for OneNetwork {
@@ -130,26 +136,56 @@ impl OneNetwork {
             return Ok(());
         };
         match prefix {
-            "team" => fold::<Team, _>(&mut self.teams, id.parse()?, &decode(event)?),
-            "facility" => fold::<Facility, _>(&mut self.facilities, id.parse()?, &decode(event)?),
-            "depot" => fold::<Depot, _>(&mut self.depots, id.parse()?, &decode(event)?),
+            "team" => {
+                let (id, event) = (id.parse()?, decode(event)?);
+                self.refiled(Member::Team(id), |v| {
+                    fold::<Team, _>(&mut v.teams, id, &event)
+                })
+            }
+            "facility" => {
+                let (id, event) = (id.parse()?, decode(event)?);
+                self.refiled(Member::Facility(id), |v| {
+                    fold::<Facility, _>(&mut v.facilities, id, &event)
+                })
+            }
+            "depot" => {
+                let (id, event) = (id.parse()?, decode(event)?);
+                self.refiled(Member::Depot(id), |v| {
+                    fold::<Depot, _>(&mut v.depots, id, &event)
+                })
+            }
             "item" => fold::<CatalogueItem, _>(&mut self.items, id.parse()?, &decode(event)?),
             "convertible" => {
-                let event: ConvertibleEvent = decode(event)?;
-                update(&mut self.convertibles, id.parse()?, |r| {
-                    ConvertibleRecord::evolve(r, &event)
+                let (id, event): (_, ConvertibleEvent) = (id.parse()?, decode(event)?);
+                self.refiled(Member::Convertible(id), |v| {
+                    update(&mut v.convertibles, id, |r| {
+                        ConvertibleRecord::evolve(r, &event)
+                    })
                 })
             }
             "incident" => {
-                let event: IncidentEvent = decode(event)?;
-                update(&mut self.incidents, id.parse()?, |r| {
-                    IncidentRecord::evolve(r, &event)
+                let (id, event): (_, IncidentEvent) = (id.parse()?, decode(event)?);
+                self.refiled(Member::Incident(id), |v| {
+                    update(&mut v.incidents, id, |r| IncidentRecord::evolve(r, &event))
                 })
             }
             "plan" => self.fold_plan(id.parse()?, event)?,
             _ => {}
         }
         Ok(())
+    }
+
+    /// Runs `fold` and files `member` under the areas it lies in afterwards.
+    fn refiled(&mut self, member: Member, fold: impl FnOnce(&mut Self)) {
+        let before = match self.by_area.get_mut() {
+            Some(_) => self.areas_of(member),
+            None => Vec::new(),
+        };
+        fold(self);
+        let after = self.areas_of(member);
+        if let Some(index) = self.by_area.get_mut() {
+            index.refile(member, &before, &after);
+        }
     }
 
     /// One event of a plan's stream: what it serves and where it stands.

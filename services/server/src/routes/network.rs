@@ -15,6 +15,16 @@ use std::collections::BTreeMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Duration, Utc};
 use ercs_domain::area::AreaCode;
+use ercs_domain::area::DivisionCode;
+use ercs_domain::beds::{BedClass, BedType};
+use ercs_domain::ids::FacilityId;
+use ercs_domain::incident::ResponseLevel;
+use ercs_domain::values::Name;
+use ercs_projections::OneNetwork;
+use ercs_projections::one_network::{
+    BedAvailability, BedKey, Commitment, ConvertibleCapacity, ConvertiblePhase, SupplyKey,
+    SupplyRollup, TeamCount, TeamKey,
+};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -70,52 +80,160 @@ async fn network(
     params.finish()?;
     let now = Utc::now();
     let view = state.view(options).await?;
+    let stale_after = Duration::minutes(stale_minutes);
     // Owned, for a view of the past is read on the history runtime.
     let shared = state.clone();
-    let (body, position) = state.read_view(&view, move |view| {
-        let rows = |rollup: Vec<Value>| regroup(rollup, group_by.as_deref(), to_district, &shared);
-        json!({
-            "at": now,
-            "teams": rows(view.teams_by_status_and_kind().iter().map(|(k, v)| row(k, v)).collect()),
-            "beds": rows(view.beds_by_type_and_class(now).iter().map(|(k, v)| row(k, v)).collect()),
-            "supplies": rows(view.supplies_by_item(now).iter().map(|(k, v)| row(k, v)).collect()),
-            "convertibles": rows(view.convertibles_by_phase().iter().map(|((area, phase), n)| {
-                json!({"area": area, "status": phase, "facilities": n})
-            }).collect()),
-            "convertible_beds": rows(view.convertible_capacity(now).iter().map(|((area, bed_type), c)| {
-                let mut row = json!({"area": area, "bed_type": bed_type});
-                merge(&mut row, c);
-                row
-            }).collect()),
-            "commitments": rows(view.commitments().iter().map(|c| json!(c)).collect()),
-            "incidents": view.incidents_by_level().iter().map(|(level, n)| {
-                json!({"level": level, "open": n})
-            }).collect::<Vec<_>>(),
-            "stale_reports": view.stale_reports(now, Duration::minutes(stale_minutes)).iter().map(|s| json!({
-                "facility": s.facility, "name": s.name, "bed_type": s.bed_type, "class": s.class,
-                "reported_at": s.reported_at, "age_minutes": s.age.num_minutes(),
-            })).collect::<Vec<_>>(),
-            "skipped_events": view.skipped,
+    let (body, position) = state
+        .read_view(&view, move |view| {
+            let rollups = Rollups::of(view, now, stale_after);
+            match (&group_by, to_district) {
+                // Serialized straight from the rollups: no JSON tree is built.
+                (None, false) => serde_json::to_vec(&rollups).map_err(|e| e.to_string()),
+                _ => {
+                    let mut body = serde_json::to_value(&rollups).map_err(|e| e.to_string())?;
+                    for section in GROUPED {
+                        if let Some(Value::Array(rows)) = body.get_mut(section) {
+                            *rows = regroup(
+                                std::mem::take(rows),
+                                group_by.as_deref(),
+                                to_district,
+                                &shared,
+                            );
+                        }
+                    }
+                    serde_json::to_vec(&body).map_err(|e| e.to_string())
+                }
+            }
         })
-    })
-    .await?;
-    let mut body = body;
-    body["position"] = json!(position.0);
+        .await?;
+    // The rollups are plain maps and numbers: serializing them cannot fail.
+    let mut body = body.map_err(|error| {
+        Problem::of_status(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR, error)
+    })?;
+    // The position goes last, once known: `…}` becomes `…,"position":N}`.
+    body.pop();
+    body.extend_from_slice(format!(",\"position\":{}}}", position.0).as_bytes());
     Ok(HttpResponse::Ok()
         .insert_header((POSITION_HEADER, position.0.to_string()))
-        .json(body))
+        .content_type("application/json")
+        .body(body))
 }
 
-/// A rollup entry as one flat JSON object: its key fields and its counts.
-fn row<K: Serialize, V: Serialize>(key: &K, value: &V) -> Value {
-    let mut row = serde_json::to_value(key).unwrap_or(Value::Null);
-    merge(&mut row, value);
-    row
+/// The sections whose rows `group_by` and `area_level` regroup.
+const GROUPED: [&str; 6] = [
+    "teams",
+    "beds",
+    "supplies",
+    "convertibles",
+    "convertible_beds",
+    "commitments",
+];
+
+/// The answer, borrowed from the rollups: each row its key fields and counts.
+#[derive(Serialize)]
+struct Rollups {
+    at: chrono::DateTime<Utc>,
+    teams: Vec<Row<TeamKey, TeamCount>>,
+    beds: Vec<Row<BedKey, BedAvailability>>,
+    supplies: Vec<Row<SupplyKey, SupplyRollup>>,
+    convertibles: Vec<Phase>,
+    convertible_beds: Vec<Row<CapacityAt, ConvertibleCapacity>>,
+    commitments: Vec<Commitment>,
+    incidents: Vec<Open>,
+    stale_reports: Vec<Stale>,
+    skipped_events: u64,
 }
 
-fn merge<V: Serialize>(row: &mut Value, value: &V) {
-    if let (Value::Object(row), Ok(Value::Object(counts))) = (row, serde_json::to_value(value)) {
-        row.extend(counts);
+#[derive(Serialize)]
+struct Row<K, V> {
+    #[serde(flatten)]
+    key: K,
+    #[serde(flatten)]
+    counts: V,
+}
+
+impl<K, V> Row<K, V> {
+    fn all(rollup: BTreeMap<K, V>) -> Vec<Self> {
+        rollup
+            .into_iter()
+            .map(|(key, counts)| Row { key, counts })
+            .collect()
+    }
+}
+
+#[derive(Serialize)]
+struct Phase {
+    area: DivisionCode,
+    status: ConvertiblePhase,
+    facilities: u32,
+}
+
+#[derive(Serialize)]
+struct CapacityAt {
+    area: DivisionCode,
+    bed_type: BedType,
+}
+
+#[derive(Serialize)]
+struct Open {
+    level: ResponseLevel,
+    open: u32,
+}
+
+#[derive(Serialize)]
+struct Stale {
+    facility: FacilityId,
+    name: Name,
+    bed_type: BedType,
+    class: BedClass,
+    reported_at: chrono::DateTime<Utc>,
+    age_minutes: i64,
+}
+
+impl Rollups {
+    fn of(view: &OneNetwork, now: chrono::DateTime<Utc>, stale_after: Duration) -> Self {
+        let stale = view.stale_reports(now, stale_after);
+        Self {
+            at: now,
+            teams: Row::all(view.teams_by_status_and_kind()),
+            beds: Row::all(view.beds_by_type_and_class(now)),
+            supplies: Row::all(view.supplies_by_item(now)),
+            convertibles: view
+                .convertibles_by_phase()
+                .into_iter()
+                .map(|((area, status), facilities)| Phase {
+                    area,
+                    status,
+                    facilities,
+                })
+                .collect(),
+            convertible_beds: view
+                .convertible_capacity(now)
+                .into_iter()
+                .map(|((area, bed_type), counts)| Row {
+                    key: CapacityAt { area, bed_type },
+                    counts,
+                })
+                .collect(),
+            commitments: view.commitments(),
+            incidents: view
+                .incidents_by_level()
+                .into_iter()
+                .map(|(level, open)| Open { level, open })
+                .collect(),
+            stale_reports: stale
+                .into_iter()
+                .map(|s| Stale {
+                    age_minutes: s.age.num_minutes(),
+                    facility: s.facility,
+                    name: s.name,
+                    bed_type: s.bed_type,
+                    class: s.class,
+                    reported_at: s.reported_at,
+                })
+                .collect(),
+            skipped_events: view.skipped,
+        }
     }
 }
 

@@ -176,13 +176,18 @@ fn candidates<'a>(
     collection: Collection,
     query: &Query<'_>,
 ) -> (Vec<Candidate<'a>>, u64) {
-    let mut filter = query.filter.clone();
-    let bbox = filter.bbox.take();
-    let query = Query { filter, ..*query };
+    let mut areas_query = query.filter.clone();
+    let bbox = areas_query.bbox.take();
+    let areas_query = Query {
+        filter: areas_query,
+        ..*query
+    };
+    // Resources are points: the filter keeps those in the box before any is
+    // rendered. Areas are judged by their bounds, so the box is applied below.
     let (mut found, position) = match collection {
-        Collection::Resources(kind) => resources(state, view, kind, &query),
-        Collection::Areas => districts(state, view, &query),
-        Collection::Townships => (townships(state, &query), view.read(|_| ()).1),
+        Collection::Resources(kind) => resources(state, view, kind, query),
+        Collection::Areas => districts(state, view, &areas_query),
+        Collection::Townships => (townships(state, &areas_query), view.read(|_| ()).1),
     };
     found.retain(|c| bbox.is_none_or(|b| c.bounds.is_some_and(|f| intersects(&b, &f))));
     found.sort_by(|a, b| a.id.cmp(&b.id));
@@ -201,7 +206,7 @@ fn resources<'a>(
     });
     let found = resources
         .into_iter()
-        .filter(|r| query.filter.matches(r, &state.areas))
+        .filter(|r| query.only.is_none() || query.filter.matches(r, &state.areas))
         .map(|r| Candidate {
             id: r.id.clone(),
             bounds: r.point.map(|p| point_bounds(p.lon(), p.lat())),
