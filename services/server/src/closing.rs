@@ -39,7 +39,7 @@ pub async fn before_close(
     state: &AppState,
     incident: IncidentId,
     release_all: bool,
-    actor: &Actor,
+    acting: &crate::acting::Acting,
 ) -> Result<(), Problem> {
     let _turn = state.processes.take(&format!("incident/{incident}")).await;
     let held = holdings(state, incident).await?;
@@ -93,7 +93,7 @@ pub async fn before_close(
         )
         .with_field("release_all"));
     }
-    release(state, incident, &held, actor).await
+    release(state, incident, &held, acting).await
 }
 
 /// What the incident holds, from a view that has caught up with the log.
@@ -157,8 +157,9 @@ async fn release(
     state: &AppState,
     incident: IncidentId,
     held: &Holdings,
-    actor: &Actor,
+    acting: &crate::acting::Acting,
 ) -> Result<(), Problem> {
+    let actor = &acting.actor;
     let reason = Reason::parse(format!("incident {incident} closed")).expect("a valid reason");
     let step = |stream: String, holding: String| {
         let revision = state
@@ -166,7 +167,7 @@ async fn release(
             .read(|view| view.marks.get(&stream).map(|m| m.revision))
             .0;
         let key = format!("incident/{incident}/release/{stream}@{revision:?}/{holding}");
-        Metadata::new(actor.to_string()).with_idempotency_key(key)
+        acting.step(key)
     };
     for team in &held.teams {
         let meta = step(format!("team-{}", team.team), "team".to_owned());

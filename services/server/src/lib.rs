@@ -29,6 +29,7 @@
 //! - [`background`]: the runtime history work (feed catch-ups, `as_of` folds)
 //!   runs on, off the request threads.
 
+pub mod acting;
 pub mod auth;
 pub mod background;
 pub mod bare_errors;

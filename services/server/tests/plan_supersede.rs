@@ -297,3 +297,47 @@ async fn racing_approvals_and_rival_successors_hand_over_once() {
     assert_eq!(count(&server, "PlanApproved", before), 1);
     assert_eq!(count(&server, "TeamDemobilised", before), 1);
 }
+
+/// The metadata of the events a request's steps appended, after `from`.
+fn step_metadata(server: &TestServer, plan: &str, from: u64) -> Vec<Value> {
+    let db = server.events_db();
+    let mut query = db
+        .prepare(
+            "SELECT metadata FROM events WHERE position > ?1 \
+             AND json_extract(metadata, '$.plan_id') = ?2 ORDER BY position",
+        )
+        .unwrap();
+    query
+        .query_map(rusqlite::params![from as i64, plan], |row| {
+            row.get::<_, String>(0)
+        })
+        .unwrap()
+        .map(|m| serde_json::from_str(&m.unwrap()).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_step_of_an_approval_says_who_asked_with_one_request_id() {
+    let server = TestServer::seeded().await;
+    let first = approved_then_changed(&server).await;
+    let proposed: Value = supersede(&server, &first).await.json().await.unwrap();
+    let second = proposed["id"].as_str().unwrap().to_owned();
+    let before = server.head().await;
+    approved(&server, &second).await;
+    // The moves, the new reservations and mobilisation; then the old plan's
+    // releases, which carry the old plan's id.
+    let mut steps = step_metadata(&server, &second, before);
+    steps.extend(step_metadata(&server, &first, before));
+    assert!(steps.len() >= 4, "{steps:?}");
+    let request_ids: std::collections::BTreeSet<String> = steps
+        .iter()
+        .map(|m| m["request_id"].as_str().expect("a request id").to_owned())
+        .collect();
+    assert_eq!(request_ids.len(), 1, "one request, one id: {request_ids:?}");
+    for metadata in &steps {
+        let who = &metadata["authenticated"];
+        assert!(who["subject"].is_string(), "{metadata}");
+        assert_eq!(who["name"], metadata["actor"], "{metadata}");
+        assert!(who["role"].is_string() && who["jurisdiction"].is_string());
+    }
+}

@@ -521,8 +521,9 @@ pub async fn dispatch(
     aggregates: &ercs_commands::Aggregates,
     record: &PlanRecord,
     selected: &[usize],
-    actor: &Actor,
+    acting: &crate::acting::Acting,
 ) -> Result<Vec<Dispatch>, CommandError<DomainError>> {
+    let actor = &acting.actor;
     let mut dispatches = Vec::new();
     for &index in selected {
         let Some(assignment) = record.plan.assignments.get(index) else {
@@ -532,7 +533,7 @@ pub async fn dispatch(
         let moved = match (taken, record.request.supersedes) {
             (0, _) | (_, None) => Ok(None),
             (units, Some(from)) => {
-                let metadata = step_metadata(record, actor, takeover_key(record.plan_id, index));
+                let metadata = step_metadata(record, acting, takeover_key(record.plan_id, index));
                 let plans = (from, record.plan_id);
                 move_hold(
                     aggregates, record, plans, assignment, units, actor, &metadata,
@@ -555,7 +556,7 @@ pub async fn dispatch(
                     quantity: rest,
                     ..assignment.clone()
                 };
-                let metadata = step_metadata(record, actor, step_key(record.plan_id, index));
+                let metadata = step_metadata(record, acting, step_key(record.plan_id, index));
                 dispatch_one(aggregates, record, &rest_of, actor, &metadata).await
             }
         };
@@ -586,10 +587,8 @@ pub async fn dispatch(
     Ok(dispatches)
 }
 
-pub fn step_metadata(record: &PlanRecord, actor: &Actor, key: String) -> Metadata {
-    Metadata::new(actor.to_string())
-        .with_plan(record.plan_id.as_uuid())
-        .with_idempotency_key(key)
+pub fn step_metadata(record: &PlanRecord, acting: &crate::acting::Acting, key: String) -> Metadata {
+    acting.step(key).with_plan(record.plan_id.as_uuid())
 }
 
 /// The key of the step that takes over an assignment's share of the superseded

@@ -9,14 +9,13 @@
 
 use std::collections::BTreeSet;
 
-use ercs_commands::Metadata;
 use ercs_domain::beds::{BedCommand, Facility, FacilityCommand};
 use ercs_domain::convertible::{ConvertibleCommand, ConvertibleFacility};
 use ercs_domain::ids::{DepotId, FacilityId, PlanId, TeamId};
 use ercs_domain::supply::ItemCode;
 use ercs_domain::supply::depot::{Depot, DepotCommand};
 use ercs_domain::team::{Team, TeamCommand};
-use ercs_domain::values::{Actor, Reason};
+use ercs_domain::values::Reason;
 use ercs_projections::OneNetwork;
 
 use super::PlanRecord;
@@ -43,14 +42,15 @@ pub async fn release(
     record: &PlanRecord,
     (why, keep): (&str, &BTreeSet<TeamId>),
     reason: &Reason,
-    actor: &Actor,
+    acting: &crate::acting::Acting,
 ) -> Result<usize, Problem> {
+    let actor = &acting.actor;
     caught_up(state).await?;
     let held = state.view.read(|view| holdings(view, record, keep)).0;
     let step = |stream: String, holding: String| {
-        Metadata::new(actor.to_string())
+        acting
+            .step(format!("{why}/{stream}/{holding}"))
             .with_plan(record.plan_id.as_uuid())
-            .with_idempotency_key(format!("{why}/{stream}/{holding}"))
     };
     for holding in &held {
         match holding {

@@ -248,6 +248,8 @@ where
     let expect = expected_revision(&request)?;
     let actor = actor(&request)?;
     let mut metadata = audited(&request, Metadata::new(actor.to_string()));
+    // The steps a process takes for this request say who asked, with its request id.
+    let acting = crate::acting::Acting::with(actor.clone(), metadata.clone());
     if let Some(key) = &key {
         metadata = metadata.with_request_key(&key.scoped, key.digest);
     }
@@ -269,7 +271,7 @@ where
             .await?
             .is_none()
     {
-        closing::before_close(&state, *incident, *release_all, &actor).await?;
+        closing::before_close(&state, *incident, *release_all, &acting).await?;
     }
     // Signing for or refusing a transfer in transit is the transfer process's.
     if let Some(command) = (&command as &dyn Any).downcast_ref::<DepotCommand>()

@@ -29,6 +29,7 @@ use ercs_eventlog::{
 };
 use serde_json::json;
 
+use crate::acting::Acting;
 use crate::idempotency::{REPLAYED_HEADER, request_key};
 use crate::plans::{self, Approval, PlanRecord, PlanRequest, RequestError, SupersededBy};
 use crate::problem::Problem;
@@ -423,7 +424,7 @@ async fn approve(
     if record.approval.is_some() {
         // An approval cut short after it was recorded still owes the old plan
         // its release; each step is keyed, so this costs nothing when done.
-        finish_superseding(&state, &record, &actor(&request)?).await?;
+        finish_superseding(&state, &record, &Acting::of(&request)?).await?;
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, etag(revision)))
             .json(outcome(&state, &record, None)));
@@ -446,7 +447,8 @@ async fn approve(
             ));
         }
     }
-    let actor = actor(&request)?;
+    let acting = Acting::of(&request)?;
+    let actor = acting.actor.clone();
     let all: Vec<usize> = (0..record.plan.assignments.len()).collect();
     let chosen = asked.assignments.clone().unwrap_or(all);
     if let Some(&beyond) = chosen.iter().find(|&&i| i >= record.plan.assignments.len()) {
@@ -489,7 +491,7 @@ async fn approve(
         return Err(stale(&record, &changed));
     }
     let partial = asked.partial || asked.assignments.is_some();
-    let mut dispatches = plans::dispatch(&state.aggregates, &record, &fits, &actor).await?;
+    let mut dispatches = plans::dispatch(&state.aggregates, &record, &fits, &acting).await?;
     let refused: Vec<String> = dispatches
         .iter()
         .filter(|d| d.outcome == "refused")
@@ -524,7 +526,7 @@ async fn approve(
             &approval,
         )
         .await?;
-        hand_back(&state, &approved, &actor).await?;
+        hand_back(&state, &approved, &acting).await?;
         let kept = kept_teams(&approved);
         let count = plans::held_count(&state, &approved, &kept).await?;
         cancel_record(
@@ -537,7 +539,7 @@ async fn approve(
         )
         .await?;
         let why = format!("plan/{}/cancel", record.plan_id);
-        plans::release(&state, &approved, (&why, &kept), &reason, &actor).await?;
+        plans::release(&state, &approved, (&why, &kept), &reason, &acting).await?;
         let problem = Problem::new(
             StatusCode::CONFLICT,
             "plan-stale",
@@ -583,7 +585,7 @@ async fn approve(
     // Answer with the approval the log holds: where another replica approved
     // first, the append above was recognised as a retry and kept theirs.
     let (record, revision) = load(&state, &id).await?;
-    finish_superseding(&state, &record, &actor).await?;
+    finish_superseding(&state, &record, &acting).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
         .insert_header((POSITION_HEADER, position.0.to_string()))
@@ -650,7 +652,8 @@ async fn cancel(
 ) -> Result<HttpResponse, Problem> {
     let body = read_body(&request, payload).await?;
     let asked: CancelRequest = json_body(&body)?;
-    let actor = actor(&request)?;
+    let acting = Acting::of(&request)?;
+    let actor = acting.actor.clone();
     let plan = id
         .parse::<PlanId>()
         .map_or_else(|_| id.to_string(), |plan| plan.to_string());
@@ -669,7 +672,7 @@ async fn cancel(
     }
     let why = format!("plan/{}/cancel", record.plan_id);
     let none = Default::default();
-    plans::release(&state, &record, (&why, &none), &asked.reason, &actor).await?;
+    plans::release(&state, &record, (&why, &none), &asked.reason, &acting).await?;
     let (record, revision) = load(&state, &id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::ETAG, etag(revision)))
@@ -937,11 +940,7 @@ fn kept_teams(record: &PlanRecord) -> std::collections::BTreeSet<ercs_domain::id
 
 /// Gives back to the superseded plan what an undone approval took over from it:
 /// each takeover that happened is moved back, under a key of its own.
-async fn hand_back(
-    state: &AppState,
-    record: &PlanRecord,
-    actor: &ercs_domain::values::Actor,
-) -> Result<(), Problem> {
+async fn hand_back(state: &AppState, record: &PlanRecord, acting: &Acting) -> Result<(), Problem> {
     let Some(old) = record.request.supersedes else {
         return Ok(());
     };
@@ -962,14 +961,14 @@ async fn hand_back(
             continue;
         }
         let key = plans::hand_back_key(record.plan_id, dispatch.assignment);
-        let metadata = plans::step_metadata(record, actor, key);
+        let metadata = plans::step_metadata(record, acting, key);
         let moved = plans::move_hold(
             &state.aggregates,
             record,
             (record.plan_id, old),
             assignment,
             units,
-            actor,
+            &acting.actor,
             &metadata,
         )
         .await;
@@ -988,7 +987,7 @@ async fn hand_back(
 async fn finish_superseding(
     state: &AppState,
     record: &PlanRecord,
-    actor: &ercs_domain::values::Actor,
+    acting: &Acting,
 ) -> Result<(), Problem> {
     let Some(old) = record.request.supersedes else {
         return Ok(());
@@ -1023,7 +1022,7 @@ async fn finish_superseding(
         &old_record,
         (&why, &kept_teams(record)),
         &reason,
-        actor,
+        acting,
     )
     .await?;
     Ok(())

@@ -1,0 +1,38 @@
+//! Who is acting in a request, for every command a process issues on its behalf:
+//! the actor its token names, and the metadata every such command carries (the
+//! authenticated subject, name, role and jurisdiction, and one request id for
+//! all the steps of that request). Approving a plan, cancelling it or closing an
+//! incident appends many events; each says who asked, as a single command does.
+
+use actix_web::HttpRequest;
+use ercs_commands::Metadata;
+use ercs_domain::values::Actor;
+
+use crate::problem::Problem;
+
+/// The actor of a request and the metadata its commands start from.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    pub actor: Actor,
+    metadata: Metadata,
+}
+
+impl Acting {
+    /// The authenticated actor of `request`, with one request id for its steps.
+    pub fn of(request: &HttpRequest) -> Result<Acting, Problem> {
+        let actor = crate::routes::commands::actor(request)?;
+        let metadata = crate::routes::commands::audited(request, Metadata::new(actor.to_string()));
+        Ok(Acting { actor, metadata })
+    }
+
+    /// `actor` with the metadata its request's commands carry (already
+    /// audited, without the request's own key).
+    pub fn with(actor: Actor, metadata: Metadata) -> Acting {
+        Acting { actor, metadata }
+    }
+
+    /// The metadata of one step keyed `key`.
+    pub fn step(&self, key: impl Into<String>) -> Metadata {
+        self.metadata.clone().with_idempotency_key(key)
+    }
+}
