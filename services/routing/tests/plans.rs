@@ -51,19 +51,21 @@ proptest! {
             p.sources.iter().position(|x| x.id == next.source).unwrap(),
             p.demands.iter().position(|x| x.id == a.demand).unwrap(),
         );
-        let mut forced = p.clone();
-        let take = |n: &mut u64| { *n -= 1; };
-        take(forced.sources[s2].offers.get_mut(&a.commodity).unwrap());
-        take(forced.demands[d2].needs.get_mut(&a.commodity).unwrap());
-        let cost_of = |p: &SurgeProblem| {
-            let complete = CommodityNetwork::build_complete(p, &a.commodity).unwrap();
-            common::min_cost(&complete.flow_problem()).unwrap()
-        };
+        // One unit sent along the pair first: the rest of the same network
+        // (same nodes, same penalties) solved with that unit pre-sent.
+        let complete = CommodityNetwork::build_complete(&p, &a.commodity).unwrap();
+        let mut forced = complete.flow_problem();
+        let (from, to) = (complete.source_nodes[&s2].index(), complete.demand_nodes[&d2].index());
+        forced.supply[from] -= 1;
+        forced.supply[to] += 1;
+        let optimum = common::min_cost(&complete.flow_problem()).unwrap();
         let link = i128::from(ercs_routing::network::travel_link(&p, s2, d2).cost);
+        let with_unit = common::min_cost(&forced).unwrap() + link;
         prop_assert!(next.extra_seconds_per_unit >= 0);
         prop_assert!(
-            cost_of(&forced) + link - cost_of(&p) >= i128::from(next.extra_seconds_per_unit),
-            "forcing a unit from {} cost less than the {} s it was priced at", next.source, next.extra_seconds_per_unit
+            with_unit - optimum >= i128::from(next.extra_seconds_per_unit),
+            "forcing a unit from {} cost {} more, less than the {} s it was priced at",
+            next.source, with_unit - optimum, next.extra_seconds_per_unit
         );
     }
 
