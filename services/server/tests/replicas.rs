@@ -23,6 +23,7 @@ const PER_CLIENT: u32 = 40;
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
+        .default_headers(support::bearer(ercs_server::auth::Role::Admin))
         .build()
         .unwrap()
 }
