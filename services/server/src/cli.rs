@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP service on the embedded event log (one SQLite file in the data
     /// directory). Stop it with Ctrl-C or SIGTERM; it finishes requests in flight.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load a seed into the event log through the domain's commands, then exit.
     /// Running it again adds nothing: every event has a deterministic id and an
     /// expected revision, and resources already in the log are left as they are.

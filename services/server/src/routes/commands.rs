@@ -688,15 +688,7 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
 /// guard authenticated one.
 pub(crate) fn audited(request: &HttpRequest, metadata: Metadata) -> Metadata {
     match crate::auth::principal_of(request) {
-        Some(principal) => metadata.with_authenticated(
-            ercs_commands::AuthenticatedActor {
-                subject: principal.subject,
-                name: principal.name,
-                role: principal.role.as_str().to_owned(),
-                jurisdiction: principal.jurisdiction.to_string(),
-            },
-            uuid::Uuid::new_v4(),
-        ),
+        Some(principal) => metadata.with_authenticated(principal.audited(), uuid::Uuid::new_v4()),
         None => metadata,
     }
 }
