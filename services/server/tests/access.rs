@@ -221,3 +221,82 @@ async fn a_role_configured_to_read_its_own_jurisdiction_reads_nothing_beyond_it(
     .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_district_approves_what_its_district_holds_and_the_city_commander_the_rest() {
+    let server = TestServer::seeded().await;
+    // Two rescue teams for 万州, which has one: the other comes from another district.
+    incident_with_demand(&server).await;
+    let plan = propose(&server).await;
+    let id = plan["id"].as_str().unwrap().to_owned();
+    let assignments = plan["record"]["plan"]["assignments"].as_array().unwrap();
+    let wanzhou = development::token_for(
+        "wz",
+        "万州区卫健委值班员",
+        Role::DistrictDispatcher,
+        "500101",
+    );
+    let approve = |token: String, body: Value| {
+        let (server, id) = (&server, &id);
+        async move {
+            send(
+                server,
+                &Method::POST,
+                &format!("/api/v1/plans/{id}/approve"),
+                &body,
+                Some(&token),
+            )
+            .await
+        }
+    };
+
+    let before = server.head().await;
+    let (status, problem) = approve(wanzhou.clone(), json!({})).await;
+    assert_eq!(
+        (status, problem_type(&problem)),
+        (403, "outside-jurisdiction"),
+        "{problem}"
+    );
+    assert_eq!(problem["field"], "assignments");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("紧急医学救援队"),
+        "names the team outside: {detail}"
+    );
+    assert_eq!(
+        server.head().await,
+        before,
+        "a refused approval dispatches nothing"
+    );
+
+    // What lies inside 万州 it may approve: the indices the refusal offered.
+    let offered = detail
+        .split("\"assignments\": [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("the refusal offers the assignments inside");
+    let inside: Vec<u64> = offered.split(", ").map(|i| i.parse().unwrap()).collect();
+    assert!(
+        !inside.is_empty() && inside.len() < assignments.len(),
+        "{detail}"
+    );
+    let (status, approved) = approve(wanzhou, json!({"assignments": inside})).await;
+    assert_eq!(status, 200, "{approved}");
+    let dispatches = approved["record"]["approval"]["dispatches"]
+        .as_array()
+        .unwrap();
+    assert_eq!(dispatches.len(), inside.len());
+
+    // The city commander approves a plan for the rest.
+    let rest = propose(&server).await;
+    let rest_id = rest["id"].as_str().unwrap().to_owned();
+    let (status, approved) = send(
+        &server,
+        &Method::POST,
+        &format!("/api/v1/plans/{rest_id}/approve"),
+        &json!({}),
+        Some(&development::token(Role::CityCommander)),
+    )
+    .await;
+    assert_eq!(status, 200, "{approved}");
+}

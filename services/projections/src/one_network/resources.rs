@@ -251,6 +251,25 @@ impl OneNetwork {
         }
     }
 
+    /// The areas of resource `id` of `kind` (its description's, no state
+    /// rendered), if the view has it.
+    pub fn resource_areas(&self, kind: ResourceKind, id: &str) -> Option<Vec<AreaCode>> {
+        macro_rules! areas {
+            ($map:expr, $describe:expr) => {{
+                let key = id.parse().ok()?;
+                $map.get(&key).map(|state| $describe(state).areas)
+            }};
+        }
+        match kind {
+            ResourceKind::Teams => areas!(self.teams, describe::team),
+            ResourceKind::Facilities => areas!(self.facilities, describe::facility),
+            ResourceKind::Depots => areas!(self.depots, describe::depot),
+            ResourceKind::Convertibles => areas!(self.convertibles, describe::convertible),
+            ResourceKind::Incidents => areas!(self.incidents, describe::incident),
+            ResourceKind::Items => areas!(self.items, describe::item),
+        }
+    }
+
     /// The resource a stream holds, if the view has it.
     pub fn resource_of_stream(&self, stream: &str) -> Option<Resource> {
         let (kind, id) = ResourceKind::of_stream(stream)?;

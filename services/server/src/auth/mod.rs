@@ -80,6 +80,103 @@ pub fn authorise_areas(
     Ok(())
 }
 
+/// Refuses an approval that would command resources outside the principal's
+/// jurisdiction: the sources of the `chosen` assignments of `plan`. A district
+/// approves what its own district holds; what a plan draws from another
+/// district or a higher tier, that tier's dispatcher or the city commander
+/// approves (权责匹配). The 403 names the sources outside and the assignments a
+/// partial approval may take.
+pub fn plan_sources_inside(
+    state: &AppState,
+    request: &HttpRequest,
+    assignments: &[ercs_routing::Assignment],
+    chosen: &[usize],
+) -> Result<(), Problem> {
+    let Some(principal) = principal_of(request) else {
+        return Ok(());
+    };
+    if principal.jurisdiction.is_whole_city(&state.areas) {
+        return Ok(());
+    }
+    let (inside, outside): (Vec<_>, Vec<_>) = state
+        .view
+        .read(|view| {
+            chosen
+                .iter()
+                .map(|&index| {
+                    let source = &assignments[index].source;
+                    let areas = source_kind(source)
+                        .and_then(|(kind, id)| view.resource_areas(kind, id))
+                        .unwrap_or_default();
+                    let name = crate::plans::source_name(view, source);
+                    (index, name, areas)
+                })
+                .collect::<Vec<_>>()
+        })
+        .0
+        .into_iter()
+        .partition(|(_, _, areas)| covers_all(state, &principal.jurisdiction, areas));
+    if outside.is_empty() {
+        return Ok(());
+    }
+    let place = |areas: &[AreaCode]| {
+        areas
+            .iter()
+            .filter_map(|code| state.areas.get(code))
+            .filter(|area| area.tier == ercs_domain::area::Tier::District)
+            .map(|area| area.name.to_string())
+            .next()
+            .unwrap_or_else(|| "市级".to_owned())
+    };
+    let named: Vec<String> = outside
+        .iter()
+        .take(5)
+        .map(|(index, name, areas)| format!("{name}（{}，第 {index} 项）", place(areas)))
+        .collect();
+    let more = outside.len().saturating_sub(named.len());
+    let rest = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    let advice = if inside.is_empty() {
+        "a dispatcher of the tier that holds them, or the city commander (市级指挥), approves it"
+            .to_owned()
+    } else {
+        let indices: Vec<String> = inside.iter().map(|(i, ..)| i.to_string()).collect();
+        format!(
+            "approve what lies inside it (`{{\"assignments\": [{}]}}`) and ask the city \
+             commander (市级指挥) to approve a plan for the rest",
+            indices.join(", ")
+        )
+    };
+    Err(rules::forbidden(
+        "outside-jurisdiction",
+        format!(
+            "this plan draws on resources outside jurisdiction {} of {}: {}{rest}; a lower tier \
+             obtains a higher tier's resources through it, never by commanding them: {advice}",
+            principal.jurisdiction,
+            principal.name,
+            named.join("、"),
+        ),
+    )
+    .with_field("assignments"))
+}
+
+/// The collection and id a plan's source names (`team/<id>`, `facility/<id>/…`).
+fn source_kind(source: &str) -> Option<(ercs_projections::one_network::ResourceKind, &str)> {
+    use ercs_projections::one_network::ResourceKind;
+    let mut parts = source.split('/');
+    let kind = match parts.next()? {
+        "team" => ResourceKind::Teams,
+        "facility" => ResourceKind::Facilities,
+        "depot" => ResourceKind::Depots,
+        "convertible" => ResourceKind::Convertibles,
+        _ => return None,
+    };
+    Some((kind, parts.next()?))
+}
+
 /// Whether every area of a resource lies inside `jurisdiction`; a resource
 /// without an area (a catalogue item) belongs to the whole city.
 pub fn covers_all(state: &AppState, jurisdiction: &Jurisdiction, areas: &[AreaCode]) -> bool {

@@ -236,12 +236,7 @@ pub fn forbidden(slug: &str, detail: impl Into<String>) -> Problem {
 /// The areas of resource `id` of `kind`. A resource just written may not be in
 /// the view yet, so the view is first brought up to the log's head (bounded).
 async fn resource_areas(state: &AppState, kind: ResourceKind, id: &str) -> Option<Vec<AreaCode>> {
-    let find = || {
-        state
-            .view
-            .read(|view| view.resource_by_id(kind, id).map(|r| r.areas))
-            .0
-    };
+    let find = || state.view.read(|view| view.resource_areas(kind, id)).0;
     if let Some(areas) = find() {
         return Some(areas);
     }

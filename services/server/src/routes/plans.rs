@@ -464,6 +464,7 @@ async fn approve(
         )
         .with_field("assignments"));
     }
+    crate::auth::plan_sources_inside(&state, &request, &record.plan.assignments, &chosen)?;
     crate::closing::caught_up(&state).await?;
     // Steps an approval cut short already took are in the log under their keys:
     // they hold what they took, so only the others are checked against the view.
