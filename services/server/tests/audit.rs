@@ -123,3 +123,51 @@ async fn the_audit_trail_filters_by_actor_resource_area_and_time_in_bounded_page
     assert_eq!((status, problem_type(&problem)), (400, "invalid-parameter"));
     assert_eq!(problem["field"], "since");
 }
+
+#[tokio::test]
+async fn an_incidents_trail_holds_its_plans_and_what_they_reserved_and_released() {
+    let server = TestServer::seeded().await;
+    support::incident_with_demand(&server).await;
+    let plan = support::propose(&server).await;
+    let id = plan["id"].as_str().unwrap().to_owned();
+    let approved = server
+        .post(&format!("/api/v1/plans/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(approved.status(), 200);
+    let cancelled = server
+        .post(
+            &format!("/api/v1/plans/{id}/cancel"),
+            &json!({"reason": "改派"}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), 200);
+
+    let trail = whole_trail(&server, &format!("incident={}", support::INCIDENT)).await;
+    let types: Vec<&str> = trail.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    for wanted in [
+        "IncidentDeclared",
+        "PlanProposed",
+        "BedsReserved",
+        "PlanApproved",
+        "PlanCancelled",
+        "BedReservationReleased",
+    ] {
+        assert!(types.contains(&wanted), "no {wanted} in {types:?}");
+    }
+    // Nothing of another incident's.
+    let other = uuid::Uuid::new_v4().to_string();
+    let declared = server
+        .post(
+            "/api/v1/incidents",
+            &json!({"incident_id": other, "kind": "mass_casualty", "level": "IV",
+                    "title": "万州区交通事故", "affected_areas": ["500101"]}),
+        )
+        .await;
+    assert_eq!(declared.status(), 201);
+    let again = whole_trail(&server, &format!("incident={}", support::INCIDENT)).await;
+    assert_eq!(
+        again.len(),
+        trail.len(),
+        "another incident's event in the trail"
+    );
+}

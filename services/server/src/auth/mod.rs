@@ -153,8 +153,8 @@ pub fn plan_sources_inside(
     Err(rules::forbidden(
         "outside-jurisdiction",
         format!(
-            "this plan draws on resources outside jurisdiction {} of {}: {}{rest}; a lower tier \
-             obtains a higher tier's resources through it, never by commanding them: {advice}",
+            "this plan draws on resources outside jurisdiction {} of {}: {}{rest}; a tier obtains \
+             another's resources by that tier's approval, never by commanding them: {advice}",
             principal.jurisdiction,
             principal.name,
             named.join("、"),

@@ -182,10 +182,10 @@ impl AuditFilter {
             .resource
             .as_ref()
             .is_none_or(|r| r == event.stream.as_str() || r == id)
-            && self.incident.as_ref().is_none_or(|incident| {
-                event.stream.as_str() == format!("incident-{incident}")
-                    || entry.data["incident"] == incident.as_str()
-            })
+            && self
+                .incident
+                .as_ref()
+                .is_none_or(|incident| concerns(state, event, entry, incident))
             && self.since.is_none_or(|since| event.recorded_at >= since)
             && self.until.is_none_or(|until| event.recorded_at < until)
             && self.area.as_ref().is_none_or(|area| {
@@ -201,6 +201,25 @@ impl AuditFilter {
                 areas.iter().any(|a| jurisdiction.covers(&state.areas, a))
             })
     }
+}
+
+/// Whether an event concerns `incident`: its own, one naming it, or one of
+/// its plans' (a plan's proposal and approval, the reservations and releases
+/// they made, which name the plan).
+fn concerns(state: &AppState, event: &RecordedEvent, entry: &Entry, incident: &str) -> bool {
+    if event.stream.as_str() == format!("incident-{incident}")
+        || entry.data["incident"] == incident
+        || entry.data["request"]["incident"] == incident
+    {
+        return true;
+    }
+    let plan = match event.stream.as_str().strip_prefix("plan-") {
+        Some(id) => Some(id),
+        None => entry.data["plan"].as_str(),
+    };
+    plan.and_then(|plan| plan.parse().ok())
+        .and_then(|plan| state.view.read(|view| view.plans.get(&plan).copied()).0)
+        .is_some_and(|of| of.to_string() == incident)
 }
 
 #[derive(Serialize)]
@@ -290,7 +309,8 @@ pub fn paths() -> serde_json::Map<String, Value> {
             limit.clone(),
             text("actor", "The authenticated subject (or recorded actor name)"),
             text("resource", "A stream (`team-<id>`) or a resource id"),
-            text("incident", "An incident id: its own events and those naming it"),
+            text("incident", "An incident id: its own events, those naming it, and its plans' (proposed, approved, \
+                  and the reservations and releases they made)"),
             text("area", "A division code or region: changes to resources inside it"),
             json!({"name": "since", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}}),
             json!({"name": "until", "in": "query", "required": false, "schema": {"type": "string", "format": "date-time"}}),
