@@ -142,6 +142,11 @@ async fn an_incidents_trail_holds_its_plans_and_what_they_reserved_and_released(
         .await;
     assert_eq!(cancelled.status(), 200);
 
+    // Asked from the start, the first page begins at the incident, not in the seed.
+    let (_, first) = server
+        .get(&server.url(&format!("/api/v1/audit?incident={}", support::INCIDENT)))
+        .await;
+    assert_eq!(first["items"][0]["type"], "IncidentDeclared", "{first}");
     let trail = whole_trail(&server, &format!("incident={}", support::INCIDENT)).await;
     let types: Vec<&str> = trail.iter().map(|e| e["type"].as_str().unwrap()).collect();
     for wanted in [
