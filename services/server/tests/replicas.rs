@@ -222,3 +222,114 @@ async fn two_replicas_on_one_postgres_apply_each_command_once_and_agree() {
         sent.len()
     );
 }
+
+/// One plan approved through both replicas at once, as two dispatchers at two
+/// consoles press the same button: the approval is recorded once and each of
+/// its dispatches is in the log once, whichever replica took each step. The
+/// steps are idempotent (keyed `plan/<id>/…` in the shared store), and the
+/// approval itself is an append at the plan stream's revision: no lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_plan_approved_through_both_replicas_at_once_dispatches_each_step_once() {
+    let (url, _database) = cluster().fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve_on(
+        &dir.path().join("a"),
+        &["--store", &url, "--seed", "chongqing"],
+    );
+    first.ready().await;
+    let second = serve_on(&dir.path().join("b"), &["--store", &url]);
+    second.ready().await;
+
+    let incident = uuid::Uuid::new_v4().to_string();
+    let send = |base: &str, path: &str, body: Value| {
+        client().post(format!("{base}{path}")).json(&body).send()
+    };
+    let declared = send(
+        &first.base,
+        "/api/v1/incidents",
+        json!({"incident_id": incident, "kind": "infectious_disease", "level": "III",
+               "title": "万州区聚集性疫情", "affected_areas": ["500101"]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(declared.status(), 201);
+    for (command, body) in [
+        (
+            "record_bed_demand",
+            json!({"bed_type": "negative_flow_isolation", "township": "500101001", "beds": 30}),
+        ),
+        (
+            "record_team_demand",
+            json!({"kind": "medical_rescue", "teams": 2}),
+        ),
+    ] {
+        let path = format!("/api/v1/incidents/{incident}/{command}");
+        assert_eq!(send(&first.base, &path, body).await.unwrap().status(), 200);
+    }
+    let proposed = send(&first.base, "/api/v1/plans", json!({"incident": incident}))
+        .await
+        .unwrap();
+    assert_eq!(proposed.status(), 201);
+    let plan: Value = proposed.json().await.unwrap();
+    let id = plan["id"].as_str().unwrap().to_owned();
+    let assignments = plan["record"]["plan"]["assignments"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(assignments >= 2);
+    // The second replica has read the plan before anyone presses.
+    let position = plan["position"].as_u64().unwrap();
+    get(&second, &format!("/api/v1/network?min_position={position}")).await;
+
+    let path = format!("/api/v1/plans/{id}/approve");
+    let presses = (0..6).map(|n| {
+        let base = [&first.base, &second.base][n % 2].clone();
+        let path = path.clone();
+        async move {
+            let response = send(&base, &path, json!({})).await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    });
+    let answers = futures::future::join_all(presses).await;
+    for (status, answer) in &answers {
+        assert!(
+            *status == 200 || *status == 409,
+            "a press answered {status}: {answer}"
+        );
+    }
+    assert!(answers.iter().any(|(status, _)| *status == 200));
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    eprintln!("six presses through two replicas answered {statuses:?}");
+
+    let log = PostgresEventLog::connect(&url).await.unwrap();
+    let events = log
+        .read_all(
+            ReadFrom::Start,
+            Direction::Forwards,
+            &Filter::all(),
+            usize::MAX,
+        )
+        .await
+        .unwrap();
+    let mut of_plan: BTreeMap<String, usize> = BTreeMap::new();
+    for event in &events {
+        let metadata: Value = event.metadata.deserialize().unwrap();
+        if event.stream.as_str() == format!("plan-{id}") || metadata["plan_id"] == id.as_str() {
+            *of_plan.entry(event.event_type.to_string()).or_default() += 1;
+        }
+    }
+    assert_eq!(of_plan.get("PlanApproved"), Some(&1), "{of_plan:?}");
+    let dispatched: usize = ["BedsReserved", "TeamMobilised", "StockReserved"]
+        .iter()
+        .filter_map(|t| of_plan.get(*t))
+        .sum();
+    assert_eq!(dispatched, assignments, "each dispatch once: {of_plan:?}");
+    // A press after it all, through either replica, answers the one approval.
+    for base in [&first.base, &second.base] {
+        let response = send(base, &path, json!({})).await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+}
