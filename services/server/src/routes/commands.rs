@@ -695,7 +695,7 @@ pub(crate) fn audited(request: &HttpRequest, metadata: Metadata) -> Metadata {
                 role: principal.role.as_str().to_owned(),
                 jurisdiction: principal.jurisdiction.to_string(),
             },
-            uuid::Uuid::new_v4(),
+            crate::observe::request_id(request),
         ),
         None => metadata,
     }
