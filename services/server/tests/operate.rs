@@ -432,3 +432,73 @@ async fn readyz_fails_while_the_view_lags_the_log_beyond_max_lag_and_recovers() 
     assert_eq!(ready["status"], "ready");
     assert_eq!(scrape(&server).await["ercs_view_lag_events"], 0.0);
 }
+
+/// An admin statement on the test cluster.
+async fn admin(sql: &str) {
+    let url = ercs_eventlog_postgres::testing::cluster().url("postgres");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn served_readyz(served: &support::served::Served) -> (u16, Value) {
+    let response = reqwest::get(served.url("/readyz")).await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn readyz_fails_while_the_store_is_unreachable_and_recovers_when_it_is_back() {
+    let (url, database) = ercs_eventlog_postgres::testing::cluster()
+        .fresh_database()
+        .await;
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let served = support::served::serve_on(dir.path(), &["--store", &url]);
+    served.ready().await;
+
+    admin(&format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false;
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let problem = loop {
+        let (status, body) = served_readyz(&served).await;
+        if status == 503 {
+            break body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still {status}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("the event log does not answer"), "{detail}");
+    assert!(problem["request_id"].is_string());
+
+    admin(&format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
+    ))
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = served_readyz(&served).await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still {status}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(served);
+    drop(database);
+}
