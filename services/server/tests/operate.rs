@@ -149,18 +149,30 @@ async fn metrics_count_exactly_the_requests_appends_and_plans_made_by_route_patt
 }
 
 #[tokio::test]
-async fn metrics_need_a_token_and_take_any_role() {
-    let server = TestServer::seeded().await;
+async fn metrics_need_a_token_of_any_role_and_jurisdiction() {
+    let auth = ercs_server::auth::AuthArgs {
+        own_jurisdiction_reads: vec![Role::TownshipOperator],
+        ..ercs_server::auth::AuthArgs::development()
+    };
+    let server = TestServer::seeded_with_auth(auth, &development::token(Role::Admin)).await;
     let anonymous = reqwest::Client::new();
     let refused = anonymous.get(server.url("/metrics")).send().await.unwrap();
     assert_eq!(refused.status(), 401);
-    let viewer = anonymous
-        .get(server.url("/metrics"))
-        .bearer_auth(development::token(Role::Viewer))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(viewer.status(), 200);
+    let township = development::token_for(
+        "gst",
+        "高笋塘街道操作员",
+        Role::TownshipOperator,
+        "500101001",
+    );
+    for token in [development::token(Role::Viewer), township] {
+        let scraped = anonymous
+            .get(server.url("/metrics"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(scraped.status(), 200);
+    }
 }
 
 #[tokio::test]
