@@ -28,8 +28,12 @@ base=http://127.0.0.1:$port
 
 [ -e "$data/events.db" ] || "$target/examples/build-log" --data-dir "$data" --events "$events"
 
+# The load generator is one client standing in for a city's many, with one
+# token: the per-token and per-address limits would measure themselves.
 start() {
-  "$target/ercs" serve --listen "127.0.0.1:$port" --data-dir "$data" >>"$data/serve.log" 2>&1 &
+  "$target/ercs" serve --listen "127.0.0.1:$port" --data-dir "$data" \
+    --token-requests-per-second 0 --address-requests-per-second 0 --feed-connections-per-token 0 \
+    >>"$data/serve.log" 2>&1 &
   pid=$!
 }
 

@@ -140,7 +140,16 @@ fn token(command: TokenCommand) -> ExitCode {
             .resolved()
             .open_store()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| match e {
+                ercs_server::startup::StartError::EventLog(ercs_eventlog::Error::Locked { .. }) => {
+                    format!(
+                        "{e}\nThe running service holds this log. While it runs, an admin creates and \
+                         revokes tokens through it: POST /api/v1/tokens {{\"subject\", \"name\", \"role\", \
+                         \"jurisdiction\"}} and POST /api/v1/tokens/<id>/revoke (see README, Access control)."
+                    )
+                }
+                e => e.to_string(),
+            })?
             .log();
         let tokens = ApiTokens::new(log);
         match command {
@@ -152,9 +161,10 @@ fn token(command: TokenCommand) -> ExitCode {
                 ..
             } => {
                 let principal =
-                    ercs_server::auth::tokens::principal(&subject, &name, &role, &jurisdiction)?;
+                    ercs_server::auth::tokens::principal(&subject, &name, &role, &jurisdiction)
+                        .map_err(|(field, detail)| format!("--{field}: {detail}"))?;
                 let (plaintext, record) =
-                    tokens.create(principal).await.map_err(|e| e.to_string())?;
+                    tokens.create(principal, None).await.map_err(|e| e.to_string())?;
                 eprintln!(
                     "created API token {} (shown once; only its digest is kept)",
                     record.token_id
@@ -167,7 +177,7 @@ fn token(command: TokenCommand) -> ExitCode {
                 }
             }
             TokenCommand::Revoke { id, .. } => {
-                let record = tokens.revoke(id).await.map_err(|e| e.to_string())?;
+                let record = tokens.revoke(id, None).await.map_err(|e| e.to_string())?;
                 println!("revoked {}", ercs_server::auth::tokens::describe(&record));
             }
         }

@@ -48,6 +48,8 @@ pub fn document_json() -> Value {
     }
     paths.insert("/api/v1/network".into(), network_path());
     paths.insert("/api/v1/feed".into(), feed_path());
+    paths.insert("/api/v1/feed/tickets".into(), feed_tickets_path());
+    paths.extend(token_paths());
     paths.extend(gis_paths());
     paths.extend(plan_paths());
     paths.extend(crate::routes::audit::paths());
@@ -64,7 +66,7 @@ pub fn document_json() -> Value {
             "license": {"name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0"},
         },
         "tags": (ResourceKind::ALL.iter().map(|k| json!({"name": k.as_str()}))
-            .chain(["network", "feed", "gis", "plans", "audit", "health"].map(|t| json!({"name": t})))
+            .chain(["network", "feed", "gis", "plans", "audit", "access", "health"].map(|t| json!({"name": t})))
             .collect::<Vec<_>>()),
         "paths": paths,
         // Every operation but the health checks needs a bearer token (see `auth`).
@@ -363,12 +365,70 @@ fn feed_path() -> Value {
              "description": "Resume after this position (the `Last-Event-ID` header wins)"},
             {"name": "Last-Event-ID", "in": "header", "schema": position_schema(),
              "description": "The `id` of the last event received: resume right after it"},
+            {"name": "ticket", "in": "query", "schema": {"type": "string"},
+             "description": "For a browser's `EventSource`, which cannot send `Authorization`: a ticket from \
+              `POST /api/v1/feed/tickets`, which opens one connection within 60 s of being issued. To reconnect, \
+              ask for a new ticket and pass `last_event_id`."},
         ],
         "responses": {
             "200": {"description": "An endless event stream",
                     "content": {"text/event-stream": {"schema": {"type": "string"},
                         "example": "id: 4412\nevent: update\ndata: {\"position\":4412,\"collection\":\"teams\",\"feature\":{…},\"rollup\":{…}}\n\n"}}},
-            "400": problem(), "503": problem(),
+            "400": problem(), "401": problem(), "503": problem(),
+            "429": problem(),
+        }
+    }})
+}
+
+/// API tokens, administered while the service runs.
+fn token_paths() -> Map<String, Value> {
+    let record = json!({"type": "object", "required": ["token_id", "principal", "created_at"], "properties": {
+        "token_id": {"type": "string", "format": "uuid"},
+        "principal": {"type": "object", "properties": {"subject": {"type": "string"}, "name": {"type": "string"},
+                      "role": {"type": "string"}, "jurisdiction": {"type": "string"}}},
+        "created_at": {"type": "string", "format": "date-time"},
+        "revoked_at": {"type": ["string", "null"], "format": "date-time"}}});
+    let roles: Vec<&str> = crate::auth::Role::ALL.iter().map(|r| r.as_str()).collect();
+    let mut paths = Map::new();
+    paths.insert("/api/v1/tokens".into(), json!({"post": {
+        "tags": ["access"], "operationId": "create_token",
+        "summary": "Create an API token for a machine (admins only); the token is shown once, only its digest is kept",
+        "requestBody": {"required": true, "content": {"application/json": {
+            "schema": {"type": "object", "additionalProperties": false,
+                       "required": ["subject", "name", "role", "jurisdiction"], "properties": {
+                "subject": {"type": "string", "description": "The account's stable id"},
+                "name": {"type": "string", "description": "The name a person reads in the audit trail"},
+                "role": {"enum": roles},
+                "jurisdiction": {"type": "string", "description": "A division code (500101) or region"}}},
+            "example": {"subject": "wanzhou-his", "name": "万州区人民医院床位上报系统",
+                        "role": "district_dispatcher", "jurisdiction": "500101"}}}},
+        "responses": {"201": {"description": "The token (shown once) and its record", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["token", "record"],
+                       "properties": {"token": {"type": "string"}, "record": record.clone()}}}}},
+            "400": problem(), "403": problem(), "415": problem(), "422": problem(), "503": problem()}
+    }}));
+    paths.insert("/api/v1/tokens/{id}/revoke".into(), json!({"post": {
+        "tags": ["access"], "operationId": "revoke_token",
+        "summary": "Revoke an API token (admins only): refused from its next request on, at every replica",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {"200": {"description": "The revoked token's record", "content": {"application/json": {"schema": record}}},
+            "403": problem(), "404": problem(), "409": problem(), "503": problem()}
+    }}));
+    paths
+}
+
+fn feed_tickets_path() -> Value {
+    json!({"post": {
+        "tags": ["feed"],
+        "operationId": "feed_ticket",
+        "summary": "A one-use ticket that opens the feed from a browser's EventSource, which cannot send a token",
+        "description": "The ticket names the caller (its role and jurisdiction apply to the feed it opens), opens \
+    one feed connection, and only within 60 s; it is kept in the log as a digest, so any replica accepts it, \
+    and of two connections racing with one ticket exactly one opens. No request body.",
+        "responses": {
+            "201": {"description": "The ticket, shown once",
+                    "content": {"application/json": {"schema": schema_ref("FeedTicket")}}},
+            "401": problem(), "503": problem(),
         }
     }})
 }
@@ -783,6 +843,17 @@ fn api_schemas() -> Map<String, Value> {
         json!(["type", "title", "status", "detail"]),
         json!({"type": "https://ercs.example/problems/invalid-field", "title": "Invalid field", "status": 422,
                "detail": "`headcount`: must be between 1 and 10000", "field": "headcount"}),
+    ));
+    schemas.insert("FeedTicket".into(), object(
+        json!({
+            "ticket": {"type": "string", "description": "Pass as `?ticket=` to GET /api/v1/feed, once, before `expires_at`"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "feed": {"type": "string", "description": "The feed's URL with this ticket, for `new EventSource(…)`; \
+                     add the feed's other parameters (`&collection=…`, `&last_event_id=…`)"},
+        }),
+        json!(["ticket", "expires_at", "feed"]),
+        json!({"ticket": "ercs-ticket_0b0c5e3f8a8e4a6e9d1e7c1f2a3b4c5d_2f1e…", "expires_at": "2026-12-02T08:01:00Z",
+               "feed": "/api/v1/feed?ticket=ercs-ticket_0b0c5e3f8a8e4a6e9d1e7c1f2a3b4c5d_2f1e…"}),
     ));
     let held = |properties: Value, required: Value| json!({"type": "object", "properties": properties, "required": required});
     let name = json!({"type": "string"});

@@ -175,6 +175,7 @@ fn serve(
     // Tells each connection to finish its request and close when the server
     // stops, so idle keep-alive connections do not hold a graceful stop.
     let stopping = builder.graceful_shutdown_signal();
+    let header_timeout = auth.header_timeout;
     let builder = builder
         .listen("ercs-http", listener, move || {
             let state = state.clone();
@@ -185,6 +186,7 @@ fn serve(
             let app = App::new()
                 // Innermost: a refused request reaches no handler.
                 .wrap(actix_web::middleware::from_fn(crate::auth::guard::guard))
+                .wrap(actix_web::middleware::from_fn(crate::auth::limits::timeout))
                 .wrap(ErrorHandlers::new().default_handler(crate::problem::problem_for_any_error))
                 // Outside the guard and the error shapes, so a refusal and every
                 // problem carry the request id and are counted; inside
@@ -203,9 +205,9 @@ fn serve(
                 // carries the CORS headers a page needs to read it.
                 .wrap(cors);
             let stopping = stopping.clone();
-            // The timeouts `HttpServer` would set.
+            // The timeouts `HttpServer` would set, the request head's configurable.
             let http = HttpService::build()
-                .client_request_timeout(std::time::Duration::from_secs(5))
+                .client_request_timeout(header_timeout)
                 .client_disconnect_timeout(std::time::Duration::from_secs(1))
                 .local_addr(addr)
                 .graceful_shutdown_signal(move || {
@@ -241,6 +243,7 @@ fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
         .configure(routes::network::configure)
         .configure(routes::feed::configure)
         .configure(routes::plans::configure)
+        .configure(routes::tokens::configure)
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .external_url_unchecked("/api/v1/openapi.json", openapi),

@@ -41,6 +41,7 @@ fn allowed(rule: Rule, role: Role, inside: bool) -> bool {
         Rule::ProposePlan => commands,
         Rule::Create(_) | Rule::Command(_) => commands && inside,
         Rule::DecidePlan => commands && role != Role::TownshipOperator && inside,
+        Rule::Administer => role == Role::Admin,
     }
 }
 

@@ -368,6 +368,90 @@ async fn an_api_token_works_until_it_is_revoked_by_the_cli() {
 }
 
 #[tokio::test]
+async fn while_the_service_runs_an_admin_creates_and_revokes_api_tokens_over_http() {
+    let dir = support::seeded_copy();
+    let served = support::served::serve_on(dir.path(), &[]);
+    served.ready().await;
+    // The command line cannot open the log the service holds, and says what to do.
+    let output = ercs()
+        .args(["token", "list", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("POST /api/v1/tokens"), "{said}");
+
+    let client = reqwest::Client::new();
+    let create = |token: String, body: Value| {
+        client
+            .post(format!("{}/api/v1/tokens", served.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let his = json!({"subject": "wz-his", "name": "万州区人民医院HIS",
+                     "role": "district_dispatcher", "jurisdiction": "500101"});
+    // Only an admin may.
+    let before = events_in(dir.path());
+    let refused = create(development::token(Role::CityCommander), his.clone())
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem_type(&problem), "admin-only");
+    // A bad field is named, and nothing is written.
+    let bad = create(
+        development::token(Role::Admin),
+        json!({"subject": "x", "name": "x", "role": "mayor", "jurisdiction": "500101"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), 422);
+    let problem: Value = bad.json().await.unwrap();
+    assert_eq!(problem["field"], "role", "{problem}");
+    assert_eq!(events_in(dir.path()), before);
+
+    let created = create(development::token(Role::Admin), his).await.unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers()["cache-control"], "no-store");
+    let created: Value = created.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let id = created["record"]["token_id"].as_str().unwrap().to_owned();
+    assert!(created["record"].get("digest").is_none(), "{created}");
+    assert_eq!(register_with(&served.base, &token).await, 201);
+
+    let revoke = || {
+        client
+            .post(format!("{}/api/v1/tokens/{id}/revoke", served.base))
+            .bearer_auth(development::token(Role::Admin))
+            .send()
+    };
+    let revoked = revoke().await.unwrap();
+    assert_eq!(revoked.status(), 200);
+    let revoked: Value = revoked.json().await.unwrap();
+    assert!(revoked["revoked_at"].is_string(), "{revoked}");
+    let before = events_in(dir.path());
+    assert_eq!(register_with(&served.base, &token).await, 401, "revoked");
+    assert_eq!(revoke().await.unwrap().status(), 409, "revoked already");
+    assert_eq!(events_in(dir.path()), before);
+
+    // Both changes say which admin made them.
+    let actors: Vec<String> = rusqlite::Connection::open(dir.path().join("events.db"))
+        .unwrap()
+        .prepare(
+            "SELECT json_extract(metadata, '$.authenticated.role') FROM events \
+             WHERE event_type IN ('ApiTokenCreated', 'ApiTokenRevoked') ORDER BY position",
+        )
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(actors, ["admin", "admin"]);
+}
+
+#[tokio::test]
 async fn the_commanding_roles_stay_inside_their_jurisdiction() {
     let server = TestServer::seeded().await;
     let as_ = |role, jurisdiction| development::token_for("t", "测试", role, jurisdiction);

@@ -27,8 +27,17 @@ struct Stream {
 
 impl Stream {
     async fn open(server: &TestServer, query: &str, last_event_id: Option<u64>) -> Self {
-        let mut request = server
-            .client
+        Self::open_with(&server.client, server, query, last_event_id).await
+    }
+
+    /// As the dashboard whose token `client` sends.
+    async fn open_with(
+        client: &reqwest::Client,
+        server: &TestServer,
+        query: &str,
+        last_event_id: Option<u64>,
+    ) -> Self {
+        let mut request = client
             .get(server.url(&format!("/api/v1/feed{query}")))
             .timeout(Duration::from_secs(3600));
         if let Some(id) = last_event_id {
@@ -297,8 +306,26 @@ async fn a_subscription_gets_only_the_collections_and_areas_it_asked_for() {
 async fn a_thousand_subscribers_all_receive_the_same_update() {
     let server = TestServer::seeded().await;
     let mut streams = Vec::new();
-    for _ in 0..1000 {
-        streams.push(Stream::open(&server, "?collection=teams", None).await);
+    // A thousand screens, each with its own token (one token holds at most 16).
+    for screen in 0..1000 {
+        let token = ercs_server::auth::development::token_for(
+            &format!("screen-{screen}"),
+            "区县看板",
+            ercs_server::auth::Role::Viewer,
+            "500000",
+        );
+        let client = reqwest::Client::builder()
+            .default_headers(
+                [(
+                    reqwest::header::AUTHORIZATION,
+                    format!("Bearer {token}").parse().unwrap(),
+                )]
+                .into_iter()
+                .collect(),
+            )
+            .build()
+            .unwrap();
+        streams.push(Stream::open_with(&client, &server, "?collection=teams", None).await);
     }
     let team = standby_teams(&server, "").await.remove(0);
     let position = change(&server, &team).await;

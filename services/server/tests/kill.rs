@@ -275,6 +275,9 @@ async fn an_approval_killed_mid_way_and_retried_dispatches_each_step_once() {
         );
 
         served = serve_on(&data, &[]);
+        // A retry before the restarted view has caught up is a 503 "retry
+        // shortly"; the dispatcher retries once it is ready.
+        served.ready().await;
         let (status, approved) = post(
             &served,
             &format!("/api/v1/plans/{plan}/approve"),

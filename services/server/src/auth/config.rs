@@ -103,12 +103,59 @@ pub struct AuthArgs {
     )]
     pub address_requests_per_second: u32,
 
+    /// Feed connections one token (its subject) may hold open at once; beyond,
+    /// 429. One connection can follow several collections. 0: no cap.
+    #[arg(
+        long,
+        env = "ERCS_FEED_CONNECTIONS_PER_TOKEN",
+        default_value_t = 16,
+        value_name = "N"
+    )]
+    pub feed_connections_per_token: usize,
+
+    /// How long a feed ticket (`POST /api/v1/feed/tickets`) may wait to open
+    /// its one feed connection.
+    #[arg(long, env = "ERCS_FEED_TICKET_SECONDS", default_value_t = super::tickets::TICKET_SECONDS,
+          value_parser = clap::value_parser!(u32).range(1..=3600), value_name = "SECONDS")]
+    pub feed_ticket_seconds: u32,
+
+    /// The longest a request may take to be answered (the feed's stream, once
+    /// open, excepted), e.g. `30` or `2.5`; beyond, 503 `request-timeout`. 0: no limit.
+    #[arg(
+        long,
+        env = "ERCS_REQUEST_TIMEOUT_SECONDS",
+        default_value_t = 30.0,
+        value_parser = parse_seconds,
+        value_name = "SECONDS"
+    )]
+    pub request_timeout_seconds: f64,
+
+    /// The longest a client may take to send a request's head (slow clients
+    /// hold a connection); beyond, 408 and the connection is closed.
+    #[arg(
+        long,
+        env = "ERCS_HEADER_TIMEOUT_SECONDS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "SECONDS"
+    )]
+    pub header_timeout_seconds: u64,
+
     /// Roles that may read only their own jurisdiction (one resource inside it,
     /// or a list with `area=` inside it), comma-separated, e.g.
     /// `township_operator`. By default every role reads the whole network.
     #[arg(long, env = "ERCS_OWN_JURISDICTION_READS", value_delimiter = ',', value_name = "ROLE",
           value_parser = parse_role)]
     pub own_jurisdiction_reads: Vec<Role>,
+}
+
+fn parse_seconds(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && (0.0..=86_400.0).contains(&seconds) => Ok(seconds),
+        _ => Err(format!(
+            "`{raw}` is not a number of seconds from 0 to 86400"
+        )),
+    }
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -131,6 +178,10 @@ impl AuthArgs {
             cors_origins: Vec::new(),
             token_requests_per_second: 100,
             address_requests_per_second: 200,
+            feed_connections_per_token: 16,
+            feed_ticket_seconds: super::tickets::TICKET_SECONDS,
+            request_timeout_seconds: 30.0,
+            header_timeout_seconds: 5,
             own_jurisdiction_reads: Vec::new(),
         }
     }
@@ -168,6 +219,12 @@ pub struct Authenticator {
     /// The origins CORS allows (see [`super::cors`]).
     pub cors_origins: Vec<String>,
     pub limits: super::limits::RateLimits,
+    /// Open feed connections per token.
+    pub feeds: super::limits::FeedConnections,
+    /// `None`: no limit.
+    pub request_timeout: Option<std::time::Duration>,
+    pub header_timeout: std::time::Duration,
+    pub tickets: super::tickets::FeedTickets,
     /// Roles that read their own jurisdiction only.
     pub own_reads: Vec<Role>,
     configured: Option<JwtVerifier>,
@@ -217,10 +274,27 @@ impl Authenticator {
                 per_token: super::limits::Limiter::new(args.token_requests_per_second),
                 per_address: super::limits::Limiter::new(args.address_requests_per_second),
             },
+            feeds: super::limits::FeedConnections::new(args.feed_connections_per_token),
+            request_timeout: (args.request_timeout_seconds > 0.0)
+                .then(|| std::time::Duration::from_secs_f64(args.request_timeout_seconds)),
+            header_timeout: std::time::Duration::from_secs(args.header_timeout_seconds),
             configured,
             development,
+            tickets: super::tickets::FeedTickets::new(Arc::clone(&log), args.feed_ticket_seconds),
             tokens: ApiTokens::new(log),
         })
+    }
+
+    /// The principal of a feed request's `?ticket=`, which it uses up.
+    pub async fn redeem(&self, ticket: &str) -> Result<Principal, Problem> {
+        use super::tickets::Refused;
+        match self.tickets.redeem(ticket, uuid::Uuid::new_v4()).await {
+            Ok(principal) => Ok(principal),
+            Err(Refused::Log(error)) => Err(Problem::unavailable(format!(
+                "cannot read feed tickets: {error}"
+            ))),
+            Err(refused) => Err(unauthenticated(refused.to_string()).with_field("ticket")),
+        }
     }
 
     /// The principal of the request's `Authorization: Bearer …`; `Err` is the 401.
@@ -291,7 +365,8 @@ fn configured_keys(args: &AuthArgs) -> Result<Option<JwtVerifier>, AuthConfigErr
 fn bearer(headers: &header::HeaderMap) -> Result<&str, Problem> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(unauthenticated(
-            "send `Authorization: Bearer <token>` (a JWT or an API token from `ercs token create`)",
+            "send `Authorization: Bearer <token>` (a JWT or an API token from `ercs token create`); \
+             a browser's EventSource opens the feed with `?ticket=` from POST /api/v1/feed/tickets",
         ));
     };
     let value = value.to_str().unwrap_or_default();

@@ -114,10 +114,11 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
     auth.limits
         .check_address(address)
         .map_err(|problem| problem.error_response())?;
-    let principal = auth
-        .authenticate(request.headers())
-        .await
-        .and_then(|principal| known_jurisdiction(state, principal));
+    let principal = match feed_ticket(request) {
+        Some(ticket) => auth.redeem(&ticket).await,
+        None => auth.authenticate(request.headers()).await,
+    }
+    .and_then(|principal| known_jurisdiction(state, principal));
     let principal = match (principal, rule) {
         (Ok(principal), _) => principal,
         // Without a good token, an operation the route table lacks gets the
@@ -134,6 +135,20 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
             .map_err(|problem| problem.error_response())?;
     }
     Ok(Some(principal))
+}
+
+/// The `?ticket=` of a feed request that sends no `Authorization` (a browser's
+/// `EventSource` cannot): how such a request authenticates.
+fn feed_ticket(request: &ServiceRequest) -> Option<String> {
+    if request.method() != Method::GET
+        || request.path() != "/api/v1/feed"
+        || request.headers().contains_key(header::AUTHORIZATION)
+    {
+        return None;
+    }
+    crate::query::Params::parse(request.query_string())
+        .ok()?
+        .take_raw("ticket")
 }
 
 async fn unknown(request: &ServiceRequest) -> actix_web::HttpResponse {

@@ -89,6 +89,112 @@ impl RateLimits {
     }
 }
 
+/// Open feed connections per token subject, at most `cap` each.
+pub struct FeedConnections {
+    cap: usize,
+    open: std::sync::Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open feed connection, counted until it is dropped (the client went).
+pub struct FeedPermit {
+    subject: String,
+    open: std::sync::Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl FeedConnections {
+    /// `cap` 0: no cap.
+    pub fn new(cap: usize) -> Self {
+        Self {
+            cap,
+            open: Default::default(),
+        }
+    }
+
+    /// Counts a new feed connection of `subject`; the 429 when it has `cap` open.
+    pub fn open(&self, subject: &str) -> Result<FeedPermit, Problem> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(subject.to_owned()).or_default();
+        if self.cap > 0 && *count >= self.cap {
+            return Err(too_many_feeds(self.cap));
+        }
+        *count += 1;
+        Ok(FeedPermit {
+            subject: subject.to_owned(),
+            open: std::sync::Arc::clone(&self.open),
+        })
+    }
+
+    /// How many feed connections `subject` has open now.
+    pub fn count(&self, subject: &str) -> usize {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.get(subject).copied().unwrap_or_default()
+    }
+}
+
+impl Drop for FeedPermit {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.subject) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.subject);
+            }
+        }
+    }
+}
+
+fn too_many_feeds(cap: usize) -> Problem {
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-feeds",
+        "Too many feed connections",
+        format!(
+            "this token already has {cap} feed connections open, the most it may; close one \
+             (one connection can follow several collections: `collection=teams,facilities`)"
+        ),
+    )
+    .retry_after(FEED_RETRY_SECONDS)
+}
+
+/// A closed feed connection is noticed within the feed's heartbeat.
+const FEED_RETRY_SECONDS: u32 = crate::feed::HEARTBEAT.as_secs() as u32;
+
+/// The middleware that answers 503 `request-timeout` for a request not
+/// answered within the configured time. What the handler was doing stops
+/// there, as when a client goes away: a command either took effect or did
+/// not, and its retry with the same `Idempotency-Key` says which.
+pub async fn timeout(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let limit = request
+        .app_data::<actix_web::web::Data<super::Authenticator>>()
+        .and_then(|auth| auth.request_timeout);
+    let Some(limit) = limit else {
+        return next.call(request).await.map(|r| r.map_into_boxed_body());
+    };
+    // An error, not a response: the request went to the handler, and a clone of
+    // it kept here would stop the router. Every middleware outside renders it
+    // (problem+json, CORS headers).
+    match tokio::time::timeout(limit, next.call(request)).await {
+        Ok(answered) => answered.map(|r| r.map_into_boxed_body()),
+        Err(_) => {
+            let problem = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "request-timeout",
+                "Request timed out",
+                format!(
+                    "the request was not answered within {} s; a command may or may not have \
+                     taken effect: send it again with the same Idempotency-Key to learn which",
+                    limit.as_secs_f64()
+                ),
+            )
+            .retry_after(1);
+            Err(problem.into())
+        }
+    }
+}
+
 fn too_many(who: &str, wait: u32) -> Problem {
     Problem::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -112,5 +218,17 @@ mod tests {
         assert_eq!(limiter.take("a"), Err(1));
         assert_eq!(limiter.take("b"), Ok(()), "another key has its own bucket");
         assert!(Limiter::new(0).is_none());
+    }
+
+    #[test]
+    fn a_subject_opens_at_most_its_cap_of_feeds_and_a_closed_one_is_given_back() {
+        let feeds = FeedConnections::new(2);
+        let first = feeds.open("a").unwrap();
+        let _second = feeds.open("a").unwrap();
+        assert!(feeds.open("a").is_err(), "a third feed is over the cap");
+        assert!(feeds.open("b").is_ok(), "another subject has its own cap");
+        drop(first);
+        assert_eq!(feeds.count("a"), 1);
+        assert!(feeds.open("a").is_ok());
     }
 }

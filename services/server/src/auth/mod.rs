@@ -11,7 +11,9 @@
 //! - [`guard`]: the middleware that authenticates each request and applies the
 //!   endpoint's rule before any handler runs.
 //! - [`config`]: development and production modes, from the command line.
-//! - [`limits`]: rate limits per token and per client address (429).
+//! - [`tickets`]: one-use, short-lived feed tickets for browsers' `EventSource`.
+//! - [`limits`]: rate limits per token and per client address (429), and the
+//!   cap on each token's open feed connections.
 //! - [`cors`]: which other origins' pages may call, with which headers.
 //! - [`development`]: the development mode's signing key and its printed tokens.
 //!
@@ -28,6 +30,7 @@ pub mod jwt;
 pub mod limits;
 pub mod principal;
 pub mod rules;
+pub mod tickets;
 pub mod tokens;
 
 pub use config::{AuthArgs, Authenticator, Mode};

@@ -113,3 +113,15 @@ pub struct Principal {
     pub role: Role,
     pub jurisdiction: Jurisdiction,
 }
+
+impl Principal {
+    /// Who the audit trail records for this principal's events.
+    pub fn audited(&self) -> ercs_commands::AuthenticatedActor {
+        ercs_commands::AuthenticatedActor {
+            subject: self.subject.clone(),
+            name: self.name.clone(),
+            role: self.role.as_str().to_owned(),
+            jurisdiction: self.jurisdiction.to_string(),
+        }
+    }
+}

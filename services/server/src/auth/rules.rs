@@ -33,6 +33,8 @@ pub enum Rule {
     /// Prometheus a `viewer` API token). It counts requests and shows the
     /// replica's lag, never a resource, yet is no one's business without a token.
     Metrics,
+    /// Creating or revoking API tokens: admins only.
+    Administer,
 }
 
 /// The rule of `method` on the path template `template`, if it has one.
@@ -46,6 +48,11 @@ pub fn rule_for(method: &Method, template: &str) -> Option<Rule> {
         ("GET", ["metrics"]) => Some(Rule::Metrics),
         // Safe methods never write, so every GET of the API is a read.
         ("GET", ["api", "v1", ..]) => Some(Rule::Read),
+        ("POST", ["api", "v1", "tokens"] | ["api", "v1", "tokens", "{id}", "revoke"]) => {
+            Some(Rule::Administer)
+        }
+        // A ticket lets its holder read the feed, as its token does.
+        ("POST", ["api", "v1", "feed", "tickets"]) => Some(Rule::Read),
         ("POST", ["api", "v1", "plans"]) => Some(Rule::ProposePlan),
         ("POST", ["api", "v1", "plans", "{id}", "approve" | "cancel"]) => Some(Rule::DecidePlan),
         ("POST", ["api", "v1", collection]) => kind(collection).map(Rule::Create),
@@ -79,6 +86,15 @@ pub async fn decide(
                 None => Ok(()),
             }
         }
+        Rule::Administer if principal.role == Role::Admin => Ok(()),
+        Rule::Administer => Err(forbidden(
+            "admin-only",
+            format!(
+                "API tokens are created and revoked by an admin (系统管理员), not by {} ({})",
+                principal.role,
+                principal.role.chinese()
+            ),
+        )),
         Rule::DecidePlan => {
             dispatching(principal)?;
             let incident = state

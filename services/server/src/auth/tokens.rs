@@ -68,12 +68,15 @@ impl ApiTokens {
         bearer.starts_with(PREFIX)
     }
 
-    /// Creates a token for `principal`; the plaintext is returned once and kept nowhere.
-    pub async fn create(&self, principal: Principal) -> Result<(String, TokenRecord), TokenError> {
-        let token_id = Uuid::new_v4();
-        // Two v4 UUIDs: 244 random bits from the operating system's generator.
-        let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
-        let plaintext = format!("{PREFIX}{}_{secret}", token_id.simple());
+    /// Creates a token for `principal`, on the word of `by` (an admin over
+    /// HTTP; `None`: the `ercs token` command line); the plaintext is returned
+    /// once and kept nowhere.
+    pub async fn create(
+        &self,
+        principal: Principal,
+        by: Option<&Principal>,
+    ) -> Result<(String, TokenRecord), TokenError> {
+        let (token_id, plaintext) = mint(PREFIX);
         let record = TokenRecord {
             token_id,
             digest: digest(&plaintext),
@@ -81,13 +84,17 @@ impl ApiTokens {
             created_at: Utc::now(),
             revoked_at: None,
         };
-        self.append(token_id, CREATED, &record, ExpectedRevision::NoStream)
+        self.append(token_id, CREATED, &record, by, ExpectedRevision::NoStream)
             .await?;
         Ok((plaintext, record))
     }
 
-    /// Revokes token `id`: from the next request on, it is refused.
-    pub async fn revoke(&self, token_id: Uuid) -> Result<TokenRecord, TokenError> {
+    /// Revokes token `id` on the word of `by`: from the next request on, it is refused.
+    pub async fn revoke(
+        &self,
+        token_id: Uuid,
+        by: Option<&Principal>,
+    ) -> Result<TokenRecord, TokenError> {
         let mut record = self
             .record(token_id)
             .await?
@@ -99,7 +106,7 @@ impl ApiTokens {
             token_id,
             revoked_at: Utc::now(),
         };
-        self.append(token_id, REVOKED, &revoked, ExpectedRevision::Exact(0))
+        self.append(token_id, REVOKED, &revoked, by, ExpectedRevision::Exact(0))
             .await?;
         record.revoked_at = Some(revoked.revoked_at);
         Ok(record)
@@ -152,21 +159,15 @@ impl ApiTokens {
         token_id: Uuid,
         event_type: &str,
         data: &impl Serialize,
+        by: Option<&Principal>,
         expected: ExpectedRevision,
     ) -> Result<(), TokenError> {
-        let data = JsonObject::from_serialize(data).map_err(|reason| {
-            ercs_eventlog::Error::InvalidJson {
-                field: "data",
-                reason,
-            }
-        })?;
-        let metadata = serde_json::json!({"schema_version": 1, "actor": "ercs token"});
-        let event = EventData::from_json(
-            Uuid::new_v4(),
-            event_type,
-            data.as_str(),
-            &metadata.to_string(),
-        )?;
+        let metadata = match by {
+            Some(admin) => ercs_commands::Metadata::new(admin.name.clone())
+                .with_authenticated(admin.audited(), Uuid::new_v4()),
+            None => ercs_commands::Metadata::new("ercs token"),
+        };
+        let event = event(event_type, data, &metadata)?;
         self.log
             .append(&stream(token_id)?, expected, vec![event])
             .await?;
@@ -174,29 +175,52 @@ impl ApiTokens {
     }
 }
 
-/// The principal `ercs token create` names, each part checked.
+/// A new event of `event_type` with `data` and `metadata`.
+pub(super) fn event(
+    event_type: &str,
+    data: &impl Serialize,
+    metadata: &ercs_commands::Metadata,
+) -> Result<EventData, ercs_eventlog::Error> {
+    let invalid = |field| move |reason| ercs_eventlog::Error::InvalidJson { field, reason };
+    let data = JsonObject::from_serialize(data).map_err(invalid("data"))?;
+    let metadata = JsonObject::from_serialize(metadata).map_err(invalid("metadata"))?;
+    EventData::from_json(Uuid::new_v4(), event_type, data.as_str(), metadata.as_str())
+}
+
+/// The principal a new token names, each part checked; `Err` names the part
+/// at fault (`subject`, `name`, `role`, `jurisdiction`) and why.
 pub fn principal(
     subject: &str,
     name: &str,
     role: &str,
     jurisdiction: &str,
-) -> Result<Principal, String> {
-    if subject.trim().is_empty() || name.trim().is_empty() {
-        return Err("--subject and --name must not be empty".into());
+) -> Result<Principal, (&'static str, String)> {
+    if subject.trim().is_empty() {
+        return Err(("subject", "must not be empty".into()));
+    }
+    if name.trim().is_empty() {
+        return Err((
+            "name",
+            "must not be empty (the name a person reads, e.g. 万州区卫健委值班员)".into(),
+        ));
     }
     let role = Role::parse(role).ok_or_else(|| {
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-        format!("--role `{role}` is not one of {}", roles.join(", "))
+        (
+            "role",
+            format!("`{role}` is not one of {}", roles.join(", ")),
+        )
     })?;
     let code = jurisdiction
         .parse()
-        .map_err(|e| format!("--jurisdiction `{jurisdiction}`: {e}"))?;
+        .map_err(|e| ("jurisdiction", format!("`{jurisdiction}`: {e}")))?;
     let areas = ercs_seed::chongqing::geography()
         .and_then(|g| g.hierarchy())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ("jurisdiction", e.to_string()))?;
     if areas.get(&code).is_none() {
-        return Err(format!(
-            "--jurisdiction `{jurisdiction}` is not an area of the city's tree"
+        return Err((
+            "jurisdiction",
+            format!("`{jurisdiction}` is not an area of the city's tree"),
         ));
     }
     Ok(Principal {
@@ -230,13 +254,27 @@ fn stream(token_id: Uuid) -> Result<StreamName, ercs_eventlog::Error> {
 }
 
 fn token_id(bearer: &str) -> Option<Uuid> {
-    let rest = bearer.strip_prefix(PREFIX)?;
+    id_of(PREFIX, bearer)
+}
+
+/// A new secret that reads `<prefix><id>_<secret>`, and its id.
+pub(super) fn mint(prefix: &str) -> (Uuid, String) {
+    let id = Uuid::new_v4();
+    // Two v4 UUIDs: 244 random bits from the operating system's generator.
+    let secret = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    (id, format!("{prefix}{}_{secret}", id.simple()))
+}
+
+/// The id of a secret [`mint`]ed with `prefix`, if `raw` has that shape.
+pub(super) fn id_of(prefix: &str, raw: &str) -> Option<Uuid> {
+    let rest = raw.strip_prefix(prefix)?;
     let (id, secret) = rest.split_once('_')?;
     (secret.len() == 64).then_some(())?;
     Uuid::try_parse(id).ok()
 }
 
-fn digest(token: &str) -> String {
+/// SHA-256 of a secret, hex: all the log keeps of it.
+pub(super) fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|byte| format!("{byte:02x}"))

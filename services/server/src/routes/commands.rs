@@ -688,15 +688,9 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
 /// guard authenticated one.
 pub(crate) fn audited(request: &HttpRequest, metadata: Metadata) -> Metadata {
     match crate::auth::principal_of(request) {
-        Some(principal) => metadata.with_authenticated(
-            ercs_commands::AuthenticatedActor {
-                subject: principal.subject,
-                name: principal.name,
-                role: principal.role.as_str().to_owned(),
-                jurisdiction: principal.jurisdiction.to_string(),
-            },
-            crate::observe::request_id(request),
-        ),
+        Some(principal) => {
+            metadata.with_authenticated(principal.audited(), crate::observe::request_id(request))
+        }
         None => metadata,
     }
 }

@@ -1,4 +1,6 @@
-//! `GET /api/v1/feed`: the live feed as server-sent events (see `crate::feed`).
+//! `GET /api/v1/feed`: the live feed as server-sent events (see `crate::feed`),
+//! and `POST /api/v1/feed/tickets`: a ticket that opens it from a browser's
+//! `EventSource` (see `crate::auth::tickets`).
 
 use std::convert::Infallible;
 
@@ -7,6 +9,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use ercs_domain::ids::IncidentId;
 use ercs_projections::one_network::ResourceKind;
 
+use crate::auth::config::unauthenticated;
+use crate::auth::{Authenticator, principal_of};
 use crate::feed::Subscription;
 use crate::problem::Problem;
 use crate::query::{Params, bad};
@@ -14,11 +18,39 @@ use crate::routes::ogc::take_crs;
 use crate::state::AppState;
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.route("/api/v1/feed", web::get().to(feed));
+    config
+        .route("/api/v1/feed", web::get().to(feed))
+        .route("/api/v1/feed/tickets", web::post().to(ticket));
 }
 
-async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, Problem> {
+/// A one-use ticket for the principal that asks, answered 201.
+async fn ticket(
+    auth: web::Data<Authenticator>,
+    request: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    let Some(principal) = principal_of(&request) else {
+        return Err(unauthenticated(
+            "a feed ticket is issued to an authenticated caller",
+        ));
+    };
+    let issued = auth
+        .tickets
+        .issue(principal, uuid::Uuid::new_v4())
+        .await
+        .map_err(|error| Problem::unavailable(format!("cannot record the ticket: {error}")))?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(issued))
+}
+
+async fn feed(
+    state: web::Data<AppState>,
+    auth: web::Data<Authenticator>,
+    request: HttpRequest,
+) -> Result<HttpResponse, Problem> {
     let mut params = Params::of(&request)?;
+    // The guard has redeemed it (see `auth::guard`).
+    let _ticket = params.take_raw("ticket");
     let collections = match params.take_raw("collection") {
         None => Vec::new(),
         Some(raw) => raw
@@ -40,6 +72,11 @@ async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
     // pass the position it already has as `last_event_id`.
     let from_query = params.take::<u64>("last_event_id", "must be a log position")?;
     params.finish()?;
+    // Counted from here until the client goes (the stream below is dropped).
+    let permit = match principal_of(&request) {
+        Some(principal) => Some(auth.feeds.open(&principal.subject)?),
+        None => None,
+    };
     let after = match request.headers().get("Last-Event-ID") {
         Some(value) => Some(
             value
@@ -64,11 +101,11 @@ async fn feed(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpRe
             crs,
         },
     )?;
-    let body = futures::stream::unfold(frames, |mut frames| async move {
+    let body = futures::stream::unfold((frames, permit), |(mut frames, permit)| async move {
         frames
             .recv()
             .await
-            .map(|frame| (Ok::<_, Infallible>(frame), frames))
+            .map(|frame| (Ok::<_, Infallible>(frame), (frames, permit)))
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

@@ -8,3 +8,4 @@ pub mod network;
 pub mod ogc;
 pub mod plans;
 pub mod resources;
+pub mod tokens;

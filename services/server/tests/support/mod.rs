@@ -407,3 +407,23 @@ pub fn sum_of(list: &Value, field: &str) -> u64 {
         .map(|e| e[field].as_u64().unwrap())
         .sum()
 }
+
+/// Takes a standby team of 万州 (500101) out of service: its id and the
+/// position written.
+pub async fn take_a_team_out_of_service(server: &TestServer) -> (String, u64) {
+    let (_, page) = server
+        .get(&server.url("/api/v1/teams?status=standby&area=500101&limit=1"))
+        .await;
+    let team = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let written = server
+        .post(
+            &format!("/api/v1/teams/{team}/mark_unavailable"),
+            &json!({"reason": "车辆检修"}),
+        )
+        .await;
+    assert_eq!(written.status(), 200);
+    let position = written.json::<Value>().await.unwrap()["position"]
+        .as_u64()
+        .unwrap();
+    (team, position)
+}
