@@ -17,6 +17,11 @@ use crate::seeding::SeedName;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// `text` or `json` (one object a line, with the request id while serving one).
+    #[arg(long, global = true, env = "ERCS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text,
+          value_name = "FORMAT")]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +229,60 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub auth: crate::auth::AuthArgs,
+
+    #[command(flatten)]
+    pub ops: OpsArgs,
+}
+
+/// What operators and their orchestrators see of a replica.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OpsArgs {
+    /// `/readyz` answers 503 while the oldest event the one-network view has not
+    /// applied was recorded more than this many seconds ago (the replica's clock
+    /// against the store's recorded time: keep clocks synchronised).
+    #[arg(long, env = "ERCS_MAX_LAG", default_value_t = OpsArgs::DEFAULT_MAX_LAG,
+          value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
+    pub max_lag: u64,
+
+    /// This replica's name in `/metrics` (`ercs_replica_info{instance=…}`).
+    /// Default: the host name (a Kubernetes pod's name).
+    #[arg(long, env = "ERCS_INSTANCE", value_name = "NAME")]
+    pub instance: Option<String>,
+}
+
+impl OpsArgs {
+    pub const DEFAULT_MAX_LAG: u64 = 30;
+
+    /// The instance id: as given, else the host name, else `ercs`.
+    pub fn instance(&self) -> String {
+        self.instance
+            .clone()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "ercs".to_owned())
+    }
+}
+
+impl Default for OpsArgs {
+    fn default() -> Self {
+        Self {
+            max_lag: Self::DEFAULT_MAX_LAG,
+            instance: None,
+        }
+    }
+}
+
+/// How log lines are written (standard error).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line each.
+    #[default]
+    Text,
+    /// One JSON object a line, the request's span (`span.request_id`) in each
+    /// line written while serving a request: for Loki, Elasticsearch, 日志平台.
+    Json,
 }
 
 /// How often the one-network view is saved, and how much history work requests

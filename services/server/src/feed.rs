@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -96,6 +96,8 @@ struct Hub {
     ring: Mutex<Ring>,
     areas: Arc<AreaHierarchy>,
     catch_up: CatchUp,
+    /// Resyncs sent since start, for `/metrics`.
+    resyncs: AtomicU64,
 }
 
 /// Where and how many resumes are served from the log.
@@ -165,6 +167,7 @@ impl Feed {
                 ring: Mutex::new(Ring::default()),
                 areas,
                 catch_up,
+                resyncs: AtomicU64::new(0),
             }),
         }
     }
@@ -180,6 +183,11 @@ impl Feed {
     /// How many clients are subscribed now.
     pub fn subscribers(&self) -> usize {
         self.hub.sender.receiver_count()
+    }
+
+    /// How many resyncs were sent to clients that fell behind, since start.
+    pub fn resyncs(&self) -> u64 {
+        self.hub.resyncs.load(Ordering::Relaxed)
     }
 
     /// Renders and publishes the change `event` made to `view`. Called by the
@@ -248,7 +256,7 @@ impl Feed {
             // A client may resume from a position its own write returned,
             // before the view has published it: live starts after it all the same.
             let after = after.unwrap_or(0);
-            follow_live(live, &filter, &hub.areas, &frames, after).await;
+            follow_live(live, &filter, &hub, &frames, after).await;
         });
         Ok(receiver)
     }
@@ -462,10 +470,11 @@ fn resync_frame(reason: &str) -> Bytes {
 async fn follow_live(
     mut live: broadcast::Receiver<Arc<Update>>,
     filter: &Subscription,
-    areas: &AreaHierarchy,
+    hub: &Hub,
     frames: &mpsc::Sender<Bytes>,
     after: u64,
 ) {
+    let areas = &hub.areas;
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
     loop {
@@ -475,9 +484,10 @@ async fn follow_live(
                     frame(&update, filter.crs)
                 }
                 Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(missed)) => resync_frame(&format!(
-                    "this client fell {missed} updates behind the live feed"
-                )),
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    hub.resyncs.fetch_add(1, Ordering::Relaxed);
+                    resync_frame(&format!("this client fell {missed} updates behind the live feed"))
+                }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
             _ = heartbeat.tick() => Bytes::from_static(b": heartbeat\n\n"),

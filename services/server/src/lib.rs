@@ -26,6 +26,9 @@
 //! - [`openapi`]: the OpenAPI 3.1 document, from the domain's schemas and the
 //!   route tables; `/docs` serves Swagger UI from inside the binary.
 //! - [`examples`]: every command's name and a valid example body.
+//! - [`observe`], [`metrics`], [`metered`]: for operators — one request id
+//!   per request (header, problem+json, audit metadata, log lines), `/metrics`
+//!   in the Prometheus text format, appends timed at the port.
 //! - [`background`]: the runtime history work (feed catch-ups, `as_of` folds)
 //!   runs on, off the request threads.
 
@@ -40,7 +43,10 @@ pub mod examples;
 pub mod feed;
 pub mod gis;
 pub mod idempotency;
+pub mod metered;
+pub mod metrics;
 pub mod moving;
+pub mod observe;
 pub mod openapi;
 pub mod plans;
 pub mod problem;

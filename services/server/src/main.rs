@@ -6,8 +6,8 @@ use std::sync::Arc;
 use ercs_eventlog::EventLog;
 use ercs_server::auth::{Mode, Role, development};
 use ercs_server::cli::{
-    BackupArgs, Cli, Command, DrillCommand, ExportArgs, ImportArgs, RouteCommand, SeedArgs,
-    ServeArgs, TokenCommand,
+    BackupArgs, Cli, Command, DrillCommand, ExportArgs, ImportArgs, LogFormat, RouteCommand,
+    SeedArgs, ServeArgs, TokenCommand,
 };
 use ercs_server::moving;
 use ercs_server::seeding;
@@ -16,12 +16,20 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("ERCS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // The innermost span (a request's, with its id) on every line.
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     match cli.command {
         Command::Serve(args) => serve(*args),
         Command::Seed(args) => seed(args),
@@ -98,7 +106,7 @@ fn serve(mut args: ServeArgs) -> ExitCode {
         if args.auth.mode == Mode::Development {
             announce_development();
         }
-        tracing::info!(addr = %app.addr(), store = %args.data.store_name(), data_dir = %args.data.data_dir.display(), "serving");
+        tracing::info!(addr = %app.addr(), instance = %args.ops.instance(), store = %args.data.store_name(), data_dir = %args.data.data_dir.display(), "serving");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     });
     exit(result)

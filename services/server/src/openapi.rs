@@ -28,10 +28,11 @@ pub fn document_json() -> Value {
     paths.insert(
         "/readyz".into(),
         health(
-            "Readiness: the event log answers and the one-network view has caught up with the log as it was at start (503 with Retry-After until then)",
+            "Readiness: the event log answers, the one-network view has caught up with the log as it was at start, and it keeps within `--max-lag` seconds of the log (else 503 problem+json saying which, with Retry-After)",
             json!({"status": {"const": "ready"}, "log_position": position_schema()}),
         ),
     );
+    paths.insert("/metrics".into(), metrics_path());
     for kind in ResourceKind::ALL {
         paths.insert(
             format!("/api/v1/{kind}"),
@@ -744,6 +745,15 @@ fn health(summary: &str, properties: Value) -> Value {
                       "503": problem()}}})
 }
 
+/// `/metrics`, for Prometheus: text, and a token like every other read.
+fn metrics_path() -> Value {
+    json!({"get": {"tags": ["health"],
+        "summary": "Metrics in the Prometheus text format (0.0.4): requests by route pattern and status, appends, the view's lag, the feed, plan solve times, the replica's identity. Any valid token (Prometheus: `authorization: {credentials: …}` with a viewer API token)",
+        "responses": {"200": {"description": "OK",
+            "content": {"text/plain": {"schema": {"type": "string"}}}},
+            "401": problem()}}})
+}
+
 /// Every operation may also answer what the HTTP layer itself refuses (405 for
 /// another method, 413, 431, a malformed request): `default`, problem+json.
 fn with_default_problem(paths: &mut Map<String, Value>) {
@@ -824,6 +834,8 @@ fn api_schemas() -> Map<String, Value> {
             "type": {"type": "string", "format": "uri"}, "title": {"type": "string"},
             "status": {"type": "integer"}, "detail": {"type": "string"},
             "field": {"type": "string", "description": "The input field at fault"},
+            "request_id": {"type": "string", "format": "uuid",
+                           "description": "The request's id, as in its `X-Request-Id` header, the log lines written while serving it and the audit metadata of what it appended"},
             "outcome": {"$ref": "#/components/schemas/WriteOutcome",
                         "description": "What the request appended all the same, when a later step of its process \
                                         was refused (`transfer-returned`: dispatched, then returned)"},

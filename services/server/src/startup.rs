@@ -91,6 +91,12 @@ impl Application {
     /// Must be called within a Tokio runtime: the one-network view starts
     /// following the log at once.
     pub fn build_on(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<Self, StartError> {
+        let metrics = Arc::new(crate::metrics::Metrics::new(
+            args.ops.instance(),
+            args.data.store_kind(),
+        ));
+        let log: Arc<dyn EventLog> =
+            Arc::new(crate::metered::Metered::new(log, Arc::clone(&metrics)));
         let auth = web::Data::new(Authenticator::from_args(
             &args.auth,
             args.listen,
@@ -104,7 +110,7 @@ impl Application {
             addr: args.listen,
             source,
         })?;
-        let state = web::Data::new(app_state(args, log)?);
+        let state = web::Data::new(app_state(args, log, metrics)?);
         let kept = state.clone();
         actix_web::rt::spawn(become_ready(state.clone()));
         let server = serve(listener, addr, state, auth)?;
@@ -182,6 +188,10 @@ fn serve(
                 .wrap(actix_web::middleware::from_fn(crate::auth::guard::guard))
                 .wrap(actix_web::middleware::from_fn(crate::auth::limits::timeout))
                 .wrap(ErrorHandlers::new().default_handler(crate::problem::problem_for_any_error))
+                // Outside the guard and the error shapes, so a refusal and every
+                // problem carry the request id and are counted; inside
+                // compression, so it reads a problem's body as written.
+                .wrap(actix_web::middleware::from_fn(crate::observe::observe))
                 // gzip when the client accepts it: a plan or a network rollup
                 // shrinks three- to tenfold. The feed opts out (see routes/feed.rs).
                 .wrap(actix_web::middleware::Compress::default())
@@ -224,6 +234,7 @@ fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
         )
         .service(routes::health::healthz)
         .service(routes::health::readyz)
+        .service(routes::health::metrics)
         .configure(routes::incidents::configure)
         // Before the commands: their `{id}/{action}` resource would take `{id}/history`.
         .configure(routes::audit::configure)
@@ -264,7 +275,11 @@ async fn become_ready(state: web::Data<AppState>) {
 
 /// The handlers' state: the one-network view starts following the log, and
 /// every change it applies goes out on the live feed and is offered to history.
-fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, StartError> {
+fn app_state(
+    args: &ServeArgs,
+    log: Arc<dyn EventLog>,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> Result<AppState, StartError> {
     let geography = Arc::new(ercs_seed::chongqing::geography()?);
     let areas = Arc::new(geography.hierarchy()?);
     let tuning = &args.view;
@@ -317,6 +332,8 @@ fn app_state(args: &ServeArgs, log: Arc<dyn EventLog>) -> Result<AppState, Start
         areas,
         feed,
         stale_after: chrono::Duration::hours(24),
+        metrics,
+        max_lag: std::time::Duration::from_secs(args.ops.max_lag),
     })
 }
 

@@ -36,6 +36,10 @@ pub struct AppState {
     pub feed: Feed,
     /// Bed reports older than this are flagged stale.
     pub stale_after: Duration,
+    /// What `/metrics` shows.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// `/readyz` fails while the view lags the log by more than this.
+    pub max_lag: std::time::Duration,
 }
 
 /// The view a read is served from: the live one, or one of the log's history.

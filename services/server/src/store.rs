@@ -48,6 +48,14 @@ impl DataDir {
         }
     }
 
+    /// The backend's name, for `/metrics`.
+    pub fn store_kind(&self) -> &'static str {
+        match &self.store {
+            Some(Store::Postgres(_)) => "postgres",
+            _ => "sqlite",
+        }
+    }
+
     /// Opens (creating if need be) the event log in the chosen store.
     pub async fn open_store(&self) -> Result<OpenStore, StartError> {
         match &self.store {

@@ -37,7 +37,7 @@ fn actix(method: &Method) -> actix_web::http::Method {
 fn allowed(rule: Rule, role: Role, inside: bool) -> bool {
     let commands = !matches!(role, Role::Viewer | Role::DrillDirector | Role::DrillPlayer);
     match rule {
-        Rule::Public | Rule::Read => true,
+        Rule::Public | Rule::Read | Rule::Metrics => true,
         Rule::ProposePlan => commands,
         Rule::Create(_) | Rule::Command(_) => commands && inside,
         Rule::DecidePlan => commands && role != Role::TownshipOperator && inside,

@@ -199,8 +199,17 @@ async fn every_documented_get_answers_with_the_body_its_schema_describes() {
         if item.get("get").is_none() {
             continue;
         }
+        let text = item["get"]["responses"]["200"]["content"]
+            .get("text/plain")
+            .is_some();
         for url in urls_for(&server, path, &plan).await {
-            let (status, body) = server.get(&server.url(&url)).await;
+            let (status, body) = if text {
+                let response = server.client.get(server.url(&url)).send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, Value::String(response.text().await.unwrap()))
+            } else {
+                server.get(&server.url(&url)).await
+            };
             assert_eq!(status, 200, "GET {url}: {}", truncate(&body));
             assert_documented(&document, "get", path, status, &body);
             checked += 1;

@@ -33,6 +33,7 @@ pub fn cors(mode: Mode, origins: &[String]) -> Cors {
             header::RETRY_AFTER,
             header::HeaderName::from_static("ercs-position"),
             header::HeaderName::from_static("idempotent-replayed"),
+            crate::observe::REQUEST_ID,
         ])
         .max_age(PREFLIGHT_MAX_AGE_SECONDS);
     for origin in origins {

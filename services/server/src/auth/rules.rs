@@ -29,6 +29,10 @@ pub enum Rule {
     ProposePlan,
     /// Approving or cancelling the plan named by the path's `{id}`.
     DecidePlan,
+    /// `/metrics`: any valid token, whatever its role or jurisdiction (give
+    /// Prometheus a `viewer` API token). It counts requests and shows the
+    /// replica's lag, never a resource, yet is no one's business without a token.
+    Metrics,
     /// Creating or revoking API tokens: admins only.
     Administer,
 }
@@ -41,6 +45,7 @@ pub fn rule_for(method: &Method, template: &str) -> Option<Rule> {
         ("GET", ["healthz" | "readyz"] | ["docs", ..] | ["api", "v1", "openapi.json"]) => {
             Some(Rule::Public)
         }
+        ("GET", ["metrics"]) => Some(Rule::Metrics),
         // Safe methods never write, so every GET of the API is a read.
         ("GET", ["api", "v1", ..]) => Some(Rule::Read),
         ("POST", ["api", "v1", "tokens"] | ["api", "v1", "tokens", "{id}", "revoke"]) => {
@@ -67,7 +72,7 @@ pub async fn decide(
     let path = request.path();
     let id = path.split('/').nth(4).unwrap_or_default();
     match rule {
-        Rule::Public => Ok(()),
+        Rule::Public | Rule::Metrics => Ok(()),
         Rule::Read if own_reads.contains(&principal.role) => {
             own_jurisdiction_read(state, principal, path, request.query_string()).await
         }
@@ -260,6 +265,7 @@ mod tests {
             Some(Rule::Read)
         );
         assert_eq!(rule_for(&Method::GET, "/healthz"), Some(Rule::Public));
+        assert_eq!(rule_for(&Method::GET, "/metrics"), Some(Rule::Metrics));
     }
 
     #[test]

@@ -688,7 +688,9 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
 /// guard authenticated one.
 pub(crate) fn audited(request: &HttpRequest, metadata: Metadata) -> Metadata {
     match crate::auth::principal_of(request) {
-        Some(principal) => metadata.with_authenticated(principal.audited(), uuid::Uuid::new_v4()),
+        Some(principal) => {
+            metadata.with_authenticated(principal.audited(), crate::observe::request_id(request))
+        }
         None => metadata,
     }
 }

@@ -194,6 +194,15 @@ async fn propose(
     .await
     .map_err(|e| Problem::unavailable(format!("the planner did not finish: {e}")))?;
     let solved = started.elapsed();
+    let solve = if planned.is_ok() {
+        "planned"
+    } else {
+        "refused"
+    };
+    state
+        .metrics
+        .plan_solve_seconds
+        .observe_duration(&[solve], solved.saturating_sub(built));
     let mut plan = planned.map_err(|error| {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -14,10 +14,13 @@ use std::time::Duration;
 
 use ercs_eventlog::EventLog;
 use ercs_server::auth::{AuthArgs, Role, development};
-use ercs_server::cli::{DataDir, ServeArgs, ViewArgs};
+use ercs_server::cli::{DataDir, OpsArgs, ServeArgs, ViewArgs};
 use ercs_server::seeding::{self, SeedName};
 use ercs_server::startup::{Application, open_log};
 use serde_json::{Value, json};
+
+/// Opens a server's log in its data directory (run on the server's runtime).
+pub type OpenLog = Box<dyn FnOnce(&Path) -> Arc<dyn EventLog> + Send>;
 
 pub struct TestServer {
     pub base: String,
@@ -118,17 +121,37 @@ impl TestServer {
     }
 
     fn starting_with(dir: tempfile::TempDir, view: ViewArgs, auth: AuthArgs) -> Self {
+        let open: OpenLog = Box::new(|dir| Arc::new(open_log(dir).unwrap()));
+        Self::launch(dir, view, auth, open, OpsArgs::default())
+    }
+
+    /// A server over the log `open` makes of the data directory `dir` (the
+    /// seeded copy's log, say, wrapped), tuned by `ops`, its view caught up.
+    pub async fn on_log(dir: tempfile::TempDir, open: OpenLog, ops: OpsArgs) -> Self {
+        let server = Self::launch(dir, ViewArgs::default(), AuthArgs::development(), open, ops);
+        server.caught_up().await;
+        server
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        view: ViewArgs,
+        auth: AuthArgs,
+        open: OpenLog,
+        ops: OpsArgs,
+    ) -> Self {
         let data_dir = dir.path().to_owned();
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let log: Arc<dyn EventLog> = Arc::new(open_log(&data_dir).unwrap());
+                let log = open(&data_dir);
                 let args = ServeArgs {
                     listen: "127.0.0.1:0".parse().unwrap(),
                     data: DataDir::at(data_dir),
                     seed: None,
                     view,
                     auth,
+                    ops,
                 };
                 let app = Application::build_on(&args, log).unwrap();
                 sender.send(app.addr()).unwrap();

@@ -73,7 +73,10 @@ pub fn ercs() -> Command {
         .env_remove("ERCS_DATA_DIR")
         .env_remove("ERCS_SEED")
         .env_remove("ERCS_STORE")
-        .env_remove("ERCS_MODE");
+        .env_remove("ERCS_MODE")
+        .env_remove("ERCS_LOG_FORMAT")
+        .env_remove("ERCS_MAX_LAG")
+        .env_remove("ERCS_INSTANCE");
     command
 }
 
