@@ -114,18 +114,42 @@ impl KurrentEventLog {
         &self.inner.client
     }
 
-    /// Reads raw events of one stream (any name, ERCS's own key streams too).
+    /// Reads raw events of one stream (any name, ERCS's own key streams too), a
+    /// page at a time (the server takes a count as a signed number).
     pub(crate) async fn read_raw_stream(
+        &self,
+        stream: &str,
+        mut from: StreamPosition<u64>,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<kurrentdb::RecordedEvent>, Error> {
+        let mut events = Vec::new();
+        while events.len() < limit {
+            let want = (limit - events.len()).min(PAGE);
+            let page = self.read_stream_page(stream, from, direction, want).await?;
+            let (count, last) = (page.len(), page.last().map(|e| e.revision));
+            events.extend(page);
+            let next = match (last, direction) {
+                (Some(last), Direction::Forwards) => last.checked_add(1),
+                (Some(last), Direction::Backwards) => last.checked_sub(1),
+                (None, _) => None,
+            };
+            match next {
+                Some(next) if count == want => from = StreamPosition::Position(next),
+                _ => break,
+            }
+        }
+        Ok(events)
+    }
+
+    async fn read_stream_page(
         &self,
         stream: &str,
         from: StreamPosition<u64>,
         direction: Direction,
-        limit: usize,
+        count: usize,
     ) -> Result<Vec<kurrentdb::RecordedEvent>, Error> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let options = ReadStreamOptions::default().position(from).max_count(limit);
+        let options = ReadStreamOptions::default().position(from).max_count(count);
         let options = match direction {
             Direction::Forwards => options.forwards(),
             Direction::Backwards => options.backwards(),
@@ -442,8 +466,10 @@ impl EventLog for KurrentEventLog {
             bound = Some(at);
         }
         while out.len() < limit {
-            let page = self.read_raw_all(start, direction, filter, PAGE).await?;
-            let full = page.len() == PAGE;
+            // One more than needed when the page may start with the bound itself.
+            let want = (limit - out.len()).min(PAGE) + usize::from(bound.is_some());
+            let page = self.read_raw_all(start, direction, filter, want).await?;
+            let full = page.len() == want;
             let mut last_seen = None;
             for event in &page {
                 last_seen = Some(event.position);

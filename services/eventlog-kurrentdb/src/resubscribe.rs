@@ -8,7 +8,10 @@
 //! to 5 s; reset by the next item that arrives) and subscribes again after the cursor.
 //! Whatever the new subscription sends again at or before the cursor is dropped, so
 //! each event is delivered once, in order, whatever the number of reconnections.
-//! `CaughtUp` is sent once per subscription, not once per connection.
+//! `CaughtUp` is sent once per subscription, not once per connection. Events the
+//! server sends but the subscriber does not get (the part of the filter KurrentDB
+//! cannot apply) count as checkpoints, one per [`SKIPPED_PER_CHECKPOINT`] in a row, as
+//! the server's own checkpoints do for what it filters out.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,12 +95,16 @@ impl Backoff {
     }
 }
 
+/// After this many events passed over in a row, the subscriber hears a checkpoint.
+pub const SKIPPED_PER_CHECKPOINT: usize = 256;
+
 /// The loop's memory: what it has delivered, so a reconnection neither repeats
 /// nor skips.
 #[derive(Debug)]
 pub struct Cursor {
     resume: Resume,
     caught_up_sent: bool,
+    skipped: usize,
 }
 
 impl Cursor {
@@ -105,6 +112,7 @@ impl Cursor {
         Self {
             resume,
             caught_up_sent: false,
+            skipped: 0,
         }
     }
 
@@ -119,14 +127,18 @@ impl Cursor {
         match item {
             Item::Event(event) if event.position > last => {
                 self.resume = Resume::After(event.position);
+                self.skipped = 0;
                 Some(SubscriptionMessage::Event(event))
             }
             Item::Skipped(position) if position > last => {
                 self.resume = Resume::After(position);
-                None
+                self.skipped += 1;
+                (self.skipped % SKIPPED_PER_CHECKPOINT == 0)
+                    .then_some(SubscriptionMessage::Checkpoint(position))
             }
             Item::Checkpoint(position) if position > last => {
                 self.resume = Resume::After(position);
+                self.skipped = 0;
                 Some(SubscriptionMessage::Checkpoint(position))
             }
             Item::CaughtUp if !self.caught_up_sent => {
@@ -454,6 +466,27 @@ mod tests {
         // 100 + 200 + 400 ms before the 2nd, 3rd and 4th connections.
         assert_eq!(start.elapsed(), Duration::from_millis(700));
         assert_eq!(source.opened_from().len(), 4);
+    }
+
+    #[test]
+    fn a_long_run_of_events_passed_over_is_reported_as_checkpoints() {
+        let mut cursor = Cursor::new(Resume::Start);
+        let mut heard = Vec::new();
+        for p in 1..=(2 * SKIPPED_PER_CHECKPOINT as u64 + 10) {
+            heard.extend(cursor.accept(Item::Skipped(Position(p))));
+        }
+        assert_eq!(
+            heard,
+            [
+                SubscriptionMessage::Checkpoint(Position(SKIPPED_PER_CHECKPOINT as u64)),
+                SubscriptionMessage::Checkpoint(Position(2 * SKIPPED_PER_CHECKPOINT as u64)),
+            ]
+        );
+        assert_eq!(
+            cursor.resume(),
+            Resume::After(Position(2 * SKIPPED_PER_CHECKPOINT as u64 + 10)),
+            "the cursor moves past every event passed over, reported or not"
+        );
     }
 
     #[test]
