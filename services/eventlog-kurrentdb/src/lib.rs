@@ -100,7 +100,11 @@ impl KurrentEventLog {
         log.read_raw_stream("~ercs-ping", StreamPosition::End, Direction::Backwards, 1)
             .await
             .map_err(|e| {
-                Error::Storage(format!("KurrentDB {} does not answer: {e}", log.inner.url))
+                let reason = match e {
+                    Error::Storage(reason) => reason,
+                    other => other.to_string(),
+                };
+                Error::Storage(format!("{} does not answer: {reason}", log.inner.url))
             })?;
         Ok(log)
     }

@@ -133,7 +133,8 @@ impl Cursor {
             Item::Skipped(position) if position > last => {
                 self.resume = Resume::After(position);
                 self.skipped += 1;
-                (self.skipped % SKIPPED_PER_CHECKPOINT == 0)
+                self.skipped
+                    .is_multiple_of(SKIPPED_PER_CHECKPOINT)
                     .then_some(SubscriptionMessage::Checkpoint(position))
             }
             Item::Checkpoint(position) if position > last => {

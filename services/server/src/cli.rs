@@ -285,7 +285,7 @@ pub struct DataDir {
     /// (`kurrentdb+discover://…` for a cluster found by DNS; `?tls=false` for a node
     /// started with --insecure): a log that replicas share. Default: SQLite in the
     /// data directory.
-    #[arg(long, env = "ERCS_STORE", value_name = "STORE")]
+    #[arg(long, env = "ERCS_STORE", value_name = "STORE", value_parser = StoreParser)]
     pub store: Option<Store>,
 
     /// Directory for the event log (`events.db`) and the service's other files;
@@ -348,6 +348,35 @@ impl std::str::FromStr for Store {
             "must be sqlite:DIR, postgres://user@host:port/database or kurrentdb://host:port"
                 .into(),
         )
+    }
+}
+
+/// Parses `--store` without quoting the value back: clap's own message would
+/// repeat a connection string's password.
+#[derive(Clone)]
+struct StoreParser;
+
+impl clap::builder::TypedValueParser for StoreParser {
+    type Value = Store;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Store, clap::Error> {
+        let refuse = |reason: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --store (ERCS_STORE): {reason}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        value
+            .to_str()
+            .ok_or_else(|| refuse("must be UTF-8".into()))?
+            .parse()
+            .map_err(refuse)
     }
 }
 
