@@ -339,9 +339,12 @@ impl Default for ViewArgs {
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataDir {
     /// The event log: `sqlite:DIR` (the embedded log, `DIR/events.db`; the same
-    /// as `--data-dir DIR`) or `postgres://user:password@host:port/database`
-    /// (a log that replicas share). Default: SQLite in the data directory.
-    #[arg(long, env = "ERCS_STORE", value_name = "STORE")]
+    /// as `--data-dir DIR`), `postgres://user:password@host:port/database` or
+    /// `kurrentdb://user:password@node1:2113,node2:2113,node3:2113?tls=true`
+    /// (`kurrentdb+discover://…` for a cluster found by DNS; `?tls=false` for a node
+    /// started with --insecure): a log that replicas share. Default: SQLite in the
+    /// data directory.
+    #[arg(long, env = "ERCS_STORE", value_name = "STORE", value_parser = StoreParser)]
     pub store: Option<Store>,
 
     /// Directory for the event log (`events.db`) and the service's other files;
@@ -372,6 +375,8 @@ pub enum Store {
     Sqlite(PathBuf),
     /// A PostgreSQL database, by its connection URL.
     Postgres(String),
+    /// A KurrentDB node or cluster, by its connection string.
+    Kurrent(String),
 }
 
 impl std::str::FromStr for Store {
@@ -387,13 +392,75 @@ impl std::str::FromStr for Store {
         if text.starts_with("postgres://") || text.starts_with("postgresql://") {
             return Ok(Store::Postgres(text.to_owned()));
         }
-        if text.starts_with("kurrentdb://") || text.starts_with("esdb://") {
-            return Err(
-                "the KurrentDB backend is not built yet; use sqlite:DIR or postgres://…".into(),
-            );
+        if [
+            "kurrentdb://",
+            "kurrentdb+discover://",
+            "esdb://",
+            "esdb+discover://",
+        ]
+        .iter()
+        .any(|scheme| text.starts_with(scheme))
+        {
+            return kurrent_store(text);
         }
-        Err("must be sqlite:DIR or postgres://user@host:port/database".into())
+        Err(
+            "must be sqlite:DIR, postgres://user@host:port/database or kurrentdb://host:port"
+                .into(),
+        )
     }
+}
+
+/// Parses `--store` without quoting the value back: clap's own message would
+/// repeat a connection string's password.
+#[derive(Clone)]
+struct StoreParser;
+
+impl clap::builder::TypedValueParser for StoreParser {
+    type Value = Store;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Store, clap::Error> {
+        let refuse = |reason: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --store (ERCS_STORE): {reason}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        value
+            .to_str()
+            .ok_or_else(|| refuse("must be UTF-8".into()))?
+            .parse()
+            .map_err(refuse)
+    }
+}
+
+/// A KurrentDB connection string, checked as the backend will read it.
+#[cfg(feature = "kurrentdb")]
+fn kurrent_store(text: &str) -> Result<Store, String> {
+    ercs_eventlog_kurrentdb::KurrentUrl::parse(text)
+        .map(|_| Store::Kurrent(text.to_owned()))
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "kurrentdb"))]
+fn kurrent_store(_: &str) -> Result<Store, String> {
+    Err("this build of ercs has no KurrentDB backend (feature `kurrentdb`)".into())
+}
+
+/// A KurrentDB connection string without its password.
+#[cfg(feature = "kurrentdb")]
+fn kurrent_shown(url: &str) -> String {
+    ercs_eventlog_kurrentdb::url::redact(url)
+}
+
+#[cfg(not(feature = "kurrentdb"))]
+fn kurrent_shown(_: &str) -> String {
+    "kurrentdb://…".into()
 }
 
 impl std::fmt::Display for Store {
@@ -407,6 +474,7 @@ impl std::fmt::Display for Store {
                 }
                 _ => f.write_str(url),
             },
+            Store::Kurrent(url) => f.write_str(&kurrent_shown(url)),
         }
     }
 }
@@ -457,12 +525,43 @@ mod tests {
         for bad in [
             "sqlite:",
             "mysql://x",
-            "kurrentdb://node:2113",
+            "kurrentdb://node:2113?tsl=false",
+            "kurrentdb+discover://a:2113,b:2113",
             "/var/lib/ercs",
         ] {
             let refused = Cli::try_parse_from(["ercs", "seed", "chongqing", "--store", bad]);
             assert!(refused.is_err(), "{bad} was accepted");
         }
+    }
+
+    #[cfg(feature = "kurrentdb")]
+    #[test]
+    fn a_store_is_a_kurrentdb_node_or_cluster_shown_without_its_password() {
+        for url in [
+            "kurrentdb://localhost:2113?tls=false",
+            "kurrentdb://admin:changeit@node1:2113,node2:2113,node3:2113?tls=true",
+            "kurrentdb+discover://admin:changeit@cluster.example:2113",
+            "esdb://localhost:2113?tls=false",
+        ] {
+            let store = data_dir(&["--store", url]).store.expect("a store");
+            assert_eq!(store, Store::Kurrent(url.into()));
+            assert!(!store.to_string().contains("changeit"), "{store}");
+        }
+        let store = data_dir(&["--store", "kurrentdb://admin:changeit@node1:2113?tls=true"])
+            .store
+            .expect("a store");
+        assert_eq!(store.to_string(), "kurrentdb://admin:…@node1:2113?tls=true");
+        let refused = Cli::try_parse_from([
+            "ercs",
+            "seed",
+            "chongqing",
+            "--store",
+            "kurrentdb://admin:changeit@node1:2113?tls=perhaps",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(refused.contains("tls must be true or false"), "{refused}");
+        assert!(!refused.contains("changeit"), "{refused}");
     }
 
     #[test]

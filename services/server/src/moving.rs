@@ -112,6 +112,15 @@ pub async fn export(
     out: &mut impl Write,
     bar: &ProgressBar,
 ) -> Result<u64, MoveError> {
+    #[cfg(feature = "kurrentdb")]
+    if let OpenStore::Kurrent(_) = store {
+        return Err(Error::Storage(
+            "ercs export cannot read KurrentDB yet: its positions are offsets, not the \
+             1, 2, 3 an export carries"
+                .into(),
+        )
+        .into());
+    }
     let log = store.log();
     let head = log.head().await?;
     bar.set_length(head.0);
@@ -162,6 +171,10 @@ async fn command_keys(store: &OpenStore) -> Result<Vec<KeyRecord>, Error> {
         OpenStore::Sqlite(log) => log.command_keys().await,
         #[cfg(feature = "postgres")]
         OpenStore::Postgres(log) => log.command_keys().await,
+        #[cfg(feature = "kurrentdb")]
+        OpenStore::Kurrent(_) => Err(Error::Storage(
+            "ercs export cannot read KurrentDB's command keys yet".into(),
+        )),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The store the operator chose (`--store`, `ERCS_STORE`): the embedded SQLite log
-//! by default, or PostgreSQL, which several replicas can share.
+//! by default, or PostgreSQL or KurrentDB, which several replicas can share.
 //!
 //! Besides the log, a replica keeps only what it can rebuild from the log: the
 //! one-network view's snapshot in its own data directory. Idempotency records
@@ -18,6 +18,8 @@ pub enum OpenStore {
     Sqlite(SqliteEventLog),
     #[cfg(feature = "postgres")]
     Postgres(ercs_eventlog_postgres::PostgresEventLog),
+    #[cfg(feature = "kurrentdb")]
+    Kurrent(ercs_eventlog_kurrentdb::KurrentEventLog),
 }
 
 impl OpenStore {
@@ -26,6 +28,8 @@ impl OpenStore {
             OpenStore::Sqlite(log) => Arc::new(log.clone()),
             #[cfg(feature = "postgres")]
             OpenStore::Postgres(log) => Arc::new(log.clone()),
+            #[cfg(feature = "kurrentdb")]
+            OpenStore::Kurrent(log) => Arc::new(log.clone()),
         }
     }
 }
@@ -66,8 +70,23 @@ impl DataDir {
                 Ok(OpenStore::Sqlite(here.open_log()?))
             }
             Some(Store::Postgres(url)) => open_postgres(url).await,
+            Some(Store::Kurrent(url)) => open_kurrent(url).await,
         }
     }
+}
+
+#[cfg(feature = "kurrentdb")]
+async fn open_kurrent(url: &str) -> Result<OpenStore, StartError> {
+    Ok(OpenStore::Kurrent(
+        ercs_eventlog_kurrentdb::KurrentEventLog::connect(url).await?,
+    ))
+}
+
+#[cfg(not(feature = "kurrentdb"))]
+async fn open_kurrent(_: &str) -> Result<OpenStore, StartError> {
+    Err(StartError::EventLog(ercs_eventlog::Error::Storage(
+        "this build of ercs has no KurrentDB backend (feature `kurrentdb`)".into(),
+    )))
 }
 
 #[cfg(feature = "postgres")]
@@ -93,8 +112,13 @@ impl DataDir {
             Some(Store::Postgres(url)) => match open_postgres(url).await? {
                 #[cfg(feature = "postgres")]
                 OpenStore::Postgres(log) => Ok(ImportTarget::Postgres(log)),
-                OpenStore::Sqlite(_) => unreachable!("a PostgreSQL URL opens PostgreSQL"),
+                _ => unreachable!("a PostgreSQL URL opens PostgreSQL"),
             },
+            Some(Store::Kurrent(_)) => Err(StartError::EventLog(ercs_eventlog::Error::Storage(
+                "ercs import cannot write to KurrentDB yet: it assigns positions itself, so \
+                 an export's positions cannot be kept; import into SQLite or PostgreSQL"
+                    .into(),
+            ))),
             _ => {
                 let here = self.clone().resolved();
                 here.create()?;
@@ -112,6 +136,11 @@ impl DataDir {
         match &self.store {
             Some(Store::Postgres(_)) => Err(
                 "ercs backup copies the SQLite store; back PostgreSQL up with pg_dump or pg_basebackup"
+                    .into(),
+            ),
+            Some(Store::Kurrent(_)) => Err(
+                "ercs backup copies the SQLite store; back KurrentDB up with its own tools \
+                 (see deploy/kurrentdb.md)"
                     .into(),
             ),
             _ => Ok(self.clone().resolved().data_dir.join("events.db")),
