@@ -55,8 +55,9 @@ impl DataDir {
     /// The backend's name, for `/metrics`.
     pub fn store_kind(&self) -> &'static str {
         match &self.store {
+            None | Some(Store::Sqlite(_)) => "sqlite",
             Some(Store::Postgres(_)) => "postgres",
-            _ => "sqlite",
+            Some(Store::Kurrent(_)) => "kurrentdb",
         }
     }
 

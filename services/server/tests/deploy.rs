@@ -89,3 +89,45 @@ fn the_name_scan_sees_settings_and_skips_compose_interpolation() {
         ["ERCS_MODE", "ERCS_LISTEN"]
     );
 }
+
+/// `text` with each compose interpolation (`${NAME:?why}`) replaced by `x`.
+fn interpolated(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map_or(rest.len(), |e| start + e + 1);
+        out.push('x');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn every_store_a_compose_file_names_is_one_ercs_accepts() {
+    let mut checked = 0;
+    for file in ["compose/postgres.yml", "compose/kurrentdb.yml"] {
+        let text = std::fs::read_to_string(deploy_dir().join(file)).unwrap();
+        for line in text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("ERCS_STORE:"))
+        {
+            let value = line.split_once(':').unwrap().1.trim();
+            // `&name value` anchors a value; `*name` repeats one checked already.
+            let value = match value.strip_prefix('&') {
+                Some(anchored) => anchored.split_once(' ').unwrap().1,
+                None if value.starts_with('*') => continue,
+                None => value,
+            };
+            let store = interpolated(value);
+            store
+                .parse::<ercs_server::cli::Store>()
+                .unwrap_or_else(|e| panic!("{file}: ERCS_STORE {store}: {e}"));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "{checked}");
+}
