@@ -21,7 +21,7 @@ use ercs_domain::testing::runs;
 use ercs_domain::values::{Actor, Quantity, Reason};
 use ercs_domain::{CommandContext, Decider, Stamped};
 use ercs_eventlog::EventLog;
-use support::counting::CountingLog;
+use support::counting::{Counter, CountingLog};
 use uuid::Uuid;
 
 struct Fixture {
@@ -35,7 +35,7 @@ struct Fixture {
 
 fn fixture(entries: usize) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let log = CountingLog::open(&dir);
+    let log = Counter::open(&dir);
     let shared: Arc<dyn EventLog> = log.clone();
     Fixture {
         cached: Aggregates::with_cache(Arc::clone(&shared), entries),

@@ -10,6 +10,7 @@
 //! The log moves events; it never looks inside them. Payloads stay JSON text
 //! ([`JsonObject`]) from append to read.
 
+pub mod around;
 #[cfg(feature = "bench")]
 pub mod benchmarks;
 mod error;
@@ -25,6 +26,7 @@ pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod crash;
 
+pub use around::{Appended, Around, Wrapped};
 pub use error::Error;
 pub use files::FileAccess;
 pub use model::{

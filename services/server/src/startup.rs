@@ -95,8 +95,7 @@ impl Application {
             args.ops.instance(),
             args.data.store_kind(),
         ));
-        let log: Arc<dyn EventLog> =
-            Arc::new(crate::metered::Metered::new(log, Arc::clone(&metrics)));
+        let log: Arc<dyn EventLog> = Arc::new(crate::metered::metered(log, Arc::clone(&metrics)));
         let auth = web::Data::new(Authenticator::from_args(
             &args.auth,
             args.listen,

@@ -13,12 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
-use ercs_eventlog::{
-    AppendOnce, AppendResult, CommandKey, Direction, Error, EventData, EventLog, ExpectedRevision,
-    Filter, KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom,
-    Subscription,
-};
+use ercs_eventlog::{Around, EventLog, Subscription, Wrapped};
 use ercs_server::auth::{Role, development};
 use ercs_server::cli::OpsArgs;
 use futures::StreamExt;
@@ -324,59 +319,14 @@ struct Held {
     held: Arc<AtomicBool>,
 }
 
-#[async_trait]
-impl EventLog for Held {
-    async fn append(
-        &self,
-        stream: &StreamName,
-        expected: ExpectedRevision,
-        events: Vec<EventData>,
-    ) -> Result<AppendResult, Error> {
-        self.log.append(stream, expected, events).await
+impl Around for Held {
+    fn log(&self) -> Arc<dyn EventLog> {
+        Arc::clone(&self.log)
     }
 
-    async fn append_once(
-        &self,
-        stream: &StreamName,
-        expected: ExpectedRevision,
-        events: Vec<EventData>,
-        key: &CommandKey,
-    ) -> Result<AppendOnce, Error> {
-        self.log.append_once(stream, expected, events, key).await
-    }
-
-    async fn find_key(&self, key: &CommandKey) -> Result<Option<KeyedAppend>, Error> {
-        self.log.find_key(key).await
-    }
-
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from: ReadFrom<Revision>,
-        direction: Direction,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, Error> {
-        self.log.read_stream(stream, from, direction, limit).await
-    }
-
-    async fn read_all(
-        &self,
-        from: ReadFrom<Position>,
-        direction: Direction,
-        filter: &Filter,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, Error> {
-        self.log.read_all(from, direction, filter, limit).await
-    }
-
-    async fn head(&self) -> Result<Position, Error> {
-        self.log.head().await
-    }
-
-    fn subscribe_all(&self, from: SubscribeFrom, filter: Filter) -> Subscription {
+    fn subscription(&self, subscription: Subscription) -> Subscription {
         let held = Arc::clone(&self.held);
-        self.log
-            .subscribe_all(from, filter)
+        subscription
             .then(move |message| {
                 let held = Arc::clone(&held);
                 async move {
@@ -416,7 +366,7 @@ async fn readyz_fails_while_the_view_lags_the_log_beyond_max_lag_and_recovers() 
     let holder = Arc::clone(&held);
     let open: support::OpenLog = Box::new(move |dir: &Path| {
         let log: Arc<dyn EventLog> = Arc::new(ercs_server::startup::open_log(dir).unwrap());
-        Arc::new(Held { log, held: holder })
+        Arc::new(Wrapped(Held { log, held: holder }))
     });
     let ops = OpsArgs {
         max_lag: 1,
