@@ -62,6 +62,21 @@ async fn post(base: &str, path: &str, key: &str, body: &Value) -> Option<u16> {
     panic!("{key}: still conflicting after 50 tries");
 }
 
+/// The shared log, and every event in it.
+async fn whole_log(url: &str) -> (PostgresEventLog, Vec<ercs_eventlog::RecordedEvent>) {
+    let log = PostgresEventLog::connect(url).await.unwrap();
+    let events = log
+        .read_all(
+            ReadFrom::Start,
+            Direction::Forwards,
+            &Filter::all(),
+            usize::MAX,
+        )
+        .await
+        .unwrap();
+    (log, events)
+}
+
 async fn get(served: &Served, path: &str) -> Value {
     let response = client().get(served.url(path)).send().await.unwrap();
     assert_eq!(response.status(), 200, "{path}");
@@ -159,16 +174,7 @@ async fn two_replicas_on_one_postgres_apply_each_command_once_and_agree() {
         "the kill came after every request was answered"
     );
 
-    let log = PostgresEventLog::connect(&url).await.unwrap();
-    let events = log
-        .read_all(
-            ReadFrom::Start,
-            Direction::Forwards,
-            &Filter::all(),
-            usize::MAX,
-        )
-        .await
-        .unwrap();
+    let (log, events) = whole_log(&url).await;
     let mut applied: BTreeMap<String, usize> = BTreeMap::new();
     for event in &events {
         let metadata: Value = event.metadata.deserialize().unwrap();
@@ -304,16 +310,7 @@ async fn one_plan_approved_through_both_replicas_at_once_dispatches_each_step_on
     let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
     eprintln!("six presses through two replicas answered {statuses:?}");
 
-    let log = PostgresEventLog::connect(&url).await.unwrap();
-    let events = log
-        .read_all(
-            ReadFrom::Start,
-            Direction::Forwards,
-            &Filter::all(),
-            usize::MAX,
-        )
-        .await
-        .unwrap();
+    let (_, events) = whole_log(&url).await;
     let mut of_plan: BTreeMap<String, usize> = BTreeMap::new();
     for event in &events {
         let metadata: Value = event.metadata.deserialize().unwrap();
