@@ -285,10 +285,11 @@ impl Authenticator {
         })
     }
 
-    /// The principal of a feed request's `?ticket=`, which it uses up.
-    pub async fn redeem(&self, ticket: &str) -> Result<Principal, Problem> {
+    /// The principal of a feed request's `?ticket=`, which it uses up (within
+    /// request `request_id`).
+    pub async fn redeem(&self, ticket: &str, request_id: uuid::Uuid) -> Result<Principal, Problem> {
         use super::tickets::Refused;
-        match self.tickets.redeem(ticket, uuid::Uuid::new_v4()).await {
+        match self.tickets.redeem(ticket, request_id).await {
             Ok(principal) => Ok(principal),
             Err(Refused::Log(error)) => Err(Problem::unavailable(format!(
                 "cannot read feed tickets: {error}"

@@ -115,7 +115,10 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
         .check_address(address)
         .map_err(|problem| problem.error_response())?;
     let principal = match feed_ticket(request) {
-        Some(ticket) => auth.redeem(&ticket).await,
+        Some(ticket) => {
+            auth.redeem(&ticket, crate::observe::request_id(request.request()))
+                .await
+        }
         None => auth.authenticate(request.headers()).await,
     }
     .and_then(|principal| known_jurisdiction(state, principal));

@@ -69,12 +69,12 @@ impl ApiTokens {
     }
 
     /// Creates a token for `principal`, on the word of `by` (an admin over
-    /// HTTP; `None`: the `ercs token` command line); the plaintext is returned
-    /// once and kept nowhere.
+    /// HTTP, in the request with that id; `None`: the `ercs token` command
+    /// line); the plaintext is returned once and kept nowhere.
     pub async fn create(
         &self,
         principal: Principal,
-        by: Option<&Principal>,
+        by: Option<(&Principal, Uuid)>,
     ) -> Result<(String, TokenRecord), TokenError> {
         let (token_id, plaintext) = mint(PREFIX);
         let record = TokenRecord {
@@ -93,7 +93,7 @@ impl ApiTokens {
     pub async fn revoke(
         &self,
         token_id: Uuid,
-        by: Option<&Principal>,
+        by: Option<(&Principal, Uuid)>,
     ) -> Result<TokenRecord, TokenError> {
         let mut record = self
             .record(token_id)
@@ -159,12 +159,12 @@ impl ApiTokens {
         token_id: Uuid,
         event_type: &str,
         data: &impl Serialize,
-        by: Option<&Principal>,
+        by: Option<(&Principal, Uuid)>,
         expected: ExpectedRevision,
     ) -> Result<(), TokenError> {
         let metadata = match by {
-            Some(admin) => ercs_commands::Metadata::new(admin.name.clone())
-                .with_authenticated(admin.audited(), Uuid::new_v4()),
+            Some((admin, request_id)) => ercs_commands::Metadata::new(admin.name.clone())
+                .with_authenticated(admin.audited(), request_id),
             None => ercs_commands::Metadata::new("ercs token"),
         };
         let event = event(event_type, data, &metadata)?;

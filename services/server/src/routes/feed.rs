@@ -35,7 +35,7 @@ async fn ticket(
     };
     let issued = auth
         .tickets
-        .issue(principal, uuid::Uuid::new_v4())
+        .issue(principal, crate::observe::request_id(&request))
         .await
         .map_err(|error| Problem::unavailable(format!("cannot record the ticket: {error}")))?;
     Ok(HttpResponse::Created()

@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::auth::tokens::{TokenError, TokenRecord, principal};
-use crate::auth::{Authenticator, principal_of};
+use crate::auth::{Authenticator, Principal, principal_of};
 use crate::problem::Problem;
 use crate::routes::commands::{json_body, read_body};
 
@@ -36,6 +36,7 @@ async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
+    let admin = principal_of(&request);
     let body = read_body(&request, payload).await?;
     let asked: NewToken = json_body(&body)?;
     let principal = principal(
@@ -55,7 +56,7 @@ async fn create(
     })?;
     let (token, record) = auth
         .tokens
-        .create(principal, principal_of(&request).as_ref())
+        .create(principal, by(&admin, &request))
         .await
         .map_err(refused)?;
     Ok(HttpResponse::Created()
@@ -69,15 +70,23 @@ async fn revoke(
     request: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
+    let admin = principal_of(&request);
     let id = Uuid::try_parse(&id).map_err(|_| {
         Problem::not_found(format!("no API token with id `{id}` (an id is a UUID)"))
     })?;
     let record = auth
         .tokens
-        .revoke(id, principal_of(&request).as_ref())
+        .revoke(id, by(&admin, &request))
         .await
         .map_err(refused)?;
     Ok(HttpResponse::Ok().json(shown(&record)))
+}
+
+/// Who asks, within which request: what the token's events record.
+fn by<'a>(admin: &'a Option<Principal>, request: &HttpRequest) -> Option<(&'a Principal, Uuid)> {
+    admin
+        .as_ref()
+        .map(|admin| (admin, crate::observe::request_id(request)))
 }
 
 /// A token's record as answered: never its digest.
