@@ -84,7 +84,8 @@ pub fn evaluate(
 }
 
 /// A step (by label) or inject (by name) that happened, as `anchors` keys it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
 pub enum AnchorKey {
     Step(String),
     Inject(String),

@@ -27,4 +27,4 @@ pub mod run;
 
 pub use clock::{DrillClock, Speed};
 pub use evaluate::{AnchorKey, Observed, Outcome, Status, evaluate};
-pub use run::{RunReport, run};
+pub use run::{Anchored, Progress, RunError, RunReport, Session, Start, run};

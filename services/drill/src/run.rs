@@ -41,6 +41,8 @@ pub enum RunError {
     Seed(#[from] seeding::SeedLoadError),
     #[error("the sandbox log failed: {0}")]
     Log(#[from] ercs_eventlog::Error),
+    #[error("the drill has no inject {0:?}")]
+    UnknownInject(String),
     #[error("{label}: {message}")]
     Step { label: String, message: String },
 }
@@ -94,79 +96,215 @@ pub async fn run(
     progress: &ProgressBar,
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
-    if script.seed != "chongqing" {
-        return Err(RunError::UnknownSeed(script.seed.clone()));
-    }
-    seeding::load(
-        Arc::clone(&log),
-        SeedName::Chongqing,
-        &ProgressBar::hidden(),
-    )
-    .await?;
-    let mut runner = Runner {
-        script,
-        seeded: log.head().await?,
-        aggregates: Aggregates::new(Arc::clone(&log)),
-        log,
-        actor: Actor::parse(format!("drill:{}", script.id)).expect("a drill id is a valid actor"),
-        anchors: BTreeMap::new(),
-        refused: Vec::new(),
-        fired: Vec::new(),
-    };
+    let aggregates = Aggregates::new(Arc::clone(&log));
+    let script = Arc::new(script.clone());
+    let mut session = Session::start(Arc::clone(&script), log, aggregates, Start::Seed).await?;
     let mut clock = DrillClock::start(script.start, Utc::now(), speed);
     progress.set_length(script.steps().len() as u64);
-    for (index, step) in script.steps().iter().enumerate() {
-        let at = script.time_of(step);
-        runner.contingencies(at).await?;
+    while let Some(at) = session.next_at() {
         wait_for(&mut clock, at).await;
-        let key = format!("drill/{}/step/{index}", script.id);
-        let what = (Some(index), step.label.clone());
-        runner
-            .send(what, (&step.target, &step.command), at, key)
-            .await?;
-        if let Some(label) = &step.label {
-            let anchor = AnchorKey::Step(label.clone());
-            runner.anchors.entry(anchor).or_insert(at);
-        }
+        session.step().await?;
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let ended = script
-        .steps()
-        .last()
-        .map_or(script.start, |s| script.time_of(s));
-    runner.contingencies(ended).await?;
-    let expectations = runner.judge(ended).await?;
-    Ok(RunReport {
-        drill: script.id.clone(),
-        title: script.title.zh.clone(),
-        started_at: script.start,
-        ended_at: ended,
-        steps: script.steps().len(),
-        events: runner.log.head().await?.0 - runner.seeded.0,
-        refused: runner.refused,
-        fired: runner.fired,
-        expectations,
-        wall_seconds: started.elapsed().as_secs_f64(),
-    })
+    let ended = session.ended_at();
+    session.contingencies(ended).await?;
+    let mut report = session.report(ended).await?;
+    report.wall_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
 }
 
-/// A run in progress: the sandbox, and what has happened so far.
-struct Runner<'a> {
-    script: &'a DrillScript,
+/// What the sandbox starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Load the script's seed into the (empty) sandbox first.
+    Seed,
+    /// The sandbox already holds the network the drill starts from (a copy
+    /// of the live log up to a point).
+    Loaded,
+}
+
+/// When a step (by label) or an inject (by name) happened, in drill time.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Anchored {
+    pub key: AnchorKey,
+    pub at: DateTime<Utc>,
+}
+
+/// How far a drill has got: what a host stores beside the sandbox, so that a
+/// drill resumes where it stood after a restart. A step is keyed in the
+/// sandbox (`drill/<id>/step/<n>`), so one run again after a crash between its
+/// append and this record's is answered from the log, not applied twice.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Progress {
+    /// The head once the starting network was in the sandbox: what the drill
+    /// did comes after it.
+    pub seeded: u64,
+    /// The index of the next step to run.
+    pub next_step: usize,
+    pub anchors: Vec<Anchored>,
+    pub refused: Vec<Refused>,
+    pub fired: Vec<Fired>,
+}
+
+/// A drill in progress on its sandbox: the script, the command path on the
+/// sandbox log, and how far it has got. A host (the CLI's headless run, the
+/// service's hosted drills) decides when each step is due; the session runs it.
+pub struct Session {
+    script: Arc<DrillScript>,
     log: Arc<dyn EventLog>,
-    /// The head once the seed was loaded: what the drill wrote comes after.
-    seeded: Position,
     aggregates: Aggregates,
     actor: Actor,
-    anchors: BTreeMap<AnchorKey, DateTime<Utc>>,
-    refused: Vec<Refused>,
-    fired: Vec<Fired>,
+    progress: Progress,
 }
 
-impl Runner<'_> {
+impl Session {
+    /// A new session of `script` on `log`, which `aggregates` serves. With
+    /// [`Start::Seed`] the script's seed is loaded first (idempotently).
+    pub async fn start(
+        script: Arc<DrillScript>,
+        log: Arc<dyn EventLog>,
+        aggregates: Aggregates,
+        start: Start,
+    ) -> Result<Session, RunError> {
+        if script.seed != "chongqing" {
+            return Err(RunError::UnknownSeed(script.seed.clone()));
+        }
+        if start == Start::Seed {
+            seeding::load(
+                Arc::clone(&log),
+                SeedName::Chongqing,
+                &ProgressBar::hidden(),
+            )
+            .await?;
+        }
+        let seeded = log.head().await?.0;
+        let progress = Progress {
+            seeded,
+            ..Progress::default()
+        };
+        Ok(Session::resume(script, log, aggregates, progress))
+    }
+
+    /// A session that goes on from `progress` (stored by its host).
+    pub fn resume(
+        script: Arc<DrillScript>,
+        log: Arc<dyn EventLog>,
+        aggregates: Aggregates,
+        progress: Progress,
+    ) -> Session {
+        let actor =
+            Actor::parse(format!("drill:{}", script.id)).expect("a drill id is a valid actor");
+        Session {
+            script,
+            log,
+            aggregates,
+            actor,
+            progress,
+        }
+    }
+
+    pub fn script(&self) -> &DrillScript {
+        &self.script
+    }
+
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// The drill time of the next step, `None` once every step has run.
+    pub fn next_at(&self) -> Option<DateTime<Utc>> {
+        let step = self.script.steps().get(self.progress.next_step)?;
+        Some(self.script.time_of(step))
+    }
+
+    /// Drill time of the last step: where the scripted part of the drill ends.
+    pub fn ended_at(&self) -> DateTime<Utc> {
+        self.script
+            .steps()
+            .last()
+            .map_or(self.script.start, |s| self.script.time_of(s))
+    }
+
+    /// Runs the next step at its drill time, after firing the contingencies
+    /// that fell due before it. `false` when no step is left.
+    pub async fn step(&mut self) -> Result<bool, RunError> {
+        let index = self.progress.next_step;
+        let Some(step) = self.script.steps().get(index).cloned() else {
+            return Ok(false);
+        };
+        let at = self.script.time_of(&step);
+        self.contingencies(at).await?;
+        let key = format!("drill/{}/step/{index}", self.script.id);
+        let what = (Some(index), step.label.clone());
+        self.send(what, (&step.target, &step.command), at, key)
+            .await?;
+        if let Some(label) = &step.label {
+            self.anchor(AnchorKey::Step(label.clone()), at);
+        }
+        self.progress.next_step = index + 1;
+        Ok(true)
+    }
+
+    /// Fires the script's inject `name` at drill time `at`, as the director
+    /// asks (a scripted or a contingency inject). An inject fires once: a
+    /// second time is `Ok(false)`.
+    pub async fn inject(
+        &mut self,
+        name: &str,
+        at: DateTime<Utc>,
+        because: &str,
+    ) -> Result<bool, RunError> {
+        let Some(inject) = self
+            .script
+            .injects()
+            .iter()
+            .find(|i| i.name == name)
+            .cloned()
+        else {
+            return Err(RunError::UnknownInject(name.to_owned()));
+        };
+        if self.progress.fired.iter().any(|f| f.inject == name) {
+            return Ok(false);
+        }
+        let key = format!("drill/{}/inject/{name}", self.script.id);
+        let what = (None, Some(inject.label.clone()));
+        self.send(what, (&inject.target, &inject.command), at, key)
+            .await?;
+        self.anchor(AnchorKey::Inject(name.to_owned()), at);
+        self.progress.fired.push(Fired {
+            inject: name.to_owned(),
+            label: inject.label.clone(),
+            at,
+            because: because.to_owned(),
+        });
+        Ok(true)
+    }
+
+    /// What the drill did as its record stands at drill time `now`.
+    pub async fn report(&self, now: DateTime<Utc>) -> Result<RunReport, RunError> {
+        Ok(RunReport {
+            drill: self.script.id.clone(),
+            title: self.script.title.zh.clone(),
+            started_at: self.script.start,
+            ended_at: self.ended_at(),
+            steps: self.progress.next_step,
+            events: self.log.head().await?.0 - self.progress.seeded,
+            refused: self.progress.refused.clone(),
+            fired: self.progress.fired.clone(),
+            expectations: self.judge(now).await?,
+            wall_seconds: 0.0,
+        })
+    }
+
+    fn anchor(&mut self, key: AnchorKey, at: DateTime<Utc>) {
+        if !self.progress.anchors.iter().any(|a| a.key == key) {
+            self.progress.anchors.push(Anchored { key, at });
+        }
+    }
+
     /// Sends one step's or inject's command at drill time `at`, keyed by `key`.
-    /// A refusal is noted and the run goes on.
+    /// A refusal is noted and the drill goes on.
     async fn send(
         &mut self,
         (step, label): (Option<usize>, Option<String>),
@@ -175,11 +313,12 @@ impl Runner<'_> {
         key: String,
     ) -> Result<(), RunError> {
         let context = CommandContext::new(self.actor.clone(), at);
-        let metadata = Metadata::new(self.actor.to_string()).with_idempotency_key(key);
+        let mut metadata = Metadata::new(self.actor.to_string()).with_idempotency_key(key);
+        metadata.drill_id = Some(self.script.id.clone());
         match execute(&self.aggregates, (target, command), context, &metadata).await {
             Ok(()) => Ok(()),
             Err(Failure::Refused(reason)) => {
-                self.refused.push(Refused {
+                self.progress.refused.push(Refused {
                     step,
                     label,
                     at,
@@ -195,11 +334,14 @@ impl Runner<'_> {
     }
 
     /// The expectations as the record stands at drill time `now`.
-    async fn judge(&self, now: DateTime<Utc>) -> Result<Vec<Outcome>, RunError> {
-        let observed = observed_after(self.log.as_ref(), self.seeded).await?;
+    pub async fn judge(&self, now: DateTime<Utc>) -> Result<Vec<Outcome>, RunError> {
+        let observed = observed_after(self.log.as_ref(), Position(self.progress.seeded)).await?;
+        let anchors: BTreeMap<AnchorKey, DateTime<Utc>> = (self.progress.anchors.iter())
+            .map(|a| (a.key.clone(), a.at))
+            .collect();
         Ok(evaluate(
             self.script.expectations(),
-            (self.script.start, &self.anchors),
+            (self.script.start, &anchors),
             &observed,
             now,
             &stream_of,
@@ -208,7 +350,7 @@ impl Runner<'_> {
 
     /// Fires, at the drill time each fell due, the contingency of every
     /// expectation missed by `now` whose inject has not been fired yet.
-    async fn contingencies(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
+    pub async fn contingencies(&mut self, now: DateTime<Utc>) -> Result<(), RunError> {
         if !self
             .script
             .expectations()
@@ -220,27 +362,13 @@ impl Runner<'_> {
         let mut due: Vec<(DateTime<Utc>, String, String)> = (self.judge(now).await?.into_iter())
             .filter(|o| o.status == Status::Missed)
             .filter_map(|o| Some((o.due_at?, o.contingency?, o.name)))
-            .filter(|(_, inject, _)| !self.fired.iter().any(|f| &f.inject == inject))
+            .filter(|(_, inject, _)| !self.progress.fired.iter().any(|f| &f.inject == inject))
             .collect();
         due.sort();
         for (at, name, because) in due {
-            let Some(inject) = self.script.injects().iter().find(|i| i.name == name) else {
-                continue;
-            };
-            if self.fired.iter().any(|f| f.inject == name) {
-                continue;
+            if self.script.injects().iter().any(|i| i.name == name) {
+                self.inject(&name, at, &because).await?;
             }
-            let key = format!("drill/{}/inject/{name}", self.script.id);
-            let what = (None, Some(inject.label.clone()));
-            self.send(what, (&inject.target, &inject.command), at, key)
-                .await?;
-            self.anchors.insert(AnchorKey::Inject(name.clone()), at);
-            self.fired.push(Fired {
-                inject: name,
-                label: inject.label.clone(),
-                at,
-                because,
-            });
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! incident appends many events; each says who asked, as a single command does.
 
 use actix_web::HttpRequest;
+use chrono::{DateTime, Utc};
 use ercs_commands::Metadata;
 use ercs_domain::values::Actor;
 
@@ -14,6 +15,9 @@ use crate::problem::Problem;
 #[derive(Debug, Clone)]
 pub struct Acting {
     pub actor: Actor,
+    /// When, on the network's clock (drill time in a drill): every step of
+    /// the request is stamped with it.
+    pub at: DateTime<Utc>,
     metadata: Metadata,
 }
 
@@ -22,13 +26,22 @@ impl Acting {
     pub fn of(request: &HttpRequest) -> Result<Acting, Problem> {
         let actor = crate::routes::commands::actor(request)?;
         let metadata = crate::routes::commands::audited(request, Metadata::new(actor.to_string()));
-        Ok(Acting { actor, metadata })
+        let at = crate::state::network_of(request).map_or_else(|_| Utc::now(), |n| n.now());
+        Ok(Acting {
+            actor,
+            at,
+            metadata,
+        })
     }
 
     /// `actor` with the metadata its request's commands carry (already
     /// audited, without the request's own key).
-    pub fn with(actor: Actor, metadata: Metadata) -> Acting {
-        Acting { actor, metadata }
+    pub fn with(actor: Actor, at: DateTime<Utc>, metadata: Metadata) -> Acting {
+        Acting {
+            actor,
+            at,
+            metadata,
+        }
     }
 
     /// The metadata of one step keyed `key`.

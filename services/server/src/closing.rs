@@ -17,7 +17,6 @@
 //! what is still held, and two holdings on one stream are two steps.
 
 use actix_web::http::StatusCode;
-use chrono::Utc;
 use ercs_commands::{CommandError, Expect, Metadata};
 use ercs_domain::DomainError;
 use ercs_domain::beds::{BedCommand, Facility, FacilityCommand};
@@ -235,7 +234,7 @@ where
     C: Clone,
 {
     let command = Stamped {
-        context: CommandContext::new(actor.clone(), Utc::now()),
+        context: CommandContext::new(actor.clone(), state.now()),
         command,
     };
     match state

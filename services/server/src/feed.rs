@@ -29,7 +29,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
-use chrono::Utc;
 use ercs_domain::area::DivisionCode;
 use ercs_domain::hierarchy::AreaHierarchy;
 use ercs_domain::ids::IncidentId;
@@ -42,6 +41,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
 use crate::gis::{Crs, feature};
 use crate::problem::Problem;
+use crate::state::Clock;
 
 /// Messages kept for resuming clients.
 const RING: usize = 8192;
@@ -98,6 +98,10 @@ struct Hub {
     catch_up: CatchUp,
     /// Resyncs sent since start, for `/metrics`.
     resyncs: AtomicU64,
+    /// The drill this feed is a network of (every message names it), and the
+    /// network's clock (the rollups' "now").
+    drill: Option<Arc<str>>,
+    clock: Clock,
 }
 
 /// Where and how many resumes are served from the log.
@@ -160,6 +164,17 @@ struct Ring {
 
 impl Feed {
     pub fn new(areas: Arc<AreaHierarchy>, catch_up: CatchUp) -> Self {
+        Self::of_network(areas, catch_up, None, Clock::Wall)
+    }
+
+    /// The feed of drill `drill` (or of the live network for `None`), whose
+    /// messages carry the drill's id and its drill time.
+    pub fn of_network(
+        areas: Arc<AreaHierarchy>,
+        catch_up: CatchUp,
+        drill: Option<Arc<str>>,
+        clock: Clock,
+    ) -> Self {
         let (sender, _) = broadcast::channel(LAG);
         Self {
             hub: Arc::new(Hub {
@@ -168,6 +183,8 @@ impl Feed {
                 areas,
                 catch_up,
                 resyncs: AtomicU64::new(0),
+                drill,
+                clock,
             }),
         }
     }
@@ -201,7 +218,7 @@ impl Feed {
             ring.evicted_through = event.position.0;
             return;
         }
-        let Some(update) = render(view, event, &self.hub.areas) else {
+        let Some(update) = render(view, event, &self.hub) else {
             return;
         };
         let update = Arc::new(update);
@@ -370,7 +387,7 @@ impl Hub {
             from = last.position.0.saturating_add(1);
             for event in page.iter().filter(|e| e.position.0 <= through) {
                 view.apply(event);
-                if let Some(update) = render(view, event, &self.areas)
+                if let Some(update) = render(view, event, self)
                     && filter.wants(&update, &self.areas)
                 {
                     tokio::time::timeout(STALL, frames.send(frame(&update, filter.crs)))
@@ -407,7 +424,8 @@ async fn wait_for_slot(
 /// or a plan made for an incident it holds (then the incident is the resource).
 /// It goes to the subscribers of every incident the event concerns, including
 /// the one whose commitment it ends (a release, a signature, a demobilisation).
-fn render(view: &OneNetwork, event: &RecordedEvent, areas: &AreaHierarchy) -> Option<Update> {
+fn render(view: &OneNetwork, event: &RecordedEvent, hub: &Hub) -> Option<Update> {
+    let areas = &*hub.areas;
     let stream = event.stream.as_str();
     let (resource, incidents, plan) = match stream.strip_prefix("plan-") {
         Some(plan) => {
@@ -429,7 +447,7 @@ fn render(view: &OneNetwork, event: &RecordedEvent, areas: &AreaHierarchy) -> Op
     });
     let rollup = district
         .as_ref()
-        .map(|d| json!({"area": d, "availability": view.area_rollup(d, areas, Utc::now())}));
+        .map(|d| json!({"area": d, "availability": view.area_rollup(d, areas, hub.clock.now())}));
     let json = json!({
         "position": event.position.0,
         "event_type": event.event_type.as_str(),
@@ -438,7 +456,15 @@ fn render(view: &OneNetwork, event: &RecordedEvent, areas: &AreaHierarchy) -> Op
         "incidents": incidents,
         "plan": plan,
         "rollup": rollup,
-    })
+    });
+    let json = match &hub.drill {
+        Some(drill) => {
+            let mut json = json;
+            json["drill"] = Value::from(&**drill);
+            json
+        }
+        None => json,
+    }
     .to_string();
     let resource = Resource {
         state: Value::Null,

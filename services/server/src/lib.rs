@@ -39,6 +39,7 @@ pub mod bare_errors;
 pub mod cli;
 pub mod closing;
 pub mod drill_cli;
+pub mod drills;
 pub mod examples;
 pub mod feed;
 pub mod gis;

@@ -53,6 +53,7 @@ pub fn document_json() -> Value {
     paths.extend(gis_paths());
     paths.extend(plan_paths());
     paths.extend(crate::routes::audit::paths());
+    paths.extend(crate::routes::drills::paths());
     with_default_problem(&mut paths);
     let mut schemas: Map<String, Value> = components.into_iter().collect();
     schemas.extend(api_schemas());
@@ -67,6 +68,7 @@ pub fn document_json() -> Value {
         },
         "tags": (ResourceKind::ALL.iter().map(|k| json!({"name": k.as_str()}))
             .chain(["network", "feed", "gis", "plans", "audit", "access", "health"].map(|t| json!({"name": t})))
+            .chain([json!({"name": "drills", "description": DRILLS})])
             .collect::<Vec<_>>()),
         "paths": paths,
         // Every operation but the health checks needs a bearer token (see `auth`).
@@ -381,6 +383,16 @@ fn feed_path() -> Value {
 }
 
 /// API tokens, administered while the service runs.
+const DRILLS: &str = "Drills (演练). Each drill is a network of its own on a sandbox log: every \
+network endpoint above is served inside a drill under `/api/v1/drills/{drill}` (e.g. \
+`/api/v1/drills/{drill}/teams`, `…/plans`, `…/gis/collections`, `…/feed`), exactly as live, and \
+nothing done there reaches the live log. Every answer inside a drill carries its id in the \
+`ERCS-Drill` header and as `drill` in each JSON object body, every feed message as `drill`, every \
+event in its metadata; commands are stamped with drill time. Drill directors (演练导演) and admins \
+start and steer drills; inside one, its directors and players (演练参演) command (a player within \
+its jurisdiction), dashboards read, and a live account acts only if the drill lists its subject \
+in `participants`.";
+
 fn token_paths() -> Map<String, Value> {
     let record = json!({"type": "object", "required": ["token_id", "principal", "created_at"], "properties": {
         "token_id": {"type": "string", "format": "uuid"},

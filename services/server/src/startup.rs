@@ -20,10 +20,12 @@ use crate::auth::guard::RouteRules;
 use crate::background::Background;
 use crate::bare_errors::ProblemIo;
 use crate::cli::{DataDir, ServeArgs};
+use crate::drills::Drills;
 use crate::feed::{CatchUp, Feed};
 use crate::problem::Problem;
 use crate::routes;
 pub use crate::state::AppState;
+use crate::state::Clock;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -109,10 +111,12 @@ impl Application {
             addr: args.listen,
             source,
         })?;
-        let state = web::Data::new(app_state(args, log, metrics)?);
+        let (state, shared) = app_state(args, log, metrics)?;
+        let state = web::Data::new(state);
+        let drills = web::Data::new(Drills::new(&args.data.data_dir, shared, state.clone()));
         let kept = state.clone();
-        actix_web::rt::spawn(become_ready(state.clone()));
-        let server = serve(listener, addr, state, auth)?;
+        actix_web::rt::spawn(become_ready(state.clone(), drills.clone()));
+        let server = serve(listener, addr, (state, drills), auth)?;
         let stop = Stop::install().map_err(StartError::Signals)?;
         Ok(Self {
             addr,
@@ -164,7 +168,7 @@ impl Application {
 fn serve(
     listener: TcpListener,
     addr: SocketAddr,
-    state: web::Data<AppState>,
+    (state, drills): (web::Data<AppState>, web::Data<Drills>),
     auth: web::Data<Authenticator>,
 ) -> Result<Server, StartError> {
     let openapi = crate::openapi::document_json();
@@ -177,7 +181,7 @@ fn serve(
     let header_timeout = auth.header_timeout;
     let builder = builder
         .listen("ercs-http", listener, move || {
-            let state = state.clone();
+            let (state, drills) = (state.clone(), drills.clone());
             let known = known.clone();
             let cors = crate::auth::cors::cors(auth.mode, &auth.cors_origins);
             let (auth, rules) = (auth.clone(), rules.clone());
@@ -187,6 +191,8 @@ fn serve(
                 .wrap(actix_web::middleware::from_fn(crate::auth::guard::guard))
                 .wrap(actix_web::middleware::from_fn(crate::auth::limits::timeout))
                 .wrap(ErrorHandlers::new().default_handler(crate::problem::problem_for_any_error))
+                // Outside the error shapes, so a drill's problems name it too.
+                .wrap(actix_web::middleware::from_fn(crate::drills::tag))
                 // Outside the guard and the error shapes, so a refusal and every
                 // problem carry the request id and are counted; inside
                 // compression, so it reads a problem's body as written.
@@ -195,6 +201,7 @@ fn serve(
                 // shrinks three- to tenfold. The feed opts out (see routes/feed.rs).
                 .wrap(actix_web::middleware::Compress::default())
                 .app_data(state)
+                .app_data(drills)
                 .app_data(known)
                 .app_data(auth)
                 .app_data(rules)
@@ -234,27 +241,37 @@ fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
         .service(routes::health::healthz)
         .service(routes::health::readyz)
         .service(routes::health::metrics)
-        .configure(routes::incidents::configure)
-        // Before the commands: their `{id}/{action}` resource would take `{id}/history`.
-        .configure(routes::audit::configure)
-        .configure(routes::resources::configure)
-        .configure(routes::commands::configure)
-        .configure(routes::network::configure)
-        .configure(routes::feed::configure)
-        .configure(routes::plans::configure)
         .configure(routes::tokens::configure)
+        .configure(routes::drills::configure);
+    // The live network's endpoints, and the same on every drill's network.
+    for base in ["/api/v1", "/api/v1/drills/{drill}"] {
+        network_endpoints(config, base);
+    }
+    config
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
                 .external_url_unchecked("/api/v1/openapi.json", openapi),
         )
-        .configure(routes::ogc::configure)
         .default_service(web::to(routes::fallback::no_route));
+}
+
+/// The endpoints of one network, under `base`.
+fn network_endpoints(config: &mut web::ServiceConfig, base: &str) {
+    routes::incidents::configure(config, base);
+    // Before the commands: their `{id}/{action}` resource would take `{id}/history`.
+    routes::audit::configure(config, base);
+    routes::resources::configure(config, base);
+    routes::commands::configure(config, base);
+    routes::network::configure(config, base);
+    routes::feed::configure(config, base);
+    routes::plans::configure(config, base);
+    routes::ogc::configure(config, base);
 }
 
 /// Marks the service ready once the view has caught up with the log's head as it
 /// was at start (so no read before then sees a partial network), then settles
 /// the transfers a crash left unsettled.
-async fn become_ready(state: web::Data<AppState>) {
+async fn become_ready(state: web::Data<AppState>, drills: web::Data<Drills>) {
     let head = state.log.head().await.unwrap_or_default();
     let caught_up = state
         .view
@@ -269,6 +286,7 @@ async fn become_ready(state: web::Data<AppState>) {
             "the one-network view has caught up; ready"
         );
         crate::transfers::sweep(&state).await;
+        drills.restore().await;
     }
 }
 
@@ -278,10 +296,46 @@ fn app_state(
     args: &ServeArgs,
     log: Arc<dyn EventLog>,
     metrics: Arc<crate::metrics::Metrics>,
-) -> Result<AppState, StartError> {
+) -> Result<(AppState, Shared), StartError> {
     let geography = Arc::new(ercs_seed::chongqing::geography()?);
     let areas = Arc::new(geography.hierarchy()?);
-    let tuning = &args.view;
+    let shared = Shared {
+        geography,
+        areas,
+        background: Arc::new(Background::start().map_err(StartError::Background)?),
+        metrics,
+        tuning: args.view.clone(),
+        access: args.data.access(),
+        max_lag: std::time::Duration::from_secs(args.ops.max_lag),
+    };
+    let state = network(&shared, log, args.data.data_dir.clone(), None)?;
+    Ok((state, shared))
+}
+
+/// What every network a service runs shares: the city, the history runtime,
+/// the metrics and the view's tuning.
+#[derive(Clone)]
+pub struct Shared {
+    pub geography: Arc<ercs_seed::geography::Geography>,
+    pub areas: Arc<ercs_domain::hierarchy::AreaHierarchy>,
+    pub background: Arc<Background>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub tuning: crate::cli::ViewArgs,
+    pub access: ercs_eventlog::FileAccess,
+    pub max_lag: std::time::Duration,
+}
+
+/// One network on `log`: its view (snapshotted in `snapshot_dir`) starts
+/// following the log, and every change it applies goes out on its feed and is
+/// offered to its history. `drill` names the drill it is, with its clock;
+/// `None` is the live network.
+pub(crate) fn network(
+    shared: &Shared,
+    log: Arc<dyn EventLog>,
+    snapshot_dir: std::path::PathBuf,
+    drill: Option<(Arc<str>, Clock)>,
+) -> Result<AppState, StartError> {
+    let tuning = &shared.tuning;
     let history = Arc::new(History::new(
         Arc::clone(&log),
         HistoryOptions {
@@ -289,8 +343,8 @@ fn app_state(
             ..HistoryOptions::default()
         },
     ));
-    let background = Background::start().map_err(StartError::Background)?;
-    let runtime = background
+    let runtime = shared
+        .background
         .handle()
         .ok_or_else(|| StartError::Background(std::io::Error::other("no runtime")))?;
     let catch_up = CatchUp::new(
@@ -300,13 +354,22 @@ fn app_state(
         usize::from(tuning.feed_catch_ups),
         tuning.feed_catch_up_queue as usize,
     );
-    let feed = Feed::new(Arc::clone(&areas), catch_up);
+    let (drill, clock) = match drill {
+        Some((id, clock)) => (Some(id), clock),
+        None => (None, Clock::Wall),
+    };
+    let feed = Feed::of_network(
+        Arc::clone(&shared.areas),
+        catch_up,
+        drill.clone(),
+        clock.clone(),
+    );
     let (publisher, recorder) = (feed.clone(), Arc::clone(&history));
     let view = Projector::start_observed(
         Arc::clone(&log),
         ProjectorOptions {
-            snapshot_dir: Some(args.data.data_dir.clone()),
-            snapshot_access: args.data.access(),
+            snapshot_dir: Some(snapshot_dir),
+            snapshot_access: shared.access,
             snapshot_every: tuning.snapshot_every_events,
             snapshot_interval: std::time::Duration::from_secs(tuning.snapshot_every_seconds),
             ..ProjectorOptions::default()
@@ -325,14 +388,16 @@ fn app_state(
         log,
         view,
         history,
-        background,
+        background: Arc::clone(&shared.background),
         ready: std::sync::atomic::AtomicBool::new(false),
-        geography,
-        areas,
+        geography: Arc::clone(&shared.geography),
+        areas: Arc::clone(&shared.areas),
         feed,
         stale_after: chrono::Duration::hours(24),
-        metrics,
-        max_lag: std::time::Duration::from_secs(args.ops.max_lag),
+        metrics: Arc::clone(&shared.metrics),
+        max_lag: shared.max_lag,
+        drill,
+        clock,
     })
 }
 

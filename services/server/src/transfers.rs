@@ -15,7 +15,6 @@
 //!
 //! Clients never send `ReceiveTransfer` or `ReturnTransfer` themselves.
 
-use chrono::Utc;
 use ercs_commands::{CommandError, Executed, Expect, Metadata};
 use ercs_domain::DomainError;
 use ercs_domain::decider::{CommandContext, Stamped};
@@ -133,7 +132,7 @@ async fn execute(
 ) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
     let actor = Actor::parse(ACTOR).expect("a valid actor");
     let command = Stamped {
-        context: CommandContext::new(actor, Utc::now()),
+        context: CommandContext::new(actor, state.now()),
         command,
     };
     state

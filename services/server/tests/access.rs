@@ -42,6 +42,7 @@ fn allowed(rule: Rule, role: Role, inside: bool) -> bool {
         Rule::Create(_) | Rule::Command(_) => commands && inside,
         Rule::DecidePlan => commands && role != Role::TownshipOperator && inside,
         Rule::Administer => role == Role::Admin,
+        Rule::Direct => matches!(role, Role::DrillDirector | Role::Admin),
     }
 }
 

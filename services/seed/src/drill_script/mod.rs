@@ -30,6 +30,19 @@ mod expect;
 
 pub use expect::{Anchor, Expectation, Rule, known_event_types};
 
+/// The drills shipped in `seeds/drills/`, built into the binary: each name
+/// (its file name without `.json`) with its text.
+pub const SHIPPED: [(&str, &str); 2] = [
+    (
+        "changshou-chemical-poisoning",
+        include_str!("../../../../seeds/drills/changshou-chemical-poisoning.json"),
+    ),
+    (
+        "wanzhou-respiratory-outbreak",
+        include_str!("../../../../seeds/drills/wanzhou-respiratory-outbreak.json"),
+    ),
+];
+
 /// The only seed scripts can expect so far.
 const SEED: &str = "chongqing";
 

@@ -83,14 +83,29 @@ pub async fn guard(
 /// `Ok(Some)`: the principal to record; `Ok(None)`: a public endpoint;
 /// `Err`: the response that refuses the request.
 async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web::HttpResponse> {
-    let (Some(table), Some(auth), Some(state)) = (
+    let (Some(table), Some(auth), Some(live)) = (
         request.app_data::<web::Data<RouteRules>>(),
         request.app_data::<web::Data<Authenticator>>(),
         request.app_data::<web::Data<AppState>>(),
     ) else {
         return Ok(None);
     };
-    let rule = match table.find(request.method(), request.path()) {
+    // Inside a drill, the network is the drill's and the rule the live path's.
+    let (path, drill) = match crate::drills::split(request.path()) {
+        Some((id, inner)) => {
+            let hosted = request
+                .app_data::<web::Data<crate::drills::Drills>>()
+                .and_then(|drills| drills.get(id))
+                .ok_or_else(|| crate::drills::unknown_drill(id).error_response())?;
+            (inner, Some(hosted))
+        }
+        None => (request.path().to_owned(), None),
+    };
+    let state: &AppState = match &drill {
+        Some(hosted) => &hosted.network,
+        None => live,
+    };
+    let rule = match table.find(request.method(), &path) {
         Some(Some(rule)) => Some(rule),
         Some(None) => {
             return Err(rules::forbidden(
@@ -114,7 +129,7 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
     auth.limits
         .check_address(address)
         .map_err(|problem| problem.error_response())?;
-    let principal = match feed_ticket(request) {
+    let principal = match feed_ticket(request, &path) {
         Some(ticket) => {
             auth.redeem(&ticket, crate::observe::request_id(request.request()))
                 .await
@@ -132,8 +147,16 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
     auth.limits
         .check_token(&principal.subject)
         .map_err(|problem| problem.error_response())?;
+    if let Some(hosted) = &drill {
+        rules::in_drill(&principal, hosted, rule).map_err(|problem| problem.error_response())?;
+    }
     if let Some(rule) = rule {
-        rules::decide(state, &principal, rule, request, &auth.own_reads)
+        let place = rules::Place {
+            path: &path,
+            query: request.query_string(),
+            in_drill: drill.is_some(),
+        };
+        rules::decide(state, &principal, rule, place, &auth.own_reads)
             .await
             .map_err(|problem| problem.error_response())?;
     }
@@ -142,9 +165,9 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
 
 /// The `?ticket=` of a feed request that sends no `Authorization` (a browser's
 /// `EventSource` cannot): how such a request authenticates.
-fn feed_ticket(request: &ServiceRequest) -> Option<String> {
+fn feed_ticket(request: &ServiceRequest, path: &str) -> Option<String> {
     if request.method() != Method::GET
-        || request.path() != "/api/v1/feed"
+        || path != "/api/v1/feed"
         || request.headers().contains_key(header::AUTHORIZATION)
     {
         return None;

@@ -35,6 +35,8 @@ pub enum Rule {
     Metrics,
     /// Creating or revoking API tokens: admins only.
     Administer,
+    /// Starting, steering or deleting a drill: its directors (演练导演) and admins.
+    Direct,
 }
 
 /// The rule of `method` on the path template `template`, if it has one.
@@ -53,6 +55,7 @@ pub fn rule_for(method: &Method, template: &str) -> Option<Rule> {
         }
         // A ticket lets its holder read the feed, as its token does.
         ("POST", ["api", "v1", "feed", "tickets"]) => Some(Rule::Read),
+        ("POST" | "DELETE", ["api", "v1", "drills", ..]) => Some(Rule::Direct),
         ("POST", ["api", "v1", "plans"]) => Some(Rule::ProposePlan),
         ("POST", ["api", "v1", "plans", "{id}", "approve" | "cancel"]) => Some(Rule::DecidePlan),
         ("POST", ["api", "v1", collection]) => kind(collection).map(Rule::Create),
@@ -61,22 +64,74 @@ pub fn rule_for(method: &Method, template: &str) -> Option<Rule> {
     }
 }
 
-/// Whether `principal` may do what `rule` does at `path`: `Err` is the 403.
+/// Where a request goes: the live path of its endpoint (inside a drill, the
+/// path it mirrors), its query, and whether it is inside a drill.
+pub struct Place<'a> {
+    pub path: &'a str,
+    pub query: &'a str,
+    pub in_drill: bool,
+}
+
+/// Who may enter a drill's network: its directors, players, admins and
+/// dashboards (to read), and a live account only when the drill lets its
+/// subject in (`participants`). `rule` is the endpoint's, `None` for one the
+/// route table lacks.
+pub fn in_drill(
+    principal: &Principal,
+    hosted: &crate::drills::Hosted,
+    rule: Option<Rule>,
+) -> Result<(), Problem> {
+    let reading = matches!(rule, Some(Rule::Read) | None);
+    match principal.role {
+        Role::Admin | Role::DrillDirector | Role::DrillPlayer => Ok(()),
+        Role::Viewer if reading => Ok(()),
+        _ if hosted.admits(&principal.subject) => Ok(()),
+        role => Err(forbidden(
+            "not-in-drill",
+            format!(
+                "{} ({}) is a live account that drill {} has not let in; its director adds \
+                 the account's subject `{}` to the drill's participants",
+                role,
+                role.chinese(),
+                hosted.id,
+                principal.subject
+            ),
+        )),
+    }
+}
+
+/// Whether `principal` may do what `rule` does at `place`: `Err` is the 403.
 pub async fn decide(
     state: &AppState,
     principal: &Principal,
     rule: Rule,
-    request: &actix_web::dev::ServiceRequest,
+    place: Place<'_>,
     own_reads: &[Role],
 ) -> Result<(), Problem> {
-    let path = request.path();
+    let Place {
+        path,
+        query,
+        in_drill,
+    } = place;
     let id = path.split('/').nth(4).unwrap_or_default();
+    let commanding = |principal: &Principal| commanding(principal, in_drill);
+    let dispatching = |principal: &Principal| dispatching(principal, in_drill);
     match rule {
         Rule::Public | Rule::Metrics => Ok(()),
-        Rule::Read if own_reads.contains(&principal.role) => {
-            own_jurisdiction_read(state, principal, path, request.query_string()).await
+        Rule::Read if own_reads.contains(&principal.role) && !in_drill => {
+            own_jurisdiction_read(state, principal, path, query).await
         }
         Rule::Read => Ok(()),
+        Rule::Direct if matches!(principal.role, Role::DrillDirector | Role::Admin) => Ok(()),
+        Rule::Direct => Err(forbidden(
+            "director-only",
+            format!(
+                "drills are started and steered by a drill director (演练导演) or an admin, not by \
+                 {} ({})",
+                principal.role,
+                principal.role.chinese()
+            ),
+        )),
         Rule::Create(_) | Rule::ProposePlan => commanding(principal),
         Rule::Command(kind) => {
             commanding(principal)?;
@@ -158,9 +213,11 @@ async fn own_jurisdiction_read(
     }
 }
 
-/// Roles that command the live network.
-fn commanding(principal: &Principal) -> Result<(), Problem> {
+/// Roles that command the live network; inside a drill, its directors and
+/// players command too (a director anywhere, a player in its jurisdiction).
+fn commanding(principal: &Principal, in_drill: bool) -> Result<(), Problem> {
     match principal.role {
+        role if role.is_drill() && in_drill => Ok(()),
         Role::Viewer => Err(forbidden(
             "read-only-role",
             format!(
@@ -183,8 +240,8 @@ fn commanding(principal: &Principal) -> Result<(), Problem> {
 
 /// Approving a plan dispatches resources: a township operator asks its
 /// district to, it does not.
-fn dispatching(principal: &Principal) -> Result<(), Problem> {
-    commanding(principal)?;
+fn dispatching(principal: &Principal, in_drill: bool) -> Result<(), Problem> {
+    commanding(principal, in_drill)?;
     if principal.role == Role::TownshipOperator {
         return Err(forbidden(
             "role-may-not-dispatch",

@@ -523,7 +523,6 @@ pub async fn dispatch(
     selected: &[usize],
     acting: &crate::acting::Acting,
 ) -> Result<Vec<Dispatch>, CommandError<DomainError>> {
-    let actor = &acting.actor;
     let mut dispatches = Vec::new();
     for &index in selected {
         let Some(assignment) = record.plan.assignments.get(index) else {
@@ -536,7 +535,7 @@ pub async fn dispatch(
                 let metadata = step_metadata(record, acting, takeover_key(record.plan_id, index));
                 let plans = (from, record.plan_id);
                 move_hold(
-                    aggregates, record, plans, assignment, units, actor, &metadata,
+                    aggregates, record, plans, assignment, units, acting, &metadata,
                 )
                 .await
             }
@@ -557,7 +556,7 @@ pub async fn dispatch(
                     ..assignment.clone()
                 };
                 let metadata = step_metadata(record, acting, step_key(record.plan_id, index));
-                dispatch_one(aggregates, record, &rest_of, actor, &metadata).await
+                dispatch_one(aggregates, record, &rest_of, acting, &metadata).await
             }
         };
         let dispatch = |outcome: &str, command: Option<String>, detail: Option<String>| Dispatch {
@@ -613,9 +612,10 @@ pub(crate) async fn move_hold(
     (from, to): (PlanId, PlanId),
     assignment: &ercs_routing::Assignment,
     units: u64,
-    actor: &Actor,
+    acting: &crate::acting::Acting,
     metadata: &Metadata,
 ) -> Result<Option<(String, Option<u64>)>, Undispatched> {
+    let actor = &acting.actor;
     let parts: Vec<&str> = assignment.source.split('/').collect();
     let units32 = u32::try_from(units).unwrap_or(u32::MAX);
     let unreadable = |what: &str| {
@@ -628,7 +628,7 @@ pub(crate) async fn move_hold(
         aggregates,
         actor,
         metadata,
-        at: Utc::now(),
+        at: acting.at,
     };
     let moved = |class: &str| -> Result<BedCommand, Undispatched> {
         Ok(BedCommand::MoveReservation {
@@ -691,9 +691,10 @@ async fn dispatch_one(
     aggregates: &ercs_commands::Aggregates,
     record: &PlanRecord,
     assignment: &ercs_routing::Assignment,
-    actor: &Actor,
+    acting: &crate::acting::Acting,
     metadata: &Metadata,
 ) -> Result<(String, Option<u64>), Undispatched> {
+    let actor = &acting.actor;
     let plan = record.plan_id;
     let parts: Vec<&str> = assignment.source.split('/').collect();
     let code = assignment.commodity.code.as_str();
@@ -717,7 +718,7 @@ async fn dispatch_one(
         aggregates,
         actor,
         metadata,
-        at: Utc::now(),
+        at: acting.at,
     };
     match (assignment.commodity.kind, parts.as_slice()) {
         (CommodityKind::Bed, ["facility", raw, class, ..]) => {

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::auth::Jurisdiction;
 use crate::problem::Problem;
 use crate::query::{Params, bad};
-use crate::state::AppState;
+use crate::state::{AppState, Net, PathId};
 
 /// The most events one audit page reads.
 pub const SCAN: usize = 2_000;
@@ -29,11 +29,11 @@ pub const SCAN: usize = 2_000;
 const MAX_LIMIT: u64 = 500;
 const DEFAULT_LIMIT: usize = 100;
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config.route("/api/v1/audit", web::get().to(audit));
+pub fn configure(config: &mut web::ServiceConfig, base: &str) {
+    config.route(&format!("{base}/audit"), web::get().to(audit));
     for kind in ResourceKind::ALL {
         config.route(
-            &format!("/api/v1/{kind}/{{id}}/history"),
+            &format!("{base}/{kind}/{{id}}/history"),
             web::get().to(move |state, request, id| history(state, request, id, kind)),
         );
     }
@@ -87,9 +87,9 @@ struct History {
 }
 
 async fn history(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
-    id: web::Path<String>,
+    id: PathId,
     kind: ResourceKind,
 ) -> Result<HttpResponse, Problem> {
     let mut params = Params::of(&request)?;
@@ -254,7 +254,7 @@ struct AuditPage {
     scanned: usize,
 }
 
-async fn audit(state: web::Data<AppState>, request: HttpRequest) -> Result<HttpResponse, Problem> {
+async fn audit(state: Net, request: HttpRequest) -> Result<HttpResponse, Problem> {
     let mut params = Params::of(&request)?;
     let after = params
         .take_within("after", 0..=u64::MAX - 1, "positions")?

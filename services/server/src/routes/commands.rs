@@ -16,7 +16,6 @@ use std::any::Any;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::Utc;
 use ercs_commands::{CommandError, Executed, Expect, Metadata};
 use ercs_domain::DomainError;
 use ercs_domain::beds::Facility;
@@ -44,7 +43,7 @@ use crate::problem::Problem;
 use crate::references;
 use crate::routes::fallback::{KnownPaths, no_route};
 use crate::routes::resources::{POSITION_HEADER, etag, kind_singular};
-use crate::state::AppState;
+use crate::state::{AppState, Net, PathId};
 use crate::transfers;
 
 /// The largest request body the API reads.
@@ -146,16 +145,16 @@ commanded!(
     item
 );
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    routes::<Team>(config);
-    routes::<Facility>(config);
-    routes::<Depot>(config);
-    routes::<ConvertibleFacility>(config);
-    routes::<Incident>(config);
-    routes::<CatalogueItem>(config);
+pub fn configure(config: &mut web::ServiceConfig, base: &str) {
+    routes::<Team>(config, base);
+    routes::<Facility>(config, base);
+    routes::<Depot>(config, base);
+    routes::<ConvertibleFacility>(config, base);
+    routes::<Incident>(config, base);
+    routes::<CatalogueItem>(config, base);
 }
 
-fn routes<D: Commanded>(config: &mut web::ServiceConfig)
+fn routes<D: Commanded>(config: &mut web::ServiceConfig, base: &str)
 where
     D::Event: DomainEvent + Serialize + 'static,
     D::Id: Clone + Send,
@@ -163,22 +162,21 @@ where
     let kind = D::KIND;
     config
         .route(
-            &format!("/api/v1/{kind}"),
-            web::post().to(
-                |state: web::Data<AppState>, request: HttpRequest, body: web::Payload| {
-                    write::<D>(state, request, body, None, D::CREATE.to_owned())
-                },
-            ),
+            &format!("{base}/{kind}"),
+            web::post().to(|state: Net, request: HttpRequest, body: web::Payload| {
+                write::<D>(state, request, body, None, D::CREATE.to_owned())
+            }),
         )
         .route(
-            &format!("/api/v1/{kind}/{{id}}/{{action}}"),
+            &format!("{base}/{kind}/{{id}}/{{action}}"),
             web::post().to(
-                |state: web::Data<AppState>,
-                 request: HttpRequest,
-                 body: web::Payload,
-                 path: web::Path<(String, String)>| {
-                    let (id, action) = path.into_inner();
-                    write::<D>(state, request, body, Some(id), action)
+                |state: Net, request: HttpRequest, body: web::Payload, id: PathId| {
+                    let action = request
+                        .match_info()
+                        .get("action")
+                        .unwrap_or_default()
+                        .to_owned();
+                    write::<D>(state, request, body, Some(id.into_inner()), action)
                 },
             ),
         );
@@ -205,7 +203,7 @@ pub struct EventOut {
 }
 
 async fn write<D: Commanded>(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
     payload: web::Payload,
     id: Option<String>,
@@ -249,7 +247,8 @@ where
     let actor = actor(&request)?;
     let mut metadata = audited(&request, Metadata::new(actor.to_string()));
     // The steps a process takes for this request say who asked, with its request id.
-    let acting = crate::acting::Acting::with(actor.clone(), metadata.clone());
+    let at = state.now();
+    let acting = crate::acting::Acting::with(actor.clone(), at, metadata.clone());
     if let Some(key) = &key {
         metadata = metadata.with_request_key(&key.scoped, key.digest);
     }
@@ -281,7 +280,7 @@ where
         return Ok(answered);
     }
     let stamped = Stamped {
-        context: CommandContext::new(actor, Utc::now()),
+        context: CommandContext::new(actor, at),
         command,
     };
     let executed = match state
@@ -319,7 +318,12 @@ where
     if !returned.is_empty() {
         return Err(transfer_returned(&returned, &outcome));
     }
-    Ok(written(&outcome, created, D::KIND, executed.replayed))
+    Ok(written(
+        &outcome,
+        (created, &state.base()),
+        D::KIND,
+        executed.replayed,
+    ))
 }
 
 fn events_out<E: DomainEvent>(events: &[E]) -> Vec<EventOut> {
@@ -410,7 +414,7 @@ async fn transfer_receipt(
             };
             Ok(Some(written(
                 &outcome,
-                false,
+                (false, ""),
                 ResourceKind::Depots,
                 settled.replayed,
             )))
@@ -433,7 +437,7 @@ async fn transfer_receipt(
             };
             Ok(Some(written(
                 &outcome,
-                false,
+                (false, ""),
                 ResourceKind::Depots,
                 returned.replayed,
             )))
@@ -686,7 +690,11 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
 
 /// `metadata` with the authenticated actor and the request's id, when the
 /// guard authenticated one.
-pub(crate) fn audited(request: &HttpRequest, metadata: Metadata) -> Metadata {
+pub(crate) fn audited(request: &HttpRequest, mut metadata: Metadata) -> Metadata {
+    // Every event of a drill says so (演练), whoever sends it.
+    if let Some(drill) = request.match_info().get("drill") {
+        metadata.drill_id = Some(drill.to_owned());
+    }
     match crate::auth::principal_of(request) {
         Some(principal) => {
             metadata.with_authenticated(principal.audited(), crate::observe::request_id(request))
@@ -711,13 +719,13 @@ pub(crate) fn actor(request: &HttpRequest) -> Result<Actor, Problem> {
 /// `ETag` and the position reached; marked when it replays a key's first outcome.
 fn written(
     outcome: &WriteOutcome,
-    created: bool,
+    (created, base): (bool, &str),
     kind: ResourceKind,
     replayed: bool,
 ) -> HttpResponse {
     let mut response = if created {
         let mut created = HttpResponse::Created();
-        created.insert_header((header::LOCATION, format!("/api/v1/{kind}/{}", outcome.id)));
+        created.insert_header((header::LOCATION, format!("{base}/{kind}/{}", outcome.id)));
         created
     } else {
         HttpResponse::Ok()

@@ -41,6 +41,9 @@ impl KnownPaths {
 
     /// The methods `path` takes; empty when the service has no such path.
     pub fn allowed(&self, path: &str) -> Vec<Method> {
+        // Inside a drill, the network's paths are the live ones.
+        let inner = crate::drills::split(path);
+        let path = inner.as_ref().map_or(path, |(_, inner)| inner.as_str());
         let mut allowed: Vec<Method> = self
             .0
             .iter()

@@ -15,12 +15,12 @@ use crate::feed::Subscription;
 use crate::problem::Problem;
 use crate::query::{Params, bad};
 use crate::routes::ogc::take_crs;
-use crate::state::AppState;
+use crate::state::Net;
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut web::ServiceConfig, base: &str) {
     config
-        .route("/api/v1/feed", web::get().to(feed))
-        .route("/api/v1/feed/tickets", web::post().to(ticket));
+        .route(&format!("{base}/feed"), web::get().to(feed))
+        .route(&format!("{base}/feed/tickets"), web::post().to(ticket));
 }
 
 /// A one-use ticket for the principal that asks, answered 201.
@@ -44,7 +44,7 @@ async fn ticket(
 }
 
 async fn feed(
-    state: web::Data<AppState>,
+    state: Net,
     auth: web::Data<Authenticator>,
     request: HttpRequest,
 ) -> Result<HttpResponse, Problem> {

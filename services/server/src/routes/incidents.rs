@@ -12,12 +12,18 @@ use serde::Serialize;
 use crate::problem::Problem;
 use crate::query::Params;
 use crate::routes::resources::POSITION_HEADER;
-use crate::state::AppState;
+use crate::state::{Net, PathId};
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut web::ServiceConfig, base: &str) {
     config
-        .route("/api/v1/incidents/{id}/held", web::get().to(held))
-        .route("/api/v1/incidents/{id}/plans", web::get().to(plans));
+        .route(
+            &format!("{base}/incidents/{{id}}/held"),
+            web::get().to(held),
+        )
+        .route(
+            &format!("{base}/incidents/{{id}}/plans"),
+            web::get().to(plans),
+        );
 }
 
 /// An answer about one incident: `{incident, <part>: …, position}`.
@@ -35,31 +41,23 @@ struct Plans {
     plans: Vec<ercs_projections::one_network::plans::PlanSummary>,
 }
 
-async fn plans(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
+async fn plans(state: Net, request: HttpRequest, id: PathId) -> Result<HttpResponse, Problem> {
     about(state, request, id, |view, incident| Plans {
         plans: view.plans_of(incident).into_iter().cloned().collect(),
     })
     .await
 }
 
-async fn held(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
+async fn held(state: Net, request: HttpRequest, id: PathId) -> Result<HttpResponse, Problem> {
     about(state, request, id, |view, incident| view.holdings(incident)).await
 }
 
 /// Reads `part` of the incident `id` from the view the request asks for; 404
 /// when there is no such incident.
 async fn about<T: Serialize>(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
-    id: web::Path<String>,
+    id: PathId,
     part: impl FnOnce(&ercs_projections::OneNetwork, IncidentId) -> T,
 ) -> Result<HttpResponse, Problem> {
     let mut params = Params::of(&request)?;

@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod commands;
+pub mod drills;
 pub mod fallback;
 pub mod feed;
 pub mod health;

@@ -31,10 +31,10 @@ use serde_json::{Map, Value, json};
 use crate::problem::Problem;
 use crate::query::{Params, bad};
 use crate::routes::resources::POSITION_HEADER;
-use crate::state::AppState;
+use crate::state::{AppState, Net};
 
-pub fn configure(config: &mut web::ServiceConfig) {
-    config.route("/api/v1/network", web::get().to(network));
+pub fn configure(config: &mut web::ServiceConfig, base: &str) {
+    config.route(&format!("{base}/network"), web::get().to(network));
 }
 
 /// Ten years: far beyond any reporting cycle, far within chrono's range.
@@ -45,10 +45,7 @@ const KEYS: [&str; 8] = [
     "tier", "area", "kind", "status", "bed_type", "class", "item", "incident",
 ];
 
-async fn network(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, Problem> {
+async fn network(state: Net, request: HttpRequest) -> Result<HttpResponse, Problem> {
     let mut params = Params::of(&request)?;
     let options = params.read_options()?;
     let group_by: Option<Vec<String>> = match params.take_raw("group_by") {
@@ -78,7 +75,7 @@ async fn network(
         .take_within("stale_after_minutes", 1..=MAX_STALE_MINUTES, "minutes")?
         .map_or(state.stale_after.num_minutes(), |minutes| minutes as i64);
     params.finish()?;
-    let now = Utc::now();
+    let now = state.now();
     let view = state.view(options).await?;
     let stale_after = Duration::minutes(stale_minutes);
     // Owned, for a view of the past is read on the history runtime.

@@ -32,9 +32,15 @@ use crate::gis::{self, Crs};
 use crate::problem::Problem;
 use crate::query::{Page, Params, bad};
 use crate::routes::resources::{POSITION_HEADER, etag};
-use crate::state::{AppState, View};
+use crate::state::{AppState, Net, PathId, View};
 
-const PREFIX: &str = "/api/v1/gis";
+/// The GIS endpoints' path on the request's network: live, or its drill's.
+fn prefix_of(request: &HttpRequest) -> String {
+    format!("{}{GIS}", crate::drills::base_of(request))
+}
+
+/// Where the GIS endpoints sit under a network's base path.
+const GIS: &str = "/gis";
 const GEOJSON: &str = "application/geo+json";
 const JSON: &str = "application/json";
 /// WGS-84 with longitude first, the default CRS of OGC API – Features.
@@ -47,21 +53,22 @@ const CONFORMANCE: [&str; 3] = [
 /// Every value `crs` takes; the collections list them.
 const CRS_CHOICES: [&str; 3] = [CRS84, "gcj02", "bd09"];
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut web::ServiceConfig, base: &str) {
+    let prefix = format!("{base}{GIS}");
     config
-        .route(PREFIX, web::get().to(landing))
-        .route(&format!("{PREFIX}/conformance"), web::get().to(conformance))
-        .route(&format!("{PREFIX}/collections"), web::get().to(collections))
+        .route(&prefix, web::get().to(landing))
+        .route(&format!("{prefix}/conformance"), web::get().to(conformance))
+        .route(&format!("{prefix}/collections"), web::get().to(collections))
         .route(
-            &format!("{PREFIX}/collections/{{id}}"),
+            &format!("{prefix}/collections/{{id}}"),
             web::get().to(collection),
         )
         .route(
-            &format!("{PREFIX}/collections/{{id}}/items"),
+            &format!("{prefix}/collections/{{id}}/items"),
             web::get().to(items),
         )
         .route(
-            &format!("{PREFIX}/collections/{{id}}/items/{{feature}}"),
+            &format!("{prefix}/collections/{{id}}/items/{{feature}}"),
             web::get().to(item),
         );
 }
@@ -386,7 +393,7 @@ fn link(href: String, rel: &str, media: &str, title: &str) -> Value {
 
 async fn landing(request: HttpRequest) -> Result<HttpResponse, Problem> {
     Params::of(&request)?.finish()?;
-    let base = format!("{}{PREFIX}", origin(&request));
+    let base = format!("{}{}", origin(&request), prefix_of(&request));
     let api = format!("{}/api/v1/openapi.json", origin(&request));
     Ok(HttpResponse::Ok().json(json!({
         "title": "ERCS — Chongqing health-emergency one network (卫生应急资源“一张网”)",
@@ -407,24 +414,17 @@ async fn conformance(request: HttpRequest) -> Result<HttpResponse, Problem> {
     Ok(HttpResponse::Ok().json(json!({ "conformsTo": CONFORMANCE })))
 }
 
-async fn collections(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, Problem> {
+async fn collections(state: Net, request: HttpRequest) -> Result<HttpResponse, Problem> {
     let params = Params::of(&request)?;
     let described = describe_each(&state, &request, params, &Collection::ALL).await?;
-    let base = format!("{}{PREFIX}/collections", origin(&request));
+    let base = format!("{}{}/collections", origin(&request), prefix_of(&request));
     Ok(HttpResponse::Ok().json(json!({
         "collections": described,
         "links": [link(base, "self", JSON, "The feature collections")],
     })))
 }
 
-async fn collection(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
+async fn collection(state: Net, request: HttpRequest, id: PathId) -> Result<HttpResponse, Problem> {
     let (collection, params) = open(&id, &request)?;
     let described = describe_each(&state, &request, params, &[collection]).await?;
     Ok(HttpResponse::Ok().json(&described[0]))
@@ -446,8 +446,8 @@ async fn describe_each(
     let options = params.read_options()?;
     params.finish()?;
     let view = state.view(options).await?;
-    let base = format!("{}{PREFIX}/collections", origin(request));
-    let now = Utc::now();
+    let base = format!("{}{}/collections", origin(request), prefix_of(request));
+    let now = state.now();
     Ok(collections
         .iter()
         .map(|c| describe(state, &view, *c, &base, now))
@@ -484,11 +484,7 @@ fn describe(
     })
 }
 
-async fn items(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
+async fn items(state: Net, request: HttpRequest, id: PathId) -> Result<HttpResponse, Problem> {
     let (collection, mut params) = open(&id, &request)?;
     let options = params.read_options()?;
     let filter = params.resource_filter(collection.resource_kind())?;
@@ -497,7 +493,7 @@ async fn items(
     let crs = take_crs(&mut params)?;
     params.finish()?;
     let view = state.view(options).await?;
-    let now = Utc::now();
+    let now = state.now();
     let query = Query {
         filter,
         only: None,
@@ -532,8 +528,9 @@ async fn items(
         ));
     }
     let collection_href = format!(
-        "{}{PREFIX}/collections/{}",
+        "{}{}/collections/{}",
         origin(&request),
+        prefix_of(&request),
         collection.id()
     );
     links.push(link(collection_href, "collection", JSON, "The collection"));
@@ -586,11 +583,16 @@ impl Window {
 }
 
 async fn item(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
-    path: web::Path<(String, String)>,
+    collection: PathId,
 ) -> Result<HttpResponse, Problem> {
-    let (collection, feature_id) = path.into_inner();
+    let collection = collection.into_inner();
+    let feature_id = request
+        .match_info()
+        .get("feature")
+        .unwrap_or_default()
+        .to_owned();
     let (collection, mut params) = open(&collection, &request)?;
     let options = params.read_options()?;
     let crs = take_crs(&mut params)?;
@@ -598,7 +600,7 @@ async fn item(
     let view = state.view(options).await?;
     let query = Query {
         only: Some(&feature_id),
-        ..Query::all(Utc::now())
+        ..Query::all(state.now())
     };
     let (found, position) = candidates(&state, &view, collection, &query);
     let feature = found

@@ -36,7 +36,7 @@ use crate::problem::Problem;
 use crate::query::Params;
 use crate::routes::commands::{actor, json_body, read_body};
 use crate::routes::resources::{POSITION_HEADER, etag};
-use crate::state::AppState;
+use crate::state::{AppState, Net, PathId};
 use ercs_projections::one_network::plans::PlanStatus;
 
 const PROPOSED: &str = "PlanProposed";
@@ -47,14 +47,26 @@ const SUPERSEDED: &str = "PlanSuperseded";
 /// Plan ids minted from an `Idempotency-Key` live in a UUID v5 namespace of their own.
 const PLAN_KEYS: uuid::Uuid = uuid::Uuid::from_u128(0x6572_6373_2d70_6c61_6e2d_6b65_7973_0001);
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut web::ServiceConfig, base: &str) {
     config
-        .route("/api/v1/plans", web::post().to(propose))
-        .route("/api/v1/plans/{id}", web::get().to(get))
-        .route("/api/v1/plans/{id}/problem", web::get().to(problem_of))
-        .route("/api/v1/plans/{id}/assignments", web::get().to(assignments))
-        .route("/api/v1/plans/{id}/approve", web::post().to(approve))
-        .route("/api/v1/plans/{id}/cancel", web::post().to(cancel));
+        .route(&format!("{base}/plans"), web::post().to(propose))
+        .route(&format!("{base}/plans/{{id}}"), web::get().to(get))
+        .route(
+            &format!("{base}/plans/{{id}}/problem"),
+            web::get().to(problem_of),
+        )
+        .route(
+            &format!("{base}/plans/{{id}}/assignments"),
+            web::get().to(assignments),
+        )
+        .route(
+            &format!("{base}/plans/{{id}}/approve"),
+            web::post().to(approve),
+        )
+        .route(
+            &format!("{base}/plans/{{id}}/cancel"),
+            web::post().to(cancel),
+        );
 }
 
 /// What an approval may ask.
@@ -91,7 +103,7 @@ fn stream(plan: PlanId) -> StreamName {
 }
 
 async fn propose(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
@@ -122,12 +134,15 @@ async fn propose(
         }
         let revision = 0;
         return Ok(HttpResponse::Created()
-            .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))
+            .insert_header((
+                header::LOCATION,
+                format!("{}/plans/{plan_id}", state.base()),
+            ))
             .insert_header((header::ETAG, etag(revision)))
             .insert_header((REPLAYED_HEADER, "true"))
             .json(outcome(&state, &record, None)));
     }
-    let now = Utc::now();
+    let now = state.now();
     let view = state.view(options).await?;
     // What the incident's plans cover must be read from a view that has seen
     // every approval so far, or a plan made right after one would plan it again.
@@ -255,7 +270,10 @@ async fn propose(
         ms(started.elapsed() - solved)
     );
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/plans/{plan_id}")))
+        .insert_header((
+            header::LOCATION,
+            format!("{}/plans/{plan_id}", state.base()),
+        ))
         .insert_header((header::ETAG, etag(0)))
         .insert_header((POSITION_HEADER, position.0.to_string()))
         .insert_header(("Server-Timing", timing))
@@ -263,7 +281,7 @@ async fn propose(
         .body(body))
 }
 
-async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
+async fn get(state: Net, id: PathId) -> Result<HttpResponse, Problem> {
     let (record, revision) = load(&state, &id).await?;
     let mut body = serde_json::to_value(&record).unwrap_or_default();
     body["names"] = json!(names(&state, &record));
@@ -276,10 +294,7 @@ async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpRe
 /// `GET /api/v1/plans/{id}/problem`: the routing problem the plan was made for,
 /// its sources rebuilt from the view as of the position it was planned at, so
 /// anyone can re-check the certificate with `Certificate::verify`.
-async fn problem_of(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, Problem> {
+async fn problem_of(state: Net, id: PathId) -> Result<HttpResponse, Problem> {
     let (record, _) = load(&state, &id).await?;
     let mut problem = record.problem.clone();
     if let Some(position) = record.planned_at {
@@ -313,9 +328,9 @@ async fn problem_of(
 /// approved, what its dispatch did; filtered by `commodity` (`bed:icu`) and
 /// `demand` (`area/500101001`). `cursor` is the index of the last one read.
 async fn assignments(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
-    id: web::Path<String>,
+    id: PathId,
 ) -> Result<HttpResponse, Problem> {
     let mut params = Params::of(&request)?;
     let page = params.page(100, 1000)?;
@@ -393,9 +408,9 @@ fn names(state: &AppState, record: &PlanRecord) -> std::collections::BTreeMap<St
 }
 
 async fn approve(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
-    id: web::Path<String>,
+    id: PathId,
     payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
     let body = read_body(&request, payload).await?;
@@ -489,7 +504,7 @@ async fn approve(
             let held = old.as_ref().map_or_else(plans::HeldBack::none, |old| {
                 plans::held_back(view, old, &state.areas)
             });
-            plans::fitting(view, &record, &untaken, &state.areas, (Utc::now(), &held))
+            plans::fitting(view, &record, &untaken, &state.areas, (state.now(), &held))
         })
         .0;
     let fits: Vec<usize> = chosen
@@ -518,7 +533,7 @@ async fn approve(
         .map_err(Problem::from)?;
         let approved = PlanRecord {
             approval: Some(Approval {
-                approved_at: Utc::now(),
+                approved_at: state.now(),
                 approved_by: actor.to_string(),
                 dispatches: dispatches.clone(),
                 partial,
@@ -579,7 +594,7 @@ async fn approve(
         });
     }
     let approval = Approval {
-        approved_at: Utc::now(),
+        approved_at: state.now(),
         approved_by: actor.to_string(),
         dispatches,
         partial,
@@ -655,9 +670,9 @@ fn stale(record: &PlanRecord, changed: &[plans::Change]) -> Problem {
 }
 
 async fn cancel(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
-    id: web::Path<String>,
+    id: PathId,
     payload: web::Payload,
 ) -> Result<HttpResponse, Problem> {
     let body = read_body(&request, payload).await?;
@@ -699,7 +714,7 @@ async fn cancel_record(
     released: usize,
 ) -> Result<Position, Problem> {
     let cancellation = Cancellation {
-        cancelled_at: Utc::now(),
+        cancelled_at: state.now(),
         cancelled_by: actor.to_string(),
         reason,
         released,
@@ -978,7 +993,7 @@ async fn hand_back(state: &AppState, record: &PlanRecord, acting: &Acting) -> Re
             (record.plan_id, old),
             assignment,
             units,
-            &acting.actor,
+            acting,
             &metadata,
         )
         .await;
@@ -1011,7 +1026,7 @@ async fn finish_superseding(
         None => {
             let superseded = SupersededBy {
                 by: record.plan_id,
-                at: Utc::now(),
+                at: state.now(),
             };
             append(
                 state,

@@ -10,29 +10,23 @@ use serde::Serialize;
 
 use crate::problem::Problem;
 use crate::query::Params;
-use crate::state::AppState;
+use crate::state::{Net, PathId};
 
 /// The header every read and write carries: the log position the answer reflects.
 pub const POSITION_HEADER: &str = "ERCS-Position";
 
-pub fn configure(config: &mut web::ServiceConfig) {
+pub fn configure(config: &mut web::ServiceConfig, base: &str) {
     for kind in ResourceKind::ALL {
         config
             .route(
-                &format!("/api/v1/{kind}"),
-                web::get().to(move |state: web::Data<AppState>, request: HttpRequest| {
-                    list(state, request, kind)
-                }),
+                &format!("{base}/{kind}"),
+                web::get().to(move |state: Net, request: HttpRequest| list(state, request, kind)),
             )
             .route(
-                &format!("/api/v1/{kind}/{{id}}"),
-                web::get().to(
-                    move |state: web::Data<AppState>,
-                          request: HttpRequest,
-                          id: web::Path<String>| {
-                        get(state, request, kind, id.into_inner())
-                    },
-                ),
+                &format!("{base}/{kind}/{{id}}"),
+                web::get().to(move |state: Net, request: HttpRequest, id: PathId| {
+                    get(state, request, kind, id.into_inner())
+                }),
             );
     }
 }
@@ -49,7 +43,7 @@ pub struct ResourcePage {
 }
 
 async fn list(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
     kind: ResourceKind,
 ) -> Result<HttpResponse, Problem> {
@@ -87,7 +81,7 @@ async fn list(
 }
 
 async fn get(
-    state: web::Data<AppState>,
+    state: Net,
     request: HttpRequest,
     kind: ResourceKind,
     id: String,

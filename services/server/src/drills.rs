@@ -1,0 +1,914 @@
+//! Hosted drills (演练): each drill is a network of its own — its own sandbox
+//! log `DATA/drills/<id>/events.db`, view, feed and command path, built by the
+//! same [`crate::startup::network`] as the live one — where trainees play on
+//! the same endpoints under `/api/v1/drills/{drill}/…` while the drill's
+//! script runs on its own clock. Nothing a drill does is written to the live
+//! log: a drill started from the live network copies the live log's events
+//! into its sandbox once, and from then on reads and writes the sandbox only.
+//!
+//! A drill's record (`drill.json`: its script, clock and progress) is written
+//! after every step and every change of its clock, so drills survive a
+//! restart of the service: they come back paused at the drill time they had.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, web};
+use chrono::{DateTime, Utc};
+use ercs_drill::{DrillClock, Progress, Session, Speed, Start};
+use ercs_eventlog::{
+    Direction, EventLog, Filter, Position, ReadFrom, RecordedEvent, SqliteEventLog, SqliteImport,
+    SqliteOptions,
+};
+use ercs_seed::drill_script::{DrillScript, SHIPPED};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::problem::Problem;
+use crate::startup::Shared;
+use crate::state::{AppState, Clock};
+
+/// Events copied per page when a drill starts from the live network.
+const COPY_PAGE: usize = 1024;
+
+/// Where a drill's network starts from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartFrom {
+    /// The script's seed alone, loaded into the empty sandbox.
+    #[default]
+    Seed,
+    /// A copy of the live network as of `position` of the live log (its
+    /// head when not given).
+    Live {
+        #[serde(default)]
+        position: Option<u64>,
+    },
+}
+
+/// A free inject (自由注入) the director added: a message to the players,
+/// recorded in the drill's timeline at the drill time it was given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FreeInject {
+    pub at: DateTime<Utc>,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrative: Option<String>,
+    pub by: String,
+}
+
+/// What is stored of a drill beside its sandbox (`drill.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    /// The script's own id and title.
+    pub script: String,
+    pub title: String,
+    pub started_by: String,
+    /// Wall time the drill was started.
+    pub created_at: DateTime<Utc>,
+    pub from: StartFrom,
+    /// Subjects of live accounts let into the drill (live roles stay out of a
+    /// drill unless granted).
+    pub participants: Vec<String>,
+    pub clock: DrillClock,
+    pub progress: Progress,
+    pub free_injects: Vec<FreeInject>,
+    /// Wall time of this record: a drill restored after a restart resumes
+    /// from the drill time its clock showed then.
+    pub saved_at: DateTime<Utc>,
+}
+
+/// One hosted drill.
+pub struct Hosted {
+    pub id: String,
+    pub network: web::Data<AppState>,
+    dir: PathBuf,
+    clock: Arc<Mutex<DrillClock>>,
+    session: tokio::sync::Mutex<Session>,
+    record: Mutex<Record>,
+    wake: Notify,
+    stopped: AtomicBool,
+}
+
+/// Every hosted drill of the service.
+pub struct Drills {
+    root: PathBuf,
+    shared: Shared,
+    live: web::Data<AppState>,
+    hosted: RwLock<BTreeMap<String, Arc<Hosted>>>,
+    /// Starts and deletions take turns, so two never pick one id.
+    turns: tokio::sync::Mutex<()>,
+}
+
+/// The 404 for a drill id no drill has.
+pub fn unknown_drill(id: &str) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "unknown-drill",
+        "No such drill",
+        format!("no drill `{id}` is hosted here; `GET /api/v1/drills` lists them"),
+    )
+    .with_field("drill")
+}
+
+/// The path of the network `request` acts on: `/api/v1`, or its drill's
+/// `/api/v1/drills/<id>`.
+pub fn base_of(request: &HttpRequest) -> String {
+    match request.match_info().get("drill") {
+        Some(drill) => format!("/api/v1/drills/{drill}"),
+        None => "/api/v1".to_owned(),
+    }
+}
+
+/// What a drill's own endpoints are called after `/api/v1/drills/{drill}/`;
+/// any other path there is one of the network's endpoints.
+const CONTROL: [&str; 3] = ["clock", "injects", "report"];
+
+/// `Some((drill, path))` when `path` is a network endpoint inside a drill:
+/// the drill's id and the live path it mirrors (`/api/v1/drills/d/teams` →
+/// `("d", "/api/v1/teams")`).
+pub fn split(path: &str) -> Option<(&str, String)> {
+    let rest = path.strip_prefix("/api/v1/drills/")?;
+    let (drill, inner) = rest.split_once('/')?;
+    let first = inner.split('/').next().unwrap_or_default();
+    if drill.is_empty() || inner.is_empty() || CONTROL.contains(&first) {
+        return None;
+    }
+    Some((drill, format!("/api/v1/{inner}")))
+}
+
+impl Drills {
+    pub fn new(data_dir: &Path, shared: Shared, live: web::Data<AppState>) -> Drills {
+        Drills {
+            root: data_dir.join("drills"),
+            shared,
+            live,
+            hosted: RwLock::default(),
+            turns: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The network of drill `id`, if it is hosted.
+    pub fn network(&self, id: &str) -> Option<web::Data<AppState>> {
+        self.get(id).map(|hosted| hosted.network.clone())
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Hosted>> {
+        self.read().get(id).cloned()
+    }
+
+    /// Every hosted drill, by id.
+    pub fn all(&self) -> Vec<Arc<Hosted>> {
+        self.read().values().cloned().collect()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Hosted>>> {
+        self.hosted.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts `script` as a new drill: its sandbox made (seeded, or copied
+    /// from the live log), its network following the sandbox, its script's
+    /// steps run on its clock.
+    pub async fn start(
+        &self,
+        (script, text): (DrillScript, String),
+        from: StartFrom,
+        (speed, paused): (Speed, bool),
+        participants: Vec<String>,
+        started_by: String,
+    ) -> Result<Arc<Hosted>, Problem> {
+        let _turn = self.turns.lock().await;
+        let id = self.fresh_id(&script.id);
+        let dir = self.root.join(&id);
+        self.shared
+            .access
+            .create_dir_all(&dir)
+            .map_err(|e| Problem::unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        let made = self
+            .make(
+                (script, text),
+                &id,
+                &dir,
+                from,
+                (speed, paused),
+                participants,
+                started_by,
+            )
+            .await;
+        match made {
+            Ok(hosted) => Ok(hosted),
+            Err(problem) => {
+                // Nothing half-made is left behind to be restored.
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(problem)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn make(
+        &self,
+        (script, text): (DrillScript, String),
+        id: &str,
+        dir: &Path,
+        from: StartFrom,
+        (speed, paused): (Speed, bool),
+        participants: Vec<String>,
+        started_by: String,
+    ) -> Result<Arc<Hosted>, Problem> {
+        let start = match &from {
+            StartFrom::Seed => Start::Seed,
+            StartFrom::Live { position } => {
+                let live = Arc::clone(&self.live.log);
+                let (target, access) = (dir.join("events.db"), self.shared.access);
+                let position = *position;
+                self.shared
+                    .background
+                    .run(async move { copy_live(live, &target, access, position).await })
+                    .await??;
+                Start::Loaded
+            }
+        };
+        std::fs::write(dir.join("script.json"), text)
+            .map_err(|e| Problem::unavailable(format!("cannot keep the drill's script: {e}")))?;
+        let now = Utc::now();
+        let mut clock = DrillClock::start(script.start, now, speed);
+        if paused {
+            clock.pause(now);
+        }
+        let script = Arc::new(script);
+        let (network, clock) = self.open_network(id, dir, clock)?;
+        // The seed is a fixed amount of work, whatever the live log holds.
+        let session = Session::start(
+            Arc::clone(&script),
+            Arc::clone(&network.log),
+            network.aggregates.clone(),
+            start,
+        )
+        .await
+        .map_err(|e| Problem::unavailable(format!("cannot prepare the drill: {e}")))?;
+        // Answered once the drill's view holds its starting network.
+        let head = network
+            .log
+            .head()
+            .await
+            .map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))?;
+        network
+            .view
+            .wait_for(head, std::time::Duration::from_secs(120))
+            .await
+            .map_err(|e| Problem::unavailable(format!("the drill's view: {e}")))?;
+        network.ready.store(true, Ordering::Release);
+        let record = Record {
+            id: id.to_owned(),
+            script: script.id.clone(),
+            title: script.title.zh.clone(),
+            started_by,
+            created_at: now,
+            from,
+            participants,
+            clock: clock.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            progress: session.progress().clone(),
+            free_injects: Vec::new(),
+            saved_at: now,
+        };
+        let hosted = self.host(id, dir, network, clock, session, record);
+        hosted.save()?;
+        Ok(hosted)
+    }
+
+    /// The sandbox's network, with the drill's clock.
+    fn open_network(
+        &self,
+        id: &str,
+        dir: &Path,
+        clock: DrillClock,
+    ) -> Result<(web::Data<AppState>, Arc<Mutex<DrillClock>>), Problem> {
+        let options = SqliteOptions {
+            access: self.shared.access,
+            ..SqliteOptions::default()
+        };
+        let log = SqliteEventLog::open_with(dir.join("events.db"), options)
+            .map_err(|e| Problem::unavailable(format!("cannot open the drill's sandbox: {e}")))?;
+        let clock = Arc::new(Mutex::new(clock));
+        let network = crate::startup::network(
+            &self.shared,
+            Arc::new(log),
+            dir.to_path_buf(),
+            Some((Arc::from(id), Clock::Drill(Arc::clone(&clock)))),
+        )
+        .map_err(|e| Problem::unavailable(format!("cannot start the drill's network: {e}")))?;
+        Ok((web::Data::new(network), clock))
+    }
+
+    fn host(
+        &self,
+        id: &str,
+        dir: &Path,
+        network: web::Data<AppState>,
+        clock: Arc<Mutex<DrillClock>>,
+        session: Session,
+        record: Record,
+    ) -> Arc<Hosted> {
+        let hosted = Arc::new(Hosted {
+            id: id.to_owned(),
+            network,
+            dir: dir.to_path_buf(),
+            clock,
+            session: tokio::sync::Mutex::new(session),
+            record: Mutex::new(record),
+            wake: Notify::new(),
+            stopped: AtomicBool::new(false),
+        });
+        (self.hosted.write().unwrap_or_else(PoisonError::into_inner))
+            .insert(id.to_owned(), Arc::clone(&hosted));
+        if let Some(runtime) = self.shared.background.handle() {
+            runtime.spawn(drive(Arc::clone(&hosted)));
+        }
+        hosted
+    }
+
+    /// Hosts again every drill whose record is under the data directory,
+    /// paused at the drill time its clock showed when the record was saved.
+    pub async fn restore(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let Ok(text) = std::fs::read_to_string(dir.join("drill.json")) else {
+                continue;
+            };
+            match self.restore_one(&dir, &text) {
+                Ok(id) => tracing::info!(drill = %id, "drill restored, paused"),
+                Err(error) => {
+                    tracing::warn!(dir = %dir.display(), %error, "cannot restore a drill");
+                }
+            }
+        }
+    }
+
+    fn restore_one(&self, dir: &Path, text: &str) -> Result<String, String> {
+        let mut record: Record = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let script = std::fs::read_to_string(dir.join("script.json")).map_err(|e| e.to_string())?;
+        let script = Arc::new(DrillScript::parse(&script).map_err(|e| e.to_string())?);
+        let mut clock = record.clock.clone();
+        if !clock.is_paused() {
+            let at = clock.now(record.saved_at);
+            clock.pause(record.saved_at);
+            clock.seek(record.saved_at, at);
+        }
+        record.clock = clock.clone();
+        let (network, clock) = self
+            .open_network(&record.id, dir, clock)
+            .map_err(|p| p.detail.clone())?;
+        let session = Session::resume(
+            script,
+            Arc::clone(&network.log),
+            network.aggregates.clone(),
+            record.progress.clone(),
+        );
+        let id = record.id.clone();
+        let hosted = self.host(&id, dir, network, clock, session, record);
+        if let Some(runtime) = self.shared.background.handle() {
+            runtime.spawn(async move {
+                let network = &hosted.network;
+                if let Ok(head) = network.log.head().await
+                    && network
+                        .view
+                        .wait_for(head, std::time::Duration::from_secs(24 * 3600))
+                        .await
+                        .is_ok()
+                {
+                    network.ready.store(true, Ordering::Release);
+                }
+            });
+        }
+        Ok(id)
+    }
+
+    /// Stops drill `id` and deletes its sandbox.
+    pub async fn delete(&self, id: &str) -> Result<(), Problem> {
+        let _turn = self.turns.lock().await;
+        let hosted = (self.hosted.write().unwrap_or_else(PoisonError::into_inner))
+            .remove(id)
+            .ok_or_else(|| unknown_drill(id))?;
+        hosted.stopped.store(true, Ordering::Release);
+        hosted.wake.notify_one();
+        // Waits for a step in progress, so nothing writes into a deleted sandbox.
+        let _session = hosted.session.lock().await;
+        std::fs::remove_dir_all(&hosted.dir).map_err(|e| {
+            Problem::unavailable(format!("cannot delete {}: {e}", hosted.dir.display()))
+        })
+    }
+
+    /// `<script>-<UTC time>`, as `ercs drill run` names its runs, with a
+    /// counter when that is taken.
+    fn fresh_id(&self, script: &str) -> String {
+        let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+        let base = format!("{script}-{stamp}");
+        (1..)
+            .map(|n| match n {
+                1 => base.clone(),
+                n => format!("{base}-{n}"),
+            })
+            .find(|id| self.get(id).is_none() && !self.root.join(id).exists())
+            .expect("some counter is free")
+    }
+}
+
+/// A shipped script by name.
+pub fn shipped(name: &str) -> Option<&'static str> {
+    SHIPPED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
+}
+
+/// Copies the live log's events up to `position` (its head if `None`) into a
+/// new sandbox file, numbered afresh from 1. API tokens and feed tickets stay
+/// behind: they are the service's, not the network's.
+async fn copy_live(
+    live: Arc<dyn EventLog>,
+    target: &Path,
+    access: ercs_eventlog::FileAccess,
+    position: Option<u64>,
+) -> Result<(), Problem> {
+    let failed =
+        |e: ercs_eventlog::Error| Problem::unavailable(format!("copying the live log: {e}"));
+    let head = live.head().await.map_err(failed)?;
+    let through = match position {
+        Some(p) if p > head.0 => {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "position-beyond-head",
+                "Position beyond the log's head",
+                format!(
+                    "`from.live.position` {p} is beyond the live log's head at {}",
+                    head.0
+                ),
+            )
+            .with_field("from.live.position"));
+        }
+        Some(p) => p,
+        None => head.0,
+    };
+    let mut import = SqliteImport::open(target, access).map_err(failed)?;
+    let mut next = Position(1);
+    let mut numbered = 0u64;
+    while next.0 <= through {
+        let page = live
+            .read_all(
+                ReadFrom::At(next),
+                Direction::Forwards,
+                &Filter::all(),
+                COPY_PAGE,
+            )
+            .await
+            .map_err(failed)?;
+        let Some(last) = page.last() else { break };
+        next = Position(last.position.0 + 1);
+        let kept: Vec<RecordedEvent> = page
+            .into_iter()
+            .filter(|e| e.position.0 <= through)
+            .filter(|e| {
+                let stream = e.stream.as_str();
+                !stream.starts_with("token-") && !stream.starts_with("feedticket-")
+            })
+            .map(|mut e| {
+                numbered += 1;
+                e.position = Position(numbered);
+                e
+            })
+            .collect();
+        import.events(&kept).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// What a drill shows its director and players.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub drill: String,
+    pub script: String,
+    pub title: String,
+    pub started_by: String,
+    pub created_at: DateTime<Utc>,
+    pub from: StartFrom,
+    /// 进行中 running, 已暂停 paused, 脚本已完成 finished (players may go on).
+    pub state: &'static str,
+    pub state_zh: &'static str,
+    pub drill_time: DateTime<Utc>,
+    pub speed: Speed,
+    pub steps_run: usize,
+    pub steps: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_step_at: Option<DateTime<Utc>>,
+    /// The script's injects the director may fire, and whether each has been.
+    pub injects: Vec<InjectStatus>,
+    pub fired: Vec<ercs_drill::run::Fired>,
+    pub free_injects: Vec<FreeInject>,
+    pub refused: Vec<ercs_drill::run::Refused>,
+    pub participants: Vec<String>,
+    /// The drill's network: `{base}/network`, `{base}/gis`, `{base}/feed`, …
+    pub base: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InjectStatus {
+    pub name: String,
+    pub label: String,
+    pub fired: bool,
+}
+
+/// A change of a drill's clock.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClockAction {
+    Pause,
+    Resume,
+    /// Drill seconds per wall second, or `"max"`: as fast as possible.
+    Speed {
+        speed: SpeedArg,
+    },
+    /// Runs the next step now, at its drill time.
+    Step,
+    /// Moves drill time forward to `to`; the steps before it run at once.
+    Seek {
+        to: DateTime<Utc>,
+    },
+}
+
+/// A speed as JSON: a number (drill seconds per wall second) or `"max"`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+pub enum SpeedArg {
+    Factor(f64),
+    Max(MaxSpeed),
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxSpeed {
+    Max,
+}
+
+impl SpeedArg {
+    pub fn speed(self) -> Result<Speed, String> {
+        match self {
+            SpeedArg::Factor(factor) => Speed::factor(factor),
+            SpeedArg::Max(_) => Ok(Speed::AsFastAsPossible),
+        }
+    }
+}
+
+impl Hosted {
+    /// Drill time now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.lock_clock().now(Utc::now())
+    }
+
+    fn lock_clock(&self) -> std::sync::MutexGuard<'_, DrillClock> {
+        self.clock.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn record(&self) -> Record {
+        self.record
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether `subject` was let into the drill.
+    pub fn admits(&self, subject: &str) -> bool {
+        self.record().participants.iter().any(|s| s == subject)
+    }
+
+    pub async fn status(&self) -> Status {
+        let session = self.session.lock().await;
+        let record = self.record();
+        let clock = self.lock_clock().clone();
+        let script = session.script();
+        let progress = session.progress();
+        let next = session.next_at();
+        let (state, state_zh) = match (next, clock.is_paused()) {
+            (None, _) => ("finished", "脚本已完成"),
+            (_, true) => ("paused", "已暂停"),
+            (_, false) => ("running", "进行中"),
+        };
+        Status {
+            drill: self.id.clone(),
+            script: record.script.clone(),
+            title: record.title.clone(),
+            started_by: record.started_by.clone(),
+            created_at: record.created_at,
+            from: record.from.clone(),
+            state,
+            state_zh,
+            drill_time: clock.now(Utc::now()),
+            speed: clock.speed(),
+            steps_run: progress.next_step,
+            steps: script.steps().len(),
+            next_step_at: next,
+            injects: (script.injects().iter())
+                .map(|i| InjectStatus {
+                    name: i.name.clone(),
+                    label: i.label.clone(),
+                    fired: progress.fired.iter().any(|f| f.inject == i.name),
+                })
+                .collect(),
+            fired: progress.fired.clone(),
+            free_injects: record.free_injects.clone(),
+            refused: progress.refused.clone(),
+            participants: record.participants.clone(),
+            base: format!("/api/v1/drills/{}", self.id),
+        }
+    }
+
+    /// Applies `action` to the clock (a step runs the next step at once).
+    pub async fn control(&self, action: ClockAction) -> Result<(), Problem> {
+        let wall = Utc::now();
+        match action {
+            ClockAction::Pause => self.lock_clock().pause(wall),
+            ClockAction::Resume => self.lock_clock().resume(wall),
+            ClockAction::Speed { speed } => {
+                let speed = speed.speed().map_err(|e| {
+                    Problem::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid-speed",
+                        "Invalid speed",
+                        e,
+                    )
+                    .with_field("speed")
+                })?;
+                self.lock_clock().set_speed(wall, speed);
+            }
+            ClockAction::Step => {
+                let mut session = self.session.lock().await;
+                let Some(at) = session.next_at() else {
+                    return Err(Problem::new(
+                        StatusCode::CONFLICT,
+                        "drill-finished",
+                        "No step left",
+                        "every step of the script has run; players may go on, or delete the drill",
+                    ));
+                };
+                {
+                    let mut clock = self.lock_clock();
+                    if clock.now(wall) < at {
+                        clock.seek(wall, at);
+                    }
+                }
+                self.run_step(&mut session).await?;
+            }
+            ClockAction::Seek { to } => {
+                let now = self.lock_clock().now(wall);
+                if to < now {
+                    return Err(Problem::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "seek-backwards",
+                        "Cannot seek backwards yet",
+                        format!(
+                            "drill time is {now}; seeking back to {to} would rebuild the sandbox \
+                             to that point, which this version cannot do yet"
+                        ),
+                    )
+                    .with_field("to"));
+                }
+                self.lock_clock().seek(wall, to);
+                // What falls due before `to` runs now, paused or not.
+                let mut session = self.session.lock().await;
+                while session.next_at().is_some_and(|at| at <= to) {
+                    self.run_step(&mut session).await?;
+                }
+            }
+        }
+        self.save()?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Fires the script's inject `name` now, in drill time.
+    pub async fn inject(&self, name: &str) -> Result<bool, Problem> {
+        let mut session = self.session.lock().await;
+        let at = self.now();
+        let fired = session
+            .inject(name, at, "director")
+            .await
+            .map_err(|error| match error {
+                ercs_drill::RunError::UnknownInject(_) => Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown-inject",
+                    "No such inject",
+                    error.to_string(),
+                )
+                .with_field("inject"),
+                other => Problem::unavailable(format!("the drill's sandbox failed: {other}")),
+            })?;
+        self.store_progress(session.progress());
+        self.save()?;
+        Ok(fired)
+    }
+
+    /// Adds a free inject at drill time now.
+    pub fn free_inject(
+        &self,
+        label: String,
+        narrative: Option<String>,
+        by: String,
+    ) -> Result<FreeInject, Problem> {
+        let inject = FreeInject {
+            at: self.now(),
+            label,
+            narrative,
+            by,
+        };
+        (self.record.lock().unwrap_or_else(PoisonError::into_inner))
+            .free_injects
+            .push(inject.clone());
+        self.save()?;
+        Ok(inject)
+    }
+
+    /// The report as the drill stands now.
+    pub async fn report(&self) -> Result<ercs_drill::RunReport, Problem> {
+        let session = self.session.lock().await;
+        session
+            .report(self.now())
+            .await
+            .map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))
+    }
+
+    async fn run_step(&self, session: &mut Session) -> Result<(), Problem> {
+        let ran = session.step().await;
+        self.store_progress(session.progress());
+        ran.map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))?;
+        self.save()
+    }
+
+    fn store_progress(&self, progress: &Progress) {
+        let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
+        record.progress = progress.clone();
+    }
+
+    /// Writes `drill.json` (to a temporary file, then renamed).
+    fn save(&self) -> Result<(), Problem> {
+        let text = {
+            let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
+            record.clock = self.lock_clock().clone();
+            record.saved_at = Utc::now();
+            serde_json::to_vec_pretty(&*record).map_err(|e| Problem::unavailable(e.to_string()))?
+        };
+        if self.stopped.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let (temporary, path) = (self.dir.join("drill.json.tmp"), self.dir.join("drill.json"));
+        std::fs::write(&temporary, text)
+            .and_then(|()| std::fs::rename(&temporary, &path))
+            .map_err(|e| Problem::unavailable(format!("cannot save the drill: {e}")))
+    }
+
+    /// How long until drill time `at`, on the wall: zero when it is due (as
+    /// fast as possible, at once), `None` while paused.
+    fn until(&self, at: DateTime<Utc>) -> Option<std::time::Duration> {
+        let wall = Utc::now();
+        let mut clock = self.lock_clock();
+        if clock.is_paused() {
+            return None;
+        }
+        if clock.speed() == Speed::AsFastAsPossible {
+            clock.advance_to(wall, at);
+            return Some(std::time::Duration::ZERO);
+        }
+        clock
+            .wall_until(wall, at)
+            .map(|wait| wait.to_std().unwrap_or_default())
+    }
+}
+
+/// Runs a drill's script: each step once its drill time comes, and each
+/// contingency inject once the expectation that asks for it is missed. Wakes
+/// at the next step, at least once a second, and whenever the director acts.
+async fn drive(hosted: Arc<Hosted>) {
+    const TICK: std::time::Duration = std::time::Duration::from_secs(1);
+    while !hosted.stopped.load(Ordering::Acquire) {
+        let woken = hosted.wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let next = hosted.session.lock().await.next_at();
+        let wait = next.and_then(|at| hosted.until(at));
+        match wait {
+            Some(wait) if wait.is_zero() => {
+                let mut session = hosted.session.lock().await;
+                if hosted.stopped.load(Ordering::Acquire) {
+                    return;
+                }
+                if let Err(problem) = hosted.run_step(&mut session).await {
+                    tracing::warn!(drill = %hosted.id, detail = %problem.detail, "a drill step failed; drill paused");
+                    hosted.lock_clock().pause(Utc::now());
+                    let _ = hosted.save();
+                }
+                continue;
+            }
+            Some(wait) => {
+                tokio::select! {
+                    () = tokio::time::sleep(wait.min(TICK)) => {}
+                    () = &mut woken => {}
+                }
+            }
+            None => {
+                tokio::select! {
+                    () = tokio::time::sleep(TICK) => {}
+                    () = &mut woken => {}
+                }
+            }
+        }
+        if hosted.stopped.load(Ordering::Acquire) || hosted.lock_clock().is_paused() {
+            continue;
+        }
+        let mut session = hosted.session.lock().await;
+        let before = session.progress().fired.len();
+        if let Err(error) = session.contingencies(hosted.now()).await {
+            tracing::warn!(drill = %hosted.id, %error, "cannot judge the drill's expectations");
+        }
+        if session.progress().fired.len() != before {
+            hosted.store_progress(session.progress());
+            let _ = hosted.save();
+        }
+    }
+}
+
+/// Every answer inside a drill names it: the `ERCS-Drill` header, and a
+/// `drill` member in each JSON object body (a page, a resource, a problem, a
+/// GeoJSON collection). The feed's stream is left as it is: each of its
+/// messages names the drill itself.
+pub async fn tag(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let drill = request
+        .path()
+        .strip_prefix("/api/v1/drills/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|id| !id.is_empty())
+        .and_then(|id| {
+            let drills = request.app_data::<web::Data<Drills>>()?;
+            drills.get(id).map(|hosted| hosted.id.clone())
+        });
+    let response = next.call(request).await?;
+    let Some(drill) = drill else {
+        return Ok(response.map_into_boxed_body());
+    };
+    let (request, mut response) = response.into_parts();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&drill) {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("ercs-drill"),
+            value,
+        );
+    }
+    let json = response
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if !json {
+        let response = response.map_into_boxed_body();
+        return Ok(actix_web::dev::ServiceResponse::new(request, response));
+    }
+    let (head, body) = response.into_parts();
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| actix_web::error::ErrorInternalServerError("cannot read the answer"))?;
+    let body = with_drill(bytes, &drill);
+    let mut response = head.set_body(actix_web::body::BoxBody::new(body));
+    response
+        .headers_mut()
+        .remove(actix_web::http::header::CONTENT_LENGTH);
+    Ok(actix_web::dev::ServiceResponse::new(request, response))
+}
+
+/// `body` with `"drill": drill` first in it, if it is a JSON object without
+/// one; members keep their order (the object is not re-serialised).
+fn with_drill(body: actix_web::web::Bytes, drill: &str) -> actix_web::web::Bytes {
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_slice(&body) else {
+        return body;
+    };
+    if object.contains_key("drill") {
+        return body;
+    }
+    let open = body.iter().position(|b| *b == b'{').unwrap_or(0);
+    let rest = &body[open + 1..];
+    let empty = object.is_empty();
+    let mut tagged = Vec::with_capacity(body.len() + drill.len() + 12);
+    tagged.extend_from_slice(b"{\"drill\":");
+    tagged.extend_from_slice(serde_json::Value::from(drill).to_string().as_bytes());
+    if !empty {
+        tagged.push(b',');
+    }
+    tagged.extend_from_slice(rest);
+    actix_web::web::Bytes::from(tagged)
+}

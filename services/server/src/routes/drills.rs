@@ -1,0 +1,311 @@
+//! `/api/v1/drills`: the drill director's endpoints. A drill is started from a
+//! shipped or a sent script, on the seed or a copy of the live network; its
+//! clock is paused, resumed, sped up, stepped and moved on; injects are fired;
+//! and its report is read. Trainees play on `/api/v1/drills/{drill}/…`, the
+//! live endpoints on the drill's own network (`startup::endpoints`).
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::drills::{ClockAction, Drills, SpeedArg, StartFrom, shipped, unknown_drill};
+use crate::problem::Problem;
+use crate::routes::commands::{json_body, read_body};
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/api/v1/drills", web::post().to(start))
+        .route("/api/v1/drills", web::get().to(list))
+        .route("/api/v1/drills/{drill}", web::get().to(status))
+        .route("/api/v1/drills/{drill}", web::delete().to(delete))
+        .route("/api/v1/drills/{drill}/clock", web::post().to(clock))
+        .route("/api/v1/drills/{drill}/injects", web::post().to(inject))
+        .route("/api/v1/drills/{drill}/report", web::get().to(report));
+}
+
+/// What starting a drill takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartRequest {
+    /// A shipped drill by name (`seeds/drills/<name>.json`).
+    #[serde(default)]
+    script: Option<String>,
+    /// Or a whole script in the same format.
+    #[serde(default)]
+    script_body: Option<Value>,
+    #[serde(default)]
+    from: StartFrom,
+    /// Drill seconds per wall second, or `"max"` (default 1).
+    #[serde(default)]
+    speed: Option<SpeedArg>,
+    /// Start with the clock stopped.
+    #[serde(default)]
+    paused: bool,
+    /// Subjects of live accounts let into the drill as players.
+    #[serde(default)]
+    participants: Vec<String>,
+}
+
+fn invalid(slug: &str, field: &str, detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        slug,
+        "Invalid drill request",
+        detail,
+    )
+    .with_field(field)
+}
+
+fn drills(request: &HttpRequest) -> Result<web::Data<Drills>, Problem> {
+    request
+        .app_data::<web::Data<Drills>>()
+        .cloned()
+        .ok_or_else(|| Problem::unavailable("drills are not hosted by this service"))
+}
+
+fn hosted(request: &HttpRequest) -> Result<std::sync::Arc<crate::drills::Hosted>, Problem> {
+    let id = request.match_info().get("drill").unwrap_or_default();
+    drills(request)?.get(id).ok_or_else(|| unknown_drill(id))
+}
+
+async fn start(request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+    crate::query::Params::of(&request)?.finish()?;
+    let body = read_body(&request, payload).await?;
+    let asked: StartRequest = json_body(&body)?;
+    let text = match (&asked.script, &asked.script_body) {
+        (Some(name), None) => shipped(name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ercs_seed::drill_script::SHIPPED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                invalid(
+                    "unknown-drill-script",
+                    "script",
+                    format!(
+                        "no shipped drill `{name}`; the shipped drills are {}",
+                        names.join(", ")
+                    ),
+                )
+            })?
+            .to_owned(),
+        (None, Some(body)) => body.to_string(),
+        _ => {
+            return Err(invalid(
+                "drill-script-required",
+                "script",
+                "name a shipped drill in `script`, or send one in `script_body`, not both",
+            ));
+        }
+    };
+    let script = ercs_seed::drill_script::DrillScript::parse(&text)
+        .map_err(|e| invalid("invalid-drill-script", "script_body", e.to_string()))?;
+    let speed = match asked.speed {
+        None => ercs_drill::Speed::Factor(1.0),
+        Some(speed) => speed
+            .speed()
+            .map_err(|e| invalid("invalid-speed", "speed", e))?,
+    };
+    let by = crate::auth::principal_of(&request).map_or_else(|| "anonymous".to_owned(), |p| p.name);
+    let hosted = drills(&request)?
+        .start(
+            (script, text),
+            asked.from,
+            (speed, asked.paused),
+            asked.participants,
+            by,
+        )
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/drills/{}", hosted.id)))
+        .json(hosted.status().await))
+}
+
+async fn list(request: HttpRequest) -> Result<HttpResponse, Problem> {
+    crate::query::Params::of(&request)?.finish()?;
+    let mut items = Vec::new();
+    for hosted in drills(&request)?.all() {
+        items.push(hosted.status().await);
+    }
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}
+
+async fn status(request: HttpRequest) -> Result<HttpResponse, Problem> {
+    crate::query::Params::of(&request)?.finish()?;
+    Ok(HttpResponse::Ok().json(hosted(&request)?.status().await))
+}
+
+async fn delete(request: HttpRequest) -> Result<HttpResponse, Problem> {
+    crate::query::Params::of(&request)?.finish()?;
+    let id = request.match_info().get("drill").unwrap_or_default();
+    drills(&request)?.delete(id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn clock(request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+    crate::query::Params::of(&request)?.finish()?;
+    let hosted = hosted(&request)?;
+    let body = read_body(&request, payload).await?;
+    let action: ClockAction = json_body(&body)?;
+    hosted.control(action).await?;
+    Ok(HttpResponse::Ok().json(hosted.status().await))
+}
+
+/// A scripted inject by name, or a free one (a message to the players).
+#[derive(Debug, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+enum InjectRequest {
+    Scripted {
+        inject: String,
+    },
+    Free {
+        label: String,
+        #[serde(default)]
+        narrative: Option<String>,
+    },
+}
+
+async fn inject(request: HttpRequest, payload: web::Payload) -> Result<HttpResponse, Problem> {
+    crate::query::Params::of(&request)?.finish()?;
+    let hosted = hosted(&request)?;
+    let body = read_body(&request, payload).await?;
+    let asked: InjectRequest = json_body(&body).map_err(|_| {
+        invalid(
+            "invalid-inject",
+            "inject",
+            "send `{\"inject\": NAME}` for one of the script's injects, or `{\"label\": TEXT, \
+             \"narrative\": TEXT}` for a free inject",
+        )
+    })?;
+    match asked {
+        InjectRequest::Scripted { inject } => {
+            if !hosted.inject(&inject).await? {
+                return Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "inject-fired",
+                    "Inject already fired",
+                    format!("inject `{inject}` has been fired in this drill already; an inject fires once"),
+                )
+                .with_field("inject"));
+            }
+        }
+        InjectRequest::Free { label, narrative } => {
+            if label.trim().is_empty() || label.chars().count() > 200 {
+                return Err(invalid(
+                    "invalid-inject",
+                    "label",
+                    "a free inject's label is 1 to 200 characters",
+                ));
+            }
+            let by = crate::auth::principal_of(&request)
+                .map_or_else(|| "anonymous".to_owned(), |p| p.name);
+            hosted.free_inject(label, narrative, by)?;
+        }
+    }
+    Ok(HttpResponse::Ok().json(hosted.status().await))
+}
+
+async fn report(request: HttpRequest) -> Result<HttpResponse, Problem> {
+    crate::query::Params::of(&request)?.finish()?;
+    let hosted = hosted(&request)?;
+    let report = hosted.report().await?;
+    let status = hosted.status().await;
+    Ok(HttpResponse::Ok().json(json!({
+        "drill": hosted.id,
+        "status": status,
+        "report": report,
+    })))
+}
+
+/// The drill endpoints, for the OpenAPI document. The network's endpoints
+/// inside a drill (`/api/v1/drills/{drill}/teams`, …) are the live ones, as
+/// the `drills` tag says, so they are not listed twice.
+pub fn paths() -> serde_json::Map<String, Value> {
+    let problem = json!({"$ref": "#/components/responses/Problem"});
+    let drill = json!({"name": "drill", "in": "path", "required": true,
+        "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"},
+        "description": "The drill's id, e.g. wanzhou-respiratory-outbreak-20261202T101500Z"});
+    let speed = json!({"oneOf": [{"type": "number", "exclusiveMinimum": 0, "maximum": 10000},
+        {"const": "max"}], "description": "Drill seconds per wall second, or `max`: as fast as possible"});
+    let status = json!({"type": "object",
+        "required": ["drill", "script", "title", "state", "state_zh", "drill_time", "speed", "steps_run", "steps", "base"],
+        "properties": {
+            "drill": {"type": "string"}, "script": {"type": "string"}, "title": {"type": "string"},
+            "started_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+            "from": {}, "state": {"enum": ["running", "paused", "finished"]}, "state_zh": {"type": "string"},
+            "drill_time": {"type": "string", "format": "date-time"}, "speed": {},
+            "steps_run": {"type": "integer"}, "steps": {"type": "integer"},
+            "next_step_at": {"type": "string", "format": "date-time"},
+            "injects": {"type": "array"}, "fired": {"type": "array"}, "free_injects": {"type": "array"},
+            "refused": {"type": "array"}, "participants": {"type": "array", "items": {"type": "string"}},
+            "base": {"type": "string", "description": "The drill's network: the live endpoints under this path"}}});
+    let shipped: Vec<&str> = ercs_seed::drill_script::SHIPPED
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    let json_body = |schema: Value, example: Value| {
+        json!({"required": true, "content": {"application/json": {
+        "schema": schema, "example": example}}})
+    };
+    let ok = |description: &str, schema: &Value| {
+        json!({"description": description,
+        "content": {"application/json": {"schema": schema}}})
+    };
+    let mut paths = serde_json::Map::new();
+    paths.insert("/api/v1/drills".into(), json!({
+        "post": {"tags": ["drills"], "operationId": "start_drill",
+            "summary": "Start a drill (演练) on a sandbox of its own: from a shipped or sent script, on the seed or a copy of the live network (drill directors and admins)",
+            "requestBody": json_body(json!({"type": "object", "additionalProperties": false, "properties": {
+                "script": {"enum": shipped, "description": "A shipped drill (seeds/drills/)"},
+                "script_body": {"type": "object", "description": "A whole drill script (seeds/drills/README.md)"},
+                "from": {"oneOf": [{"const": "seed"}, {"type": "object", "required": ["live"], "properties": {
+                    "live": {"type": "object", "properties": {"position": {"type": "integer", "minimum": 0}}}}}],
+                    "description": "`seed` (default), or a copy of the live network as of a log position (its head if none)"},
+                "speed": speed, "paused": {"type": "boolean", "default": false},
+                "participants": {"type": "array", "items": {"type": "string"},
+                    "description": "Subjects of live accounts let in as players"}}}),
+                json!({"script": "wanzhou-respiratory-outbreak", "from": {"live": {}}, "speed": 60})),
+            "responses": {"201": ok("The drill, started", &status), "400": problem, "403": problem,
+                "415": problem, "422": problem, "503": problem}},
+        "get": {"tags": ["drills"], "operationId": "list_drills", "summary": "Every drill this service hosts",
+            "responses": {"200": ok("The drills", &json!({"type": "object", "required": ["items"],
+                "properties": {"items": {"type": "array", "items": status.clone()}}})), "400": problem}}}));
+    paths.insert("/api/v1/drills/{drill}".into(), json!({
+        "get": {"tags": ["drills"], "operationId": "get_drill", "summary": "A drill: its clock, steps, injects",
+            "parameters": [drill.clone()],
+            "responses": {"200": ok("The drill", &status), "400": problem, "404": problem}},
+        "delete": {"tags": ["drills"], "operationId": "delete_drill",
+            "summary": "Stop a drill and delete its sandbox (drill directors and admins)",
+            "parameters": [drill.clone()],
+            "responses": {"204": {"description": "Deleted"}, "403": problem, "404": problem, "503": problem}}}));
+    paths.insert("/api/v1/drills/{drill}/clock".into(), json!({"post": {"tags": ["drills"],
+        "operationId": "steer_drill_clock",
+        "summary": "Pause, resume, change speed, run the next step now, or move drill time forward",
+        "parameters": [drill.clone()],
+        "requestBody": json_body(json!({"oneOf": [
+            {"type": "object", "required": ["action"], "properties": {"action": {"enum": ["pause", "resume", "step"]}}},
+            {"type": "object", "required": ["action", "speed"], "properties": {"action": {"const": "speed"}, "speed": speed}},
+            {"type": "object", "required": ["action", "to"], "properties": {"action": {"const": "seek"},
+                "to": {"type": "string", "format": "date-time"}}}]}), json!({"action": "pause"})),
+        "responses": {"200": ok("The drill", &status), "400": problem, "403": problem, "404": problem,
+            "409": problem, "415": problem, "422": problem, "503": problem}}}));
+    paths.insert("/api/v1/drills/{drill}/injects".into(), json!({"post": {"tags": ["drills"],
+        "operationId": "inject_into_drill",
+        "summary": "Fire one of the script's injects now, or give the players a free inject (a message)",
+        "parameters": [drill.clone()],
+        "requestBody": json_body(json!({"oneOf": [
+            {"type": "object", "required": ["inject"], "properties": {"inject": {"type": "string"}}},
+            {"type": "object", "required": ["label"], "properties": {"label": {"type": "string", "maxLength": 200},
+                "narrative": {"type": "string"}}}]}), json!({"label": "媒体询问发热门诊排队情况"})),
+        "responses": {"200": ok("The drill", &status), "400": problem, "403": problem, "404": problem,
+            "409": problem, "415": problem, "422": problem, "503": problem}}}));
+    paths.insert("/api/v1/drills/{drill}/report".into(), json!({"get": {"tags": ["drills"],
+        "operationId": "drill_report",
+        "summary": "The drill's report as it stands: steps run, injects fired, refusals, expected actions met, late or missed",
+        "parameters": [drill],
+        "responses": {"200": ok("The report", &json!({"type": "object", "required": ["drill", "status", "report"],
+            "properties": {"drill": {"type": "string"}, "status": status, "report": {"type": "object"}}})),
+            "400": problem, "404": problem, "503": problem}}}));
+    paths
+}

@@ -1,0 +1,571 @@
+//! Hosted drills over HTTP: a drill is a network of its own on a sandbox log,
+//! played on the live endpoints under `/api/v1/drills/{drill}/…`, and the
+//! live network never notices.
+
+mod support;
+
+use std::time::Duration;
+
+use ercs_server::auth::{Role, development};
+use serde_json::{Value, json};
+use support::{TestServer, bearer, problem_type};
+
+const WANZHOU: &str = "wanzhou-respiratory-outbreak";
+/// 万州区突发急性传染病防控队, a seeded team.
+const TEAM_KEY: &str = "team/500101/acute_infectious_disease";
+
+/// 长寿区中毒救治队, which the 万州 script never commands.
+const OTHER_TEAM_KEY: &str = "team/500115/poisoning";
+
+fn team_id() -> String {
+    ercs_seed::inventory::seed_id(TEAM_KEY).to_string()
+}
+
+async fn start(server: &TestServer, body: Value) -> Value {
+    let response = server.post("/api/v1/drills", &body).await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// A drill of the 万州 script on a copy of the live network, its clock stopped.
+async fn paused_copy(server: &TestServer) -> String {
+    let drill = start(
+        server,
+        json!({"script": WANZHOU, "from": {"live": {}}, "paused": true}),
+    )
+    .await;
+    drill["drill"].as_str().unwrap().to_owned()
+}
+
+fn digest(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
+/// The live log's files, byte for byte.
+fn live_files(server: &TestServer) -> Vec<(String, Vec<u8>)> {
+    ["events.db", "events.db-wal"]
+        .iter()
+        .map(|name| (name.to_string(), digest(&server.dir.path().join(name))))
+        .collect()
+}
+
+async fn team_status(server: &TestServer, base: &str) -> String {
+    let (status, body) = server
+        .get(&server.url(&format!("{base}/teams/{}", team_id())))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["status"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Waits until `GET path` satisfies `done`.
+async fn eventually(server: &TestServer, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = server.get(&server.url(path)).await;
+        if status == 200 && done(&body) {
+            return body;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn trainees_play_on_a_copy_and_the_live_log_stays_byte_identical() {
+    let server = TestServer::seeded().await;
+    let before = live_files(&server);
+    let live_events = server.events_in_log();
+    let drill = paused_copy(&server).await;
+    let base = format!("/api/v1/drills/{drill}");
+    // The copy holds the live network.
+    assert_eq!(team_status(&server, &base).await, "standby");
+    // A trainee takes the team out of service, in the drill.
+    let mobilise = server
+        .post(
+            &format!("{base}/teams/{}/mark_unavailable", team_id()),
+            &json!({"reason": "演练：调派防控队"}),
+        )
+        .await;
+    let status = mobilise.status().as_u16();
+    let written: Value = mobilise.json().await.unwrap();
+    assert_eq!(status, 200, "{written}");
+    assert_eq!(written["drill"], drill.as_str(), "{written}");
+    let position = written["position"].as_u64().unwrap();
+    let (status, team) = server
+        .get(&server.url(&format!(
+            "{base}/teams/{}?min_position={position}",
+            team_id()
+        )))
+        .await;
+    assert_eq!(status, 200, "{team}");
+    assert_eq!(team["status"], "unavailable", "{team}");
+    // And the director runs the script's first steps.
+    for _ in 0..3 {
+        let step = server
+            .post(&format!("{base}/clock"), &json!({"action": "step"}))
+            .await;
+        assert_eq!(step.status(), 200);
+    }
+    // The live network never noticed: same team, same log, same bytes.
+    assert_eq!(team_status(&server, "/api/v1").await, "standby");
+    assert_eq!(server.events_in_log(), live_events);
+    let (_, incidents) = server.get(&server.url("/api/v1/incidents")).await;
+    assert_eq!(
+        incidents["items"].as_array().unwrap().len(),
+        0,
+        "{incidents}"
+    );
+    assert!(
+        live_files(&server) == before,
+        "the live log's files changed during a drill"
+    );
+    // The drill's own log is a file of its own under the data directory.
+    let sandbox = server
+        .dir
+        .path()
+        .join("drills")
+        .join(&drill)
+        .join("events.db");
+    assert!(sandbox.exists());
+}
+
+#[actix_web::test]
+async fn every_answer_inside_a_drill_names_it_and_the_live_feed_never_does() {
+    let server = TestServer::seeded().await;
+    let drill = paused_copy(&server).await;
+    let base = format!("/api/v1/drills/{drill}");
+    // A list, a GIS collection and a problem all carry the drill's id.
+    for path in [
+        format!("{base}/teams?limit=1"),
+        format!("{base}/gis/collections/teams/items?limit=1"),
+        format!("{base}/teams/not-a-team"),
+    ] {
+        let response = server.client.get(server.url(&path)).send().await.unwrap();
+        assert_eq!(
+            response.headers()["ercs-drill"].to_str().unwrap(),
+            drill,
+            "{path}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["drill"], drill.as_str(), "{path}: {body}");
+    }
+    // GIS links stay inside the drill.
+    let (_, items) = server
+        .get(&server.url(&format!("{base}/gis/collections/teams/items?limit=1")))
+        .await;
+    let links = items["links"].as_array().unwrap();
+    assert!(
+        links
+            .iter()
+            .all(|l| l["href"].as_str().unwrap().contains(&base)),
+        "{links:?}"
+    );
+    // Live answers carry no drill.
+    let live = server
+        .client
+        .get(server.url("/api/v1/teams?limit=1"))
+        .send()
+        .await
+        .unwrap();
+    assert!(live.headers().get("ercs-drill").is_none());
+    let live: Value = live.json().await.unwrap();
+    assert!(live.get("drill").is_none(), "{live}");
+    // A change in the drill reaches the drill's feed with its id, and the
+    // live feed carries nothing of it.
+    let mut drill_feed = server
+        .client
+        .get(server.url(&format!("{base}/feed")))
+        .send()
+        .await
+        .unwrap();
+    let mut live_feed = server
+        .client
+        .get(server.url("/api/v1/feed"))
+        .send()
+        .await
+        .unwrap();
+    let mobilise = server
+        .post(
+            &format!("{base}/teams/{}/mark_unavailable", team_id()),
+            &json!({"reason": "演练"}),
+        )
+        .await;
+    assert_eq!(mobilise.status(), 200);
+    let message = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut text = String::new();
+        while let Some(chunk) = drill_feed.chunk().await.unwrap() {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            if let Some(line) = text.lines().find(|l| l.starts_with("data: {")) {
+                return serde_json::from_str::<Value>(&line["data: ".len()..]).unwrap();
+            }
+        }
+        panic!("the drill's feed ended");
+    })
+    .await
+    .expect("the drill's feed sent the change");
+    assert_eq!(message["drill"], drill.as_str(), "{message}");
+    assert_eq!(
+        message["feature"]["properties"]["status"], "unavailable",
+        "{message}"
+    );
+    // The live feed's first second: heartbeats at most, no update, no drill.
+    let mut live_text = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while let Ok(Some(chunk)) = live_feed.chunk().await {
+            live_text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    assert!(!live_text.contains("event: update"), "{live_text}");
+    assert!(!live_text.contains(&drill), "{live_text}");
+}
+
+#[actix_web::test]
+async fn two_drills_do_not_see_each_other() {
+    let server = TestServer::seeded().await;
+    let first = paused_copy(&server).await;
+    let second = paused_copy(&server).await;
+    assert_ne!(first, second);
+    let mobilise = server
+        .post(
+            &format!(
+                "/api/v1/drills/{first}/teams/{}/mark_unavailable",
+                team_id()
+            ),
+            &json!({"reason": "演练"}),
+        )
+        .await;
+    assert_eq!(mobilise.status(), 200);
+    let written: Value = mobilise.json().await.unwrap();
+    let position = written["position"].as_u64().unwrap();
+    let first_base = format!("/api/v1/drills/{first}");
+    eventually(
+        &server,
+        &format!("{first_base}/teams/{}?min_position={position}", team_id()),
+        |team| team["status"] == "unavailable",
+    )
+    .await;
+    assert_eq!(
+        team_status(&server, &format!("/api/v1/drills/{second}")).await,
+        "standby"
+    );
+    assert_eq!(team_status(&server, "/api/v1").await, "standby");
+    // Each drill's event metadata names its own drill.
+    let sandbox = server
+        .dir
+        .path()
+        .join("drills")
+        .join(&first)
+        .join("events.db");
+    let db = rusqlite::Connection::open(sandbox).unwrap();
+    let metadata: String = db
+        .query_row(
+            "SELECT metadata FROM events ORDER BY position DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let metadata: Value = serde_json::from_str(&metadata).unwrap();
+    assert_eq!(metadata["drill_id"], first.as_str(), "{metadata}");
+}
+
+#[actix_web::test]
+async fn the_clock_steps_and_seeks_and_commands_are_stamped_with_drill_time() {
+    let server = TestServer::seeded().await;
+    let drill = paused_copy(&server).await;
+    let base = format!("/api/v1/drills/{drill}");
+    let (_, status) = server.get(&server.url(&base)).await;
+    assert_eq!(status["state"], "paused", "{status}");
+    assert_eq!(status["steps_run"], 0);
+    assert_eq!(status["drill_time"], "2026-03-02T00:00:00Z");
+    // Paused, nothing runs however long we wait.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, status) = server.get(&server.url(&base)).await;
+    assert_eq!(status["steps_run"], 0, "{status}");
+    // One step: exactly one, and drill time is its time.
+    let stepped: Value = server
+        .post(&format!("{base}/clock"), &json!({"action": "step"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stepped["steps_run"], 1, "{stepped}");
+    assert_eq!(stepped["state"], "paused", "{stepped}");
+    // Seek to +00:45: the steps at 00:20, 00:30 and both at 00:40 run.
+    let sought: Value = server
+        .post(
+            &format!("{base}/clock"),
+            &json!({"action": "seek", "to": "2026-03-02T00:45:00Z"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sought["drill_time"], "2026-03-02T00:45:00Z", "{sought}");
+    assert_eq!(sought["steps_run"], 5, "{sought}");
+    assert_eq!(sought["state"], "paused", "{sought}");
+    let status = sought;
+    // A trainee's command is stamped with drill time, not wall time.
+    let drill_time = status["drill_time"].as_str().unwrap().to_owned();
+    let other = ercs_seed::inventory::seed_id(OTHER_TEAM_KEY);
+    let mobilise: Value = server
+        .post(
+            &format!("{base}/teams/{other}/mark_unavailable"),
+            &json!({"reason": "演练"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let at = mobilise["events"][0]["data"]["at"].as_str().unwrap();
+    assert_eq!(at, drill_time, "{mobilise}");
+    // Backwards is refused, naming the field, and changes nothing.
+    let back = server
+        .post(
+            &format!("{base}/clock"),
+            &json!({"action": "seek", "to": "2026-03-02T00:10:00Z"}),
+        )
+        .await;
+    assert_eq!(back.status(), 422);
+    let back: Value = back.json().await.unwrap();
+    assert_eq!(problem_type(&back), "seek-backwards");
+    assert_eq!(back["field"], "to");
+    let (_, after) = server.get(&server.url(&base)).await;
+    assert_eq!(after["drill_time"], drill_time.as_str());
+    // A bad speed is a 422 naming `speed`.
+    let fast = server
+        .post(
+            &format!("{base}/clock"),
+            &json!({"action": "speed", "speed": 0}),
+        )
+        .await;
+    assert_eq!(fast.status(), 422);
+}
+
+#[actix_web::test]
+async fn a_drill_from_the_seed_runs_as_fast_as_possible_and_reports() {
+    let server = TestServer::seeded().await;
+    let drill = start(&server, json!({"script": WANZHOU, "speed": "max"})).await;
+    let id = drill["drill"].as_str().unwrap();
+    let base = format!("/api/v1/drills/{id}");
+    let status = eventually(&server, &base, |s| s["state"] == "finished").await;
+    assert_eq!(status["steps_run"], status["steps"], "{status}");
+    assert_eq!(status["refused"].as_array().unwrap().len(), 0, "{status}");
+    let (code, report) = server.get(&server.url(&format!("{base}/report"))).await;
+    assert_eq!(code, 200, "{report}");
+    let expectations = report["report"]["expectations"].as_array().unwrap();
+    assert_eq!(expectations.len(), 2, "{report}");
+    // No trainee approved a plan after the inject that was never fired, and
+    // nobody deployed the team: the first is not started, the second missed,
+    // which fired its contingency inject.
+    let by_name = |name: &str| {
+        expectations
+            .iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {report}"))
+            .clone()
+    };
+    assert_eq!(by_name("negative-beds-planned")["status"], "not_started");
+    assert_eq!(by_name("team-on-scene")["status"], "missed");
+    let fired = report["report"]["fired"].as_array().unwrap();
+    assert!(
+        fired.iter().any(|f| f["inject"] == "team-delayed"),
+        "{report}"
+    );
+    // The director fires the script's inject once; twice is a 409.
+    let inject = server
+        .post(
+            &format!("{base}/injects"),
+            &json!({"inject": "nosocomial-cluster"}),
+        )
+        .await;
+    assert_eq!(inject.status(), 200);
+    let again = server
+        .post(
+            &format!("{base}/injects"),
+            &json!({"inject": "nosocomial-cluster"}),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    let unknown = server
+        .post(
+            &format!("{base}/injects"),
+            &json!({"inject": "no-such-inject"}),
+        )
+        .await;
+    assert_eq!(unknown.status(), 422);
+    let free = server
+        .post(
+            &format!("{base}/injects"),
+            &json!({"label": "媒体询问发热门诊排队情况"}),
+        )
+        .await;
+    assert_eq!(free.status(), 200);
+    let free: Value = free.json().await.unwrap();
+    assert_eq!(free["free_injects"][0]["label"], "媒体询问发热门诊排队情况");
+    // Deleted, it is gone with its sandbox.
+    let deleted = server
+        .client
+        .delete(server.url(&base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let (code, gone) = server.get(&server.url(&base)).await;
+    assert_eq!(code, 404);
+    assert_eq!(problem_type(&gone), "unknown-drill");
+    let (code, _) = server.get(&server.url(&format!("{base}/teams"))).await;
+    assert_eq!(code, 404);
+    assert!(!server.dir.path().join("drills").join(id).exists());
+}
+
+#[actix_web::test]
+async fn live_roles_stay_out_of_a_drill_unless_let_in_and_drill_roles_stay_out_of_live() {
+    let server = TestServer::seeded().await;
+    let as_role = |role: Role| {
+        reqwest::Client::builder()
+            .default_headers(bearer(role))
+            .build()
+            .unwrap()
+    };
+    // Only a director (or an admin) starts a drill.
+    let refused = as_role(Role::CityCommander)
+        .post(server.url("/api/v1/drills"))
+        .json(&json!({"script": WANZHOU, "from": {"live": {}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(problem_type(&refused), "director-only");
+    let director = as_role(Role::DrillDirector);
+    let started = director
+        .post(server.url("/api/v1/drills"))
+        .json(&json!({"script": WANZHOU, "from": {"live": {}}, "paused": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let drill: Value = started.json().await.unwrap();
+    let base = format!("/api/v1/drills/{}", drill["drill"].as_str().unwrap());
+    let root = server.base.clone();
+    let mobilise = |client: reqwest::Client, base: String| {
+        let root = root.clone();
+        async move {
+            client
+                .post(format!("{root}{base}/teams/{}/mark_unavailable", team_id()))
+                .json(&json!({"reason": "演练"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A live dispatcher is kept out of the drill, reads included.
+    let outsider = as_role(Role::CityCommander);
+    let response = mobilise(outsider.clone(), base.clone()).await;
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(problem_type(&body), "not-in-drill");
+    let read = outsider
+        .get(server.url(&format!("{base}/teams")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 403);
+    // A drill player commands inside the drill, never on the live network.
+    let player = reqwest::Client::builder()
+        .default_headers({
+            let mut headers = reqwest::header::HeaderMap::new();
+            let token = development::token_for(
+                "trainee-1",
+                "万州区演练参演员",
+                Role::DrillPlayer,
+                "500101",
+            );
+            headers.insert(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {token}").parse().unwrap(),
+            );
+            headers
+        })
+        .build()
+        .unwrap();
+    let inside = mobilise(player.clone(), base.clone()).await;
+    assert_eq!(inside.status(), 200, "{}", inside.text().await.unwrap());
+    let live = mobilise(player.clone(), "/api/v1".into()).await;
+    assert_eq!(live.status(), 403);
+    let live: Value = live.json().await.unwrap();
+    assert_eq!(problem_type(&live), "drill-role-on-live-network");
+    // A player steers no clock.
+    let steer = player
+        .post(server.url(&format!("{base}/clock")))
+        .json(&json!({"action": "resume"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(steer.status(), 403);
+    // A dashboard reads the drill and writes nothing there.
+    let viewer = as_role(Role::Viewer);
+    let read = viewer
+        .get(server.url(&format!("{base}/network")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let write = mobilise(viewer, base.clone()).await;
+    assert_eq!(write.status(), 403);
+}
+
+#[actix_web::test]
+async fn a_live_account_listed_as_participant_plays_in_the_drill() {
+    let server = TestServer::seeded().await;
+    let subject = "wanzhou-dispatcher";
+    let token = development::token_for(subject, "万州区调度员", Role::DistrictDispatcher, "500101");
+    let drill = start(
+        &server,
+        json!({"script": WANZHOU, "from": {"live": {}}, "paused": true, "participants": [subject]}),
+    )
+    .await;
+    let base = format!("/api/v1/drills/{}", drill["drill"].as_str().unwrap());
+    let response = server
+        .client
+        .post(server.url(&format!("{base}/teams/{}/mark_unavailable", team_id())))
+        .bearer_auth(&token)
+        .json(&json!({"reason": "演练"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+}
+
+#[actix_web::test]
+async fn bad_drill_requests_name_the_field_and_make_nothing() {
+    let server = TestServer::seeded().await;
+    for (body, field) in [
+        (json!({"script": "no-such-drill"}), "script"),
+        (json!({}), "script"),
+        (json!({"script": WANZHOU, "speed": -1}), "speed"),
+        (json!({"script_body": {"id": "x"}}), "script_body"),
+        (
+            json!({"script": WANZHOU, "from": {"live": {"position": 999_999_999}}}),
+            "from.live.position",
+        ),
+    ] {
+        let response = server.post("/api/v1/drills", &body).await;
+        assert_eq!(response.status(), 422, "{body}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+    let (_, list) = server.get(&server.url("/api/v1/drills")).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+    let drills = server.dir.path().join("drills");
+    let left = std::fs::read_dir(&drills).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "a refused drill left a sandbox behind");
+    let (code, problem) = server
+        .get(&server.url("/api/v1/drills/no-such-drill/teams"))
+        .await;
+    assert_eq!(code, 404);
+    assert_eq!(problem_type(&problem), "unknown-drill");
+}
