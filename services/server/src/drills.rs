@@ -25,6 +25,7 @@ use ercs_eventlog::{
 };
 use ercs_seed::drill_script::{DrillScript, SHIPPED};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::problem::Problem;
@@ -391,6 +392,116 @@ impl Drills {
         Ok(id)
     }
 
+    /// Moves drill `id` back to drill time `to`: its sandbox is rebuilt to that
+    /// point (every event recorded at a drill time after it left out), and the
+    /// script goes on from the first step after it. What players did after
+    /// `to` is gone, as it never happened; the drill keeps its id.
+    pub async fn rewind(&self, id: &str, to: DateTime<Utc>) -> Result<Arc<Hosted>, Problem> {
+        let _turn = self.turns.lock().await;
+        let old = self.get(id).ok_or_else(|| unknown_drill(id))?;
+        let mut clock = old.lock_clock().clone();
+        if to < start_of(&old).await {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "seek-before-start",
+                "Before the drill's start",
+                format!("drill time {to} is before the drill's start"),
+            )
+            .with_field("to"));
+        }
+        old.stopped.store(true, Ordering::Release);
+        old.wake.notify_one();
+        let session = old.session.lock().await;
+        let failed =
+            |e: ercs_eventlog::Error| Problem::unavailable(format!("rebuilding the drill: {e}"));
+        let progress = session.progress().clone();
+        let script = Arc::new(session.script().clone());
+        // Everything up to the first event of the drill recorded after `to`.
+        let events = read_after(old.network.log.as_ref(), Position(0))
+            .await
+            .map_err(failed)?;
+        let cut = events
+            .iter()
+            .find(|e| e.position.0 > progress.seeded && drill_time_of(e).is_some_and(|at| at > to))
+            .map_or(u64::MAX, |e| e.position.0);
+        let kept: Vec<RecordedEvent> = events.into_iter().filter(|e| e.position.0 < cut).collect();
+        let fresh = self.root.join(format!("{id}.rewinding"));
+        let _ = std::fs::remove_dir_all(&fresh);
+        self.shared
+            .access
+            .create_dir_all(&fresh)
+            .map_err(|e| Problem::unavailable(format!("cannot create {}: {e}", fresh.display())))?;
+        let mut import =
+            SqliteImport::open(&fresh.join("events.db"), self.shared.access).map_err(failed)?;
+        for chunk in kept.chunks(COPY_PAGE) {
+            import.events(chunk).map_err(failed)?;
+        }
+        drop(import);
+        for name in ["script.json"] {
+            std::fs::copy(old.dir.join(name), fresh.join(name)).map_err(|e| {
+                Problem::unavailable(format!("cannot keep the drill's {name}: {e}"))
+            })?;
+        }
+        let mut record = old.record();
+        let before = |at: &DateTime<Utc>| *at <= to;
+        let steps_before = (script.steps().iter())
+            .filter(|step| script.time_of(step) <= to)
+            .count();
+        let progress = Progress {
+            seeded: progress.seeded,
+            next_step: progress.next_step.min(steps_before),
+            anchors: progress
+                .anchors
+                .into_iter()
+                .filter(|a| before(&a.at))
+                .collect(),
+            refused: progress
+                .refused
+                .into_iter()
+                .filter(|r| before(&r.at))
+                .collect(),
+            fired: progress
+                .fired
+                .into_iter()
+                .filter(|f| before(&f.at))
+                .collect(),
+        };
+        record.progress = progress.clone();
+        record.free_injects.retain(|f| before(&f.at));
+        clock.seek(Utc::now(), to);
+        record.clock = clock.clone();
+        // The old sandbox goes; the rebuilt one takes its place.
+        (self.hosted.write().unwrap_or_else(PoisonError::into_inner)).remove(id);
+        drop(session);
+        let retired = self.root.join(format!("{id}.retired"));
+        let _ = std::fs::remove_dir_all(&retired);
+        std::fs::rename(&old.dir, &retired)
+            .and_then(|()| std::fs::rename(&fresh, &old.dir))
+            .map_err(|e| {
+                Problem::unavailable(format!("cannot replace the drill's sandbox: {e}"))
+            })?;
+        let _ = std::fs::remove_dir_all(&retired);
+        let dir = old.dir.clone();
+        drop(old);
+        let (network, clock) = self.open_network(id, &dir, clock)?;
+        let session = Session::resume(
+            script,
+            Arc::clone(&network.log),
+            network.aggregates.clone(),
+            progress,
+        );
+        let head = network.log.head().await.map_err(failed)?;
+        network
+            .view
+            .wait_for(head, std::time::Duration::from_secs(120))
+            .await
+            .map_err(|e| Problem::unavailable(format!("the drill's view: {e}")))?;
+        network.ready.store(true, Ordering::Release);
+        let hosted = self.host(id, &dir, network, clock, session, record);
+        hosted.save()?;
+        Ok(hosted)
+    }
+
     /// Stops drill `id` and deletes its sandbox.
     pub async fn delete(&self, id: &str) -> Result<(), Problem> {
         let _turn = self.turns.lock().await;
@@ -537,9 +648,14 @@ pub enum ClockAction {
     },
     /// Runs the next step now, at its drill time.
     Step,
-    /// Moves drill time forward to `to`; the steps before it run at once.
+    /// Moves drill time to `to` (forward: the steps before it run at once;
+    /// backward: the sandbox is rebuilt to that point).
     Seek {
         to: DateTime<Utc>,
+    },
+    /// Moves drill time to the drill time of the sandbox's event at `position`.
+    SeekPosition {
+        position: u64,
     },
 }
 
@@ -629,10 +745,44 @@ impl Hosted {
         }
     }
 
+    /// The drill time of the sandbox's event at `position`.
+    pub async fn time_at(&self, position: u64) -> Result<DateTime<Utc>, Problem> {
+        let not_there = || {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no-drill-time",
+                "No drill time there",
+                format!(
+                    "the drill's log has no event at position {position} stamped with a drill time"
+                ),
+            )
+            .with_field("position")
+        };
+        let page = self
+            .network
+            .log
+            .read_all(
+                ReadFrom::At(Position(position)),
+                Direction::Forwards,
+                &Filter::all(),
+                1,
+            )
+            .await
+            .map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))?;
+        page.first()
+            .filter(|e| e.position.0 == position)
+            .and_then(drill_time_of)
+            .ok_or_else(not_there)
+    }
+
     /// Applies `action` to the clock (a step runs the next step at once).
     pub async fn control(&self, action: ClockAction) -> Result<(), Problem> {
         let wall = Utc::now();
         match action {
+            ClockAction::SeekPosition { position } => {
+                let to = self.time_at(position).await?;
+                self.seek_forward(wall, to).await?;
+            }
             ClockAction::Pause => self.lock_clock().pause(wall),
             ClockAction::Resume => self.lock_clock().resume(wall),
             ClockAction::Speed { speed } => {
@@ -665,30 +815,31 @@ impl Hosted {
                 }
                 self.run_step(&mut session).await?;
             }
-            ClockAction::Seek { to } => {
-                let now = self.lock_clock().now(wall);
-                if to < now {
-                    return Err(Problem::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "seek-backwards",
-                        "Cannot seek backwards yet",
-                        format!(
-                            "drill time is {now}; seeking back to {to} would rebuild the sandbox \
-                             to that point, which this version cannot do yet"
-                        ),
-                    )
-                    .with_field("to"));
-                }
-                self.lock_clock().seek(wall, to);
-                // What falls due before `to` runs now, paused or not.
-                let mut session = self.session.lock().await;
-                while session.next_at().is_some_and(|at| at <= to) {
-                    self.run_step(&mut session).await?;
-                }
-            }
+            ClockAction::Seek { to } => self.seek_forward(wall, to).await?,
         }
         self.save()?;
         self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Moves drill time forward to `to` and runs what falls due before it,
+    /// paused or not. Backwards is [`Drills::rewind`]'s.
+    async fn seek_forward(&self, wall: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), Problem> {
+        let now = self.lock_clock().now(wall);
+        if to < now {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "seek-backwards",
+                "Seek backwards through the drills",
+                format!("drill time is {now}; going back to {to} rebuilds the sandbox"),
+            )
+            .with_field("to"));
+        }
+        self.lock_clock().seek(wall, to);
+        let mut session = self.session.lock().await;
+        while session.next_at().is_some_and(|at| at <= to) {
+            self.run_step(&mut session).await?;
+        }
         Ok(())
     }
 
@@ -911,4 +1062,40 @@ fn with_drill(body: actix_web::web::Bytes, drill: &str) -> actix_web::web::Bytes
     }
     tagged.extend_from_slice(rest);
     actix_web::web::Bytes::from(tagged)
+}
+
+/// The drill time an event happened at: the `at` its command was stamped
+/// with, which every domain event carries.
+fn drill_time_of(event: &RecordedEvent) -> Option<DateTime<Utc>> {
+    let data: Value = serde_json::from_str(event.data.as_str()).ok()?;
+    data["at"].as_str()?.parse().ok()
+}
+
+/// Where a drill's time starts: its script's start.
+async fn start_of(hosted: &Hosted) -> DateTime<Utc> {
+    hosted.session.lock().await.script().start
+}
+
+/// Every event of `log` after `from`, read a page at a time (a drill's own
+/// sandbox: its size is the drill's).
+async fn read_after(
+    log: &dyn EventLog,
+    from: Position,
+) -> Result<Vec<RecordedEvent>, ercs_eventlog::Error> {
+    let mut all = Vec::new();
+    let mut next = Position(from.0 + 1);
+    loop {
+        let page = log
+            .read_all(
+                ReadFrom::At(next),
+                Direction::Forwards,
+                &Filter::all(),
+                COPY_PAGE,
+            )
+            .await?;
+        let Some(last) = page.last() else { break };
+        next = Position(last.position.0 + 1);
+        all.extend(page);
+    }
+    Ok(all)
 }

@@ -272,7 +272,7 @@ async fn two_drills_do_not_see_each_other() {
 }
 
 #[actix_web::test]
-async fn the_clock_steps_and_seeks_and_commands_are_stamped_with_drill_time() {
+async fn the_clock_steps_seeks_both_ways_and_commands_are_stamped_with_drill_time() {
     let server = TestServer::seeded().await;
     let drill = paused_copy(&server).await;
     let base = format!("/api/v1/drills/{drill}");
@@ -321,19 +321,95 @@ async fn the_clock_steps_and_seeks_and_commands_are_stamped_with_drill_time() {
         .unwrap();
     let at = mobilise["events"][0]["data"]["at"].as_str().unwrap();
     assert_eq!(at, drill_time, "{mobilise}");
-    // Backwards is refused, naming the field, and changes nothing.
+    // Back to 00:25: the sandbox is rebuilt to that point. The trainee's
+    // command and the steps after 00:25 never happened; the drill goes on
+    // from the step at 00:30.
     let back = server
         .post(
             &format!("{base}/clock"),
-            &json!({"action": "seek", "to": "2026-03-02T00:10:00Z"}),
+            &json!({"action": "seek", "to": "2026-03-02T00:25:00Z"}),
         )
         .await;
-    assert_eq!(back.status(), 422);
+    assert_eq!(back.status(), 200);
     let back: Value = back.json().await.unwrap();
-    assert_eq!(problem_type(&back), "seek-backwards");
-    assert_eq!(back["field"], "to");
-    let (_, after) = server.get(&server.url(&base)).await;
-    assert_eq!(after["drill_time"], drill_time.as_str());
+    assert_eq!(back["drill_time"], "2026-03-02T00:25:00Z", "{back}");
+    assert_eq!(back["steps_run"], 2, "{back}");
+    assert_eq!(back["state"], "paused", "{back}");
+    let other_base = format!("{base}/teams/{other}");
+    let (_, team) = server.get(&server.url(&other_base)).await;
+    assert_eq!(team["status"], "standby", "{team}");
+    let (_, incidents) = server.get(&server.url(&format!("{base}/incidents"))).await;
+    assert_eq!(
+        incidents["items"].as_array().unwrap().len(),
+        1,
+        "{incidents}"
+    );
+    // And forward again: the same steps run again, none refused.
+    let again: Value = server
+        .post(
+            &format!("{base}/clock"),
+            &json!({"action": "seek", "to": "2026-03-02T00:45:00Z"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["steps_run"], 5, "{again}");
+    assert_eq!(again["refused"].as_array().unwrap().len(), 0, "{again}");
+    // Seek to a position of the drill's log: to the drill time of its event.
+    let marked: Value = server
+        .post(
+            &format!("{other_base}/mark_unavailable"),
+            &json!({"reason": "演练"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let position = marked["position"].as_u64().unwrap();
+    let later: Value = server
+        .post(
+            &format!("{base}/clock"),
+            &json!({"action": "seek", "to": "2026-03-02T01:10:00Z"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(later["steps_run"], 6, "{later}");
+    let landed: Value = server
+        .post(
+            &format!("{base}/clock"),
+            &json!({"action": "seek_position", "position": position}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(landed["drill_time"], "2026-03-02T00:45:00Z", "{landed}");
+    assert_eq!(landed["steps_run"], 5, "{landed}");
+    let (_, team) = server.get(&server.url(&other_base)).await;
+    assert_eq!(
+        team["status"], "unavailable",
+        "the event at the position is kept: {team}"
+    );
+    let nowhere = server
+        .post(
+            &format!("{base}/clock"),
+            &json!({"action": "seek_position", "position": 999_999_999}),
+        )
+        .await;
+    assert_eq!(nowhere.status(), 422);
+    // Before the drill's start is refused, naming the field.
+    let early = server
+        .post(
+            &format!("{base}/clock"),
+            &json!({"action": "seek", "to": "2026-03-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(early.status(), 422);
+    let early: Value = early.json().await.unwrap();
+    assert_eq!(early["field"], "to");
     // A bad speed is a 422 naming `speed`.
     let fast = server
         .post(
@@ -568,4 +644,82 @@ async fn bad_drill_requests_name_the_field_and_make_nothing() {
         .await;
     assert_eq!(code, 404);
     assert_eq!(problem_type(&problem), "unknown-drill");
+}
+
+#[tokio::test]
+async fn drills_survive_a_restart_of_the_service_paused_where_they_stood() {
+    use support::served::serve_on;
+    let data = support::seeded_copy();
+    let client = reqwest::Client::builder()
+        .default_headers(bearer(Role::DrillDirector))
+        .build()
+        .unwrap();
+    let mut served = serve_on(data.path(), &[]);
+    served.ready().await;
+    let started: Value = client
+        .post(served.url("/api/v1/drills"))
+        .json(&json!({"script": WANZHOU, "from": {"live": {}}, "paused": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = started["drill"].as_str().unwrap().to_owned();
+    let base = format!("/api/v1/drills/{id}");
+    for _ in 0..2 {
+        let stepped = client
+            .post(served.url(&format!("{base}/clock")))
+            .json(&json!({"action": "step"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stepped.status(), 200);
+    }
+    served.terminate();
+    let served = serve_on(data.path(), &[]);
+    served.ready().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let restored = loop {
+        let response = client.get(served.url(&base)).send().await.unwrap();
+        if response.status() == 200 {
+            break response.json::<Value>().await.unwrap();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the drill never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(restored["steps_run"], 2, "{restored}");
+    assert_eq!(restored["state"], "paused", "{restored}");
+    // Its network is there, and the script goes on from the third step.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let response = client
+            .get(served.url(&format!("{base}/incidents")))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = response.json().await.unwrap();
+        if body["items"]
+            .as_array()
+            .is_some_and(|items| items.len() == 1)
+        {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stepped: Value = client
+        .post(served.url(&format!("{base}/clock")))
+        .json(&json!({"action": "step"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stepped["steps_run"], 3, "{stepped}");
+    assert_eq!(stepped["refused"].as_array().unwrap().len(), 0, "{stepped}");
 }

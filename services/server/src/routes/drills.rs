@@ -147,7 +147,19 @@ async fn clock(request: HttpRequest, payload: web::Payload) -> Result<HttpRespon
     crate::query::Params::of(&request)?.finish()?;
     let hosted = hosted(&request)?;
     let body = read_body(&request, payload).await?;
-    let action: ClockAction = json_body(&body)?;
+    let action = match json_body(&body)? {
+        ClockAction::SeekPosition { position } => ClockAction::Seek {
+            to: hosted.time_at(position).await?,
+        },
+        other => other,
+    };
+    // Back in drill time, the sandbox is rebuilt to that point.
+    if let ClockAction::Seek { to } = action
+        && to < hosted.now()
+    {
+        let rewound = drills(&request)?.rewind(&hosted.id, to).await?;
+        return Ok(HttpResponse::Ok().json(rewound.status().await));
+    }
     hosted.control(action).await?;
     Ok(HttpResponse::Ok().json(hosted.status().await))
 }
@@ -287,7 +299,9 @@ pub fn paths() -> serde_json::Map<String, Value> {
             {"type": "object", "required": ["action"], "properties": {"action": {"enum": ["pause", "resume", "step"]}}},
             {"type": "object", "required": ["action", "speed"], "properties": {"action": {"const": "speed"}, "speed": speed}},
             {"type": "object", "required": ["action", "to"], "properties": {"action": {"const": "seek"},
-                "to": {"type": "string", "format": "date-time"}}}]}), json!({"action": "pause"})),
+                "to": {"type": "string", "format": "date-time"}}},
+            {"type": "object", "required": ["action", "position"], "properties": {"action": {"const": "seek_position"},
+                "position": {"type": "integer", "minimum": 1}}}]}), json!({"action": "pause"})),
         "responses": {"200": ok("The drill", &status), "400": problem, "403": problem, "404": problem,
             "409": problem, "415": problem, "422": problem, "503": problem}}}));
     paths.insert("/api/v1/drills/{drill}/injects".into(), json!({"post": {"tags": ["drills"],
