@@ -17,6 +17,7 @@ mod error;
 mod files;
 pub mod hammer;
 mod model;
+mod pages;
 mod port;
 pub mod sqlite;
 pub mod windowed;
@@ -36,5 +37,6 @@ pub use model::{
     ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
     check_append, check_import,
 };
+pub use pages::Pages;
 pub use port::{EventLog, Subscription};
 pub use sqlite::{SqliteEventLog, SqliteImport, SqliteOptions};

@@ -9,10 +9,7 @@
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
-use ercs_eventlog::{
-    Direction, Error, EventType, Filter, JsonObject, KeyRecord, Position, ReadFrom, RecordedEvent,
-    StreamName,
-};
+use ercs_eventlog::{Error, EventType, JsonObject, KeyRecord, Position, RecordedEvent, StreamName};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -131,24 +128,12 @@ pub async fn export(
             events: head.0,
         },
     )?;
-    let mut next = Position(1);
-    while next <= head {
-        let page = log
-            .read_all(
-                ReadFrom::At(next),
-                Direction::Forwards,
-                &Filter::all(),
-                PAGE,
-            )
-            .await?;
-        for event in page.iter().take_while(|e| e.position <= head) {
+    let mut pages = ercs_eventlog::Pages::new(log.as_ref(), Position(0), head, PAGE);
+    while let Some(page) = pages.next().await? {
+        for event in &page {
             write_line(out, &Line::Event(event.into()))?;
-            next = Position(event.position.0 + 1);
+            bar.set_position(event.position.0);
         }
-        if page.len() < PAGE {
-            break;
-        }
-        bar.set_position(next.0 - 1);
     }
     for key in command_keys(store).await? {
         if key.landed.result.position <= head {

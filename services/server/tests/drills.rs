@@ -723,3 +723,123 @@ async fn drills_survive_a_restart_of_the_service_paused_where_they_stood() {
     assert_eq!(stepped["steps_run"], 3, "{stepped}");
     assert_eq!(stepped["refused"].as_array().unwrap().len(), 0, "{stepped}");
 }
+
+/// The live network's changes to one team and one more, for a replay.
+async fn record_live_changes(server: &TestServer) -> (u64, u64) {
+    let from = server.head().await;
+    let other = ercs_seed::inventory::seed_id(OTHER_TEAM_KEY);
+    for path in [
+        format!("/api/v1/teams/{}/mark_unavailable", team_id()),
+        format!("/api/v1/teams/{other}/mark_unavailable"),
+        format!("/api/v1/teams/{}/mark_available", team_id()),
+    ] {
+        let body = if path.ends_with("mark_available") {
+            json!({})
+        } else {
+            json!({"reason": "车辆检修"})
+        };
+        let response = server.post(&path, &body).await;
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    (from, server.head().await)
+}
+
+/// The network's teams by status, and the two teams the replay changes, as
+/// they stand (what bed and stock rollups say depends on each network's
+/// "now", which in a drill is its own drill time).
+async fn network_of(server: &TestServer, base: &str) -> Value {
+    let (status, network) = server.get(&server.url(&format!("{base}/network"))).await;
+    assert_eq!(status, 200, "{network}");
+    let mut teams = Vec::new();
+    for id in [
+        team_id(),
+        ercs_seed::inventory::seed_id(OTHER_TEAM_KEY).to_string(),
+    ] {
+        let (_, mut team) = server.get(&server.url(&format!("{base}/teams/{id}"))).await;
+        // When the sandbox recorded the change is its wall time, not the
+        // network's: left out (the revision stays).
+        team.as_object_mut().unwrap().remove("drill");
+        team["mark"].as_object_mut().unwrap().remove("at");
+        teams.push(team);
+    }
+    json!({"rollup": network["teams"], "teams": teams})
+}
+
+#[actix_web::test]
+async fn a_recorded_range_of_the_live_log_replays_as_it_happened_at_any_speed() {
+    let server = TestServer::seeded().await;
+    let (from, to) = record_live_changes(&server).await;
+    let live_events = server.events_in_log();
+    // One event at a time, from the live network just before the range.
+    let stepped = start(
+        &server,
+        json!({"replay": {"from": from, "to": to}, "paused": true}),
+    )
+    .await;
+    assert_eq!(
+        stepped["steps"], 0,
+        "a replay has no script step: {stepped}"
+    );
+    let base = format!("/api/v1/drills/{}", stepped["drill"].as_str().unwrap());
+    assert_eq!(team_status(&server, &base).await, "standby");
+    let one: Value = server
+        .post(&format!("{base}/clock"), &json!({"action": "step"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["state"], "paused", "{one}");
+    eventually(&server, &format!("{base}/teams/{}", team_id()), |t| {
+        t["status"] == "unavailable"
+    })
+    .await;
+    let other = ercs_seed::inventory::seed_id(OTHER_TEAM_KEY);
+    let (_, team) = server
+        .get(&server.url(&format!("{base}/teams/{other}")))
+        .await;
+    assert_eq!(team["status"], "standby", "only one event replayed: {team}");
+    // The whole range, as fast as possible and at 3,600×: the same network,
+    // which is the live one at the range's end.
+    let fast = start(
+        &server,
+        json!({"replay": {"from": from, "to": to}, "speed": "max"}),
+    )
+    .await;
+    let timed = start(
+        &server,
+        json!({"replay": {"from": from, "to": to}, "speed": 3600}),
+    )
+    .await;
+    let mut views = Vec::new();
+    for drill in [&fast, &timed] {
+        let base = format!("/api/v1/drills/{}", drill["drill"].as_str().unwrap());
+        eventually(&server, &base, |s| s["state"] == "finished").await;
+        // The view has applied what was replayed.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        views.push(network_of(&server, &base).await);
+        assert_eq!(team_status(&server, &base).await, "standby");
+        let (_, team) = server
+            .get(&server.url(&format!("{base}/teams/{other}")))
+            .await;
+        assert_eq!(team["status"], "unavailable", "{team}");
+    }
+    assert!(views[0] == views[1], "two speeds, two views");
+    assert!(
+        views[0] == network_of(&server, "/api/v1").await,
+        "the replay does not end where live is"
+    );
+    // Replaying wrote nothing to the live log.
+    assert_eq!(server.events_in_log(), live_events);
+    // A range beyond the head, or holding nothing, is refused naming the field.
+    for (range, field) in [
+        (json!({"from": from, "to": to + 1000}), "replay.to"),
+        (json!({"from": to, "to": to}), "replay.from"),
+    ] {
+        let response = server
+            .post("/api/v1/drills", &json!({"replay": range}))
+            .await;
+        assert_eq!(response.status(), 422);
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+}

@@ -9,7 +9,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::drills::{ClockAction, Drills, SpeedArg, StartFrom, shipped, unknown_drill};
+use crate::drills::{
+    ClockAction, Drills, Range, SpeedArg, StartFrom, Starting, shipped, unknown_drill,
+};
+
+/// Stands in for a replay's script until its range is known.
+const REPLAY_PLACEHOLDER: &str = r#"{"id": "replay", "title": {"zh": "回放", "en": "Replay"},
+    "description": "A replay of the live log.", "seed": "chongqing", "start": "2026-01-01T00:00:00Z", "steps": []}"#;
 use crate::problem::Problem;
 use crate::routes::commands::{json_body, read_body};
 
@@ -45,6 +51,9 @@ struct StartRequest {
     /// Subjects of live accounts let into the drill as players.
     #[serde(default)]
     participants: Vec<String>,
+    /// Replay a recorded range of the live log instead of a script.
+    #[serde(default)]
+    replay: Option<Range>,
 }
 
 fn invalid(slug: &str, field: &str, detail: impl Into<String>) -> Problem {
@@ -73,8 +82,8 @@ async fn start(request: HttpRequest, payload: web::Payload) -> Result<HttpRespon
     crate::query::Params::of(&request)?.finish()?;
     let body = read_body(&request, payload).await?;
     let asked: StartRequest = json_body(&body)?;
-    let text = match (&asked.script, &asked.script_body) {
-        (Some(name), None) => shipped(name)
+    let text = match (&asked.script, &asked.script_body, &asked.replay) {
+        (Some(name), None, None) => shipped(name)
             .ok_or_else(|| {
                 let names: Vec<&str> = ercs_seed::drill_script::SHIPPED
                     .iter()
@@ -90,12 +99,15 @@ async fn start(request: HttpRequest, payload: web::Payload) -> Result<HttpRespon
                 )
             })?
             .to_owned(),
-        (None, Some(body)) => body.to_string(),
+        (None, Some(body), None) => body.to_string(),
+        // A replay's script is made for it once its range is known.
+        (None, None, Some(_)) => REPLAY_PLACEHOLDER.to_owned(),
         _ => {
             return Err(invalid(
                 "drill-script-required",
                 "script",
-                "name a shipped drill in `script`, or send one in `script_body`, not both",
+                "name a shipped drill in `script`, send one in `script_body`, or replay a range of \
+                 the live log in `replay`: one of the three",
             ));
         }
     };
@@ -107,15 +119,24 @@ async fn start(request: HttpRequest, payload: web::Payload) -> Result<HttpRespon
             .speed()
             .map_err(|e| invalid("invalid-speed", "speed", e))?,
     };
+    if asked.replay.is_some() && asked.from != StartFrom::Seed {
+        return Err(invalid(
+            "replay-starts-before-its-range",
+            "from",
+            "a replay starts from the live network just before its range; leave `from` out",
+        ));
+    }
     let by = crate::auth::principal_of(&request).map_or_else(|| "anonymous".to_owned(), |p| p.name);
     let hosted = drills(&request)?
-        .start(
-            (script, text),
-            asked.from,
-            (speed, asked.paused),
-            asked.participants,
-            by,
-        )
+        .start(Starting {
+            from: asked.from,
+            speed,
+            paused: asked.paused,
+            participants: asked.participants,
+            started_by: by,
+            range: asked.replay,
+            ..Starting::new(script, text)
+        })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/drills/{}", hosted.id)))
@@ -276,7 +297,12 @@ pub fn paths() -> serde_json::Map<String, Value> {
                     "description": "`seed` (default), or a copy of the live network as of a log position (its head if none)"},
                 "speed": speed, "paused": {"type": "boolean", "default": false},
                 "participants": {"type": "array", "items": {"type": "string"},
-                    "description": "Subjects of live accounts let in as players"}}}),
+                    "description": "Subjects of live accounts let in as players"},
+                "replay": {"type": "object", "additionalProperties": false,
+                    "description": "Replay a recorded range of the live log (回放) instead of a script: its events go into the sandbox at their recorded times, on the drill's clock, over a copy of the live network just before the range",
+                    "properties": {"from": {"type": "integer", "minimum": 0, "description": "After this live position"},
+                        "to": {"type": "integer", "minimum": 1, "description": "Through this live position (default: the head)"},
+                        "since": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"}}}}}),
                 json!({"script": "wanzhou-respiratory-outbreak", "from": {"live": {}}, "speed": 60})),
             "responses": {"201": ok("The drill, started", &status), "400": problem, "403": problem,
                 "415": problem, "422": problem, "503": problem}},

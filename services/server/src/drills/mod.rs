@@ -20,8 +20,8 @@ use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Utc};
 use ercs_drill::{DrillClock, Progress, Session, Speed, Start};
 use ercs_eventlog::{
-    Direction, EventLog, Filter, Position, ReadFrom, RecordedEvent, SqliteEventLog, SqliteImport,
-    SqliteOptions,
+    Direction, EventLog, Filter, Pages, Position, ReadFrom, RecordedEvent, SqliteEventLog,
+    SqliteImport, SqliteOptions,
 };
 use ercs_seed::drill_script::{DrillScript, SHIPPED};
 use serde::{Deserialize, Serialize};
@@ -29,8 +29,13 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::problem::Problem;
+
+mod replay;
+
 use crate::startup::Shared;
 use crate::state::{AppState, Clock};
+pub use replay::Cursor;
+use replay::{Engine, Replay};
 
 /// Events copied per page when a drill starts from the live network.
 const COPY_PAGE: usize = 1024;
@@ -48,6 +53,54 @@ pub enum StartFrom {
         #[serde(default)]
         position: Option<u64>,
     },
+}
+
+/// What starting a drill takes.
+pub struct Starting {
+    pub script: DrillScript,
+    /// The script's text, kept beside the sandbox.
+    pub text: String,
+    pub from: StartFrom,
+    pub speed: Speed,
+    pub paused: bool,
+    pub participants: Vec<String>,
+    pub started_by: String,
+    /// A recorded range of the live log to replay (then `script` is made
+    /// for it, and `from` is the live network just before the range).
+    pub range: Option<Range>,
+    pub(crate) cursor: Option<Cursor>,
+}
+
+impl Starting {
+    pub fn new(script: DrillScript, text: String) -> Starting {
+        Starting {
+            script,
+            text,
+            from: StartFrom::Seed,
+            speed: Speed::Factor(1.0),
+            paused: false,
+            participants: Vec::new(),
+            started_by: String::new(),
+            range: None,
+            cursor: None,
+        }
+    }
+}
+
+/// A recorded range of the live log: after position `from` (or the events
+/// recorded from `since`) through position `to` (or those recorded until
+/// `until`); by default the whole log.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    #[serde(default)]
+    pub from: Option<u64>,
+    #[serde(default)]
+    pub to: Option<u64>,
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// A free inject (自由注入) the director added: a message to the players,
@@ -78,6 +131,9 @@ pub struct Record {
     pub clock: DrillClock,
     pub progress: Progress,
     pub free_injects: Vec<FreeInject>,
+    /// For a replay of the live log, where it stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<Cursor>,
     /// Wall time of this record: a drill restored after a restart resumes
     /// from the drill time its clock showed then.
     pub saved_at: DateTime<Utc>,
@@ -89,7 +145,7 @@ pub struct Hosted {
     pub network: web::Data<AppState>,
     dir: PathBuf,
     clock: Arc<Mutex<DrillClock>>,
-    session: tokio::sync::Mutex<Session>,
+    session: tokio::sync::Mutex<Engine>,
     record: Mutex<Record>,
     wake: Notify,
     stopped: AtomicBool,
@@ -171,36 +227,19 @@ impl Drills {
         self.hosted.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Starts `script` as a new drill: its sandbox made (seeded, or copied
-    /// from the live log), its network following the sandbox, its script's
-    /// steps run on its clock.
-    pub async fn start(
-        &self,
-        (script, text): (DrillScript, String),
-        from: StartFrom,
-        (speed, paused): (Speed, bool),
-        participants: Vec<String>,
-        started_by: String,
-    ) -> Result<Arc<Hosted>, Problem> {
+    /// Starts a new drill: its sandbox made (seeded, or copied from the live
+    /// log), its network following the sandbox, its script's steps (and, for
+    /// a replay, the recorded events) run on its clock.
+    pub async fn start(&self, starting: Starting) -> Result<Arc<Hosted>, Problem> {
         let _turn = self.turns.lock().await;
-        let id = self.fresh_id(&script.id);
+        let starting = self.resolve(starting).await?;
+        let id = self.fresh_id(&starting.script.id);
         let dir = self.root.join(&id);
         self.shared
             .access
             .create_dir_all(&dir)
             .map_err(|e| Problem::unavailable(format!("cannot create {}: {e}", dir.display())))?;
-        let made = self
-            .make(
-                (script, text),
-                &id,
-                &dir,
-                from,
-                (speed, paused),
-                participants,
-                started_by,
-            )
-            .await;
-        match made {
+        match self.make(starting, &id, &dir).await {
             Ok(hosted) => Ok(hosted),
             Err(problem) => {
                 // Nothing half-made is left behind to be restored.
@@ -210,17 +249,112 @@ impl Drills {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn make(
-        &self,
-        (script, text): (DrillScript, String),
-        id: &str,
-        dir: &Path,
-        from: StartFrom,
-        (speed, paused): (Speed, bool),
-        participants: Vec<String>,
-        started_by: String,
-    ) -> Result<Arc<Hosted>, Problem> {
+    /// A replay's range as live positions, its script (one with no step,
+    /// starting when the range does) and its start: the live network just
+    /// before the range.
+    async fn resolve(&self, mut starting: Starting) -> Result<Starting, Problem> {
+        let Some(range) = starting.range.take() else {
+            return Ok(starting);
+        };
+        let live = self.live.log.as_ref();
+        let failed =
+            |e: ercs_eventlog::Error| Problem::unavailable(format!("reading the live log: {e}"));
+        let head = live.head().await.map_err(failed)?.0;
+        let bad = |field: &str, detail: String| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-replay-range",
+                "Invalid replay range",
+                detail,
+            )
+            .with_field(format!("replay.{field}"))
+        };
+        let from = match (range.from, range.since) {
+            (Some(from), None) => from,
+            (None, Some(since)) => {
+                replay::first_after(live, since, (1, head))
+                    .await
+                    .map_err(failed)?
+                    - 1
+            }
+            (None, None) => 0,
+            (Some(_), Some(_)) => {
+                return Err(bad("since", "give `from` or `since`, not both".into()));
+            }
+        };
+        let to = match (range.to, range.until) {
+            (Some(to), None) => to,
+            (None, Some(until)) => {
+                replay::first_after(live, until, (1, head))
+                    .await
+                    .map_err(failed)?
+                    - 1
+            }
+            (None, None) => head,
+            (Some(_), Some(_)) => {
+                return Err(bad("until", "give `to` or `until`, not both".into()));
+            }
+        };
+        if to > head {
+            return Err(bad(
+                "to",
+                format!("position {to} is beyond the live log's head at {head}"),
+            ));
+        }
+        if from >= to {
+            return Err(bad(
+                "from",
+                format!("the range ({from}, {to}] of the live log holds no event"),
+            ));
+        }
+        let first = live
+            .read_all(
+                ReadFrom::At(Position(from + 1)),
+                Direction::Forwards,
+                &Filter::all(),
+                1,
+            )
+            .await
+            .map_err(failed)?;
+        let start = first.first().map_or_else(Utc::now, |e| e.recorded_at);
+        let text = serde_json::json!({
+            "id": "replay",
+            "title": {"zh": format!("回放：实时日志第 {} 至 {to} 条事件", from + 1), "en": "Replay of the live log"},
+            "description": format!("The live log's events {} to {to}, as they happened.", from + 1),
+            "seed": "chongqing",
+            "start": start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "steps": [],
+        })
+        .to_string();
+        let script = DrillScript::parse(&text)
+            .map_err(|e| Problem::unavailable(format!("cannot make the replay's script: {e}")))?;
+        Ok(Starting {
+            script,
+            text,
+            from: StartFrom::Live {
+                position: Some(from),
+            },
+            cursor: Some(Cursor {
+                from,
+                to,
+                next: from + 1,
+            }),
+            ..starting
+        })
+    }
+
+    async fn make(&self, starting: Starting, id: &str, dir: &Path) -> Result<Arc<Hosted>, Problem> {
+        let Starting {
+            script,
+            text,
+            from,
+            speed,
+            paused,
+            participants,
+            started_by,
+            cursor,
+            ..
+        } = starting;
         let start = match &from {
             StartFrom::Seed => Start::Seed,
             StartFrom::Live { position } => {
@@ -275,6 +409,7 @@ impl Drills {
             clock: clock.lock().unwrap_or_else(PoisonError::into_inner).clone(),
             progress: session.progress().clone(),
             free_injects: Vec::new(),
+            replay: cursor,
             saved_at: now,
         };
         let hosted = self.host(id, dir, network, clock, session, record);
@@ -315,12 +450,21 @@ impl Drills {
         session: Session,
         record: Record,
     ) -> Arc<Hosted> {
+        let engine = Engine {
+            session,
+            replay: record
+                .replay
+                .clone()
+                .map(|cursor| Replay::new(Arc::clone(&self.live.log), cursor)),
+            drill: id.to_owned(),
+            sandbox: Arc::clone(&network.log),
+        };
         let hosted = Arc::new(Hosted {
             id: id.to_owned(),
             network,
             dir: dir.to_path_buf(),
             clock,
-            session: tokio::sync::Mutex::new(session),
+            session: tokio::sync::Mutex::new(engine),
             record: Mutex::new(record),
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
@@ -417,9 +561,15 @@ impl Drills {
         let progress = session.progress().clone();
         let script = Arc::new(session.script().clone());
         // Everything up to the first event of the drill recorded after `to`.
-        let events = read_after(old.network.log.as_ref(), Position(0))
-            .await
-            .map_err(failed)?;
+        let events = Pages::new(
+            old.network.log.as_ref(),
+            Position(0),
+            Position(u64::MAX),
+            COPY_PAGE,
+        )
+        .all()
+        .await
+        .map_err(failed)?;
         let cut = events
             .iter()
             .find(|e| e.position.0 > progress.seeded && drill_time_of(e).is_some_and(|at| at > to))
@@ -437,11 +587,8 @@ impl Drills {
             import.events(chunk).map_err(failed)?;
         }
         drop(import);
-        for name in ["script.json"] {
-            std::fs::copy(old.dir.join(name), fresh.join(name)).map_err(|e| {
-                Problem::unavailable(format!("cannot keep the drill's {name}: {e}"))
-            })?;
-        }
+        std::fs::copy(old.dir.join("script.json"), fresh.join("script.json"))
+            .map_err(|e| Problem::unavailable(format!("cannot keep the drill's script: {e}")))?;
         let mut record = old.record();
         let before = |at: &DateTime<Utc>| *at <= to;
         let steps_before = (script.steps().iter())
@@ -468,6 +615,11 @@ impl Drills {
         };
         record.progress = progress.clone();
         record.free_injects.retain(|f| before(&f.at));
+        if let Some(cursor) = record.replay.clone() {
+            let mut replay = Replay::new(Arc::clone(&self.live.log), cursor);
+            replay.rewind_to(to).await.map_err(failed)?;
+            record.replay = Some(replay.cursor);
+        }
         clock.seek(Utc::now(), to);
         record.clock = clock.clone();
         // The old sandbox goes; the rebuilt one takes its place.
@@ -569,27 +721,12 @@ async fn copy_live(
         None => head.0,
     };
     let mut import = SqliteImport::open(target, access).map_err(failed)?;
-    let mut next = Position(1);
+    let mut pages = Pages::new(live.as_ref(), Position(0), Position(through), COPY_PAGE);
     let mut numbered = 0u64;
-    while next.0 <= through {
-        let page = live
-            .read_all(
-                ReadFrom::At(next),
-                Direction::Forwards,
-                &Filter::all(),
-                COPY_PAGE,
-            )
-            .await
-            .map_err(failed)?;
-        let Some(last) = page.last() else { break };
-        next = Position(last.position.0 + 1);
+    while let Some(page) = pages.next().await.map_err(failed)? {
         let kept: Vec<RecordedEvent> = page
             .into_iter()
-            .filter(|e| e.position.0 <= through)
-            .filter(|e| {
-                let stream = e.stream.as_str();
-                !stream.starts_with("token-") && !stream.starts_with("feedticket-")
-            })
+            .filter(replay::of_the_network)
             .map(|mut e| {
                 numbered += 1;
                 e.position = Position(numbered);
@@ -705,12 +842,12 @@ impl Hosted {
     }
 
     pub async fn status(&self) -> Status {
-        let session = self.session.lock().await;
+        let mut session = self.session.lock().await;
+        let next = session.next_at().await.ok().flatten();
         let record = self.record();
         let clock = self.lock_clock().clone();
         let script = session.script();
         let progress = session.progress();
-        let next = session.next_at();
         let (state, state_zh) = match (next, clock.is_paused()) {
             (None, _) => ("finished", "脚本已完成"),
             (_, true) => ("paused", "已暂停"),
@@ -799,7 +936,7 @@ impl Hosted {
             }
             ClockAction::Step => {
                 let mut session = self.session.lock().await;
-                let Some(at) = session.next_at() else {
+                let Some(at) = session.next_at().await.map_err(sandbox_failed)? else {
                     return Err(Problem::new(
                         StatusCode::CONFLICT,
                         "drill-finished",
@@ -837,7 +974,7 @@ impl Hosted {
         }
         self.lock_clock().seek(wall, to);
         let mut session = self.session.lock().await;
-        while session.next_at().is_some_and(|at| at <= to) {
+        while (session.next_at().await.map_err(sandbox_failed)?).is_some_and(|at| at <= to) {
             self.run_step(&mut session).await?;
         }
         Ok(())
@@ -847,19 +984,21 @@ impl Hosted {
     pub async fn inject(&self, name: &str) -> Result<bool, Problem> {
         let mut session = self.session.lock().await;
         let at = self.now();
-        let fired = session
-            .inject(name, at, "director")
-            .await
-            .map_err(|error| match error {
-                ercs_drill::RunError::UnknownInject(_) => Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown-inject",
-                    "No such inject",
-                    error.to_string(),
-                )
-                .with_field("inject"),
-                other => Problem::unavailable(format!("the drill's sandbox failed: {other}")),
-            })?;
+        let fired =
+            session
+                .session
+                .inject(name, at, "director")
+                .await
+                .map_err(|error| match error {
+                    ercs_drill::RunError::UnknownInject(_) => Problem::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "unknown-inject",
+                        "No such inject",
+                        error.to_string(),
+                    )
+                    .with_field("inject"),
+                    other => Problem::unavailable(format!("the drill's sandbox failed: {other}")),
+                })?;
         self.store_progress(session.progress());
         self.save()?;
         Ok(fired)
@@ -894,9 +1033,13 @@ impl Hosted {
             .map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))
     }
 
-    async fn run_step(&self, session: &mut Session) -> Result<(), Problem> {
-        let ran = session.step().await;
-        self.store_progress(session.progress());
+    async fn run_step(&self, engine: &mut Engine) -> Result<(), Problem> {
+        let ran = engine.step().await;
+        self.store_progress(engine.progress());
+        self.record
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replay = engine.cursor();
         ran.map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))?;
         self.save()
     }
@@ -950,7 +1093,13 @@ async fn drive(hosted: Arc<Hosted>) {
         let woken = hosted.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        let next = hosted.session.lock().await.next_at();
+        let next = match hosted.session.lock().await.next_at().await {
+            Ok(next) => next,
+            Err(error) => {
+                tracing::warn!(drill = %hosted.id, %error, "cannot read what the drill replays");
+                None
+            }
+        };
         let wait = next.and_then(|at| hosted.until(at));
         match wait {
             Some(wait) if wait.is_zero() => {
@@ -983,7 +1132,7 @@ async fn drive(hosted: Arc<Hosted>) {
         }
         let mut session = hosted.session.lock().await;
         let before = session.progress().fired.len();
-        if let Err(error) = session.contingencies(hosted.now()).await {
+        if let Err(error) = session.session.contingencies(hosted.now()).await {
             tracing::warn!(drill = %hosted.id, %error, "cannot judge the drill's expectations");
         }
         if session.progress().fired.len() != before {
@@ -1064,6 +1213,10 @@ fn with_drill(body: actix_web::web::Bytes, drill: &str) -> actix_web::web::Bytes
     actix_web::web::Bytes::from(tagged)
 }
 
+fn sandbox_failed(error: ercs_eventlog::Error) -> Problem {
+    Problem::unavailable(format!("the drill's sandbox failed: {error}"))
+}
+
 /// The drill time an event happened at: the `at` its command was stamped
 /// with, which every domain event carries.
 fn drill_time_of(event: &RecordedEvent) -> Option<DateTime<Utc>> {
@@ -1074,28 +1227,4 @@ fn drill_time_of(event: &RecordedEvent) -> Option<DateTime<Utc>> {
 /// Where a drill's time starts: its script's start.
 async fn start_of(hosted: &Hosted) -> DateTime<Utc> {
     hosted.session.lock().await.script().start
-}
-
-/// Every event of `log` after `from`, read a page at a time (a drill's own
-/// sandbox: its size is the drill's).
-async fn read_after(
-    log: &dyn EventLog,
-    from: Position,
-) -> Result<Vec<RecordedEvent>, ercs_eventlog::Error> {
-    let mut all = Vec::new();
-    let mut next = Position(from.0 + 1);
-    loop {
-        let page = log
-            .read_all(
-                ReadFrom::At(next),
-                Direction::Forwards,
-                &Filter::all(),
-                COPY_PAGE,
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        next = Position(last.position.0 + 1);
-        all.extend(page);
-    }
-    Ok(all)
 }
