@@ -398,6 +398,16 @@ impl Drills {
             .await
             .map_err(|e| Problem::unavailable(format!("the drill's view: {e}")))?;
         network.ready.store(true, Ordering::Release);
+        // Drill time starts now that the drill is ready, not while its
+        // sandbox was being made.
+        {
+            let now = Utc::now();
+            let mut fresh = DrillClock::start(script.start, now, speed);
+            if paused {
+                fresh.pause(now);
+            }
+            *clock.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+        }
         let record = Record {
             id: id.to_owned(),
             script: script.id.clone(),
