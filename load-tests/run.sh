@@ -9,6 +9,9 @@
 #   load-tests/run.sh dashboard [EVENTS]   # /network, filtered lists, GIS bbox, 60 s
 #   load-tests/run.sh feed [EVENTS]        # 1,000 feed subscribers while 50 writes/s, 30 s
 #   load-tests/run.sh soak [EVENTS]        # mixed at half the budget for 10 minutes
+#   load-tests/run.sh drill [EVENTS]       # the 72 h 万州 drill as fast as possible, hosted
+#                                          # (from the seed, then on a copy of the live log)
+#                                          # and headless: wall time and the service's memory
 #
 # Each writes its figures as JSON to $ERCS_LOAD_OUT (default $data/SCENARIO.json).
 # Extra arguments after EVENTS go to the scenario (e.g. --writers 64 --rate 2000);
@@ -17,7 +20,7 @@
 #
 # Needs: cargo build --release -p ercs-server --bin ercs --example build-log --example load
 set -euo pipefail
-scenario=${1:?feed-resume, as-of, surge, mixed, dashboard, feed, soak or restart}
+scenario=${1:?feed-resume, as-of, surge, mixed, dashboard, feed, soak, drill or restart}
 events=${2:-0}
 shift $(( $# < 2 ? $# : 2 ))
 target=${CARGO_TARGET_DIR:-target}/release
@@ -62,6 +65,29 @@ case "$scenario" in
   dashboard) "$target/examples/load" dashboard --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-60}" --pid "$pid" --out "$out" "$@" ;;
   feed) "$target/examples/load" feed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-1000}" --seconds "${ERCS_LOAD_SECONDS:-30}" --pid "$pid" --out "$out" "$@" ;;
   soak) "$target/examples/load" mixed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-600}" --writers 16 --rate 1000 --pid "$pid" --out "$out" "$@" ;;
+  drill)
+    token=$(grep -a '^  drill_director ' "$data/serve.log" | tail -1 | awk '{print $2}')
+    rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+    json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+    echo "service alone: RSS $(rss) kB"
+    for from in '"seed"' '{"live": {}}'; do
+      began=$(date +%s.%N)
+      id=$(curl -s -X POST "$base/api/v1/drills" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' \
+        -d "{\"script\": \"wanzhou-respiratory-outbreak\", \"speed\": \"max\", \"from\": $from}" | json "['drill']")
+      started=$(date +%s.%N)
+      until [ "$(curl -s "$base/api/v1/drills/$id" -H "Authorization: Bearer $token" | json "['state']")" = finished ]; do
+        sleep 0.05
+      done
+      ended=$(date +%s.%N)
+      echo "from $from: sandbox ready in $(echo "$started - $began" | bc) s, 47 steps over 72 h of drill time in $(echo "$ended - $started" | bc) s; RSS with the drill $(rss) kB"
+      curl -s -X DELETE "$base/api/v1/drills/$id" -H "Authorization: Bearer $token" >/dev/null
+      echo "  deleted: RSS $(rss) kB"
+    done
+    /usr/bin/time -f "headless (ercs drill run --speed max): %e s wall, %M kB max RSS" \
+      "$target/ercs" drill run seeds/drills/wanzhou-respiratory-outbreak.json --speed max \
+      --data-dir "$data/headless" >/dev/null
+    ;;
   restart)
     kill -9 "$pid"
     wait "$pid" 2>/dev/null || true

@@ -162,6 +162,20 @@ async fn urls_for(server: &TestServer, path: &str, plan: &str) -> Vec<String> {
         let id = first_id(server, collection).await;
         return vec![format!("/api/v1/{collection}/{id}")];
     }
+    if path.contains("{drill}") {
+        // A drill of its own, on a copy of the network, its clock stopped.
+        let started: Value = server
+            .post(
+                "/api/v1/drills",
+                &serde_json::json!({"script": "wanzhou-respiratory-outbreak", "from": {"live": {}}, "paused": true}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let drill = started["drill"].as_str().expect("a drill starts");
+        return vec![path.replace("{drill}", drill)];
+    }
     if path.contains("{collectionId}") {
         let mut urls = Vec::new();
         for collection in [

@@ -513,7 +513,7 @@ async fn approve(
         .filter(|i| taken.contains(i) || fitting.contains(i))
         .collect();
     if !changed.is_empty() && !asked.partial {
-        return Err(stale(&record, &changed));
+        return Err(stale(&state, &record, &changed));
     }
     let partial = asked.partial || asked.assignments.is_some();
     let mut dispatches = plans::dispatch(&state.aggregates, &record, &fits, &acting).await?;
@@ -578,7 +578,7 @@ async fn approve(
         );
         return Err(Problem {
             outcome: Some(Box::new(
-                json!({"refused": refused, "replan": replan(&record)}),
+                json!({"refused": refused, "replan": replan(&state, &record)}),
             )),
             ..problem
         });
@@ -636,12 +636,12 @@ async fn taken_steps(
 
 /// The request that plans again what a stale plan was for, over the network as
 /// it is now: the same request, ready to send.
-fn replan(record: &PlanRecord) -> serde_json::Value {
-    json!({"method": "POST", "href": "/api/v1/plans", "body": record.request})
+fn replan(state: &AppState, record: &PlanRecord) -> serde_json::Value {
+    json!({"method": "POST", "href": format!("{}/plans", state.base()), "body": record.request})
 }
 
 /// A `409 plan-stale`: what changed since the plan was made, and what to do.
-fn stale(record: &PlanRecord, changed: &[plans::Change]) -> Problem {
+fn stale(state: &AppState, record: &PlanRecord, changed: &[plans::Change]) -> Problem {
     let shown: Vec<String> = changed.iter().take(5).map(ToString::to_string).collect();
     let more = if changed.len() > 5 {
         format!(" and {} more", changed.len() - 5)
@@ -662,7 +662,7 @@ fn stale(record: &PlanRecord, changed: &[plans::Change]) -> Problem {
         ),
     );
     Problem {
-        outcome: serde_json::to_value(json!({"changed": changed, "replan": replan(record)}))
+        outcome: serde_json::to_value(json!({"changed": changed, "replan": replan(state, record)}))
             .ok()
             .map(Box::new),
         ..problem
