@@ -313,7 +313,12 @@ impl Session {
         key: String,
     ) -> Result<(), RunError> {
         let context = CommandContext::new(self.actor.clone(), at);
-        let mut metadata = Metadata::new(self.actor.to_string()).with_idempotency_key(key);
+        // Correlated by its key, so two runs of the drill record alike.
+        let correlation = Uuid::new_v5(&Uuid::NAMESPACE_URL, key.as_bytes());
+        let mut metadata = Metadata {
+            correlation_id: correlation,
+            ..Metadata::new(self.actor.to_string()).with_idempotency_key(key)
+        };
         metadata.drill_id = Some(self.script.id.clone());
         match execute(&self.aggregates, (target, command), context, &metadata).await {
             Ok(()) => Ok(()),

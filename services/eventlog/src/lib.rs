@@ -39,4 +39,4 @@ pub use model::{
 };
 pub use pages::Pages;
 pub use port::{EventLog, Subscription};
-pub use sqlite::{SqliteEventLog, SqliteImport, SqliteOptions};
+pub use sqlite::{RecordClock, SqliteEventLog, SqliteImport, SqliteOptions};

@@ -40,6 +40,16 @@ pub struct RequestKey {
     pub digest: Uuid,
 }
 
+/// The path a key is scoped by: inside a drill, the live path it mirrors (a
+/// drill's keys live in its own sandbox, and two runs of a drill then record
+/// the same keys).
+pub fn network_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match crate::drills::split(path) {
+        Some((_, inner)) => std::borrow::Cow::Owned(inner),
+        None => std::borrow::Cow::Borrowed(path),
+    }
+}
+
 /// The request's `Idempotency-Key`, scoped by method and path, if it has one.
 pub fn request_key(request: &HttpRequest, body: &[u8]) -> Result<Option<RequestKey>, Problem> {
     let Some(value) = request.headers().get(KEY_HEADER) else {
@@ -48,7 +58,11 @@ pub fn request_key(request: &HttpRequest, body: &[u8]) -> Result<Option<RequestK
     match value.to_str().map(str::trim) {
         Ok(key) if (1..=255).contains(&key.len()) && !key.chars().any(char::is_control) => {
             Ok(Some(RequestKey {
-                scoped: format!("api/{} {}/{key}", request.method(), request.path()),
+                scoped: format!(
+                    "api/{} {}/{key}",
+                    request.method(),
+                    network_path(request.path())
+                ),
                 digest: Uuid::new_v5(&DIGEST_NAMESPACE, body),
             }))
         }

@@ -31,6 +31,31 @@ pub fn request_id(request: &HttpRequest) -> Uuid {
         .map_or_else(Uuid::new_v4, |id| id.0)
 }
 
+/// Names the request ids of keyed requests inside drills.
+const DRILL_REQUESTS: Uuid = Uuid::from_u128(0x6e1c_3f0a_52d4_4b8e_9a7f_0c2d_e4b6_a913);
+
+/// A fresh id per request; inside a drill, a keyed request's id is made from
+/// its method, path and `Idempotency-Key`, so the same requests at the same
+/// drill times leave the same sandbox log (and a retry the same id).
+fn request_id_for(request: &ServiceRequest) -> Uuid {
+    let key = request
+        .headers()
+        .get(crate::idempotency::KEY_HEADER)
+        .and_then(|v| v.to_str().ok());
+    match key {
+        Some(key) if request.path().starts_with("/api/v1/drills/") => Uuid::new_v5(
+            &DRILL_REQUESTS,
+            format!(
+                "{} {} {key}",
+                request.method(),
+                crate::idempotency::network_path(request.path())
+            )
+            .as_bytes(),
+        ),
+        _ => Uuid::new_v4(),
+    }
+}
+
 /// The biggest problem+json body the request id is written into; a bigger one
 /// (none the service makes) keeps the header only.
 const MAX_PROBLEM: usize = 256 * 1024;
@@ -40,7 +65,7 @@ pub async fn observe(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let id = Uuid::new_v4();
+    let id = request_id_for(&request);
     request.extensions_mut().insert(RequestId(id));
     let state = request.app_data::<web::Data<AppState>>().cloned();
     let method = crate::metrics::method_label(request.method());

@@ -252,7 +252,7 @@ async fn two_drills_do_not_see_each_other() {
         "standby"
     );
     assert_eq!(team_status(&server, "/api/v1").await, "standby");
-    // Each drill's event metadata names its own drill.
+    // Each drill's events name the drill they are of (its script).
     let sandbox = server
         .dir
         .path()
@@ -268,7 +268,7 @@ async fn two_drills_do_not_see_each_other() {
         )
         .unwrap();
     let metadata: Value = serde_json::from_str(&metadata).unwrap();
-    assert_eq!(metadata["drill_id"], first.as_str(), "{metadata}");
+    assert_eq!(metadata["drill_id"], WANZHOU, "{metadata}");
 }
 
 #[actix_web::test]
@@ -841,5 +841,100 @@ async fn a_recorded_range_of_the_live_log_replays_as_it_happened_at_any_speed() 
         assert_eq!(response.status(), 422);
         let problem: Value = response.json().await.unwrap();
         assert_eq!(problem["field"], field, "{problem}");
+    }
+}
+
+/// Every row of a drill's sandbox log, every column.
+fn sandbox_rows(server: &TestServer, drill: &str) -> Vec<Vec<String>> {
+    let path = server
+        .dir
+        .path()
+        .join("drills")
+        .join(drill)
+        .join("events.db");
+    let db = rusqlite::Connection::open(path).unwrap();
+    let mut query = db
+        .prepare(
+            "SELECT position, stream, revision, hex(event_id), event_type, data, metadata, recorded_at \
+             FROM events ORDER BY position",
+        )
+        .unwrap();
+    query
+        .query_map([], |row| {
+            Ok((0..8)
+                .map(|i| {
+                    row.get::<_, rusqlite::types::Value>(i)
+                        .map(|v| format!("{v:?}"))
+                })
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_same_script_and_the_same_trainee_commands_at_the_same_drill_times_record_the_same_log()
+{
+    let server = TestServer::seeded().await;
+    let mut drills = Vec::new();
+    for _ in 0..2 {
+        let id = paused_copy(&server).await;
+        let base = format!("/api/v1/drills/{id}");
+        let clock = |body: Value| {
+            let (server, base) = (&server, base.clone());
+            async move {
+                let response = server.post(&format!("{base}/clock"), &body).await;
+                assert_eq!(response.status(), 200);
+            }
+        };
+        for _ in 0..3 {
+            clock(json!({"action": "step"})).await;
+        }
+        // A trainee, keyed as a client should: a team out of service, and a
+        // plan for the incident the script declared, proposed and approved.
+        let other = ercs_seed::inventory::seed_id(OTHER_TEAM_KEY);
+        let marked = server
+            .post_keyed(
+                &format!("{base}/teams/{other}/mark_unavailable"),
+                "trainee-1",
+                &json!({"reason": "车辆检修"}),
+            )
+            .await;
+        assert_eq!(marked.status(), 200);
+        let (_, incidents) = server.get(&server.url(&format!("{base}/incidents"))).await;
+        let incident = incidents["items"][0]["id"].as_str().unwrap().to_owned();
+        let proposed = server
+            .post_keyed(
+                &format!("{base}/plans"),
+                "trainee-2",
+                &json!({"incident": incident}),
+            )
+            .await;
+        assert_eq!(proposed.status(), 201);
+        let plan: Value = proposed.json().await.unwrap();
+        let approved = server
+            .post_keyed(
+                &format!("{base}/plans/{}/approve", plan["id"].as_str().unwrap()),
+                "trainee-3",
+                &json!({"partial": true}),
+            )
+            .await;
+        assert_eq!(approved.status(), 200, "{}", approved.text().await.unwrap());
+        clock(json!({"action": "seek", "to": "2026-03-02T01:00:00Z"})).await;
+        drills.push(id);
+    }
+    let (first, second) = (
+        sandbox_rows(&server, &drills[0]),
+        sandbox_rows(&server, &drills[1]),
+    );
+    assert!(
+        first.len() > 4416,
+        "the drill wrote its steps: {}",
+        first.len()
+    );
+    assert_eq!(first.len(), second.len());
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a, b, "the two runs' logs differ");
     }
 }

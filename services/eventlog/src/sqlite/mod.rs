@@ -53,6 +53,35 @@ pub struct SqliteOptions {
     pub recent_ids: usize,
     /// Who may read the files the log creates (default: its owner only).
     pub access: FileAccess,
+    /// The time appends are recorded at (default: the system clock).
+    pub clock: RecordClock,
+}
+
+/// What time an SQLite log records its appends at: the system clock, or
+/// another (a drill's sandbox records drill time, so two runs of one drill
+/// record the same times).
+#[derive(Clone, Default)]
+pub struct RecordClock(Option<Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>>);
+
+impl RecordClock {
+    pub fn of(now: impl Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync + 'static) -> Self {
+        RecordClock(Some(Arc::new(now)))
+    }
+
+    /// Now, in microseconds since 1970.
+    pub(crate) fn micros(&self) -> Option<i64> {
+        self.0.as_ref().map(|now| now().timestamp_micros())
+    }
+}
+
+impl std::fmt::Debug for RecordClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "RecordClock(given)"
+        } else {
+            "RecordClock(system)"
+        })
+    }
 }
 
 impl Default for SqliteOptions {
@@ -62,6 +91,7 @@ impl Default for SqliteOptions {
             readers: 8,
             recent_ids: recent::RECENT_IDS,
             access: FileAccess::default(),
+            clock: RecordClock::default(),
         }
     }
 }
@@ -106,6 +136,7 @@ impl SqliteEventLog {
             head_tx,
             options.max_batch.max(1),
             options.recent_ids.max(1),
+            options.clock.clone(),
         )?;
         let (requests, inbox) = mpsc::channel();
         let writer = std::thread::Builder::new()

@@ -54,6 +54,8 @@ struct State {
     revisions: HashMap<StreamName, Revision>,
     /// Ids remembered by the transaction in progress, to forget if it rolls back.
     remembered: usize,
+    /// What appends are recorded at.
+    clock: super::RecordClock,
 }
 
 impl Writer {
@@ -63,6 +65,7 @@ impl Writer {
         head: watch::Sender<Position>,
         max_batch: usize,
         recent_ids: usize,
+        clock: super::RecordClock,
     ) -> Result<Self, Error> {
         let last = last_position(&conn)?;
         let recent = RecentIds::load(&conn, recent_ids)?;
@@ -75,6 +78,7 @@ impl Writer {
                 recent,
                 revisions: HashMap::new(),
                 remembered: 0,
+                clock,
             },
             head,
             max_batch,
@@ -139,7 +143,7 @@ fn write_batch(
     batch: &[AppendRequest],
     state: &mut State,
 ) -> Result<Vec<Outcome>, Error> {
-    let now = now_micros();
+    let now = state.clock.micros().unwrap_or_else(now_micros);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(storage)?;

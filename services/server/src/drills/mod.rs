@@ -20,8 +20,8 @@ use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Utc};
 use ercs_drill::{DrillClock, Progress, Session, Speed, Start};
 use ercs_eventlog::{
-    Direction, EventLog, Filter, Pages, Position, ReadFrom, RecordedEvent, SqliteEventLog,
-    SqliteImport, SqliteOptions,
+    Direction, EventLog, Filter, Pages, Position, ReadFrom, RecordClock, RecordedEvent,
+    SqliteEventLog, SqliteImport, SqliteOptions,
 };
 use ercs_seed::drill_script::{DrillScript, SHIPPED};
 use serde::{Deserialize, Serialize};
@@ -142,6 +142,9 @@ pub struct Record {
 /// One hosted drill.
 pub struct Hosted {
     pub id: String,
+    /// The script's id: what every event of the drill names as its drill
+    /// (`drill_id`), the same in every run of the script.
+    pub script: String,
     pub network: web::Data<AppState>,
     dir: PathBuf,
     clock: Arc<Mutex<DrillClock>>,
@@ -371,10 +374,10 @@ impl Drills {
         std::fs::write(dir.join("script.json"), text)
             .map_err(|e| Problem::unavailable(format!("cannot keep the drill's script: {e}")))?;
         let now = Utc::now();
+        // Stopped at the drill's start while the sandbox is made, so the seed
+        // is recorded at that drill time whatever the wall clock does.
         let mut clock = DrillClock::start(script.start, now, speed);
-        if paused {
-            clock.pause(now);
-        }
+        clock.pause(now);
         let script = Arc::new(script);
         let (network, clock) = self.open_network(id, dir, clock)?;
         // The seed is a fixed amount of work, whatever the live log holds.
@@ -434,13 +437,21 @@ impl Drills {
         dir: &Path,
         clock: DrillClock,
     ) -> Result<(web::Data<AppState>, Arc<Mutex<DrillClock>>), Problem> {
+        let clock = Arc::new(Mutex::new(clock));
+        // The sandbox records drill time, so two runs of a drill record alike.
+        let recorded = Arc::clone(&clock);
         let options = SqliteOptions {
             access: self.shared.access,
+            clock: RecordClock::of(move || {
+                recorded
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .now(Utc::now())
+            }),
             ..SqliteOptions::default()
         };
         let log = SqliteEventLog::open_with(dir.join("events.db"), options)
             .map_err(|e| Problem::unavailable(format!("cannot open the drill's sandbox: {e}")))?;
-        let clock = Arc::new(Mutex::new(clock));
         let network = crate::startup::network(
             &self.shared,
             Arc::new(log),
@@ -466,11 +477,12 @@ impl Drills {
                 .replay
                 .clone()
                 .map(|cursor| Replay::new(Arc::clone(&self.live.log), cursor)),
-            drill: id.to_owned(),
+            drill: record.script.clone(),
             sandbox: Arc::clone(&network.log),
         };
         let hosted = Arc::new(Hosted {
             id: id.to_owned(),
+            script: record.script.clone(),
             network,
             dir: dir.to_path_buf(),
             clock,

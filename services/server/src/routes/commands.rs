@@ -691,9 +691,14 @@ fn expected_revision(request: &HttpRequest) -> Result<Expect, Problem> {
 /// `metadata` with the authenticated actor and the request's id, when the
 /// guard authenticated one.
 pub(crate) fn audited(request: &HttpRequest, mut metadata: Metadata) -> Metadata {
-    // Every event of a drill says so (演练), whoever sends it.
+    // Every event of a drill says so (演练), whoever sends it; its commands
+    // are correlated by their request, so identical runs record alike.
     if let Some(drill) = request.match_info().get("drill") {
-        metadata.drill_id = Some(drill.to_owned());
+        let script = (request.app_data::<web::Data<crate::drills::Drills>>())
+            .and_then(|drills| drills.get(drill))
+            .map(|hosted| hosted.script.clone());
+        metadata.drill_id = Some(script.unwrap_or_else(|| drill.to_owned()));
+        metadata.correlation_id = crate::observe::request_id(request);
     }
     match crate::auth::principal_of(request) {
         Some(principal) => {
