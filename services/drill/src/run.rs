@@ -465,36 +465,64 @@ where
         })
 }
 
+/// One event of the sandbox as the drill's judges read it: who sent it, and
+/// when in drill time.
+#[derive(Debug, Clone)]
+pub(crate) struct Logged {
+    /// The metadata's actor: `seed`, `drill:<id>` or a trainee.
+    pub actor: String,
+    pub observed: Observed,
+}
+
 /// The sandbox's events after `from`, each at its drill time: the `at` its
-/// command was stamped with (every domain event carries it), else when it
-/// was recorded.
-async fn observed_after(log: &dyn EventLog, from: Position) -> Result<Vec<Observed>, RunError> {
-    let mut observed = Vec::new();
+/// command was stamped with (every domain event carries it; a plan's events
+/// carry when it was proposed, approved, cancelled), else when it was
+/// recorded. At most `limit` events; `true` when more were left unread.
+pub(crate) async fn read_after(
+    log: &dyn EventLog,
+    from: Position,
+    limit: usize,
+) -> Result<(Vec<Logged>, bool), RunError> {
+    let mut logged = Vec::new();
     let mut next = Position(from.0 + 1);
     loop {
+        let room = limit - logged.len();
         let page = log
             .read_all(
                 ReadFrom::At(next),
                 Direction::Forwards,
                 &Filter::all(),
-                PAGE,
+                PAGE.min(room.max(1)),
             )
             .await?;
-        let Some(last) = page.last() else { break };
+        let Some(last) = page.last() else {
+            return Ok((logged, false));
+        };
+        if room == 0 {
+            return Ok((logged, true));
+        }
         next = Position(last.position.0 + 1);
         for event in &page {
             let data: serde_json::Value = event.data.deserialize().unwrap_or_default();
-            let at = data["at"]
-                .as_str()
-                .and_then(|t| t.parse().ok())
+            let metadata: serde_json::Value = event.metadata.deserialize().unwrap_or_default();
+            let at = ["at", "proposed_at", "approved_at"]
+                .iter()
+                .find_map(|field| data[field].as_str()?.parse().ok())
                 .unwrap_or(event.recorded_at);
-            observed.push(Observed {
-                at,
-                stream: event.stream.to_string(),
-                event_type: event.event_type.to_string(),
-                data,
+            logged.push(Logged {
+                actor: metadata["actor"].as_str().unwrap_or_default().to_owned(),
+                observed: Observed {
+                    at,
+                    stream: event.stream.to_string(),
+                    event_type: event.event_type.to_string(),
+                    data,
+                },
             });
         }
     }
-    Ok(observed)
+}
+
+async fn observed_after(log: &dyn EventLog, from: Position) -> Result<Vec<Observed>, RunError> {
+    let (logged, _) = read_after(log, from, usize::MAX).await?;
+    Ok(logged.into_iter().map(|l| l.observed).collect())
 }
