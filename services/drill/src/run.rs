@@ -526,3 +526,43 @@ async fn observed_after(log: &dyn EventLog, from: Position) -> Result<Vec<Observ
     let (logged, _) = read_after(log, from, usize::MAX).await?;
     Ok(logged.into_iter().map(|l| l.observed).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use ercs_eventlog::sqlite::SqliteEventLog;
+    use ercs_eventlog::{EventData, EventType, ExpectedRevision, JsonObject, StreamName};
+
+    use super::*;
+
+    async fn log_of(events: usize) -> (tempfile::TempDir, SqliteEventLog) {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SqliteEventLog::open(dir.path().join("events.db")).unwrap();
+        let stream = StreamName::new("incident-1").unwrap();
+        let data = JsonObject::parse(r#"{"at":"2026-03-02T00:00:00Z"}"#).unwrap();
+        let batch = (0..events)
+            .map(|_| {
+                EventData::new(
+                    Uuid::new_v4(),
+                    EventType::new("Noted").unwrap(),
+                    data.clone(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        log.append(&stream, ExpectedRevision::Any, batch)
+            .await
+            .unwrap();
+        (dir, log)
+    }
+
+    #[tokio::test]
+    async fn a_bounded_read_stops_at_its_limit_and_says_more_were_left() {
+        let (_dir, log) = log_of(5).await;
+        let (read, more) = read_after(&log, Position(0), 3).await.unwrap();
+        assert_eq!((read.len(), more), (3, true));
+        let (read, more) = read_after(&log, Position(0), 5).await.unwrap();
+        assert_eq!((read.len(), more), (5, false));
+        let (read, more) = read_after(&log, Position(2), 5).await.unwrap();
+        assert_eq!((read.len(), more), (3, false), "only what came after");
+    }
+}

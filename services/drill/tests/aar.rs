@@ -354,6 +354,67 @@ async fn a_planned_demand_shows_minutes_to_plan_approval_and_arrival_and_the_tie
     };
     assert_eq!((at(20).demanded, at(20).unmet), (1, 1));
     assert_eq!((at(28).approved, at(28).unmet), (1, 0));
+    // A cancelled plan no longer counts: the team is unmet again.
+    let cancelled =
+        json!({"at": minutes(&script, 55), "by": TRAINEE, "reason": "改派", "released": 1});
+    append_plan(
+        log.as_ref(),
+        plan,
+        ExpectedRevision::Any,
+        "PlanCancelled",
+        cancelled,
+    )
+    .await;
+    let report = report_of(&log, &session).await;
+    let end = report.unmet.last().unwrap();
+    assert_eq!(end.at, minutes(&script, 55));
+    assert_eq!((end.teams.approved, end.teams.unmet), (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inject_the_director_fires_is_on_the_timeline_with_what_the_director_said() {
+    let script = DrillScript::parse(WANZHOU).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, mut session, _) = start(dir.path(), script.clone()).await;
+    step_until(&mut session, minutes(&script, 40)).await;
+    let at = minutes(&script, 45);
+    session
+        .inject("nosocomial-cluster", at, "导演部临时下达")
+        .await
+        .unwrap();
+    let report = report_of(&log, &session).await;
+
+    let fired: Vec<_> = (report.timeline.iter())
+        .filter(|e| {
+            matches!(
+                e.kind,
+                EntryKind::ScriptedInject | EntryKind::ContingencyInject
+            )
+        })
+        .map(|e| (e.kind, e.at, e.why.as_deref()))
+        .collect();
+    assert_eq!(
+        fired,
+        [(EntryKind::ScriptedInject, at, Some("导演部临时下达"))]
+    );
+    let recorded = report.demands.last().unwrap();
+    assert_eq!(
+        (
+            recorded.commodity.as_str(),
+            recorded.quantity,
+            recorded.recorded_at
+        ),
+        ("bed:negative_flow_isolation", 30, at)
+    );
+    let planned = report
+        .expectations
+        .iter()
+        .find(|o| o.name == "negative-beds-planned")
+        .unwrap();
+    assert_eq!(
+        (planned.status, planned.started_at),
+        (Status::Open, Some(at))
+    );
 }
 
 async fn report_of(log: &Arc<dyn EventLog>, session: &Session) -> AfterAction {
