@@ -372,7 +372,7 @@ async fn a_planned_demand_shows_minutes_to_plan_approval_and_arrival_and_the_tie
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_inject_the_director_fires_is_on_the_timeline_with_what_the_director_said() {
+async fn a_directors_inject_is_on_the_timeline_and_a_plan_answering_it_is_judged_at_drill_time() {
     let script = DrillScript::parse(WANZHOU).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (log, mut session, _) = start(dir.path(), script.clone()).await;
@@ -414,6 +414,66 @@ async fn an_inject_the_director_fires_is_on_the_timeline_with_what_the_director_
     assert_eq!(
         (planned.status, planned.started_at),
         (Status::Open, Some(at))
+    );
+
+    // A trainee plans the 30 red beds and approves within the half hour of
+    // drill time (the log records it at wall time, long after): met, and the
+    // demand's response is read at drill time too; nobody was admitted yet.
+    let plan = Uuid::new_v4();
+    let proposed = json!({
+        "plan_id": plan, "request": {"incident": recorded.incident}, "proposed_at": minutes(&script, 50),
+        "proposed_by": TRAINEE,
+        "plan": {"assignments": [{
+            "commodity": "bed:negative_flow_isolation", "source": "facility/lead/500101/designated",
+            "source_kind": "bed_pool", "demand": "area/500101001", "priority": "red", "quantity": 30,
+            "travel_minutes": 10.0, "lead_minutes": 0.0, "arrival_minutes": 10.0,
+            "within_standard": false, "tier_path": ["township"]}],
+            "shortfalls": []}});
+    append_plan(
+        log.as_ref(),
+        plan,
+        ExpectedRevision::NoStream,
+        "PlanProposed",
+        proposed,
+    )
+    .await;
+    let approved = json!({"approved_at": minutes(&script, 65), "approved_by": TRAINEE,
+        "dispatches": [{"assignment": 0, "outcome": "dispatched"}]});
+    append_plan(
+        log.as_ref(),
+        plan,
+        ExpectedRevision::Any,
+        "PlanApproved",
+        approved,
+    )
+    .await;
+    let report = report_of(&log, &session).await;
+    let planned = report
+        .expectations
+        .iter()
+        .find(|o| o.name == "negative-beds-planned")
+        .unwrap();
+    assert_eq!(
+        (planned.status, planned.done_at),
+        (Status::Met, Some(minutes(&script, 65)))
+    );
+    let beds = report.demands.last().unwrap();
+    assert_eq!(
+        (
+            beds.minutes_to_plan,
+            beds.minutes_to_approval,
+            beds.minutes_to_arrival
+        ),
+        (Some(5.0), Some(20.0), None)
+    );
+    let within = report
+        .within_standard
+        .iter()
+        .find(|w| w.kind == Kind::Beds)
+        .unwrap();
+    assert_eq!(
+        (within.units, within.within, within.share),
+        (30, 0, Some(0.0))
     );
 }
 
