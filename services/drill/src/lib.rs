@@ -17,14 +17,21 @@
 //!   expectations judged from the sandbox's record at the end
 //!   (`ercs drill run`).
 //!
+//! - [`aar`]: the after-action report (演练评估报告) read off a drill's
+//!   sandbox: timeline, response to each demand, unmet demand over drill time,
+//!   service-standard shares, resources by tier, the judged expectations; two
+//!   runs compared; one printable HTML page.
+//!
 //! Still to come (issue 13): the processes in the shared network crate, the
-//! `/api/v1/drills/{id}/…` routes where trainees play, replay of a recorded
-//! range of the live log, and the after-action report.
+//! `/api/v1/drills/{id}/…` routes where trainees play, and replay of a
+//! recorded range of the live log.
 
+pub mod aar;
 pub mod clock;
 pub mod evaluate;
 pub mod run;
 
+pub use aar::{AfterAction, Comparison, after_action, compare};
 pub use clock::{DrillClock, Speed};
 pub use evaluate::{AnchorKey, Observed, Outcome, Status, evaluate};
 pub use run::{Anchored, Progress, RunError, RunReport, Session, Start, run};

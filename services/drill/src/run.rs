@@ -470,36 +470,104 @@ where
         })
 }
 
+/// One event of the sandbox as the drill's judges read it: who sent it, and
+/// when in drill time.
+#[derive(Debug, Clone)]
+pub(crate) struct Logged {
+    /// The metadata's actor: `seed`, `drill:<id>` or a trainee.
+    pub actor: String,
+    pub observed: Observed,
+}
+
 /// The sandbox's events after `from`, each at its drill time: the `at` its
-/// command was stamped with (every domain event carries it), else when it
-/// was recorded.
-async fn observed_after(log: &dyn EventLog, from: Position) -> Result<Vec<Observed>, RunError> {
-    let mut observed = Vec::new();
+/// command was stamped with (every domain event carries it; a plan's events
+/// carry when it was proposed, approved, cancelled), else when it was
+/// recorded. At most `limit` events; `true` when more were left unread.
+pub(crate) async fn read_after(
+    log: &dyn EventLog,
+    from: Position,
+    limit: usize,
+) -> Result<(Vec<Logged>, bool), RunError> {
+    let mut logged = Vec::new();
     let mut next = Position(from.0 + 1);
     loop {
+        let room = limit - logged.len();
         let page = log
             .read_all(
                 ReadFrom::At(next),
                 Direction::Forwards,
                 &Filter::all(),
-                PAGE,
+                PAGE.min(room.max(1)),
             )
             .await?;
-        let Some(last) = page.last() else { break };
+        let Some(last) = page.last() else {
+            return Ok((logged, false));
+        };
+        if room == 0 {
+            return Ok((logged, true));
+        }
         next = Position(last.position.0 + 1);
         for event in &page {
             let data: serde_json::Value = event.data.deserialize().unwrap_or_default();
-            let at = data["at"]
-                .as_str()
-                .and_then(|t| t.parse().ok())
+            let metadata: serde_json::Value = event.metadata.deserialize().unwrap_or_default();
+            let at = ["at", "proposed_at", "approved_at"]
+                .iter()
+                .find_map(|field| data[field].as_str()?.parse().ok())
                 .unwrap_or(event.recorded_at);
-            observed.push(Observed {
-                at,
-                stream: event.stream.to_string(),
-                event_type: event.event_type.to_string(),
-                data,
+            logged.push(Logged {
+                actor: metadata["actor"].as_str().unwrap_or_default().to_owned(),
+                observed: Observed {
+                    at,
+                    stream: event.stream.to_string(),
+                    event_type: event.event_type.to_string(),
+                    data,
+                },
             });
         }
     }
-    Ok(observed)
+}
+
+async fn observed_after(log: &dyn EventLog, from: Position) -> Result<Vec<Observed>, RunError> {
+    let (logged, _) = read_after(log, from, usize::MAX).await?;
+    Ok(logged.into_iter().map(|l| l.observed).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use ercs_eventlog::sqlite::SqliteEventLog;
+    use ercs_eventlog::{EventData, EventType, ExpectedRevision, JsonObject, StreamName};
+
+    use super::*;
+
+    async fn log_of(events: usize) -> (tempfile::TempDir, SqliteEventLog) {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SqliteEventLog::open(dir.path().join("events.db")).unwrap();
+        let stream = StreamName::new("incident-1").unwrap();
+        let data = JsonObject::parse(r#"{"at":"2026-03-02T00:00:00Z"}"#).unwrap();
+        let batch = (0..events)
+            .map(|_| {
+                EventData::new(
+                    Uuid::new_v4(),
+                    EventType::new("Noted").unwrap(),
+                    data.clone(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        log.append(&stream, ExpectedRevision::Any, batch)
+            .await
+            .unwrap();
+        (dir, log)
+    }
+
+    #[tokio::test]
+    async fn a_bounded_read_stops_at_its_limit_and_says_more_were_left() {
+        let (_dir, log) = log_of(5).await;
+        let (read, more) = read_after(&log, Position(0), 3).await.unwrap();
+        assert_eq!((read.len(), more), (3, true));
+        let (read, more) = read_after(&log, Position(0), 5).await.unwrap();
+        assert_eq!((read.len(), more), (5, false));
+        let (read, more) = read_after(&log, Position(2), 5).await.unwrap();
+        assert_eq!((read.len(), more), (3, false), "only what came after");
+    }
 }
