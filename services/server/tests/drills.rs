@@ -450,6 +450,59 @@ async fn a_drill_from_the_seed_runs_as_fast_as_possible_and_reports() {
         fired.iter().any(|f| f["inject"] == "team-delayed"),
         "{report}"
     );
+    // The after-action report: the script's steps in the timeline, every
+    // demand the script recorded with when, and a printable page.
+    let after = &report["after_action"];
+    let timeline = after["timeline"].as_array().unwrap();
+    assert!(timeline.len() >= 47, "{}", timeline.len());
+    assert!(!after["demands"].as_array().unwrap().is_empty(), "{after}");
+    let page = server
+        .client
+        .get(server.url(&format!("{base}/report?format=html")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("演练评估报告") && page.contains("lang=\"zh-CN\""),
+        "{page}"
+    );
+    // Two runs of the script side by side; another script does not compare.
+    let other_run = start(
+        &server,
+        json!({"script": WANZHOU, "from": {"live": {}}, "speed": "max"}),
+    )
+    .await;
+    let other_id = other_run["drill"].as_str().unwrap();
+    eventually(&server, &format!("/api/v1/drills/{other_id}"), |s| {
+        s["state"] == "finished"
+    })
+    .await;
+    let (code, compared) = server
+        .get(&server.url(&format!("{base}/report?compare={other_id}")))
+        .await;
+    assert_eq!(code, 200, "{compared}");
+    assert!(compared["compared_with"].is_object(), "{compared}");
+    let elsewhere = start(
+        &server,
+        json!({"script": "changshou-chemical-poisoning", "from": {"live": {}}, "paused": true}),
+    )
+    .await;
+    let (code, refused) = server
+        .get(&server.url(&format!(
+            "{base}/report?compare={}",
+            elsewhere["drill"].as_str().unwrap()
+        )))
+        .await;
+    assert_eq!(code, 422, "{refused}");
+    assert_eq!(refused["field"], "compare");
     // The director fires the script's inject once; twice is a 409.
     let inject = server
         .post(

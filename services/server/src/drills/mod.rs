@@ -1055,6 +1055,14 @@ impl Hosted {
             .map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))
     }
 
+    /// The after-action report (演练评估报告) as the drill stands now.
+    pub async fn after_action(&self) -> Result<ercs_drill::AfterAction, Problem> {
+        let session = self.session.lock().await;
+        ercs_drill::after_action(self.network.log.as_ref(), &session.session, self.now())
+            .await
+            .map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))
+    }
+
     async fn run_step(&self, engine: &mut Engine) -> Result<(), Problem> {
         let ran = engine.step().await;
         self.store_progress(engine.progress());

@@ -239,15 +239,62 @@ async fn inject(request: HttpRequest, payload: web::Payload) -> Result<HttpRespo
     Ok(HttpResponse::Ok().json(hosted.status().await))
 }
 
+/// The report: `format=json` (default) or `html` (a printable page), and
+/// `compare=<drill>` to set another run of the same script beside it.
 async fn report(request: HttpRequest) -> Result<HttpResponse, Problem> {
-    crate::query::Params::of(&request)?.finish()?;
+    let mut params = crate::query::Params::of(&request)?;
+    let format = params.take_raw("format");
+    let other = params.take_raw("compare");
+    params.finish()?;
     let hosted = hosted(&request)?;
-    let report = hosted.report().await?;
+    let html = match format.as_deref() {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(other) => {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-parameter",
+                "Invalid parameter",
+                format!("`format` is json or html, not {other:?}"),
+            )
+            .with_field("format"));
+        }
+    };
+    let after_action = hosted.after_action().await?;
     let status = hosted.status().await;
+    if html {
+        let title = format!("{}（{}）", status.title, hosted.id);
+        return Ok(HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(after_action.html(&title)));
+    }
+    let comparison = match other {
+        Some(other_id) => {
+            let other = drills(&request)?
+                .get(&other_id)
+                .ok_or_else(|| unknown_drill(&other_id).with_field("compare"))?;
+            if other.script != hosted.script {
+                return Err(invalid(
+                    "not-the-same-script",
+                    "compare",
+                    format!(
+                        "drill {other_id} runs `{}`, not `{}`: only runs of one script compare",
+                        other.script, hosted.script
+                    ),
+                ));
+            }
+            let theirs = other.after_action().await?;
+            Some(ercs_drill::compare(&after_action, &theirs))
+        }
+        None => None,
+    };
+    let report = hosted.report().await?;
     Ok(HttpResponse::Ok().json(json!({
         "drill": hosted.id,
         "status": status,
         "report": report,
+        "after_action": after_action,
+        "compared_with": comparison,
     })))
 }
 
@@ -342,10 +389,16 @@ pub fn paths() -> serde_json::Map<String, Value> {
             "409": problem, "415": problem, "422": problem, "503": problem}}}));
     paths.insert("/api/v1/drills/{drill}/report".into(), json!({"get": {"tags": ["drills"],
         "operationId": "drill_report",
-        "summary": "The drill's report as it stands: steps run, injects fired, refusals, expected actions met, late or missed",
-        "parameters": [drill],
-        "responses": {"200": ok("The report", &json!({"type": "object", "required": ["drill", "status", "report"],
-            "properties": {"drill": {"type": "string"}, "status": status, "report": {"type": "object"}}})),
-            "400": problem, "404": problem, "503": problem}}}));
+        "summary": "The after-action report (演练评估报告) as the drill stands: timeline of injects and player actions, per demand the minutes to plan, approval and arrival, unmet demand over drill time, the share within each service standard, resources drawn per tier, expected actions met, late or missed; as JSON, or a printable page",
+        "parameters": [drill,
+            {"name": "format", "in": "query", "required": false, "schema": {"enum": ["json", "html"], "default": "json"}},
+            {"name": "compare", "in": "query", "required": false, "schema": {"type": "string"},
+             "description": "Another drill of the same script, set side by side"}],
+        "responses": {"200": {"description": "The report", "content": {
+            "application/json": {"schema": {"type": "object", "required": ["drill", "status", "report", "after_action"],
+                "properties": {"drill": {"type": "string"}, "status": status, "report": {"type": "object"},
+                    "after_action": {"type": "object"}, "compared_with": {"type": ["object", "null"]}}}},
+            "text/html": {"schema": {"type": "string"}}}},
+            "400": problem, "404": problem, "422": problem, "503": problem}}}));
     paths
 }
