@@ -258,7 +258,7 @@ async fn a_district_approves_what_its_district_holds_and_the_city_commander_the_
         (403, "outside-jurisdiction"),
         "{problem}"
     );
-    assert_eq!(problem["field"], "assignments");
+    assert_eq!(problem["field"], "assignments", "{problem}");
     let detail = problem["detail"].as_str().unwrap();
     assert!(
         detail.contains("紧急医学救援队"),

@@ -152,10 +152,23 @@ pub async fn decide(
         )),
         Rule::DecidePlan => {
             dispatching(principal)?;
-            let incident = state
-                .view
-                .read(|view| view.plans.get(&id.parse().ok()?).copied())
-                .0;
+            let find = || {
+                state
+                    .view
+                    .read(|view| view.plans.get(&id.parse().ok()?).copied())
+                    .0
+            };
+            // A plan just proposed may not be in the view yet: bring it up to
+            // the log's head before taking the plan for one of no incident.
+            let incident = match find() {
+                Some(incident) => Some(incident),
+                None => {
+                    if let Ok(head) = state.log.head().await {
+                        let _ = state.view.wait_for(head, crate::query::READ_WAIT).await;
+                    }
+                    find()
+                }
+            };
             let areas = match incident {
                 Some(incident) => {
                     resource_areas(state, ResourceKind::Incidents, &incident.to_string())
