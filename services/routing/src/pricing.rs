@@ -27,7 +27,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{AreaPath, Point, Tier};
-use crate::network::{CommodityNetwork, Site, travel_link};
+use crate::network::{CommodityNetwork, Link, Site, travel_link};
 use crate::problem::{PlanError, SurgeProblem};
 use crate::settings::MAX_ARRIVAL_SECONDS;
 use crate::simplex::{NetworkSimplex, SolveStatus};
@@ -46,6 +46,8 @@ pub struct Priced {
     pub source: usize,
     pub demand: usize,
     pub reduced_cost: i128,
+    /// The pair's travel link, costed.
+    pub link: Link,
     /// Source and demand ranks in [`Pricing`], to note the pair linked.
     ranks: (usize, usize),
 }
@@ -133,11 +135,18 @@ pub struct Pricing {
     orders: Vec<Vec<u32>>,
     /// For each demand, its order.
     order_of: Vec<usize>,
+    /// For each demand, the cells in its order with the part of their bounds
+    /// that never changes, `cells.len()` a demand: once the least of what is
+    /// left cannot beat the demand's best pairs, under the least keys of any
+    /// cell, no later cell can.
+    reach: Vec<Reach>,
     /// Seconds per unit-sphere chord at the fastest road speed, less a margin:
     /// a bound that is cheap to compute.
     seconds_per_chord: f64,
     /// Crossing cost by common tier (`Tier::INSIDE`, then beyond).
     crossing: [i64; 5],
+    /// The least of `crossing`.
+    crossing_floor: i64,
     /// For each demand, the sources (ranks, sorted) it has a measured travel
     /// time from.
     measured: Vec<Vec<usize>>,
@@ -198,19 +207,22 @@ impl Pricing {
             Tier::City,
             Tier::Beyond,
         ];
+        let crossing = tiers.map(|t| i64::from(settings.escalation.crossing(t)));
         let mut pricing = Pricing {
             sources,
             demands,
             cells,
             orders: Vec::new(),
             order_of: Vec::new(),
+            reach: Vec::new(),
             // No bound from a road model the problem would refuse.
             seconds_per_chord: if per_chord.is_finite() && per_chord > 0.0 {
                 per_chord * (1.0 - 1e-9)
             } else {
                 0.0
             },
-            crossing: tiers.map(|t| i64::from(settings.escalation.crossing(t))),
+            crossing,
+            crossing_floor: crossing.iter().copied().min().unwrap_or(0),
             settled: vec![false; measured.len()],
             measured,
             linked,
@@ -236,6 +248,26 @@ impl Pricing {
                 self.orders.push(by_distance(&d.xyz));
                 self.orders.len() - 1
             }));
+        }
+        self.reach = Vec::with_capacity(self.demands.len() * cells.len());
+        for (d, &o) in self.demands.iter().zip(&self.order_of) {
+            let start = self.reach.len();
+            for &c in &self.orders[o] {
+                let cell = &cells[c as usize];
+                let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
+                let crossing = self.least_crossing(cell, d);
+                self.reach.push(Reach {
+                    cell: c,
+                    drive,
+                    crossing,
+                    floor: drive + crossing,
+                });
+            }
+            let mut floor = i64::MAX;
+            for r in self.reach[start..].iter_mut().rev() {
+                floor = floor.min(r.floor);
+                r.floor = floor;
+            }
         }
     }
 
@@ -292,13 +324,9 @@ impl Pricing {
         let moved: Vec<bool> = (self.sources.iter())
             .map(|s| fresh || potentials[s.node] != self.last[s.node])
             .collect();
-        let all_keys = self.cell_keys(potentials, |_| true);
-        let moved_keys = self.cell_keys(potentials, |sr| moved[sr]);
-        // The cells with a moved source: the only ones a settled demand visits.
-        let moved_cells: Vec<u32> = (0..self.cells.len() as u32)
-            .filter(|&c| moved_keys[c as usize].pi != i128::MAX)
-            .collect();
-        let any_moved = !moved_cells.is_empty();
+        let all_keys = Keys::new(self.cell_keys(potentials, |_| true));
+        let moved_keys = Keys::new(self.cell_keys(potentials, |sr| moved[sr]));
+        let any_moved = moved_keys.least.pi != i128::MAX;
         let mut found = Vec::new();
         let mut best = Vec::with_capacity(PER_DEMAND + 1);
         for dr in 0..self.demands.len() {
@@ -310,13 +338,11 @@ impl Pricing {
             best.clear();
             let visit = if only_moved {
                 Visit {
-                    cells: &moved_cells,
                     keys: &moved_keys,
                     moved: Some(&moved),
                 }
             } else {
                 Visit {
-                    cells: &self.orders[self.order_of[dr]],
                     keys: &all_keys,
                     moved: None,
                 }
@@ -367,16 +393,28 @@ impl Pricing {
         let d = &self.demands[dr];
         let pi_d = i128::from(potentials[d.node]);
         let measured = &self.measured[dr];
-        for &c in visit.cells {
-            let c = c as usize;
+        let bound = |keys: CellKeys, drive_crossing: i64, crossing: i64| {
+            (keys.lead.saturating_add(i128::from(drive_crossing)))
+                .min(
+                    keys.pi
+                        .saturating_add(i128::from(i64::from(MAX_ARRIVAL_SECONDS) + crossing)),
+                )
+                .saturating_sub(pi_d)
+        };
+        let nc = self.cells.len();
+        for reach in &self.reach[dr * nc..(dr + 1) * nc] {
+            // No cell from here on is nearer, nor has lesser keys.
+            let later = bound(keys.least, reach.floor, self.crossing_floor);
+            if ruled_out(best, later) && measured.is_empty() {
+                break;
+            }
+            let c = reach.cell as usize;
             let cell = &self.cells[c];
-            let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
-            let keys = keys[c];
-            let bound = (keys.lead.saturating_add(i128::from(drive)))
-                .min(keys.pi.saturating_add(i128::from(MAX_ARRIVAL_SECONDS)))
-                .saturating_add(i128::from(self.least_crossing(cell, d)))
-                .saturating_sub(pi_d);
-            if ruled_out(best, bound) && measured.is_empty() {
+            if ruled_out(
+                best,
+                bound(keys.cells[c], reach.drive + reach.crossing, reach.crossing),
+            ) && measured.is_empty()
+            {
                 continue;
             }
             for &sr in &cell.members {
@@ -404,8 +442,8 @@ impl Pricing {
                 if self.linked[dr].binary_search(&sr).is_ok() {
                     continue;
                 }
-                let cost = i128::from(travel_link(problem, s.index, d.index).cost);
-                let reduced_cost = cost + pi_s - pi_d;
+                let link = travel_link(problem, s.index, d.index);
+                let reduced_cost = i128::from(link.cost) + pi_s - pi_d;
                 if beats(best, reduced_cost, sr) {
                     keep_best(
                         best,
@@ -413,6 +451,7 @@ impl Pricing {
                             source: s.index,
                             demand: d.index,
                             reduced_cost,
+                            link,
                             ranks: (sr, dr),
                         },
                     );
@@ -452,12 +491,39 @@ impl Pricing {
     }
 }
 
-/// What one demand's pricing visits: these cells in this order, with these
-/// bounds, and only the sources `moved` marks when given.
+/// What one demand's pricing visits: the cells with these bounds, and only
+/// the sources `moved` marks when given.
 struct Visit<'a> {
-    cells: &'a [u32],
-    keys: &'a [CellKeys],
+    keys: &'a Keys,
     moved: Option<&'a [bool]>,
+}
+
+/// One round's keys per cell, and the least of each over every cell.
+struct Keys {
+    cells: Vec<CellKeys>,
+    least: CellKeys,
+}
+
+impl Keys {
+    fn new(cells: Vec<CellKeys>) -> Keys {
+        let least = CellKeys {
+            lead: cells.iter().map(|k| k.lead).min().unwrap_or(i128::MAX),
+            pi: cells.iter().map(|k| k.pi).min().unwrap_or(i128::MAX),
+        };
+        Keys { cells, least }
+    }
+}
+
+/// The part of a cell's bound, for one demand, that does not change.
+#[derive(Clone, Copy, Debug)]
+struct Reach {
+    cell: u32,
+    /// Seconds of drive to the cell's sphere at least.
+    drive: i64,
+    /// The least crossing cost to any member.
+    crossing: i64,
+    /// The least `drive + crossing` of this cell and every later one.
+    floor: i64,
 }
 
 /// Whether a pair whose reduced cost is at least `bound` cannot be kept: it is
@@ -654,7 +720,7 @@ impl CommoditySolver {
             let mut added = Vec::with_capacity(priced.len());
             for p in &priced {
                 self.pricing.linked(p);
-                let e = self.network.add_travel_link(problem, p.source, p.demand);
+                let e = self.network.add_costed_link(p.source, p.demand, p.link);
                 added.extend(e.and_then(|e| self.network.flow_arc(e)));
             }
             if added.is_empty() {
