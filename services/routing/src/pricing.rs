@@ -310,10 +310,11 @@ impl Pricing {
     /// optimum every link prices at zero or more.
     ///
     /// A demand whose pricing last time was complete (all its negative pairs
-    /// were returned) and whose potential has not moved since is priced only
-    /// against the sources whose potentials moved: for every other pair the
-    /// reduced cost is what it was, and it was not negative. That keeps the
-    /// later rounds and warm re-plans cheap.
+    /// were returned, and have been linked) is priced only against the sources
+    /// whose potential rose by less than the demand's since: a reduced cost
+    /// `c + π(s) − π(d)` changes by the one shift less the other, so every
+    /// other pair is no lower than it was, and it was not negative. That keeps
+    /// the later rounds and warm re-plans cheap.
     pub fn negative_pairs(
         &mut self,
         problem: &SurgeProblem,
@@ -321,31 +322,29 @@ impl Pricing {
         limit: usize,
     ) -> Vec<Priced> {
         let fresh = self.last.len() != potentials.len();
-        let moved: Vec<bool> = (self.sources.iter())
-            .map(|s| fresh || potentials[s.node] != self.last[s.node])
+        let shift = |node: usize| {
+            i128::from(potentials[node]) - self.last.get(node).map_or(0, |&p| i128::from(p))
+        };
+        let source_shift: Vec<i128> = self.sources.iter().map(|s| shift(s.node)).collect();
+        let cell_shift: Vec<i128> = (self.cells.iter())
+            .map(|c| c.members.iter().map(|&sr| source_shift[sr]).min())
+            .map(|least| least.unwrap_or(i128::MAX))
             .collect();
-        let all_keys = Keys::new(self.cell_keys(potentials, |_| true));
-        let moved_keys = Keys::new(self.cell_keys(potentials, |sr| moved[sr]));
-        let any_moved = moved_keys.least.pi != i128::MAX;
+        let least_shift = cell_shift.iter().copied().min().unwrap_or(i128::MAX);
+        let keys = Keys::new(self.cell_keys(potentials));
         let mut found = Vec::new();
         let mut best = Vec::with_capacity(PER_DEMAND + 1);
         for dr in 0..self.demands.len() {
-            let node = self.demands[dr].node;
-            let only_moved = !fresh && self.settled[dr] && potentials[node] == self.last[node];
-            if only_moved && !any_moved {
+            let below = (!fresh && self.settled[dr]).then(|| shift(self.demands[dr].node));
+            if below.is_some_and(|b| least_shift >= b) {
                 continue;
             }
             best.clear();
-            let visit = if only_moved {
-                Visit {
-                    keys: &moved_keys,
-                    moved: Some(&moved),
-                }
-            } else {
-                Visit {
-                    keys: &all_keys,
-                    moved: None,
-                }
+            let visit = Visit {
+                keys: &keys,
+                source_shift: &source_shift,
+                cell_shift: &cell_shift,
+                below,
             };
             self.price_demand(problem, potentials, &visit, dr, &mut best);
             self.settled[dr] = best.len() < PER_DEMAND;
@@ -361,17 +360,16 @@ impl Pricing {
         found
     }
 
-    /// Each cell's least `π(s) + lead(s)` and `π(s)` over the sources `keep` takes.
-    fn cell_keys(&self, potentials: &[i64], keep: impl Fn(usize) -> bool) -> Vec<CellKeys> {
+    /// Each cell's least `π(s) + lead(s)` and `π(s)`.
+    fn cell_keys(&self, potentials: &[i64]) -> Vec<CellKeys> {
         let pi = |s: &End| i128::from(potentials[s.node]);
         (self.cells.iter())
             .map(|cell| {
-                let kept = cell.members.iter().filter(|&&sr| keep(sr));
                 let mut keys = CellKeys {
                     lead: i128::MAX,
                     pi: i128::MAX,
                 };
-                for s in kept.map(|&sr| &self.sources[sr]) {
+                for s in cell.members.iter().map(|&sr| &self.sources[sr]) {
                     keys.lead = keys.lead.min(pi(s) + i128::from(s.lead_seconds));
                     keys.pi = keys.pi.min(pi(s));
                 }
@@ -389,7 +387,10 @@ impl Pricing {
         dr: usize,
         best: &mut Vec<Priced>,
     ) {
-        let (keys, moved) = (visit.keys, visit.moved);
+        let (keys, below) = (visit.keys, visit.below);
+        // Under `below`, only a source whose potential rose less than the
+        // demand's can have fallen to a negative reduced cost.
+        let can_fall = |shift: i128| below.is_none_or(|b| shift < b);
         let d = &self.demands[dr];
         let pi_d = i128::from(potentials[d.node]);
         let measured = &self.measured[dr];
@@ -410,6 +411,9 @@ impl Pricing {
             }
             let c = reach.cell as usize;
             let cell = &self.cells[c];
+            if !can_fall(visit.cell_shift[c]) {
+                continue;
+            }
             if ruled_out(
                 best,
                 bound(keys.cells[c], reach.drive + reach.crossing, reach.crossing),
@@ -418,7 +422,7 @@ impl Pricing {
                 continue;
             }
             for &sr in &cell.members {
-                if moved.is_some_and(|m| !m[sr]) {
+                if !can_fall(visit.source_shift[sr]) {
                     continue;
                 }
                 let s = &self.sources[sr];
@@ -491,11 +495,16 @@ impl Pricing {
     }
 }
 
-/// What one demand's pricing visits: the cells with these bounds, and only
-/// the sources `moved` marks when given.
+/// What one demand's pricing visits: the cells with these bounds, and, when
+/// `below` is given, only the sources whose potential rose by less (see
+/// [`Pricing::negative_pairs`]).
 struct Visit<'a> {
     keys: &'a Keys,
-    moved: Option<&'a [bool]>,
+    /// How far each source's potential (by rank), and the least of each
+    /// cell's, rose since the last pricing.
+    source_shift: &'a [i128],
+    cell_shift: &'a [i128],
+    below: Option<i128>,
 }
 
 /// One round's keys per cell, and the least of each over every cell.
