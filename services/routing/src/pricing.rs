@@ -236,10 +236,11 @@ impl Pricing {
     fn order_cells(&mut self) {
         let cells = &self.cells;
         let by_distance = |from: &[f64; 3]| {
-            let gap = |c: &Cell| distance(&c.centre, from) - c.radius;
-            let mut order: Vec<u32> = (0..cells.len() as u32).collect();
-            order.sort_by(|&a, &b| gap(&cells[a as usize]).total_cmp(&gap(&cells[b as usize])));
-            order
+            let mut gaps: Vec<(f64, u32)> = (cells.iter().zip(0..))
+                .map(|(c, i)| (distance(&c.centre, from) - c.radius, i))
+                .collect();
+            gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            gaps.into_iter().map(|(_, i)| i).collect::<Vec<u32>>()
         };
         self.orders = cells.iter().map(|c| by_distance(&c.centre)).collect();
         for d in &self.demands {
@@ -581,27 +582,28 @@ fn insert_sorted(row: &mut Vec<usize>, x: usize) {
 
 /// For each demand rank, the ranks of the sources `net` links it to.
 fn linked_ranks(net: &CommodityNetwork, sources: &[End], demands: &[End]) -> Vec<Vec<usize>> {
-    // Problem index → rank, as a dense table: hashing every link costs more.
+    // Node → rank, as dense tables: hashing every link costs more.
     let rank_of = |ends: &[End]| {
-        let len = ends.iter().map(|e| e.index + 1).max().unwrap_or(0);
-        let mut rank = vec![usize::MAX; len];
+        let mut rank = vec![usize::MAX; net.graph.node_count()];
         for (r, e) in ends.iter().enumerate() {
-            rank[e.index] = r;
+            rank[e.node] = r;
         }
         rank
     };
     let (source_rank, demand_rank) = (rank_of(sources), rank_of(demands));
     let mut linked = vec![Vec::new(); demands.len()];
-    for &(s, d) in net.travel_links.keys() {
-        if let (Some(&sr), Some(&dr)) = (source_rank.get(s), demand_rank.get(d))
-            && sr != usize::MAX
-            && dr != usize::MAX
-        {
+    for edge in net.graph.raw_edges() {
+        let (sr, dr) = (
+            source_rank[edge.source().index()],
+            demand_rank[edge.target().index()],
+        );
+        if sr != usize::MAX && dr != usize::MAX {
             linked[dr].push(sr);
         }
     }
     for row in &mut linked {
         row.sort_unstable();
+        row.dedup();
     }
     linked
 }
