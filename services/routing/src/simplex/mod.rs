@@ -28,6 +28,8 @@
 //!   the entering and the leaving arc.
 //! - **Block search pivot rule:** scan arcs cyclically in blocks of about `√m`
 //!   and enter the most negative reduced cost of the first block that has one.
+//!   Not LEMON: after [`NetworkSimplex::add_arcs`] the new arcs are searched
+//!   alone until none prices out, then all arcs.
 //!
 //! Reduced costs are `cost + π(from) − π(to)`; an optimum has them `≥ 0` on arcs
 //! below capacity and `≤ 0` on arcs with flow. Everything is integer and the scan

@@ -21,7 +21,7 @@
 //!
 //! - **New arcs** (`add_arcs`, for column generation) enter at zero flow outside
 //!   the tree: flows, tree and potentials are untouched, and the pivot loop takes
-//!   the new arcs that price out.
+//!   the new arcs that price out, searching them alone first.
 //!
 //! The only fallback to a cold start is a cost beyond the range the big-M was sized
 //! for; the result is the same either way, only slower.
