@@ -18,8 +18,9 @@
 //! lead time and the drive over the straight chord between the two points (never
 //! longer than the great circle) at the fastest road speed. Sources are grouped by
 //! district into *cells* with a bounding sphere, so a whole far cell is ruled out
-//! by one bound; the cells are visited nearest first, and a pair (or cell) is
-//! skipped as soon as its bound cannot beat the demand's best pairs found so far.
+//! by one bound; the cells are visited nearest first, a pair (or cell) is
+//! skipped as soon as its bound cannot beat the demand's best pairs found so far,
+//! and the visit stops at the first cell from which no later one can.
 //! The exact cost of what is left is [`travel_link`]'s, so pricing and the links
 //! built agree to the second. A pair with a measured travel time has no distance
 //! bound and is always costed exactly.
