@@ -25,6 +25,7 @@
 //! beats none.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
@@ -154,15 +155,22 @@ impl CommodityNetwork {
     /// Links source `s` to demand `d` (problem indices) and returns the new
     /// link's index, or `None` when they are linked already or not in this network.
     pub fn add_travel_link(&mut self, problem: &SurgeProblem, s: usize, d: usize) -> Option<usize> {
+        self.add_link_with(s, d, || travel_link(problem, s, d))
+    }
+
+    /// [`Self::add_travel_link`] with the link already costed by
+    /// [`travel_link`], as pricing has done.
+    pub fn add_costed_link(&mut self, s: usize, d: usize, link: Link) -> Option<usize> {
+        self.add_link_with(s, d, || link)
+    }
+
+    fn add_link_with(&mut self, s: usize, d: usize, link: impl FnOnce() -> Link) -> Option<usize> {
         let (&from, &to) = (self.source_nodes.get(&s)?, self.demand_nodes.get(&d)?);
-        if self.travel_links.contains_key(&(s, d)) {
+        let Entry::Vacant(slot) = self.travel_links.entry((s, d)) else {
             return None;
-        }
-        let e = self
-            .graph
-            .add_edge(from, to, travel_link(problem, s, d))
-            .index();
-        self.travel_links.insert((s, d), e);
+        };
+        let e = self.graph.add_edge(from, to, link()).index();
+        slot.insert(e);
         Some(e)
     }
 

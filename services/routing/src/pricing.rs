@@ -18,8 +18,9 @@
 //! lead time and the drive over the straight chord between the two points (never
 //! longer than the great circle) at the fastest road speed. Sources are grouped by
 //! district into *cells* with a bounding sphere, so a whole far cell is ruled out
-//! by one bound; the cells are visited nearest first, and a pair (or cell) is
-//! skipped as soon as its bound cannot beat the demand's best pairs found so far.
+//! by one bound; the cells are visited nearest first, a pair (or cell) is
+//! skipped as soon as its bound cannot beat the demand's best pairs found so far,
+//! and the visit stops at the first cell from which no later one can.
 //! The exact cost of what is left is [`travel_link`]'s, so pricing and the links
 //! built agree to the second. A pair with a measured travel time has no distance
 //! bound and is always costed exactly.
@@ -27,7 +28,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::model::{AreaPath, Point, Tier};
-use crate::network::{CommodityNetwork, Site, travel_link};
+use crate::network::{CommodityNetwork, Link, Site, travel_link};
 use crate::problem::{PlanError, SurgeProblem};
 use crate::settings::MAX_ARRIVAL_SECONDS;
 use crate::simplex::{NetworkSimplex, SolveStatus};
@@ -46,6 +47,8 @@ pub struct Priced {
     pub source: usize,
     pub demand: usize,
     pub reduced_cost: i128,
+    /// The pair's travel link, costed.
+    pub link: Link,
     /// Source and demand ranks in [`Pricing`], to note the pair linked.
     ranks: (usize, usize),
 }
@@ -133,11 +136,18 @@ pub struct Pricing {
     orders: Vec<Vec<u32>>,
     /// For each demand, its order.
     order_of: Vec<usize>,
+    /// For each demand, the cells in its order with the part of their bounds
+    /// that never changes, `cells.len()` a demand: once the least of what is
+    /// left cannot beat the demand's best pairs, under the least keys of any
+    /// cell, no later cell can.
+    reach: Vec<Reach>,
     /// Seconds per unit-sphere chord at the fastest road speed, less a margin:
     /// a bound that is cheap to compute.
     seconds_per_chord: f64,
     /// Crossing cost by common tier (`Tier::INSIDE`, then beyond).
     crossing: [i64; 5],
+    /// The least of `crossing`.
+    crossing_floor: i64,
     /// For each demand, the sources (ranks, sorted) it has a measured travel
     /// time from.
     measured: Vec<Vec<usize>>,
@@ -198,19 +208,22 @@ impl Pricing {
             Tier::City,
             Tier::Beyond,
         ];
+        let crossing = tiers.map(|t| i64::from(settings.escalation.crossing(t)));
         let mut pricing = Pricing {
             sources,
             demands,
             cells,
             orders: Vec::new(),
             order_of: Vec::new(),
+            reach: Vec::new(),
             // No bound from a road model the problem would refuse.
             seconds_per_chord: if per_chord.is_finite() && per_chord > 0.0 {
                 per_chord * (1.0 - 1e-9)
             } else {
                 0.0
             },
-            crossing: tiers.map(|t| i64::from(settings.escalation.crossing(t))),
+            crossing,
+            crossing_floor: crossing.iter().copied().min().unwrap_or(0),
             settled: vec![false; measured.len()],
             measured,
             linked,
@@ -224,10 +237,11 @@ impl Pricing {
     fn order_cells(&mut self) {
         let cells = &self.cells;
         let by_distance = |from: &[f64; 3]| {
-            let gap = |c: &Cell| distance(&c.centre, from) - c.radius;
-            let mut order: Vec<u32> = (0..cells.len() as u32).collect();
-            order.sort_by(|&a, &b| gap(&cells[a as usize]).total_cmp(&gap(&cells[b as usize])));
-            order
+            let mut gaps: Vec<(f64, u32)> = (cells.iter().zip(0..))
+                .map(|(c, i)| (distance(&c.centre, from) - c.radius, i))
+                .collect();
+            gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            gaps.into_iter().map(|(_, i)| i).collect::<Vec<u32>>()
         };
         self.orders = cells.iter().map(|c| by_distance(&c.centre)).collect();
         for d in &self.demands {
@@ -236,6 +250,26 @@ impl Pricing {
                 self.orders.push(by_distance(&d.xyz));
                 self.orders.len() - 1
             }));
+        }
+        self.reach = Vec::with_capacity(self.demands.len() * cells.len());
+        for (d, &o) in self.demands.iter().zip(&self.order_of) {
+            let start = self.reach.len();
+            for &c in &self.orders[o] {
+                let cell = &cells[c as usize];
+                let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
+                let crossing = self.least_crossing(cell, d);
+                self.reach.push(Reach {
+                    cell: c,
+                    drive,
+                    crossing,
+                    floor: drive + crossing,
+                });
+            }
+            let mut floor = i64::MAX;
+            for r in self.reach[start..].iter_mut().rev() {
+                floor = floor.min(r.floor);
+                r.floor = floor;
+            }
         }
     }
 
@@ -278,10 +312,11 @@ impl Pricing {
     /// optimum every link prices at zero or more.
     ///
     /// A demand whose pricing last time was complete (all its negative pairs
-    /// were returned) and whose potential has not moved since is priced only
-    /// against the sources whose potentials moved: for every other pair the
-    /// reduced cost is what it was, and it was not negative. That keeps the
-    /// later rounds and warm re-plans cheap.
+    /// were returned, and have been linked) is priced only against the sources
+    /// whose potential rose by less than the demand's since: a reduced cost
+    /// `c + π(s) − π(d)` changes by the one shift less the other, so every
+    /// other pair is no lower than it was, and it was not negative. That keeps
+    /// the later rounds and warm re-plans cheap.
     pub fn negative_pairs(
         &mut self,
         problem: &SurgeProblem,
@@ -289,37 +324,29 @@ impl Pricing {
         limit: usize,
     ) -> Vec<Priced> {
         let fresh = self.last.len() != potentials.len();
-        let moved: Vec<bool> = (self.sources.iter())
-            .map(|s| fresh || potentials[s.node] != self.last[s.node])
+        let shift = |node: usize| {
+            i128::from(potentials[node]) - self.last.get(node).map_or(0, |&p| i128::from(p))
+        };
+        let source_shift: Vec<i128> = self.sources.iter().map(|s| shift(s.node)).collect();
+        let cell_shift: Vec<i128> = (self.cells.iter())
+            .map(|c| c.members.iter().map(|&sr| source_shift[sr]).min())
+            .map(|least| least.unwrap_or(i128::MAX))
             .collect();
-        let all_keys = self.cell_keys(potentials, |_| true);
-        let moved_keys = self.cell_keys(potentials, |sr| moved[sr]);
-        // The cells with a moved source: the only ones a settled demand visits.
-        let moved_cells: Vec<u32> = (0..self.cells.len() as u32)
-            .filter(|&c| moved_keys[c as usize].pi != i128::MAX)
-            .collect();
-        let any_moved = !moved_cells.is_empty();
+        let least_shift = cell_shift.iter().copied().min().unwrap_or(i128::MAX);
+        let keys = Keys::new(self.cell_keys(potentials));
         let mut found = Vec::new();
         let mut best = Vec::with_capacity(PER_DEMAND + 1);
         for dr in 0..self.demands.len() {
-            let node = self.demands[dr].node;
-            let only_moved = !fresh && self.settled[dr] && potentials[node] == self.last[node];
-            if only_moved && !any_moved {
+            let below = (!fresh && self.settled[dr]).then(|| shift(self.demands[dr].node));
+            if below.is_some_and(|b| least_shift >= b) {
                 continue;
             }
             best.clear();
-            let visit = if only_moved {
-                Visit {
-                    cells: &moved_cells,
-                    keys: &moved_keys,
-                    moved: Some(&moved),
-                }
-            } else {
-                Visit {
-                    cells: &self.orders[self.order_of[dr]],
-                    keys: &all_keys,
-                    moved: None,
-                }
+            let visit = Visit {
+                keys: &keys,
+                source_shift: &source_shift,
+                cell_shift: &cell_shift,
+                below,
             };
             self.price_demand(problem, potentials, &visit, dr, &mut best);
             self.settled[dr] = best.len() < PER_DEMAND;
@@ -335,17 +362,16 @@ impl Pricing {
         found
     }
 
-    /// Each cell's least `π(s) + lead(s)` and `π(s)` over the sources `keep` takes.
-    fn cell_keys(&self, potentials: &[i64], keep: impl Fn(usize) -> bool) -> Vec<CellKeys> {
+    /// Each cell's least `π(s) + lead(s)` and `π(s)`.
+    fn cell_keys(&self, potentials: &[i64]) -> Vec<CellKeys> {
         let pi = |s: &End| i128::from(potentials[s.node]);
         (self.cells.iter())
             .map(|cell| {
-                let kept = cell.members.iter().filter(|&&sr| keep(sr));
                 let mut keys = CellKeys {
                     lead: i128::MAX,
                     pi: i128::MAX,
                 };
-                for s in kept.map(|&sr| &self.sources[sr]) {
+                for s in cell.members.iter().map(|&sr| &self.sources[sr]) {
                     keys.lead = keys.lead.min(pi(s) + i128::from(s.lead_seconds));
                     keys.pi = keys.pi.min(pi(s));
                 }
@@ -363,24 +389,42 @@ impl Pricing {
         dr: usize,
         best: &mut Vec<Priced>,
     ) {
-        let (keys, moved) = (visit.keys, visit.moved);
+        let (keys, below) = (visit.keys, visit.below);
+        // Under `below`, only a source whose potential rose less than the
+        // demand's can have fallen to a negative reduced cost.
+        let can_fall = |shift: i128| below.is_none_or(|b| shift < b);
         let d = &self.demands[dr];
         let pi_d = i128::from(potentials[d.node]);
         let measured = &self.measured[dr];
-        for &c in visit.cells {
-            let c = c as usize;
+        let bound = |keys: CellKeys, drive_crossing: i64, crossing: i64| {
+            (keys.lead.saturating_add(i128::from(drive_crossing)))
+                .min(
+                    keys.pi
+                        .saturating_add(i128::from(i64::from(MAX_ARRIVAL_SECONDS) + crossing)),
+                )
+                .saturating_sub(pi_d)
+        };
+        let nc = self.cells.len();
+        for reach in &self.reach[dr * nc..(dr + 1) * nc] {
+            // No cell from here on is nearer, nor has lesser keys.
+            let later = bound(keys.least, reach.floor, self.crossing_floor);
+            if ruled_out(best, later) && measured.is_empty() {
+                break;
+            }
+            let c = reach.cell as usize;
             let cell = &self.cells[c];
-            let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
-            let keys = keys[c];
-            let bound = (keys.lead.saturating_add(i128::from(drive)))
-                .min(keys.pi.saturating_add(i128::from(MAX_ARRIVAL_SECONDS)))
-                .saturating_add(i128::from(self.least_crossing(cell, d)))
-                .saturating_sub(pi_d);
-            if ruled_out(best, bound) && measured.is_empty() {
+            if !can_fall(visit.cell_shift[c]) {
+                continue;
+            }
+            if ruled_out(
+                best,
+                bound(keys.cells[c], reach.drive + reach.crossing, reach.crossing),
+            ) && measured.is_empty()
+            {
                 continue;
             }
             for &sr in &cell.members {
-                if moved.is_some_and(|m| !m[sr]) {
+                if !can_fall(visit.source_shift[sr]) {
                     continue;
                 }
                 let s = &self.sources[sr];
@@ -404,8 +448,8 @@ impl Pricing {
                 if self.linked[dr].binary_search(&sr).is_ok() {
                     continue;
                 }
-                let cost = i128::from(travel_link(problem, s.index, d.index).cost);
-                let reduced_cost = cost + pi_s - pi_d;
+                let link = travel_link(problem, s.index, d.index);
+                let reduced_cost = i128::from(link.cost) + pi_s - pi_d;
                 if beats(best, reduced_cost, sr) {
                     keep_best(
                         best,
@@ -413,6 +457,7 @@ impl Pricing {
                             source: s.index,
                             demand: d.index,
                             reduced_cost,
+                            link,
                             ranks: (sr, dr),
                         },
                     );
@@ -452,12 +497,44 @@ impl Pricing {
     }
 }
 
-/// What one demand's pricing visits: these cells in this order, with these
-/// bounds, and only the sources `moved` marks when given.
+/// What one demand's pricing visits: the cells with these bounds, and, when
+/// `below` is given, only the sources whose potential rose by less (see
+/// [`Pricing::negative_pairs`]).
 struct Visit<'a> {
-    cells: &'a [u32],
-    keys: &'a [CellKeys],
-    moved: Option<&'a [bool]>,
+    keys: &'a Keys,
+    /// How far each source's potential (by rank), and the least of each
+    /// cell's, rose since the last pricing.
+    source_shift: &'a [i128],
+    cell_shift: &'a [i128],
+    below: Option<i128>,
+}
+
+/// One round's keys per cell, and the least of each over every cell.
+struct Keys {
+    cells: Vec<CellKeys>,
+    least: CellKeys,
+}
+
+impl Keys {
+    fn new(cells: Vec<CellKeys>) -> Keys {
+        let least = CellKeys {
+            lead: cells.iter().map(|k| k.lead).min().unwrap_or(i128::MAX),
+            pi: cells.iter().map(|k| k.pi).min().unwrap_or(i128::MAX),
+        };
+        Keys { cells, least }
+    }
+}
+
+/// The part of a cell's bound, for one demand, that does not change.
+#[derive(Clone, Copy, Debug)]
+struct Reach {
+    cell: u32,
+    /// Seconds of drive to the cell's sphere at least.
+    drive: i64,
+    /// The least crossing cost to any member.
+    crossing: i64,
+    /// The least `drive + crossing` of this cell and every later one.
+    floor: i64,
 }
 
 /// Whether a pair whose reduced cost is at least `bound` cannot be kept: it is
@@ -506,27 +583,28 @@ fn insert_sorted(row: &mut Vec<usize>, x: usize) {
 
 /// For each demand rank, the ranks of the sources `net` links it to.
 fn linked_ranks(net: &CommodityNetwork, sources: &[End], demands: &[End]) -> Vec<Vec<usize>> {
-    // Problem index → rank, as a dense table: hashing every link costs more.
+    // Node → rank, as dense tables: hashing every link costs more.
     let rank_of = |ends: &[End]| {
-        let len = ends.iter().map(|e| e.index + 1).max().unwrap_or(0);
-        let mut rank = vec![usize::MAX; len];
+        let mut rank = vec![usize::MAX; net.graph.node_count()];
         for (r, e) in ends.iter().enumerate() {
-            rank[e.index] = r;
+            rank[e.node] = r;
         }
         rank
     };
     let (source_rank, demand_rank) = (rank_of(sources), rank_of(demands));
     let mut linked = vec![Vec::new(); demands.len()];
-    for &(s, d) in net.travel_links.keys() {
-        if let (Some(&sr), Some(&dr)) = (source_rank.get(s), demand_rank.get(d))
-            && sr != usize::MAX
-            && dr != usize::MAX
-        {
+    for edge in net.graph.raw_edges() {
+        let (sr, dr) = (
+            source_rank[edge.source().index()],
+            demand_rank[edge.target().index()],
+        );
+        if sr != usize::MAX && dr != usize::MAX {
             linked[dr].push(sr);
         }
     }
     for row in &mut linked {
         row.sort_unstable();
+        row.dedup();
     }
     linked
 }
@@ -654,7 +732,7 @@ impl CommoditySolver {
             let mut added = Vec::with_capacity(priced.len());
             for p in &priced {
                 self.pricing.linked(p);
-                let e = self.network.add_travel_link(problem, p.source, p.demand);
+                let e = self.network.add_costed_link(p.source, p.demand, p.link);
                 added.extend(e.and_then(|e| self.network.flow_arc(e)));
             }
             if added.is_empty() {

@@ -28,6 +28,8 @@
 //!   the entering and the leaving arc.
 //! - **Block search pivot rule:** scan arcs cyclically in blocks of about `√m`
 //!   and enter the most negative reduced cost of the first block that has one.
+//!   Not LEMON: after [`NetworkSimplex::add_arcs`] the new arcs are searched
+//!   alone until none prices out, then all arcs.
 //!
 //! Reduced costs are `cost + π(from) − π(to)`; an optimum has them `≥ 0` on arcs
 //! below capacity and `≤ 0` on arcs with flow. Everything is integer and the scan
@@ -111,6 +113,9 @@ pub struct NetworkSimplex<P: Number = i64> {
     // Pivot scratch: the entering arc, the join node and the leaving edge.
     block_size: usize,
     next_arc: usize,
+    /// Arcs added since the last solve (see [`warm`]): searched alone first.
+    fresh_arcs: std::ops::Range<usize>,
+    next_fresh: usize,
     in_arc: usize,
     join: usize,
     u_in: usize,
@@ -189,6 +194,8 @@ impl<P: Number> NetworkSimplex<P> {
             dirty_revs: Vec::new(),
             block_size: block_size(m),
             next_arc: 0,
+            fresh_arcs: 0..0,
+            next_fresh: 0,
             in_arc: NONE,
             join: NONE,
             u_in: NONE,
@@ -305,21 +312,37 @@ impl<P: Number> NetworkSimplex<P> {
     }
 
     /// Block search: the best violation in the first block that has one.
+    /// Arcs just added are searched alone first, while one of them prices out:
+    /// they are what the last optimum lacked, and the rest mostly still price
+    /// at zero or more, so a search of all would scan far for each pivot.
     fn find_entering_arc(&mut self) -> bool {
-        let m = self.arc_num;
-        if m == 0 {
-            return false;
+        if !self.fresh_arcs.is_empty() {
+            let found;
+            (found, self.next_fresh) = self.block_search(self.fresh_arcs.clone(), self.next_fresh);
+            if found {
+                return true;
+            }
+            self.fresh_arcs = 0..0;
         }
+        let found;
+        (found, self.next_arc) = self.block_search(0..self.arc_num, self.next_arc);
+        found
+    }
+
+    /// Scans `arcs` cyclically from `start` in blocks and sets `in_arc` to the
+    /// best violation of the first block that has one: whether there was one,
+    /// and where the next search starts.
+    fn block_search(&mut self, arcs: std::ops::Range<usize>, start: usize) -> (bool, usize) {
         let mut min = P::ZERO;
         let mut count = self.block_size;
-        let mut e = self.next_arc;
-        for _ in 0..m {
+        let mut e = start;
+        for _ in arcs.clone() {
             let c = self.state[e].signed(self.reduced_cost(e));
             if c < min {
                 min = c;
                 self.in_arc = e;
             }
-            e = if e + 1 == m { 0 } else { e + 1 };
+            e = if e + 1 == arcs.end { arcs.start } else { e + 1 };
             count -= 1;
             if count == 0 {
                 if min < P::ZERO {
@@ -328,8 +351,7 @@ impl<P: Number> NetworkSimplex<P> {
                 count = self.block_size;
             }
         }
-        self.next_arc = e;
-        min < P::ZERO
+        (min < P::ZERO, e)
     }
 
     fn find_join_node(&mut self) {

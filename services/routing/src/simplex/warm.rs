@@ -21,7 +21,7 @@
 //!
 //! - **New arcs** (`add_arcs`, for column generation) enter at zero flow outside
 //!   the tree: flows, tree and potentials are untouched, and the pivot loop takes
-//!   the new arcs that price out.
+//!   the new arcs that price out, searching them alone first.
 //!
 //! The only fallback to a cold start is a cost beyond the range the big-M was sized
 //! for; the result is the same either way, only slower.
@@ -273,6 +273,14 @@ impl NetworkSimplex {
         // The search for an entering arc starts at the new arcs: they are the
         // ones known to price out.
         self.next_arc = m;
+        // Arcs added before and not yet solved over stay fresh too.
+        let first = if self.fresh_arcs.is_empty() {
+            m
+        } else {
+            self.fresh_arcs.start
+        };
+        self.fresh_arcs = first..m + k;
+        self.next_fresh = m;
         self.arc_num += k;
         self.block_size = super::block_size(self.arc_num);
         self.status = None;
