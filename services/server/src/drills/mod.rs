@@ -502,11 +502,15 @@ impl Drills {
     /// Hosts again every drill whose record is under the data directory,
     /// paused at the drill time its clock showed when the record was saved.
     pub async fn restore(&self) {
+        self.recover_rewinds();
         let Ok(entries) = std::fs::read_dir(&self.root) else {
             return;
         };
         for entry in entries.flatten() {
             let dir = entry.path();
+            if entry.file_name().to_string_lossy().contains('.') {
+                continue;
+            }
             let Ok(text) = std::fs::read_to_string(dir.join("drill.json")) else {
                 continue;
             };
@@ -515,6 +519,34 @@ impl Drills {
                 Err(error) => {
                     tracing::warn!(dir = %dir.display(), %error, "cannot restore a drill");
                 }
+            }
+        }
+    }
+
+    /// A rewind's new or old sandbox (`<id>.rewinding`, `<id>.retired`) left
+    /// by a crash is not a drill (ids have no dot): the old one comes back if
+    /// the crash left no `<id>`, the rest goes.
+    fn recover_rewinds(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let (dir, name) = (
+                entry.path(),
+                entry.file_name().to_string_lossy().into_owned(),
+            );
+            let Some((id, _)) = name.split_once('.') else {
+                continue;
+            };
+            let home = self.root.join(id);
+            if name.ends_with(".retired") && !home.exists() && std::fs::rename(&dir, &home).is_ok()
+            {
+                tracing::warn!(
+                    drill = id,
+                    "a rewind was cut short; the drill is back as it was before it"
+                );
+            } else {
+                let _ = std::fs::remove_dir_all(&dir);
             }
         }
     }
