@@ -730,6 +730,11 @@ async fn drills_survive_a_restart_of_the_service_paused_where_they_stood() {
         assert_eq!(stepped.status(), 200);
     }
     served.terminate();
+    // As a crash in the middle of a rewind would leave it: the old sandbox
+    // moved aside, the new one half made. The drill comes back as it was.
+    let drills = data.path().join("drills");
+    std::fs::rename(drills.join(&id), drills.join(format!("{id}.retired"))).unwrap();
+    std::fs::create_dir(drills.join(format!("{id}.rewinding"))).unwrap();
     let served = serve_on(data.path(), &[]);
     served.ready().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -745,6 +750,8 @@ async fn drills_survive_a_restart_of_the_service_paused_where_they_stood() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(restored["steps_run"], 2, "{restored}");
+    assert!(!drills.join(format!("{id}.rewinding")).exists());
+    assert!(!drills.join(format!("{id}.retired")).exists());
     assert_eq!(restored["state"], "paused", "{restored}");
     // Its network is there, and the script goes on from the third step.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
