@@ -18,7 +18,7 @@ use ercs_domain::incident::Incident;
 use ercs_domain::supply::depot::Depot;
 use ercs_domain::team::Team;
 use ercs_domain::values::Actor;
-use ercs_eventlog::{Direction, EventLog, Filter, Position, ReadFrom};
+use ercs_eventlog::{EventLog, Pages, Position};
 use ercs_network::seeding::{self, SeedName};
 use ercs_seed::drill_script::{DrillCommand, DrillScript, Reference, Target};
 use ercs_seed::inventory::seed_id;
@@ -489,25 +489,12 @@ pub(crate) async fn read_after(
     limit: usize,
 ) -> Result<(Vec<Logged>, bool), RunError> {
     let mut logged = Vec::new();
-    let mut next = Position(from.0 + 1);
-    loop {
-        let room = limit - logged.len();
-        let page = log
-            .read_all(
-                ReadFrom::At(next),
-                Direction::Forwards,
-                &Filter::all(),
-                PAGE.min(room.max(1)),
-            )
-            .await?;
-        let Some(last) = page.last() else {
-            return Ok((logged, false));
-        };
-        if room == 0 {
-            return Ok((logged, true));
-        }
-        next = Position(last.position.0 + 1);
+    let mut pages = Pages::new(log, from, Position(u64::MAX), PAGE);
+    while let Some(page) = pages.next().await? {
         for event in &page {
+            if logged.len() == limit {
+                return Ok((logged, true));
+            }
             let data: serde_json::Value = event.data.deserialize().unwrap_or_default();
             let metadata: serde_json::Value = event.metadata.deserialize().unwrap_or_default();
             let at = ["at", "proposed_at", "approved_at"]
@@ -525,6 +512,7 @@ pub(crate) async fn read_after(
             });
         }
     }
+    Ok((logged, false))
 }
 
 async fn observed_after(log: &dyn EventLog, from: Position) -> Result<Vec<Observed>, RunError> {
