@@ -248,10 +248,18 @@ pub struct OpsArgs {
     /// Default: the host name (a Kubernetes pod's name).
     #[arg(long, env = "ERCS_INSTANCE", value_name = "NAME")]
     pub instance: Option<String>,
+
+    /// Drills (演练) this replica hosts at once. Each is a network of its own
+    /// beside the live one (some 50 MiB on the Chongqing seed); a start beyond
+    /// it is `409 too-many-drills` until one is deleted.
+    #[arg(long, env = "ERCS_MAX_DRILLS", default_value_t = OpsArgs::DEFAULT_MAX_DRILLS,
+          value_name = "DRILLS")]
+    pub max_drills: u16,
 }
 
 impl OpsArgs {
     pub const DEFAULT_MAX_LAG: u64 = 30;
+    pub const DEFAULT_MAX_DRILLS: u16 = 8;
 
     /// The instance id: as given, else the host name, else `ercs`.
     pub fn instance(&self) -> String {
@@ -270,6 +278,7 @@ impl Default for OpsArgs {
         Self {
             max_lag: Self::DEFAULT_MAX_LAG,
             instance: None,
+            max_drills: Self::DEFAULT_MAX_DRILLS,
         }
     }
 }

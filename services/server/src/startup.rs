@@ -113,7 +113,12 @@ impl Application {
         })?;
         let (state, shared) = app_state(args, log, metrics)?;
         let state = web::Data::new(state);
-        let drills = web::Data::new(Drills::new(&args.data.data_dir, shared, state.clone()));
+        let drills = web::Data::new(Drills::new(
+            &args.data.data_dir,
+            shared,
+            state.clone(),
+            args.ops.max_drills,
+        ));
         let kept = state.clone();
         actix_web::rt::spawn(become_ready(state.clone(), drills.clone()));
         let server = serve(listener, addr, (state, drills), auth)?;

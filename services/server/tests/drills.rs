@@ -998,3 +998,28 @@ async fn the_same_script_and_the_same_trainee_commands_at_the_same_drill_times_r
         assert_eq!(a, b, "the two runs' logs differ");
     }
 }
+
+#[actix_web::test]
+async fn a_replica_hosts_at_most_max_drills_at_once() {
+    let ops = ercs_server::cli::OpsArgs {
+        max_drills: 1,
+        ..ercs_server::cli::OpsArgs::default()
+    };
+    let open: support::OpenLog =
+        Box::new(|dir| std::sync::Arc::new(ercs_server::startup::open_log(dir).unwrap()));
+    let server = TestServer::on_log(support::seeded_copy(), open, ops).await;
+    let first = paused_copy(&server).await;
+    let body = json!({"script": WANZHOU, "from": {"live": {}}, "paused": true});
+    let refused = server.post("/api/v1/drills", &body).await;
+    assert_eq!(refused.status(), 409);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem_type(&problem), "too-many-drills");
+    let deleted = server
+        .client
+        .delete(server.url(&format!("/api/v1/drills/{first}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(server.post("/api/v1/drills", &body).await.status(), 201);
+}

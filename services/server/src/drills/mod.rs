@@ -37,6 +37,9 @@ use crate::state::{AppState, Clock};
 pub use replay::Cursor;
 use replay::{Engine, Replay};
 
+/// Free injects one drill keeps (its record is rewritten after each).
+const MAX_FREE_INJECTS: usize = 1000;
+
 /// Events copied per page when a drill starts from the live network.
 const COPY_PAGE: usize = 1024;
 
@@ -160,6 +163,8 @@ pub struct Drills {
     shared: Shared,
     live: web::Data<AppState>,
     hosted: RwLock<BTreeMap<String, Arc<Hosted>>>,
+    /// At most this many drills at once (`--max-drills`).
+    most: usize,
     /// Starts and deletions take turns, so two never pick one id.
     turns: tokio::sync::Mutex<()>,
 }
@@ -202,12 +207,13 @@ pub fn split(path: &str) -> Option<(&str, String)> {
 }
 
 impl Drills {
-    pub fn new(data_dir: &Path, shared: Shared, live: web::Data<AppState>) -> Drills {
+    pub fn new(data_dir: &Path, shared: Shared, live: web::Data<AppState>, most: u16) -> Drills {
         Drills {
             root: data_dir.join("drills"),
             shared,
             live,
             hosted: RwLock::default(),
+            most: usize::from(most),
             turns: tokio::sync::Mutex::new(()),
         }
     }
@@ -235,6 +241,19 @@ impl Drills {
     /// a replay, the recorded events) run on its clock.
     pub async fn start(&self, starting: Starting) -> Result<Arc<Hosted>, Problem> {
         let _turn = self.turns.lock().await;
+        let hosting = self.read().len();
+        if hosting >= self.most {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "too-many-drills",
+                "Too many drills",
+                format!(
+                    "this service hosts {hosting} drills, its most (--max-drills {}); delete one that \
+                     is over first",
+                    self.most
+                ),
+            ));
+        }
         let starting = self.resolve(starting).await?;
         let id = self.fresh_id(&starting.script.id);
         let dir = self.root.join(&id);
@@ -1071,9 +1090,18 @@ impl Hosted {
             narrative,
             by,
         };
-        (self.record.lock().unwrap_or_else(PoisonError::into_inner))
-            .free_injects
-            .push(inject.clone());
+        {
+            let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
+            if record.free_injects.len() >= MAX_FREE_INJECTS {
+                return Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "too-many-injects",
+                    "Too many free injects",
+                    format!("a drill keeps at most {MAX_FREE_INJECTS} free injects"),
+                ));
+            }
+            record.free_injects.push(inject.clone());
+        }
         self.save()?;
         Ok(inject)
     }
