@@ -69,7 +69,15 @@ pub fn list(data: &DataDir) -> Result<(), String> {
                     count(Status::Missed)
                 )
             }
-            None => format!("{id}  （未完成或没有报告）"),
+            None => match hosted(data, &id) {
+                Some(record) => format!(
+                    "{id}  {}  服务托管的演练：已执行 {} 步，演练时间 {}（GET /api/v1/drills/{id}）",
+                    record.title,
+                    record.progress.next_step,
+                    record.clock.now(record.saved_at).format("%Y-%m-%d %H:%M"),
+                ),
+                None => format!("{id}  （未完成或没有报告）"),
+            },
         };
         println!("{line}");
     }
@@ -94,9 +102,24 @@ pub fn report(data: &DataDir, id: &str, json: bool) -> Result<(), String> {
 /// `ercs drill delete ID`: removes the run's sandbox and report.
 pub fn delete(data: &DataDir, id: &str) -> Result<(), String> {
     let dir = run_dir(data, id)?;
+    // A drill the service hosts is deleted through it, not under it.
+    if hosted(data, id).is_some()
+        && ercs_eventlog::SqliteEventLog::open(dir.join("events.db")).is_err()
+    {
+        return Err(format!(
+            "drill {id} is hosted by a running service, which holds its sandbox; delete it there \
+             (DELETE /api/v1/drills/{id})"
+        ));
+    }
     std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot delete {}: {e}", dir.display()))?;
     println!("已删除演练记录 {id}");
     Ok(())
+}
+
+/// The record of a drill the service hosts (`drill.json`), if `id` is one.
+fn hosted(data: &DataDir, id: &str) -> Option<crate::drills::Record> {
+    let text = std::fs::read_to_string(drills_dir(data).join(id).join("drill.json")).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 fn drills_dir(data: &DataDir) -> std::path::PathBuf {

@@ -729,6 +729,24 @@ async fn drills_survive_a_restart_of_the_service_paused_where_they_stood() {
             .unwrap();
         assert_eq!(stepped.status(), 200);
     }
+    // The command line lists it, and leaves it to the service to delete.
+    let cli = |args: &[&str]| {
+        support::served::ercs()
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    let listed = cli(&["drill", "list"]);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listed.contains(&id) && listed.contains("服务托管"),
+        "{listed}"
+    );
+    let delete = cli(&["drill", "delete", &id]);
+    assert!(!delete.status.success());
+    assert!(String::from_utf8_lossy(&delete.stderr).contains("DELETE /api/v1/drills/"));
     served.terminate();
     // As a crash in the middle of a rewind would leave it: the old sandbox
     // moved aside, the new one half made. The drill comes back as it was.
