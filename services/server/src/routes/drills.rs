@@ -178,7 +178,14 @@ async fn clock(request: HttpRequest, payload: web::Payload) -> Result<HttpRespon
     if let ClockAction::Seek { to } = action
         && to < hosted.now()
     {
-        let rewound = drills(&request)?.rewind(&hosted.id, to).await?;
+        // Rebuilding the sandbox reads it whole: the history runtime's work.
+        let all = drills(&request)?.into_inner();
+        let id = hosted.id.clone();
+        let rewound = hosted
+            .network
+            .background
+            .run(async move { all.rewind(&id, to).await })
+            .await??;
         return Ok(HttpResponse::Ok().json(rewound.status().await));
     }
     hosted.control(action).await?;
@@ -260,7 +267,9 @@ async fn report(request: HttpRequest) -> Result<HttpResponse, Problem> {
             .with_field("format"));
         }
     };
-    let after_action = hosted.after_action().await?;
+    // Reading a drill's whole record is the history runtime's work, never the
+    // request threads'.
+    let after_action = in_background(&hosted, |h| async move { h.after_action().await }).await?;
     let status = hosted.status().await;
     if html {
         let title = format!("{}（{}）", status.title, hosted.id);
@@ -283,12 +292,12 @@ async fn report(request: HttpRequest) -> Result<HttpResponse, Problem> {
                     ),
                 ));
             }
-            let theirs = other.after_action().await?;
+            let theirs = in_background(&other, |h| async move { h.after_action().await }).await?;
             Some(ercs_drill::compare(&after_action, &theirs))
         }
         None => None,
     };
-    let report = hosted.report().await?;
+    let report = in_background(&hosted, |h| async move { h.report().await }).await?;
     Ok(HttpResponse::Ok().json(json!({
         "drill": hosted.id,
         "status": status,
@@ -296,6 +305,19 @@ async fn report(request: HttpRequest) -> Result<HttpResponse, Problem> {
         "after_action": after_action,
         "compared_with": comparison,
     })))
+}
+
+/// Runs `work` on the drill's history runtime (shared with the live network).
+async fn in_background<T, F>(
+    hosted: &std::sync::Arc<crate::drills::Hosted>,
+    work: impl FnOnce(std::sync::Arc<crate::drills::Hosted>) -> F,
+) -> Result<T, Problem>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, Problem>> + Send + 'static,
+{
+    let future = work(std::sync::Arc::clone(hosted));
+    hosted.network.background.run(future).await?
 }
 
 /// The drill endpoints, for the OpenAPI document. The network's endpoints
