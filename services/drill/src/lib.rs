@@ -34,4 +34,6 @@ pub mod run;
 pub use aar::{AfterAction, Comparison, after_action, compare};
 pub use clock::{DrillClock, Speed};
 pub use evaluate::{AnchorKey, Observed, Outcome, Status, evaluate};
-pub use run::{Anchored, Progress, RunError, RunReport, Session, Start, run};
+pub use run::{
+    Anchored, Progress, RunError, RunReport, Session, Start, run, run_with_after_action,
+};

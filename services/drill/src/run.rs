@@ -95,10 +95,27 @@ pub async fn run(
     speed: Speed,
     progress: &ProgressBar,
 ) -> Result<RunReport, RunError> {
+    let (report, _) = run_with_after_action(script, log, speed, progress).await?;
+    Ok(report)
+}
+
+/// As [`run`], with the after-action report of the run beside its report.
+pub async fn run_with_after_action(
+    script: &DrillScript,
+    log: Arc<dyn EventLog>,
+    speed: Speed,
+    progress: &ProgressBar,
+) -> Result<(RunReport, crate::aar::AfterAction), RunError> {
     let started = Instant::now();
     let aggregates = Aggregates::new(Arc::clone(&log));
     let script = Arc::new(script.clone());
-    let mut session = Session::start(Arc::clone(&script), log, aggregates, Start::Seed).await?;
+    let mut session = Session::start(
+        Arc::clone(&script),
+        Arc::clone(&log),
+        aggregates,
+        Start::Seed,
+    )
+    .await?;
     let mut clock = DrillClock::start(script.start, Utc::now(), speed);
     progress.set_length(script.steps().len() as u64);
     while let Some(at) = session.next_at() {
@@ -110,8 +127,9 @@ pub async fn run(
     let ended = session.ended_at();
     session.contingencies(ended).await?;
     let mut report = session.report(ended).await?;
+    let after_action = crate::aar::after_action(log.as_ref(), &session, ended).await?;
     report.wall_seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    Ok((report, after_action))
 }
 
 /// What the sandbox starts from.

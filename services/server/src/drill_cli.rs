@@ -30,7 +30,7 @@ pub async fn run(script: &Path, speed: Speed, data: &DataDir) -> Result<(), Stri
     };
     let log: Arc<dyn EventLog> = Arc::new(sandbox.open_log().map_err(|e| e.to_string())?);
     println!("演练「{}」：沙盘 {}", script.title.zh, dir.display());
-    let report = ercs_drill::run(
+    let (report, after_action) = ercs_drill::run_with_after_action(
         &script,
         log,
         speed,
@@ -38,10 +38,21 @@ pub async fn run(script: &Path, speed: Speed, data: &DataDir) -> Result<(), Stri
     )
     .await
     .map_err(|e| e.to_string())?;
-    let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("report.json"), json)
-        .map_err(|e| format!("cannot write {}: {e}", dir.join("report.json").display()))?;
+    let write = |name: &str, bytes: Vec<u8>| {
+        std::fs::write(dir.join(name), bytes)
+            .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
+    };
+    write(
+        "report.json",
+        serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?,
+    )?;
+    write(
+        "aar.json",
+        serde_json::to_vec_pretty(&after_action).map_err(|e| e.to_string())?,
+    )?;
+    write("aar.html", after_action.html(&script.title.zh).into_bytes())?;
     print!("{}", summary(&report));
+    println!("演练评估报告（可打印）：{}", dir.join("aar.html").display());
     Ok(())
 }
 

@@ -42,6 +42,13 @@ fn a_seed_drill_runs_headless_into_its_own_sandbox_and_reports_in_chinese() {
         serde_json::from_slice(&std::fs::read(run.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["drill"], "wanzhou-respiratory-outbreak");
     assert_eq!(report["expectations"][1]["status"], "missed");
+    // And the after-action report, as data and as a page to print.
+    let after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("aar.json")).unwrap()).unwrap();
+    assert!(after["timeline"].as_array().unwrap().len() >= 47, "{after}");
+    let page = std::fs::read_to_string(run.join("aar.html")).unwrap();
+    assert!(page.contains("演练评估报告"), "{page}");
+    assert!(stdout.contains("aar.html"), "{stdout}");
 
     // The run is listed, its report read back, and deleted.
     let ercs = |args: &[&str]| {
