@@ -448,7 +448,7 @@ async fn approve(
     if record.approval.is_some() {
         // An approval cut short after it was recorded still owes the old plan
         // its release; each step is keyed, so this costs nothing when done.
-        finish_superseding(&state, &record, &Acting::of(&request)?).await?;
+        finish_superseding(&state, &record, &crate::acting::of(&request)?).await?;
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, etag(revision)))
             .json(outcome(&state, &record, None)));
@@ -471,7 +471,7 @@ async fn approve(
             ));
         }
     }
-    let acting = Acting::of(&request)?;
+    let acting = crate::acting::of(&request)?;
     let actor = acting.actor.clone();
     let all: Vec<usize> = (0..record.plan.assignments.len()).collect();
     let chosen = asked.assignments.clone().unwrap_or(all);
@@ -677,7 +677,7 @@ async fn cancel(
 ) -> Result<HttpResponse, Problem> {
     let body = read_body(&request, payload).await?;
     let asked: CancelRequest = json_body(&body)?;
-    let acting = Acting::of(&request)?;
+    let acting = crate::acting::of(&request)?;
     let actor = acting.actor.clone();
     let plan = id
         .parse::<PlanId>()
