@@ -12,6 +12,7 @@
 
 mod actions;
 mod coverage;
+pub mod process;
 mod release;
 mod staleness;
 mod supersede;
@@ -606,7 +607,7 @@ pub fn hand_back_key(plan: PlanId, assignment: usize) -> String {
 /// `plans.1`: a superseding plan taking over, or handing back when its approval
 /// is undone. A team is kept as it is: it is committed to the incident, not to
 /// a plan. Returns the command and its position, `None` for a team.
-pub async fn move_hold(
+pub(crate) async fn move_hold(
     aggregates: &ercs_commands::Aggregates,
     record: &PlanRecord,
     (from, to): (PlanId, PlanId),
@@ -681,7 +682,7 @@ pub fn step_key(plan: PlanId, assignment: usize) -> String {
 }
 
 /// Why an assignment was not dispatched.
-pub enum Undispatched {
+pub(crate) enum Undispatched {
     NeedsConversion,
     Refused(String, String),
     /// Not the domain's refusal: the log failed, or history cannot be read.
