@@ -4,9 +4,11 @@
 //! This crate holds what a drill is apart from the network it runs on, so that
 //! nothing of it depends on the HTTP server:
 //!
-//! - [`clock`]: drill time. Each drill has its own clock: a speed factor (1×,
-//!   10×, 60×) or as fast as possible, pause, resume, and seek. Everything is a
-//!   pure function of the wall time it is given, so a run is reproducible.
+//! - [`clock`]: drill time (re-exported from `ercs_network::clock`, since a
+//!   network's clock may be a drill's). Each drill has its own clock: a speed
+//!   factor (1×, 10×, 60×) or as fast as possible, pause, resume, and seek.
+//!   Everything is a pure function of the wall time it is given, so a run is
+//!   reproducible.
 //! - [`evaluate`]: the expected player actions of a script
 //!   ([`ercs_seed::drill_script::Expectation`]) marked met, late, missed or
 //!   still open, from the events the drill's log holds and the drill times the
@@ -22,12 +24,11 @@
 //!   service-standard shares, resources by tier, the judged expectations; two
 //!   runs compared; one printable HTML page.
 //!
-//! Still to come (issue 13): the processes in the shared network crate, the
-//! `/api/v1/drills/{id}/…` routes where trainees play, and replay of a
-//! recorded range of the live log.
+//! The network a drill runs on, and the processes between its commands, are
+//! `ercs_network`'s, the same the live service runs.
 
 pub mod aar;
-pub mod clock;
+pub use ercs_network::clock;
 pub mod evaluate;
 pub mod run;
 

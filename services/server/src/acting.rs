@@ -1,51 +1,19 @@
-//! Who is acting in a request, for every command a process issues on its behalf:
-//! the actor its token names, and the metadata every such command carries (the
-//! authenticated subject, name, role and jurisdiction, and one request id for
-//! all the steps of that request). Approving a plan, cancelling it or closing an
-//! incident appends many events; each says who asked, as a single command does.
+//! Who is acting in a request: [`Acting`] (in `ercs_network`) made from the
+//! request's authenticated actor, its audit metadata and its network's clock.
 
 use actix_web::HttpRequest;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use ercs_commands::Metadata;
-use ercs_domain::values::Actor;
+
+pub use ercs_network::acting::Acting;
 
 use crate::problem::Problem;
 
-/// The actor of a request and the metadata its commands start from.
-#[derive(Debug, Clone)]
-pub struct Acting {
-    pub actor: Actor,
-    /// When, on the network's clock (drill time in a drill): every step of
-    /// the request is stamped with it.
-    pub at: DateTime<Utc>,
-    metadata: Metadata,
-}
-
-impl Acting {
-    /// The authenticated actor of `request`, with one request id for its steps.
-    pub fn of(request: &HttpRequest) -> Result<Acting, Problem> {
-        let actor = crate::routes::commands::actor(request)?;
-        let metadata = crate::routes::commands::audited(request, Metadata::new(actor.to_string()));
-        let at = crate::state::network_of(request).map_or_else(|_| Utc::now(), |n| n.now());
-        Ok(Acting {
-            actor,
-            at,
-            metadata,
-        })
-    }
-
-    /// `actor` with the metadata its request's commands carry (already
-    /// audited, without the request's own key).
-    pub fn with(actor: Actor, at: DateTime<Utc>, metadata: Metadata) -> Acting {
-        Acting {
-            actor,
-            at,
-            metadata,
-        }
-    }
-
-    /// The metadata of one step keyed `key`.
-    pub fn step(&self, key: impl Into<String>) -> Metadata {
-        self.metadata.clone().with_idempotency_key(key)
-    }
+/// The authenticated actor of `request`, with one request id for its steps,
+/// acting now on the clock of the network the request names.
+pub fn of(request: &HttpRequest) -> Result<Acting, Problem> {
+    let actor = crate::routes::commands::actor(request)?;
+    let metadata = crate::routes::commands::audited(request, Metadata::new(actor.to_string()));
+    let at = crate::state::network_of(request).map_or_else(|_| Utc::now(), |n| n.now());
+    Ok(Acting::with(actor, at, metadata))
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use ercs_eventlog::FileAccess;
 
+pub use ercs_network::ViewArgs;
+
 use crate::seeding::SeedName;
 
 /// ERCS — the emergency resource command service behind Chongqing's health-emergency
@@ -292,56 +294,6 @@ pub enum LogFormat {
     /// One JSON object a line, the request's span (`span.request_id`) in each
     /// line written while serving a request: for Loki, Elasticsearch, 日志平台.
     Json,
-}
-
-/// How often the one-network view is saved, and how much history work requests
-/// may cause at once.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ViewArgs {
-    /// Snapshot the one-network view after this many events, so a restart (even
-    /// after `kill -9`) replays at most this many.
-    #[arg(long, env = "ERCS_SNAPSHOT_EVERY_EVENTS", default_value_t = ViewArgs::DEFAULT.snapshot_every_events,
-          value_parser = clap::value_parser!(u64).range(1..), value_name = "EVENTS")]
-    pub snapshot_every_events: u64,
-
-    /// Snapshot it this many seconds after the last snapshot, if anything changed
-    /// since, whichever comes first.
-    #[arg(long, env = "ERCS_SNAPSHOT_EVERY_SECONDS", default_value_t = ViewArgs::DEFAULT.snapshot_every_seconds,
-          value_parser = clap::value_parser!(u64).range(1..), value_name = "SECONDS")]
-    pub snapshot_every_seconds: u64,
-
-    /// Feed resumes served from the log at once (`Last-Event-ID` older than the
-    /// feed's memory); more wait their turn, receiving heartbeats.
-    #[arg(long, env = "ERCS_FEED_CATCH_UPS", default_value_t = ViewArgs::DEFAULT.feed_catch_ups,
-          value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
-    pub feed_catch_ups: u16,
-
-    /// Feed resumes that may be waiting for or in a catch-up at once; beyond them a resume is
-    /// refused with 503 and `Retry-After`.
-    #[arg(long, env = "ERCS_FEED_CATCH_UP_QUEUE", default_value_t = ViewArgs::DEFAULT.feed_catch_up_queue,
-          value_name = "N")]
-    pub feed_catch_up_queue: u32,
-
-    /// `as_of` views folded at once; more wait their turn.
-    #[arg(long, env = "ERCS_AS_OF_FOLDS", default_value_t = ViewArgs::DEFAULT.as_of_folds,
-          value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
-    pub as_of_folds: u16,
-}
-
-impl ViewArgs {
-    pub const DEFAULT: Self = Self {
-        snapshot_every_events: 10_000,
-        snapshot_every_seconds: 60,
-        feed_catch_ups: 2,
-        feed_catch_up_queue: 1_000,
-        as_of_folds: 2,
-    };
-}
-
-impl Default for ViewArgs {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
 }
 
 /// Where the event log lives; shared by every command that opens it.

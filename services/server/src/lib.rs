@@ -7,55 +7,51 @@
 //!   tests start it the same way.
 //! - [`seeding`]: loading a seed (`ercs seed chongqing`, `ercs serve --seed`)
 //!   through the domain's commands, repeatably.
-//! - [`problem`]: RFC 9457 problem details, the one shape every error takes.
-//! - [`state`]: what handlers reach (the log, the command path, the live view,
-//!   the city's areas, the feed) and how a read gets the view it asked for
-//!   (`min_position`, `as_of`).
+//! - [`problem`]: RFC 9457 problem details at the HTTP edge: every error
+//!   actix or a library answers becomes one.
+//! - [`state`]: what handlers reach — the network a request's path names
+//!   ([`state::Net`], the live one or a hosted drill's), and its `{id}`.
 //! - `routes`: one module per group of endpoints: `resources` (lists and gets),
 //!   `commands` (every domain command), `network` (rollups), `feed` (SSE),
 //!   `ogc` (GIS as OGC API – Features), `audit` (the audit trail and each
 //!   resource's history), `health`.
-//! - [`feed`]: the live feed's hub: messages rendered once per event, a ring for
-//!   resuming, resync for slow clients.
-//! - [`gis`]: GeoJSON features and WGS-84 → GCJ-02 / BD-09.
 //! - [`query`]: query strings, each bad parameter named in its problem.
 //! - [`idempotency`]: `Idempotency-Key`, scoped and digested, kept by the log.
-//! - [`references`]: what a command names must exist before it is decided.
-//! - [`closing`]: closing an incident releases what it holds first, or refuses.
-//! - [`transfers`]: the process that settles a transfer between two depots.
+//! - [`acting`]: who is acting in a request, for the processes it starts.
+//! - [`drills`]: hosted drills, each a network of its own.
 //! - [`openapi`]: the OpenAPI 3.1 document, from the domain's schemas and the
 //!   route tables; `/docs` serves Swagger UI from inside the binary.
 //! - [`examples`]: every command's name and a valid example body.
-//! - [`observe`], [`metrics`], [`metered`]: for operators — one request id
-//!   per request (header, problem+json, audit metadata, log lines), `/metrics`
-//!   in the Prometheus text format, appends timed at the port.
-//! - [`background`]: the runtime history work (feed catch-ups, `as_of` folds)
-//!   runs on, off the request threads.
+//! - [`observe`], [`metered`]: for operators — one request id per request
+//!   (header, problem+json, audit metadata, log lines), appends timed at the
+//!   port.
+//!
+//! The network itself — [`ercs_network::Network`]: the log, the command path,
+//! the view, its history and feed — and the processes between commands
+//! ([`transfers`], [`closing`], [`plans`], [`references`]) are `ercs-network`'s,
+//! re-exported here under their old paths with [`feed`], [`gis`],
+//! [`metrics`] and [`background`].
 
 pub mod acting;
 pub mod auth;
-pub mod background;
 pub mod bare_errors;
 pub mod cli;
-pub mod closing;
 pub mod drill_cli;
 pub mod drills;
 pub mod examples;
-pub mod feed;
-pub mod gis;
 pub mod idempotency;
 pub mod metered;
-pub mod metrics;
 pub mod moving;
 pub mod observe;
 pub mod openapi;
-pub mod plans;
 pub mod problem;
 pub mod query;
-pub mod references;
 pub mod routes;
 pub mod seeding;
 pub mod startup;
 pub mod state;
 pub mod store;
-pub mod transfers;
+
+// The network runtime and its processes live in `ercs-network`; the server
+// reaches them (and its tests name them) by their old paths.
+pub use ercs_network::{background, closing, feed, gis, metrics, plans, references, transfers};

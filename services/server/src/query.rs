@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::time::Duration;
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
@@ -132,17 +131,7 @@ impl Params {
     }
 }
 
-/// Which state of the view a read wants.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReadOptions {
-    /// Wait until the view has reached this position (read-your-writes).
-    pub min_position: Option<Position>,
-    /// Rebuild the view as of this point in the log (time travel).
-    pub as_of: Option<AsOf>,
-}
-
-/// How long a read waits for `min_position` before answering 503.
-pub const READ_WAIT: Duration = Duration::from_secs(2);
+pub use ercs_network::{READ_WAIT, ReadOptions};
 
 /// A page of a list: at most `limit` items after `cursor` (an item id).
 #[derive(Debug, Clone)]

@@ -10,9 +10,7 @@ use actix_service::{ServiceFactoryExt, fn_service, map_config};
 use actix_web::dev::AppConfig;
 use actix_web::middleware::ErrorHandlers;
 use actix_web::{App, web};
-use ercs_commands::Aggregates;
-use ercs_eventlog::{EventLog, RecordedEvent, SqliteEventLog, SqliteOptions};
-use ercs_projections::{History, HistoryOptions, OneNetwork, Projector, ProjectorOptions};
+use ercs_eventlog::{EventLog, SqliteEventLog, SqliteOptions};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::auth::Authenticator;
@@ -21,11 +19,10 @@ use crate::background::Background;
 use crate::bare_errors::ProblemIo;
 use crate::cli::{DataDir, ServeArgs};
 use crate::drills::Drills;
-use crate::feed::{CatchUp, Feed};
 use crate::problem::Problem;
 use crate::routes;
 pub use crate::state::AppState;
-use crate::state::Clock;
+pub use ercs_network::Shared;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -313,97 +310,9 @@ fn app_state(
         access: args.data.access(),
         max_lag: std::time::Duration::from_secs(args.ops.max_lag),
     };
-    let state = network(&shared, log, args.data.data_dir.clone(), None)?;
+    let state = AppState::start(&shared, log, args.data.data_dir.clone(), None)
+        .map_err(StartError::Background)?;
     Ok((state, shared))
-}
-
-/// What every network a service runs shares: the city, the history runtime,
-/// the metrics and the view's tuning.
-#[derive(Clone)]
-pub struct Shared {
-    pub geography: Arc<ercs_seed::geography::Geography>,
-    pub areas: Arc<ercs_domain::hierarchy::AreaHierarchy>,
-    pub background: Arc<Background>,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    pub tuning: crate::cli::ViewArgs,
-    pub access: ercs_eventlog::FileAccess,
-    pub max_lag: std::time::Duration,
-}
-
-/// One network on `log`: its view (snapshotted in `snapshot_dir`) starts
-/// following the log, and every change it applies goes out on its feed and is
-/// offered to its history. `drill` names the drill it is, with its clock;
-/// `None` is the live network.
-pub(crate) fn network(
-    shared: &Shared,
-    log: Arc<dyn EventLog>,
-    snapshot_dir: std::path::PathBuf,
-    drill: Option<(Arc<str>, Clock)>,
-) -> Result<AppState, StartError> {
-    let tuning = &shared.tuning;
-    let history = Arc::new(History::new(
-        Arc::clone(&log),
-        HistoryOptions {
-            folds: usize::from(tuning.as_of_folds),
-            ..HistoryOptions::default()
-        },
-    ));
-    let runtime = shared
-        .background
-        .handle()
-        .ok_or_else(|| StartError::Background(std::io::Error::other("no runtime")))?;
-    let catch_up = CatchUp::new(
-        Arc::clone(&log),
-        Arc::clone(&history),
-        runtime,
-        usize::from(tuning.feed_catch_ups),
-        tuning.feed_catch_up_queue as usize,
-    );
-    let (drill, clock) = match drill {
-        Some((id, clock)) => (Some(id), clock),
-        None => (None, Clock::Wall),
-    };
-    let feed = Feed::of_network(
-        Arc::clone(&shared.areas),
-        catch_up,
-        drill.clone(),
-        clock.clone(),
-    );
-    let (publisher, recorder) = (feed.clone(), Arc::clone(&history));
-    let view = Projector::start_observed(
-        Arc::clone(&log),
-        ProjectorOptions {
-            snapshot_dir: Some(snapshot_dir),
-            snapshot_access: shared.access,
-            snapshot_every: tuning.snapshot_every_events,
-            snapshot_interval: std::time::Duration::from_secs(tuning.snapshot_every_seconds),
-            ..ProjectorOptions::default()
-        },
-        Some(Box::new(
-            move |view: &OneNetwork, event: &RecordedEvent, live: bool| {
-                recorder.offer(view, event);
-                publisher.publish(view, event, live)
-            },
-        )),
-    );
-    feed.starts_after(view.position().0);
-    Ok(AppState {
-        aggregates: Aggregates::new(Arc::clone(&log)),
-        processes: Default::default(),
-        log,
-        view,
-        history,
-        background: Arc::clone(&shared.background),
-        ready: std::sync::atomic::AtomicBool::new(false),
-        geography: Arc::clone(&shared.geography),
-        areas: Arc::clone(&shared.areas),
-        feed,
-        stale_after: chrono::Duration::hours(24),
-        metrics: Arc::clone(&shared.metrics),
-        max_lag: shared.max_lag,
-        drill,
-        clock,
-    })
 }
 
 /// Opens (creating if need be) the event log `events.db` in `data_dir`, its

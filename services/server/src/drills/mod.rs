@@ -1,6 +1,6 @@
 //! Hosted drills (演练): each drill is a network of its own — its own sandbox
 //! log `DATA/drills/<id>/events.db`, view, feed and command path, built by the
-//! same [`crate::startup::network`] as the live one — where trainees play on
+//! same [`ercs_network::Network::start`] as the live one — where trainees play on
 //! the same endpoints under `/api/v1/drills/{drill}/…` while the drill's
 //! script runs on its own clock. Nothing a drill does is written to the live
 //! log: a drill started from the live network copies the live log's events
@@ -471,12 +471,13 @@ impl Drills {
         };
         let log = SqliteEventLog::open_with(dir.join("events.db"), options)
             .map_err(|e| Problem::unavailable(format!("cannot open the drill's sandbox: {e}")))?;
-        let network = crate::startup::network(
+        let network = AppState::start(
             &self.shared,
             Arc::new(log),
             dir.to_path_buf(),
             Some((Arc::from(id), Clock::Drill(Arc::clone(&clock)))),
         )
+        .map_err(crate::startup::StartError::Background)
         .map_err(|e| Problem::unavailable(format!("cannot start the drill's network: {e}")))?;
         Ok((web::Data::new(network), clock))
     }

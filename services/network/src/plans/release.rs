@@ -20,8 +20,8 @@ use ercs_projections::OneNetwork;
 
 use super::PlanRecord;
 use crate::closing::{caught_up, run};
+use crate::network::Network;
 use crate::problem::Problem;
-use crate::state::AppState;
 
 /// One thing a plan holds.
 enum Held {
@@ -38,7 +38,7 @@ enum Held {
 /// the plan that supersedes it); `why` names the process in the steps' keys
 /// (`plan/<id>/cancel`). Returns how many holdings were released.
 pub async fn release(
-    state: &AppState,
+    state: &Network,
     record: &PlanRecord,
     (why, keep): (&str, &BTreeSet<TeamId>),
     reason: &Reason,
@@ -87,7 +87,7 @@ pub async fn release(
 /// How many things the plan holds now but the teams in `keep`, from a view
 /// caught up with the log.
 pub async fn held_count(
-    state: &AppState,
+    state: &Network,
     record: &PlanRecord,
     keep: &BTreeSet<TeamId>,
 ) -> Result<usize, Problem> {

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use actix_web::web::Bytes;
+use bytes::Bytes;
 use ercs_domain::area::DivisionCode;
 use ercs_domain::hierarchy::AreaHierarchy;
 use ercs_domain::ids::IncidentId;
@@ -39,9 +39,9 @@ use serde_json::{Value, json};
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
 
+use crate::clock::Clock;
 use crate::gis::{Crs, feature};
 use crate::problem::Problem;
-use crate::state::Clock;
 
 /// Messages kept for resuming clients.
 const RING: usize = 8192;

@@ -9,7 +9,7 @@
 //! no route is `unmatched`; methods outside the HTTP standard's are `other`.
 //!
 //! What the registry cannot count as it happens (the view's lag, the feed's
-//! subscribers) is read when scraped, in [`crate::routes::health`].
+//! subscribers) is read when scraped, in `ercs_server::routes::health`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -266,8 +266,8 @@ fn number(value: f64) -> String {
 
 /// A method's label: the standard ones by name, anything else `other`, so a
 /// client cannot mint label values.
-pub fn method_label(method: &actix_web::http::Method) -> &'static str {
-    use actix_web::http::Method;
+pub fn method_label(method: &http::Method) -> &'static str {
+    use http::Method;
     match *method {
         Method::GET => "GET",
         Method::POST => "POST",

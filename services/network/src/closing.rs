@@ -16,7 +16,6 @@
 //! view saw it (its stream's revision), so a retry after a crash releases only
 //! what is still held, and two holdings on one stream are two steps.
 
-use actix_web::http::StatusCode;
 use ercs_commands::{CommandError, Expect, Metadata};
 use ercs_domain::DomainError;
 use ercs_domain::beds::{BedCommand, Facility, FacilityCommand};
@@ -28,14 +27,15 @@ use ercs_domain::supply::depot::{Depot, DepotCommand};
 use ercs_domain::team::{Team, TeamCommand};
 use ercs_domain::values::{Actor, Reason};
 use ercs_projections::one_network::Holdings;
+use http::StatusCode;
 
+use crate::network::Network;
+use crate::network::READ_WAIT;
 use crate::problem::Problem;
-use crate::query::READ_WAIT;
-use crate::state::AppState;
 
 /// Before `close`: refuses while `incident` holds anything, or releases it all.
 pub async fn before_close(
-    state: &AppState,
+    state: &Network,
     incident: IncidentId,
     release_all: bool,
     acting: &crate::acting::Acting,
@@ -96,14 +96,14 @@ pub async fn before_close(
 }
 
 /// What the incident holds, from a view that has caught up with the log.
-async fn holdings(state: &AppState, incident: IncidentId) -> Result<Holdings, Problem> {
+async fn holdings(state: &Network, incident: IncidentId) -> Result<Holdings, Problem> {
     caught_up(state).await?;
     Ok(state.view.read(|view| view.holdings(incident)).0)
 }
 
 /// Waits until the view has read everything the log holds now: a process that
 /// releases what it finds there must find everything.
-pub(crate) async fn caught_up(state: &AppState) -> Result<(), Problem> {
+pub async fn caught_up(state: &Network) -> Result<(), Problem> {
     let head = state
         .log
         .head()
@@ -153,7 +153,7 @@ fn describe(held: &Holdings) -> String {
 
 /// Releases every holding; a step the domain refuses stops the closing.
 async fn release(
-    state: &AppState,
+    state: &Network,
     incident: IncidentId,
     held: &Holdings,
     acting: &crate::acting::Acting,
@@ -222,7 +222,7 @@ async fn release(
 }
 
 pub(crate) async fn run<D, C>(
-    state: &AppState,
+    state: &Network,
     id: &D::Id,
     command: C,
     metadata: &Metadata,

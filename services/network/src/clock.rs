@@ -1,11 +1,14 @@
-//! Drill time (演练时间). A drill's clock maps wall time to drill time: it runs
-//! at a speed factor from an anchor (the drill time it showed at a wall time),
-//! stands still while paused, and jumps when the director seeks. "As fast as
-//! possible" has no wall-time mapping: drill time is whatever the next event
-//! says, and the engine never waits.
+//! What time it is on a network ([`Clock`]): the wall clock on the live one,
+//! drill time (演练时间) in a drill. A drill's clock ([`DrillClock`]) maps wall
+//! time to drill time: it runs at a speed factor from an anchor (the drill time
+//! it showed at a wall time), stands still while paused, and jumps when the
+//! director seeks. "As fast as possible" has no wall-time mapping: drill time is
+//! whatever the next event says, and the engine never waits.
 //!
 //! Every operation takes the wall time it happens at, so the clock is a value
 //! that can be stored with the drill and replayed exactly.
+
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -126,6 +129,27 @@ impl DrillClock {
     fn rebase(&mut self, wall: DateTime<Utc>) {
         self.drill_anchor = self.now(wall);
         self.wall_anchor = wall;
+    }
+}
+
+/// What time it is on a network: the wall clock on the live one, drill time
+/// (演练时间) in a drill, so every command there is stamped with drill time.
+#[derive(Clone, Default)]
+pub enum Clock {
+    #[default]
+    Wall,
+    Drill(Arc<Mutex<DrillClock>>),
+}
+
+impl Clock {
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::Wall => Utc::now(),
+            Clock::Drill(clock) => clock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .now(Utc::now()),
+        }
     }
 }
 

@@ -24,9 +24,9 @@ use ercs_domain::supply::depot::{Depot, DepotCommand, DepotEvent, LotPick};
 use ercs_domain::values::{Actor, Reason};
 use ercs_projections::OneNetwork;
 
+use crate::network::Network;
 use crate::problem::Problem;
-use crate::state::AppState;
-use actix_web::http::StatusCode;
+use http::StatusCode;
 
 /// The actor the process's own events record.
 const ACTOR: &str = "transfer-process";
@@ -69,7 +69,7 @@ pub fn dispatched(events: &[DepotEvent]) -> Vec<Dispatched> {
 /// refuses the other (`KeyReused`, naming the stream that has it). Settlements of
 /// one transfer also take turns within the process.
 pub async fn settle(
-    state: &AppState,
+    state: &Network,
     transfer: &Dispatched,
 ) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
     let _turn = state
@@ -108,7 +108,7 @@ pub async fn settle(
 
 /// What settled the transfer at `depot`, which the log says holds its key.
 async fn settled_at(
-    state: &AppState,
+    state: &Network,
     depot: &DepotId,
     transfer: &Dispatched,
 ) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
@@ -125,7 +125,7 @@ async fn settled_at(
 }
 
 async fn execute(
-    state: &AppState,
+    state: &Network,
     depot: &DepotId,
     command: DepotCommand,
     transfer: &Dispatched,
@@ -175,7 +175,7 @@ pub fn unsettled(view: &OneNetwork) -> Vec<Dispatched> {
 /// A transfer in transit to `destination`, as its source recorded it: what a
 /// signature (签收) or a refusal there settles.
 pub async fn in_transit_to(
-    state: &AppState,
+    state: &Network,
     destination: DepotId,
     transfer: TransferId,
     from: DepotId,
@@ -214,7 +214,7 @@ pub async fn in_transit_to(
 /// its source — unless it was received already (then that is the settlement, and
 /// the refusal is a 409 that says so).
 pub async fn refuse(
-    state: &AppState,
+    state: &Network,
     transfer: &Dispatched,
 ) -> Result<Executed<DepotEvent>, Problem> {
     let _turn = state
@@ -244,7 +244,7 @@ pub async fn refuse(
 
 /// Settles every unsettled transfer in the view; run once the view has caught up
 /// after start.
-pub async fn sweep(state: &AppState) {
+pub async fn sweep(state: &Network) {
     let (open, _) = state.view.read(unsettled);
     for transfer in open {
         if let Err(error) = settle(state, &transfer).await {

@@ -5,7 +5,6 @@
 //! against their own streams in the log, not the view, so a dispatcher who has
 //! just registered a depot can transfer to it at once.
 
-use actix_web::http::StatusCode;
 use ercs_commands::CommandError;
 use ercs_domain::DomainError;
 use ercs_domain::beds::Facility;
@@ -16,20 +15,21 @@ use ercs_domain::incident::{Incident, IncidentPhase};
 use ercs_domain::references::{Reference, Refers};
 use ercs_domain::supply::CatalogueItem;
 use ercs_domain::supply::depot::Depot;
+use http::StatusCode;
 
+use crate::network::Network;
 use crate::problem::Problem;
-use crate::state::AppState;
 
 /// Refuses `command` unless everything it names exists (and an incident it
 /// commits resources to is still open).
-pub async fn check(state: &AppState, command: &impl Refers) -> Result<(), Problem> {
+pub async fn check(state: &Network, command: &impl Refers) -> Result<(), Problem> {
     for reference in command.references() {
         check_one(state, reference).await?;
     }
     Ok(())
 }
 
-async fn check_one(state: &AppState, reference: Reference) -> Result<(), Problem> {
+async fn check_one(state: &Network, reference: Reference) -> Result<(), Problem> {
     match reference {
         Reference::Area { field, code } => match state.areas.get(&code) {
             Some(_) => Ok(()),
@@ -84,7 +84,7 @@ async fn check_one(state: &AppState, reference: Reference) -> Result<(), Problem
 }
 
 /// The aggregate's state as its stream leaves it (`None`: never created).
-async fn load<D>(state: &AppState, id: &D::Id) -> Result<D::State, Problem>
+async fn load<D>(state: &Network, id: &D::Id) -> Result<D::State, Problem>
 where
     D: Decider<Error = DomainError>,
     D::Event: DomainEvent,

@@ -12,6 +12,7 @@
 
 mod actions;
 mod coverage;
+pub mod process;
 mod release;
 mod staleness;
 mod supersede;
@@ -680,6 +681,7 @@ pub fn step_key(plan: PlanId, assignment: usize) -> String {
     format!("plan/{plan}/assignment/{assignment}")
 }
 
+/// Why an assignment was not dispatched.
 pub(crate) enum Undispatched {
     NeedsConversion,
     Refused(String, String),
