@@ -908,6 +908,30 @@ async fn a_recorded_range_of_the_live_log_replays_as_it_happened_at_any_speed() 
     );
     // Replaying wrote nothing to the live log.
     assert_eq!(server.events_in_log(), live_events);
+    // The same range by time: the events recorded from the first one's time
+    // until the last one's.
+    let (_, trail) = server
+        .get(&server.url(&format!("/api/v1/audit?after={from}&limit=10")))
+        .await;
+    let recorded = |position: u64| {
+        trail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["position"] == position)
+            .map(|e| e["recorded_at"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{position}: {trail}"))
+    };
+    let by_time = start(
+        &server,
+        json!({"replay": {"since": recorded(from + 1), "until": recorded(to)}, "paused": true}),
+    )
+    .await;
+    assert_eq!(
+        by_time["replay"],
+        json!({"from": from, "to": to, "next": from + 1}),
+        "{by_time}"
+    );
     // A range beyond the head, or holding nothing, is refused naming the field.
     for (range, field) in [
         (json!({"from": from, "to": to + 1000}), "replay.to"),

@@ -293,8 +293,10 @@ impl Drills {
         };
         let from = match (range.from, range.since) {
             (Some(from), None) => from,
+            // The events recorded from `since` on: after the last one before it.
             (None, Some(since)) => {
-                replay::first_after(live, since, (1, head))
+                let just_before = since - chrono::TimeDelta::microseconds(1);
+                replay::first_after(live, just_before, (1, head))
                     .await
                     .map_err(failed)?
                     - 1
@@ -836,6 +838,9 @@ pub struct Status {
     pub free_injects: Vec<FreeInject>,
     pub refused: Vec<ercs_drill::run::Refused>,
     pub participants: Vec<String>,
+    /// For a replay of the live log: the range and the next live position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay: Option<Cursor>,
     /// The drill's network: `{base}/network`, `{base}/gis`, `{base}/feed`, …
     pub base: String,
 }
@@ -952,6 +957,7 @@ impl Hosted {
             free_injects: record.free_injects.clone(),
             refused: progress.refused.clone(),
             participants: record.participants.clone(),
+            replay: session.cursor(),
             base: format!("/api/v1/drills/{}", self.id),
         }
     }
