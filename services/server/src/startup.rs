@@ -243,12 +243,15 @@ fn endpoints(config: &mut web::ServiceConfig, openapi: serde_json::Value) {
         .service(routes::health::healthz)
         .service(routes::health::readyz)
         .service(routes::health::metrics)
-        .configure(routes::tokens::configure)
-        .configure(routes::drills::configure);
-    // The live network's endpoints, and the same on every drill's network.
-    for base in ["/api/v1", "/api/v1/drills/{drill}"] {
-        network_endpoints(config, base);
-    }
+        .configure(routes::tokens::configure);
+    // The live network's endpoints, and the same on every drill's network,
+    // in a scope of their own: a live request passes all of them with one
+    // prefix test (actix tries routes in order, a regex for each dynamic one).
+    network_endpoints(config, "/api/v1");
+    config.service(web::scope("/api/v1/drills").configure(|drills| {
+        routes::drills::configure(drills);
+        network_endpoints(drills, "/{drill}");
+    }));
     config
         .service(
             utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")

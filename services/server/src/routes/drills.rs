@@ -19,15 +19,16 @@ const REPLAY_PLACEHOLDER: &str = r#"{"id": "replay", "title": {"zh": "回放", "
 use crate::problem::Problem;
 use crate::routes::commands::{json_body, read_body};
 
+/// The director's endpoints, inside the `/api/v1/drills` scope.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .route("/api/v1/drills", web::post().to(start))
-        .route("/api/v1/drills", web::get().to(list))
-        .route("/api/v1/drills/{drill}", web::get().to(status))
-        .route("/api/v1/drills/{drill}", web::delete().to(delete))
-        .route("/api/v1/drills/{drill}/clock", web::post().to(clock))
-        .route("/api/v1/drills/{drill}/injects", web::post().to(inject))
-        .route("/api/v1/drills/{drill}/report", web::get().to(report));
+        .route("", web::post().to(start))
+        .route("", web::get().to(list))
+        .route("/{drill}", web::get().to(status))
+        .route("/{drill}", web::delete().to(delete))
+        .route("/{drill}/clock", web::post().to(clock))
+        .route("/{drill}/injects", web::post().to(inject))
+        .route("/{drill}/report", web::get().to(report));
 }
 
 /// What starting a drill takes.
