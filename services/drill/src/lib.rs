@@ -36,5 +36,5 @@ pub use aar::{AfterAction, Comparison, after_action, compare};
 pub use clock::{DrillClock, Speed};
 pub use evaluate::{AnchorKey, Observed, Outcome, Status, evaluate};
 pub use run::{
-    Anchored, Progress, RunError, RunReport, Session, Start, run, run_with_after_action,
+    Anchored, Progress, RunError, RunReport, Session, Start, drill_time, run, run_with_after_action,
 };

@@ -488,6 +488,20 @@ where
         })
 }
 
+/// The drill time an event's data says it happened at: the `at` its command
+/// was stamped with (every domain event carries it; a plan's events carry
+/// when it was proposed or approved instead).
+pub fn stamped_at(data: &serde_json::Value) -> Option<DateTime<Utc>> {
+    ["at", "proposed_at", "approved_at"]
+        .iter()
+        .find_map(|field| data[field].as_str()?.parse().ok())
+}
+
+/// The drill time `event` happened at, if its data says.
+pub fn drill_time(event: &ercs_eventlog::RecordedEvent) -> Option<DateTime<Utc>> {
+    stamped_at(&event.data.deserialize().ok()?)
+}
+
 /// One event of the sandbox as the drill's judges read it: who sent it, and
 /// when in drill time.
 #[derive(Debug, Clone)]
@@ -515,10 +529,7 @@ pub(crate) async fn read_after(
             }
             let data: serde_json::Value = event.data.deserialize().unwrap_or_default();
             let metadata: serde_json::Value = event.metadata.deserialize().unwrap_or_default();
-            let at = ["at", "proposed_at", "approved_at"]
-                .iter()
-                .find_map(|field| data[field].as_str()?.parse().ok())
-                .unwrap_or(event.recorded_at);
+            let at = stamped_at(&data).unwrap_or(event.recorded_at);
             logged.push(Logged {
                 actor: metadata["actor"].as_str().unwrap_or_default().to_owned(),
                 observed: Observed {

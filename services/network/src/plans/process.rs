@@ -184,18 +184,18 @@ pub async fn approve(
                 .collect::<String>(),
         )
         .map_err(Problem::from)?;
+        let approval = Approval {
+            approved_at: state.now(),
+            approved_by: actor.to_string(),
+            dispatches: dispatches.clone(),
+            partial,
+        };
         let approved = PlanRecord {
-            approval: Some(Approval {
-                approved_at: state.now(),
-                approved_by: actor.to_string(),
-                dispatches: dispatches.clone(),
-                partial,
-            }),
+            approval: Some(approval.clone()),
             ..record.clone()
         };
         // Recorded first, approval then cancellation, so that a crash in the
         // middle of giving back leaves a cancelled plan whose `cancel` finishes it.
-        let approval = approved.approval.clone().expect("set above");
         append(
             state,
             record.plan_id,

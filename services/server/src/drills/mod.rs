@@ -25,7 +25,6 @@ use ercs_eventlog::{
 };
 use ercs_seed::drill_script::{DrillScript, SHIPPED};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::problem::Problem;
@@ -648,7 +647,10 @@ impl Drills {
         .map_err(failed)?;
         let cut = events
             .iter()
-            .find(|e| e.position.0 > progress.seeded && drill_time_of(e).is_some_and(|at| at > to))
+            .find(|e| {
+                e.position.0 > progress.seeded
+                    && ercs_drill::drill_time(e).is_some_and(|at| at > to)
+            })
             .map_or(u64::MAX, |e| e.position.0);
         let kept: Vec<RecordedEvent> = events.into_iter().filter(|e| e.position.0 < cut).collect();
         let fresh = self.root.join(format!("{id}.rewinding"));
@@ -917,7 +919,10 @@ impl Hosted {
 
     /// Whether `subject` was let into the drill.
     pub fn admits(&self, subject: &str) -> bool {
-        self.record().participants.iter().any(|s| s == subject)
+        (self.record.lock().unwrap_or_else(PoisonError::into_inner))
+            .participants
+            .iter()
+            .any(|s| s == subject)
     }
 
     pub async fn status(&self) -> Status {
@@ -988,7 +993,7 @@ impl Hosted {
             .map_err(|e| Problem::unavailable(format!("the drill's sandbox failed: {e}")))?;
         page.first()
             .filter(|e| e.position.0 == position)
-            .and_then(drill_time_of)
+            .and_then(ercs_drill::drill_time)
             .ok_or_else(not_there)
     }
 
@@ -1256,6 +1261,7 @@ pub async fn tag(
             let drills = request.app_data::<web::Data<Drills>>()?;
             drills.get(id).map(|hosted| hosted.id.clone())
         });
+    let network = split(request.path()).is_some();
     let response = next.call(request).await?;
     let Some(drill) = drill else {
         return Ok(response.map_into_boxed_body());
@@ -1280,7 +1286,14 @@ pub async fn tag(
     let bytes = actix_web::body::to_bytes(body)
         .await
         .map_err(|_| actix_web::error::ErrorInternalServerError("cannot read the answer"))?;
-    let body = with_drill(bytes, &drill);
+    // A network's answers never have a `drill` of their own: the tag goes in
+    // without reading the body (a network rollup is half a megabyte). The
+    // director's own answers are small, and some name the drill already.
+    let body = if network {
+        insert_drill(bytes, &drill)
+    } else {
+        with_drill(bytes, &drill)
+    };
     let mut response = head.set_body(actix_web::body::BoxBody::new(body));
     response
         .headers_mut()
@@ -1297,9 +1310,23 @@ fn with_drill(body: actix_web::web::Bytes, drill: &str) -> actix_web::web::Bytes
     if object.contains_key("drill") {
         return body;
     }
-    let open = body.iter().position(|b| *b == b'{').unwrap_or(0);
+    insert_drill(body, drill)
+}
+
+/// `body` with `"drill": drill` first in it if it is a JSON object, its
+/// members kept as they are (nothing is parsed or re-serialised).
+fn insert_drill(body: actix_web::web::Bytes, drill: &str) -> actix_web::web::Bytes {
+    let Some(open) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return body;
+    };
+    if body[open] != b'{' {
+        return body;
+    }
     let rest = &body[open + 1..];
-    let empty = object.is_empty();
+    let empty = rest
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_none_or(|b| *b == b'}');
     let mut tagged = Vec::with_capacity(body.len() + drill.len() + 12);
     tagged.extend_from_slice(b"{\"drill\":");
     tagged.extend_from_slice(serde_json::Value::from(drill).to_string().as_bytes());
@@ -1312,13 +1339,6 @@ fn with_drill(body: actix_web::web::Bytes, drill: &str) -> actix_web::web::Bytes
 
 fn sandbox_failed(error: ercs_eventlog::Error) -> Problem {
     Problem::unavailable(format!("the drill's sandbox failed: {error}"))
-}
-
-/// The drill time an event happened at: the `at` its command was stamped
-/// with, which every domain event carries.
-fn drill_time_of(event: &RecordedEvent) -> Option<DateTime<Utc>> {
-    let data: Value = serde_json::from_str(event.data.as_str()).ok()?;
-    data["at"].as_str()?.parse().ok()
 }
 
 /// Where a drill's time starts: its script's start.
