@@ -16,7 +16,8 @@ pub enum DomainError {
 
     /// The command is not allowed in the aggregate's current state.
     #[error(
-        "cannot {attempted} a {aggregate} that is {current}; allowed now: {}",
+        "cannot {attempted} {} {aggregate} that is {current}; allowed now: {}",
+        article(aggregate),
         list(allowed)
     )]
     IllegalTransition {
@@ -126,6 +127,15 @@ impl DomainError {
             what,
             key: key.to_string(),
         }
+    }
+}
+
+/// "a" or "an", as English says it before `noun`.
+fn article(noun: &str) -> &'static str {
+    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }
 
