@@ -26,6 +26,7 @@
 //! bound and is always costed exactly.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::model::{AreaPath, Point, Tier};
 use crate::network::{CommodityNetwork, Link, Site, travel_link};
@@ -46,7 +47,7 @@ const CHORD_RADIUS_KM: f64 = 6_370.0;
 pub struct Priced {
     pub source: usize,
     pub demand: usize,
-    pub reduced_cost: i128,
+    pub reduced_cost: i64,
     /// The pair's travel link, costed.
     pub link: Link,
     /// Source and demand ranks in [`Pricing`], to note the pair linked.
@@ -55,10 +56,23 @@ pub struct Priced {
 
 /// Where every source and demand of one problem is, as pricing reads it:
 /// computed once and shared by the problem's commodities.
+///
+/// The cells are every source of a district, whatever it offers, so each
+/// demand's distance to each cell is computed once for all commodities: a
+/// commodity's sources of a district lie inside the district's sphere and in
+/// its townships, so the cell's bound holds for them too.
 #[derive(Clone, Debug)]
 pub struct Sites {
     sources: Vec<Place>,
     demands: Vec<Place>,
+    cells: Vec<Cell>,
+    /// For each source (problem index), its cell.
+    cell_of: Vec<u32>,
+    /// For each demand (problem index), every cell in the order to visit it
+    /// (`cells.len()` a demand), with the part of its bound that never changes.
+    /// Shared with each commodity's pricing, which skips the cells it has no
+    /// sources in (their floors still bound what is left, a little lower).
+    reach: Arc<Vec<Reach>>,
 }
 
 /// A point on the unit sphere and its areas as small integers (by tier), so a
@@ -72,13 +86,26 @@ struct Place {
 impl Sites {
     pub fn new(problem: &SurgeProblem) -> Sites {
         let mut names = AreaNames::default();
+        let sources: Vec<Place> = (problem.sources.iter())
+            .map(|s| names.place(s.location, &s.area))
+            .collect();
+        let demands: Vec<Place> = (problem.demands.iter())
+            .map(|d| names.place(d.location, &d.area))
+            .collect();
+        let cells = cells_by_district(&sources);
+        let mut cell_of = vec![0; sources.len()];
+        for (c, cell) in (0..).zip(&cells) {
+            for &s in &cell.members {
+                cell_of[s] = c;
+            }
+        }
+        let reach = Arc::new(reach_by_demand(problem, &cells, &demands));
         Sites {
-            sources: (problem.sources.iter())
-                .map(|s| names.place(s.location, &s.area))
-                .collect(),
-            demands: (problem.demands.iter())
-                .map(|d| names.place(d.location, &d.area))
-                .collect(),
+            sources,
+            demands,
+            cells,
+            cell_of,
+            reach,
         }
     }
 
@@ -128,44 +155,149 @@ struct Cell {
 pub struct Pricing {
     sources: Vec<End>,
     demands: Vec<End>,
-    cells: Vec<Cell>,
-    /// Orders to visit the cells in, nearest first, so that a demand's best
-    /// pairs are found early and rule the farther cells out: one per cell, for
-    /// the demands of its district, and one for each demand of a district
-    /// without sources.
-    orders: Vec<Vec<u32>>,
-    /// For each demand, its order.
-    order_of: Vec<usize>,
-    /// For each demand, the cells in its order with the part of their bounds
-    /// that never changes, `cells.len()` a demand: once the least of what is
-    /// left cannot beat the demand's best pairs, under the least keys of any
-    /// cell, no later cell can.
-    reach: Vec<Reach>,
-    /// Seconds per unit-sphere chord at the fastest road speed, less a margin:
-    /// a bound that is cheap to compute.
+    /// The sources (ranks) of each of the commodity's cells: the sites' cells
+    /// it has sources in.
+    cells: Vec<Vec<usize>>,
+    /// The sites' reach: for each demand (problem index), every site cell in
+    /// the order to visit them with the part of their bounds that never
+    /// changes: once the least of what is left cannot beat the demand's best
+    /// pairs, under the least keys of any cell, no later cell can.
+    reach: Arc<Vec<Reach>>,
+    /// For each site cell, the commodity's cell (`u32::MAX`: no sources here).
+    local: Vec<u32>,
     seconds_per_chord: f64,
-    /// Crossing cost by common tier (`Tier::INSIDE`, then beyond).
     crossing: [i64; 5],
     /// The least of `crossing`.
     crossing_floor: i64,
     /// For each demand, the sources (ranks, sorted) it has a measured travel
     /// time from.
     measured: Vec<Vec<usize>>,
-    /// For each demand, the sources (ranks, sorted) it is linked to: these
-    /// price at zero or more at an optimum, so they are never costed.
-    linked: Vec<Vec<usize>>,
+    /// The pairs linked, by demand and source rank: these price at zero or
+    /// more at an optimum, so they are never costed.
+    linked: Pairs,
     /// The potentials of the last pricing (empty before the first).
     last: Vec<i64>,
     /// For each demand, whether the last pricing returned all its negative pairs.
     settled: Vec<bool>,
 }
 
+/// What every bound is made of, from the problem's settings.
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    /// Seconds per unit-sphere chord at the fastest road speed, less a margin:
+    /// a bound that is cheap to compute.
+    seconds_per_chord: f64,
+    /// Crossing cost by common tier (`Tier::INSIDE`, then beyond).
+    crossing: [i64; 5],
+}
+
+impl Bounds {
+    fn new(problem: &SurgeProblem) -> Bounds {
+        let settings = &problem.settings;
+        let fastest = (settings.roads.bands.iter())
+            .map(|b| b.kmh)
+            .fold(0.0, f64::max);
+        let per_chord = CHORD_RADIUS_KM * settings.roads.circuity * 3600.0 / fastest;
+        let tiers = [
+            Tier::Township,
+            Tier::District,
+            Tier::Region,
+            Tier::City,
+            Tier::Beyond,
+        ];
+        Bounds {
+            // No bound from a road model the problem would refuse.
+            seconds_per_chord: if per_chord.is_finite() && per_chord > 0.0 {
+                per_chord * (1.0 - 1e-9)
+            } else {
+                0.0
+            },
+            crossing: tiers.map(|t| i64::from(settings.escalation.crossing(t))),
+        }
+    }
+
+    /// Whole seconds the drive over a unit-sphere chord takes at least, at the
+    /// fastest speed.
+    fn drive(&self, chord: f64) -> i64 {
+        drive_bound(self.seconds_per_chord, chord)
+    }
+
+    /// The least tier-crossing cost from any source of `cell` to a demand in
+    /// `areas`: every member is in the cell's district.
+    fn least_crossing(&self, cell: &Cell, areas: &[Option<u32>; 4]) -> i64 {
+        let [township, district, ..] = *areas;
+        let common = if township.is_some_and(|t| cell.townships.binary_search(&t).is_ok()) {
+            0
+        } else if district.is_some() && district == cell.district {
+            1
+        } else {
+            2
+        };
+        self.crossing[common]
+    }
+}
+
+/// Whole seconds the drive over a unit-sphere chord takes at least, at
+/// `seconds_per_chord`.
+fn drive_bound(seconds_per_chord: f64, chord: f64) -> i64 {
+    // A negative chord (inside a cell's sphere) is zero; past the cap every
+    // arrival costs the same.
+    let seconds = (chord.max(0.0) * seconds_per_chord).min(f64::from(MAX_ARRIVAL_SECONDS));
+    seconds as i64 - 1
+}
+
+/// For each demand of the problem, every cell in the order to visit it, nearest
+/// first so that a demand's best pairs are found early and rule the farther
+/// cells out: the demands of a district with sources share its cell's order
+/// (cells by distance from its centre), and each demand elsewhere has its own.
+fn reach_by_demand(problem: &SurgeProblem, cells: &[Cell], demands: &[Place]) -> Vec<Reach> {
+    let bounds = Bounds::new(problem);
+    let by_distance = |from: &[f64; 3]| {
+        let mut gaps: Vec<(f64, u32)> = (cells.iter().zip(0..))
+            .map(|(c, i)| (distance(&c.centre, from) - c.radius, i))
+            .collect();
+        gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        gaps.into_iter().map(|(_, i)| i).collect::<Vec<u32>>()
+    };
+    let orders: Vec<Vec<u32>> = cells.iter().map(|c| by_distance(&c.centre)).collect();
+    let mut reach = Vec::with_capacity(demands.len() * cells.len());
+    for d in demands {
+        let own = cells.iter().position(|c| c.district == d.areas[1]);
+        let elsewhere;
+        let order = match own {
+            Some(c) => &orders[c],
+            None => {
+                elsewhere = by_distance(&d.xyz);
+                &elsewhere
+            }
+        };
+        let start = reach.len();
+        for &c in order {
+            let cell = &cells[c as usize];
+            let drive = bounds.drive(distance(&cell.centre, &d.xyz) - cell.radius);
+            let crossing = bounds.least_crossing(cell, &d.areas);
+            reach.push(Reach {
+                cell: c,
+                drive,
+                crossing,
+                floor: drive + crossing,
+            });
+        }
+        let mut floor = i64::MAX;
+        for r in reach[start..].iter_mut().rev() {
+            floor = floor.min(r.floor);
+            r.floor = floor;
+        }
+    }
+    reach
+}
+
 /// One round's bounds for a cell: the least `π(s) + lead(s)` and `π(s)` over
 /// its sources (the arrival part of a cost is capped).
 #[derive(Clone, Copy)]
 struct CellKeys {
-    lead: i128,
-    pi: i128,
+    lead: i64,
+    pi: i64,
 }
 
 impl Pricing {
@@ -190,87 +322,40 @@ impl Pricing {
                 Site::Shortage => {}
             }
         }
-        let cells = cells_by_district(&sources);
-        let settings = &problem.settings;
-        let fastest = settings
-            .roads
-            .bands
-            .iter()
-            .map(|b| b.kmh)
-            .fold(0.0, f64::max);
-        let per_chord = CHORD_RADIUS_KM * settings.roads.circuity * 3600.0 / fastest;
+        // The commodity's cells: the sites' cells it has sources in, in the
+        // sites' order, holding those sources by rank.
+        let mut local = vec![u32::MAX; sites.cells.len()];
+        let mut cells: Vec<Vec<usize>> = Vec::new();
+        let mut by_site: Vec<(u32, usize)> = (sources.iter().enumerate())
+            .map(|(sr, s)| (sites.cell_of[s.index], sr))
+            .collect();
+        by_site.sort_unstable();
+        for (c, sr) in by_site {
+            if local[c as usize] == u32::MAX {
+                local[c as usize] = cells.len() as u32;
+                cells.push(Vec::new());
+            }
+            cells[local[c as usize] as usize].push(sr);
+        }
+        let bounds = Bounds::new(problem);
         let measured = vec![Vec::new(); demands.len()];
         let linked = linked_ranks(net, &sources, &demands);
-        let tiers = [
-            Tier::Township,
-            Tier::District,
-            Tier::Region,
-            Tier::City,
-            Tier::Beyond,
-        ];
-        let crossing = tiers.map(|t| i64::from(settings.escalation.crossing(t)));
         let mut pricing = Pricing {
             sources,
             demands,
             cells,
-            orders: Vec::new(),
-            order_of: Vec::new(),
-            reach: Vec::new(),
-            // No bound from a road model the problem would refuse.
-            seconds_per_chord: if per_chord.is_finite() && per_chord > 0.0 {
-                per_chord * (1.0 - 1e-9)
-            } else {
-                0.0
-            },
-            crossing,
-            crossing_floor: crossing.iter().copied().min().unwrap_or(0),
+            reach: sites.reach.clone(),
+            local,
+            seconds_per_chord: bounds.seconds_per_chord,
+            crossing: bounds.crossing,
+            crossing_floor: bounds.crossing.iter().copied().min().unwrap_or(0),
             settled: vec![false; measured.len()],
             measured,
             linked,
             last: Vec::new(),
         };
         pricing.find_measured(problem);
-        pricing.order_cells();
         pricing
-    }
-
-    fn order_cells(&mut self) {
-        let cells = &self.cells;
-        let by_distance = |from: &[f64; 3]| {
-            let mut gaps: Vec<(f64, u32)> = (cells.iter().zip(0..))
-                .map(|(c, i)| (distance(&c.centre, from) - c.radius, i))
-                .collect();
-            gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            gaps.into_iter().map(|(_, i)| i).collect::<Vec<u32>>()
-        };
-        self.orders = cells.iter().map(|c| by_distance(&c.centre)).collect();
-        for d in &self.demands {
-            let own = cells.iter().position(|c| c.district == d.areas[1]);
-            self.order_of.push(own.unwrap_or_else(|| {
-                self.orders.push(by_distance(&d.xyz));
-                self.orders.len() - 1
-            }));
-        }
-        self.reach = Vec::with_capacity(self.demands.len() * cells.len());
-        for (d, &o) in self.demands.iter().zip(&self.order_of) {
-            let start = self.reach.len();
-            for &c in &self.orders[o] {
-                let cell = &cells[c as usize];
-                let drive = self.drive_bound(distance(&cell.centre, &d.xyz) - cell.radius);
-                let crossing = self.least_crossing(cell, d);
-                self.reach.push(Reach {
-                    cell: c,
-                    drive,
-                    crossing,
-                    floor: drive + crossing,
-                });
-            }
-            let mut floor = i64::MAX;
-            for r in self.reach[start..].iter_mut().rev() {
-                floor = floor.min(r.floor);
-                r.floor = floor;
-            }
-        }
     }
 
     fn find_measured(&mut self, problem: &SurgeProblem) {
@@ -302,7 +387,7 @@ impl Pricing {
     /// Notes that a priced pair has been linked.
     pub fn linked(&mut self, p: &Priced) {
         let (sr, dr) = p.ranks;
-        insert_sorted(&mut self.linked[dr], sr);
+        self.linked.insert(dr, sr);
     }
 
     /// Up to `limit` pairs of negative reduced cost under `potentials` (indexed
@@ -324,15 +409,13 @@ impl Pricing {
         limit: usize,
     ) -> Vec<Priced> {
         let fresh = self.last.len() != potentials.len();
-        let shift = |node: usize| {
-            i128::from(potentials[node]) - self.last.get(node).map_or(0, |&p| i128::from(p))
-        };
-        let source_shift: Vec<i128> = self.sources.iter().map(|s| shift(s.node)).collect();
-        let cell_shift: Vec<i128> = (self.cells.iter())
-            .map(|c| c.members.iter().map(|&sr| source_shift[sr]).min())
-            .map(|least| least.unwrap_or(i128::MAX))
+        let shift = |node: usize| potentials[node] - self.last.get(node).map_or(0, |&p| p);
+        let source_shift: Vec<i64> = self.sources.iter().map(|s| shift(s.node)).collect();
+        let cell_shift: Vec<i64> = (self.cells.iter())
+            .map(|c| c.iter().map(|&sr| source_shift[sr]).min())
+            .map(|least| least.unwrap_or(i64::MAX))
             .collect();
-        let least_shift = cell_shift.iter().copied().min().unwrap_or(i128::MAX);
+        let least_shift = cell_shift.iter().copied().min().unwrap_or(i64::MAX);
         let keys = Keys::new(self.cell_keys(potentials));
         let mut found = Vec::new();
         let mut best = Vec::with_capacity(PER_DEMAND + 1);
@@ -364,15 +447,15 @@ impl Pricing {
 
     /// Each cell's least `π(s) + lead(s)` and `π(s)`.
     fn cell_keys(&self, potentials: &[i64]) -> Vec<CellKeys> {
-        let pi = |s: &End| i128::from(potentials[s.node]);
+        let pi = |s: &End| potentials[s.node];
         (self.cells.iter())
             .map(|cell| {
                 let mut keys = CellKeys {
-                    lead: i128::MAX,
-                    pi: i128::MAX,
+                    lead: i64::MAX,
+                    pi: i64::MAX,
                 };
-                for s in cell.members.iter().map(|&sr| &self.sources[sr]) {
-                    keys.lead = keys.lead.min(pi(s) + i128::from(s.lead_seconds));
+                for s in cell.iter().map(|&sr| &self.sources[sr]) {
+                    keys.lead = keys.lead.min(pi(s) + s.lead_seconds);
                     keys.pi = keys.pi.min(pi(s));
                 }
                 keys
@@ -392,26 +475,30 @@ impl Pricing {
         let (keys, below) = (visit.keys, visit.below);
         // Under `below`, only a source whose potential rose less than the
         // demand's can have fallen to a negative reduced cost.
-        let can_fall = |shift: i128| below.is_none_or(|b| shift < b);
+        let can_fall = |shift: i64| below.is_none_or(|b| shift < b);
         let d = &self.demands[dr];
-        let pi_d = i128::from(potentials[d.node]);
+        let pi_d = potentials[d.node];
         let measured = &self.measured[dr];
         let bound = |keys: CellKeys, drive_crossing: i64, crossing: i64| {
-            (keys.lead.saturating_add(i128::from(drive_crossing)))
+            (keys.lead.saturating_add(drive_crossing))
                 .min(
                     keys.pi
-                        .saturating_add(i128::from(i64::from(MAX_ARRIVAL_SECONDS) + crossing)),
+                        .saturating_add(i64::from(MAX_ARRIVAL_SECONDS) + crossing),
                 )
                 .saturating_sub(pi_d)
         };
-        let nc = self.cells.len();
-        for reach in &self.reach[dr * nc..(dr + 1) * nc] {
+        let nc = self.local.len();
+        for reach in &self.reach[d.index * nc..(d.index + 1) * nc] {
             // No cell from here on is nearer, nor has lesser keys.
             let later = bound(keys.least, reach.floor, self.crossing_floor);
             if ruled_out(best, later) && measured.is_empty() {
                 break;
             }
-            let c = reach.cell as usize;
+            let c = self.local[reach.cell as usize];
+            if c == u32::MAX {
+                continue;
+            }
+            let c = c as usize;
             let cell = &self.cells[c];
             if !can_fall(visit.cell_shift[c]) {
                 continue;
@@ -423,18 +510,17 @@ impl Pricing {
             {
                 continue;
             }
-            for &sr in &cell.members {
+            for &sr in cell {
                 if !can_fall(visit.source_shift[sr]) {
                     continue;
                 }
                 let s = &self.sources[sr];
-                let pi_s = i128::from(potentials[s.node]);
-                let crossing = i128::from(self.crossing[common_tier(&s.areas, &d.areas)]);
+                let pi_s = potentials[s.node];
+                let crossing = self.crossing[common_tier(&s.areas, &d.areas)];
                 // Cost + π(s) − π(d) must beat the bar: first with the fastest
                 // speed, then with the road model's bands over the chord.
-                let arrival = |drive: i64| {
-                    i128::from(s.lead_seconds + drive).min(i128::from(MAX_ARRIVAL_SECONDS))
-                };
+                let arrival =
+                    |drive: i64| (s.lead_seconds + drive).min(i64::from(MAX_ARRIVAL_SECONDS));
                 let fixed = pi_s + crossing - pi_d;
                 // A measured time has no distance bound.
                 if measured.is_empty() || measured.binary_search(&sr).is_err() {
@@ -445,11 +531,11 @@ impl Pricing {
                         continue;
                     }
                 }
-                if self.linked[dr].binary_search(&sr).is_ok() {
+                if self.linked.contains(dr, sr) {
                     continue;
                 }
                 let link = travel_link(problem, s.index, d.index);
-                let reduced_cost = i128::from(link.cost) + pi_s - pi_d;
+                let reduced_cost = link.cost + pi_s - pi_d;
                 if beats(best, reduced_cost, sr) {
                     keep_best(
                         best,
@@ -466,20 +552,6 @@ impl Pricing {
         }
     }
 
-    /// The least tier-crossing cost from any source of `cell` to `d`: every
-    /// member is in the cell's district.
-    fn least_crossing(&self, cell: &Cell, d: &End) -> i64 {
-        let [township, district, ..] = d.areas;
-        let common = if township.is_some_and(|t| cell.townships.binary_search(&t).is_ok()) {
-            0
-        } else if district.is_some() && district == cell.district {
-            1
-        } else {
-            2
-        };
-        self.crossing[common]
-    }
-
     /// Whole seconds the drive over a unit-sphere chord takes at least, by the
     /// road model itself (one second off for its rounding up).
     fn banded_bound(&self, problem: &SurgeProblem, chord: f64) -> i64 {
@@ -490,10 +562,7 @@ impl Pricing {
     /// Whole seconds the drive over a unit-sphere chord takes at least, at the
     /// fastest speed.
     fn drive_bound(&self, chord: f64) -> i64 {
-        // A negative chord (inside a cell's sphere) is zero; past the cap every
-        // arrival costs the same.
-        let seconds = (chord.max(0.0) * self.seconds_per_chord).min(f64::from(MAX_ARRIVAL_SECONDS));
-        seconds as i64 - 1
+        drive_bound(self.seconds_per_chord, chord)
     }
 }
 
@@ -504,9 +573,9 @@ struct Visit<'a> {
     keys: &'a Keys,
     /// How far each source's potential (by rank), and the least of each
     /// cell's, rose since the last pricing.
-    source_shift: &'a [i128],
-    cell_shift: &'a [i128],
-    below: Option<i128>,
+    source_shift: &'a [i64],
+    cell_shift: &'a [i64],
+    below: Option<i64>,
 }
 
 /// One round's keys per cell, and the least of each over every cell.
@@ -518,8 +587,8 @@ struct Keys {
 impl Keys {
     fn new(cells: Vec<CellKeys>) -> Keys {
         let least = CellKeys {
-            lead: cells.iter().map(|k| k.lead).min().unwrap_or(i128::MAX),
-            pi: cells.iter().map(|k| k.pi).min().unwrap_or(i128::MAX),
+            lead: cells.iter().map(|k| k.lead).min().unwrap_or(i64::MAX),
+            pi: cells.iter().map(|k| k.pi).min().unwrap_or(i64::MAX),
         };
         Keys { cells, least }
     }
@@ -540,14 +609,14 @@ struct Reach {
 /// Whether a pair whose reduced cost is at least `bound` cannot be kept: it is
 /// not negative, or `best` is full of pairs that are better (a tie may still
 /// win on its rank, so ties are not ruled out).
-fn ruled_out(best: &[Priced], bound: i128) -> bool {
+fn ruled_out(best: &[Priced], bound: i64) -> bool {
     bound >= 0 || (best.len() == PER_DEMAND && best.last().is_some_and(|w| bound > w.reduced_cost))
 }
 
 /// Whether a negative pair of source rank `sr` is among the `PER_DEMAND` best
 /// so far, by reduced cost and then rank: the kept set does not depend on the
 /// order the pairs were met in.
-fn beats(best: &[Priced], reduced_cost: i128, sr: usize) -> bool {
+fn beats(best: &[Priced], reduced_cost: i64, sr: usize) -> bool {
     reduced_cost < 0
         && (best.len() < PER_DEMAND
             || best
@@ -581,8 +650,33 @@ fn insert_sorted(row: &mut Vec<usize>, x: usize) {
     }
 }
 
-/// For each demand rank, the ranks of the sources `net` links it to.
-fn linked_ranks(net: &CommodityNetwork, sources: &[End], demands: &[End]) -> Vec<Vec<usize>> {
+/// A set of (demand rank, source rank) pairs, a bit each.
+#[derive(Clone, Debug)]
+struct Pairs {
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Pairs {
+    fn new(demands: usize, sources: usize) -> Pairs {
+        let words = sources.div_ceil(64);
+        Pairs {
+            words,
+            bits: vec![0; words * demands],
+        }
+    }
+
+    fn insert(&mut self, dr: usize, sr: usize) {
+        self.bits[dr * self.words + sr / 64] |= 1 << (sr % 64);
+    }
+
+    fn contains(&self, dr: usize, sr: usize) -> bool {
+        self.bits[dr * self.words + sr / 64] & (1 << (sr % 64)) != 0
+    }
+}
+
+/// The (demand, source) rank pairs `net` links.
+fn linked_ranks(net: &CommodityNetwork, sources: &[End], demands: &[End]) -> Pairs {
     // Node → rank, as dense tables: hashing every link costs more.
     let rank_of = |ends: &[End]| {
         let mut rank = vec![usize::MAX; net.graph.node_count()];
@@ -592,19 +686,15 @@ fn linked_ranks(net: &CommodityNetwork, sources: &[End], demands: &[End]) -> Vec
         rank
     };
     let (source_rank, demand_rank) = (rank_of(sources), rank_of(demands));
-    let mut linked = vec![Vec::new(); demands.len()];
+    let mut linked = Pairs::new(demands.len(), sources.len());
     for edge in net.graph.raw_edges() {
         let (sr, dr) = (
             source_rank[edge.source().index()],
             demand_rank[edge.target().index()],
         );
         if sr != usize::MAX && dr != usize::MAX {
-            linked[dr].push(sr);
+            linked.insert(dr, sr);
         }
-    }
-    for row in &mut linked {
-        row.sort_unstable();
-        row.dedup();
     }
     linked
 }
@@ -615,8 +705,9 @@ fn distance(a: &[f64; 3], b: &[f64; 3]) -> f64 {
     (x * x + y * y + z * z).sqrt()
 }
 
-/// Groups sources by district (those without one form one more cell).
-fn cells_by_district(sources: &[End]) -> Vec<Cell> {
+/// Groups sources (problem indices) by district; those without one form one
+/// more cell.
+fn cells_by_district(sources: &[Place]) -> Vec<Cell> {
     let mut groups: BTreeMap<Option<u32>, Vec<usize>> = BTreeMap::new();
     for (rank, s) in sources.iter().enumerate() {
         groups.entry(s.areas[1]).or_default().push(rank);

@@ -96,7 +96,7 @@ impl Default for Settings {
             supply_standard_minutes: 120,
             escalation: EscalationCosts::default(),
             roads: RoadModel::default(),
-            nearest_sources: 10,
+            nearest_sources: 16,
             nearest_per_tier: 3,
         }
     }

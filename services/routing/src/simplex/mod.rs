@@ -50,22 +50,22 @@ const NONE: usize = usize::MAX;
 /// The arc states of the bounded simplex. A superbasic arc is off the tree but
 /// strictly inside its bounds; only a warm start creates one, and it is pivoted
 /// away before the search resumes.
+/// The discriminants are the sign a reduced cost is seen with (see
+/// [`ArcState::signed`]), as in LEMON, so the search multiplies instead of
+/// branching on the state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i8)]
 enum ArcState {
-    Lower,
-    Tree,
-    Upper,
+    Lower = 1,
+    Tree = 0,
+    Upper = -1,
 }
 
 impl ArcState {
     /// How much the objective falls per unit pushed in the improving direction,
     /// negated: the reduced cost as seen from this state (0 on the tree).
     fn signed<P: Number>(self, reduced_cost: P) -> P {
-        match self {
-            ArcState::Lower => reduced_cost,
-            ArcState::Upper => -reduced_cost,
-            ArcState::Tree => P::ZERO,
-        }
+        reduced_cost * P::from(self as i8 as i64)
     }
 }
 
@@ -307,6 +307,7 @@ impl<P: Number> NetworkSimplex<P> {
         SolveStatus::Optimal
     }
 
+    #[cfg(test)]
     fn reduced_cost(&self, e: usize) -> P {
         self.cost[e] + self.pi[self.source[e]] - self.pi[self.target[e]]
     }
@@ -336,8 +337,10 @@ impl<P: Number> NetworkSimplex<P> {
         let mut min = P::ZERO;
         let mut count = self.block_size;
         let mut e = start;
+        let (state, cost, pi) = (&self.state, &self.cost, &self.pi);
+        let (source, target) = (&self.source, &self.target);
         for _ in arcs.clone() {
-            let c = self.state[e].signed(self.reduced_cost(e));
+            let c = state[e].signed(cost[e] + pi[source[e]] - pi[target[e]]);
             if c < min {
                 min = c;
                 self.in_arc = e;
