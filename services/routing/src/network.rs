@@ -29,9 +29,7 @@ use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
-use petgraph::Direction::Incoming;
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
 
 use crate::flow::{FlowArc, FlowError, FlowProblem, MAX_ABS_COST, UNCAPACITATED};
 use crate::model::{Commodity, Priority, Tier};
@@ -243,55 +241,18 @@ impl CommodityNetwork {
         self.graph.raw_edges().get(e).map(arc_of)
     }
 
-    /// A solver started from a crash basis over the links built so far: every
-    /// source hangs from the shortage node by its surplus link, each demand that
-    /// one linked source can serve whole (highest priority first, cheapest link
-    /// first) hangs from that source, and every other demand from the shortage
-    /// node, all short (see [`NetworkSimplex::with_tree_basis`]). Most demands
-    /// then start where the optimum has them, which saves the pivots that would
-    /// bring them there one by one.
+    /// A solver started from the all-short basis (see [`NetworkSimplex::with_star_basis`]),
+    /// over the links built so far. (A greedy crash start, each demand that one
+    /// linked source can serve whole hung from it, saved a sixth of the pivots
+    /// on the synthetic city but cost more time than it saved: deeper trees
+    /// make each pivot dearer.)
     pub fn solver(&self) -> Result<NetworkSimplex, FlowError> {
-        let edges = self.graph.raw_edges();
-        let spokes: Vec<usize> = (edges.iter().enumerate())
+        let balance = self.graph.raw_edges().iter().enumerate();
+        let spokes: Vec<usize> = balance
             .filter(|(_, e)| !matches!(e.weight.kind, LinkKind::Travel { .. }))
             .map(|(i, _)| i)
             .collect();
-        NetworkSimplex::with_tree_basis(
-            &self.flow_problem(),
-            self.shortage.index(),
-            &spokes,
-            &self.greedy_tree(),
-        )
-    }
-
-    /// The demands a greedy pass serves whole, as `(demand node, link)`.
-    fn greedy_tree(&self) -> Vec<(usize, usize)> {
-        let graph = &self.graph;
-        // A demand's priority is its shortage link's cost.
-        let penalty = |d: NodeIndex| {
-            (graph.edges_directed(d, Incoming))
-                .find(|e| matches!(e.weight().kind, LinkKind::Shortage { .. }))
-                .map_or(0, |e| e.weight().cost)
-        };
-        let mut demands: Vec<(i64, NodeIndex)> = (self.demand_nodes.values())
-            .filter(|d| self.supply[d.index()] < 0)
-            .map(|&d| (penalty(d), d))
-            .collect();
-        demands.sort_by_key(|&(penalty, d)| (std::cmp::Reverse(penalty), d));
-        let mut left = self.supply.clone();
-        let mut tree = Vec::with_capacity(demands.len());
-        for (_, d) in demands {
-            let need = -self.supply[d.index()];
-            let cheapest = (graph.edges_directed(d, Incoming))
-                .filter(|e| matches!(e.weight().kind, LinkKind::Travel { .. }))
-                .filter(|e| left[e.source().index()] >= need)
-                .min_by_key(|e| (e.weight().cost, e.id()));
-            if let Some(e) = cheapest {
-                left[e.source().index()] -= need;
-                tree.push((d.index(), e.id().index()));
-            }
-        }
-        tree
+        NetworkSimplex::with_star_basis(&self.flow_problem(), self.shortage.index(), &spokes)
     }
 
     /// A node's stable name in certificates: `source:<id>`, `demand:<id>`, `shortage`.

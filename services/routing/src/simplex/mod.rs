@@ -94,8 +94,10 @@ pub struct NetworkSimplex<P: Number = i64> {
     max_abs_cost: i64,
     supply: Vec<P>,
     // Arcs: real ones first, then one artificial arc per node (index arc_num + u).
-    source: Vec<usize>,
-    target: Vec<usize>,
+    /// Arc ends, as `u32` (at most [`crate::flow::MAX_NODES`] nodes): the
+    /// pivot search reads them for every arc it scans.
+    source: Vec<u32>,
+    target: Vec<u32>,
     cap: Vec<P>,
     cost: Vec<P>,
     flow: Vec<P>,
@@ -206,8 +208,8 @@ impl<P: Number> NetworkSimplex<P> {
             status: None,
         };
         for a in &problem.arcs {
-            s.source.push(a.from);
-            s.target.push(a.to);
+            s.source.push(a.from as u32);
+            s.target.push(a.to as u32);
             s.cost.push(P::from(a.cost));
         }
         s.cap.extend(caps);
@@ -251,12 +253,12 @@ impl<P: Number> NetworkSimplex<P> {
             (self.root, u, self.art_cost)
         };
         if e == self.source.len() {
-            self.source.push(from);
-            self.target.push(to);
+            self.source.push(from as u32);
+            self.target.push(to as u32);
             self.cost.push(cost);
         } else {
-            self.source[e] = from;
-            self.target[e] = to;
+            self.source[e] = from as u32;
+            self.target[e] = to as u32;
             self.cost[e] = cost;
         }
         if self.pred[u] == e {
@@ -309,7 +311,7 @@ impl<P: Number> NetworkSimplex<P> {
 
     #[cfg(test)]
     fn reduced_cost(&self, e: usize) -> P {
-        self.cost[e] + self.pi[self.source[e]] - self.pi[self.target[e]]
+        self.cost[e] + self.pi[self.src(e)] - self.pi[self.dst(e)]
     }
 
     /// Block search: the best violation in the first block that has one.
@@ -334,31 +336,55 @@ impl<P: Number> NetworkSimplex<P> {
     /// best violation of the first block that has one: whether there was one,
     /// and where the next search starts.
     fn block_search(&mut self, arcs: std::ops::Range<usize>, start: usize) -> (bool, usize) {
-        let mut min = P::ZERO;
-        let mut count = self.block_size;
-        let mut e = start;
-        let (state, cost, pi) = (&self.state, &self.cost, &self.pi);
-        let (source, target) = (&self.source, &self.target);
-        for _ in arcs.clone() {
-            let c = state[e].signed(cost[e] + pi[source[e]] - pi[target[e]]);
-            if c < min {
-                min = c;
-                self.in_arc = e;
-            }
-            e = if e + 1 == arcs.end { arcs.start } else { e + 1 };
-            count -= 1;
-            if count == 0 {
-                if min < P::ZERO {
-                    break;
+        let (mut min, mut best) = (P::ZERO, NONE);
+        let (mut e, mut left) = (start, arcs.len());
+        while left > 0 {
+            // One block, in at most two runs when it wraps past the end.
+            let mut block = self.block_size.min(left);
+            left -= block;
+            while block > 0 {
+                let end = (e + block).min(arcs.end);
+                let run = self.best_in_run(e..end);
+                if run.0 < min {
+                    (min, best) = run;
                 }
-                count = self.block_size;
+                block -= end - e;
+                e = if end == arcs.end { arcs.start } else { end };
             }
+            if min < P::ZERO {
+                break;
+            }
+        }
+        if best != NONE {
+            self.in_arc = best;
         }
         (min < P::ZERO, e)
     }
 
+    /// The most negative signed reduced cost over contiguous `arcs`, the first
+    /// arc to have it, or `(0, NONE)`: a loop over slices, so that the arc
+    /// fields need no bounds checks.
+    fn best_in_run(&self, arcs: std::ops::Range<usize>) -> (P, usize) {
+        let (mut min, mut best) = (P::ZERO, NONE);
+        let pi = &self.pi;
+        let fields = (self.state[arcs.clone()].iter())
+            .zip(&self.cost[arcs.clone()])
+            .zip(
+                self.source[arcs.clone()]
+                    .iter()
+                    .zip(&self.target[arcs.clone()]),
+            );
+        for (i, ((state, &cost), (&from, &to))) in fields.enumerate() {
+            let c = state.signed(cost + pi[from as usize] - pi[to as usize]);
+            if c < min {
+                (min, best) = (c, arcs.start + i);
+            }
+        }
+        (min, best)
+    }
+
     fn find_join_node(&mut self) {
-        let (mut u, mut v) = (self.source[self.in_arc], self.target[self.in_arc]);
+        let (mut u, mut v) = (self.src(self.in_arc), self.dst(self.in_arc));
         while u != v {
             if self.succ_num[u] < self.succ_num[v] {
                 u = self.parent[u];
@@ -387,9 +413,9 @@ impl<P: Number> NetworkSimplex<P> {
     /// reaches its other bound first. `limit` is how far the entering arc can move.
     fn find_leaving_arc(&mut self, limit: P) -> bool {
         let (first, second) = if self.state[self.in_arc] == ArcState::Upper {
-            (self.target[self.in_arc], self.source[self.in_arc])
+            (self.dst(self.in_arc), self.src(self.in_arc))
         } else {
-            (self.source[self.in_arc], self.target[self.in_arc])
+            (self.src(self.in_arc), self.dst(self.in_arc))
         };
         self.delta = limit;
         let mut result = 0;
@@ -432,13 +458,13 @@ impl<P: Number> NetworkSimplex<P> {
                 self.delta
             };
             self.flow[e_in] += val;
-            let mut u = self.source[e_in];
+            let mut u = self.src(e_in);
             while u != self.join {
                 let e = self.pred[u];
                 self.flow[e] += if self.pred_up[u] { -val } else { val };
                 u = self.parent[u];
             }
-            let mut u = self.target[e_in];
+            let mut u = self.dst(e_in);
             while u != self.join {
                 let e = self.pred[u];
                 self.flow[e] += if self.pred_up[u] { val } else { -val };
@@ -482,6 +508,14 @@ impl<P: Number> NetworkSimplex<P> {
                 break;
             }
         }
+    }
+
+    fn src(&self, e: usize) -> usize {
+        self.source[e] as usize
+    }
+
+    fn dst(&self, e: usize) -> usize {
+        self.target[e] as usize
     }
 
     /// The flow on each real arc, in problem order.

@@ -31,7 +31,7 @@ impl<P: Number> NetworkSimplex<P> {
         let (u_in, v_in) = (self.u_in, self.v_in);
         self.parent[u_in] = v_in;
         self.pred[u_in] = self.in_arc;
-        self.pred_up[u_in] = u_in == self.source[self.in_arc];
+        self.pred_up[u_in] = u_in == self.src(self.in_arc);
         if self.thread[v_in] != u_in {
             let after = self.thread[old_last_succ];
             self.link(old_rev_thread, after);
@@ -104,7 +104,7 @@ impl<P: Number> NetworkSimplex<P> {
             u = p;
         }
         self.pred[u_in] = self.in_arc;
-        self.pred_up[u_in] = u_in == self.source[self.in_arc];
+        self.pred_up[u_in] = u_in == self.src(self.in_arc);
         self.succ_num[u_in] = old_succ_num;
     }
 
@@ -181,7 +181,7 @@ impl<P: Number> NetworkSimplex<P> {
             }
             if v != self.root {
                 let e = self.pred[v];
-                let (a, b) = (self.source[e], self.target[e]);
+                let (a, b) = (self.src(e), self.dst(e));
                 let ok = if self.pred_up[v] {
                     a == v && b == self.parent[v]
                 } else {

@@ -57,13 +57,12 @@ impl NetworkSimplex {
         let change = cost - self.cost[arc];
         self.cost[arc] = cost;
         if self.state[arc] == ArcState::Tree {
-            let child = if self.parent[self.source[arc]] == self.target[arc]
-                && self.pred[self.source[arc]] == arc
-            {
-                self.source[arc]
-            } else {
-                self.target[arc]
-            };
+            let child =
+                if self.parent[self.src(arc)] == self.dst(arc) && self.pred[self.src(arc)] == arc {
+                    self.src(arc)
+                } else {
+                    self.dst(arc)
+                };
             self.shift_subtree(child, if self.pred_up[child] { -change } else { change });
         }
         self.status = None;
@@ -163,7 +162,7 @@ impl NetworkSimplex {
     /// strong feasibility needs).
     fn add_artificial_flow(&mut self, u: usize, amount: i64, upwards: bool) {
         let e = self.arc_num + u;
-        let up = self.source[e] == u;
+        let up = self.src(e) == u;
         let net = if up == upwards {
             self.flow[e] + amount
         } else {
@@ -212,8 +211,8 @@ impl NetworkSimplex {
             supply: self.supply[..self.node_num].to_vec(),
             arcs: (0..self.arc_num)
                 .map(|e| FlowArc {
-                    from: self.source[e],
-                    to: self.target[e],
+                    from: self.src(e),
+                    to: self.dst(e),
                     capacity: self.cap[e],
                     cost: self.cost[e],
                 })
@@ -258,8 +257,8 @@ impl NetworkSimplex {
         if k == 0 {
             return;
         }
-        self.source.splice(m..m, arcs.iter().map(|a| a.from));
-        self.target.splice(m..m, arcs.iter().map(|a| a.to));
+        self.source.splice(m..m, arcs.iter().map(|a| a.from as u32));
+        self.target.splice(m..m, arcs.iter().map(|a| a.to as u32));
         self.cap.splice(m..m, arcs.iter().map(|a| a.capacity));
         self.cost.splice(m..m, arcs.iter().map(|a| a.cost));
         self.flow.splice(m..m, std::iter::repeat_n(0, k));
