@@ -2,8 +2,10 @@
 //!
 //! "solve six commodities" is the planner's solve: optimal over every
 //! source–demand pair by column generation from the nearest links. For scale it
-//! is set beside a solve of the nearest links alone (optimal only over those, what
-//! the planner did before pricing) and a solve with every pair linked up front.
+//! is set beside a solve of its starting links alone, of the 10 nearest links
+//! alone (optimal only over those, what the planner did before pricing) and a
+//! solve with every pair linked up front. The same cold solve as the code had
+//! when issue 12 was filed: `benches/filed-baseline.sh`.
 //!
 //! `cargo bench -p ercs-routing --bench surge`; the comparison with the greedy
 //! rule (travel, 14-minute share) is `cargo run --release -p ercs-routing --example compare`.
@@ -69,6 +71,13 @@ fn cold(c: &mut Criterion) {
     });
     group.bench_function("solve nearest links only, city", |b| {
         b.iter(|| solve_as_built(black_box(&city)))
+    });
+    // The plan before pricing: the 10 nearest links (the default then), alone.
+    let mut ten = problem.clone();
+    ten.settings.nearest_sources = 10;
+    let ten = networks(&ten, CommodityNetwork::build);
+    group.bench_function("solve 10 nearest links only, city", |b| {
+        b.iter(|| solve_as_built(black_box(&ten)))
     });
     let complete = networks(&problem, CommodityNetwork::build_complete);
     group.bench_function("solve every pair linked explicitly, city", |b| {

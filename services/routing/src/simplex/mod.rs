@@ -28,6 +28,9 @@
 //!   the entering and the leaving arc.
 //! - **Block search pivot rule:** scan arcs cyclically in blocks of about `√m`
 //!   and enter the most negative reduced cost of the first block that has one.
+//!   A block is scanned as runs of contiguous slices, so the arc fields need no
+//!   bounds checks, and the state multiplies the reduced cost by its sign, as in
+//!   LEMON, instead of branching.
 //!   Not LEMON: after [`NetworkSimplex::add_arcs`] the new arcs are searched
 //!   alone until none prices out, then all arcs.
 //!
