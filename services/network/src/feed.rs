@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -64,20 +64,63 @@ pub struct Update {
     pub resource: Resource,
     /// The incidents the resource is committed to after the change.
     pub incidents: BTreeSet<IncidentId>,
-    /// Its `data:` JSON in WGS-84, rendered once; other CRSs are rendered from
-    /// it per subscriber that asks for them.
-    pub json: String,
+    /// Its SSE frame in WGS-84 (`id:`, `event:`, `data:` JSON), rendered once:
+    /// every subscriber sends these same bytes, so delivering an update to a
+    /// thousand subscribers copies nothing.
+    wgs84: Bytes,
+    /// Where its `data:` JSON starts in `wgs84`.
+    data_at: usize,
+    /// The frame in GCJ-02 and in BD-09, made from the WGS-84 one by the first
+    /// subscriber that reads in that system and shared by the others.
+    shifted: [OnceLock<Bytes>; 2],
 }
 
 impl Update {
+    fn new(position: u64, resource: Resource, incidents: BTreeSet<IncidentId>, json: &str) -> Self {
+        let head = format!("id: {position}\nevent: update\ndata: ");
+        let wgs84 = Bytes::from([head.as_str(), json, "\n\n"].concat());
+        Update {
+            position,
+            resource,
+            incidents,
+            wgs84,
+            data_at: head.len(),
+            shifted: Default::default(),
+        }
+    }
+
+    /// The `data:` JSON in WGS-84.
+    fn json(&self) -> &str {
+        let data = &self.wgs84[self.data_at..self.wgs84.len() - 2];
+        std::str::from_utf8(data).unwrap_or_default()
+    }
+
+    /// The frame of this update in `crs`, shared by every subscriber that
+    /// reads in it.
+    fn frame(&self, crs: Crs) -> Bytes {
+        let slot = match crs {
+            Crs::Wgs84 => return self.wgs84.clone(),
+            Crs::Gcj02 => &self.shifted[0],
+            Crs::Bd09 => &self.shifted[1],
+        };
+        let made = slot.get_or_init(|| {
+            Bytes::from(format!(
+                "id: {}\nevent: update\ndata: {}\n\n",
+                self.position,
+                self.data(crs)
+            ))
+        });
+        made.clone()
+    }
+
     /// The `data:` JSON with every coordinate in `crs`: only the feature's
     /// point has any, so the WGS-84 JSON is read back and its geometry redrawn.
     fn data(&self, crs: Crs) -> Cow<'_, str> {
         match (crs, &self.resource.point) {
-            (Crs::Wgs84, _) | (_, None) => Cow::Borrowed(&self.json),
+            (Crs::Wgs84, _) | (_, None) => Cow::Borrowed(self.json()),
             (crs, Some(at)) => {
-                let Ok(mut data) = serde_json::from_str::<Value>(&self.json) else {
-                    return Cow::Borrowed(&self.json);
+                let Ok(mut data) = serde_json::from_str::<Value>(self.json()) else {
+                    return Cow::Borrowed(self.json());
                 };
                 data["feature"]["geometry"] = crate::gis::point(at, crs);
                 Cow::Owned(data.to_string())
@@ -265,7 +308,7 @@ impl Feed {
             let (backlog, live) = joined;
             for update in backlog {
                 if filter.wants(&update, &hub.areas)
-                    && frames.send(frame(&update, filter.crs)).await.is_err()
+                    && frames.send(update.frame(filter.crs)).await.is_err()
                 {
                     return;
                 }
@@ -390,7 +433,7 @@ impl Hub {
                 if let Some(update) = render(view, event, self)
                     && filter.wants(&update, &self.areas)
                 {
-                    tokio::time::timeout(STALL, frames.send(frame(&update, filter.crs)))
+                    tokio::time::timeout(STALL, frames.send(update.frame(filter.crs)))
                         .await
                         .ok()?
                         .ok()?;
@@ -470,20 +513,7 @@ fn render(view: &OneNetwork, event: &RecordedEvent, hub: &Hub) -> Option<Update>
         state: Value::Null,
         ..resource
     };
-    Some(Update {
-        position: event.position.0,
-        resource,
-        incidents,
-        json,
-    })
-}
-
-fn frame(update: &Update, crs: Crs) -> Bytes {
-    Bytes::from(format!(
-        "id: {}\nevent: update\ndata: {}\n\n",
-        update.position,
-        update.data(crs)
-    ))
+    Some(Update::new(event.position.0, resource, incidents, &json))
 }
 
 fn resync_frame(reason: &str) -> Bytes {
@@ -507,7 +537,7 @@ async fn follow_live(
         let frame = tokio::select! {
             received = live.recv() => match received {
                 Ok(update) if update.position > after && filter.wants(&update, areas) => {
-                    frame(&update, filter.crs)
+                    update.frame(filter.crs)
                 }
                 Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(missed)) => {

@@ -20,7 +20,18 @@ use crate::state::AppState;
 const UNDOCUMENTED: [&str; 2] = ["/api/v1/openapi.json", "/docs/{_:.*}"];
 
 /// Every operation of the route table with its rule (`None`: no rule, refused).
-pub struct RouteRules(Vec<(ResourceDef, Method, Option<Rule>)>);
+pub struct RouteRules(Vec<Operation>);
+
+/// One operation: its pattern, the literal text its paths start with (up to
+/// the first parameter), its method and its rule. The prefix is compared
+/// before the pattern, so a request is matched with a pattern (a regex when it
+/// has parameters) only where its path could match at all.
+struct Operation {
+    prefix: String,
+    pattern: ResourceDef,
+    method: Method,
+    rule: Option<Rule>,
+}
 
 impl RouteRules {
     /// The operations of the OpenAPI document (built from the route tables).
@@ -44,23 +55,30 @@ impl RouteRules {
     pub fn find(&self, method: &Method, path: &str) -> Option<Option<Rule>> {
         self.0
             .iter()
-            .find(|(pattern, m, _)| m == method && pattern.is_match(path))
-            .map(|(_, _, rule)| *rule)
+            .find(|op| {
+                op.method == *method && path.starts_with(&op.prefix) && op.pattern.is_match(path)
+            })
+            .map(|op| op.rule)
     }
 
     /// The operations that have no rule, as `METHOD template`.
     pub fn without_rule(&self) -> Vec<String> {
         self.0
             .iter()
-            .filter(|(_, _, rule)| rule.is_none())
-            .map(|(pattern, method, _)| format!("{method} {}", pattern.pattern().unwrap_or("")))
+            .filter(|op| op.rule.is_none())
+            .map(|op| format!("{} {}", op.method, op.pattern.pattern().unwrap_or("")))
             .collect()
     }
 }
 
-fn entry(template: &str, method: Method) -> (ResourceDef, Method, Option<Rule>) {
-    let rule = rule_for(&method, template);
-    (ResourceDef::new(template), method, rule)
+fn entry(template: &str, method: Method) -> Operation {
+    let prefix = template.split('{').next().unwrap_or_default().to_owned();
+    Operation {
+        prefix,
+        rule: rule_for(&method, template),
+        pattern: ResourceDef::new(template),
+        method,
+    }
 }
 
 /// The guard, for `middleware::from_fn`.
