@@ -37,7 +37,7 @@ use ercs_projections::one_network::{Resource, ResourceFilter, ResourceKind};
 use ercs_projections::{AsOf, History, OneNetwork, Projection};
 use serde_json::{Value, json};
 use tokio::runtime::Handle;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::gis::{Crs, feature};
@@ -279,18 +279,26 @@ impl Feed {
 
     /// A subscriber's stream of SSE frames, resuming after `after` if given; a
     /// 503 when too many resumes already wait for the log.
-    pub fn subscribe(
-        &self,
-        after: Option<u64>,
-        filter: Subscription,
-    ) -> Result<mpsc::Receiver<Bytes>, Problem> {
+    ///
+    /// A task sends what comes before live (the `retry:` line, a catch-up from
+    /// the log, the ring's backlog) through a channel, then hands the broadcast
+    /// receiver over; from then on the stream reads the broadcast itself, so a
+    /// live update reaches the response with one wake-up and no copy.
+    pub fn subscribe(&self, after: Option<u64>, filter: Subscription) -> Result<Frames, Problem> {
         // Joined at once when the ring suffices, so the stream starts exactly now.
         let start = match (self.hub.attach(after), after) {
             (Ok(joined), _) => Start::Joined(joined),
             (Err(_), after) => Start::CatchUp(after.unwrap_or_default(), self.hub.enqueue()?),
         };
         let (frames, receiver) = mpsc::channel(256);
+        let (handover, live) = oneshot::channel();
         let hub = Arc::clone(&self.hub);
+        let stream = Phase::Before {
+            frames: receiver,
+            live,
+            filter: filter.clone(),
+            hub: Arc::clone(&self.hub),
+        };
         tokio::spawn(async move {
             let _ = frames.send(Bytes::from_static(b"retry: 2000\n\n")).await;
             let joined = match start {
@@ -315,10 +323,9 @@ impl Feed {
             }
             // A client may resume from a position its own write returned,
             // before the view has published it: live starts after it all the same.
-            let after = after.unwrap_or(0);
-            follow_live(live, &filter, &hub, &frames, after).await;
+            let _ = handover.send((live, after.unwrap_or(0)));
         });
-        Ok(receiver)
+        Ok(Box::pin(futures::stream::unfold(stream, Phase::next)))
     }
 }
 
@@ -523,33 +530,104 @@ fn resync_frame(reason: &str) -> Bytes {
     ))
 }
 
-async fn follow_live(
-    mut live: broadcast::Receiver<Arc<Update>>,
-    filter: &Subscription,
-    hub: &Hub,
-    frames: &mpsc::Sender<Bytes>,
+/// A subscriber's SSE frames, for a streaming response body.
+pub type Frames = std::pin::Pin<Box<dyn futures::Stream<Item = Bytes> + Send>>;
+
+/// Where a subscriber's stream stands.
+enum Phase {
+    /// Frames from the task that starts the subscriber, until it hands over
+    /// the broadcast receiver and the position live starts after.
+    Before {
+        frames: mpsc::Receiver<Bytes>,
+        live: oneshot::Receiver<(broadcast::Receiver<Arc<Update>>, u64)>,
+        filter: Subscription,
+        hub: Arc<Hub>,
+    },
+    Live(Live),
+}
+
+impl Phase {
+    async fn next(self) -> Option<(Bytes, Phase)> {
+        match self {
+            Phase::Before {
+                mut frames,
+                live,
+                filter,
+                hub,
+            } => {
+                if let Some(frame) = frames.recv().await {
+                    let phase = Phase::Before {
+                        frames,
+                        live,
+                        filter,
+                        hub,
+                    };
+                    return Some((frame, phase));
+                }
+                // The task is done (or the client's catch-up ended it): live,
+                // if it handed the receiver over.
+                let (receiver, after) = live.await.ok()?;
+                let mut live = Live::new(receiver, filter, hub, after);
+                let frame = live.next().await?;
+                Some((frame, Phase::Live(live)))
+            }
+            Phase::Live(mut live) => {
+                let frame = live.next().await?;
+                Some((frame, Phase::Live(live)))
+            }
+        }
+    }
+}
+
+/// A subscriber following the broadcast: its updates past `after` that its
+/// filter wants, a resync when it fell behind, a heartbeat when all is quiet.
+struct Live {
+    receiver: broadcast::Receiver<Arc<Update>>,
+    filter: Subscription,
+    hub: Arc<Hub>,
     after: u64,
-) {
-    let areas = &hub.areas;
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-    heartbeat.tick().await;
-    loop {
-        let frame = tokio::select! {
-            received = live.recv() => match received {
-                Ok(update) if update.position > after && filter.wants(&update, areas) => {
-                    update.frame(filter.crs)
-                }
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    hub.resyncs.fetch_add(1, Ordering::Relaxed);
-                    resync_frame(&format!("this client fell {missed} updates behind the live feed"))
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            _ = heartbeat.tick() => Bytes::from_static(b": heartbeat\n\n"),
-        };
-        if frames.send(frame).await.is_err() {
-            return;
+    heartbeat: tokio::time::Interval,
+}
+
+impl Live {
+    fn new(
+        receiver: broadcast::Receiver<Arc<Update>>,
+        filter: Subscription,
+        hub: Arc<Hub>,
+        after: u64,
+    ) -> Live {
+        let first = tokio::time::Instant::now() + HEARTBEAT;
+        Live {
+            receiver,
+            filter,
+            hub,
+            after,
+            heartbeat: tokio::time::interval_at(first, HEARTBEAT),
+        }
+    }
+
+    /// The next frame, or `None` when the feed has closed.
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            return Some(tokio::select! {
+                received = self.receiver.recv() => match received {
+                    Ok(update)
+                        if update.position > self.after
+                            && self.filter.wants(&update, &self.hub.areas) =>
+                    {
+                        update.frame(self.filter.crs)
+                    }
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        self.hub.resyncs.fetch_add(1, Ordering::Relaxed);
+                        resync_frame(&format!(
+                            "this client fell {missed} updates behind the live feed"
+                        ))
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = self.heartbeat.tick() => Bytes::from_static(b": heartbeat\n\n"),
+            });
         }
     }
 }

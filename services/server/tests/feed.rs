@@ -8,6 +8,7 @@ mod support;
 use std::time::Duration;
 
 use ercs_server::cli::ViewArgs;
+use futures::StreamExt;
 use serde_json::{Value, json};
 use support::TestServer;
 
@@ -423,7 +424,7 @@ async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
     const UPDATES: usize = 3000;
     let reading = tokio::spawn(async move {
         let mut updates = 0;
-        while let Some(frame) = reader.recv().await {
+        while let Some(frame) = reader.next().await {
             if frame.starts_with(b"id: ") {
                 updates += 1;
                 if updates == UPDATES {
@@ -443,7 +444,7 @@ async fn a_subscriber_that_falls_behind_gets_resync_and_holds_nobody_back() {
         .unwrap();
     assert_eq!(read, UPDATES, "the reading subscriber was held back");
     let mut resynced = false;
-    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_millis(500), slow.recv()).await
+    while let Ok(Some(frame)) = tokio::time::timeout(Duration::from_millis(500), slow.next()).await
     {
         if frame.starts_with(b"event: resync") {
             resynced = true;

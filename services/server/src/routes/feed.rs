@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use ercs_domain::ids::IncidentId;
 use ercs_projections::one_network::ResourceKind;
+use futures::StreamExt;
 
 use crate::auth::config::unauthenticated;
 use crate::auth::{Authenticator, principal_of};
@@ -101,11 +102,10 @@ async fn feed(
             crs,
         },
     )?;
-    let body = futures::stream::unfold((frames, permit), |(mut frames, permit)| async move {
-        frames
-            .recv()
-            .await
-            .map(|frame| (Ok::<_, Infallible>(frame), (frames, permit)))
+    // The connection's permit lives as long as its stream.
+    let body = frames.map(move |frame| {
+        let _held = &permit;
+        Ok::<_, Infallible>(frame)
     });
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
