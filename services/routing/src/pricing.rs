@@ -73,6 +73,8 @@ pub struct Sites {
     /// Shared with each commodity's pricing, which skips the cells it has no
     /// sources in (their floors still bound what is left, a little lower).
     reach: Arc<Vec<Reach>>,
+    /// The settings' part of those bounds, to tell whether they still hold.
+    bounds: Bounds,
 }
 
 /// A point on the unit sphere and its areas as small integers (by tier), so a
@@ -99,18 +101,24 @@ impl Sites {
                 cell_of[s] = c;
             }
         }
-        let reach = Arc::new(reach_by_demand(problem, &cells, &demands));
+        let bounds = Bounds::new(problem);
+        let reach = Arc::new(reach_by_demand(&bounds, &cells, &demands));
         Sites {
             sources,
             demands,
             cells,
             cell_of,
             reach,
+            bounds,
         }
     }
 
+    /// Whether these sites can serve `problem`: as many sources and demands,
+    /// and bounds made under the same road model and crossing costs.
     fn fits(&self, problem: &SurgeProblem) -> bool {
-        self.sources.len() == problem.sources.len() && self.demands.len() == problem.demands.len()
+        self.sources.len() == problem.sources.len()
+            && self.demands.len() == problem.demands.len()
+            && self.bounds == Bounds::new(problem)
     }
 }
 
@@ -182,7 +190,7 @@ pub struct Pricing {
 }
 
 /// What every bound is made of, from the problem's settings.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Bounds {
     /// Seconds per unit-sphere chord at the fastest road speed, less a margin:
     /// a bound that is cheap to compute.
@@ -250,8 +258,7 @@ fn drive_bound(seconds_per_chord: f64, chord: f64) -> i64 {
 /// first so that a demand's best pairs are found early and rule the farther
 /// cells out: the demands of a district with sources share its cell's order
 /// (cells by distance from its centre), and each demand elsewhere has its own.
-fn reach_by_demand(problem: &SurgeProblem, cells: &[Cell], demands: &[Place]) -> Vec<Reach> {
-    let bounds = Bounds::new(problem);
+fn reach_by_demand(bounds: &Bounds, cells: &[Cell], demands: &[Place]) -> Vec<Reach> {
     let by_distance = |from: &[f64; 3]| {
         let mut gaps: Vec<(f64, u32)> = (cells.iter().zip(0..))
             .map(|(c, i)| (distance(&c.centre, from) - c.radius, i))
@@ -337,7 +344,7 @@ impl Pricing {
             }
             cells[local[c as usize] as usize].push(sr);
         }
-        let bounds = Bounds::new(problem);
+        let bounds = sites.bounds;
         let measured = vec![Vec::new(); demands.len()];
         let linked = linked_ranks(net, &sources, &demands);
         let mut pricing = Pricing {

@@ -141,3 +141,29 @@ fn the_city_plan_is_optimal_over_every_pair() {
         assert_eq!(summary.cost, solver.total_cost(), "{}", summary.commodity);
     }
 }
+
+#[test]
+fn sites_made_under_another_road_model_are_made_afresh() {
+    // Pricing's bounds come from the road model; sites made for slower roads
+    // would rule out pairs that faster roads make worth linking.
+    use ercs_routing::pricing::{CommoditySolver, Sites};
+    let slow = small_surge(7, 30, 40);
+    let sites = Sites::new(&slow);
+    let mut fast = slow.clone();
+    fast.settings.nearest_sources = 1;
+    fast.settings.nearest_per_tier = 0;
+    for band in &mut fast.settings.roads.bands {
+        band.kmh *= 4.0;
+    }
+    for commodity in fast.commodities() {
+        let start = CommodityNetwork::build(&fast, &commodity).unwrap();
+        let mut solver = CommoditySolver::new(&fast, &sites, start).unwrap();
+        solver.solve(&fast).unwrap();
+        let complete = CommodityNetwork::build_complete(&fast, &commodity).unwrap();
+        assert_eq!(
+            Some(solver.solver.total_cost()),
+            common::min_cost(&complete.flow_problem()),
+            "{commodity}"
+        );
+    }
+}
