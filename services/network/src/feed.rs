@@ -77,14 +77,13 @@ pub struct Update {
 
 impl Update {
     fn new(position: u64, resource: Resource, incidents: BTreeSet<IncidentId>, json: &str) -> Self {
-        let head = format!("id: {position}\nevent: update\ndata: ");
-        let wgs84 = Bytes::from([head.as_str(), json, "\n\n"].concat());
+        let (wgs84, data_at) = update_frame(position, json);
         Update {
             position,
             resource,
             incidents,
             wgs84,
-            data_at: head.len(),
+            data_at,
             shifted: Default::default(),
         }
     }
@@ -103,13 +102,7 @@ impl Update {
             Crs::Gcj02 => &self.shifted[0],
             Crs::Bd09 => &self.shifted[1],
         };
-        let made = slot.get_or_init(|| {
-            Bytes::from(format!(
-                "id: {}\nevent: update\ndata: {}\n\n",
-                self.position,
-                self.data(crs)
-            ))
-        });
+        let made = slot.get_or_init(|| update_frame(self.position, &self.data(crs)).0);
         made.clone()
     }
 
@@ -521,6 +514,14 @@ fn render(view: &OneNetwork, event: &RecordedEvent, hub: &Hub) -> Option<Update>
         ..resource
     };
     Some(Update::new(event.position.0, resource, incidents, &json))
+}
+
+/// The SSE frame of the update at `position` with `json` as its data, and
+/// where the data starts in it.
+fn update_frame(position: u64, json: &str) -> (Bytes, usize) {
+    let head = format!("id: {position}\nevent: update\ndata: ");
+    let frame = Bytes::from([head.as_str(), json, "\n\n"].concat());
+    (frame, head.len())
 }
 
 fn resync_frame(reason: &str) -> Bytes {

@@ -173,9 +173,9 @@ pub struct Pricing {
     reach: Arc<Vec<Reach>>,
     /// For each site cell, the commodity's cell (`u32::MAX`: no sources here).
     local: Vec<u32>,
-    seconds_per_chord: f64,
-    crossing: [i64; 5],
-    /// The least of `crossing`.
+    /// The sites' bounds (the problem's road model and crossing costs).
+    bounds: Bounds,
+    /// The least crossing cost.
     crossing_floor: i64,
     /// For each demand, the sources (ranks, sorted) it has a measured travel
     /// time from.
@@ -227,7 +227,10 @@ impl Bounds {
     /// Whole seconds the drive over a unit-sphere chord takes at least, at the
     /// fastest speed.
     fn drive(&self, chord: f64) -> i64 {
-        drive_bound(self.seconds_per_chord, chord)
+        // A negative chord (inside a cell's sphere) is zero; past the cap every
+        // arrival costs the same.
+        let seconds = (chord.max(0.0) * self.seconds_per_chord).min(f64::from(MAX_ARRIVAL_SECONDS));
+        seconds as i64 - 1
     }
 
     /// The least tier-crossing cost from any source of `cell` to a demand in
@@ -243,15 +246,6 @@ impl Bounds {
         };
         self.crossing[common]
     }
-}
-
-/// Whole seconds the drive over a unit-sphere chord takes at least, at
-/// `seconds_per_chord`.
-fn drive_bound(seconds_per_chord: f64, chord: f64) -> i64 {
-    // A negative chord (inside a cell's sphere) is zero; past the cap every
-    // arrival costs the same.
-    let seconds = (chord.max(0.0) * seconds_per_chord).min(f64::from(MAX_ARRIVAL_SECONDS));
-    seconds as i64 - 1
 }
 
 /// For each demand of the problem, every cell in the order to visit it, nearest
@@ -353,9 +347,8 @@ impl Pricing {
             cells,
             reach: sites.reach.clone(),
             local,
-            seconds_per_chord: bounds.seconds_per_chord,
-            crossing: bounds.crossing,
             crossing_floor: bounds.crossing.iter().copied().min().unwrap_or(0),
+            bounds,
             settled: vec![false; measured.len()],
             measured,
             linked,
@@ -523,7 +516,7 @@ impl Pricing {
                 }
                 let s = &self.sources[sr];
                 let pi_s = potentials[s.node];
-                let crossing = self.crossing[common_tier(&s.areas, &d.areas)];
+                let crossing = self.bounds.crossing[common_tier(&s.areas, &d.areas)];
                 // Cost + π(s) − π(d) must beat the bar: first with the fastest
                 // speed, then with the road model's bands over the chord.
                 let arrival =
@@ -532,7 +525,7 @@ impl Pricing {
                 // A measured time has no distance bound.
                 if measured.is_empty() || measured.binary_search(&sr).is_err() {
                     let chord = distance(&s.xyz, &d.xyz);
-                    if ruled_out(best, fixed + arrival(self.drive_bound(chord)))
+                    if ruled_out(best, fixed + arrival(self.bounds.drive(chord)))
                         || ruled_out(best, fixed + arrival(self.banded_bound(problem, chord)))
                     {
                         continue;
@@ -564,12 +557,6 @@ impl Pricing {
     fn banded_bound(&self, problem: &SurgeProblem, chord: f64) -> i64 {
         let km = chord * CHORD_RADIUS_KM * (1.0 - 1e-9);
         i64::from(problem.settings.roads.seconds_for_km(km)) - 1
-    }
-
-    /// Whole seconds the drive over a unit-sphere chord takes at least, at the
-    /// fastest speed.
-    fn drive_bound(&self, chord: f64) -> i64 {
-        drive_bound(self.seconds_per_chord, chord)
     }
 }
 

@@ -184,26 +184,21 @@ pub async fn approve(
                 .collect::<String>(),
         )
         .map_err(Problem::from)?;
-        let approval = Approval {
-            approved_at: state.now(),
-            approved_by: actor.to_string(),
-            dispatches: dispatches.clone(),
-            partial,
-        };
-        let approved = PlanRecord {
-            approval: Some(approval.clone()),
-            ..record.clone()
-        };
         // Recorded first, approval then cancellation, so that a crash in the
         // middle of giving back leaves a cancelled plan whose `cancel` finishes it.
-        append(
+        let (approval, _) = record_approval(
             state,
-            record.plan_id,
-            ExpectedRevision::Exact(revision),
-            APPROVED,
-            &approval,
+            &record,
+            revision,
+            &actor,
+            dispatches.clone(),
+            partial,
         )
         .await?;
+        let approved = PlanRecord {
+            approval: Some(approval),
+            ..record.clone()
+        };
         hand_back(state, &approved, &acting).await?;
         let kept = kept_teams(&approved);
         let count = super::held_count(state, &approved, &kept).await?;
@@ -246,20 +241,8 @@ pub async fn approve(
             taken_over: None,
         });
     }
-    let approval = Approval {
-        approved_at: state.now(),
-        approved_by: actor.to_string(),
-        dispatches,
-        partial,
-    };
-    let position = append(
-        state,
-        record.plan_id,
-        ExpectedRevision::Exact(revision),
-        APPROVED,
-        &approval,
-    )
-    .await?;
+    let (_, position) =
+        record_approval(state, &record, revision, &actor, dispatches, partial).await?;
     // Answer with the approval the log holds: where another replica approved
     // first, the append above was recognised as a retry and kept theirs.
     let (record, revision) = load(state, id).await?;
@@ -406,6 +389,27 @@ pub async fn live_plans(
         }
     }
     Ok(records)
+}
+
+/// Records `PlanApproved` for `record` at `revision`: the approval, stamped
+/// now, and where it went in the log.
+async fn record_approval(
+    state: &Network,
+    record: &PlanRecord,
+    revision: u64,
+    actor: &impl std::fmt::Display,
+    dispatches: Vec<super::Dispatch>,
+    partial: bool,
+) -> Result<(Approval, Position), Problem> {
+    let approval = Approval {
+        approved_at: state.now(),
+        approved_by: actor.to_string(),
+        dispatches,
+        partial,
+    };
+    let expected = ExpectedRevision::Exact(revision);
+    let position = append(state, record.plan_id, expected, APPROVED, &approval).await?;
+    Ok((approval, position))
 }
 
 pub async fn append<T: serde::Serialize>(
