@@ -63,6 +63,9 @@ pub enum DomainError {
     #[error("insufficient {pool} beds: requested {requested}, available {available}")]
     InsufficientBeds {
         pool: String,
+        /// The input field that asked for them (`beds` to reserve, `patients`
+        /// to admit).
+        field: &'static str,
         requested: u32,
         available: u32,
     },
@@ -102,7 +105,7 @@ impl DomainError {
             Self::InvalidField { field, .. } => Some(field),
             Self::InsufficientStock { .. } => Some("quantity"),
             Self::ExpiredLot { .. } => Some("lot_number"),
-            Self::InsufficientBeds { .. } => Some("beds"),
+            Self::InsufficientBeds { field, .. } => Some(field),
             _ => None,
         }
     }

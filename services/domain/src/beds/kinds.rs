@@ -102,6 +102,10 @@ pub struct PoolKey {
 
 impl std::fmt::Display for PoolKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?} {:?}", self.class, self.bed_type)
+        // As the API spells them (`designated negative_flow_isolation`).
+        let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        let class = name(serde_json::to_value(self.class).unwrap_or_default());
+        let bed_type = name(serde_json::to_value(self.bed_type).unwrap_or_default());
+        write!(f, "{class} {bed_type}")
     }
 }

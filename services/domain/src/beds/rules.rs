@@ -107,7 +107,7 @@ impl Rules<'_> {
         patients: u32,
         plan: Option<PlanId>,
     ) -> Result<BedEvent, DomainError> {
-        self.check_capacity(key, positive(patients, "patients")?, plan)?;
+        self.check_capacity(key, (positive(patients, "patients")?, "patients"), plan)?;
         Ok(PatientsAdmitted {
             facility_id: self.facility_id,
             bed_type: key.bed_type,
@@ -162,7 +162,7 @@ impl Rules<'_> {
         beds: u32,
         incident: Option<IncidentId>,
     ) -> Result<BedEvent, DomainError> {
-        self.check_capacity(key, positive(beds, "beds")?, None)?;
+        self.check_capacity(key, (positive(beds, "beds")?, "beds"), None)?;
         Ok(BedsReserved {
             facility_id: self.facility_id,
             plan,
@@ -232,10 +232,11 @@ impl Rules<'_> {
     /// occupies: at most min(staffed − occupied, available + held). In an
     /// over-committed pool available is 0, so nothing is reserved or admitted outside
     /// a plan, and a plan admits at most the free beds, even if it holds more.
+    /// `wanted` is the count and the input field it came in.
     fn check_capacity(
         &self,
         key: PoolKey,
-        wanted: u32,
+        (wanted, field): (u32, &'static str),
         plan: Option<PlanId>,
     ) -> Result<(), DomainError> {
         let pool = self.pools.pool(key.bed_type, key.class)?;
@@ -260,6 +261,7 @@ impl Rules<'_> {
         if wanted > available {
             return Err(DomainError::InsufficientBeds {
                 pool: key.to_string(),
+                field,
                 requested: wanted,
                 available,
             });

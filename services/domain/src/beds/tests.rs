@@ -238,6 +238,7 @@ fn an_over_committed_pool_admits_at_most_its_free_beds() {
                 class: Designated,
             }
             .to_string(),
+            field: "patients",
             requested: 7,
             available: 6,
         });
@@ -313,7 +314,8 @@ fn an_admission_beyond_the_available_beds_is_refused() {
     ])
     .when(beds(admit(Designated, 3, None)))
     .then_err_code("insufficient-beds");
-    assert_eq!(err.field(), Some("beds"));
+    // The admission asked for patients: that is the field at fault.
+    assert_eq!(err.field(), Some("patients"));
 }
 
 #[test]
