@@ -400,7 +400,8 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
     )
     .await;
     steps.push((at(&approved), "PlanApproved".into()));
-    // Plans do not compose yet (the plans issue): the second may commit more teams.
+    // The second plan plans only the demand the first does not cover; the first
+    // plan's teams stay committed.
     let every_team: Vec<String> = incident(&server, at(&approved)).await["state"]["held"]["teams"]
         .as_array()
         .unwrap()
