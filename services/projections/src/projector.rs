@@ -65,15 +65,14 @@ impl Default for ProjectorOptions {
 pub const BATCH_EVENTS: usize = 256;
 /// Longest one batch runs.
 pub const BATCH_TIME: Duration = Duration::from_millis(5);
-/// Least time between two publications. A publication copies the view (about
-/// 2 ms of allocation for the seeded city), so under a stream of writes this
-/// bounds the copying to 50 a second, at the cost of readers seeing a change
-/// at most this much later. Measured with `load-tests/run.sh mixed` on the
-/// 2-core machine: with 5 ms the copies took a fifth of the server's CPU, and
-/// 20 ms gave 12–15 % more writes and reads and halved the view lag's p99
-/// (144 → 74 ms: the projector no longer waits for a core); 40 ms gained no
-/// more and raised the lag's median.
-pub const PUBLISH_GAP: Duration = Duration::from_millis(20);
+/// Least time between two publications, so a stream of writes does not
+/// publish a copy per batch. A copy is cheap (the view's maps share their
+/// entries: `SharedMap`), but the first change after it copies the map's
+/// nodes. Measured with `load-tests/run.sh mixed` on the 2-core machine: once
+/// copies were shared, 5 ms gave the same throughput as 20 ms and took the
+/// view lag's median from 23 to 13 ms (p99 49 → 40 ms). (While each
+/// publication was a deep copy, 2 ms of allocation, 20 ms had been the best.)
+pub const PUBLISH_GAP: Duration = Duration::from_millis(5);
 
 /// The view had not reached the position asked for in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -122,6 +121,9 @@ struct Shared<P> {
     published: watch::Sender<Published<P>>,
     caught_up: AtomicBool,
     options: ProjectorOptions,
+    /// Held while a snapshot is written: one at a time, so two never race on
+    /// the file, and the projector's own saves skip while one is under way.
+    saving: tokio::sync::Mutex<()>,
 }
 
 impl<P: Projection> Shared<P> {
@@ -156,6 +158,7 @@ impl<P: Projection> Projector<P> {
             }),
             caught_up: AtomicBool::new(false),
             options,
+            saving: tokio::sync::Mutex::new(()),
         });
         let folding = Folding {
             view,
@@ -320,7 +323,7 @@ async fn follow<P: Projection>(
                         folding.publish(&shared);
                         (published, pending) = (Instant::now(), false);
                         folding.unsaved = 0;
-                        save_or_warn(&shared).await;
+                        save_behind(&shared);
                     }
                     continue;
                 }
@@ -352,7 +355,7 @@ async fn follow<P: Projection>(
                 (published, pending) = (Instant::now(), false);
                 folding.unsaved = 0;
                 timer.reset();
-                save_or_warn(&shared).await;
+                save_behind(&shared);
             }
         };
         match failure {
@@ -365,15 +368,31 @@ async fn follow<P: Projection>(
     }
 }
 
-async fn save_or_warn<P: Projection>(shared: &Arc<Shared<P>>) {
-    if let Err(error) = save(shared).await {
-        tracing::warn!(projection = P::NAME, %error, "could not write the snapshot");
-    }
+/// Saves the published view in a task of its own, so the projector goes on
+/// folding (and the feed on delivering) while the snapshot is encoded and
+/// synced, which takes tens of milliseconds for the city. Skipped while an
+/// earlier save is still under way: the next one will hold its events too.
+fn save_behind<P: Projection>(shared: &Arc<Shared<P>>) {
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        let Ok(_turn) = shared.saving.try_lock() else {
+            return;
+        };
+        if let Err(error) = write_snapshot(&shared).await {
+            tracing::warn!(projection = P::NAME, %error, "could not write the snapshot");
+        }
+    });
 }
 
-/// Saves the published view: encoded and written off the async threads, while
-/// the projector and the readers go on.
+/// Saves the published view, after any save under way.
 async fn save<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Result<()> {
+    let _turn = shared.saving.lock().await;
+    write_snapshot(shared).await
+}
+
+/// Writes the published view: encoded and written off the async threads, while
+/// the projector and the readers go on. The caller holds `saving`.
+async fn write_snapshot<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Result<()> {
     let Some(dir) = &shared.options.snapshot_dir else {
         return Ok(());
     };

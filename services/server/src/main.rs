@@ -14,6 +14,10 @@ use ercs_server::seeding;
 use ercs_server::startup::Application;
 use tracing_subscriber::EnvFilter;
 
+/// See `Cargo.toml`: measured with `load-tests/run.sh mixed`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let logs = tracing_subscriber::fmt()

@@ -349,10 +349,11 @@ fn placed_where_expected(
     request: &AppendRequest,
     first: Revision,
 ) -> Result<Vec<Option<Placed>>, Error> {
+    // `+?1`: prepared once, not on every bind (see `sqlite/reader.rs`).
     let mut query = tx
         .prepare_cached(
             "SELECT revision, position, event_id FROM events
-             WHERE stream = ?1 AND revision BETWEEN ?2 AND ?3 ORDER BY revision",
+             WHERE stream = +?1 AND revision BETWEEN ?2 AND ?3 ORDER BY revision",
         )
         .map_err(storage)?;
     let last = first + request.events.len() as u64 - 1;

@@ -50,7 +50,7 @@ pub struct AreaRollup {
 /// is not snapshotted but rebuilt when a snapshot is read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AreaIndex {
-    areas: BTreeMap<AreaCode, Members>,
+    areas: super::SharedMap<AreaCode, Members>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,10 +133,11 @@ impl AreaIndex {
             }
         }
         for area in now {
-            self.areas
-                .entry(area.clone())
-                .or_default()
-                .set(member, true);
+            self.areas.update(area.clone(), |members| {
+                let mut members = members.unwrap_or_default();
+                members.set(member, true);
+                Some(members)
+            });
         }
     }
 

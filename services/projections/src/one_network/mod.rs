@@ -13,6 +13,7 @@ mod holdings;
 mod incidents;
 pub mod plans;
 mod resources;
+mod shared;
 pub mod supplies;
 mod teams;
 
@@ -42,29 +43,30 @@ pub use convertibles::{CapacityKey, ConvertibleCapacity, ConvertiblePhase, Conve
 pub use holdings::{Commitment, HeldBeds, HeldStock, HeldTeam, Holdings, Movement, MovementKind};
 pub use incidents::IncidentRecord;
 pub use resources::{BoundingBox, Resource, ResourceFilter, ResourceKind};
+pub use shared::SharedMap;
 pub use supplies::{SupplyKey, SupplyRollup};
 pub use teams::{TeamCount, TeamKey};
 
 /// The one-network view. Snapshotted as JSON with its position.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OneNetwork {
-    pub teams: BTreeMap<TeamId, TeamState>,
-    pub facilities: BTreeMap<FacilityId, FacilityState>,
-    pub depots: BTreeMap<DepotId, DepotState>,
-    pub convertibles: BTreeMap<FacilityId, ConvertibleRecord>,
-    pub incidents: BTreeMap<IncidentId, IncidentRecord>,
+    pub teams: SharedMap<TeamId, TeamState>,
+    pub facilities: SharedMap<FacilityId, FacilityState>,
+    pub depots: SharedMap<DepotId, DepotState>,
+    pub convertibles: SharedMap<FacilityId, ConvertibleRecord>,
+    pub incidents: SharedMap<IncidentId, IncidentRecord>,
     /// The item catalogue: names, units and shelf lives of what depots stock.
-    pub items: BTreeMap<ItemCode, ItemState>,
+    pub items: SharedMap<ItemCode, ItemState>,
     /// Which incident each surge plan serves, from its `PlanProposed` record: an
     /// incident's reservations are its plans'.
     #[serde(default)]
     pub plans: holdings::PlanIncidents,
     /// Every plan and where it stands (proposed, approved, cancelled, ...).
     #[serde(default)]
-    pub plan_states: BTreeMap<ercs_domain::ids::PlanId, plans::PlanSummary>,
+    pub plan_states: SharedMap<ercs_domain::ids::PlanId, plans::PlanSummary>,
     /// Where each resource's stream stands, by stream name: its revision (the
     /// `ETag` of the resource) and the log position of its last event.
-    pub marks: BTreeMap<String, Mark>,
+    pub marks: SharedMap<String, Mark>,
     /// Events of this view's streams that this build could not read: logged and
     /// left out, never guessed at.
     pub skipped: u64,
@@ -158,15 +160,15 @@ impl OneNetwork {
             "convertible" => {
                 let (id, event): (_, ConvertibleEvent) = (id.parse()?, decode(event)?);
                 self.refiled(Member::Convertible(id), |v| {
-                    update(&mut v.convertibles, id, |r| {
-                        ConvertibleRecord::evolve(r, &event)
-                    })
+                    v.convertibles
+                        .update(id, |r| ConvertibleRecord::evolve(r, &event))
                 })
             }
             "incident" => {
                 let (id, event): (_, IncidentEvent) = (id.parse()?, decode(event)?);
                 self.refiled(Member::Incident(id), |v| {
-                    update(&mut v.incidents, id, |r| IncidentRecord::evolve(r, &event))
+                    v.incidents
+                        .update(id, |r| IncidentRecord::evolve(r, &event))
                 })
             }
             "plan" => self.fold_plan(id.parse()?, event)?,
@@ -315,20 +317,10 @@ pub fn roll_up<K, K2: Ord, V: AddAssign + Default + Copy>(
 }
 
 /// Folds one event into an aggregate's state with the domain's own `evolve`.
-fn fold<D, S>(states: &mut BTreeMap<D::Id, S>, id: D::Id, event: &D::Event)
+fn fold<D, S: Clone>(states: &mut SharedMap<D::Id, S>, id: D::Id, event: &D::Event)
 where
     D: Decider<State = Option<S>>,
-    D::Id: Ord,
+    D::Id: Ord + Clone,
 {
-    update(states, id, |state| D::evolve(state, event))
-}
-
-fn update<K: Ord, V>(
-    records: &mut BTreeMap<K, V>,
-    id: K,
-    evolve: impl FnOnce(Option<V>) -> Option<V>,
-) {
-    if let Some(next) = evolve(records.remove(&id)) {
-        records.insert(id, next);
-    }
+    states.update(id, |state| D::evolve(state, event))
 }
