@@ -195,18 +195,23 @@ impl DepotState {
     /// Items whose usable stock is below their reserve norm (储备定额) at `at`.
     pub fn shortfalls(&self, at: DateTime<Utc>) -> Vec<Shortfall> {
         self.norms
-            .iter()
-            .filter_map(|(item, &minimum)| {
-                let usable = self.usable(item, at);
-                let missing = minimum.checked_sub(usable).filter(|m| !m.is_zero())?;
-                Some(Shortfall {
-                    item: item.clone(),
-                    minimum,
-                    usable,
-                    missing,
-                })
-            })
+            .keys()
+            .filter_map(|item| self.shortfall_of(item, at))
             .collect()
+    }
+
+    /// How far `item`'s usable stock falls below its reserve norm at `at`, if
+    /// it has a norm and falls below it.
+    pub fn shortfall_of(&self, item: &ItemCode, at: DateTime<Utc>) -> Option<Shortfall> {
+        let minimum = *self.norms.get(item)?;
+        let usable = self.usable(item, at);
+        let missing = minimum.checked_sub(usable).filter(|m| !m.is_zero())?;
+        Some(Shortfall {
+            item: item.clone(),
+            minimum,
+            usable,
+            missing,
+        })
     }
 
     /// Units of `item` held for plans, every lot and plan together.
