@@ -95,14 +95,14 @@ async fn reporters(log: &dyn EventLog) -> Result<Vec<Reporter>, String> {
         .collect();
     let reporters: Vec<Reporter> = view
         .facilities
-        .into_iter()
+        .iter()
         .filter(|(_, state)| !state.pools.is_empty())
         .filter_map(|(id, state)| {
             let name = format!("facility-{id}");
             Some(Reporter {
                 revision: *marks.get(&name)?,
                 stream: StreamName::new(&name).ok()?,
-                state: Some(state),
+                state: Some(state.clone()),
                 round: 0,
             })
         })

@@ -111,7 +111,9 @@ async fn main() -> Result<(), String> {
     );
     let client = reqwest::Client::builder()
         .default_headers(headers)
-        .pool_max_idle_per_host(args.clients + 4)
+        // Every connection kept for reuse (the tasks bound how many there are):
+        // a cap below the readers and writers together made those beyond it
+        // open a fresh connection for each request.
         .build()
         .map_err(|e| e.to_string())?;
     let head = head(&client, &args.base).await?;
