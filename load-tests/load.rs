@@ -71,6 +71,9 @@ enum Scenario {
         /// Writes a second between all writers; 0 for as fast as they go.
         #[arg(long, default_value_t = 0)]
         rate: u64,
+        /// Reads a second between all readers; 0 for as fast as they go.
+        #[arg(long, default_value_t = 0)]
+        read_rate: u64,
         /// Stop after this many writes, or reads.
         #[arg(long, default_value_t = 2_000_000)]
         requests: u64,
@@ -134,8 +137,17 @@ async fn main() -> Result<(), String> {
         Scenario::Mixed {
             writers,
             rate,
+            read_rate,
             requests,
-        } => mixed(&client, &args, (*writers, *rate, *requests), deadline).await?,
+        } => {
+            mixed(
+                &client,
+                &args,
+                (*writers, *rate, *read_rate, *requests),
+                deadline,
+            )
+            .await?
+        }
         Scenario::Dashboard { requests } => dashboard(&client, &args, *requests, deadline).await?,
         Scenario::Feed { writers, rate } => {
             let shared = writers_of(&client, &args.base).await?;
@@ -177,20 +189,27 @@ async fn writers_of(client: &reqwest::Client, base: &str) -> Result<mixed::Write
 async fn mixed(
     client: &reqwest::Client,
     args: &Args,
-    (writers, rate, requests): (usize, u64, u64),
+    (writers, rate, read_rate, requests): (usize, u64, u64, u64),
     deadline: Instant,
 ) -> Result<serde_json::Value, String> {
     let shared = Arc::new(writers_of(client, &args.base).await?);
     let started = Instant::now();
     let (_, reads, lag) = tokio::join!(
         mixed::run_writers(Arc::clone(&shared), writers, rate, requests, deadline),
-        mixed::run_readers(Arc::clone(&shared), args.clients, requests, deadline),
+        mixed::run_readers(
+            Arc::clone(&shared),
+            args.clients,
+            read_rate,
+            requests,
+            deadline
+        ),
         mixed::probe_lag(Arc::clone(&shared), deadline),
     );
     let took = started.elapsed();
     let failed = shared.outcomes.failed.load(Ordering::Relaxed);
     let report = serde_json::json!({
         "writers": writers, "readers": args.clients, "target_writes_per_second": rate,
+        "target_reads_per_second": read_rate,
         "writes": shared.writes.summary(took),
         "reads": reads.summary(took),
         "view_lag": lag.summary(took),

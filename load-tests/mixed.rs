@@ -280,12 +280,7 @@ pub async fn run_writers(
         let (shared, issued) = (Arc::clone(&shared), Arc::clone(&issued));
         tokio::spawn(async move {
             let mut dice = Dice::new(n as u64 + 1);
-            let mut pace = (rate > 0).then(|| {
-                let every = Duration::from_secs_f64(writers as f64 / rate as f64);
-                let mut pace = tokio::time::interval(every);
-                pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-                pace
-            });
+            let mut pace = pace(writers, rate);
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < budget {
                 if let Some(pace) = pace.as_mut() {
                     pace.tick().await;
@@ -297,11 +292,24 @@ pub async fn run_writers(
     futures::future::join_all(tasks).await;
 }
 
+/// One of `tasks` clients' share of `rate` requests a second between them
+/// (`None` for as fast as it goes); a tick missed is skipped, not made up.
+fn pace(tasks: usize, rate: u64) -> Option<tokio::time::Interval> {
+    (rate > 0).then(|| {
+        let every = Duration::from_secs_f64(tasks as f64 / rate as f64);
+        let mut pace = tokio::time::interval(every);
+        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        pace
+    })
+}
+
 /// `readers` clients reading single resources (facilities and teams) until
-/// `deadline` or `budget` reads in all.
+/// `deadline` or `budget` reads in all, at most `rate` a second between them
+/// (0: as fast as they can).
 pub async fn run_readers(
     shared: Arc<Writers>,
     readers: usize,
+    rate: u64,
     budget: u64,
     deadline: Instant,
 ) -> Latencies {
@@ -312,7 +320,11 @@ pub async fn run_readers(
             (Arc::clone(&shared), Arc::clone(&reads), Arc::clone(&issued));
         tokio::spawn(async move {
             let mut dice = Dice::new(1_000 + n as u64);
+            let mut pace = pace(readers, rate);
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < budget {
+                if let Some(pace) = pace.as_mut() {
+                    pace.tick().await;
+                }
                 let world = &shared.world;
                 let path = if dice.below(4) == 0 {
                     format!("teams/{}", world.teams[dice.below(world.teams.len())])

@@ -64,7 +64,7 @@ case "$scenario" in
   mixed) "$target/examples/load" mixed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-64}" --seconds "${ERCS_LOAD_SECONDS:-60}" --pid "$pid" --out "$out" "$@" ;;
   dashboard) "$target/examples/load" dashboard --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-60}" --pid "$pid" --out "$out" "$@" ;;
   feed) "$target/examples/load" feed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-1000}" --seconds "${ERCS_LOAD_SECONDS:-30}" --pid "$pid" --out "$out" "$@" ;;
-  soak) "$target/examples/load" mixed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-600}" --writers 16 --rate 1000 --pid "$pid" --out "$out" "$@" ;;
+  soak) "$target/examples/load" mixed --base "$base" --clients "${ERCS_LOAD_CLIENTS:-32}" --seconds "${ERCS_LOAD_SECONDS:-600}" --writers 16 --rate 1000 --read-rate 5000 --requests 10000000 --pid "$pid" --out "$out" "$@" ;;
   drill)
     token=$(grep -a '^  drill_director ' "$data/serve.log" | tail -1 | awk '{print $2}')
     rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
