@@ -184,18 +184,13 @@ impl JwtVerifier {
                 _ => Ok(known.principal),
             };
         }
-        let (principal, validity) = self.check(token)?;
-        let known = Verified {
-            principal: principal.clone(),
-            from: validity.nbf.unwrap_or(0).saturating_sub(self.leeway),
-            until: validity.exp.saturating_add(self.leeway),
-        };
+        let known = self.check(token)?;
         let mut verified = self.lock_verified();
         if verified.len() >= VERIFIED_TOKENS {
             verified.clear();
         }
-        verified.insert(token.into(), known);
-        Ok(principal)
+        verified.insert(token.into(), known.clone());
+        Ok(known.principal)
     }
 
     fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Verified>> {
@@ -205,7 +200,7 @@ impl JwtVerifier {
     }
 
     /// The full check: header, signature under one of the keys, claims.
-    fn check(&self, token: &str) -> Result<(Principal, Validity), Refused> {
+    fn check(&self, token: &str) -> Result<Verified, Refused> {
         let header = decode_header(token).map_err(|e| match e.kind() {
             jsonwebtoken::errors::ErrorKind::InvalidAlgorithmName => Refused::Algorithm,
             _ => Refused::Malformed(e.to_string()),
@@ -221,11 +216,12 @@ impl JwtVerifier {
         for key in candidates {
             match decode::<Claims>(token, &key.key, &self.validation(header.alg)) {
                 Ok(data) => {
-                    let validity = Validity {
-                        exp: data.claims.exp,
-                        nbf: data.claims.nbf,
-                    };
-                    return Ok((principal(data.claims)?, validity));
+                    let (nbf, exp) = (data.claims.nbf.unwrap_or(0), data.claims.exp);
+                    return Ok(Verified {
+                        principal: principal(data.claims)?,
+                        from: nbf.saturating_sub(self.leeway),
+                        until: exp.saturating_add(self.leeway),
+                    });
                 }
                 Err(error) => refused = classify(&error),
             }
@@ -245,12 +241,6 @@ impl JwtVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation
     }
-}
-
-/// When an accepted token is valid, as its claims say.
-struct Validity {
-    exp: u64,
-    nbf: Option<u64>,
 }
 
 fn classify(error: &jsonwebtoken::errors::Error) -> Refused {
