@@ -34,8 +34,9 @@
 //! - A transfer conserves the total across both depots **provided** the transfer
 //!   process in the server settles each `TransferDispatched` by exactly one of
 //!   `ReceiveTransfer` (destination) or `ReturnTransfer` (source), built from the
-//!   dispatch event. The depots are separate aggregates and cannot enforce this
-//!   themselves; see [`supply::depot`].
+//!   dispatch event (a receipt then completed at the source by
+//!   `CompleteTransfer`). The depots are separate aggregates and cannot enforce
+//!   this themselves; see [`supply::depot`].
 //! - Beds: occupied ≤ staffed ≤ total; available = staffed − occupied − reserved, never
 //!   below zero; a bed is usable only once staffed and (for the ladder) ready. A count
 //!   report is a fact and never refused; when it leaves plans holding more beds than

@@ -165,6 +165,7 @@ impl Refers for DepotCommand {
             | Self::AdjustCount { item, .. }
             | Self::SetReserveNorm { item, .. } => vec![Reference::item(item)],
             Self::ReturnTransfer { .. }
+            | Self::CompleteTransfer { .. }
             | Self::SignDelivery { .. }
             | Self::RefuseDelivery { .. } => Vec::new(),
         }

@@ -28,6 +28,11 @@ pub struct Given<D: Decider> {
 }
 
 impl<D: Decider> Given<D> {
+    /// The state the events leave.
+    pub fn state(self) -> D::State {
+        self.state
+    }
+
     /// Decides one command against the given state.
     pub fn when(self, command: D::Command) -> When<D> {
         let result = D::decide(&self.state, command);

@@ -490,8 +490,36 @@ impl Network {
             None => {
                 if !self.run(depot, command).is_empty() {
                     self.transfers[index].settled = Some(how);
+                    // A receipt is completed at the source, which closes its record.
+                    if how == Settled::Received {
+                        let complete = DepotCommand::CompleteTransfer {
+                            transfer: e.transfer,
+                        };
+                        prop_assert!(
+                            !self.run(process.source, complete).is_empty(),
+                            "a received transfer could not be completed"
+                        );
+                    }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A depot's state holds the transfers it has open, and none it settled.
+    fn check_open_transfers(&self) -> Result<(), TestCaseError> {
+        for (index, depot) in self.depots.iter().enumerate() {
+            let Some(state) = depot.state.as_ref() else {
+                continue;
+            };
+            let open: BTreeSet<TransferId> = self
+                .transfers
+                .iter()
+                .filter(|t| t.source == index && t.settled.is_none())
+                .map(|t| t.dispatched.transfer)
+                .collect();
+            let held: BTreeSet<TransferId> = state.outbound.keys().copied().collect();
+            prop_assert_eq!(held, open, "depot {}'s open transfers", index);
         }
         Ok(())
     }
@@ -535,6 +563,7 @@ proptest! {
         let mut network = Network::new();
         for op in ops {
             network.apply(op)?;
+            network.check_open_transfers()?;
             for depot in network.depots.iter().filter_map(|d| d.state.as_ref()) {
                 check_lots(depot)?;
             }

@@ -1,5 +1,5 @@
-//! The transfer process: a transfer spans two depots, so it is two writes, not
-//! one atomic one. The source's `TransferDispatched` is settled by exactly one of
+//! The transfer process: a transfer spans two depots, so it is several writes,
+//! not one atomic one. The source's `TransferDispatched` is settled by exactly one of
 //! `ReceiveTransfer` at the destination or, if the destination refuses it,
 //! `ReturnTransfer` at the source — each built from the dispatch event, with the
 //! one idempotency key `transfer/<id>/settle`, so the log takes one settlement
@@ -13,15 +13,23 @@
 //! through [`settle`] or [`refuse`] with the same one key, so a signature and a
 //! refusal racing each other settle the transfer once.
 //!
-//! Clients never send `ReceiveTransfer` or `ReturnTransfer` themselves.
+//! A receipt is followed by `CompleteTransfer` at the source (key
+//! `transfer/<id>/complete`), which closes the source's record of the transfer;
+//! a return closes it by itself. A settled transfer leaves only its id in the
+//! source's state, so a depot's state holds what is open, not its history. The
+//! sweep at start-up completes a receipt whose completion a crash cut off.
+//!
+//! Clients never send `ReceiveTransfer`, `ReturnTransfer` or `CompleteTransfer`
+//! themselves.
 
 use ercs_commands::{CommandError, Executed, Expect, Metadata};
 use ercs_domain::DomainError;
 use ercs_domain::decider::{CommandContext, Stamped};
 use ercs_domain::ids::{DepotId, TransferId};
 use ercs_domain::supply::ItemCode;
-use ercs_domain::supply::depot::{Depot, DepotCommand, DepotEvent, LotPick};
+use ercs_domain::supply::depot::{Depot, DepotCommand, DepotEvent, LotPick, TransferReturned};
 use ercs_domain::values::{Actor, Reason};
+use ercs_eventlog::{Position, Revision};
 use ercs_projections::OneNetwork;
 
 use crate::network::Network;
@@ -61,17 +69,71 @@ pub fn dispatched(events: &[DepotEvent]) -> Vec<Dispatched> {
         .collect()
 }
 
-/// Settles a transfer: received at the destination, or returned to the source.
-/// Returns what was appended (or, when it was settled before, what that did).
+/// How a transfer was settled: received at the destination and completed at the
+/// source, or returned to the source.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    /// `TransferReceived` (destination) then `TransferCompleted` (source), or
+    /// `TransferReturned` (source).
+    pub events: Vec<DepotEvent>,
+    /// The log position after the last of them.
+    pub position: Option<Position>,
+    /// The revision the source's stream reached (its `ETag`).
+    pub source_revision: Option<Revision>,
+    /// The revision the destination's stream reached; none when returned.
+    pub destination_revision: Option<Revision>,
+    /// Settled before: these are what that settlement appended.
+    pub replayed: bool,
+}
+
+impl Settled {
+    fn returned(executed: Executed<DepotEvent>) -> Self {
+        Self {
+            events: executed.events,
+            position: executed.position,
+            source_revision: executed.revision,
+            destination_revision: None,
+            replayed: executed.replayed,
+        }
+    }
+
+    fn received(received: Executed<DepotEvent>, completed: Executed<DepotEvent>) -> Self {
+        Self {
+            replayed: received.replayed && completed.replayed,
+            position: completed.position.or(received.position),
+            source_revision: completed.revision,
+            destination_revision: received.revision,
+            events: received
+                .events
+                .into_iter()
+                .chain(completed.events)
+                .collect(),
+        }
+    }
+
+    /// The return that settled it, if it came back.
+    pub fn return_event(&self) -> Option<&TransferReturned> {
+        self.events.iter().find_map(|event| match event {
+            DepotEvent::TransferReturned(back) => Some(back),
+            _ => None,
+        })
+    }
+}
+
+/// Settles a transfer: received at the destination (then completed at the
+/// source), or returned to the source. Returns what was appended (or, when it
+/// was settled before, what that did).
 ///
 /// Exactly one of the two, whoever settles and however often: both commands carry
 /// the one key `transfer/<id>/settle`, so the log takes whichever comes first and
-/// refuses the other (`KeyReused`, naming the stream that has it). Settlements of
-/// one transfer also take turns within the process.
+/// refuses the other (`KeyReused`, naming the stream that has it). The completion
+/// carries its own key, `transfer/<id>/complete`, so a retry after a crash
+/// between receipt and completion appends it once. Settlements of one transfer
+/// also take turns within the process.
 pub async fn settle(
     state: &Network,
     transfer: &Dispatched,
-) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
+) -> Result<Settled, CommandError<DomainError>> {
     let _turn = state
         .processes
         .take(&format!("transfer/{}", transfer.transfer))
@@ -83,7 +145,7 @@ pub async fn settle(
         lots: transfer.picks.clone(),
         reason: transfer.reason.clone(),
     };
-    match execute(state, &transfer.to, receive, transfer).await {
+    let received = match execute(state, &transfer.to, receive, transfer, Step::Settle).await {
         Err(CommandError::Rejected(refusal)) => {
             tracing::warn!(transfer = %transfer.transfer, %refusal, "destination refused a transfer; returning it");
             let reason = Reason::parse(truncate(&format!("destination refused: {refusal}")))
@@ -92,34 +154,52 @@ pub async fn settle(
                 transfer: transfer.transfer,
                 reason,
             };
-            match execute(state, &transfer.from, back, transfer).await {
+            match execute(state, &transfer.from, back, transfer, Step::Settle).await {
                 // Received meanwhile, elsewhere: that is the settlement.
                 Err(CommandError::KeyReused { .. }) => {
-                    settled_at(state, &transfer.to, transfer).await
+                    applied(state, &transfer.to, transfer.transfer, Step::Settle).await?
                 }
-                returned => returned,
+                returned => return returned.map(Settled::returned),
             }
         }
         // Returned before: that is the settlement.
-        Err(CommandError::KeyReused { .. }) => settled_at(state, &transfer.from, transfer).await,
-        received => received,
-    }
+        Err(CommandError::KeyReused { .. }) => {
+            return applied(state, &transfer.from, transfer.transfer, Step::Settle)
+                .await
+                .map(Settled::returned);
+        }
+        received => received?,
+    };
+    let complete = DepotCommand::CompleteTransfer {
+        transfer: transfer.transfer,
+    };
+    let completed = execute(state, &transfer.from, complete, transfer, Step::Complete).await?;
+    Ok(Settled::received(received, completed))
 }
 
-/// What settled the transfer at `depot`, which the log says holds its key.
-async fn settled_at(
+/// A settlement's two steps: one key for receiving and returning alike, and one
+/// for the completion that follows a receipt.
+#[derive(Clone, Copy)]
+enum Step {
+    Settle,
+    Complete,
+}
+
+/// What the step keyed for `transfer` appended at `depot`, which the log says
+/// holds its key.
+async fn applied(
     state: &Network,
     depot: &DepotId,
-    transfer: &Dispatched,
+    transfer: TransferId,
+    step: Step,
 ) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
     state
         .aggregates
-        .applied::<Depot>(depot, &metadata(transfer))
+        .applied::<Depot>(depot, &metadata(transfer, step))
         .await?
         .ok_or_else(|| {
             CommandError::Log(ercs_eventlog::Error::Storage(format!(
-                "transfer {} is settled at {depot} by the log's key, but its events cannot be found",
-                transfer.transfer
+                "transfer {transfer} is settled at {depot} by the log's key, but its events cannot be found"
             )))
         })
 }
@@ -129,6 +209,7 @@ async fn execute(
     depot: &DepotId,
     command: DepotCommand,
     transfer: &Dispatched,
+    step: Step,
 ) -> Result<Executed<DepotEvent>, CommandError<DomainError>> {
     let actor = Actor::parse(ACTOR).expect("a valid actor");
     let command = Stamped {
@@ -137,17 +218,27 @@ async fn execute(
     };
     state
         .aggregates
-        .execute::<Depot>(depot, Expect::Latest, command, &metadata(transfer))
+        .execute::<Depot>(
+            depot,
+            Expect::Latest,
+            command,
+            &metadata(transfer.transfer, step),
+        )
         .await
 }
 
-/// The settlement's metadata: one key for receiving and returning alike.
-fn metadata(transfer: &Dispatched) -> Metadata {
-    Metadata::new(ACTOR).with_idempotency_key(format!("transfer/{}/settle", transfer.transfer))
+/// A step's metadata, keyed by the transfer and the step.
+fn metadata(transfer: TransferId, step: Step) -> Metadata {
+    let step = match step {
+        Step::Settle => "settle",
+        Step::Complete => "complete",
+    };
+    Metadata::new(ACTOR).with_idempotency_key(format!("transfer/{transfer}/{step}"))
 }
 
-/// Transfers dispatched but neither received nor returned: what a crash between
-/// the two writes leaves behind.
+/// Transfers whose settlement a crash left unfinished: dispatched to be received
+/// at once but neither received nor returned, or received but not yet completed
+/// at the source. A transfer in transit that nobody has signed for is travelling.
 pub fn unsettled(view: &OneNetwork) -> Vec<Dispatched> {
     let mut open = Vec::new();
     for source in view.depots.values() {
@@ -156,8 +247,7 @@ pub fn unsettled(view: &OneNetwork) -> Vec<Dispatched> {
                 .depots
                 .get(&outbound.to)
                 .is_some_and(|destination| destination.inbound.contains(transfer));
-            // One in transit waits for its destination's signature or refusal.
-            if !received && !outbound.returned && outbound.expected_arrival.is_none() {
+            if received || outbound.expected_arrival.is_none() {
                 open.push(Dispatched {
                     transfer: *transfer,
                     from: source.id,
@@ -172,51 +262,98 @@ pub fn unsettled(view: &OneNetwork) -> Vec<Dispatched> {
     open
 }
 
-/// A transfer in transit to `destination`, as its source recorded it: what a
-/// signature (签收) or a refusal there settles.
+/// A transfer from `from` to a destination, as its source recorded it.
+pub enum Found {
+    /// Not settled yet: what a signature (签收) or a refusal settles.
+    InTransit(Dispatched),
+    /// Settled before: what settled it.
+    Settled(Settled),
+}
+
+/// The transfer `from` dispatched to `destination`: in transit, or how it was
+/// settled (a signature or refusal repeated after the settlement is answered
+/// with it).
 pub async fn in_transit_to(
     state: &Network,
     destination: DepotId,
     transfer: TransferId,
     from: DepotId,
     reason: Reason,
-) -> Result<Dispatched, Problem> {
+) -> Result<Found, Problem> {
     let source = state
         .aggregates
         .load::<Depot>(&from)
         .await
         .map_err(Problem::from)?
         .state;
-    let outbound = source
-        .as_ref()
-        .and_then(|depot| depot.outbound.get(&transfer))
-        .filter(|outbound| outbound.to == destination)
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown-reference",
-                "Unknown reference",
-                format!("depot {from} dispatched no transfer {transfer} to this depot"),
-            )
-            .with_field("transfer")
-        })?;
-    Ok(Dispatched {
-        transfer,
-        from,
-        to: destination,
-        item: outbound.item.clone(),
-        picks: outbound.picks.clone(),
-        reason,
-    })
+    let unknown = || {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown-reference",
+            "Unknown reference",
+            format!("depot {from} dispatched no transfer {transfer} to this depot"),
+        )
+        .with_field("transfer")
+    };
+    let Some(source) = source else {
+        return Err(unknown());
+    };
+    if let Some(outbound) = source.outbound.get(&transfer) {
+        if outbound.to != destination {
+            return Err(unknown());
+        }
+        return Ok(Found::InTransit(Dispatched {
+            transfer,
+            from,
+            to: destination,
+            item: outbound.item.clone(),
+            picks: outbound.picks.clone(),
+            reason,
+        }));
+    }
+    if !source.settled_transfers.contains(&transfer) {
+        return Err(unknown());
+    }
+    // Received here (and completed at the source), or returned to the source;
+    // a key on another stream means it went elsewhere.
+    let keyed = |depot, step| async move {
+        match applied(state, &depot, transfer, step).await {
+            Ok(executed) => Ok(Some(executed)),
+            Err(CommandError::KeyReused { .. }) => Ok(None),
+            Err(error) => Err(Problem::from(error)),
+        }
+    };
+    if let Some(received) = keyed(destination, Step::Settle).await? {
+        let completed = applied(state, &from, transfer, Step::Complete)
+            .await
+            .map_err(Problem::from)?;
+        return Ok(Found::Settled(Settled::received(received, completed)));
+    }
+    match keyed(from, Step::Settle).await? {
+        Some(returned) => Ok(Found::Settled(Settled::returned(returned))),
+        None => Err(unknown()),
+    }
 }
 
 /// 拒收: the destination will not take a transfer in transit, so it goes back to
 /// its source — unless it was received already (then that is the settlement, and
 /// the refusal is a 409 that says so).
-pub async fn refuse(
-    state: &Network,
-    transfer: &Dispatched,
-) -> Result<Executed<DepotEvent>, Problem> {
+pub async fn refuse(state: &Network, found: Found) -> Result<Settled, Problem> {
+    let transfer = match found {
+        Found::Settled(settled) if settled.return_event().is_some() => return Ok(settled),
+        Found::Settled(settled) => {
+            let id = settled
+                .events
+                .iter()
+                .find_map(|event| match event {
+                    DepotEvent::TransferReceived(e) => Some(e.transfer),
+                    _ => None,
+                })
+                .map_or_else(String::new, |id| id.to_string());
+            return Err(received_already(&id));
+        }
+        Found::InTransit(transfer) => transfer,
+    };
     let _turn = state
         .processes
         .take(&format!("transfer/{}", transfer.transfer))
@@ -225,21 +362,26 @@ pub async fn refuse(
         transfer: transfer.transfer,
         reason: transfer.reason.clone(),
     };
-    match execute(state, &transfer.from, back, transfer).await {
-        Ok(returned) => Ok(returned),
-        Err(CommandError::KeyReused { .. }) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "transfer-received",
-            "Transfer received",
-            format!(
-                "transfer {} was already signed for at the destination; it cannot be \
-                 refused now (return the stock with a new transfer)",
-                transfer.transfer
-            ),
-        )
-        .with_field("transfer")),
+    match execute(state, &transfer.from, back, &transfer, Step::Settle).await {
+        Ok(returned) => Ok(Settled::returned(returned)),
+        Err(CommandError::KeyReused { .. }) => {
+            Err(received_already(&transfer.transfer.to_string()))
+        }
         Err(error) => Err(error.into()),
     }
+}
+
+fn received_already(transfer: &str) -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "transfer-received",
+        "Transfer received",
+        format!(
+            "transfer {transfer} was already signed for at the destination; it cannot be \
+             refused now (return the stock with a new transfer)"
+        ),
+    )
+    .with_field("transfer")
 }
 
 /// Settles every unsettled transfer in the view; run once the view has caught up

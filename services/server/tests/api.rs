@@ -517,13 +517,38 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
     let types = event_types(&written);
     assert_eq!(
         types,
-        ["TransferDispatched", "TransferReceived"],
+        [
+            "TransferDispatched",
+            "TransferReceived",
+            "TransferCompleted"
+        ],
         "{written}"
     );
     let at = written["position"].as_u64().unwrap();
     let (_, source_now) = server
         .get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}")))
         .await;
+    // Completed: the source keeps only the id, and the answer's revision is the
+    // source's own after the completion.
+    let first = "11111111-2222-4333-8444-555555555555";
+    assert_eq!(source_now["state"]["outbound"], json!({}), "{source_now}");
+    assert_eq!(source_now["state"]["settled_transfers"], json!([first]));
+    assert_eq!(
+        written["revision"], source_now["mark"]["revision"],
+        "{written}"
+    );
+    // Its id cannot name another transfer: refused, and nothing appended.
+    let head = server.head().await;
+    let again = server
+        .post(
+            &format!("/api/v1/depots/{from}/dispatch_transfer"),
+            &dispatch(first, to),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    let problem: Value = again.json().await.unwrap();
+    assert_eq!(problem_type(&problem), "already-exists", "{problem}");
+    assert_eq!(server.head().await, head);
     let (_, destination_now) = server
         .get(&server.url(&format!("/api/v1/depots/{to}?min_position={at}")))
         .await;
@@ -812,7 +837,11 @@ async fn a_transfer_between_seeded_depots_of_every_pair_of_tiers_is_received() {
             let types = event_types(&written);
             assert_eq!(
                 types,
-                ["TransferDispatched", "TransferReceived"],
+                [
+                    "TransferDispatched",
+                    "TransferReceived",
+                    "TransferCompleted"
+                ],
                 "{from} → {to}: {written}"
             );
         }

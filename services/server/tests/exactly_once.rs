@@ -311,7 +311,14 @@ async fn ten_concurrent_twins_of_one_transfer_settle_it_once_either_way() {
         200,
     )
     .await;
-    assert_eq!(received, ["TransferDispatched", "TransferReceived"]);
+    assert_eq!(
+        received,
+        [
+            "TransferDispatched",
+            "TransferReceived",
+            "TransferCompleted"
+        ]
+    );
     let returned = ten_twins_dispatch(
         &server,
         &source,

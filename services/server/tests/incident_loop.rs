@@ -369,7 +369,9 @@ async fn an_incident_runs_from_declaration_to_close_and_everything_goes_home() {
     )
     .await;
     assert_eq!(received["events"][0]["type"], "TransferReceived");
-    steps.push((at(&received), "TransferReceived".into()));
+    assert_eq!(received["events"][1]["type"], "TransferCompleted");
+    // The answer's position is after the completion at the source.
+    steps.push((at(&received), "TransferCompleted".into()));
     let held = incident(&server, at(&received)).await["state"]["held"].clone();
     assert!(held["in_transit"].as_array().unwrap().is_empty(), "{held}");
     assert_eq!(sum(&held["delivered"], "quantity"), 2000, "{held}");

@@ -122,7 +122,22 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
     );
     assert_eq!(
         settlement(&server, signed_one),
-        ["TransferDispatched", "TransferReceived"]
+        [
+            "TransferDispatched",
+            "TransferReceived",
+            "TransferCompleted"
+        ]
+    );
+    // Completed at the source: its record is closed, only the id is kept.
+    let (_, source_now) = server
+        .get(&server.url(&format!(
+            "/api/v1/depots/{from}?min_position={}",
+            signed["position"]
+        )))
+        .await;
+    assert!(
+        source_now["state"]["outbound"].get(signed_one).is_none(),
+        "{source_now}"
     );
 
     // Refused at the destination: back in the source's lots; a signature after is a 409.
@@ -196,7 +211,16 @@ async fn signatures_and_refusals_racing_for_one_transfer_settle_it_once() {
         .map(|r| r.status().as_u16())
         .collect();
     let settled = settlement(&server, transfer);
-    assert_eq!(settled.len(), 2, "dispatched and settled once: {settled:?}");
+    let received = [
+        "TransferDispatched",
+        "TransferReceived",
+        "TransferCompleted",
+    ];
+    let returned = ["TransferDispatched", "TransferReturned"];
+    assert!(
+        settled == received || settled == returned,
+        "dispatched and settled once: {settled:?}"
+    );
     assert!(
         statuses.iter().all(|s| *s == 200 || *s == 409),
         "{statuses:?}"
@@ -223,8 +247,129 @@ async fn a_transfer_on_the_road_is_still_on_the_road_after_a_restart() {
     assert_eq!(signed.status(), 200);
     assert_eq!(
         settlement(&restarted, transfer),
-        ["TransferDispatched", "TransferReceived"]
+        [
+            "TransferDispatched",
+            "TransferReceived",
+            "TransferCompleted"
+        ]
     );
+}
+
+/// A crash between the receipt at the destination and the completion at the
+/// source leaves the source's record of the transfer open. The restarted
+/// service completes it once, though the sweep and a client's retried
+/// signature race to do it.
+#[tokio::test]
+async fn a_receipt_a_crash_left_uncompleted_is_completed_once_after_a_restart() {
+    let server = TestServer::seeded().await;
+    let source = depots(&server).await;
+    let transfer = "58111111-2222-4333-8444-555555555555";
+    let dispatched = dispatch(&server, &source, transfer).await;
+    let restarted =
+        TestServer::over(receipt_without_completion(&server, &source, &dispatched, transfer).await)
+            .await;
+    let completed = [
+        "TransferDispatched",
+        "TransferReceived",
+        "TransferCompleted",
+    ];
+    // Nobody signs again: the sweep at start completes it.
+    completes(&restarted, transfer, &completed).await;
+    let from = source["id"].as_str().unwrap();
+    restarted.caught_up().await;
+    let (_, depot) = restarted
+        .get(&restarted.url(&format!("/api/v1/depots/{from}")))
+        .await;
+    assert!(
+        depot["state"]["outbound"].get(transfer).is_none(),
+        "{depot}"
+    );
+
+    // The same crash; this time the dispatcher, not knowing, signs again and
+    // again while the sweep runs.
+    let restarted =
+        TestServer::over(receipt_without_completion(&server, &source, &dispatched, transfer).await)
+            .await;
+    let (path, body) = (
+        format!("/api/v1/depots/{DESTINATION}/sign_transfer"),
+        sign(&source, transfer),
+    );
+    let retries = (0..4).map(|_| restarted.post(&path, &body));
+    for retry in join_all(retries).await {
+        assert_eq!(retry.status(), 200);
+    }
+    completes(&restarted, transfer, &completed).await;
+    // Once more from the top: nothing left to complete, nothing appended.
+    let again = TestServer::over(support::log_copy(restarted.dir.path())).await;
+    let signed = again
+        .post(
+            &format!("/api/v1/depots/{DESTINATION}/sign_transfer"),
+            &sign(&source, transfer),
+        )
+        .await;
+    assert_eq!(signed.status(), 200);
+    assert_eq!(settlement(&again, transfer), completed);
+}
+
+/// Waits (10 s at most) until the transfer's events are `completed`; then
+/// checks that nothing follows for a moment.
+async fn completes(server: &TestServer, transfer: &str, completed: &[&str]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while settlement(server, transfer) != completed {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never completed: {:?}",
+            settlement(server, transfer)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(settlement(server, transfer), completed);
+}
+
+/// A copy of `server`'s log with the transfer process's first step alone — the
+/// receipt at the destination — as a crash right after it leaves the log.
+async fn receipt_without_completion(
+    server: &TestServer,
+    source: &Value,
+    dispatched: &Value,
+    transfer: &str,
+) -> tempfile::TempDir {
+    use ercs_commands::{Aggregates, Expect, Metadata};
+    use ercs_domain::decider::{CommandContext, Stamped};
+    use ercs_domain::supply::depot::{Depot, DepotCommand};
+    use ercs_domain::values::{Actor, Reason};
+
+    let copy = support::log_copy(server.dir.path());
+    let log: std::sync::Arc<dyn ercs_eventlog::EventLog> = std::sync::Arc::new(
+        ercs_eventlog::SqliteEventLog::open(copy.path().join("events.db")).unwrap(),
+    );
+    let data = &dispatched["events"][0]["data"];
+    let receive = DepotCommand::ReceiveTransfer {
+        transfer: transfer.parse().unwrap(),
+        from: serde_json::from_value(source["id"].clone()).unwrap(),
+        item: serde_json::from_value(data["item"].clone()).unwrap(),
+        lots: serde_json::from_value(data["picks"].clone()).unwrap(),
+        reason: Reason::parse("签收").unwrap(),
+    };
+    Aggregates::new(log)
+        .execute::<Depot>(
+            &DESTINATION.parse().unwrap(),
+            Expect::Latest,
+            Stamped {
+                context: CommandContext::new(
+                    Actor::parse("transfer-process").unwrap(),
+                    chrono::Utc::now(),
+                ),
+                command: receive,
+            },
+            &Metadata::new("transfer-process")
+                .with_idempotency_key(format!("transfer/{transfer}/settle")),
+        )
+        .await
+        .unwrap();
+
+    copy
 }
 
 #[tokio::test]

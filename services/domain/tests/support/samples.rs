@@ -281,6 +281,15 @@ fn supply() -> Vec<Sample> {
             picks: picks(),
             reason: reason(),
             at: at(),
+            incident: Some(IncidentId::from_uuid(uuid(40))),
+        }
+        .into(),
+        TransferCompleted {
+            depot_id,
+            transfer,
+            to: other,
+            at: at(),
+            incident: Some(IncidentId::from_uuid(uuid(40))),
         }
         .into(),
         StockWrittenOff {

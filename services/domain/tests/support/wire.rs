@@ -118,6 +118,10 @@ fn depots() -> Vec<Wire> {
         from: city,
         reason: Reason::parse("批号与随货单不符").unwrap(),
     }));
+    // The transfer process completes a receipt at the source.
+    out.push(wire(&DepotCommand::CompleteTransfer {
+        transfer: in_transfer,
+    }));
     out.extend(run::<Depot, _, _>(runs::receiving_depot(
         city,
         wanzhou,

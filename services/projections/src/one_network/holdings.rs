@@ -294,8 +294,8 @@ impl OneNetwork {
         }
         for (id, outbound) in &depot.outbound {
             let destination = self.depots.get(&outbound.to);
-            let received = destination.is_some_and(|d| d.inbound.contains(id));
-            if received || outbound.returned {
+            // Received, and only its completion at the source still to come.
+            if destination.is_some_and(|d| d.inbound.contains(id)) {
                 continue;
             }
             let movement = Movement {
@@ -551,11 +551,9 @@ impl OneNetwork {
                         incidents.extend(shipment.plan.and_then(|p| self.plans.get(&p).copied()));
                     }
                     let moving = d.outbound.iter().filter(|(id, o)| {
-                        !o.returned
-                            && self
-                                .depots
-                                .get(&o.to)
-                                .is_none_or(|to| !to.inbound.contains(id))
+                        self.depots
+                            .get(&o.to)
+                            .is_none_or(|to| !to.inbound.contains(id))
                     });
                     incidents.extend(moving.filter_map(|(_, o)| o.incident));
                     incidents
@@ -602,7 +600,8 @@ impl OneNetwork {
             .strip_prefix("depot-")
             .and_then(|id| id.parse::<DepotId>().ok());
         if let Some(transfer) = named.transfer {
-            // Dispatched or returned here, or received here from `from`.
+            // Received here from `from`, whose record of it is open until the
+            // completion (a dispatch, return or completion names its incident).
             let source = named.from.or(depot).and_then(|id| self.depots.get(&id));
             incidents.extend(
                 source

@@ -82,7 +82,7 @@ impl Projection for OneNetwork {
     // 6: a reservation or admission no longer moves a pool's `reported_at`;
     // plans and the incident each serves. 7: consignments, transfers in
     // transit, beds in use per plan. 8: plans' statuses.
-    const VERSION: u32 = 8;
+    const VERSION: u32 = 9;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.

@@ -352,16 +352,15 @@ async fn settle_transfers<E: 'static>(
     let mut returned = Vec::new();
     for transfer in transfers::dispatched(events) {
         let settled = transfers::settle(state, &transfer).await?;
-        for event in &settled.events {
-            if let DepotEvent::TransferReturned(back) = event {
-                returned.push(Returned {
-                    to: transfer.to.to_string(),
-                    reason: back.reason.to_string(),
-                });
-                if transfer.from.to_string() == outcome.id {
-                    outcome.revision = settled.revision.or(outcome.revision);
-                }
-            }
+        if let Some(back) = settled.return_event() {
+            returned.push(Returned {
+                to: transfer.to.to_string(),
+                reason: back.reason.to_string(),
+            });
+        }
+        // Completed or returned: either way the source moved on past the dispatch.
+        if transfer.from.to_string() == outcome.id {
+            outcome.revision = settled.source_revision.or(outcome.revision);
         }
         outcome.position = settled.position.map(|p| p.0).or(outcome.position);
         outcome.events.extend(events_out(&settled.events));
@@ -385,31 +384,28 @@ async fn transfer_receipt(
             received_by,
         } => {
             let reason = why(format!("签收: {received_by}")).map_err(Problem::from)?;
-            let dispatched =
-                transfers::in_transit_to(state, depot, *transfer, *from, reason).await?;
-            let settled = transfers::settle(state, &dispatched).await?;
+            let settled =
+                match transfers::in_transit_to(state, depot, *transfer, *from, reason).await? {
+                    transfers::Found::InTransit(dispatched) => {
+                        transfers::settle(state, &dispatched).await?
+                    }
+                    transfers::Found::Settled(settled) => settled,
+                };
             let outcome = WriteOutcome {
                 id: depot.to_string(),
                 revision: None,
                 position: settled.position.map(|p| p.0),
                 events: events_out(&settled.events),
             };
-            let returned: Vec<Returned> = settled
-                .events
-                .iter()
-                .filter_map(|event| match event {
-                    DepotEvent::TransferReturned(back) => Some(Returned {
-                        to: depot.to_string(),
-                        reason: back.reason.to_string(),
-                    }),
-                    _ => None,
-                })
-                .collect();
-            if !returned.is_empty() {
-                return Err(transfer_returned(&returned, &outcome));
+            if let Some(back) = settled.return_event() {
+                let returned = Returned {
+                    to: depot.to_string(),
+                    reason: back.reason.to_string(),
+                };
+                return Err(transfer_returned(&[returned], &outcome));
             }
             let outcome = WriteOutcome {
-                revision: settled.revision,
+                revision: settled.destination_revision,
                 ..outcome
             };
             Ok(Some(written(
@@ -425,9 +421,8 @@ async fn transfer_receipt(
             reason,
         } => {
             let reason = why(format!("拒收: {reason}")).map_err(Problem::from)?;
-            let dispatched =
-                transfers::in_transit_to(state, depot, *transfer, *from, reason).await?;
-            let returned = transfers::refuse(state, &dispatched).await?;
+            let found = transfers::in_transit_to(state, depot, *transfer, *from, reason).await?;
+            let returned = transfers::refuse(state, found).await?;
             // The events are the source's, so this depot's revision is not among them.
             let outcome = WriteOutcome {
                 id: depot.to_string(),

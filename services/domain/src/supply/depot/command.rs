@@ -186,6 +186,9 @@ pub enum DepotCommand {
         transfer: TransferId,
         reason: Reason,
     },
+    /// Closes the source's record of a transfer its destination received. Sent
+    /// only by the transfer process, after `ReceiveTransfer` (see the module doc).
+    CompleteTransfer { transfer: TransferId },
     WriteOff {
         item: ItemCode,
         lot_number: LotNumber,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::command::EXPIRY_MARGIN_DAYS;
 use super::picking::{Order, is_expired, pick};
-use super::state::{Depot, DepotState, Shipment};
+use super::state::{Depot, DepotState, Outbound, Shipment};
 use super::{DepotCommand, DepotEvent, LotNumber, LotPick, WriteOffCause, event::*};
 use crate::DomainError;
 use crate::decider::{Decider, Stamped, registered, unregistered};
@@ -168,6 +168,7 @@ impl Rules<'_> {
             DepotCommand::ReturnTransfer { transfer, reason } => {
                 self.return_transfer(transfer, reason)
             }
+            DepotCommand::CompleteTransfer { transfer } => self.complete_transfer(transfer),
             DepotCommand::WriteOff {
                 item,
                 lot_number,
@@ -513,25 +514,41 @@ impl Rules<'_> {
         transfer: TransferId,
         reason: Reason,
     ) -> Result<DepotEvent, DomainError> {
-        let outbound = self
-            .depot
-            .outbound
-            .get(&transfer)
-            .ok_or_else(|| DomainError::not_found("transfer", transfer))?;
-        if outbound.returned {
-            return Err(DomainError::already_exists("return of transfer", transfer));
-        }
+        let outbound = self.open_outbound(transfer)?;
         self.check_credits(&outbound.item, &outbound.picks)?;
-        let (item, picks) = (outbound.item.clone(), outbound.picks.clone());
         Ok(TransferReturned {
             depot_id: self.depot.id,
             transfer,
-            item,
-            picks,
+            item: outbound.item.clone(),
+            picks: outbound.picks.clone(),
             reason,
             at: self.at,
+            incident: outbound.incident,
         }
         .into())
+    }
+
+    fn complete_transfer(&self, transfer: TransferId) -> Result<DepotEvent, DomainError> {
+        let outbound = self.open_outbound(transfer)?;
+        Ok(TransferCompleted {
+            depot_id: self.depot.id,
+            transfer,
+            to: outbound.to,
+            at: self.at,
+            incident: outbound.incident,
+        }
+        .into())
+    }
+
+    /// A transfer this depot dispatched that is neither returned nor completed.
+    fn open_outbound(&self, transfer: TransferId) -> Result<&Outbound, DomainError> {
+        match self.depot.outbound.get(&transfer) {
+            Some(outbound) => Ok(outbound),
+            None if self.depot.settled_transfers.contains(&transfer) => Err(
+                DomainError::already_exists("settlement of transfer", transfer),
+            ),
+            None => Err(DomainError::not_found("transfer", transfer)),
+        }
     }
 
     fn check_new_outbound(&self, transfer: TransferId, to: DepotId) -> Result<(), DomainError> {
@@ -541,7 +558,9 @@ impl Rules<'_> {
                 "a depot cannot transfer to itself",
             ));
         }
-        if self.depot.outbound.contains_key(&transfer) {
+        if self.depot.outbound.contains_key(&transfer)
+            || self.depot.settled_transfers.contains(&transfer)
+        {
             return Err(DomainError::already_exists("transfer", transfer));
         }
         Ok(())

@@ -204,6 +204,23 @@ message!(
         4 picks: Vec<LotPick>,
         5 reason: Reason,
         6 at: DateTime<Utc>,
+        /// The incident it moved stock for, if any (as the dispatch named it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        7 incident: Option<IncidentId>,
+    }
+);
+
+message!(
+    /// The destination received a transfer this depot dispatched: the source's
+    /// record of it is closed (the transfer process appends it after the receipt).
+    TransferCompleted (version 1) {
+        1 depot_id: DepotId,
+        2 transfer: TransferId,
+        3 to: DepotId,
+        4 at: DateTime<Utc>,
+        /// The incident it moved stock for, if any (as the dispatch named it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        5 incident: Option<IncidentId>,
     }
 );
 
@@ -258,6 +275,7 @@ event_enum!(
         TransferDispatched,
         TransferReceived,
         TransferReturned,
+        TransferCompleted,
         StockWrittenOff,
         StockCounted,
         ReserveNormSet,

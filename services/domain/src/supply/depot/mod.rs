@@ -21,6 +21,12 @@
 //! appending, and never issues the other half afterwards. Appends use deterministic
 //! event ids so a retry after a crash appends nothing twice. `tests/invariants.rs`
 //! models this process, attempts double settlements, and checks the network total.
+//!
+//! A receipt is followed by `CompleteTransfer` at the source → `TransferCompleted`,
+//! which closes the source's record; a return closes it by itself. A depot's
+//! `outbound` holds only open transfers, and `settled_transfers` only the ids of
+//! settled ones (so a reused id is refused), so the state holds what is open, not
+//! the depot's history of transfers.
 
 mod command;
 mod decide;

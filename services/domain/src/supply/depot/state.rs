@@ -29,7 +29,8 @@ pub struct Lot {
     pub received_at: DateTime<Utc>,
 }
 
-/// A transfer this depot dispatched.
+/// A transfer this depot dispatched that is not settled yet: neither completed
+/// (received at the destination) nor returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -37,8 +38,6 @@ pub struct Outbound {
     pub to: DepotId,
     pub item: ItemCode,
     pub picks: Vec<LotPick>,
-    /// Taken back by the source after the destination could not receive it.
-    pub returned: bool,
     #[cfg_attr(feature = "openapi", schema(example = "2026-11-23T09:40:00Z"))]
     pub dispatched_at: DateTime<Utc>,
     /// When it is expected at the destination; none for a transfer received at once.
@@ -127,7 +126,13 @@ pub struct DepotState {
     ))]
     pub reservations: BTreeMap<(PlanId, ItemCode), BTreeMap<LotNumber, Quantity>>,
     pub norms: BTreeMap<ItemCode, Quantity>,
+    /// Transfers dispatched and not yet settled (received or returned).
     pub outbound: BTreeMap<TransferId, Outbound>,
+    /// Transfers it dispatched that are settled: only their ids, so that a
+    /// reused id is refused; what they moved is in the log.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub settled_transfers: BTreeSet<TransferId>,
+    /// Transfers it received, by id, so that none is received twice.
     pub inbound: BTreeSet<TransferId>,
     /// Consignments issued to a destination, in transit or settled.
     #[serde(default)]
@@ -146,6 +151,7 @@ impl DepotState {
             reservations: BTreeMap::new(),
             norms: BTreeMap::new(),
             outbound: BTreeMap::new(),
+            settled_transfers: BTreeSet::new(),
             inbound: BTreeSet::new(),
             shipments: BTreeMap::new(),
         }
@@ -314,7 +320,6 @@ impl DepotState {
                     to: e.to,
                     item: e.item.clone(),
                     picks: e.picks.clone(),
-                    returned: false,
                     dispatched_at: e.at,
                     expected_arrival: e.expected_arrival,
                     incident: e.incident,
@@ -331,10 +336,9 @@ impl DepotState {
                 e.picks
                     .iter()
                     .for_each(|pick| self.credit(&e.item, pick, e.at));
-                if let Some(outbound) = self.outbound.get_mut(&e.transfer) {
-                    outbound.returned = true;
-                }
+                self.settle_outbound(e.transfer);
             }
+            DepotEvent::TransferCompleted(e) => self.settle_outbound(e.transfer),
             DepotEvent::StockWrittenOff(e) => {
                 let pick = LotPick {
                     lot_number: e.lot_number.clone(),
@@ -352,6 +356,14 @@ impl DepotState {
             }
         }
         self
+    }
+
+    /// A dispatched transfer is settled: only its id stays.
+    fn settle_outbound(&mut self, transfer: TransferId) {
+        if self.outbound.remove(&transfer).is_none() {
+            corrupt_stream(format_args!("transfer {transfer} is not open"));
+        }
+        self.settled_transfers.insert(transfer);
     }
 
     fn credit(&mut self, item: &ItemCode, pick: &LotPick, at: DateTime<Utc>) {

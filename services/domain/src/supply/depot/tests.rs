@@ -473,20 +473,27 @@ fn a_depot_cannot_transfer_to_itself() {
     assert_eq!(err.field(), Some("to"));
 }
 
-#[test]
-fn a_returned_transfer_puts_the_stock_back_once() {
-    let command = DepotCommand::ReturnTransfer {
-        transfer: transfer(),
-        reason: reason("destination closed"),
-    };
-    let returned = TransferReturned {
+/// The return of the transfer [`dispatched`] picked from lot A1.
+fn returned() -> DepotEvent {
+    TransferReturned {
         depot_id: depot(),
         transfer: transfer(),
         item: item(),
         picks: vec![pick("A1", 6, 30)],
         reason: reason("destination closed"),
         at: t0(),
+        incident: None,
+    }
+    .into()
+}
+
+#[test]
+fn a_returned_transfer_puts_the_stock_back_once() {
+    let command = DepotCommand::ReturnTransfer {
+        transfer: transfer(),
+        reason: reason("destination closed"),
     };
+    let returned = returned();
     let history = [
         registered(),
         received("A1", 10, 30),
@@ -494,11 +501,77 @@ fn a_returned_transfer_puts_the_stock_back_once() {
     ];
     let state = given::<Depot>(history.clone())
         .when(stamp(command.clone()))
-        .then([returned.clone().into()]);
+        .then([returned.clone()]);
     assert_eq!(usable(&state, t0()), 10);
-    given::<Depot>(history.into_iter().chain([returned.into()]))
+    given::<Depot>(history.into_iter().chain([returned]))
         .when(stamp(command))
         .then_err_code("already-exists");
+}
+
+fn completed() -> DepotEvent {
+    TransferCompleted {
+        depot_id: depot(),
+        transfer: transfer(),
+        to: other_depot(),
+        at: t0(),
+        incident: None,
+    }
+    .into()
+}
+
+#[test]
+fn a_completed_transfer_leaves_only_its_id_and_its_id_cannot_be_reused() {
+    let history = [
+        registered(),
+        received("A1", 10, 30),
+        dispatched(vec![pick("A1", 6, 30)]),
+    ];
+    let complete = DepotCommand::CompleteTransfer {
+        transfer: transfer(),
+    };
+    let state = given::<Depot>(history.clone())
+        .when(stamp(complete.clone()))
+        .then([completed()])
+        .unwrap();
+    assert!(state.outbound.is_empty(), "{:?}", state.outbound);
+    assert_eq!(state.settled_transfers, [transfer()].into());
+    let settled = || history.clone().into_iter().chain([completed()]);
+    // Completed once; never returned after; its id names no new transfer.
+    given::<Depot>(settled())
+        .when(stamp(complete))
+        .then_err_code("already-exists");
+    given::<Depot>(settled())
+        .when(stamp(DepotCommand::ReturnTransfer {
+            transfer: transfer(),
+            reason: reason("too late"),
+        }))
+        .then_err_code("already-exists");
+    given::<Depot>(settled())
+        .when(stamp(dispatch(1)))
+        .then_err_code("already-exists");
+}
+
+#[test]
+fn a_returned_transfer_is_settled_and_cannot_be_completed() {
+    let returned = returned();
+    let history = [
+        registered(),
+        received("A1", 10, 30),
+        dispatched(vec![pick("A1", 6, 30)]),
+        returned,
+    ];
+    let state = given::<Depot>(history.clone()).state().unwrap();
+    assert!(state.outbound.is_empty());
+    given::<Depot>(history)
+        .when(stamp(DepotCommand::CompleteTransfer {
+            transfer: transfer(),
+        }))
+        .then_err_code("already-exists");
+    given::<Depot>([registered()])
+        .when(stamp(DepotCommand::CompleteTransfer {
+            transfer: transfer(),
+        }))
+        .then_err_code("not-found");
 }
 
 fn write_off(units: u32, cause: WriteOffCause) -> DepotCommand {
