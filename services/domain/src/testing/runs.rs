@@ -181,9 +181,10 @@ fn delivery(shipment: u128, facility: Option<FacilityId>) -> Delivery {
 }
 
 /// A district depot: receipts, issues (a consignment signed for, one refused),
-/// a reservation and its release, a norm, a transfer to `to` that comes back, a
-/// write-off and a stocktake.
+/// a reservation and its release, a norm, a transfer to `to` that comes back and
+/// one (`transfer`'s id + 1) that `to` received, a write-off and a stocktake.
 pub fn depot(depot_id: DepotId, to: DepotId, transfer: TransferId) -> Run<DepotCommand> {
+    let received = TransferId::from_uuid(Uuid::from_u128(transfer.as_uuid().as_u128() + 1));
     let gloves = || item("GLOVE-M");
     let glove_lot = || lot("G-2025/07");
     let why = || reason("万州区暴雨山洪，物资调度");
@@ -293,6 +294,20 @@ pub fn depot(depot_id: DepotId, to: DepotId, transfer: TransferId) -> Run<DepotC
                 reason: reason("市级库无法接收"),
             },
         ),
+        (
+            10,
+            DepotCommand::DispatchTransfer {
+                transfer: received,
+                to,
+                item: gloves(),
+                quantity: Quantity::new(300),
+                reason: why(),
+                expected_arrival: Some(far_future()),
+                incident: None,
+            },
+        ),
+        // The destination signed for it: the transfer process completes it here.
+        (10, DepotCommand::CompleteTransfer { transfer: received }),
         (
             10,
             DepotCommand::WriteOff {
