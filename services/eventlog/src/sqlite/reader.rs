@@ -246,6 +246,22 @@ mod tests {
         assert_eq!(reprepared(&sql), 0);
     }
 
+    /// A reader holds at most its 2 MiB page cache and maps none of the file, so
+    /// the server's resident memory does not grow with the log (load-tests/README.md).
+    #[test]
+    fn a_reader_maps_nothing_and_caches_two_mebibytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.db");
+        let _log = SqliteEventLog::open(&path).unwrap();
+        let conn = open_reader(&path).unwrap();
+        let pragma = |name: &str| -> i64 {
+            conn.pragma_query_value(None, name, |row| row.get(0))
+                .unwrap()
+        };
+        assert_eq!(pragma("mmap_size"), 0);
+        assert_eq!(pragma("cache_size"), -2 * 1024);
+    }
+
     /// 64 reads at once on a pool of 3 open 3 connections and all succeed: the
     /// others wait their turn instead of opening (and mapping) a fresh one each.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
