@@ -5,6 +5,10 @@
 //! Reports are decided by the domain's own `Facility::decide` on the state kept
 //! here, encoded by the command path's codec and appended at the exact revision,
 //! in batches per facility, so the log is what a busy reporting day would leave.
+//! Then every facility's state is folded by the command path and saved beside
+//! the log (`aggregates.states.json`), as the service that took these reports
+//! would have saved it; `--cold` leaves that out, as a replica starting on this
+//! log for the first time finds it.
 //!
 //! cargo run --release -p ercs-server --example build-log -- --data-dir /tmp/ercs-150k --events 150000
 
@@ -14,12 +18,14 @@ use std::time::Instant;
 
 use chrono::Utc;
 use clap::Parser;
-use ercs_commands::{Metadata, encode};
+use ercs_commands::{Aggregates, Metadata, encode};
 use ercs_domain::Decider;
 use ercs_domain::beds::{BedCommand, BedCounts, Facility, FacilityCommand, FacilityState};
 use ercs_domain::decider::CommandContext;
+use ercs_domain::ids::FacilityId;
 use ercs_domain::values::Actor;
-use ercs_eventlog::{EventData, EventLog, ExpectedRevision, StreamName};
+use ercs_eventlog::{EventData, EventLog, ExpectedRevision, FileAccess, StreamName};
+use ercs_network::STATES_FILE;
 use ercs_projections::{OneNetwork, rebuild};
 use ercs_server::seeding::{self, SeedName};
 use ercs_server::startup::open_log;
@@ -35,10 +41,15 @@ struct Args {
     /// Reports per append.
     #[arg(long, default_value_t = 50)]
     batch: usize,
+    /// Save no command-path states (each facility's first command after a start
+    /// then folds its whole stream).
+    #[arg(long)]
+    cold: bool,
 }
 
 /// One facility as the builder tracks it.
 struct Reporter {
+    id: FacilityId,
     stream: StreamName,
     state: Option<FacilityState>,
     revision: u64,
@@ -81,6 +92,35 @@ async fn build(args: Args) -> Result<(), String> {
         head - from,
         (head - from) as f64 / took
     );
+    if !args.cold {
+        save_states(log, &reporters, &args.data_dir).await?;
+    }
+    Ok(())
+}
+
+/// Folds every facility through the command path and saves the states, as a
+/// service that decided these reports would have.
+async fn save_states(
+    log: Arc<dyn EventLog>,
+    reporters: &[Reporter],
+    data_dir: &std::path::Path,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let aggregates = Aggregates::new(log);
+    for reporter in reporters {
+        let loaded = aggregates.load::<Facility>(&reporter.id).await;
+        loaded.map_err(|e| e.to_string())?;
+    }
+    let path = data_dir.join(STATES_FILE);
+    let saved = aggregates
+        .save_states(&path, FileAccess::Owner)
+        .map_err(|e| e.to_string())?;
+    println!(
+        "saved {saved} facilities' states ({} events folded) to {} in {:.1} s",
+        aggregates.events_folded(),
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
@@ -100,6 +140,7 @@ async fn reporters(log: &dyn EventLog) -> Result<Vec<Reporter>, String> {
         .filter_map(|(id, state)| {
             let name = format!("facility-{id}");
             Some(Reporter {
+                id: *id,
                 revision: *marks.get(&name)?,
                 stream: StreamName::new(&name).ok()?,
                 state: Some(state.clone()),

@@ -1,15 +1,17 @@
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ercs_domain::decider::Decider;
 use ercs_domain::event::{DecodeError, DomainEvent};
 use ercs_eventlog::{
-    AppendOnce, CommandKey, Direction, EventData, EventLog, ExpectedRevision, KeyedAppend,
-    Position, ReadFrom, RecordedEvent, Revision, StreamName,
+    AppendOnce, CommandKey, Direction, EventData, EventLog, ExpectedRevision, FileAccess,
+    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName,
 };
 use uuid::Uuid;
 
-use crate::cache::{DEFAULT_CACHED_AGGREGATES, Fold, StateCache};
+use crate::cache::{DEFAULT_CACHED_AGGREGATES, Fold, RestoreError, StateCache};
 use crate::turns::Turns;
 use crate::{Metadata, codec};
 
@@ -102,12 +104,16 @@ const PAGE: usize = 4096;
 /// Keeps the latest decided state of recently used aggregates (see `cache`), so
 /// a command reads only the events after it: its cost does not grow with the
 /// stream. Clones share the cache; a second `Aggregates` over the same log has
-/// its own and sees the first one's writes through the log.
+/// its own and sees the first one's writes through the log. The cache can be
+/// saved to a file and restored from it in the next run
+/// ([`save_states`](Self::save_states), [`restore_states`](Self::restore_states)).
 #[derive(Clone)]
 pub struct Aggregates {
     log: Arc<dyn EventLog>,
     turns: Arc<Turns>,
     cache: Arc<StateCache>,
+    /// Events folded into states so far, by every clone.
+    folded: Arc<AtomicU64>,
 }
 
 /// A stream folded so far: the state and its last event, if any.
@@ -144,12 +150,49 @@ impl Aggregates {
             log,
             turns: Arc::default(),
             cache: Arc::new(StateCache::new(entries)),
+            folded: Arc::default(),
         }
     }
 
     /// How many aggregates' states are in memory now.
     pub fn cached(&self) -> usize {
         self.cache.len()
+    }
+
+    /// How many stored events loads have folded so far (an event a cached state
+    /// already reflects is not counted; the one a load checks it by is not
+    /// folded either).
+    pub fn events_folded(&self) -> u64 {
+        self.folded.load(Ordering::Relaxed)
+    }
+
+    /// Counts the states stored in or dropped from memory so far: when it has
+    /// not moved since a save, the file still holds what memory does.
+    pub fn state_changes(&self) -> u64 {
+        self.cache.changes()
+    }
+
+    /// Writes the states in memory to `path` (replaced atomically; a new file
+    /// gets `access`'s mode), least recently used first, so the next run can
+    /// [`restore_states`](Self::restore_states) instead of folding their
+    /// streams again. Blocking: encoding takes a few milliseconds per thousand
+    /// states, so call it off the async threads. Returns how many it saved.
+    pub fn save_states(&self, path: &Path, access: FileAccess) -> std::io::Result<usize> {
+        let (bytes, count) = self.cache.saved().map_err(std::io::Error::other)?;
+        access.replace_file(path, &bytes)?;
+        Ok(count)
+    }
+
+    /// Adds the states a run saved at `path` to memory; 0 when there is no such
+    /// file. Each is checked against the log when first used, like every
+    /// cached state: one whose stream has another event at its revision (a
+    /// restored or replaced log) is folded from the start instead.
+    pub fn restore_states(&self, path: &Path) -> Result<usize, RestoreError> {
+        match std::fs::read(path) {
+            Ok(bytes) => self.cache.restore(&bytes),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// The aggregate as its whole stream leaves it.
@@ -440,11 +483,14 @@ impl Aggregates {
                     _ => return Ok(None),
                 }
             }
+            let mut count = 0;
             for recorded in events.take_while(|e| last.is_none_or(|last| e.revision <= last)) {
                 let event = decoded::<D>(stream, recorded)?;
                 folded.state = D::evolve(folded.state, &event);
                 folded.last = Some((recorded.revision, recorded.id));
+                count += 1;
             }
+            self.folded.fetch_add(count, Ordering::Relaxed);
             let reached_last = last.is_some_and(|last| folded.revision() >= Some(last));
             if page.len() < PAGE || reached_last {
                 return Ok(Some(folded));
@@ -453,7 +499,10 @@ impl Aggregates {
     }
 
     /// Keeps a copy of `folded` for the next command on `stream`.
-    fn remember<S: Clone + Send + Sync + 'static>(&self, stream: &StreamName, folded: &Folded<S>) {
+    fn remember<S>(&self, stream: &StreamName, folded: &Folded<S>)
+    where
+        S: Clone + serde::Serialize + Send + Sync + 'static,
+    {
         if let Some((revision, last_id)) = folded.last {
             let fold = Fold {
                 state: folded.state.clone(),

@@ -7,18 +7,31 @@
 //! writer in another process) but never ahead; a load reads the tail after it
 //! and checks that the event at its revision is still the one it was folded
 //! from. Least recently used entries go first when the bound is reached.
+//!
+//! The entries can be saved to a file and restored from it ([`StateCache::saved`],
+//! [`StateCache::restore`]), so a restart does not fold every stream from its
+//! start again. A restored entry is checked against the log like any other,
+//! and decoded into its state on first use: one that no longer decodes is a
+//! miss.
 
 use std::any::Any;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use ercs_domain::decider::STATE_VERSION;
 use ercs_eventlog::Revision;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 /// How many aggregates [`Aggregates::new`](crate::Aggregates::new) keeps: more
 /// than the seeded city's teams, depots, facilities and items together, at a
 /// few KiB each.
 pub const DEFAULT_CACHED_AGGREGATES: usize = 16_384;
+
+/// The layout of a saved file (the states inside have [`STATE_VERSION`]).
+const FORMAT: u32 = 1;
 
 /// A state folded through `revision`, whose event there has the id `last_id`.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,14 +53,63 @@ struct Lru {
     /// Entries by the tick of their last use: the first is the next to go.
     by_use: BTreeMap<u64, String>,
     tick: u64,
+    /// Counts the entries stored or dropped, so a saver knows when to save.
+    changes: u64,
 }
 
 struct Entry {
-    /// Shared so a reader clones the state outside the lock.
-    state: Arc<dyn Any + Send + Sync>,
+    held: Held,
     revision: Revision,
     last_id: Uuid,
     used: u64,
+}
+
+/// An entry's state: decided here, or read from a saved file and decoded on
+/// first use (its type is known only to the command that uses it).
+#[derive(Clone)]
+enum Held {
+    /// Shared so a reader clones the state outside the lock.
+    Decided {
+        state: Arc<dyn Any + Send + Sync>,
+        encode: Encode,
+    },
+    Saved(Arc<RawValue>),
+}
+
+/// The state's JSON, by a function that knows its type.
+type Encode = fn(&(dyn Any + Send + Sync)) -> Option<Box<RawValue>>;
+
+fn encode_as<S: Serialize + 'static>(state: &(dyn Any + Send + Sync)) -> Option<Box<RawValue>> {
+    serde_json::value::to_raw_value(state.downcast_ref::<S>()?).ok()
+}
+
+/// A saved file: the entries, least recently used first.
+#[derive(Serialize, Deserialize)]
+struct Saved<E> {
+    format: u32,
+    state_version: u32,
+    entries: Vec<E>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedEntry<S> {
+    stream: String,
+    revision: Revision,
+    last_id: Uuid,
+    state: S,
+}
+
+/// Why a saved file was not restored.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("cannot read the saved states: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the saved states are damaged: {0}")]
+    Damaged(#[from] serde_json::Error),
+    #[error(
+        "the states were saved by another version (format {format}, states {found}; this build: format {FORMAT}, states {STATE_VERSION})"
+    )]
+    OtherVersion { format: u32, found: u32 },
 }
 
 impl StateCache {
@@ -60,20 +122,35 @@ impl StateCache {
     }
 
     /// A copy of the fold cached for `stream`, if it holds a state of type `S`.
-    pub fn get<S: Clone + 'static>(&self, stream: &str) -> Option<Fold<S>> {
-        let (state, revision, last_id) = {
+    pub fn get<S>(&self, stream: &str) -> Option<Fold<S>>
+    where
+        S: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        let (held, revision, last_id) = {
             let mut lru = self.lock();
             let tick = lru.next_tick();
             let entry = lru.entries.get_mut(stream)?;
             let used = std::mem::replace(&mut entry.used, tick);
-            let found = (Arc::clone(&entry.state), entry.revision, entry.last_id);
+            let found = (entry.held.clone(), entry.revision, entry.last_id);
             lru.by_use.remove(&used);
             lru.by_use.insert(tick, stream.to_owned());
             found
         };
-        // Stream names carry their aggregate's prefix, so another type here
-        // would be a bug elsewhere: then it is a miss, never a wrong state.
-        let state = state.downcast_ref::<S>()?.clone();
+        let state = match held {
+            // Stream names carry their aggregate's prefix, so another type here
+            // would be a bug elsewhere: then it is a miss, never a wrong state.
+            Held::Decided { state, .. } => state.downcast_ref::<S>()?.clone(),
+            Held::Saved(json) => match serde_json::from_str::<S>(json.get()) {
+                Ok(state) => {
+                    self.decoded(stream, revision, state.clone());
+                    state
+                }
+                Err(_) => {
+                    self.lock().remove_saved(stream, revision);
+                    return None;
+                }
+            },
+        };
         Some(Fold {
             state,
             revision,
@@ -83,31 +160,13 @@ impl StateCache {
 
     /// Keeps `fold` for `stream` unless the cache already holds a later one (a
     /// concurrent load may finish after a newer append stored its state).
-    pub fn put<S: Send + Sync + 'static>(&self, stream: &str, fold: Fold<S>) {
-        if self.capacity == 0 {
-            return;
-        }
-        let mut lru = self.lock();
-        if lru
-            .entries
-            .get(stream)
-            .is_some_and(|kept| kept.revision > fold.revision)
-        {
-            return;
-        }
-        lru.remove(stream);
-        while lru.entries.len() >= self.capacity {
-            lru.evict_least_recent();
-        }
-        let used = lru.next_tick();
-        lru.by_use.insert(used, stream.to_owned());
-        let entry = Entry {
+    pub fn put<S: Serialize + Send + Sync + 'static>(&self, stream: &str, fold: Fold<S>) {
+        let held = Held::Decided {
             state: Arc::new(fold.state),
-            revision: fold.revision,
-            last_id: fold.last_id,
-            used,
+            encode: encode_as::<S>,
         };
-        lru.entries.insert(stream.to_owned(), entry);
+        self.lock()
+            .put(self.capacity, stream, held, fold.revision, fold.last_id);
     }
 
     /// Forgets `stream`, whose entry no longer matches its log.
@@ -117,6 +176,98 @@ impl StateCache {
 
     pub fn len(&self) -> usize {
         self.lock().entries.len()
+    }
+
+    /// How many times an entry was stored or dropped so far.
+    pub fn changes(&self) -> u64 {
+        self.lock().changes
+    }
+
+    /// Every entry as a file's JSON, least recently used first, with how many
+    /// there are. Only the list is made under the lock; the states are encoded
+    /// after, while commands go on.
+    pub fn saved(&self) -> serde_json::Result<(Vec<u8>, usize)> {
+        let listed: Vec<(String, Held, Revision, Uuid)> = {
+            let lru = self.lock();
+            lru.by_use
+                .values()
+                .filter_map(|stream| {
+                    let entry = lru.entries.get(stream)?;
+                    let held = entry.held.clone();
+                    Some((stream.clone(), held, entry.revision, entry.last_id))
+                })
+                .collect()
+        };
+        let entries: Vec<_> = listed
+            .into_iter()
+            .filter_map(|(stream, held, revision, last_id)| {
+                let state = match held {
+                    Held::Decided { state, encode } => encode(&*state)?,
+                    Held::Saved(json) => RawValue::from_string(json.get().to_owned()).ok()?,
+                };
+                Some(SavedEntry {
+                    stream,
+                    revision,
+                    last_id,
+                    state,
+                })
+            })
+            .collect();
+        let count = entries.len();
+        let saved = Saved {
+            format: FORMAT,
+            state_version: STATE_VERSION,
+            entries,
+        };
+        Ok((serde_json::to_vec(&saved)?, count))
+    }
+
+    /// Adds the entries of a file [`saved`](Self::saved) made, least recently
+    /// used first, without replacing any the cache already holds; returns how
+    /// many it added. A file of another version adds nothing.
+    pub fn restore(&self, bytes: &[u8]) -> Result<usize, RestoreError> {
+        let saved: Saved<SavedEntry<Box<RawValue>>> = serde_json::from_slice(bytes)?;
+        if (saved.format, saved.state_version) != (FORMAT, STATE_VERSION) {
+            return Err(RestoreError::OtherVersion {
+                format: saved.format,
+                found: saved.state_version,
+            });
+        }
+        let mut lru = self.lock();
+        let before = lru.entries.len();
+        for entry in saved.entries {
+            if !lru.entries.contains_key(&entry.stream) {
+                let held = Held::Saved(Arc::from(entry.state));
+                lru.put(
+                    self.capacity,
+                    &entry.stream,
+                    held,
+                    entry.revision,
+                    entry.last_id,
+                );
+            }
+        }
+        Ok(lru.entries.len().saturating_sub(before))
+    }
+
+    /// Replaces a restored entry's JSON by its decoded state, unless the entry
+    /// moved on meanwhile.
+    fn decoded<S: Serialize + Send + Sync + 'static>(
+        &self,
+        stream: &str,
+        revision: Revision,
+        state: S,
+    ) {
+        let mut lru = self.lock();
+        if let Some(entry) = lru.entries.get_mut(stream)
+            && entry.revision == revision
+            && matches!(entry.held, Held::Saved(_))
+        {
+            entry.held = Held::Decided {
+                state: Arc::new(state),
+                encode: encode_as::<S>,
+            };
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Lru> {
@@ -131,9 +282,55 @@ impl Lru {
         self.tick
     }
 
+    fn put(
+        &mut self,
+        capacity: usize,
+        stream: &str,
+        held: Held,
+        revision: Revision,
+        last_id: Uuid,
+    ) {
+        if capacity == 0 {
+            return;
+        }
+        if self
+            .entries
+            .get(stream)
+            .is_some_and(|kept| kept.revision > revision)
+        {
+            return;
+        }
+        self.remove(stream);
+        while self.entries.len() >= capacity {
+            self.evict_least_recent();
+        }
+        let used = self.next_tick();
+        self.by_use.insert(used, stream.to_owned());
+        let entry = Entry {
+            held,
+            revision,
+            last_id,
+            used,
+        };
+        self.entries.insert(stream.to_owned(), entry);
+        self.changes += 1;
+    }
+
     fn remove(&mut self, stream: &str) {
         if let Some(entry) = self.entries.remove(stream) {
             self.by_use.remove(&entry.used);
+            self.changes += 1;
+        }
+    }
+
+    /// Drops a restored entry that did not decode, unless it moved on meanwhile.
+    fn remove_saved(&mut self, stream: &str, revision: Revision) {
+        if self
+            .entries
+            .get(stream)
+            .is_some_and(|entry| entry.revision == revision && matches!(entry.held, Held::Saved(_)))
+        {
+            self.remove(stream);
         }
     }
 
@@ -146,6 +343,7 @@ impl Lru {
             // the bound even if they ever disagree.
             None => self.entries.clear(),
         }
+        self.changes += 1;
     }
 }
 
@@ -189,6 +387,72 @@ mod tests {
         let cache = StateCache::new(4);
         cache.put("a", fold(1));
         assert!(cache.get::<String>("a").is_none());
+    }
+
+    #[test]
+    fn saved_entries_restore_as_they_were_least_recent_first() {
+        let cache = StateCache::new(4);
+        cache.put("a", fold(1));
+        cache.put("b", fold(2));
+        cache.get::<u32>("a");
+        let (bytes, count) = cache.saved().unwrap();
+        assert_eq!(count, 2);
+
+        let restored = StateCache::new(2);
+        assert_eq!(restored.restore(&bytes).unwrap(), 2);
+        // b was saved as the least recent, so it goes first here too.
+        restored.put("c", fold(3));
+        assert!(restored.get::<u32>("b").is_none());
+        assert_eq!(restored.get::<u32>("a"), Some(fold(1)));
+        // Saved again after use: decoded entries save as well as restored ones.
+        let (again, count) = restored.saved().unwrap();
+        assert_eq!(count, 2);
+        let third = StateCache::new(4);
+        third.restore(&again).unwrap();
+        assert_eq!(third.get::<u32>("c"), Some(fold(3)));
+    }
+
+    #[test]
+    fn a_restored_state_that_no_longer_decodes_is_a_miss_and_dropped() {
+        let cache = StateCache::new(4);
+        cache.put("a", fold(1));
+        let (bytes, _) = cache.saved().unwrap();
+        let restored = StateCache::new(4);
+        restored.restore(&bytes).unwrap();
+        assert!(restored.get::<String>("a").is_none(), "10 is no string");
+        assert_eq!(restored.len(), 0);
+        assert!(restored.get::<u32>("a").is_none());
+    }
+
+    #[test]
+    fn a_restore_keeps_what_the_cache_already_holds() {
+        let cache = StateCache::new(4);
+        cache.put("a", fold(1));
+        let (bytes, _) = cache.saved().unwrap();
+        let newer = StateCache::new(4);
+        newer.put("a", fold(7));
+        assert_eq!(newer.restore(&bytes).unwrap(), 0);
+        assert_eq!(newer.get::<u32>("a"), Some(fold(7)));
+    }
+
+    #[test]
+    fn states_saved_under_another_version_are_not_restored() {
+        let cache = StateCache::new(4);
+        cache.put("a", fold(1));
+        let (bytes, _) = cache.saved().unwrap();
+        let mut file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        file["state_version"] = (STATE_VERSION + 1).into();
+        let other = serde_json::to_vec(&file).unwrap();
+        let restored = StateCache::new(4);
+        assert!(matches!(
+            restored.restore(&other),
+            Err(RestoreError::OtherVersion { .. })
+        ));
+        assert!(matches!(
+            restored.restore(b"{\"format\": 1"),
+            Err(RestoreError::Damaged(_))
+        ));
+        assert_eq!(restored.len(), 0);
     }
 
     #[test]

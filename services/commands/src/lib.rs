@@ -21,13 +21,17 @@
 //! Decided states are kept in memory, bounded and least recently used out first,
 //! so a command reads only the events its stream gained since the last one: its
 //! cost does not grow with the stream. A kept state is never decided on before
-//! the log's newer events are folded onto it.
+//! the log's newer events are folded onto it. The kept states can be saved to a
+//! file and restored in the next run, so a restart does not fold every stream
+//! from its start either; a restored state is checked against the log the same
+//! way.
 //!
 //! ## Modules
 //!
 //! - `aggregates`: [`Aggregates`]: load, decide, append at the decided revision.
 //! - `cache`: the decided states kept in memory, with the revision and event
-//!   each reflects ([`DEFAULT_CACHED_AGGREGATES`]).
+//!   each reflects ([`DEFAULT_CACHED_AGGREGATES`]), and their saved file
+//!   ([`RestoreError`]).
 //! - `codec`: domain events to and from the log's JSON. [`encode`] stamps the
 //!   metadata and the deterministic event id; [`decode`] reads the schema version
 //!   from the metadata (1 if none) and lets the domain upcast. Projections read
@@ -42,7 +46,7 @@ mod metadata;
 mod turns;
 
 pub use aggregates::{Aggregates, CommandError, Executed, Expect, Loaded};
-pub use cache::DEFAULT_CACHED_AGGREGATES;
+pub use cache::{DEFAULT_CACHED_AGGREGATES, RestoreError};
 pub use codec::{decode, encode};
 pub use metadata::{AuthenticatedActor, Metadata};
 pub use turns::{Turn, Turns};

@@ -20,12 +20,12 @@ use ercs_domain::team::{Team, TeamCommand, TeamEvent};
 use ercs_domain::testing::runs;
 use ercs_domain::values::{Actor, Quantity, Reason};
 use ercs_domain::{CommandContext, Decider, Stamped};
-use ercs_eventlog::EventLog;
+use ercs_eventlog::{EventLog, FileAccess};
 use support::counting::{Counter, CountingLog};
 use uuid::Uuid;
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     log: Arc<CountingLog>,
     /// The command path under test, with its cache.
     cached: Aggregates,
@@ -41,7 +41,19 @@ fn fixture(entries: usize) -> Fixture {
         cached: Aggregates::with_cache(Arc::clone(&shared), entries),
         replayed: Aggregates::with_cache(shared, 0),
         log,
-        _dir: dir,
+        dir,
+    }
+}
+
+impl Fixture {
+    /// The cache's states saved to a file and restored into a command path
+    /// of their own, over the same log.
+    fn restarted(&self) -> Aggregates {
+        let path = self.dir.path().join("states.json");
+        self.cached.save_states(&path, FileAccess::Owner).unwrap();
+        let restored = Aggregates::with_cache(self.log.clone(), 16);
+        restored.restore_states(&path).unwrap();
+        restored
     }
 }
 
@@ -61,7 +73,8 @@ fn metadata() -> Metadata {
 }
 
 /// Runs each command (after the minutes it names) through the cache and, after
-/// each, checks that the state the cache decides on is the full replay's.
+/// each, checks that the state the cache decides on is the full replay's, and
+/// so is the state saved and restored from a file (without folding an event).
 /// Returns the event types the run decided.
 async fn run<D, C>(f: &Fixture, id: &D::Id, commands: Vec<(i64, C)>) -> BTreeSet<&'static str>
 where
@@ -90,6 +103,13 @@ where
         let replayed = f.replayed.load::<D>(id).await.unwrap();
         assert_eq!(cached.state, replayed.state, "after {command:?}");
         assert_eq!(cached.revision, replayed.revision, "after {command:?}");
+        if f.cached.cached() > 0 {
+            let restarted = f.restarted();
+            let restored = restarted.load::<D>(id).await.unwrap();
+            assert_eq!(restored.state, replayed.state, "restored after {command:?}");
+            assert_eq!(restored.revision, replayed.revision, "after {command:?}");
+            assert_eq!(restarted.events_folded(), 0, "restored after {command:?}");
+        }
     }
     decided
 }
@@ -294,6 +314,41 @@ async fn a_log_restored_behind_the_cache_is_decided_on_as_restored() {
         (cached.state, cached.revision),
         (replayed.state, replayed.revision)
     );
+}
+
+#[tokio::test]
+async fn states_saved_from_another_log_are_folded_again_from_this_one() {
+    let f = fixture(16);
+    let id = team_id(1);
+    let unavailable = TeamCommand::MarkUnavailable {
+        reason: reason("设备检修"),
+    };
+    let mobilise = TeamCommand::Mobilise {
+        incident: IncidentId::from_uuid(uuid(0x10)),
+        destination: None,
+        expected_arrival: None,
+    };
+    run::<Team, _>(&f, &id, vec![(0, creation(runs::team(id))), (10, mobilise)]).await;
+    // The file is carried to a data directory whose log has another revision 1.
+    let other = fixture(0);
+    run::<Team, _>(
+        &other,
+        &id,
+        vec![(0, creation(runs::team(id))), (10, unavailable)],
+    )
+    .await;
+    let path = f.dir.path().join("states.json");
+    f.cached.save_states(&path, FileAccess::Owner).unwrap();
+    let restored = Aggregates::with_cache(other.log.clone(), 16);
+    assert_eq!(restored.restore_states(&path).unwrap(), 1);
+
+    let loaded = restored.load::<Team>(&id).await.unwrap();
+    let replayed = other.replayed.load::<Team>(&id).await.unwrap();
+    assert_eq!(
+        (loaded.state, loaded.revision),
+        (replayed.state, replayed.revision)
+    );
+    assert_eq!(restored.events_folded(), 2, "folded from the start");
 }
 
 /// Registers team `n` and takes it out of service and back: three events.

@@ -6,15 +6,24 @@
 use std::fmt::Display;
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::values::Actor;
 
+/// The version of every aggregate's [`Decider::State`] as JSON. The command path
+/// saves the states it decided on (so a restart need not fold every stream
+/// again) and ignores states saved under another version, so this is bumped
+/// whenever a state's fields, or what an `evolve` leaves in them, change.
+/// `tests/state_shapes.rs` fails until it is.
+pub const STATE_VERSION: u32 = 1;
+
 /// One aggregate's rules. Implemented by a unit type per aggregate.
 pub trait Decider {
     /// `Send + Sync + 'static` so the command path can keep decided states in
-    /// memory, shared between its worker threads.
-    type State: Default + Clone + Send + Sync + 'static;
+    /// memory, shared between its worker threads; serde so it can save them
+    /// (see [`STATE_VERSION`]).
+    type State: Default + Clone + Send + Sync + Serialize + DeserializeOwned + 'static;
     type Command;
     type Event;
     type Error;

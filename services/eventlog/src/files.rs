@@ -5,10 +5,11 @@
 //! Modes are set when a file or directory is created, never by changing an
 //! existing one afterwards: an operator who chose other modes keeps them.
 
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::io;
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Who may read the data files besides their owner.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,6 +60,28 @@ impl FileAccess {
     /// without truncating it.
     pub fn open_writable(self, path: &Path) -> io::Result<File> {
         self.options().create(true).truncate(false).open(path)
+    }
+
+    /// Replaces `path` with `bytes` atomically: written to a temporary file,
+    /// synced and renamed into place, so a crash leaves either the old file or
+    /// the new one, never a mix. A new file or directory gets the mode.
+    pub fn replace_file(self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        self.create_dir_all(dir)?;
+        // Its own temporary file: a write cut off by a stop may still be running.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let mut temporary = path.as_os_str().to_owned();
+        temporary.push(format!(".{}.tmp", WRITES.fetch_add(1, Ordering::Relaxed)));
+        let temporary = Path::new(&temporary);
+        // Created afresh, so it has the mode; the rename keeps it.
+        let _ = fs::remove_file(temporary);
+        let mut file = self.open_writable(temporary)?;
+        file.set_len(0)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(temporary, path)?;
+        // The rename itself must reach the disk.
+        File::open(dir)?.sync_all()
     }
 
     fn options(self) -> OpenOptions {

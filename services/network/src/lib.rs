@@ -38,5 +38,5 @@ pub mod seeding;
 pub mod transfers;
 
 pub use clock::Clock;
-pub use network::{Network, READ_WAIT, ReadOptions, Shared, View, ViewArgs};
+pub use network::{Network, READ_WAIT, ReadOptions, STATES_FILE, Shared, View, ViewArgs};
 pub use problem::Problem;

@@ -3,7 +3,7 @@
 //! The live service is one; every drill is another, on its own sandbox log.
 //! Also how a read gets the view it asked for (`min_position`, `as_of`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -55,6 +55,8 @@ pub struct Network {
     pub drill: Option<Arc<str>>,
     /// What time it is on this network.
     pub clock: Clock,
+    /// Saves the command path's states now and then; stopped with the network.
+    states: StatesSaver,
 }
 
 /// The view a read is served from: the live one, or one of the log's history.
@@ -190,7 +192,8 @@ pub struct Shared {
 }
 
 impl Network {
-    /// One network on `log`: its view (snapshotted in `snapshot_dir`) starts
+    /// One network on `log`: its view (snapshotted in `snapshot_dir`, beside the
+    /// command path's states, [`STATES_FILE`]) starts
     /// following the log, and every change it applies goes out on its feed and
     /// is offered to its history. `drill` names the drill it is, with its
     /// clock; `None` is the live network. Fails only if the history runtime
@@ -216,7 +219,7 @@ impl Network {
         let catch_up = CatchUp::new(
             Arc::clone(&log),
             Arc::clone(&history),
-            runtime,
+            runtime.clone(),
             usize::from(tuning.feed_catch_ups),
             tuning.feed_catch_up_queue as usize,
         );
@@ -234,7 +237,7 @@ impl Network {
         let view = Projector::start_observed(
             Arc::clone(&log),
             ProjectorOptions {
-                snapshot_dir: Some(snapshot_dir),
+                snapshot_dir: Some(snapshot_dir.clone()),
                 snapshot_access: shared.access,
                 snapshot_every: tuning.snapshot_every_events,
                 snapshot_interval: std::time::Duration::from_secs(tuning.snapshot_every_seconds),
@@ -248,8 +251,17 @@ impl Network {
             )),
         );
         feed.starts_after(view.position().0);
+        let aggregates = Aggregates::new(Arc::clone(&log));
+        let states = StatesSaver::start(
+            &aggregates,
+            &runtime,
+            &snapshot_dir,
+            shared.access,
+            std::time::Duration::from_secs(tuning.snapshot_every_seconds),
+        );
         Ok(Network {
-            aggregates: Aggregates::new(Arc::clone(&log)),
+            aggregates,
+            states,
             processes: Default::default(),
             log,
             view,
@@ -266,6 +278,99 @@ impl Network {
             clock,
         })
     }
+
+    /// Saves the view and the command path's states, so the next start neither
+    /// replays the log nor folds every stream again (a service calls it when it
+    /// stops; both are also saved as it runs).
+    pub async fn save_snapshots(&self) -> std::io::Result<()> {
+        let view = self.view.save_snapshot().await;
+        let states = self.states.save(&self.aggregates).await;
+        view.and(states)
+    }
+}
+
+/// The file beside the view's snapshot that holds the command path's states.
+pub const STATES_FILE: &str = "aggregates.states.json";
+
+/// Saves the command path's states every so often when they changed, off the
+/// request threads; restores them when the network starts.
+struct StatesSaver {
+    path: PathBuf,
+    access: FileAccess,
+    /// Aborts the periodic saves when the network goes (a drill deleted).
+    task: tokio::task::AbortHandle,
+}
+
+impl StatesSaver {
+    fn start(
+        aggregates: &Aggregates,
+        runtime: &tokio::runtime::Handle,
+        dir: &Path,
+        access: FileAccess,
+        every: std::time::Duration,
+    ) -> Self {
+        let path = dir.join(STATES_FILE);
+        match aggregates.restore_states(&path) {
+            Ok(0) => {}
+            Ok(restored) => {
+                tracing::info!(restored, path = %path.display(), "restored the command path's states")
+            }
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "not restoring the command path's states; each aggregate is folded from the log when first used")
+            }
+        }
+        let saving = save_every(aggregates.clone(), path.clone(), access, every);
+        let task = runtime.spawn(saving).abort_handle();
+        Self { path, access, task }
+    }
+
+    async fn save(&self, aggregates: &Aggregates) -> std::io::Result<()> {
+        save_states(aggregates.clone(), self.path.clone(), self.access).await
+    }
+}
+
+impl Drop for StatesSaver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Saves the states every `every` if they changed since the last save.
+async fn save_every(
+    aggregates: Aggregates,
+    path: PathBuf,
+    access: FileAccess,
+    every: std::time::Duration,
+) {
+    let mut saved = aggregates.state_changes();
+    let mut timer = tokio::time::interval(every);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    timer.tick().await;
+    loop {
+        timer.tick().await;
+        let changes = aggregates.state_changes();
+        if changes == saved {
+            continue;
+        }
+        match save_states(aggregates.clone(), path.clone(), access).await {
+            Ok(()) => saved = changes,
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "could not save the command path's states")
+            }
+        }
+    }
+}
+
+/// Encodes and writes the states on a blocking thread.
+async fn save_states(
+    aggregates: Aggregates,
+    path: PathBuf,
+    access: FileAccess,
+) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || aggregates.save_states(&path, access))
+        .await
+        .map_err(std::io::Error::other)?
+        .map(|_| ())
 }
 
 /// How often the one-network view is saved, and how much history work requests

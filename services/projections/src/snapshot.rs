@@ -2,10 +2,8 @@
 //! reflects. It is written to a temporary file, synced and renamed into place, so a
 //! crash leaves either the old snapshot or the new one, never a mix.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ercs_eventlog::{FileAccess, Position};
 use serde::{Deserialize, Serialize};
@@ -72,23 +70,7 @@ pub(crate) fn encode<P: Projection>(state: &P, position: Position) -> serde_json
 
 /// Replaces the snapshot atomically; a new file or directory gets `access`'s mode.
 pub(crate) fn write(path: &Path, bytes: &[u8], access: FileAccess) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    access.create_dir_all(dir)?;
-    // Its own temporary file: a write cut off by a stop may still be running.
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let temporary = path.with_extension(format!(
-        "json.{}.tmp",
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
-    // Created afresh, so it has `access`'s mode; the rename keeps it.
-    let _ = fs::remove_file(&temporary);
-    let mut file = access.open_writable(&temporary)?;
-    file.set_len(0)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&temporary, path)?;
-    // The rename itself must reach the disk.
-    File::open(dir)?.sync_all()
+    access.replace_file(path, bytes)
 }
 
 #[cfg(test)]

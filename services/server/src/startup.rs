@@ -134,7 +134,8 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight and
-    /// snapshots the one-network view, so the next start does not replay the log.
+    /// snapshots the one-network view and the command path's states, so the next
+    /// start neither replays the log nor folds every aggregate's stream again.
     /// Must run on the runtime that built the application.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Self {
@@ -153,8 +154,8 @@ impl Application {
         }
         handle.stop(true).await;
         let served = running.await.map_err(std::io::Error::other)?;
-        if let Err(error) = state.view.save_snapshot().await {
-            tracing::warn!(%error, "could not snapshot the one-network view");
+        if let Err(error) = state.save_snapshots().await {
+            tracing::warn!(%error, "could not snapshot the one-network view or the command path's states");
         }
         served
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::served::{Served, serve_on};
+use support::served::{Served, admin_client, serve_on};
 
 const CLIENTS: usize = 8;
 const TRIALS: u64 = 6;
@@ -23,16 +23,8 @@ struct Sent {
     answered: bool,
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .default_headers(support::bearer(ercs_server::auth::Role::Admin))
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
 async fn get(served: &Served, path: &str) -> Value {
-    client()
+    admin_client()
         .get(served.url(path))
         .send()
         .await
@@ -49,7 +41,7 @@ async fn post(
     key: Option<&str>,
     body: &Value,
 ) -> Option<(u16, Value)> {
-    let mut request = client().post(served.url(path)).json(body);
+    let mut request = admin_client().post(served.url(path)).json(body);
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }
@@ -82,7 +74,7 @@ async fn report_until_killed(
             let (sent, base) = (Arc::clone(&sent), served.base.clone());
             let path = format!("/api/v1/facilities/{facility}/report");
             tokio::spawn(async move {
-                let client = client();
+                let client = admin_client();
                 for n in 0u32.. {
                     let key = format!("kill-{trial}-{c}-{n}");
                     let body = report(n % 70);
@@ -245,7 +237,7 @@ async fn an_approval_killed_mid_way_and_retried_dispatches_each_step_once() {
         let approve = format!("/api/v1/plans/{plan}/approve");
         let base = served.base.clone();
         let pressing = tokio::spawn(async move {
-            client()
+            admin_client()
                 .post(format!("{base}{approve}"))
                 .json(&json!({}))
                 .send()

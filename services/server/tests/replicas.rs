@@ -14,19 +14,11 @@ use ercs_eventlog::{Direction, EventLog, Filter, ReadFrom};
 use ercs_eventlog_postgres::PostgresEventLog;
 use ercs_eventlog_postgres::testing::cluster;
 use serde_json::{Value, json};
-use support::served::{Served, serve_on};
+use support::served::{Served, admin_client, serve_on};
 
 const CLIENTS: usize = 8;
 const FACILITIES: usize = 4;
 const PER_CLIENT: u32 = 40;
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .default_headers(support::bearer(ercs_server::auth::Role::Admin))
-        .build()
-        .unwrap()
-}
 
 fn report(occupied: u32) -> Value {
     json!({
@@ -47,7 +39,7 @@ struct Sent {
 /// is retried with the same key, as a client does. `None`: the replica is gone.
 async fn post(base: &str, path: &str, key: &str, body: &Value) -> Option<u16> {
     for _ in 0..50 {
-        let response = client()
+        let response = admin_client()
             .post(format!("{base}{path}"))
             .header("Idempotency-Key", key)
             .json(body)
@@ -78,7 +70,7 @@ async fn whole_log(url: &str) -> (PostgresEventLog, Vec<ercs_eventlog::RecordedE
 }
 
 async fn get(served: &Served, path: &str) -> Value {
-    let response = client().get(served.url(path)).send().await.unwrap();
+    let response = admin_client().get(served.url(path)).send().await.unwrap();
     assert_eq!(response.status(), 200, "{path}");
     response.json().await.unwrap()
 }
@@ -248,7 +240,10 @@ async fn one_plan_approved_through_both_replicas_at_once_dispatches_each_step_on
 
     let incident = uuid::Uuid::new_v4().to_string();
     let send = |base: &str, path: &str, body: Value| {
-        client().post(format!("{base}{path}")).json(&body).send()
+        admin_client()
+            .post(format!("{base}{path}"))
+            .json(&body)
+            .send()
     };
     let declared = send(
         &first.base,

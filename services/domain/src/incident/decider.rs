@@ -2,6 +2,7 @@ use crate::geo::GeoPoint;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{IncidentCommand, IncidentEvent, IncidentKind, ResponseLevel, event::*};
 use crate::DomainError;
@@ -18,7 +19,8 @@ use crate::values::{Name, Quantity};
 pub struct Incident;
 
 /// Open until closed; a closed incident takes no more commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum IncidentPhase {
     Open,
     Closed,
@@ -45,7 +47,8 @@ impl Lifecycle for IncidentPhase {
 }
 
 /// A declared incident as its events leave it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct IncidentState {
     pub id: IncidentId,
     pub kind: IncidentKind,
@@ -56,7 +59,9 @@ pub struct IncidentState {
     /// Where it happened, when the declaration said.
     pub location: Option<GeoPoint>,
     pub phase: IncidentPhase,
+    #[serde(with = "crate::map_as_pairs")]
     pub bed_demand: BTreeMap<(BedType, DivisionCode), u32>,
+    #[serde(with = "crate::map_as_pairs")]
     pub supply_demand: BTreeMap<(ItemCode, DivisionCode), Quantity>,
     pub team_demand: BTreeMap<TeamKind, u32>,
 }

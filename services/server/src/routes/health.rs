@@ -96,6 +96,16 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             "Feed clients told to refetch (resync) because they fell behind",
             state.feed.resyncs() as f64,
         ),
+        Gauge::new(
+            "ercs_command_states_cached",
+            "Aggregates whose decided state the command path keeps in memory",
+            state.aggregates.cached() as f64,
+        ),
+        Gauge::new(
+            "ercs_command_events_folded_total",
+            "Stored events the command path has folded into states since start (a kept or restored state is not folded again)",
+            state.aggregates.events_folded() as f64,
+        ),
     ]);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

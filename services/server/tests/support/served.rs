@@ -65,6 +65,15 @@ impl Served {
     }
 }
 
+/// A client acting as an administrator, giving up on an answer after 20 s.
+pub fn admin_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .default_headers(super::bearer(ercs_server::auth::Role::Admin))
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
 /// The `ercs` binary, with no setting inherited from the environment.
 pub fn ercs() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ercs"));
