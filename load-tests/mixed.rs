@@ -102,8 +102,17 @@ impl Outcomes {
                 self.refused.fetch_add(1, Ordering::Relaxed);
                 None
             }
-            _ => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
+            failed => {
+                // The first few are named, to find them in the server's log.
+                if self.failed.fetch_add(1, Ordering::Relaxed) < 10 {
+                    match failed {
+                        Ok(r) => {
+                            let id = r.headers().get("x-request-id").cloned();
+                            eprintln!("failed: {} {} (request id {id:?})", r.status(), r.url());
+                        }
+                        Err(error) => eprintln!("failed: {error}"),
+                    }
+                }
                 None
             }
         }

@@ -54,8 +54,16 @@ until_ready() {
   return 1
 }
 
+# A server still answering here (an earlier run's, stopping) would take this
+# run's load: refuse rather than measure it.
+if curl -s -o /dev/null "$base/healthz"; then
+  echo "something already answers on $base; stop it first" >&2
+  exit 1
+fi
 start
-trap 'kill $pid 2>/dev/null || true' EXIT
+# Waits for the stop (it saves the view and the command path's states), so the
+# next run neither meets this server on the port nor races it in the directory.
+trap 'kill $pid 2>/dev/null && wait $pid 2>/dev/null || true' EXIT
 echo "ready after $(until_ready) s (pid $pid)"
 case "$scenario" in
   feed-resume) "$target/examples/load" feed-resume --base "$base" --clients 200 --pid "$pid" ;;

@@ -43,8 +43,13 @@ use crate::clock::Clock;
 use crate::gis::{Crs, feature};
 use crate::problem::Problem;
 
-/// Messages kept for resuming clients.
+/// Messages kept for resuming clients, at most.
 const RING: usize = 8192;
+/// Bytes of rendered frames the ring keeps, at most: an update carries its
+/// resource's whole state, and a depot's grows with its open transfers and
+/// the ids of settled ones, so a count alone would not bound the memory. A
+/// resume from before the ring is served from the log, as always.
+const RING_BYTES: usize = 48 << 20;
 /// Messages a subscriber may fall behind the broadcast before it is resynced.
 const LAG: usize = 1024;
 /// A comment line this often keeps proxies from closing an idle stream.
@@ -196,6 +201,31 @@ struct Ring {
     updates: VecDeque<Arc<Update>>,
     /// The highest position the ring no longer holds (0: it has lost nothing).
     evicted_through: u64,
+    /// The WGS-84 frames' bytes of `updates` (a GCJ-02 or BD-09 copy, made
+    /// when first read, is about as long again).
+    bytes: usize,
+}
+
+impl Ring {
+    /// Keeps `update`, letting the oldest go while more than `count` updates
+    /// or `bytes` bytes are kept (the newest stays whatever its size).
+    fn push(&mut self, update: Arc<Update>, count: usize, bytes: usize) {
+        self.bytes += update.wgs84.len();
+        self.updates.push_back(update);
+        while self.updates.len() > 1 && (self.updates.len() > count || self.bytes > bytes) {
+            let Some(old) = self.updates.pop_front() else {
+                break;
+            };
+            self.bytes -= old.wgs84.len();
+            self.evicted_through = old.position;
+        }
+    }
+
+    fn clear(&mut self, through: u64) {
+        self.updates.clear();
+        self.bytes = 0;
+        self.evicted_through = through;
+    }
 }
 
 impl Feed {
@@ -249,9 +279,7 @@ impl Feed {
     /// client resuming into them is served from the log.
     pub fn publish(&self, view: &OneNetwork, event: &RecordedEvent, live: bool) {
         if !live {
-            let mut ring = self.hub.lock_ring();
-            ring.updates.clear();
-            ring.evicted_through = event.position.0;
+            self.hub.lock_ring().clear(event.position.0);
             return;
         }
         let Some(update) = render(view, event, &self.hub) else {
@@ -259,12 +287,7 @@ impl Feed {
         };
         let update = Arc::new(update);
         let mut ring = self.hub.lock_ring();
-        if ring.updates.len() == RING
-            && let Some(old) = ring.updates.pop_front()
-        {
-            ring.evicted_through = old.position;
-        }
-        ring.updates.push_back(Arc::clone(&update));
+        ring.push(Arc::clone(&update), RING, RING_BYTES);
         // Sent under the ring's lock, so a subscriber that copies the ring and
         // subscribes under it sees each update exactly once.
         let _ = self.hub.sender.send(update);
@@ -672,5 +695,60 @@ impl Subscription {
                 .incident
                 .is_none_or(|incident| update.incidents.contains(&incident))
             && self.filter.matches(&update.resource, areas)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(position: u64, state_bytes: usize) -> Arc<Update> {
+        let resource = Resource {
+            kind: ResourceKind::Depots,
+            id: position.to_string(),
+            name: "万州区应急物资储备库".into(),
+            tier: None,
+            areas: Vec::new(),
+            subkind: String::new(),
+            status: None,
+            point: None,
+            mark: None,
+            held_for: Vec::new(),
+            state: Value::Null,
+        };
+        let json = format!("{{\"state\":\"{}\"}}", "x".repeat(state_bytes));
+        Arc::new(Update::new(position, resource, BTreeSet::new(), &json))
+    }
+
+    #[test]
+    fn the_ring_keeps_at_most_its_count_and_its_bytes_oldest_out_first() {
+        let mut ring = Ring::default();
+        for position in 1..=10 {
+            ring.push(update(position, 100), 4, usize::MAX);
+        }
+        assert_eq!(ring.updates.len(), 4);
+        assert_eq!(ring.evicted_through, 6);
+
+        // Updates of 10 kB each under a 35 kB budget: three fit.
+        let mut ring = Ring::default();
+        for position in 1..=10 {
+            ring.push(update(position, 10_000), 100, 35_000);
+        }
+        let kept: Vec<u64> = ring.updates.iter().map(|u| u.position).collect();
+        assert_eq!(kept, [8, 9, 10]);
+        assert_eq!(ring.evicted_through, 7);
+        assert!(ring.bytes <= 35_000, "{} bytes", ring.bytes);
+        let counted: usize = ring.updates.iter().map(|u| u.wgs84.len()).sum();
+        assert_eq!(ring.bytes, counted);
+
+        // One update larger than the budget is still kept, alone.
+        ring.push(update(11, 50_000), 100, 35_000);
+        assert_eq!(ring.updates.len(), 1);
+        assert_eq!(ring.evicted_through, 10);
+        ring.clear(11);
+        assert_eq!(
+            (ring.updates.len(), ring.bytes, ring.evicted_through),
+            (0, 0, 11)
+        );
     }
 }
