@@ -116,15 +116,16 @@ pub struct Aggregates {
     folded: Arc<AtomicU64>,
 }
 
-/// A stream folded so far: the state and its last event, if any.
+/// A stream folded so far: the state and its last event (revision, id,
+/// position), if any.
 struct Folded<S> {
     state: S,
-    last: Option<(Revision, Uuid)>,
+    last: Option<(Revision, Uuid, Position)>,
 }
 
 impl<S> Folded<S> {
     fn revision(&self) -> Option<Revision> {
-        self.last.map(|(revision, _)| revision)
+        self.last.map(|(revision, _, _)| revision)
     }
 }
 
@@ -185,8 +186,9 @@ impl Aggregates {
 
     /// Adds the states a run saved at `path` to memory; 0 when there is no such
     /// file. Each is checked against the log when first used, like every
-    /// cached state: one whose stream has another event at its revision (a
-    /// restored or replaced log) is folded from the start instead.
+    /// cached state: one whose stream has another event at its revision, or
+    /// the same event id at another position (a restored or replaced log), is
+    /// folded from the start instead.
     pub fn restore_states(&self, path: &Path) -> Result<usize, RestoreError> {
         match std::fs::read(path) {
             Ok(bytes) => self.cache.restore(&bytes),
@@ -433,7 +435,7 @@ impl Aggregates {
         let mut since = cached.as_ref().map(|fold| fold.revision);
         let onto = cached.map_or_else(Folded::default, |fold| Folded {
             state: fold.state,
-            last: Some((fold.revision, fold.last_id)),
+            last: Some((fold.revision, fold.last_id, fold.position)),
         });
         let folded = match self.fold_onto::<D>(stream, onto, last).await? {
             Some(folded) => folded,
@@ -469,7 +471,7 @@ impl Aggregates {
         let mut anchor = folded.last;
         loop {
             let from = match anchor {
-                Some((revision, _)) => revision,
+                Some((revision, _, _)) => revision,
                 None => folded.revision().map_or(0, |r| r + 1),
             };
             let page = self
@@ -477,9 +479,15 @@ impl Aggregates {
                 .read_stream(stream, ReadFrom::At(from), Direction::Forwards, PAGE)
                 .await?;
             let mut events = page.iter();
-            if let Some((revision, id)) = anchor.take() {
+            if let Some((revision, id, position)) = anchor.take() {
+                // The id alone could match after another history: a keyed
+                // command's ids derive from its key, so a retry can land it
+                // again at the same revision of a log restored from a backup.
                 match events.next() {
-                    Some(first) if first.revision == revision && first.id == id => {}
+                    Some(first)
+                        if first.revision == revision
+                            && first.id == id
+                            && first.position == position => {}
                     _ => return Ok(None),
                 }
             }
@@ -487,7 +495,7 @@ impl Aggregates {
             for recorded in events.take_while(|e| last.is_none_or(|last| e.revision <= last)) {
                 let event = decoded::<D>(stream, recorded)?;
                 folded.state = D::evolve(folded.state, &event);
-                folded.last = Some((recorded.revision, recorded.id));
+                folded.last = Some((recorded.revision, recorded.id, recorded.position));
                 count += 1;
             }
             self.folded.fetch_add(count, Ordering::Relaxed);
@@ -503,11 +511,12 @@ impl Aggregates {
     where
         S: Clone + serde::Serialize + Send + Sync + 'static,
     {
-        if let Some((revision, last_id)) = folded.last {
+        if let Some((revision, last_id, position)) = folded.last {
             let fold = Fold {
                 state: folded.state.clone(),
                 revision,
                 last_id,
+                position,
             };
             self.cache.put(stream.as_str(), fold);
         }
@@ -553,7 +562,8 @@ impl Aggregates {
         match appended {
             Ok(AppendOnce::Appended(written)) => {
                 let reached = written.next_expected_revision;
-                self.remember_decided::<D>(stream, folded, &events, last_id, reached);
+                let at = last_id.map(|id| (id, written.position));
+                self.remember_decided::<D>(stream, folded, &events, at, reached);
                 Ok(Executed {
                     events,
                     revision: Some(reached),
@@ -579,28 +589,30 @@ impl Aggregates {
     }
 
     /// After the log acknowledged `events` appended onto `folded`, ending at
-    /// `revision` with the event `last_id`: keeps their fold, so the next
-    /// command on the stream reads no event but the one it checks.
+    /// `revision` with the event `last` (its id and position): keeps their
+    /// fold, so the next command on the stream reads no event but the one it
+    /// checks.
     fn remember_decided<D: Decider>(
         &self,
         stream: &StreamName,
         folded: Folded<D::State>,
         events: &[D::Event],
-        last_id: Option<Uuid>,
+        last: Option<(Uuid, Position)>,
         revision: Revision,
     ) {
         let first = folded.revision().map_or(0, |r| r + 1);
         let end = Revision::try_from(events.len())
             .ok()
             .and_then(|n| first.checked_add(n)?.checked_sub(1));
-        match last_id {
+        match last {
             // The revisions say these very events landed right after the fold.
-            Some(last_id) if end == Some(revision) => {
+            Some((last_id, position)) if end == Some(revision) => {
                 let state = events.iter().fold(folded.state, D::evolve);
                 let fold = Fold {
                     state,
                     revision,
                     last_id,
+                    position,
                 };
                 self.cache.put(stream.as_str(), fold);
             }

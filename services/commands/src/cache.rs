@@ -2,7 +2,10 @@
 //! aggregate gained since the last one instead of the whole stream.
 //!
 //! An entry is a fold of a stream's first events: its state, the revision it
-//! reflects and the id of the event at that revision. It is only ever stored
+//! reflects and the id and log position of the event at that revision. (Both:
+//! a keyed command's event ids are derived from its key, so a log restored
+//! from a backup can hold the same id at that revision after another history;
+//! it cannot hold it at the same position too.) It is only ever stored
 //! from what the log returned or acknowledged, so it can be behind the log (a
 //! writer in another process) but never ahead; a load reads the tail after it
 //! and checks that the event at its revision is still the one it was folded
@@ -19,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use ercs_domain::decider::STATE_VERSION;
-use ercs_eventlog::Revision;
+use ercs_eventlog::{Position, Revision};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -31,14 +34,16 @@ use uuid::Uuid;
 pub const DEFAULT_CACHED_AGGREGATES: usize = 16_384;
 
 /// The layout of a saved file (the states inside have [`STATE_VERSION`]).
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
-/// A state folded through `revision`, whose event there has the id `last_id`.
+/// A state folded through `revision`, whose event there has the id `last_id`
+/// and sits at `position` in the log.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Fold<S> {
     pub state: S,
     pub revision: Revision,
     pub last_id: Uuid,
+    pub position: Position,
 }
 
 /// A bounded least-recently-used map from stream name to its latest fold.
@@ -61,6 +66,7 @@ struct Entry {
     held: Held,
     revision: Revision,
     last_id: Uuid,
+    position: Position,
     used: u64,
 }
 
@@ -75,6 +81,9 @@ enum Held {
     },
     Saved(Arc<RawValue>),
 }
+
+/// Where a fold ends: the revision, and the id and position of the event there.
+type At = (Revision, Uuid, Position);
 
 /// The state's JSON, by a function that knows its type.
 type Encode = fn(&(dyn Any + Send + Sync)) -> Option<Box<RawValue>>;
@@ -96,6 +105,7 @@ struct SavedEntry<S> {
     stream: String,
     revision: Revision,
     last_id: Uuid,
+    position: Position,
     state: S,
 }
 
@@ -126,12 +136,13 @@ impl StateCache {
     where
         S: Clone + Serialize + DeserializeOwned + Send + Sync + 'static,
     {
-        let (held, revision, last_id) = {
+        let (held, (revision, last_id, position)) = {
             let mut lru = self.lock();
             let tick = lru.next_tick();
             let entry = lru.entries.get_mut(stream)?;
             let used = std::mem::replace(&mut entry.used, tick);
-            let found = (entry.held.clone(), entry.revision, entry.last_id);
+            let at = (entry.revision, entry.last_id, entry.position);
+            let found = (entry.held.clone(), at);
             lru.by_use.remove(&used);
             lru.by_use.insert(tick, stream.to_owned());
             found
@@ -155,6 +166,7 @@ impl StateCache {
             state,
             revision,
             last_id,
+            position,
         })
     }
 
@@ -165,8 +177,8 @@ impl StateCache {
             state: Arc::new(fold.state),
             encode: encode_as::<S>,
         };
-        self.lock()
-            .put(self.capacity, stream, held, fold.revision, fold.last_id);
+        let at = (fold.revision, fold.last_id, fold.position);
+        self.lock().put(self.capacity, stream, held, at);
     }
 
     /// Forgets `stream`, whose entry no longer matches its log.
@@ -187,20 +199,20 @@ impl StateCache {
     /// there are. Only the list is made under the lock; the states are encoded
     /// after, while commands go on.
     pub fn saved(&self) -> serde_json::Result<(Vec<u8>, usize)> {
-        let listed: Vec<(String, Held, Revision, Uuid)> = {
+        let listed: Vec<(String, Held, At)> = {
             let lru = self.lock();
             lru.by_use
                 .values()
                 .filter_map(|stream| {
                     let entry = lru.entries.get(stream)?;
-                    let held = entry.held.clone();
-                    Some((stream.clone(), held, entry.revision, entry.last_id))
+                    let at = (entry.revision, entry.last_id, entry.position);
+                    Some((stream.clone(), entry.held.clone(), at))
                 })
                 .collect()
         };
         let entries: Vec<_> = listed
             .into_iter()
-            .filter_map(|(stream, held, revision, last_id)| {
+            .filter_map(|(stream, held, (revision, last_id, position))| {
                 let state = match held {
                     Held::Decided { state, encode } => encode(&*state)?,
                     Held::Saved(json) => RawValue::from_string(json.get().to_owned()).ok()?,
@@ -209,6 +221,7 @@ impl StateCache {
                     stream,
                     revision,
                     last_id,
+                    position,
                     state,
                 })
             })
@@ -238,13 +251,8 @@ impl StateCache {
         for entry in saved.entries {
             if !lru.entries.contains_key(&entry.stream) {
                 let held = Held::Saved(Arc::from(entry.state));
-                lru.put(
-                    self.capacity,
-                    &entry.stream,
-                    held,
-                    entry.revision,
-                    entry.last_id,
-                );
+                let at = (entry.revision, entry.last_id, entry.position);
+                lru.put(self.capacity, &entry.stream, held, at);
             }
         }
         Ok(lru.entries.len().saturating_sub(before))
@@ -282,14 +290,8 @@ impl Lru {
         self.tick
     }
 
-    fn put(
-        &mut self,
-        capacity: usize,
-        stream: &str,
-        held: Held,
-        revision: Revision,
-        last_id: Uuid,
-    ) {
+    fn put(&mut self, capacity: usize, stream: &str, held: Held, at: At) {
+        let (revision, last_id, position) = at;
         if capacity == 0 {
             return;
         }
@@ -310,6 +312,7 @@ impl Lru {
             held,
             revision,
             last_id,
+            position,
             used,
         };
         self.entries.insert(stream.to_owned(), entry);
@@ -356,6 +359,7 @@ mod tests {
             state: revision as u32 * 10,
             revision,
             last_id: Uuid::from_u128(revision.into()),
+            position: Position(revision + 100),
         }
     }
 

@@ -49,9 +49,15 @@ impl Fixture {
     /// The cache's states saved to a file and restored into a command path
     /// of their own, over the same log.
     fn restarted(&self) -> Aggregates {
+        self.carried_to(&self.log)
+    }
+
+    /// The cache's states saved to a file and restored into a command path
+    /// over `log`, as a data directory's file would be if carried elsewhere.
+    fn carried_to(&self, log: &Arc<CountingLog>) -> Aggregates {
         let path = self.dir.path().join("states.json");
         self.cached.save_states(&path, FileAccess::Owner).unwrap();
-        let restored = Aggregates::with_cache(self.log.clone(), 16);
+        let restored = Aggregates::with_cache(log.clone(), 16);
         restored.restore_states(&path).unwrap();
         restored
     }
@@ -289,14 +295,8 @@ async fn a_refused_command_leaves_the_cached_state_as_the_log_has_it() {
 async fn a_log_restored_behind_the_cache_is_decided_on_as_restored() {
     let f = fixture(16);
     let id = team_id(1);
-    let mobilise = TeamCommand::Mobilise {
-        incident: IncidentId::from_uuid(uuid(0x10)),
-        destination: None,
-        expected_arrival: None,
-    };
-    let unavailable = TeamCommand::MarkUnavailable {
-        reason: reason("设备检修"),
-    };
+    let mobilise = mobilised();
+    let unavailable = out_of_service();
     run::<Team, _>(&f, &id, vec![(0, creation(runs::team(id))), (10, mobilise)]).await;
     // Another log where the team's revision 1 is another event.
     let restored = fixture(0);
@@ -320,14 +320,8 @@ async fn a_log_restored_behind_the_cache_is_decided_on_as_restored() {
 async fn states_saved_from_another_log_are_folded_again_from_this_one() {
     let f = fixture(16);
     let id = team_id(1);
-    let unavailable = TeamCommand::MarkUnavailable {
-        reason: reason("设备检修"),
-    };
-    let mobilise = TeamCommand::Mobilise {
-        incident: IncidentId::from_uuid(uuid(0x10)),
-        destination: None,
-        expected_arrival: None,
-    };
+    let unavailable = out_of_service();
+    let mobilise = mobilised();
     run::<Team, _>(&f, &id, vec![(0, creation(runs::team(id))), (10, mobilise)]).await;
     // The file is carried to a data directory whose log has another revision 1.
     let other = fixture(0);
@@ -337,26 +331,94 @@ async fn states_saved_from_another_log_are_folded_again_from_this_one() {
         vec![(0, creation(runs::team(id))), (10, unavailable)],
     )
     .await;
-    let path = f.dir.path().join("states.json");
-    f.cached.save_states(&path, FileAccess::Owner).unwrap();
-    let restored = Aggregates::with_cache(other.log.clone(), 16);
-    assert_eq!(restored.restore_states(&path).unwrap(), 1);
+    decided_on_its_own_log(&f, &other, &id).await;
+}
 
-    let loaded = restored.load::<Team>(&id).await.unwrap();
-    let replayed = other.replayed.load::<Team>(&id).await.unwrap();
+#[tokio::test]
+async fn a_saved_state_whose_event_id_recurs_after_another_history_is_folded_again() {
+    let keyed = |key: &str| metadata().with_idempotency_key(key);
+    let id = team_id(1);
+    let unavailable = out_of_service();
+    let mobilise = mobilised();
+    let f = fixture(16);
+    for (key, command) in [
+        ("create", creation(runs::team(id))),
+        ("second", unavailable),
+    ] {
+        let metadata = keyed(key);
+        let done = f
+            .cached
+            .execute::<Team>(&id, Expect::Latest, stamped(0, command), &metadata);
+        done.await.unwrap();
+    }
+    // A log that went another way (as one restored from a backup and written
+    // on): another team first, then the same keys, the second on another
+    // command. Event ids derive from the stream, the key and the ordinal, so
+    // revision 1 carries the same id in both; only its position differs.
+    let other = fixture(0);
+    three_events(&other.cached, 9).await;
+    for (key, command) in [("create", creation(runs::team(id))), ("second", mobilise)] {
+        let metadata = keyed(key);
+        let done =
+            other
+                .cached
+                .execute::<Team>(&id, Expect::Latest, stamped(0, command), &metadata);
+        done.await.unwrap();
+    }
+    let stream = ercs_eventlog::StreamName::new(format!("team-{id}")).unwrap();
+    let second = |log: Arc<CountingLog>| {
+        let stream = stream.clone();
+        async move {
+            let read = log.read_stream(
+                &stream,
+                ercs_eventlog::ReadFrom::At(1),
+                ercs_eventlog::Direction::Forwards,
+                1,
+            );
+            let event = read.await.unwrap().remove(0);
+            (event.id, event.position)
+        }
+    };
+    let (here, there) = (second(f.log.clone()).await, second(other.log.clone()).await);
+    assert_eq!(here.0, there.0, "the same event id at revision 1");
+    assert_ne!(here.1, there.1, "at another position");
+
+    decided_on_its_own_log(&f, &other, &id).await;
+}
+
+/// `from`'s saved states carried to `to`'s log: team `id` (two events there)
+/// is decided on `to`'s history, folded from its start.
+async fn decided_on_its_own_log(from: &Fixture, to: &Fixture, id: &TeamId) {
+    let restored = from.carried_to(&to.log);
+    assert_eq!(restored.cached(), 1, "the saved team");
+    let loaded = restored.load::<Team>(id).await.unwrap();
+    let replayed = to.replayed.load::<Team>(id).await.unwrap();
     assert_eq!(
         (loaded.state, loaded.revision),
-        (replayed.state, replayed.revision)
+        (replayed.state, replayed.revision),
+        "decided on this log's history, not the saved one"
     );
     assert_eq!(restored.events_folded(), 2, "folded from the start");
+}
+
+fn out_of_service() -> TeamCommand {
+    TeamCommand::MarkUnavailable {
+        reason: reason("设备检修"),
+    }
+}
+
+fn mobilised() -> TeamCommand {
+    TeamCommand::Mobilise {
+        incident: IncidentId::from_uuid(uuid(0x10)),
+        destination: None,
+        expected_arrival: None,
+    }
 }
 
 /// Registers team `n` and takes it out of service and back: three events.
 async fn three_events(aggregates: &Aggregates, n: u128) {
     let id = team_id(n);
-    let unavailable = TeamCommand::MarkUnavailable {
-        reason: reason("设备检修"),
-    };
+    let unavailable = out_of_service();
     let metadata = metadata();
     for command in [
         creation(runs::team(id)),

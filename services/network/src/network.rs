@@ -287,18 +287,33 @@ impl Network {
         let states = self.states.save(&self.aggregates).await;
         view.and(states)
     }
+
+    /// Stops saving the command path's states, after a save under way, so
+    /// the network's directory can be replaced or deleted (a drill rewound or
+    /// deleted) without an old save landing in it.
+    pub async fn stop_saving_states(&self) {
+        self.states.stop().await;
+    }
 }
 
 /// The file beside the view's snapshot that holds the command path's states.
 pub const STATES_FILE: &str = "aggregates.states.json";
 
 /// Saves the command path's states every so often when they changed, off the
-/// request threads; restores them when the network starts.
+/// request threads; restores them when the network starts. Saves take turns,
+/// so the last one started is the one on disk, and none starts once stopped.
 struct StatesSaver {
+    file: Arc<StatesFile>,
+    /// Ends the periodic saves when the network goes; a save under way
+    /// finishes first only through [`StatesSaver::stop`].
+    task: tokio::task::AbortHandle,
+}
+
+struct StatesFile {
     path: PathBuf,
     access: FileAccess,
-    /// Aborts the periodic saves when the network goes (a drill deleted).
-    task: tokio::task::AbortHandle,
+    /// Held through each save; `true` once stopped.
+    stopped: tokio::sync::Mutex<bool>,
 }
 
 impl StatesSaver {
@@ -319,13 +334,26 @@ impl StatesSaver {
                 tracing::warn!(%error, path = %path.display(), "not restoring the command path's states; each aggregate is folded from the log when first used")
             }
         }
-        let saving = save_every(aggregates.clone(), path.clone(), access, every);
+        let file = Arc::new(StatesFile {
+            path,
+            access,
+            stopped: tokio::sync::Mutex::new(false),
+        });
+        let saving = save_every(aggregates.clone(), Arc::clone(&file), every);
         let task = runtime.spawn(saving).abort_handle();
-        Self { path, access, task }
+        Self { file, task }
     }
 
+    /// Saves now, after any save under way.
     async fn save(&self, aggregates: &Aggregates) -> std::io::Result<()> {
-        save_states(aggregates.clone(), self.path.clone(), self.access).await
+        self.file.save(aggregates).await
+    }
+
+    /// Waits for a save under way, then saves no more (before the network's
+    /// directory is replaced or deleted).
+    async fn stop(&self) {
+        *self.file.stopped.lock().await = true;
+        self.task.abort();
     }
 }
 
@@ -335,13 +363,24 @@ impl Drop for StatesSaver {
     }
 }
 
+impl StatesFile {
+    /// Encodes and writes the states on a blocking thread, holding the turn
+    /// until the file is in place; nothing once stopped.
+    async fn save(&self, aggregates: &Aggregates) -> std::io::Result<()> {
+        let stopped = self.stopped.lock().await;
+        if *stopped {
+            return Ok(());
+        }
+        let (aggregates, path, access) = (aggregates.clone(), self.path.clone(), self.access);
+        let saved = tokio::task::spawn_blocking(move || aggregates.save_states(&path, access));
+        let saved = saved.await.map_err(std::io::Error::other)?.map(|_| ());
+        drop(stopped);
+        saved
+    }
+}
+
 /// Saves the states every `every` if they changed since the last save.
-async fn save_every(
-    aggregates: Aggregates,
-    path: PathBuf,
-    access: FileAccess,
-    every: std::time::Duration,
-) {
+async fn save_every(aggregates: Aggregates, file: Arc<StatesFile>, every: std::time::Duration) {
     let mut saved = aggregates.state_changes();
     let mut timer = tokio::time::interval(every);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -352,25 +391,13 @@ async fn save_every(
         if changes == saved {
             continue;
         }
-        match save_states(aggregates.clone(), path.clone(), access).await {
+        match file.save(&aggregates).await {
             Ok(()) => saved = changes,
             Err(error) => {
-                tracing::warn!(%error, path = %path.display(), "could not save the command path's states")
+                tracing::warn!(%error, path = %file.path.display(), "could not save the command path's states")
             }
         }
     }
-}
-
-/// Encodes and writes the states on a blocking thread.
-async fn save_states(
-    aggregates: Aggregates,
-    path: PathBuf,
-    access: FileAccess,
-) -> std::io::Result<()> {
-    tokio::task::spawn_blocking(move || aggregates.save_states(&path, access))
-        .await
-        .map_err(std::io::Error::other)?
-        .map(|_| ())
 }
 
 /// How often the one-network view is saved, and how much history work requests
