@@ -450,3 +450,52 @@ impl Default for ViewArgs {
         Self::DEFAULT
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ercs_eventlog::SqliteEventLog;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stopped_states_saver_writes_nothing_and_makes_no_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SqliteEventLog::open(dir.path().join("events.db")).unwrap();
+        let aggregates = Aggregates::new(Arc::new(log));
+        let sandbox = dir.path().join("sandbox");
+        let every = std::time::Duration::from_secs(3600);
+        let runtime = tokio::runtime::Handle::current();
+        let saver = StatesSaver::start(&aggregates, &runtime, &sandbox, FileAccess::Owner, every);
+        saver.save(&aggregates).await.unwrap();
+        assert!(sandbox.join(STATES_FILE).exists(), "saved before the stop");
+
+        // The sandbox goes, as a drill's does when it is deleted or rewound.
+        saver.stop().await;
+        std::fs::remove_dir_all(&sandbox).unwrap();
+        saver.save(&aggregates).await.unwrap();
+        assert!(
+            !sandbox.exists(),
+            "a save after the stop made the directory again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_save_waits_for_the_one_under_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SqliteEventLog::open(dir.path().join("events.db")).unwrap();
+        let aggregates = Aggregates::new(Arc::new(log));
+        let every = std::time::Duration::from_secs(3600);
+        let runtime = tokio::runtime::Handle::current();
+        let saver = StatesSaver::start(&aggregates, &runtime, dir.path(), FileAccess::Owner, every);
+        let path = dir.path().join(STATES_FILE);
+        // A save under way holds the turn: another one does not write until it ends.
+        let under_way = saver.file.stopped.lock().await;
+        let (file, next) = (Arc::clone(&saver.file), aggregates.clone());
+        let waiting = tokio::spawn(async move { file.save(&next).await });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!path.exists(), "saved while another save held the turn");
+        drop(under_way);
+        waiting.await.unwrap().unwrap();
+        assert!(path.exists());
+    }
+}
