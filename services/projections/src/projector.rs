@@ -401,7 +401,7 @@ async fn write_snapshot<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Resu
     let access = shared.options.snapshot_access;
     tokio::task::spawn_blocking(move || {
         let bytes = snapshot::encode(&*view, position).map_err(std::io::Error::other)?;
-        snapshot::write(&path, &bytes, access)
+        access.replace_file(&path, &bytes)
     })
     .await
     .map_err(std::io::Error::other)?

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use ercs_eventlog::{FileAccess, Position};
+use ercs_eventlog::Position;
 use serde::{Deserialize, Serialize};
 
 use crate::Projection;
@@ -68,16 +68,12 @@ pub(crate) fn encode<P: Projection>(state: &P, position: Position) -> serde_json
     })
 }
 
-/// Replaces the snapshot atomically; a new file or directory gets `access`'s mode.
-pub(crate) fn write(path: &Path, bytes: &[u8], access: FileAccess) -> std::io::Result<()> {
-    access.replace_file(path, bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+    use ercs_eventlog::FileAccess;
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -87,9 +83,9 @@ mod tests {
     fn a_snapshot_and_its_new_directory_are_readable_by_their_owner_alone() {
         let root = tempfile::tempdir().unwrap();
         let path = root.path().join("views/one_network.snapshot.json");
-        write(&path, b"{}", FileAccess::Owner).unwrap();
+        FileAccess::Owner.replace_file(&path, b"{}").unwrap();
         // Rewritten: the replacement is as private as the first.
-        write(&path, b"{\"v\":2}", FileAccess::Owner).unwrap();
+        FileAccess::Owner.replace_file(&path, b"{\"v\":2}").unwrap();
         assert_eq!(
             (mode(&root.path().join("views")), mode(&path)),
             (0o700, 0o600)
@@ -101,7 +97,7 @@ mod tests {
     fn a_group_readable_snapshot_lets_the_group_read_it() {
         let root = tempfile::tempdir().unwrap();
         let path = root.path().join("one_network.snapshot.json");
-        write(&path, b"{}", FileAccess::Group).unwrap();
+        FileAccess::Group.replace_file(&path, b"{}").unwrap();
         assert_eq!(mode(&path), 0o640);
     }
 }

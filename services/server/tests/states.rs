@@ -15,16 +15,13 @@ use support::served::{Served, admin_client, serve_on};
 
 const STATES: &str = "aggregates.states.json";
 
+async fn get(served: &Served, path: &str) -> reqwest::Response {
+    admin_client().get(served.url(path)).send().await.unwrap()
+}
+
 /// `ercs_command_events_folded_total` now.
 async fn folded(served: &Served) -> u64 {
-    let text = admin_client()
-        .get(served.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get(served, "/metrics").await.text().await.unwrap();
     let line = text
         .lines()
         .find(|line| line.starts_with("ercs_command_events_folded_total "))
@@ -48,11 +45,8 @@ async fn folded_at_rest(served: &Served) -> u64 {
 
 /// A seeded facility's id and the body of a report on one of its pools.
 async fn a_facility(served: &Served) -> (String, Value) {
-    let page: Value = admin_client()
-        .get(served.url("/api/v1/facilities?limit=1"))
-        .send()
+    let page: Value = get(served, "/api/v1/facilities?limit=1")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
