@@ -103,22 +103,7 @@ async fn main() -> Result<(), String> {
     }
     // The service in development mode (loopback only) takes the development
     // admin's token; see README "Access control".
-    let mut headers = reqwest::header::HeaderMap::new();
-    let bearer = format!(
-        "Bearer {}",
-        ercs_server::auth::development::token(ercs_server::auth::Role::Admin)
-    );
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        bearer.parse().map_err(|_| "a header value")?,
-    );
-    let client = reqwest::Client::builder()
-        .default_headers(headers)
-        // Every connection kept for reuse (the tasks bound how many there are):
-        // a cap below the readers and writers together made those beyond it
-        // open a fresh connection for each request.
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = admin_client()?;
     let head = head(&client, &args.base).await?;
     println!("service ready at log position {head}");
     let done = Arc::new(AtomicBool::new(false));
@@ -151,7 +136,8 @@ async fn main() -> Result<(), String> {
         Scenario::Dashboard { requests } => dashboard(&client, &args, *requests, deadline).await?,
         Scenario::Feed { writers, rate } => {
             let shared = writers_of(&client, &args.base).await?;
-            subscribers::run(shared, args.clients, *writers, *rate, deadline).await?
+            let subscribing = admin_client()?;
+            subscribers::run(shared, subscribing, args.clients, *writers, *rate, deadline).await?
         }
     };
     done.store(true, Ordering::Release);
@@ -163,6 +149,27 @@ async fn main() -> Result<(), String> {
     report["healthz"] = healthz.summary(took);
     report["server_rss_peak_mib"] = serde_json::json!(peak.map(|kib| kib / 1024));
     stats::finish(&report, args.out.as_deref())
+}
+
+/// A client with the development admin's token (the service in development
+/// mode, loopback only; see README "Access control").
+fn admin_client() -> Result<reqwest::Client, String> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let bearer = format!(
+        "Bearer {}",
+        ercs_server::auth::development::token(ercs_server::auth::Role::Admin)
+    );
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        bearer.parse().map_err(|_| "a header value")?,
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        // Every connection kept for reuse (the tasks bound how many there are):
+        // a cap below the readers and writers together made those beyond it
+        // open a fresh connection for each request.
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// A scenario's own timings as its report.

@@ -289,7 +289,7 @@ pub async fn run_writers(
         let (shared, issued) = (Arc::clone(&shared), Arc::clone(&issued));
         tokio::spawn(async move {
             let mut dice = Dice::new(n as u64 + 1);
-            let mut pace = pace(writers, rate);
+            let mut pace = pace(n, writers, rate);
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < budget {
                 if let Some(pace) = pace.as_mut() {
                     pace.tick().await;
@@ -301,12 +301,17 @@ pub async fn run_writers(
     futures::future::join_all(tasks).await;
 }
 
-/// One of `tasks` clients' share of `rate` requests a second between them
+/// Client `n` of `tasks`' share of `rate` requests a second between them
 /// (`None` for as fast as it goes); a tick missed is skipped, not made up.
-fn pace(tasks: usize, rate: u64) -> Option<tokio::time::Interval> {
+/// The clients' ticks are staggered over the period, so that together they
+/// send one request every `1 / rate` seconds: started in step, 8 writers at
+/// 50 a second wrote in bursts of 8 every 160 ms, and each burst's last
+/// write waited for the seven before it (and a feed's fan-out of each).
+fn pace(n: usize, tasks: usize, rate: u64) -> Option<tokio::time::Interval> {
     (rate > 0).then(|| {
         let every = Duration::from_secs_f64(tasks as f64 / rate as f64);
-        let mut pace = tokio::time::interval(every);
+        let offset = every.mul_f64(n as f64 / tasks as f64);
+        let mut pace = tokio::time::interval_at(tokio::time::Instant::now() + offset, every);
         pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         pace
     })
@@ -329,7 +334,7 @@ pub async fn run_readers(
             (Arc::clone(&shared), Arc::clone(&reads), Arc::clone(&issued));
         tokio::spawn(async move {
             let mut dice = Dice::new(1_000 + n as u64);
-            let mut pace = pace(readers, rate);
+            let mut pace = pace(n, readers, rate);
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < budget {
                 if let Some(pace) = pace.as_mut() {
                     pace.tick().await;

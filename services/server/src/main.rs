@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -20,11 +21,28 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Lines go to standard error from a thread of their own, buffered and
+    // flushed whenever it has caught up: a request thread formats its line and
+    // moves on instead of waiting on the write (the `answered` lines are some
+    // 4 MB/s at 12,000 requests a second). Nothing is dropped: a writer 128k
+    // lines behind makes loggers wait, as every line did before. The guard
+    // flushes what is queued when `main` returns.
+    let (stderr, _flushed_on_return) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default()
+            .lossy(false)
+            .buffered_lines_limit(128 * 1024)
+            .thread_name("ercs-log")
+            .finish(std::io::BufWriter::with_capacity(
+                64 * 1024,
+                std::io::stderr(),
+            ));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("ERCS_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr);
+        // Colours for a person at a terminal, plain text for a file or a collector.
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(stderr);
     match cli.log_format {
         LogFormat::Text => logs.init(),
         // The innermost span (a request's, with its id) on every line.

@@ -157,6 +157,7 @@ impl Application {
         if let Err(error) = state.save_snapshots().await {
             tracing::warn!(%error, "could not snapshot the one-network view or the command path's states");
         }
+        tracing::info!("stopped");
         served
     }
 }
@@ -225,6 +226,10 @@ fn serve(
                 })
                 .h1(map_config(app, |_| AppConfig::default()));
             fn_service(|stream: actix_web::rt::net::TcpStream| async move {
+                // Without it a feed's frame waits behind the previous one's
+                // ACK, which the subscriber delays by up to 40 ms (Nagle's
+                // algorithm against delayed ACKs); `HttpServer` leaves it unset too.
+                let _ = stream.set_nodelay(true);
                 let peer = stream.peer_addr().ok();
                 Ok::<_, DispatchError>((ProblemIo::new(stream), peer))
             })

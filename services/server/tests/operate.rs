@@ -230,7 +230,8 @@ async fn declare(server: &TestServer) -> reqwest::Response {
 #[tokio::test]
 async fn json_log_lines_carry_the_request_id_the_response_carried() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = support::served::ercs()
+    let mut command = support::served::ercs();
+    command
         .args([
             "serve",
             "--listen",
@@ -239,22 +240,11 @@ async fn json_log_lines_carry_the_request_id_the_response_carried() {
             "json",
             "--data-dir",
         ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ercs starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("ercs listening on ")
-        .unwrap()
-        .to_owned();
+        .arg(dir.path());
+    let mut served = support::served::serve_logging_to(command, Stdio::piped());
+    let base = served.base.clone();
     let (lines, received) = std::sync::mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
+    let stderr = served.child.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = lines.send(line);
@@ -303,8 +293,6 @@ async fn json_log_lines_carry_the_request_id_the_response_carried() {
             }
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!(
         answered,
         vec![(ids[0].clone(), json!(200)), (ids[1].clone(), json!(404))]

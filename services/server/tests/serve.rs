@@ -5,7 +5,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::served::{Served, ercs, serve};
+use support::served::{Served, ercs, serve, serve_logging_to};
 
 async fn get_json(url: String) -> (u16, Value) {
     let response = reqwest::Client::new()
@@ -148,6 +148,44 @@ fn serve_stops_cleanly_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     assert!(status.success(), "ercs exited with {status} on SIGTERM");
+}
+
+/// Log lines leave from a thread of their own: every request's line, and the
+/// last line before the exit, reach standard error, and a file gets them in
+/// plain text (no terminal colours in a log file).
+#[tokio::test]
+async fn the_log_reaches_a_file_in_plain_text_through_to_the_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let mut command = ercs();
+    command
+        .env_remove("ERCS_LOG")
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"));
+    let mut served = serve_logging_to(command, std::fs::File::create(&log).unwrap().into());
+    for _ in 0..200 {
+        assert_eq!(get_json(format!("{}/healthz", served.base)).await.0, 200);
+    }
+    served.send_sigterm();
+    let status = tokio::task::spawn_blocking(move || served.child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "ercs exited with {status}");
+    let written = std::fs::read_to_string(&log).unwrap();
+    let answered = written
+        .lines()
+        .filter(|line| line.contains("answered") && line.contains("route=\"/healthz\""))
+        .count();
+    assert_eq!(answered, 200, "one line per request:\n{written}");
+    assert!(
+        !written.contains('\x1b'),
+        "terminal colours in a file:\n{written}"
+    );
+    let last = written.lines().last().unwrap_or_default();
+    assert!(
+        last.ends_with(" stopped"),
+        "the last line is the stop: {last:?}"
+    );
 }
 
 #[test]

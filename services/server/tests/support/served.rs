@@ -90,10 +90,15 @@ pub fn ercs() -> Command {
 }
 
 /// Starts `command` and waits for the address it prints.
-pub fn serve(mut command: Command) -> Served {
+pub fn serve(command: Command) -> Served {
+    serve_logging_to(command, Stdio::null())
+}
+
+/// [`serve`], its standard error (the log) going to `stderr`.
+pub fn serve_logging_to(mut command: Command, stderr: Stdio) -> Served {
     let mut child = command
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("ercs starts");
     let mut line = String::new();
