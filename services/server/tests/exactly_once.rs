@@ -183,9 +183,19 @@ async fn ten_concurrent_approvals_of_one_plan_dispatch_it_once() {
     let empty = json!({});
     let answers = join_all((0..10).map(|_| server.post(&path, &empty))).await;
     let mut approvals = Vec::new();
+    let mut positions = Vec::new();
     for answer in answers {
         assert_eq!(answer.status(), 200);
+        let header = answer
+            .headers()
+            .get("ERCS-Position")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
         let body: Value = answer.json().await.unwrap();
+        // Each answer, the nine that found the plan approved too, names a
+        // position to read the dispatches at.
+        assert_eq!(header, body["position"].as_u64(), "{body}");
+        positions.push(header.expect("every approval answers a position"));
         approvals.push(body["record"]["approval"].clone());
     }
     assert!(
@@ -210,7 +220,11 @@ async fn ten_concurrent_approvals_of_one_plan_dispatch_it_once() {
         .filter(|a| a.commodity.to_string() == "supply:N95")
         .map(|a| a.quantity)
         .sum();
-    let (_, depots) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
+    // Read at the lowest position answered: every reservation is there.
+    let lowest = positions.iter().min().unwrap();
+    let (_, depots) = server
+        .get(&server.url(&format!("/api/v1/depots?limit=1000&min_position={lowest}")))
+        .await;
     let reserved: u64 = depots["items"]
         .as_array()
         .unwrap()

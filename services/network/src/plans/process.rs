@@ -51,12 +51,14 @@ pub fn stream(plan: PlanId) -> StreamName {
 }
 
 /// What an approval left: the plan's record and revision as the log holds
-/// them, and the position its `PlanApproved` reached (`None` when the plan
-/// was approved already).
+/// them, and a position at or after every step of the approval (its
+/// `PlanApproved`, and the release of a plan it supersedes), so a read at it
+/// sees them all — the same for an approval that found the plan approved
+/// already, by a rival or by its own earlier try.
 pub struct Approved {
     pub record: PlanRecord,
     pub revision: u64,
-    pub position: Option<Position>,
+    pub position: Position,
 }
 
 /// Approves plan `id` as `asked`: dispatches the chosen assignments (taking
@@ -103,7 +105,9 @@ pub async fn approve(
         return Ok(Approved {
             record,
             revision,
-            position: None,
+            // The approval's steps were all taken before this turn began (or
+            // just now, by `finish_superseding`): the head covers them.
+            position: head(state).await?,
         });
     }
     let old = match record.request.supersedes {
@@ -247,11 +251,25 @@ pub async fn approve(
     // first, the append above was recognised as a retry and kept theirs.
     let (record, revision) = load(state, id).await?;
     finish_superseding(state, &record, &acting).await?;
+    let position = match record.request.supersedes {
+        // The old plan's release came after `PlanApproved`.
+        Some(_) => head(state).await?.max(position),
+        None => position,
+    };
     Ok(Approved {
         record,
         revision,
-        position: Some(position),
+        position,
     })
+}
+
+/// The log's head: a position every acknowledged append is at or before.
+async fn head(state: &Network) -> Result<Position, Problem> {
+    state
+        .log
+        .head()
+        .await
+        .map_err(|error| Problem::unavailable(format!("cannot read the log's head: {error}")))
 }
 
 /// Cancels plan `id` for `reason`: records `PlanCancelled` (once) and gives

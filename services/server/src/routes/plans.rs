@@ -398,10 +398,8 @@ async fn approve(
     .await?;
     let mut answer = HttpResponse::Ok();
     answer.insert_header((header::ETAG, etag(approved.revision)));
-    if let Some(position) = approved.position {
-        answer.insert_header((POSITION_HEADER, position.0.to_string()));
-    }
-    Ok(answer.json(outcome(&state, &approved.record, approved.position)))
+    answer.insert_header((POSITION_HEADER, approved.position.0.to_string()));
+    Ok(answer.json(outcome(&state, &approved.record, Some(approved.position))))
 }
 
 async fn cancel(
