@@ -250,7 +250,7 @@ impl Network {
                 },
             )),
         );
-        feed.starts_after(view.position().0);
+        feed.starts_after(view.restored_position().0);
         let aggregates = Aggregates::new(Arc::clone(&log));
         let states = StatesSaver::start(
             &aggregates,
@@ -288,10 +288,11 @@ impl Network {
         view.and(states)
     }
 
-    /// Stops saving the command path's states, after a save under way, so
-    /// the network's directory can be replaced or deleted (a drill rewound or
-    /// deleted) without an old save landing in it.
-    pub async fn stop_saving_states(&self) {
+    /// Stops saving the view's snapshot and the command path's states, after
+    /// the saves under way, so the network's directory can be replaced or
+    /// deleted (a drill rewound or deleted) without an old save landing in it.
+    pub async fn stop_saving(&self) {
+        self.view.stop_saving().await;
         self.states.stop().await;
     }
 }

@@ -106,6 +106,8 @@ pub type Observer<P> = Box<dyn FnMut(&P, &RecordedEvent, bool) + Send + Sync>;
 pub struct Published<P> {
     pub view: Arc<P>,
     pub position: Position,
+    /// The id of the event at `position` (`None` at the start of the log).
+    event: Option<uuid::Uuid>,
 }
 
 impl<P> Clone for Published<P> {
@@ -113,17 +115,21 @@ impl<P> Clone for Published<P> {
         Self {
             view: Arc::clone(&self.view),
             position: self.position,
+            event: self.event,
         }
     }
 }
 
 struct Shared<P> {
     published: watch::Sender<Published<P>>,
+    /// Where the snapshot read at start left the view (`START` without one).
+    restored: Position,
     caught_up: AtomicBool,
     options: ProjectorOptions,
     /// Held while a snapshot is written: one at a time, so two never race on
     /// the file, and the projector's own saves skip while one is under way.
-    saving: tokio::sync::Mutex<()>,
+    /// `true` once saving has stopped.
+    saving: tokio::sync::Mutex<bool>,
 }
 
 impl<P: Projection> Shared<P> {
@@ -146,23 +152,31 @@ impl<P: Projection> Projector<P> {
         options: ProjectorOptions,
         observer: Option<Observer<P>>,
     ) -> Self {
-        let (view, position) = options
+        let (view, position, event) = match options
             .snapshot_dir
             .as_deref()
             .and_then(snapshot::load::<P>)
-            .unwrap_or_default();
+        {
+            Some(loaded) => (loaded.view, loaded.position, Some(loaded.event)),
+            None => Default::default(),
+        };
+        // Readers see the snapshot once it is checked against the log (in
+        // `follow`); until then, the start of the log.
         let shared = Arc::new(Shared {
             published: watch::Sender::new(Published {
-                view: Arc::new(view.clone()),
-                position,
+                view: Arc::new(P::default()),
+                position: Position::START,
+                event: None,
             }),
+            restored: position,
             caught_up: AtomicBool::new(false),
             options,
-            saving: tokio::sync::Mutex::new(()),
+            saving: tokio::sync::Mutex::new(false),
         });
         let folding = Folding {
             view,
             position,
+            event,
             observer,
             unsaved: 0,
         };
@@ -172,7 +186,7 @@ impl<P: Projection> Projector<P> {
 
     /// Reads the latest published view, with the position it reflects.
     pub fn read<R>(&self, read: impl FnOnce(&P) -> R) -> (R, Position) {
-        let Published { view, position } = self.shared.latest();
+        let Published { view, position, .. } = self.shared.latest();
         (read(&view), position)
     }
 
@@ -180,6 +194,13 @@ impl<P: Projection> Projector<P> {
     /// another thread) while the projector moves on.
     pub fn latest(&self) -> Published<P> {
         self.shared.latest()
+    }
+
+    /// The position of the snapshot read at start (`START` without one):
+    /// the view never applied an event at or before it in this process,
+    /// whether the snapshot is then trusted or the view rebuilt.
+    pub fn restored_position(&self) -> Position {
+        self.shared.restored
     }
 
     /// The position the published view reflects.
@@ -214,7 +235,15 @@ impl<P: Projection> Projector<P> {
         save(&self.shared).await
     }
 
-    /// Stops following the log and writes a final snapshot.
+    /// Writes no snapshot from now on, after the one under way: the directory
+    /// can then be replaced or deleted (a drill rewound or deleted) without a
+    /// late save landing in it.
+    pub async fn stop_saving(&self) {
+        *self.shared.saving.lock().await = true;
+    }
+
+    /// Stops following the log and writes a final snapshot (unless saving
+    /// has stopped).
     pub async fn stop(mut self) -> std::io::Result<()> {
         self.task.abort();
         let _ = (&mut self.task).await;
@@ -233,6 +262,8 @@ impl<P: Projection> Drop for Projector<P> {
 struct Folding<P: Projection> {
     view: P,
     position: Position,
+    /// The id of the event at `position`.
+    event: Option<uuid::Uuid>,
     observer: Option<Observer<P>>,
     /// Events applied since the last snapshot.
     unsaved: u64,
@@ -258,6 +289,7 @@ impl<P: Projection> Folding<P> {
             }
         }
         self.position = event.position;
+        self.event = Some(event.id);
     }
 
     fn take(&mut self, shared: &Shared<P>, filter: &Filter, message: Option<Message>) -> Next {
@@ -286,6 +318,7 @@ impl<P: Projection> Folding<P> {
         shared.published.send_replace(Published {
             view: Arc::new(self.view.clone()),
             position: self.position,
+            event: self.event,
         });
     }
 }
@@ -300,6 +333,13 @@ async fn follow<P: Projection>(
     mut folding: Folding<P>,
 ) {
     let filter = P::filter();
+    // A snapshot is of this log only if the log holds its event where it says.
+    if let Some(event) = folding.event {
+        while let Err(error) = check_snapshot(&shared, &*log, &mut folding, event).await {
+            tracing::warn!(projection = P::NAME, %error, "cannot check the snapshot against the log; retrying");
+            tokio::time::sleep(shared.options.retry_after).await;
+        }
+    }
     let mut timer = tokio::time::interval(shared.options.snapshot_interval);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     timer.tick().await;
@@ -368,6 +408,38 @@ async fn follow<P: Projection>(
     }
 }
 
+/// Starts the view over from the beginning of the log when the snapshot's
+/// event is not at its position there: the snapshot is of another log (a
+/// backup restored over the directory, a drill's directory replaced) and its
+/// state would be wrong, not merely behind.
+async fn check_snapshot<P: Projection>(
+    shared: &Shared<P>,
+    log: &dyn EventLog,
+    folding: &mut Folding<P>,
+    event: uuid::Uuid,
+) -> Result<(), ercs_eventlog::Error> {
+    let at = folding.position;
+    let found = log
+        .read_all(ReadFrom::At(at), Direction::Forwards, &Filter::all(), 1)
+        .await?;
+    if found
+        .first()
+        .is_some_and(|e| e.position == at && e.id == event)
+    {
+        folding.publish(shared);
+        return Ok(());
+    }
+    tracing::warn!(
+        projection = P::NAME,
+        position = at.0,
+        "the snapshot is not of this log (its event is not at its position); rebuilding from the log"
+    );
+    folding.view = P::default();
+    folding.position = Position::START;
+    folding.event = None;
+    Ok(())
+}
+
 /// Saves the published view in a task of its own, so the projector goes on
 /// folding (and the feed on delivering) while the snapshot is encoded and
 /// synced, which takes tens of milliseconds for the city. Skipped while an
@@ -375,9 +447,12 @@ async fn follow<P: Projection>(
 fn save_behind<P: Projection>(shared: &Arc<Shared<P>>) {
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
-        let Ok(_turn) = shared.saving.try_lock() else {
+        let Ok(stopped) = shared.saving.try_lock() else {
             return;
         };
+        if *stopped {
+            return;
+        }
         if let Err(error) = write_snapshot(&shared).await {
             tracing::warn!(projection = P::NAME, %error, "could not write the snapshot");
         }
@@ -386,7 +461,10 @@ fn save_behind<P: Projection>(shared: &Arc<Shared<P>>) {
 
 /// Saves the published view, after any save under way.
 async fn save<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Result<()> {
-    let _turn = shared.saving.lock().await;
+    let stopped = shared.saving.lock().await;
+    if *stopped {
+        return Ok(());
+    }
     write_snapshot(shared).await
 }
 
@@ -396,11 +474,15 @@ async fn write_snapshot<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Resu
     let Some(dir) = &shared.options.snapshot_dir else {
         return Ok(());
     };
-    let Published { view, position } = shared.latest();
+    let Published {
+        view,
+        position,
+        event,
+    } = shared.latest();
     let path = snapshot::path_for::<P>(dir);
     let access = shared.options.snapshot_access;
     tokio::task::spawn_blocking(move || {
-        let bytes = snapshot::encode(&*view, position).map_err(std::io::Error::other)?;
+        let bytes = snapshot::encode(&*view, position, event).map_err(std::io::Error::other)?;
         access.replace_file(&path, &bytes)
     })
     .await

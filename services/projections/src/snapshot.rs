@@ -15,7 +15,19 @@ struct Snapshot<S> {
     projection: String,
     version: u32,
     position: Position,
+    /// The id of the event at `position`: the log the state was folded from
+    /// is the log being followed only if it holds this event there. Older
+    /// snapshots lack it and are not trusted.
+    #[serde(default)]
+    event: Option<uuid::Uuid>,
     state: S,
+}
+
+/// A saved view, the position it reflects and the id of the event there.
+pub(crate) struct Loaded<P> {
+    pub view: P,
+    pub position: Position,
+    pub event: uuid::Uuid,
 }
 
 pub(crate) fn path_for<P: Projection>(dir: &Path) -> PathBuf {
@@ -23,7 +35,8 @@ pub(crate) fn path_for<P: Projection>(dir: &Path) -> PathBuf {
 }
 
 /// The saved view, or `None` (after saying why) when there is none to trust.
-pub(crate) fn load<P: Projection>(dir: &Path) -> Option<(P, Position)> {
+/// Whether it is of the log being followed is for the caller to check.
+pub(crate) fn load<P: Projection>(dir: &Path) -> Option<Loaded<P>> {
     let path = path_for::<P>(dir);
     let bytes = match fs::read(&path) {
         Ok(bytes) => bytes,
@@ -34,8 +47,23 @@ pub(crate) fn load<P: Projection>(dir: &Path) -> Option<(P, Position)> {
         }
     };
     match serde_json::from_slice::<Snapshot<P>>(&bytes) {
+        Ok(Snapshot {
+            projection,
+            version,
+            position,
+            event: Some(event),
+            state,
+        }) if projection == P::NAME && version == P::VERSION => Some(Loaded {
+            view: state,
+            position,
+            event,
+        }),
         Ok(snapshot) if snapshot.projection == P::NAME && snapshot.version == P::VERSION => {
-            Some((snapshot.state, snapshot.position))
+            tracing::info!(
+                path = %path.display(),
+                "the snapshot does not name the event it was folded to; rebuilding from the log"
+            );
+            None
         }
         Ok(snapshot) => {
             tracing::info!(
@@ -52,18 +80,24 @@ pub(crate) fn load<P: Projection>(dir: &Path) -> Option<(P, Position)> {
 }
 
 /// Serializes the view (a published copy, so nobody waits for it).
-pub(crate) fn encode<P: Projection>(state: &P, position: Position) -> serde_json::Result<Vec<u8>> {
+pub(crate) fn encode<P: Projection>(
+    state: &P,
+    position: Position,
+    event: Option<uuid::Uuid>,
+) -> serde_json::Result<Vec<u8>> {
     #[derive(Serialize)]
     struct Borrowed<'a, S> {
         projection: &'a str,
         version: u32,
         position: Position,
+        event: Option<uuid::Uuid>,
         state: &'a S,
     }
     serde_json::to_vec(&Borrowed {
         projection: P::NAME,
         version: P::VERSION,
         position,
+        event,
         state,
     })
 }

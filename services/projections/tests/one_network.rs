@@ -745,7 +745,7 @@ async fn a_restart_from_the_snapshot_gives_the_same_view() {
     a_morning(&f, 200).await;
     let second = f.with_snapshots();
     assert!(
-        second.position() >= saved_at,
+        second.restored_position() >= saved_at,
         "the restart starts from the snapshot, not from the start of the log"
     );
     let restarted = f.caught_up(&second).await;

@@ -191,6 +191,75 @@ async fn a_snapshot_of_another_version_of_the_projection_is_not_trusted() {
     assert_eq!(projector.read(|view| view.positions.clone()).0, [1]);
 }
 
+/// A snapshot names the event at its position; over a log that holds another
+/// event there (a backup restored over the directory, a drill's directory
+/// replaced) the view is rebuilt from the log instead of trusted.
+#[tokio::test]
+async fn a_snapshot_of_another_log_is_not_trusted() {
+    let f = fixture();
+    for _ in 0..4 {
+        f.append("facility-a").await;
+    }
+    let first = Projector::<FacilityEvents>::start(Arc::clone(&f.log), f.options());
+    first.wait_for(Position(4), SOON).await.unwrap();
+    first.stop().await.unwrap();
+    // The same log: restored, nothing applied again.
+    let again = Projector::<FacilityEvents>::start(Arc::clone(&f.log), f.options());
+    again.wait_for(Position(4), SOON).await.unwrap();
+    assert_eq!(again.read(|view| view.applied_here).0, 0, "restored");
+    drop(again);
+
+    // Another log of as many events, the snapshot copied beside it.
+    let other = fixture();
+    for _ in 0..4 {
+        other.append("facility-a").await;
+    }
+    let (from, to) = (
+        f.options().snapshot_dir.unwrap(),
+        other.options().snapshot_dir.unwrap(),
+    );
+    std::fs::create_dir_all(&to).unwrap();
+    let name = "facility-events.snapshot.json";
+    std::fs::copy(from.join(name), to.join(name)).unwrap();
+    let projector = Projector::<FacilityEvents>::start(Arc::clone(&other.log), other.options());
+    projector.wait_for(Position(4), SOON).await.unwrap();
+    assert_eq!(
+        projector
+            .read(|view| (view.positions.clone(), view.applied_here))
+            .0,
+        (vec![1, 2, 3, 4], 4),
+        "rebuilt from this log, not restored from the other's snapshot"
+    );
+}
+
+/// After `stop_saving`, neither a save asked for nor the one at stop writes,
+/// and the directory, once deleted, is not made again.
+#[tokio::test]
+async fn a_projector_that_stopped_saving_writes_no_snapshot_and_makes_no_directory() {
+    let f = fixture();
+    f.append("facility-a").await;
+    let projector = Projector::<FacilityEvents>::start(Arc::clone(&f.log), f.options());
+    projector.wait_for(Position(1), SOON).await.unwrap();
+    let dir = f.options().snapshot_dir.unwrap();
+    projector.save_snapshot().await.unwrap();
+    assert!(
+        dir.join("facility-events.snapshot.json").exists(),
+        "saved before the stop"
+    );
+
+    projector.stop_saving().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+    f.append("facility-a").await;
+    f.append("facility-a").await;
+    projector.wait_for(Position(3), SOON).await.unwrap();
+    projector.save_snapshot().await.unwrap();
+    projector.stop().await.unwrap();
+    assert!(
+        !dir.exists(),
+        "a save after stop_saving made the directory again"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_view_equals_a_rebuild_from_the_log_under_concurrent_writers() {
     let f = fixture();

@@ -703,7 +703,7 @@ impl Drills {
         // The old sandbox goes; the rebuilt one takes its place.
         (self.hosted.write().unwrap_or_else(PoisonError::into_inner)).remove(id);
         drop(session);
-        old.network.stop_saving_states().await;
+        old.network.stop_saving().await;
         let retired = self.root.join(format!("{id}.retired"));
         let _ = std::fs::remove_dir_all(&retired);
         std::fs::rename(&old.dir, &retired)
@@ -743,7 +743,7 @@ impl Drills {
         hosted.wake.notify_one();
         // Waits for a step in progress, so nothing writes into a deleted sandbox.
         let _session = hosted.session.lock().await;
-        hosted.network.stop_saving_states().await;
+        hosted.network.stop_saving().await;
         std::fs::remove_dir_all(&hosted.dir).map_err(|e| {
             Problem::unavailable(format!("cannot delete {}: {e}", hosted.dir.display()))
         })
