@@ -11,7 +11,9 @@ use chrono::{DateTime, Duration, Utc};
 use ercs_commands::{Aggregates, Turns};
 use ercs_domain::hierarchy::AreaHierarchy;
 use ercs_eventlog::{EventLog, FileAccess, Position, RecordedEvent};
-use ercs_projections::{AsOf, History, HistoryOptions, OneNetwork, Projector, ProjectorOptions};
+use ercs_projections::{
+    AsOf, History, HistoryOptions, OneNetwork, Projector, ProjectorOptions, SaveTurns,
+};
 use ercs_seed::geography::Geography;
 use http::StatusCode;
 
@@ -313,8 +315,7 @@ struct StatesSaver {
 struct StatesFile {
     path: PathBuf,
     access: FileAccess,
-    /// Held through each save; `true` once stopped.
-    stopped: tokio::sync::Mutex<bool>,
+    turns: SaveTurns,
 }
 
 impl StatesSaver {
@@ -338,7 +339,7 @@ impl StatesSaver {
         let file = Arc::new(StatesFile {
             path,
             access,
-            stopped: tokio::sync::Mutex::new(false),
+            turns: SaveTurns::default(),
         });
         let saving = save_every(aggregates.clone(), Arc::clone(&file), every);
         let task = runtime.spawn(saving).abort_handle();
@@ -353,7 +354,7 @@ impl StatesSaver {
     /// Waits for a save under way, then saves no more (before the network's
     /// directory is replaced or deleted).
     async fn stop(&self) {
-        *self.file.stopped.lock().await = true;
+        self.file.turns.stop().await;
         self.task.abort();
     }
 }
@@ -368,14 +369,13 @@ impl StatesFile {
     /// Encodes and writes the states on a blocking thread, holding the turn
     /// until the file is in place; nothing once stopped.
     async fn save(&self, aggregates: &Aggregates) -> std::io::Result<()> {
-        let stopped = self.stopped.lock().await;
-        if *stopped {
+        let Some(turn) = self.turns.take().await else {
             return Ok(());
-        }
+        };
         let (aggregates, path, access) = (aggregates.clone(), self.path.clone(), self.access);
         let saved = tokio::task::spawn_blocking(move || aggregates.save_states(&path, access));
         let saved = saved.await.map_err(std::io::Error::other)?.map(|_| ());
-        drop(stopped);
+        drop(turn);
         saved
     }
 }
@@ -490,7 +490,7 @@ mod tests {
         let saver = StatesSaver::start(&aggregates, &runtime, dir.path(), FileAccess::Owner, every);
         let path = dir.path().join(STATES_FILE);
         // A save under way holds the turn: another one does not write until it ends.
-        let under_way = saver.file.stopped.lock().await;
+        let under_way = saver.file.turns.take().await;
         let (file, next) = (Arc::clone(&saver.file), aggregates.clone());
         let waiting = tokio::spawn(async move { file.save(&next).await });
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -14,9 +14,11 @@ mod history;
 pub mod one_network;
 mod projector;
 mod snapshot;
+mod turns;
 
 pub use history::{History, HistoryOptions};
 pub use one_network::OneNetwork;
 pub use projector::{
     AsOf, Lagging, Observer, Projection, Projector, ProjectorOptions, rebuild, rebuild_as_of,
 };
+pub use turns::SaveTurns;

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::snapshot;
+use crate::turns::SaveTurns;
 
 /// A read model: a value folded from the events it cares about. `Clone`, because
 /// the projector publishes a copy of it for readers after each batch it applies.
@@ -128,8 +129,7 @@ struct Shared<P> {
     options: ProjectorOptions,
     /// Held while a snapshot is written: one at a time, so two never race on
     /// the file, and the projector's own saves skip while one is under way.
-    /// `true` once saving has stopped.
-    saving: tokio::sync::Mutex<bool>,
+    saving: SaveTurns,
 }
 
 impl<P: Projection> Shared<P> {
@@ -171,7 +171,7 @@ impl<P: Projection> Projector<P> {
             restored: position,
             caught_up: AtomicBool::new(false),
             options,
-            saving: tokio::sync::Mutex::new(false),
+            saving: SaveTurns::default(),
         });
         let folding = Folding {
             view,
@@ -239,7 +239,7 @@ impl<P: Projection> Projector<P> {
     /// can then be replaced or deleted (a drill rewound or deleted) without a
     /// late save landing in it.
     pub async fn stop_saving(&self) {
-        *self.shared.saving.lock().await = true;
+        self.shared.saving.stop().await;
     }
 
     /// Stops following the log and writes a final snapshot (unless saving
@@ -447,12 +447,9 @@ async fn check_snapshot<P: Projection>(
 fn save_behind<P: Projection>(shared: &Arc<Shared<P>>) {
     let shared = Arc::clone(shared);
     tokio::spawn(async move {
-        let Ok(stopped) = shared.saving.try_lock() else {
+        let Some(_turn) = shared.saving.try_take() else {
             return;
         };
-        if *stopped {
-            return;
-        }
         if let Err(error) = write_snapshot(&shared).await {
             tracing::warn!(projection = P::NAME, %error, "could not write the snapshot");
         }
@@ -461,10 +458,9 @@ fn save_behind<P: Projection>(shared: &Arc<Shared<P>>) {
 
 /// Saves the published view, after any save under way.
 async fn save<P: Projection>(shared: &Arc<Shared<P>>) -> std::io::Result<()> {
-    let stopped = shared.saving.lock().await;
-    if *stopped {
+    let Some(_turn) = shared.saving.take().await else {
         return Ok(());
-    }
+    };
     write_snapshot(shared).await
 }
 
