@@ -11,7 +11,7 @@
 use crate::area::{AreaCode, DivisionCode};
 use crate::beds::FacilityCommand;
 use crate::convertible::ConvertibleCommand;
-use crate::ids::{DepotId, FacilityId, IncidentId};
+use crate::ids::{DepotId, FacilityId, IncidentId, TransferId};
 use crate::incident::IncidentCommand;
 use crate::supply::ItemCode;
 use crate::supply::ItemCommand;
@@ -32,6 +32,10 @@ pub enum Reference {
     /// An incident that is declared and still open: resources are committed only
     /// to an open incident.
     OpenIncident { field: &'static str, id: IncidentId },
+    /// The id of a new transfer: no transfer under it has been settled. A depot
+    /// keeps no record of its settled transfers (its state would grow with every
+    /// one), so only the log can tell, by the settlement's key.
+    NewTransfer { field: &'static str, id: TransferId },
 }
 
 impl Reference {
@@ -103,7 +107,11 @@ impl Refers for DepotCommand {
         match self {
             Self::Register { area, .. } => vec![Reference::area("area", area.clone())],
             Self::DispatchTransfer {
-                to, item, incident, ..
+                transfer,
+                to,
+                item,
+                incident,
+                ..
             } => {
                 let mut named = vec![
                     Reference::Depot {
@@ -111,6 +119,10 @@ impl Refers for DepotCommand {
                         id: *to,
                     },
                     Reference::item(item),
+                    Reference::NewTransfer {
+                        field: "transfer",
+                        id: *transfer,
+                    },
                 ];
                 named.extend(incident.map(|id| Reference::OpenIncident {
                     field: "incident",

@@ -204,9 +204,10 @@ enum Settled {
 
 /// One run of the cross-aggregate transfer process, as the server must run it: it
 /// settles each dispatched transfer exactly once, by ReceiveTransfer at the
-/// destination or ReturnTransfer at the source, built from the dispatch event. The
-/// two depots are separate aggregates, so only this rule stops a transfer being both
-/// received and returned (which would duplicate its stock).
+/// destination or ReturnTransfer at the source, built from the dispatch event, both
+/// under one key in the log. The two depots are separate aggregates and keep no
+/// record of settled transfers, so only this rule stops a transfer being received
+/// twice, or both received and returned (either would duplicate its stock).
 #[derive(Debug, Clone)]
 struct TransferProcess {
     source: usize,
@@ -478,14 +479,17 @@ impl Network {
             ),
         };
         match process.settled {
-            // The same side twice: the aggregate itself refuses.
-            Some(done) if done == how => {
+            // Returned twice: the source itself refuses (the transfer is not open).
+            Some(Settled::Returned) if how == Settled::Returned => {
                 prop_assert!(
                     self.run(depot, command).is_empty(),
                     "{how:?} twice accepted"
                 );
             }
-            // The other side after one settled: the process refuses, it never asks.
+            // Anything after a settlement: the log holds the transfer's one
+            // settlement key (`transfer/<id>/settle`), so the process appends nothing.
+            // A depot keeps no record of what it received, so only the key stops a
+            // second receipt.
             Some(_) => {}
             None => {
                 if !self.run(depot, command).is_empty() {

@@ -46,9 +46,9 @@ use crate::problem::Problem;
 /// Messages kept for resuming clients, at most.
 const RING: usize = 8192;
 /// Bytes of rendered frames the ring keeps, at most: an update carries its
-/// resource's whole state, and a depot's grows with its open transfers and
-/// the ids of settled ones, so a count alone would not bound the memory. A
-/// resume from before the ring is served from the log, as always.
+/// resource's whole state, and a depot's grows with its lots, open transfers
+/// and consignments, so a count alone would not bound the memory. A resume
+/// from before the ring is served from the log, as always.
 const RING_BYTES: usize = 48 << 20;
 /// Messages a subscriber may fall behind the broadcast before it is resynced.
 const LAG: usize = 1024;

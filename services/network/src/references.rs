@@ -3,7 +3,8 @@
 //!
 //! Areas are checked against the city's area tree; items, depots and incidents
 //! against their own streams in the log, not the view, so a dispatcher who has
-//! just registered a depot can transfer to it at once.
+//! just registered a depot can transfer to it at once; a new transfer's id
+//! against the log's keys (settled before) and the view (open at a depot).
 
 use ercs_commands::CommandError;
 use ercs_domain::DomainError;
@@ -61,6 +62,40 @@ async fn check_one(state: &Network, reference: Reference) -> Result<(), Problem>
                     field,
                     format!("no facility or 平急两用 venue with id `{id}`"),
                 ))
+            }
+        }
+        Reference::NewTransfer { field, id } => {
+            let taken = |detail: String| {
+                Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "already-exists",
+                    "Already exists",
+                    detail,
+                )
+                .with_field(field))
+            };
+            match crate::transfers::settled_before(state, id).await {
+                Ok(false) => {}
+                Ok(true) => {
+                    return taken(format!(
+                        "transfer `{id}` was dispatched and settled before; a new transfer needs a new id"
+                    ));
+                }
+                Err(error) => return Err(CommandError::<DomainError>::Log(error).into()),
+            }
+            // Open at a depot: its own source refuses it too, but another depot
+            // would not see it (the view may lag the log by moments).
+            let (open_at, _) = state.view.read(|view| {
+                view.depots
+                    .values()
+                    .find(|depot| depot.outbound.contains_key(&id))
+                    .map(|depot| depot.name.to_string())
+            });
+            match open_at {
+                Some(depot) => taken(format!(
+                    "transfer `{id}` is open at {depot}, not yet settled; a new transfer needs a new id"
+                )),
+                None => Ok(()),
             }
         }
         Reference::OpenIncident { field, id } => match load::<Incident>(state, &id).await? {

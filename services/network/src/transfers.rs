@@ -15,9 +15,12 @@
 //!
 //! A receipt is followed by `CompleteTransfer` at the source (key
 //! `transfer/<id>/complete`), which closes the source's record of the transfer;
-//! a return closes it by itself. A settled transfer leaves only its id in the
-//! source's state, so a depot's state holds what is open, not its history. The
-//! sweep at start-up completes a receipt whose completion a crash cut off.
+//! a return closes it by itself. A settled transfer leaves nothing in either
+//! depot's state, so a depot's state holds what is open, not its history: the
+//! settlement's key in the log is what answers "was it settled?" — for a repeated
+//! signature or refusal, for the sweep at start-up (which completes a receipt
+//! whose completion a crash cut off), and for a dispatch that reuses the id of a
+//! settled transfer ([`settled_before`], checked at the edge).
 //!
 //! Clients never send `ReceiveTransfer`, `ReturnTransfer` or `CompleteTransfer`
 //! themselves.
@@ -29,7 +32,7 @@ use ercs_domain::ids::{DepotId, TransferId};
 use ercs_domain::supply::ItemCode;
 use ercs_domain::supply::depot::{Depot, DepotCommand, DepotEvent, LotPick, TransferReturned};
 use ercs_domain::values::{Actor, Reason};
-use ercs_eventlog::{Position, Revision};
+use ercs_eventlog::{CommandKey, Position, Revision};
 use ercs_projections::OneNetwork;
 
 use crate::network::Network;
@@ -229,34 +232,46 @@ async fn execute(
 
 /// A step's metadata, keyed by the transfer and the step.
 fn metadata(transfer: TransferId, step: Step) -> Metadata {
+    Metadata::new(ACTOR).with_idempotency_key(key(transfer, step))
+}
+
+/// The idempotency key of a transfer's step: one per transfer and step in the
+/// whole log (clients' keys are scoped by method and path, so none is like it).
+fn key(transfer: TransferId, step: Step) -> String {
     let step = match step {
         Step::Settle => "settle",
         Step::Complete => "complete",
     };
-    Metadata::new(ACTOR).with_idempotency_key(format!("transfer/{transfer}/{step}"))
+    format!("transfer/{transfer}/{step}")
 }
 
-/// Transfers whose settlement a crash left unfinished: dispatched to be received
-/// at once but neither received nor returned, or received but not yet completed
-/// at the source. A transfer in transit that nobody has signed for is travelling.
-pub fn unsettled(view: &OneNetwork) -> Vec<Dispatched> {
+/// Whether the log holds the settlement of a transfer with this id, at any
+/// depot: received (and so followed by a completion) or returned.
+pub async fn settled_before(
+    state: &Network,
+    transfer: TransferId,
+) -> Result<bool, ercs_eventlog::Error> {
+    let key = CommandKey::new(key(transfer, Step::Settle))?;
+    Ok(state.log.find_key(&key).await?.is_some())
+}
+
+/// Transfers open at their source, as the view has them: the ones dispatched to
+/// be received at once, which a crash may have left unsettled, and the ones in
+/// transit (`true`), which are travelling unless the log holds their receipt (a
+/// crash between receipt and completion).
+fn open_transfers(view: &OneNetwork) -> Vec<(Dispatched, bool)> {
     let mut open = Vec::new();
     for source in view.depots.values() {
         for (transfer, outbound) in &source.outbound {
-            let received = view
-                .depots
-                .get(&outbound.to)
-                .is_some_and(|destination| destination.inbound.contains(transfer));
-            if received || outbound.expected_arrival.is_none() {
-                open.push(Dispatched {
-                    transfer: *transfer,
-                    from: source.id,
-                    to: outbound.to,
-                    item: outbound.item.clone(),
-                    picks: outbound.picks.clone(),
-                    reason: Reason::parse("settled after a restart").expect("a valid reason"),
-                });
-            }
+            let dispatched = Dispatched {
+                transfer: *transfer,
+                from: source.id,
+                to: outbound.to,
+                item: outbound.item.clone(),
+                picks: outbound.picks.clone(),
+                reason: Reason::parse("settled after a restart").expect("a valid reason"),
+            };
+            open.push((dispatched, outbound.expected_arrival.is_some()));
         }
     }
     open
@@ -311,19 +326,27 @@ pub async fn in_transit_to(
             reason,
         }));
     }
-    if !source.settled_transfers.contains(&transfer) {
-        return Err(unknown());
-    }
-    // Received here (and completed at the source), or returned to the source;
-    // a key on another stream means it went elsewhere.
+    // Not open at the source: received here (and completed at the source) or
+    // returned to the source, by the settlement's key; a key on another stream
+    // means it went elsewhere, none that it was never dispatched.
     let keyed = |depot, step| async move {
-        match applied(state, &depot, transfer, step).await {
-            Ok(executed) => Ok(Some(executed)),
+        let metadata = metadata(transfer, step);
+        match state.aggregates.applied::<Depot>(&depot, &metadata).await {
+            Ok(found) => Ok(found),
             Err(CommandError::KeyReused { .. }) => Ok(None),
             Err(error) => Err(Problem::from(error)),
         }
     };
+    let from_source = |received: &Executed<DepotEvent>| {
+        received
+            .events
+            .iter()
+            .any(|event| matches!(event, DepotEvent::TransferReceived(e) if e.from == from))
+    };
     if let Some(received) = keyed(destination, Step::Settle).await? {
+        if !from_source(&received) {
+            return Err(unknown());
+        }
         let completed = applied(state, &from, transfer, Step::Complete)
             .await
             .map_err(Problem::from)?;
@@ -384,11 +407,22 @@ fn received_already(transfer: &str) -> Problem {
     .with_field("transfer")
 }
 
-/// Settles every unsettled transfer in the view; run once the view has caught up
-/// after start.
+/// Settles every transfer a crash left unsettled, and completes every receipt
+/// whose completion it cut off; run once the view has caught up after start.
+/// A transfer in transit that nobody has signed for is travelling, and is left.
 pub async fn sweep(state: &Network) {
-    let (open, _) = state.view.read(unsettled);
-    for transfer in open {
+    let (open, _) = state.view.read(open_transfers);
+    for (transfer, in_transit) in open {
+        if in_transit {
+            match settled_before(state, transfer.transfer).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(error) => {
+                    tracing::error!(transfer = %transfer.transfer, %error, "could not tell whether a transfer was received");
+                    continue;
+                }
+            }
+        }
         if let Err(error) = settle(state, &transfer).await {
             tracing::error!(transfer = %transfer.transfer, %error, "could not settle a transfer");
         }

@@ -528,30 +528,40 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
     let (_, source_now) = server
         .get(&server.url(&format!("/api/v1/depots/{from}?min_position={at}")))
         .await;
-    // Completed: the source keeps only the id, and the answer's revision is the
-    // source's own after the completion.
+    // Completed: neither depot keeps anything of it (a depot's state does not
+    // grow with its transfers), and the answer's revision is the source's own
+    // after the completion.
     let first = "11111111-2222-4333-8444-555555555555";
+    let (_, destination_now) = server
+        .get(&server.url(&format!("/api/v1/depots/{to}?min_position={at}")))
+        .await;
     assert_eq!(source_now["state"]["outbound"], json!({}), "{source_now}");
-    assert_eq!(source_now["state"]["settled_transfers"], json!([first]));
+    for depot in [&source_now, &destination_now] {
+        assert!(!depot["state"].to_string().contains(first), "{depot}");
+    }
     assert_eq!(
         written["revision"], source_now["mark"]["revision"],
         "{written}"
     );
-    // Its id cannot name another transfer: refused, and nothing appended.
+    // Its id cannot name another transfer, from either depot (the log's key
+    // for its settlement says so): refused, naming the field, nothing appended.
     let head = server.head().await;
-    let again = server
-        .post(
-            &format!("/api/v1/depots/{from}/dispatch_transfer"),
-            &dispatch(first, to),
-        )
-        .await;
-    assert_eq!(again.status(), 409);
-    let problem: Value = again.json().await.unwrap();
-    assert_eq!(problem_type(&problem), "already-exists", "{problem}");
+    for (source, destination) in [(from, to), (to, from)] {
+        let again = server
+            .post(
+                &format!("/api/v1/depots/{source}/dispatch_transfer"),
+                &json!({"transfer": first, "to": destination, "item": "N95", "quantity": 1, "reason": "rebalance"}),
+            )
+            .await;
+        assert_eq!(again.status(), 409);
+        let problem: Value = again.json().await.unwrap();
+        assert_eq!(
+            (problem_type(&problem), problem["field"].as_str()),
+            ("already-exists", Some("transfer")),
+            "{problem}"
+        );
+    }
     assert_eq!(server.head().await, head);
-    let (_, destination_now) = server
-        .get(&server.url(&format!("/api/v1/depots/{to}?min_position={at}")))
-        .await;
     assert_eq!(units(&source_now, "N95"), units(source, "N95") - 500);
     assert_eq!(
         units(&destination_now, "N95"),

@@ -91,6 +91,28 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
     assert_eq!(n95(&on_road), n95(&source) - 100);
     let outbound = &on_road["state"]["outbound"][signed_one];
     assert!(outbound["expected_arrival"].is_string(), "{outbound}");
+    // Its id names no other transfer while it is on the road, from another depot either.
+    let head = server.head().await;
+    let twin = server
+        .post(
+            &format!("/api/v1/depots/{DESTINATION}/dispatch_transfer"),
+            &json!({"transfer": signed_one, "to": from, "item": "N95", "quantity": 1,
+                    "reason": "同号调拨"}),
+        )
+        .await;
+    assert_eq!(twin.status(), 409);
+    let problem: Value = twin.json().await.unwrap();
+    assert_eq!(
+        (problem_type(&problem), problem["field"].as_str()),
+        ("already-exists", Some("transfer")),
+        "{problem}"
+    );
+    let name = source["name"].as_str().unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains(name),
+        "{problem}"
+    );
+    assert_eq!(server.head().await, head);
 
     // Signed for at the destination: received there, same lots.
     let path = format!("/api/v1/depots/{DESTINATION}/sign_transfer");
@@ -128,7 +150,7 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
             "TransferCompleted"
         ]
     );
-    // Completed at the source: its record is closed, only the id is kept.
+    // Completed at the source: its record is closed, nothing of it is kept.
     let (_, source_now) = server
         .get(&server.url(&format!(
             "/api/v1/depots/{from}?min_position={}",

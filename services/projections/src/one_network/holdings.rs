@@ -293,11 +293,11 @@ impl OneNetwork {
             all.push((movement, moving));
         }
         for (id, outbound) in &depot.outbound {
-            let destination = self.depots.get(&outbound.to);
             // Received, and only its completion at the source still to come.
-            if destination.is_some_and(|d| d.inbound.contains(id)) {
+            if self.received_transfers.contains(id) {
                 continue;
             }
+            let destination = self.depots.get(&outbound.to);
             let movement = Movement {
                 kind: MovementKind::Transfer,
                 id: id.to_string(),
@@ -550,11 +550,10 @@ impl OneNetwork {
                         incidents.extend(shipment.incident);
                         incidents.extend(shipment.plan.and_then(|p| self.plans.get(&p).copied()));
                     }
-                    let moving = d.outbound.iter().filter(|(id, o)| {
-                        self.depots
-                            .get(&o.to)
-                            .is_none_or(|to| !to.inbound.contains(id))
-                    });
+                    let moving = d
+                        .outbound
+                        .iter()
+                        .filter(|(id, _)| !self.received_transfers.contains(id));
                     incidents.extend(moving.filter_map(|(_, o)| o.incident));
                     incidents
                 })

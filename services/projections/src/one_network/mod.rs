@@ -17,7 +17,7 @@ mod shared;
 pub mod supplies;
 mod teams;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::AddAssign;
 
 use chrono::{DateTime, Duration, Utc};
@@ -25,9 +25,9 @@ use ercs_commands::decode;
 use ercs_domain::area::DivisionCode;
 use ercs_domain::beds::{Facility, FacilityState};
 use ercs_domain::convertible::ConvertibleEvent;
-use ercs_domain::ids::{DepotId, FacilityId, IncidentId, TeamId};
+use ercs_domain::ids::{DepotId, FacilityId, IncidentId, TeamId, TransferId};
 use ercs_domain::incident::{IncidentEvent, ResponseLevel};
-use ercs_domain::supply::depot::{Depot, DepotState};
+use ercs_domain::supply::depot::{Depot, DepotEvent, DepotState};
 use ercs_domain::supply::{CatalogueItem, ItemCode, ItemState};
 use ercs_domain::team::{Team, TeamState};
 use ercs_domain::{Decider, DecodeError, DomainError};
@@ -67,6 +67,11 @@ pub struct OneNetwork {
     /// Where each resource's stream stands, by stream name: its revision (the
     /// `ETag` of the resource) and the log position of its last event.
     pub marks: SharedMap<String, Mark>,
+    /// Transfers received at their destination whose completion at the source
+    /// is still to come (a depot's state keeps no record of what it received,
+    /// so the view keeps these few: at most the transfers open at their source).
+    #[serde(default)]
+    pub received_transfers: BTreeSet<TransferId>,
     /// Events of this view's streams that this build could not read: logged and
     /// left out, never guessed at.
     pub skipped: u64,
@@ -81,8 +86,9 @@ impl Projection for OneNetwork {
     const NAME: &'static str = "one-network";
     // 6: a reservation or admission no longer moves a pool's `reported_at`;
     // plans and the incident each serves. 7: consignments, transfers in
-    // transit, beds in use per plan. 8: plans' statuses.
-    const VERSION: u32 = 9;
+    // transit, beds in use per plan. 8: plans' statuses. 10: depots keep no
+    // settled or received transfer ids; `received_transfers`.
+    const VERSION: u32 = 10;
 
     /// Every stream: events are dispatched by stream prefix, and other streams
     /// (the item catalogue, processes) are passed over.
@@ -152,6 +158,15 @@ impl OneNetwork {
             }
             "depot" => {
                 let (id, event) = (id.parse()?, decode(event)?);
+                match &event {
+                    DepotEvent::TransferReceived(e) => {
+                        self.received_transfers.insert(e.transfer);
+                    }
+                    DepotEvent::TransferCompleted(e) => {
+                        self.received_transfers.remove(&e.transfer);
+                    }
+                    _ => {}
+                }
                 self.refiled(Member::Depot(id), |v| {
                     fold::<Depot, _>(&mut v.depots, id, &event)
                 })

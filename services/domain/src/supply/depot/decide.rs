@@ -370,7 +370,7 @@ impl Rules<'_> {
         lots: Vec<LotPick>,
         reason: Reason,
     ) -> Result<DepotEvent, DomainError> {
-        self.check_inbound(transfer, from, &item, &lots)?;
+        self.check_inbound(from, &item, &lots)?;
         Ok(TransferReceived {
             depot_id: self.depot.id,
             transfer,
@@ -540,15 +540,13 @@ impl Rules<'_> {
         .into())
     }
 
-    /// A transfer this depot dispatched that is neither returned nor completed.
+    /// A transfer this depot dispatched that is neither returned nor completed
+    /// (a settled one is gone from the state; its settlement's key is in the log).
     fn open_outbound(&self, transfer: TransferId) -> Result<&Outbound, DomainError> {
-        match self.depot.outbound.get(&transfer) {
-            Some(outbound) => Ok(outbound),
-            None if self.depot.settled_transfers.contains(&transfer) => Err(
-                DomainError::already_exists("settlement of transfer", transfer),
-            ),
-            None => Err(DomainError::not_found("transfer", transfer)),
-        }
+        self.depot
+            .outbound
+            .get(&transfer)
+            .ok_or_else(|| DomainError::not_found("open transfer", transfer))
     }
 
     fn check_new_outbound(&self, transfer: TransferId, to: DepotId) -> Result<(), DomainError> {
@@ -558,9 +556,8 @@ impl Rules<'_> {
                 "a depot cannot transfer to itself",
             ));
         }
-        if self.depot.outbound.contains_key(&transfer)
-            || self.depot.settled_transfers.contains(&transfer)
-        {
+        // Open here; one settled before is refused at the edge, by its key in the log.
+        if self.depot.outbound.contains_key(&transfer) {
             return Err(DomainError::already_exists("transfer", transfer));
         }
         Ok(())
@@ -568,7 +565,6 @@ impl Rules<'_> {
 
     fn check_inbound(
         &self,
-        transfer: TransferId,
         from: DepotId,
         item: &ItemCode,
         lots: &[LotPick],
@@ -578,9 +574,6 @@ impl Rules<'_> {
                 "from",
                 "a depot cannot receive from itself",
             ));
-        }
-        if self.depot.inbound.contains(&transfer) {
-            return Err(DomainError::already_exists("received transfer", transfer));
         }
         if lots.is_empty() {
             return Err(DomainError::invalid(

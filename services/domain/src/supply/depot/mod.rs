@@ -11,22 +11,25 @@
 //! - `ReceiveTransfer` at the destination → `TransferReceived`, or
 //! - `ReturnTransfer` at the source (compensation) → `TransferReturned`.
 //!
-//! Each depot refuses its own half twice (a transfer is received once, returned
-//! once), but neither can see the other's stream, so the domain cannot stop one
-//! transfer from being both received and returned — which would duplicate its stock
-//! — nor a `ReceiveTransfer` that no dispatch backs. The cross-aggregate process in
-//! the server keeps that rule: it starts only from a `TransferDispatched` event,
-//! builds `ReceiveTransfer` from that event's content (same transfer id, source,
-//! item, lots with their expiry, reason), records which way it settled before
-//! appending, and never issues the other half afterwards. Appends use deterministic
-//! event ids so a retry after a crash appends nothing twice. `tests/invariants.rs`
-//! models this process, attempts double settlements, and checks the network total.
+//! The source refuses to return a transfer it no longer has open, but neither depot
+//! can see the other's stream, and a depot keeps no record of the transfers it
+//! settled or received (its state holds what is open, not its history; that would
+//! grow with every transfer). So the domain cannot stop one transfer from being
+//! both received and returned — which would duplicate its stock — nor received
+//! twice, nor a `ReceiveTransfer` that no dispatch backs. The cross-aggregate
+//! process in the server keeps that rule: it starts only from a `TransferDispatched`
+//! event, builds `ReceiveTransfer` from that event's content (same transfer id,
+//! source, item, lots with their expiry, reason), and appends the receipt or the
+//! return under one idempotency key per transfer, so the log takes exactly one
+//! settlement, once. Appends use deterministic event ids so a retry after a crash
+//! appends nothing twice. `tests/invariants.rs` models this process (its key
+//! included), attempts double settlements, and checks the network total.
 //!
 //! A receipt is followed by `CompleteTransfer` at the source → `TransferCompleted`,
 //! which closes the source's record; a return closes it by itself. A depot's
-//! `outbound` holds only open transfers, and `settled_transfers` only the ids of
-//! settled ones (so a reused id is refused), so the state holds what is open, not
-//! the depot's history of transfers.
+//! `outbound` holds only open transfers: a transfer id open at the depot is refused
+//! for a new dispatch here, and one settled before is refused at the edge by its
+//! settlement's key in the log.
 
 mod command;
 mod decide;

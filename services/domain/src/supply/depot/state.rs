@@ -1,6 +1,6 @@
 //! A depot's state and how each event changes it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -126,14 +126,11 @@ pub struct DepotState {
     ))]
     pub reservations: BTreeMap<(PlanId, ItemCode), BTreeMap<LotNumber, Quantity>>,
     pub norms: BTreeMap<ItemCode, Quantity>,
-    /// Transfers dispatched and not yet settled (received or returned).
+    /// Transfers dispatched and not yet settled (returned, or received and
+    /// completed). A settled transfer leaves nothing here: what it moved is in
+    /// the log, and the log's key for its settlement is what refuses a second
+    /// settlement or a reused id (see the module doc).
     pub outbound: BTreeMap<TransferId, Outbound>,
-    /// Transfers it dispatched that are settled: only their ids, so that a
-    /// reused id is refused; what they moved is in the log.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub settled_transfers: BTreeSet<TransferId>,
-    /// Transfers it received, by id, so that none is received twice.
-    pub inbound: BTreeSet<TransferId>,
     /// Consignments issued to a destination, in transit or settled.
     #[serde(default)]
     pub shipments: BTreeMap<ShipmentId, Shipment>,
@@ -151,8 +148,6 @@ impl DepotState {
             reservations: BTreeMap::new(),
             norms: BTreeMap::new(),
             outbound: BTreeMap::new(),
-            settled_transfers: BTreeSet::new(),
-            inbound: BTreeSet::new(),
             shipments: BTreeMap::new(),
         }
     }
@@ -330,7 +325,6 @@ impl DepotState {
                 e.lots
                     .iter()
                     .for_each(|pick| self.credit(&e.item, pick, e.at));
-                self.inbound.insert(e.transfer);
             }
             DepotEvent::TransferReturned(e) => {
                 e.picks
@@ -358,12 +352,11 @@ impl DepotState {
         self
     }
 
-    /// A dispatched transfer is settled: only its id stays.
+    /// A dispatched transfer is settled: nothing of it stays.
     fn settle_outbound(&mut self, transfer: TransferId) {
         if self.outbound.remove(&transfer).is_none() {
             corrupt_stream(format_args!("transfer {transfer} is not open"));
         }
-        self.settled_transfers.insert(transfer);
     }
 
     fn credit(&mut self, item: &ItemCode, pick: &LotPick, at: DateTime<Utc>) {
