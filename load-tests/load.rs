@@ -89,6 +89,10 @@ enum Scenario {
         writers: usize,
         #[arg(long, default_value_t = 50)]
         rate: u64,
+        /// What each subscriber asks for: `full` (each resource's whole state,
+        /// the feed's default) or `summary` (without it, as a map would).
+        #[arg(long, default_value = "full", value_parser = ["full", "summary"])]
+        detail: String,
     },
 }
 
@@ -134,10 +138,21 @@ async fn main() -> Result<(), String> {
             .await?
         }
         Scenario::Dashboard { requests } => dashboard(&client, &args, *requests, deadline).await?,
-        Scenario::Feed { writers, rate } => {
+        Scenario::Feed {
+            writers,
+            rate,
+            detail,
+        } => {
             let shared = writers_of(&client, &args.base).await?;
             let subscribing = admin_client()?;
-            subscribers::run(shared, subscribing, args.clients, *writers, *rate, deadline).await?
+            let feed = subscribers::Feed {
+                subscribers: args.clients,
+                detail,
+            };
+            let mut report =
+                subscribers::run(shared, subscribing, &feed, *writers, *rate, deadline).await?;
+            report["detail"] = serde_json::json!(detail);
+            report
         }
     };
     done.store(true, Ordering::Release);

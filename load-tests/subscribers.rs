@@ -18,7 +18,13 @@ struct Received {
     resyncs: u64,
 }
 
-/// Runs `subscribers` feed clients, connected before the writers start, and
+/// The subscribers: how many, and the `detail` each asks for.
+pub struct Feed<'a> {
+    pub subscribers: usize,
+    pub detail: &'a str,
+}
+
+/// Runs `feed.subscribers` feed clients, connected before the writers start, and
 /// `writers` dispatchers at `rate` writes a second until `deadline`.
 ///
 /// The subscribers run on threads of their own (a runtime of two, with their
@@ -29,17 +35,18 @@ struct Received {
 pub async fn run(
     mut shared: Writers,
     client: reqwest::Client,
-    subscribers: usize,
+    feed: &Feed<'_>,
     writers: usize,
     rate: u64,
     deadline: Instant,
 ) -> Result<Value, String> {
+    let subscribers = feed.subscribers;
     let (acked_to, mut acks) = tokio::sync::mpsc::unbounded_channel();
     shared.acked = Some(acked_to);
     let shared = Arc::new(shared);
     let (connected_to, mut connected) = tokio::sync::mpsc::channel(subscribers);
     let listen_until = deadline + Duration::from_secs(3);
-    let url = format!("{}/api/v1/feed", shared.base);
+    let url = format!("{}/api/v1/feed?detail={}", shared.base, feed.detail);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("subscriber")

@@ -75,9 +75,35 @@ pub struct Update {
     wgs84: Bytes,
     /// Where its `data:` JSON starts in `wgs84`.
     data_at: usize,
-    /// The frame in GCJ-02 and in BD-09, made from the WGS-84 one by the first
-    /// subscriber that reads in that system and shared by the others.
-    shifted: [OnceLock<Bytes>; 2],
+    /// The frame in the other systems and details (GCJ-02 and BD-09, and each
+    /// system without the state), made from the WGS-84 one by the first
+    /// subscriber that reads it so and shared by the others.
+    made: [OnceLock<Bytes>; 5],
+}
+
+/// How much of a resource each update carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// The feature with the resource's whole state in `properties.state`.
+    #[default]
+    Full,
+    /// The feature without `properties.state`: what a map and a list show (name,
+    /// tier, areas, kind, status, revision, what it is held for), and the rollup.
+    /// A seeded depot's update is under a third of its full size (its lots are in
+    /// the state).
+    Summary,
+}
+
+impl Detail {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "full" => Some(Self::Full),
+            "summary" => Some(Self::Summary),
+            _ => None,
+        }
+    }
+
+    pub const RULE: &'static str = "must be full or summary";
 }
 
 impl Update {
@@ -89,7 +115,7 @@ impl Update {
             incidents,
             wgs84,
             data_at,
-            shifted: Default::default(),
+            made: Default::default(),
         }
     }
 
@@ -99,31 +125,41 @@ impl Update {
         std::str::from_utf8(data).unwrap_or_default()
     }
 
-    /// The frame of this update in `crs`, shared by every subscriber that
-    /// reads in it.
-    fn frame(&self, crs: Crs) -> Bytes {
-        let slot = match crs {
-            Crs::Wgs84 => return self.wgs84.clone(),
-            Crs::Gcj02 => &self.shifted[0],
-            Crs::Bd09 => &self.shifted[1],
+    /// The frame of this update in `crs` with `detail`, shared by every
+    /// subscriber that reads it so.
+    fn frame(&self, crs: Crs, detail: Detail) -> Bytes {
+        let slot = match (crs, detail) {
+            (Crs::Wgs84, Detail::Full) => return self.wgs84.clone(),
+            (Crs::Wgs84, Detail::Summary) => &self.made[0],
+            (Crs::Gcj02, Detail::Full) => &self.made[1],
+            (Crs::Gcj02, Detail::Summary) => &self.made[2],
+            (Crs::Bd09, Detail::Full) => &self.made[3],
+            (Crs::Bd09, Detail::Summary) => &self.made[4],
         };
-        let made = slot.get_or_init(|| update_frame(self.position, &self.data(crs)).0);
+        let made = slot.get_or_init(|| update_frame(self.position, &self.data(crs, detail)).0);
         made.clone()
     }
 
-    /// The `data:` JSON with every coordinate in `crs`: only the feature's
-    /// point has any, so the WGS-84 JSON is read back and its geometry redrawn.
-    fn data(&self, crs: Crs) -> Cow<'_, str> {
-        match (crs, &self.resource.point) {
-            (Crs::Wgs84, _) | (_, None) => Cow::Borrowed(self.json()),
-            (crs, Some(at)) => {
-                let Ok(mut data) = serde_json::from_str::<Value>(self.json()) else {
-                    return Cow::Borrowed(self.json());
-                };
-                data["feature"]["geometry"] = crate::gis::point(at, crs);
-                Cow::Owned(data.to_string())
-            }
+    /// The `data:` JSON with every coordinate in `crs` and `detail`: only the
+    /// feature's point has coordinates, so the WGS-84 JSON is read back, its
+    /// geometry redrawn and, for a summary, its state left out.
+    fn data(&self, crs: Crs, detail: Detail) -> Cow<'_, str> {
+        let redraw = self.resource.point.filter(|_| crs != Crs::Wgs84);
+        if redraw.is_none() && detail == Detail::Full {
+            return Cow::Borrowed(self.json());
         }
+        let Ok(mut data) = serde_json::from_str::<Value>(self.json()) else {
+            return Cow::Borrowed(self.json());
+        };
+        if let Some(at) = redraw {
+            data["feature"]["geometry"] = crate::gis::point(&at, crs);
+        }
+        if detail == Detail::Summary
+            && let Some(Value::Object(properties)) = data.pointer_mut("/feature/properties")
+        {
+            properties.remove("state");
+        }
+        Cow::Owned(data.to_string())
     }
 }
 
@@ -332,7 +368,10 @@ impl Feed {
             let (backlog, live) = joined;
             for update in backlog {
                 if filter.wants(&update, &hub.areas)
-                    && frames.send(update.frame(filter.crs)).await.is_err()
+                    && frames
+                        .send(update.frame(filter.crs, filter.detail))
+                        .await
+                        .is_err()
                 {
                     return;
                 }
@@ -456,10 +495,13 @@ impl Hub {
                 if let Some(update) = render(view, event, self)
                     && filter.wants(&update, &self.areas)
                 {
-                    tokio::time::timeout(STALL, frames.send(update.frame(filter.crs)))
-                        .await
-                        .ok()?
-                        .ok()?;
+                    tokio::time::timeout(
+                        STALL,
+                        frames.send(update.frame(filter.crs, filter.detail)),
+                    )
+                    .await
+                    .ok()?
+                    .ok()?;
                 }
             }
         }
@@ -659,7 +701,7 @@ impl Live {
                         if update.position > self.after
                             && self.filter.wants(&update, &self.hub.areas) =>
                     {
-                        update.frame(self.filter.crs)
+                        update.frame(self.filter.crs, self.filter.detail)
                     }
                     Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -686,6 +728,8 @@ pub struct Subscription {
     pub incident: Option<IncidentId>,
     /// The coordinates' reference system (AMap and Tencent: GCJ-02; Baidu: BD-09).
     pub crs: Crs,
+    /// The whole state of each resource, or a summary for maps and lists.
+    pub detail: Detail,
 }
 
 impl Subscription {

@@ -363,6 +363,11 @@ fn feed_path() -> Value {
              "description": "Only changes to this incident and to what is committed to it (its teams, the facilities, venues and depots its plans hold)"},
             {"name": "crs", "in": "query", "schema": {"enum": ["wgs84", "gcj02", "bd09", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"]},
              "description": "Coordinates in WGS-84 (default), GCJ-02 (AMap, Tencent) or BD-09 (Baidu)"},
+            {"name": "detail", "in": "query", "schema": {"enum": ["full", "summary"], "default": "full"},
+             "description": "`full`: each feature carries the resource's whole state in `properties.state`, as \
+              `GET` of the resource answers it. `summary`: without `properties.state`, for a map or a list \
+              (name, tier, areas, kind, status, revision, what it is held for; the rollup as always); fetch \
+              the resource when its detail is wanted. A depot's summary is under a third of its full update."},
             {"name": "last_event_id", "in": "query", "schema": position_schema(),
              "description": "Resume after this position (the `Last-Event-ID` header wins)"},
             {"name": "Last-Event-ID", "in": "header", "schema": position_schema(),

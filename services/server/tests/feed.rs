@@ -161,6 +161,74 @@ async fn a_change_arrives_as_a_feature_and_its_district_rollup_with_the_log_posi
     );
 }
 
+/// A map asks for summaries: the same updates, in the same order, each without
+/// the resource's state (in GCJ-02 too), and a depot's a fraction of the size.
+#[tokio::test]
+async fn a_summary_subscriber_gets_every_update_without_the_state() {
+    let server = TestServer::seeded().await;
+    let mut full = Stream::open(&server, "", None).await;
+    let mut summary = Stream::open(&server, "?detail=summary", None).await;
+    let mut shifted = Stream::open(&server, "?detail=summary&crs=gcj02", None).await;
+    let (_, depots) = server.get(&server.url("/api/v1/depots?limit=1")).await;
+    let depot = depots["items"][0]["id"].as_str().unwrap().to_owned();
+    let received = server
+        .post(
+            &format!("/api/v1/depots/{depot}/receive_lot"),
+            &json!({"item": "N95", "lot_number": "FEED-SUMMARY-1", "quantity": 10,
+                    "expiry": "2031-01-01T00:00:00Z", "reason": "捐赠"}),
+        )
+        .await;
+    assert_eq!(received.status(), 200);
+    let team = standby_teams(&server, "&area=500101").await.remove(0);
+    let last = change(&server, &team).await;
+
+    let mut got = Vec::new();
+    for stream in [&mut full, &mut summary, &mut shifted] {
+        let mut updates = Vec::new();
+        while updates.last().map(|u: &Sse| u.id) != Some(Some(last)) {
+            updates.push(
+                stream
+                    .next(Duration::from_secs(10))
+                    .await
+                    .expect("an update"),
+            );
+        }
+        got.push(updates);
+    }
+    let [full, summary, shifted] = <[Vec<Sse>; 3]>::try_from(got).unwrap();
+    assert_eq!(full.len(), 2);
+    for ((full, summary), shifted) in full.iter().zip(&summary).zip(&shifted) {
+        assert_eq!(full.id, summary.id);
+        assert!(full.data["feature"]["properties"]["state"].is_object());
+        let mut stateless = full.data.clone();
+        stateless["feature"]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("state");
+        assert_eq!(summary.data, stateless);
+        let mut unshifted = shifted.data.clone();
+        unshifted["feature"]["geometry"] = summary.data["feature"]["geometry"].clone();
+        assert_eq!(unshifted, summary.data);
+        let lon = |u: &Sse| {
+            u.data["feature"]["geometry"]["coordinates"][0]
+                .as_f64()
+                .unwrap()
+        };
+        assert!(
+            (lon(shifted) - lon(summary)).abs() > 1e-4,
+            "GCJ-02 is shifted"
+        );
+    }
+    // The depot's lots are in its state: its summary is under a third of it.
+    let size = |u: &Sse| u.data.to_string().len();
+    assert!(
+        size(&summary[0]) * 3 < size(&full[0]),
+        "{} of {}",
+        size(&summary[0]),
+        size(&full[0])
+    );
+}
+
 #[tokio::test]
 async fn reconnecting_with_last_event_id_resumes_with_no_gap_and_no_duplicate() {
     let server = TestServer::seeded().await;
@@ -350,6 +418,7 @@ async fn a_bad_feed_parameter_is_refused_naming_it() {
         ("?collection=ships", "collection"),
         ("?bbox=1", "bbox"),
         ("?zoom=3", "zoom"),
+        ("?detail=all", "detail"),
     ] {
         let (status, problem) = server
             .get(&server.url(&format!("/api/v1/feed{query}")))

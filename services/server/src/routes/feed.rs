@@ -12,7 +12,7 @@ use futures::StreamExt;
 
 use crate::auth::config::unauthenticated;
 use crate::auth::{Authenticator, principal_of};
-use crate::feed::Subscription;
+use crate::feed::{Detail, Subscription};
 use crate::problem::Problem;
 use crate::query::{Params, bad};
 use crate::routes::ogc::take_crs;
@@ -69,6 +69,10 @@ async fn feed(
     let filter = params.resource_filter(None)?;
     let incident = params.take::<IncidentId>("incident", "must be an incident's id (a UUID)")?;
     let crs = take_crs(&mut params)?;
+    let detail = match params.take_raw("detail") {
+        None => Detail::Full,
+        Some(raw) => Detail::parse(&raw).ok_or_else(|| bad("detail", Detail::RULE))?,
+    };
     // EventSource sends `Last-Event-ID` on reconnecting; a first connection may
     // pass the position it already has as `last_event_id`.
     let from_query = params.take::<u64>("last_event_id", "must be a log position")?;
@@ -100,6 +104,7 @@ async fn feed(
             filter,
             incident,
             crs,
+            detail,
         },
     )?;
     // The connection's permit lives as long as its stream.
