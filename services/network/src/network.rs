@@ -137,13 +137,20 @@ impl Network {
             .map_err(|error| Problem::unavailable(format!("cannot read the log: {error}")))
     }
 
+    /// The log's head: the position of its last event (503 when the log does
+    /// not answer).
+    pub async fn head(&self) -> Result<Position, Problem> {
+        self.log
+            .head()
+            .await
+            .map_err(|error| Problem::unavailable(format!("cannot read the log's head: {error}")))
+    }
+
     /// Read-your-writes. The head is published before any append is answered, so
     /// a position beyond it was never handed to a client: it is refused at once
     /// rather than waited for.
     async fn wait_for(&self, position: Position) -> Result<(), Problem> {
-        let head = self.log.head().await.map_err(|error| {
-            Problem::unavailable(format!("the event log does not answer: {error}"))
-        })?;
+        let head = self.head().await?;
         if position > head {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -107,7 +107,7 @@ pub async fn approve(
             revision,
             // The approval's steps were all taken before this turn began (or
             // just now, by `finish_superseding`): the head covers them.
-            position: head(state).await?,
+            position: state.head().await?,
         });
     }
     let old = match record.request.supersedes {
@@ -253,7 +253,7 @@ pub async fn approve(
     finish_superseding(state, &record, &acting).await?;
     let position = match record.request.supersedes {
         // The old plan's release came after `PlanApproved`.
-        Some(_) => head(state).await?.max(position),
+        Some(_) => state.head().await?.max(position),
         None => position,
     };
     Ok(Approved {
@@ -264,14 +264,6 @@ pub async fn approve(
 }
 
 /// The log's head: a position every acknowledged append is at or before.
-async fn head(state: &Network) -> Result<Position, Problem> {
-    state
-        .log
-        .head()
-        .await
-        .map_err(|error| Problem::unavailable(format!("cannot read the log's head: {error}")))
-}
-
 /// Cancels plan `id` for `reason`: records `PlanCancelled` (once) and gives
 /// back everything the plan holds, each step keyed, so a retry after a crash
 /// finishes the job. Answers the record and revision the log then holds.
