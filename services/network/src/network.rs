@@ -140,10 +140,9 @@ impl Network {
     /// The log's head: the position of its last event (503 when the log does
     /// not answer).
     pub async fn head(&self) -> Result<Position, Problem> {
-        self.log
-            .head()
-            .await
-            .map_err(|error| Problem::unavailable(format!("cannot read the log's head: {error}")))
+        self.log.head().await.map_err(|error| {
+            Problem::unavailable(format!("the event log does not answer: {error}"))
+        })
     }
 
     /// Read-your-writes. The head is published before any append is answered, so
