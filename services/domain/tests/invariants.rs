@@ -478,18 +478,19 @@ impl Network {
                 },
             ),
         };
+        // `settled` stands for the log's one settlement key of the transfer
+        // (`transfer/<id>/settle`): once taken, the process appends no other
+        // settlement. A return is refused by the source itself as well (the
+        // transfer is no longer open there, received and completed or returned);
+        // a depot keeps no record of what it received, so a second receipt is
+        // stopped by the key alone.
         match process.settled {
-            // Returned twice: the source itself refuses (the transfer is not open).
-            Some(Settled::Returned) if how == Settled::Returned => {
+            Some(_) if how == Settled::Returned => {
                 prop_assert!(
                     self.run(depot, command).is_empty(),
-                    "{how:?} twice accepted"
+                    "a return after the transfer was settled was accepted"
                 );
             }
-            // Anything after a settlement: the log holds the transfer's one
-            // settlement key (`transfer/<id>/settle`), so the process appends nothing.
-            // A depot keeps no record of what it received, so only the key stops a
-            // second receipt.
             Some(_) => {}
             None => {
                 if !self.run(depot, command).is_empty() {

@@ -173,6 +173,15 @@ pub async fn settle(
         }
         received => received?,
     };
+    // A replayed receipt of another transfer under this id (two dispatches of one
+    // new id that raced past the edge): not this one's settlement. It stays open
+    // rather than be completed for stock it never delivered.
+    if !received_from(&received, transfer.from) {
+        return Err(CommandError::Rejected(DomainError::AlreadyExists {
+            what: "a receipt from another depot of transfer",
+            key: transfer.transfer.to_string(),
+        }));
+    }
     let complete = DepotCommand::CompleteTransfer {
         transfer: transfer.transfer,
     };
@@ -337,14 +346,8 @@ pub async fn in_transit_to(
             Err(error) => Err(Problem::from(error)),
         }
     };
-    let from_source = |received: &Executed<DepotEvent>| {
-        received
-            .events
-            .iter()
-            .any(|event| matches!(event, DepotEvent::TransferReceived(e) if e.from == from))
-    };
     if let Some(received) = keyed(destination, Step::Settle).await? {
-        if !from_source(&received) {
+        if !received_from(&received, from) {
             return Err(unknown());
         }
         let completed = applied(state, &from, transfer, Step::Complete)
@@ -352,10 +355,30 @@ pub async fn in_transit_to(
             .map_err(Problem::from)?;
         return Ok(Found::Settled(Settled::received(received, completed)));
     }
+    // The key on the source's stream: returned there — or received there, as the
+    // destination of another depot's transfer, which is no answer to this one.
     match keyed(from, Step::Settle).await? {
-        Some(returned) => Ok(Found::Settled(Settled::returned(returned))),
-        None => Err(unknown()),
+        Some(returned) if returned_by(&returned, from) => {
+            Ok(Found::Settled(Settled::returned(returned)))
+        }
+        _ => Err(unknown()),
     }
+}
+
+/// Whether a settlement's events receive the transfer from `source`.
+fn received_from(settled: &Executed<DepotEvent>, source: DepotId) -> bool {
+    settled
+        .events
+        .iter()
+        .any(|event| matches!(event, DepotEvent::TransferReceived(e) if e.from == source))
+}
+
+/// Whether a settlement's events return the transfer to `source`.
+fn returned_by(settled: &Executed<DepotEvent>, source: DepotId) -> bool {
+    settled
+        .events
+        .iter()
+        .any(|event| matches!(event, DepotEvent::TransferReturned(e) if e.depot_id == source))
 }
 
 /// 拒收: the destination will not take a transfer in transit, so it goes back to

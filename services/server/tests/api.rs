@@ -506,9 +506,11 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
     let from = source["id"].as_str().unwrap();
     let dispatch = |transfer: &str, to: &str| json!({"transfer": transfer, "to": to, "item": "N95", "quantity": 500, "reason": "rebalance"});
 
+    let key = "a-transfer-dispatched-once";
     let response = server
-        .post(
+        .post_keyed(
             &format!("/api/v1/depots/{from}/dispatch_transfer"),
+            key,
             &dispatch("11111111-2222-4333-8444-555555555555", to),
         )
         .await;
@@ -561,6 +563,20 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
             "{problem}"
         );
     }
+    assert_eq!(server.head().await, head);
+    // The first dispatch retried with its key, after it settled: answered as the
+    // first time (the id check at the edge does not stand in its way).
+    let retry = server
+        .post_keyed(
+            &format!("/api/v1/depots/{from}/dispatch_transfer"),
+            key,
+            &dispatch(first, to),
+        )
+        .await;
+    assert_eq!(retry.status(), 200);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let replayed: Value = retry.json().await.unwrap();
+    assert_eq!(replayed, written);
     assert_eq!(server.head().await, head);
     assert_eq!(units(&source_now, "N95"), units(source, "N95") - 500);
     assert_eq!(

@@ -414,11 +414,20 @@ async fn a_thousand_subscribers_all_receive_the_same_update() {
 #[tokio::test]
 async fn a_bad_feed_parameter_is_refused_naming_it() {
     let server = TestServer::seeded().await;
+    // Named with its rule: the feed reads `detail`, it is not an unknown parameter.
+    let (status, problem) = server.get(&server.url("/api/v1/feed?detail=all")).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("detail")));
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("full or summary"),
+        "{problem}"
+    );
     for (query, field) in [
         ("?collection=ships", "collection"),
         ("?bbox=1", "bbox"),
         ("?zoom=3", "zoom"),
-        ("?detail=all", "detail"),
     ] {
         let (status, problem) = server
             .get(&server.url(&format!("/api/v1/feed{query}")))

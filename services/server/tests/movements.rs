@@ -150,6 +150,49 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
             "TransferCompleted"
         ]
     );
+    // Nobody else can claim it: not a depot it never went to, naming the
+    // destination as its source (the destination holds its key, as a receipt),
+    // nor the destination naming a source that never sent it.
+    let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
+    let bystander = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .find(|id| id != from && id != DESTINATION)
+        .unwrap();
+    let head = server.head().await;
+    for (at, claimed_from) in [
+        (bystander.as_str(), DESTINATION),
+        (DESTINATION, bystander.as_str()),
+    ] {
+        for (action, body) in [
+            (
+                "sign_transfer",
+                json!({"transfer": signed_one, "from": claimed_from, "received_by": "冒领人"}),
+            ),
+            (
+                "refuse_transfer",
+                json!({"transfer": signed_one, "from": claimed_from, "reason": "冒领"}),
+            ),
+        ] {
+            let claimed = server
+                .post(&format!("/api/v1/depots/{at}/{action}"), &body)
+                .await;
+            let status = claimed.status();
+            let problem: Value = claimed.json().await.unwrap();
+            assert_eq!(
+                (
+                    status.as_u16(),
+                    problem_type(&problem),
+                    problem["field"].as_str()
+                ),
+                (422, "unknown-reference", Some("transfer")),
+                "{action} at {at} from {claimed_from}: {problem}"
+            );
+        }
+    }
+    assert_eq!(server.head().await, head);
     // Completed at the source: its record is closed, nothing of it is kept.
     let (_, source_now) = server
         .get(&server.url(&format!(
@@ -331,6 +374,97 @@ async fn a_receipt_a_crash_left_uncompleted_is_completed_once_after_a_restart() 
         .await;
     assert_eq!(signed.status(), 200);
     assert_eq!(settlement(&again, transfer), completed);
+}
+
+/// Two dispatches of one new id that raced past the edge (one in transit and
+/// received, its completion cut off by a crash; one from another depot, to be
+/// received at once): the key admits one receipt, and the sweep after the
+/// restart completes only the dispatch that receipt came from. The other stays
+/// open at its depot, its stock in flight, rather than be closed for a receipt
+/// of someone else's lots.
+#[tokio::test]
+async fn a_receipt_is_completed_only_at_the_depot_it_came_from() {
+    use ercs_commands::{Aggregates, Expect, Metadata};
+    use ercs_domain::decider::{CommandContext, Stamped};
+    use ercs_domain::supply::depot::{Depot, DepotCommand};
+    use ercs_domain::values::{Actor, Reason};
+
+    let server = TestServer::seeded().await;
+    let source = depots(&server).await;
+    // The twin's depot sorts first, so the sweep meets its dispatch first.
+    let twin_depot = "00000000-2222-4333-8444-555555555555";
+    support::register_depot(
+        &server,
+        twin_depot,
+        "开州区应急物资中转点",
+        "500154",
+        KAIZHOU,
+    )
+    .await;
+    let stocked = server
+        .post(
+            &format!("/api/v1/depots/{twin_depot}/receive_lot"),
+            &json!({"item": "N95", "lot_number": "TWIN-1", "quantity": 50,
+                    "expiry": "2031-01-01T00:00:00Z", "reason": "捐赠"}),
+        )
+        .await;
+    assert_eq!(stocked.status(), 200);
+    let transfer = "59111111-2222-4333-8444-555555555555";
+    let dispatched = dispatch(&server, &source, transfer).await;
+    let copy = receipt_without_completion(&server, &source, &dispatched, transfer).await;
+    let log: std::sync::Arc<dyn ercs_eventlog::EventLog> = std::sync::Arc::new(
+        ercs_eventlog::SqliteEventLog::open(copy.path().join("events.db")).unwrap(),
+    );
+    let twin = DepotCommand::DispatchTransfer {
+        transfer: transfer.parse().unwrap(),
+        to: DESTINATION.parse().unwrap(),
+        item: ercs_domain::supply::ItemCode::parse("N95").unwrap(),
+        quantity: ercs_domain::values::Quantity::new(20),
+        reason: Reason::parse("同号调拨").unwrap(),
+        expected_arrival: None,
+        incident: None,
+    };
+    Aggregates::new(log)
+        .execute::<Depot>(
+            &twin_depot.parse().unwrap(),
+            Expect::Latest,
+            Stamped {
+                context: CommandContext::new(Actor::parse("调度员").unwrap(), chrono::Utc::now()),
+                command: twin,
+            },
+            &Metadata::new("调度员"),
+        )
+        .await
+        .unwrap();
+
+    let restarted = TestServer::over(copy).await;
+    let completed = [
+        "TransferDispatched",
+        "TransferReceived",
+        "TransferDispatched",
+        "TransferCompleted",
+    ];
+    completes(&restarted, transfer, &completed).await;
+    let completed_at = restarted.count_events(
+        "event_type = 'TransferCompleted' AND json_extract(data, '$.depot_id') = ?1",
+        source["id"].as_str().unwrap(),
+    );
+    assert_eq!(
+        completed_at, 1,
+        "completed at the depot the receipt came from"
+    );
+    restarted.caught_up().await;
+    let (_, twin) = restarted
+        .get(&restarted.url(&format!("/api/v1/depots/{twin_depot}")))
+        .await;
+    assert_eq!(
+        twin["state"]["outbound"][transfer]["to"], DESTINATION,
+        "the twin stays open at its depot: {twin}"
+    );
+    let (_, destination) = restarted
+        .get(&restarted.url(&format!("/api/v1/depots/{DESTINATION}")))
+        .await;
+    assert_eq!(n95(&destination), 100, "one receipt: {destination}");
 }
 
 /// Waits (10 s at most) until the transfer's events are `completed`; then

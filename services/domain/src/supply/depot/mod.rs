@@ -23,7 +23,9 @@
 //! return under one idempotency key per transfer, so the log takes exactly one
 //! settlement, once. Appends use deterministic event ids so a retry after a crash
 //! appends nothing twice. `tests/invariants.rs` models this process (its key
-//! included), attempts double settlements, and checks the network total.
+//! included), checks that the source refuses a return after any settlement, and
+//! checks the network total; the server's tests race the real process
+//! (`exactly_once.rs`, `movements.rs`).
 //!
 //! A receipt is followed by `CompleteTransfer` at the source → `TransferCompleted`,
 //! which closes the source's record; a return closes it by itself. A depot's
