@@ -491,6 +491,64 @@ async fn a_depot_below_its_reserve_norm_shows_the_shortfall() {
     assert_eq!((n95.norm, n95.usable, n95.shortfall), (500, 150, 350));
 }
 
+/// A transfer for an incident is on the road until its destination receives it,
+/// and not after, though the source's record of it stays open until the
+/// completion: the view keeps the received-but-not-completed few itself (a
+/// depot keeps no ids of what it received), and forgets each at its completion.
+#[tokio::test]
+async fn a_received_transfer_is_off_the_road_before_its_completion() {
+    use ercs_domain::ids::TransferId;
+    use ercs_domain::supply::depot::LotPick;
+    let f = fixture();
+    let projector = f.live();
+    let (source, destination) = (DepotId::from_uuid(id(5)), DepotId::from_uuid(id(6)));
+    let incident = IncidentId::from_uuid(id(30));
+    let transfer = TransferId::from_uuid(id(40));
+    f.run::<Depot, _>(&source, t0(), register_depot(source))
+        .await;
+    f.run::<Depot, _>(&destination, t0(), register_depot(destination))
+        .await;
+    f.run::<Depot, _>(&source, t0(), receive("A-1", 200, None))
+        .await;
+    let dispatch = DepotCommand::DispatchTransfer {
+        transfer,
+        to: destination,
+        item: n95(),
+        quantity: Quantity::new(80),
+        reason: reason("支援"),
+        expected_arrival: Some(minutes(90)),
+        incident: Some(incident),
+    };
+    f.run::<Depot, _>(&source, minutes(1), dispatch).await;
+    let on_road = |view: &OneNetwork| view.holdings(incident).in_transit.len();
+    assert_eq!(on_road(&f.caught_up(&projector).await), 1);
+
+    let receive = DepotCommand::ReceiveTransfer {
+        transfer,
+        from: source,
+        item: n95(),
+        lots: vec![LotPick {
+            lot_number: LotNumber::parse("A-1").unwrap(),
+            quantity: Quantity::new(80),
+            expiry: None,
+        }],
+        reason: reason("签收"),
+    };
+    f.run::<Depot, _>(&destination, minutes(60), receive).await;
+    let received = f.caught_up(&projector).await;
+    assert_eq!(on_road(&received), 0);
+    assert!(received.depots[&source].outbound.contains_key(&transfer));
+    assert_eq!(received.received_transfers, BTreeSet::from([transfer]));
+    assert_eq!(f.rebuilt().await, received);
+
+    let complete = DepotCommand::CompleteTransfer { transfer };
+    f.run::<Depot, _>(&source, minutes(61), complete).await;
+    let completed = f.caught_up(&projector).await;
+    assert_eq!(on_road(&completed), 0);
+    assert!(completed.received_transfers.is_empty());
+    assert!(completed.depots[&source].outbound.is_empty());
+}
+
 // ---- convertible facilities and incidents ----
 
 /// Two convertibles registered at `t0`; the gym starts converting 5 minutes later.
