@@ -152,6 +152,9 @@ pub struct Hosted {
     clock: Arc<Mutex<DrillClock>>,
     session: tokio::sync::Mutex<Engine>,
     record: Mutex<Record>,
+    /// Saves of `drill.json` take turns: they share one temporary file, and the
+    /// drill's own task may save (a step it ran) while a request does.
+    saving: Mutex<()>,
     wake: Notify,
     stopped: AtomicBool,
 }
@@ -509,6 +512,7 @@ impl Drills {
             clock,
             session: tokio::sync::Mutex::new(engine),
             record: Mutex::new(record),
+            saving: Mutex::new(()),
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
         });
@@ -1153,8 +1157,12 @@ impl Hosted {
         record.progress = progress.clone();
     }
 
-    /// Writes `drill.json` (to a temporary file, then renamed).
+    /// Writes `drill.json` (to a temporary file, then renamed), one save at a
+    /// time, each with the record as it stands when its turn comes: two at once
+    /// wrote one temporary file and the second rename found it gone, which
+    /// paused a drill whose first step ran while its start was being saved.
     fn save(&self) -> Result<(), Problem> {
+        let _turn = self.saving.lock().unwrap_or_else(PoisonError::into_inner);
         let text = {
             let mut record = self.record.lock().unwrap_or_else(PoisonError::into_inner);
             record.clock = self.lock_clock().clone();
