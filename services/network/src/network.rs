@@ -137,8 +137,8 @@ impl Network {
             .map_err(|error| Problem::unavailable(format!("cannot read the log: {error}")))
     }
 
-    /// The log's head: the position of its last event (503 when the log does
-    /// not answer).
+    /// The log's head: a position every acknowledged append is at or before
+    /// (503 when the log does not answer).
     pub async fn head(&self) -> Result<Position, Problem> {
         self.log.head().await.map_err(|error| {
             Problem::unavailable(format!("the event log does not answer: {error}"))

@@ -357,9 +357,14 @@ pub async fn in_transit_to(
     }
     // The key on the source's stream: returned there — or received there, as the
     // destination of another depot's transfer, which is no answer to this one.
-    match keyed(from, Step::Settle).await? {
-        Some(returned) if returned_by(&returned, from) => {
-            Ok(Found::Settled(Settled::returned(returned)))
+    let returned = keyed(from, Step::Settle).await?.map(Settled::returned);
+    match returned {
+        Some(settled)
+            if settled
+                .return_event()
+                .is_some_and(|back| back.depot_id == from) =>
+        {
+            Ok(Found::Settled(settled))
         }
         _ => Err(unknown()),
     }
@@ -371,14 +376,6 @@ fn received_from(settled: &Executed<DepotEvent>, source: DepotId) -> bool {
         .events
         .iter()
         .any(|event| matches!(event, DepotEvent::TransferReceived(e) if e.from == source))
-}
-
-/// Whether a settlement's events return the transfer to `source`.
-fn returned_by(settled: &Executed<DepotEvent>, source: DepotId) -> bool {
-    settled
-        .events
-        .iter()
-        .any(|event| matches!(event, DepotEvent::TransferReturned(e) if e.depot_id == source))
 }
 
 /// 拒收: the destination will not take a transfer in transit, so it goes back to

@@ -555,13 +555,7 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
                 &json!({"transfer": first, "to": destination, "item": "N95", "quantity": 1, "reason": "rebalance"}),
             )
             .await;
-        assert_eq!(again.status(), 409);
-        let problem: Value = again.json().await.unwrap();
-        assert_eq!(
-            (problem_type(&problem), problem["field"].as_str()),
-            ("already-exists", Some("transfer")),
-            "{problem}"
-        );
+        support::refused(again, 409, "already-exists", "transfer").await;
     }
     assert_eq!(server.head().await, head);
     // The first dispatch retried with its key, after it settled: answered as the
@@ -622,14 +616,7 @@ async fn a_transfer_is_settled_at_the_destination_or_returned_to_the_source() {
     )
     .await;
     for lot in lots {
-        let received = server
-            .post(
-                &format!("/api/v1/depots/{clash}/receive_lot"),
-                &json!({"item": "N95", "lot_number": lot, "quantity": 10,
-                        "expiry": "2031-01-01T00:00:00Z", "reason": "donation"}),
-            )
-            .await;
-        assert_eq!(received.status(), 200);
+        support::receive_n95(&server, clash, &lot, 10).await;
     }
     let response = server
         .post(

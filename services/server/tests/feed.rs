@@ -171,14 +171,7 @@ async fn a_summary_subscriber_gets_every_update_without_the_state() {
     let mut shifted = Stream::open(&server, "?detail=summary&crs=gcj02", None).await;
     let (_, depots) = server.get(&server.url("/api/v1/depots?limit=1")).await;
     let depot = depots["items"][0]["id"].as_str().unwrap().to_owned();
-    let received = server
-        .post(
-            &format!("/api/v1/depots/{depot}/receive_lot"),
-            &json!({"item": "N95", "lot_number": "FEED-SUMMARY-1", "quantity": 10,
-                    "expiry": "2031-01-01T00:00:00Z", "reason": "捐赠"}),
-        )
-        .await;
-    assert_eq!(received.status(), 200);
+    support::receive_n95(&server, &depot, "FEED-SUMMARY-1", 10).await;
     let team = standby_teams(&server, "&area=500101").await.remove(0);
     let last = change(&server, &team).await;
 

@@ -100,13 +100,7 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
                     "reason": "同号调拨"}),
         )
         .await;
-    assert_eq!(twin.status(), 409);
-    let problem: Value = twin.json().await.unwrap();
-    assert_eq!(
-        (problem_type(&problem), problem["field"].as_str()),
-        ("already-exists", Some("transfer")),
-        "{problem}"
-    );
+    let problem = support::refused(twin, 409, "already-exists", "transfer").await;
     let name = source["name"].as_str().unwrap();
     assert!(
         problem["detail"].as_str().unwrap().contains(name),
@@ -179,17 +173,7 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
             let claimed = server
                 .post(&format!("/api/v1/depots/{at}/{action}"), &body)
                 .await;
-            let status = claimed.status();
-            let problem: Value = claimed.json().await.unwrap();
-            assert_eq!(
-                (
-                    status.as_u16(),
-                    problem_type(&problem),
-                    problem["field"].as_str()
-                ),
-                (422, "unknown-reference", Some("transfer")),
-                "{action} at {at} from {claimed_from}: {problem}"
-            );
+            support::refused(claimed, 422, "unknown-reference", "transfer").await;
         }
     }
     assert_eq!(server.head().await, head);
@@ -401,14 +385,7 @@ async fn a_receipt_is_completed_only_at_the_depot_it_came_from() {
         KAIZHOU,
     )
     .await;
-    let stocked = server
-        .post(
-            &format!("/api/v1/depots/{twin_depot}/receive_lot"),
-            &json!({"item": "N95", "lot_number": "TWIN-1", "quantity": 50,
-                    "expiry": "2031-01-01T00:00:00Z", "reason": "捐赠"}),
-        )
-        .await;
-    assert_eq!(stocked.status(), 200);
+    support::receive_n95(&server, twin_depot, "TWIN-1", 50).await;
     let transfer = "59111111-2222-4333-8444-555555555555";
     let dispatched = dispatch(&server, &source, transfer).await;
     let copy = receipt_without_completion(&server, &source, &dispatched, transfer).await;

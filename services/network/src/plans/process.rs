@@ -263,7 +263,6 @@ pub async fn approve(
     })
 }
 
-/// The log's head: a position every acknowledged append is at or before.
 /// Cancels plan `id` for `reason`: records `PlanCancelled` (once) and gives
 /// back everything the plan holds, each step keyed, so a retry after a crash
 /// finishes the job. Answers the record and revision the log then holds.

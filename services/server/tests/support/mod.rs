@@ -316,6 +316,31 @@ pub async fn register_depot(
     assert_eq!(registered.status(), 201);
 }
 
+/// Receives `quantity` N95 into `depot` as lot `lot` (expiring 2031-01-01).
+pub async fn receive_n95(server: &TestServer, depot: &str, lot: &str, quantity: u32) {
+    let received = server
+        .post(
+            &format!("/api/v1/depots/{depot}/receive_lot"),
+            &json!({"item": "N95", "lot_number": lot, "quantity": quantity,
+                    "expiry": "2031-01-01T00:00:00Z", "reason": "捐赠"}),
+        )
+        .await;
+    assert_eq!(received.status(), 200);
+}
+
+/// The problem of a refused request, once its status, `type` slug and `field`
+/// are the ones given.
+pub async fn refused(response: reqwest::Response, status: u16, slug: &str, field: &str) -> Value {
+    let got = response.status().as_u16();
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        (got, problem_type(&problem), problem["field"].as_str()),
+        (status, slug, Some(field)),
+        "{problem}"
+    );
+    problem
+}
+
 /// The incident the plan tests declare.
 pub const INCIDENT: &str = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
 
