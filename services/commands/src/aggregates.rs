@@ -7,7 +7,7 @@ use ercs_domain::decider::Decider;
 use ercs_domain::event::{DecodeError, DomainEvent};
 use ercs_eventlog::{
     AppendOnce, CommandKey, Direction, EventData, EventLog, ExpectedRevision, FileAccess,
-    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName,
+    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, StreamTip,
 };
 use uuid::Uuid;
 
@@ -98,6 +98,14 @@ impl fmt::Display for Shown {
 
 /// Events read from the log per page while loading.
 const PAGE: usize = 4096;
+
+/// How a load checks a cached fold against the log: by the tip the log knows
+/// (no read when it knows one), or by reading the store.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Tip,
+    Store,
+}
 
 /// Loads aggregates from, and writes their decisions to, one event log.
 ///
@@ -235,9 +243,16 @@ impl Aggregates {
         let _turn = self.turns.take(stream.as_str()).await;
         let mut attempt = 1;
         loop {
+            // A retry after a conflict reads the store: the tip the first
+            // attempt trusted may have been a moment old.
+            let check = if attempt == 1 {
+                Check::Tip
+            } else {
+                Check::Store
+            };
             let loaded = match expect {
-                Expect::Revision(expected) => self.load_as_of::<D>(&stream, expected).await,
-                Expect::Latest => self.fold_through::<D>(&stream, None).await,
+                Expect::Revision(expected) => self.load_as_of::<D>(&stream, expected, check).await,
+                Expect::Latest => self.fold_through::<D>(&stream, None, check).await,
             };
             let outcome = match loaded {
                 Ok(loaded) => {
@@ -377,6 +392,7 @@ impl Aggregates {
         &self,
         stream: &StreamName,
         expected: Option<Revision>,
+        check: Check,
     ) -> Result<Folded<D::State>, CommandError<D::Error>>
     where
         D: Decider,
@@ -386,7 +402,9 @@ impl Aggregates {
             // Must not exist: the append says so if it does (or recognises a retry).
             return Ok(Folded::default());
         };
-        let folded = self.fold_through::<D>(stream, Some(revision)).await?;
+        let folded = self
+            .fold_through::<D>(stream, Some(revision), check)
+            .await?;
         if folded.revision() != Some(revision) {
             return Err(CommandError::Conflict {
                 stream: stream.clone(),
@@ -407,7 +425,7 @@ impl Aggregates {
         D: Decider,
         D::Event: DomainEvent,
     {
-        let folded = self.fold_through::<D>(stream, last).await?;
+        let folded = self.fold_through::<D>(stream, last, Check::Tip).await?;
         Ok(Loaded {
             revision: folded.revision(),
             state: folded.state,
@@ -421,6 +439,7 @@ impl Aggregates {
         &self,
         stream: &StreamName,
         last: Option<Revision>,
+        check: Check,
     ) -> Result<Folded<D::State>, CommandError<D::Error>>
     where
         D: Decider,
@@ -437,14 +456,14 @@ impl Aggregates {
             state: fold.state,
             last: Some((fold.revision, fold.last_id, fold.position)),
         });
-        let folded = match self.fold_onto::<D>(stream, onto, last).await? {
+        let folded = match self.fold_onto::<D>(stream, onto, last, check).await? {
             Some(folded) => folded,
             None => {
                 // The event at the cached revision is not the one folded: the
                 // log is not the one the copy came from (restored, replaced).
                 self.cache.evict(stream.as_str());
                 since = None;
-                let fresh = self.fold_onto::<D>(stream, Folded::default(), last);
+                let fresh = self.fold_onto::<D>(stream, Folded::default(), last, check);
                 fresh.await?.unwrap_or_default()
             }
         };
@@ -461,11 +480,24 @@ impl Aggregates {
         stream: &StreamName,
         mut folded: Folded<D::State>,
         last: Option<Revision>,
+        check: Check,
     ) -> Result<Option<Folded<D::State>>, CommandError<D::Error>>
     where
         D: Decider,
         D::Event: DomainEvent,
     {
+        // The stream ends with the folded event, by the word of the log that
+        // wrote it: the check a read would make, without the read.
+        if let (Some((revision, id, position)), Check::Tip) = (folded.last, check)
+            && self.log.last_known(stream)
+                == Some(StreamTip {
+                    revision,
+                    id,
+                    position,
+                })
+        {
+            return Ok(Some(folded));
+        }
         // The first page starts at the folded event itself, to check it in the
         // same read; later pages start after the last event folded.
         let mut anchor = folded.last;

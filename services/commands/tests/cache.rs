@@ -20,8 +20,8 @@ use ercs_domain::team::{Team, TeamCommand, TeamEvent};
 use ercs_domain::testing::runs;
 use ercs_domain::values::{Actor, Quantity, Reason};
 use ercs_domain::{CommandContext, Decider, Stamped};
-use ercs_eventlog::{EventLog, FileAccess};
-use support::counting::{Counter, CountingLog};
+use ercs_eventlog::{EventLog, FileAccess, StreamName};
+use support::counting::{Counter, CountingLog, Tips};
 use uuid::Uuid;
 
 struct Fixture {
@@ -246,21 +246,26 @@ async fn stocked_depot(aggregates: &Aggregates) -> DepotId {
     depot
 }
 
-#[tokio::test]
-async fn a_write_from_another_process_is_decided_on_never_the_stale_copy() {
-    let f = fixture(16);
+/// Behind the cache's back, 80 of the depot's 100 leave through another
+/// process; then 50 are refused from the 20 left. The revision after the 80.
+async fn eighty_leave_elsewhere_and_fifty_are_refused(f: &Fixture, depot: DepotId) -> Option<u64> {
     let other = Aggregates::new(f.log.clone());
-    let depot = stocked_depot(&f.cached).await;
-    // Behind the cache's back: 80 of the 100 leave through another process.
     let moved_on = on_depot(&other, depot, Expect::Latest, issue(80))
         .await
         .unwrap();
-
     let refused = on_depot(&f.cached, depot, Expect::Latest, issue(50)).await;
     assert!(
         matches!(refused, Err(CommandError::Rejected(_))),
         "50 issued from the 20 left: {refused:?}"
     );
+    moved_on
+}
+
+#[tokio::test]
+async fn a_write_from_another_process_is_decided_on_never_the_stale_copy() {
+    let f = fixture(16);
+    let depot = stocked_depot(&f.cached).await;
+    let moved_on = eighty_leave_elsewhere_and_fifty_are_refused(&f, depot).await;
     let at_new = on_depot(&f.cached, depot, Expect::Revision(moved_on), issue(20)).await;
     assert_eq!(
         at_new.unwrap(),
@@ -271,6 +276,33 @@ async fn a_write_from_another_process_is_decided_on_never_the_stale_copy() {
     assert_eq!(
         cached.state,
         f.replayed.load::<Depot>(&depot).await.unwrap().state
+    );
+}
+
+#[tokio::test]
+async fn a_tip_a_moment_old_never_lands_a_decision_on_the_state_it_names() {
+    let f = fixture(16);
+    let depot = stocked_depot(&f.cached).await;
+    // The log goes on naming the tip from before another write, as it would
+    // for the instant between a commit and its publication. Decided on the 100
+    // that tip vouches for, the 50's append is refused, and the retry reads the
+    // store: the 50 are refused, not issued.
+    let stream = StreamName::new(Depot::stream_name(&depot)).unwrap();
+    let tip = f.log.last_known(&stream).expect("the depot's tip is known");
+    f.log.say_tips(Tips::Pinned(tip));
+    let moved_on = eighty_leave_elsewhere_and_fifty_are_refused(&f, depot).await;
+    let issued = on_depot(&f.cached, depot, Expect::Latest, issue(20)).await;
+    assert_eq!(
+        issued.unwrap(),
+        moved_on.map(|r| r + 1),
+        "after the other write"
+    );
+    f.log.say_tips(Tips::Known);
+    let cached = f.cached.load::<Depot>(&depot).await.unwrap();
+    let replayed = f.replayed.load::<Depot>(&depot).await.unwrap();
+    assert_eq!(
+        (cached.state, cached.revision),
+        (replayed.state, replayed.revision)
     );
 }
 
@@ -433,6 +465,9 @@ async fn three_events(aggregates: &Aggregates, n: u128) {
 #[tokio::test]
 async fn the_cache_keeps_within_its_bound_and_lets_the_least_recent_go() {
     let f = fixture(3);
+    // Each cached state checked by a read, as on a shared store, so what is read
+    // says what was cached.
+    f.log.say_tips(Tips::Hidden);
     for n in 1..=5 {
         three_events(&f.cached, n).await;
         assert!(f.cached.cached() <= 3, "{} cached", f.cached.cached());
@@ -488,8 +523,20 @@ async fn reads_per_report(aggregates: &Aggregates, log: &CountingLog, reports: u
 
 #[tokio::test]
 async fn a_command_reads_as_much_on_a_long_stream_as_on_a_short_one() {
+    // The log this process writes knows each stream's last event, which is the
+    // check a cached state needs: nothing is read.
     let f = fixture(16);
     let reads = reads_per_report(&f.cached, &f.log, 300).await;
+    assert!(
+        reads.iter().all(|&read| read == 0),
+        "reads per report: {reads:?}"
+    );
+
+    // A log shared with other writers knows no tip: the one event the state
+    // is checked by, however long the stream.
+    let shared = fixture(16);
+    shared.log.say_tips(Tips::Hidden);
+    let reads = reads_per_report(&shared.cached, &shared.log, 300).await;
     assert!(
         reads.iter().all(|&read| read == 1),
         "reads per report: {reads:?}"

@@ -1,6 +1,6 @@
 //! One way to wrap a log: [`Around`] names the log inside and the few things a
 //! wrapper adds (time each append, count what reads return, hold back a
-//! subscription); [`Wrapped`] implements the whole port with them, so no
+//! subscription, hide or pin what the log knows of a stream's tip); [`Wrapped`] implements the whole port with them, so no
 //! wrapper forwards the port method by method.
 
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use crate::{
     AppendOnce, AppendResult, CommandKey, Direction, Error, EventData, EventLog, ExpectedRevision,
-    Filter, KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom,
-    Subscription,
+    Filter, KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, StreamTip,
+    SubscribeFrom, Subscription,
 };
 
 /// How an append ended, for [`Around::appended`].
@@ -39,6 +39,11 @@ pub trait Around: Send + Sync + 'static {
     /// The subscription handed out, from the inner log's.
     fn subscription(&self, subscription: Subscription) -> Subscription {
         subscription
+    }
+
+    /// The tip the inner log knows (see [`EventLog::last_known`]).
+    fn last_known(&self, stream: &StreamName) -> Option<StreamTip> {
+        self.log().last_known(stream)
     }
 }
 
@@ -127,6 +132,10 @@ impl<A: Around> EventLog for Wrapped<A> {
 
     async fn head(&self) -> Result<Position, Error> {
         self.0.log().head().await
+    }
+
+    fn last_known(&self, stream: &StreamName) -> Option<StreamTip> {
+        self.0.last_known(stream)
     }
 
     fn subscribe_all(&self, from: SubscribeFrom, filter: Filter) -> Subscription {

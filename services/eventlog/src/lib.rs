@@ -34,7 +34,7 @@ pub use model::{
     AppendOnce, AppendResult, CommandKey, Direction, EventData, EventType, ExpectedRevision,
     Filter, JsonError, JsonObject, KeyRecord, KeyedAppend, MAX_APPEND_EVENTS, MAX_APPEND_SIZE,
     MAX_COMMAND_KEY_LEN, MAX_EVENT_SIZE, MAX_EVENT_TYPE_LEN, MAX_STREAM_NAME_LEN, Position,
-    ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom, SubscriptionMessage,
+    ReadFrom, RecordedEvent, Revision, StreamName, StreamTip, SubscribeFrom, SubscriptionMessage,
     check_append, check_import,
 };
 pub use pages::Pages;

@@ -493,6 +493,15 @@ impl fmt::Debug for CommandKey {
     }
 }
 
+/// A stream's last event, as the log that wrote it knows it: its revision, its
+/// id and its position. What a cached fold of the stream is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamTip {
+    pub revision: Revision,
+    pub id: Uuid,
+    pub position: Position,
+}
+
 /// Where the append that carried a [`CommandKey`] landed: its stream and the
 /// revisions and positions of its events, which are consecutive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use futures::stream::BoxStream;
 use crate::Error;
 use crate::model::{
     AppendOnce, AppendResult, CommandKey, Direction, EventData, ExpectedRevision, Filter,
-    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom,
+    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, StreamTip, SubscribeFrom,
     SubscriptionMessage,
 };
 
@@ -71,6 +71,17 @@ pub trait EventLog: Send + Sync + 'static {
         filter: &Filter,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, Error>;
+
+    /// The stream's last event, when this log knows it for certain without
+    /// reading: a log whose only writer is in this process knows the streams it
+    /// wrote since it opened. `None` means "read to find out" — always, for a log
+    /// that shares its store with other writers. Known before the append that
+    /// made it is acknowledged, so a caller that saw an append acknowledged never
+    /// gets an older tip; one racing an append may, and an append decided on it
+    /// fails its expected-revision check.
+    fn last_known(&self, _stream: &StreamName) -> Option<StreamTip> {
+        None
+    }
 
     /// The position of the last committed event ([`Position::START`] when empty).
     async fn head(&self) -> Result<Position, Error>;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use ercs_eventlog::{
     AppendOnce, CommandKey, Direction, Error, EventData, EventLog, ExpectedRevision, Filter,
-    Position, ReadFrom, SqliteEventLog, StreamName,
+    Position, ReadFrom, SqliteEventLog, StreamName, StreamTip,
 };
 use uuid::Uuid;
 
@@ -290,4 +290,62 @@ async fn the_wal_is_copied_into_the_database_while_the_log_runs() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// The stream's last event as a read gives it.
+async fn tip_read(log: &SqliteEventLog, stream: &StreamName) -> Option<StreamTip> {
+    let last = log
+        .read_stream(stream, ReadFrom::End, Direction::Backwards, 1)
+        .await
+        .unwrap();
+    last.first().map(|event| StreamTip {
+        revision: event.revision,
+        id: event.id,
+        position: event.position,
+    })
+}
+
+#[tokio::test]
+async fn the_log_knows_the_tip_of_every_stream_it_wrote_as_a_read_gives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let (a, b) = (
+        StreamName::new("facility-1").unwrap(),
+        StreamName::new("facility-2").unwrap(),
+    );
+    {
+        let log = SqliteEventLog::open(&path).unwrap();
+        assert_eq!(log.last_known(&a), None, "nothing written yet");
+        log.append(&a, ExpectedRevision::NoStream, vec![an_event(), an_event()])
+            .await
+            .unwrap();
+        assert_eq!(log.last_known(&a), tip_read(&log, &a).await);
+    }
+    // Reopened: written before, not by this writer, so read to find out.
+    let log = SqliteEventLog::open(&path).unwrap();
+    assert_eq!(log.last_known(&a), None);
+    let retried = an_event();
+    log.append(&b, ExpectedRevision::Any, vec![retried.clone()])
+        .await
+        .unwrap();
+    log.append(&a, ExpectedRevision::Exact(1), vec![an_event()])
+        .await
+        .unwrap();
+    log.append(&b, ExpectedRevision::Any, vec![an_event()])
+        .await
+        .unwrap();
+    let (tip_a, tip_b) = (tip_read(&log, &a).await, tip_read(&log, &b).await);
+    assert_eq!(log.last_known(&a), tip_a);
+    assert_eq!(log.last_known(&b), tip_b);
+    // Neither a refused append nor a retry of an earlier one moves a tip back.
+    let refused = log
+        .append(&a, ExpectedRevision::Exact(0), vec![an_event()])
+        .await;
+    assert!(matches!(refused, Err(Error::WrongExpectedRevision { .. })));
+    log.append(&b, ExpectedRevision::Any, vec![retried])
+        .await
+        .unwrap();
+    assert_eq!(log.last_known(&a), tip_a);
+    assert_eq!(log.last_known(&b), tip_b);
+    assert_eq!(tip_b.map(|tip| tip.revision), Some(1));
 }

@@ -30,12 +30,12 @@ use tokio::sync::{oneshot, watch};
 
 use self::reader::{Readers, log_window, stream_window};
 pub use self::transfer::{SqliteImport, backup};
-use self::writer::{AppendRequest, Writer};
+use self::writer::{AppendRequest, Tips, Writer};
 use crate::Error;
 use crate::files::FileAccess;
 use crate::model::{
     AppendOnce, AppendResult, CommandKey, Direction, EventData, ExpectedRevision, Filter,
-    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, SubscribeFrom,
+    KeyedAppend, Position, ReadFrom, RecordedEvent, Revision, StreamName, StreamTip, SubscribeFrom,
     check_append,
 };
 use crate::port::{EventLog, Subscription};
@@ -109,6 +109,7 @@ struct Inner {
     writer: Option<JoinHandle<()>>,
     readers: Arc<Readers>,
     head: watch::Receiver<Position>,
+    tips: Arc<Tips>,
     _lock: File,
 }
 
@@ -130,10 +131,12 @@ impl SqliteEventLog {
         let mut conn = schema::open_writer(&path)?;
         let checkpointer = checkpoint::start(&mut conn, &path)?;
         let (head_tx, head) = watch::channel(Position::START);
+        let tips = Arc::new(Tips::default());
         let writer = Writer::new(
             conn,
             checkpointer,
             head_tx,
+            Arc::clone(&tips),
             options.max_batch.max(1),
             options.recent_ids.max(1),
             options.clock.clone(),
@@ -150,6 +153,7 @@ impl SqliteEventLog {
             writer: Some(writer),
             readers,
             head,
+            tips,
             _lock: lock,
         };
         Ok(Self {
@@ -287,6 +291,12 @@ impl EventLog for SqliteEventLog {
 
     async fn head(&self) -> Result<Position, Error> {
         Ok(*self.inner.head.borrow())
+    }
+
+    /// Known for every stream this process wrote since it opened the file (up
+    /// to the writer's limit): the lock keeps any other process from writing it.
+    fn last_known(&self, stream: &StreamName) -> Option<StreamTip> {
+        self.inner.tips.get(stream)
     }
 
     fn subscribe_all(&self, from: SubscribeFrom, filter: Filter) -> Subscription {

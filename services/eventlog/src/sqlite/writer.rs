@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -17,7 +18,7 @@ use super::schema::storage;
 use crate::Error;
 use crate::model::{
     AppendOnce, AppendResult, CommandKey, EventData, ExpectedRevision, KeyedAppend, Position,
-    Revision, StreamName,
+    Revision, StreamName, StreamTip,
 };
 
 pub(super) struct AppendRequest {
@@ -41,7 +42,43 @@ pub(super) struct Writer {
     checkpointer: JoinHandle<()>,
     state: State,
     head: watch::Sender<Position>,
+    tips: Arc<Tips>,
     max_batch: usize,
+}
+
+/// The last event of each stream this writer committed since it started (or
+/// since it last forgot them all: at [`MAX_KNOWN_STREAMS`], and when a commit
+/// fails), shared with the log's readers. This writer is the file's only one
+/// (the lock beside it), so what it committed is the stream's tip until it
+/// commits the next; it publishes a batch's tips after the commit and before
+/// anyone hears of it.
+#[derive(Default)]
+pub(super) struct Tips(Mutex<HashMap<StreamName, StreamTip>>);
+
+impl Tips {
+    pub fn get(&self, stream: &StreamName) -> Option<StreamTip> {
+        self.lock().get(stream).copied()
+    }
+
+    fn publish(&self, written: Vec<(StreamName, StreamTip)>) {
+        let mut tips = self.lock();
+        for (stream, tip) in written {
+            if tips.len() >= MAX_KNOWN_STREAMS && !tips.contains_key(&stream) {
+                tips.clear();
+            }
+            tips.insert(stream, tip);
+        }
+    }
+
+    fn forget(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<StreamName, StreamTip>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// What the writer knows beyond the database, kept in step with each transaction.
@@ -54,6 +91,8 @@ struct State {
     revisions: HashMap<StreamName, Revision>,
     /// Ids remembered by the transaction in progress, to forget if it rolls back.
     remembered: usize,
+    /// The tips the transaction in progress wrote, published if it commits.
+    written: Vec<(StreamName, StreamTip)>,
     /// What appends are recorded at.
     clock: super::RecordClock,
 }
@@ -63,6 +102,7 @@ impl Writer {
         conn: Connection,
         checkpointer: JoinHandle<()>,
         head: watch::Sender<Position>,
+        tips: Arc<Tips>,
         max_batch: usize,
         recent_ids: usize,
         clock: super::RecordClock,
@@ -78,9 +118,11 @@ impl Writer {
                 recent,
                 revisions: HashMap::new(),
                 remembered: 0,
+                written: Vec::new(),
                 clock,
             },
             head,
+            tips,
             max_batch,
         })
     }
@@ -105,6 +147,7 @@ impl Writer {
     fn commit(&mut self, batch: Vec<AppendRequest>) {
         let first_free = self.state.next_position;
         self.state.remembered = 0;
+        self.state.written.clear();
         // A bug that panics mid-batch must not take the only writer down with it: the
         // unwinding drops the transaction (a rollback) and only this batch fails.
         let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -116,12 +159,18 @@ impl Writer {
             ))
         });
         let outcomes = match written {
-            Ok(outcomes) => outcomes,
+            Ok(outcomes) => {
+                self.tips.publish(std::mem::take(&mut self.state.written));
+                outcomes
+            }
             Err(error) => {
                 tracing::error!(%error, appends = batch.len(), "event log commit failed");
                 self.state.next_position = first_free;
                 self.state.recent.forget_newest(self.state.remembered);
                 self.state.revisions.clear();
+                // A commit that failed may still be on disk (an error after the
+                // sync): what the streams end with is for the store to say.
+                self.tips.forget();
                 batch.iter().map(|_| Err(error.clone())).collect()
             }
         };
@@ -225,6 +274,14 @@ fn append_one(
         next_expected_revision: revision - 1,
         position: Position(state.next_position - 1),
     };
+    if let Some(last) = request.events.last() {
+        let tip = StreamTip {
+            revision: result.next_expected_revision,
+            id: last.id(),
+            position: result.position,
+        };
+        state.written.push((stream.clone(), tip));
+    }
     if let Some(key) = &request.key {
         let first_revision = current.map_or(0, |r| r + 1);
         remember_key(tx, key, stream, first_revision, result)?;
