@@ -24,8 +24,9 @@ use serde::Serialize;
 
 use super::{
     BedAvailability, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord, IncidentRecord,
-    OneNetwork, TeamCount, beds, convertibles, supplies, teams,
+    OneNetwork, TeamCount, beds,
 };
+use ercs_domain::lifecycle::Lifecycle;
 
 /// One district's availability.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -199,50 +200,40 @@ impl OneNetwork {
             .unwrap_or_default()
     }
 
-    /// The resources filed under areas that lie in `district`.
+    /// The resources filed under areas that lie in `district`. A team,
+    /// facility, depot or venue is filed under its one area; an incident under
+    /// each area it affects, so it is counted once however many lie here.
     fn scope_within(
         &self,
         district: &DivisionCode,
         in_district: &impl Fn(&AreaCode) -> Option<DivisionCode>,
     ) -> Scope<'_> {
-        let (mut teams, mut facilities, mut depots, mut convertibles, mut incidents) = <(
-            BTreeSet<_>,
-            BTreeSet<_>,
-            BTreeSet<_>,
-            BTreeSet<_>,
-            BTreeSet<_>,
-        )>::default(
-        );
+        let mut scope = Scope::default();
+        let mut incidents = BTreeSet::new();
         for (_, members) in self
             .area_index()
             .within(district)
             .filter(|(a, _)| in_district(a).is_some())
         {
-            teams.extend(&members.teams);
-            facilities.extend(&members.facilities);
-            depots.extend(&members.depots);
-            convertibles.extend(&members.convertibles);
+            let teams = members.teams.iter().filter_map(|id| self.teams.get(id));
+            scope.teams.extend(teams);
+            let facilities = members.facilities.iter();
+            scope
+                .facilities
+                .extend(facilities.filter_map(|id| self.facilities.get(id)));
+            let depots = members.depots.iter().filter_map(|id| self.depots.get(id));
+            scope.depots.extend(depots);
+            let convertibles = members.convertibles.iter();
+            scope
+                .convertibles
+                .extend(convertibles.filter_map(|id| self.convertibles.get(id)));
             incidents.extend(&members.incidents);
         }
-        Scope {
-            teams: teams.iter().filter_map(|id| self.teams.get(*id)).collect(),
-            facilities: facilities
-                .iter()
-                .filter_map(|id| self.facilities.get(*id))
-                .collect(),
-            depots: depots
-                .iter()
-                .filter_map(|id| self.depots.get(*id))
-                .collect(),
-            convertibles: convertibles
-                .iter()
-                .filter_map(|id| self.convertibles.get(*id))
-                .collect(),
-            incidents: incidents
-                .iter()
-                .filter_map(|id| self.incidents.get(*id))
-                .collect(),
-        }
+        scope.incidents = incidents
+            .into_iter()
+            .filter_map(|id| self.incidents.get(id))
+            .collect();
+        scope
     }
 
     /// The area index as it stands, kept up to date since first use.
@@ -317,86 +308,68 @@ fn district_of(areas: &AreaHierarchy, area: &AreaCode) -> Option<DivisionCode> {
 }
 
 /// Rolls `scope` up by the district `district` gives each area (`None`: not
-/// counted).
+/// counted). Each resource is added straight into its district's rollup: the
+/// feed does this for one district per event, so no rollup keyed finer than a
+/// district (by tier, area, kind) is built on the way.
 fn roll_up_districts(
     scope: &Scope<'_>,
     now: DateTime<Utc>,
     district: impl Fn(&AreaCode) -> Option<DivisionCode>,
 ) -> BTreeMap<DivisionCode, AreaRollup> {
-    let in_scope = |area: &AreaCode| district(area).is_some();
     let mut rollups: BTreeMap<DivisionCode, AreaRollup> = BTreeMap::new();
-    let teams = scope
-        .teams
-        .iter()
-        .copied()
-        .filter(|t| in_scope(&t.home_area));
-    for (key, count) in teams::by_status_and_kind(teams) {
-        if let Some(d) = district(&key.area) {
-            *rollups
-                .entry(d)
-                .or_default()
-                .teams
-                .entry(key.status)
-                .or_default() += count;
+    for team in &scope.teams {
+        if let Some(rollup) = district_rollup(&mut rollups, district(&team.home_area)) {
+            *rollup.teams.entry(team.status.phase().name()).or_default() += TeamCount {
+                teams: 1,
+                headcount: team.headcount.get(),
+            };
         }
     }
-    let facilities = scope
-        .facilities
-        .iter()
-        .copied()
-        .filter(|f| in_scope(&f.area.clone().into()));
-    for (key, beds) in beds::by_type_and_class(facilities, now) {
-        if let Some(d) = district(&key.area.clone().into()) {
-            let rollup = rollups.entry(d).or_default();
-            rollup.beds += beds;
-            *rollup.beds_by_type.entry(key.bed_type).or_default() += beds;
+    for facility in &scope.facilities {
+        if let Some(rollup) = district_rollup(&mut rollups, district(&facility.area.clone().into()))
+        {
+            for (key, pool) in facility.pools.iter() {
+                let beds = beds::availability(key.class, pool, now);
+                rollup.beds += beds;
+                *rollup.beds_by_type.entry(key.bed_type).or_default() += beds;
+            }
         }
     }
-    let convertibles: Vec<_> = scope
-        .convertibles
-        .iter()
-        .copied()
-        .filter(|c| in_scope(&c.state.area.clone().into()))
-        .collect();
-    for ((area, phase), count) in convertibles::by_phase(convertibles.iter().copied()) {
-        if let Some(d) = district(&area.into()) {
-            *rollups
-                .entry(d)
-                .or_default()
-                .convertibles
-                .entry(phase)
-                .or_default() += count;
+    for record in &scope.convertibles {
+        if let Some(rollup) =
+            district_rollup(&mut rollups, district(&record.state.area.clone().into()))
+        {
+            *rollup.convertibles.entry(record.state.phase).or_default() += 1;
+            for beds in record.capacity(now).into_values() {
+                rollup.convertible_beds += beds;
+            }
         }
     }
-    for ((area, _), capacity) in convertibles::capacity(convertibles.into_iter(), now) {
-        if let Some(d) = district(&area.into()) {
-            rollups.entry(d).or_default().convertible_beds += capacity;
-        }
-    }
-    let depots = scope
-        .depots
-        .iter()
-        .copied()
-        .filter(|depot| in_scope(&depot.area));
-    for (key, stock) in supplies::by_item(depots, now) {
-        if stock.shortfall == 0 {
-            continue;
-        }
-        if let Some(d) = district(&key.area) {
-            *rollups
-                .entry(d)
-                .or_default()
-                .supply_shortfall
-                .entry(key.item)
-                .or_default() += stock.shortfall;
+    for depot in &scope.depots {
+        if let Some(rollup) = district_rollup(&mut rollups, district(&depot.area)) {
+            // Only an item with a norm can fall short of it.
+            for item in depot.norms.keys() {
+                if let Some(short) = depot.shortfall_of(item, now) {
+                    *rollup.supply_shortfall.entry(item.clone()).or_default() +=
+                        u64::from(short.missing.get());
+                }
+            }
         }
     }
     for incident in scope.incidents.iter().filter(|i| !i.closed) {
         for area in &incident.affected_areas {
-            if let Some(d) = district(&area.clone().into()) {
-                rollups.entry(d).or_default().open_incidents += 1;
+            if let Some(rollup) = district_rollup(&mut rollups, district(&area.clone().into())) {
+                rollup.open_incidents += 1;
             }
         }
     }
     rollups
+}
+
+/// The rollup of `district`, begun empty; `None` when the area was not counted.
+fn district_rollup(
+    rollups: &mut BTreeMap<DivisionCode, AreaRollup>,
+    district: Option<DivisionCode>,
+) -> Option<&mut AreaRollup> {
+    district.map(|d| rollups.entry(d).or_default())
 }

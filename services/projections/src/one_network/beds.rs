@@ -90,7 +90,7 @@ pub fn of_pools(pools: &BedPools, now: DateTime<Utc>) -> Vec<(PoolKey, BedAvaila
         .collect()
 }
 
-fn availability(class: BedClass, pool: &BedPool, now: DateTime<Utc>) -> BedAvailability {
+pub(super) fn availability(class: BedClass, pool: &BedPool, now: DateTime<Utc>) -> BedAvailability {
     let reserved = pool.reserved_total();
     let within_lead_time = match class {
         BedClass::Designated | BedClass::RapidExpansion => pool.available(),

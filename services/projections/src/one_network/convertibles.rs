@@ -74,7 +74,7 @@ impl ConvertibleRecord {
     }
 
     /// This facility's beds by type as of `now`.
-    fn capacity(&self, now: DateTime<Utc>) -> BTreeMap<BedType, ConvertibleCapacity> {
+    pub(super) fn capacity(&self, now: DateTime<Utc>) -> BTreeMap<BedType, ConvertibleCapacity> {
         let mut beds: BTreeMap<BedType, ConvertibleCapacity> = BTreeMap::new();
         let state = &self.state;
         for (&bed_type, &planned) in &state.planned_beds {
