@@ -351,6 +351,9 @@ fn feed_path() -> Value {
         "description": "Each `update` event has `id` = its log position. Reconnect with `Last-Event-ID` \
     (or `last_event_id`) to resume with no gap and no duplicate. A `resync` event means this client fell \
     behind: refetch the collections, then keep reading. A comment line every 15 s keeps proxies open. \
+    The feed lasts as long as what opened it: when the JWT expires, or the API token is revoked (a \
+    ticket's feed: the token the ticket was asked with), a last `closed` event says why and the \
+    stream ends; authenticate again and resume with `last_event_id`. \
     A resume older than the feed's memory is served from the log, a few at a time: the others wait \
     (receiving comment lines), and beyond the waiting queue a resume is refused with 503 and Retry-After.",
         "parameters": [

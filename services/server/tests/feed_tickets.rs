@@ -1,7 +1,8 @@
 //! Browsers' way into the feed and the feed's limits, over real HTTP: a ticket
 //! opens one feed connection as the principal that asked for it, once and only
 //! within its minute; a token holds at most its cap of feed connections; and a
-//! request not answered in time is 503 `request-timeout`, a slow request head 408.
+//! request not answered in time is 503 `request-timeout`, a slow request head 408;
+//! and a feed lasts no longer than the token that opened it (or asked its ticket).
 
 mod support;
 
@@ -304,4 +305,112 @@ async fn a_client_that_never_finishes_its_request_head_gets_408_and_is_disconnec
         .unwrap();
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+/// The data of the stream's `closed` event, which must be its last.
+fn closed_event(text: &str) -> Value {
+    let (_, last) = text
+        .rsplit_once("event: closed\ndata: ")
+        .unwrap_or_else(|| panic!("no closed event in: {text}"));
+    let data = last.strip_suffix("\n\n").expect("the stream's last event");
+    serde_json::from_str(data).unwrap()
+}
+
+async fn open_feed(server: &TestServer, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(server.url("/api/v1/feed"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_feed_on_an_api_token_ends_when_the_token_is_revoked_and_so_does_its_tickets() {
+    let server = TestServer::seeded().await;
+    let admin = development::token(Role::Admin);
+    let (token, id) = support::viewer_api_token(&server.url("")).await;
+
+    let mut on_token = open_feed(&server, &token).await;
+    assert_eq!(on_token.status(), 200);
+    let ticket = ticket_for(&server, &token).await;
+    let mut on_ticket = open_with(&server, &ticket).await;
+    assert_eq!(on_ticket.status(), 200);
+    let viewer = development::token(Role::Viewer);
+    let mut unrelated = open_feed(&server, &viewer).await;
+    assert_eq!(unrelated.status(), 200);
+
+    let revoked = reqwest::Client::new()
+        .post(server.url(&format!("/api/v1/tokens/{id}/revoke")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    // Revoked here, so at once: well within the 15 s a replica's check takes.
+    for feed in [&mut on_token, &mut on_ticket] {
+        let text = support::to_the_end(feed, Duration::from_secs(5)).await;
+        let closed = closed_event(&text);
+        assert!(closed["reason"].as_str().unwrap().contains(&id), "{closed}");
+        assert!(
+            closed["action"].as_str().unwrap().contains("last_event_id"),
+            "{closed}"
+        );
+    }
+    let again = open_feed(&server, &token).await;
+    assert_eq!(again.status(), 401, "the revoked token opens no new feed");
+    // A feed on another credential goes on.
+    let (team, _) = support::take_a_team_out_of_service(&server).await;
+    let update = first_update(&mut unrelated, Duration::from_secs(10)).await;
+    assert!(update.contains(&team), "{update}");
+    assert!(!update.contains("event: closed"), "{update}");
+}
+
+#[tokio::test]
+async fn a_feed_on_a_jwt_ends_when_the_jwt_expires() {
+    #[derive(serde::Serialize)]
+    struct Claims {
+        sub: &'static str,
+        name: &'static str,
+        role: &'static str,
+        jurisdiction: &'static str,
+        iss: &'static str,
+        aud: &'static str,
+        exp: i64,
+    }
+    let expires = chrono::Utc::now().timestamp() + 3;
+    let claims = Claims {
+        sub: "wall-2",
+        name: "指挥大厅大屏",
+        role: "viewer",
+        jurisdiction: "500000",
+        iss: development::ISSUER,
+        aud: development::AUDIENCE,
+        exp: expires,
+    };
+    let key = jsonwebtoken::EncodingKey::from_secret(development::SECRET).unwrap();
+    let short = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap();
+    let no_leeway = AuthArgs {
+        jwt_leeway_seconds: 0,
+        ..AuthArgs::development()
+    };
+    let server = TestServer::seeded_with_auth(no_leeway, &development::token(Role::Admin)).await;
+
+    let mut feed = open_feed(&server, &short).await;
+    assert_eq!(feed.status(), 200);
+    let ticket = ticket_for(&server, &short).await;
+    let mut on_ticket = open_with(&server, &ticket).await;
+    assert_eq!(on_ticket.status(), 200);
+    for feed in [&mut feed, &mut on_ticket] {
+        let text = support::to_the_end(feed, Duration::from_secs(10)).await;
+        let closed = closed_event(&text);
+        assert!(
+            closed["reason"].as_str().unwrap().contains("expired"),
+            "{closed}"
+        );
+    }
+    assert!(
+        chrono::Utc::now().timestamp() >= expires,
+        "ended before the token expired"
+    );
 }

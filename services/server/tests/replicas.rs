@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use ercs_eventlog::{Direction, EventLog, Filter, ReadFrom};
 use ercs_eventlog_postgres::PostgresEventLog;
-use ercs_eventlog_postgres::testing::cluster;
+use ercs_eventlog_postgres::testing::{Database, cluster};
 use serde_json::{Value, json};
 use support::served::{Served, admin_client, serve_on};
 
@@ -221,14 +221,17 @@ async fn two_replicas_on_one_postgres_apply_each_command_once_and_agree() {
     );
 }
 
-/// One plan approved through both replicas at once, as two dispatchers at two
-/// consoles press the same button: the approval is recorded once and each of
-/// its dispatches is in the log once, whichever replica took each step. The
-/// steps are idempotent (keyed `plan/<id>/…` in the shared store), and the
-/// approval itself is an append at the plan stream's revision: no lease.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_plan_approved_through_both_replicas_at_once_dispatches_each_step_once() {
-    let (url, _database) = cluster().fresh_database().await;
+/// Two replicas on a fresh database, the first of which seeded it; both ready.
+struct Replicas {
+    first: Served,
+    second: Served,
+    url: String,
+    _database: Database,
+    _dir: tempfile::TempDir,
+}
+
+async fn two_replicas() -> Replicas {
+    let (url, database) = cluster().fresh_database().await;
     let dir = tempfile::tempdir().unwrap();
     let first = serve_on(
         &dir.path().join("a"),
@@ -237,6 +240,29 @@ async fn one_plan_approved_through_both_replicas_at_once_dispatches_each_step_on
     first.ready().await;
     let second = serve_on(&dir.path().join("b"), &["--store", &url]);
     second.ready().await;
+    Replicas {
+        first,
+        second,
+        url,
+        _database: database,
+        _dir: dir,
+    }
+}
+
+/// One plan approved through both replicas at once, as two dispatchers at two
+/// consoles press the same button: the approval is recorded once and each of
+/// its dispatches is in the log once, whichever replica took each step. The
+/// steps are idempotent (keyed `plan/<id>/…` in the shared store), and the
+/// approval itself is an append at the plan stream's revision: no lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_plan_approved_through_both_replicas_at_once_dispatches_each_step_once() {
+    let Replicas {
+        first,
+        second,
+        url,
+        _database,
+        ..
+    } = two_replicas().await;
 
     let incident = uuid::Uuid::new_v4().to_string();
     let send = |base: &str, path: &str, body: Value| {
@@ -324,4 +350,31 @@ async fn one_plan_approved_through_both_replicas_at_once_dispatches_each_step_on
         let response = send(base, &path, json!({})).await.unwrap();
         assert_eq!(response.status(), 200);
     }
+}
+
+/// A feed open at one replica on an API token revoked through the other ends
+/// within the check interval, with a `closed` event naming the token.
+#[tokio::test]
+async fn a_token_revoked_at_one_replica_ends_its_feed_at_the_other() {
+    let replicas = two_replicas().await;
+    let (first, second) = (&replicas.first, &replicas.second);
+    let (token, id) = support::viewer_api_token(&first.base).await;
+    let mut feed = reqwest::Client::new()
+        .get(format!("{}/api/v1/feed", second.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 200);
+
+    let revoked = admin_client()
+        .post(format!("{}/api/v1/tokens/{id}/revoke", first.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let within = ercs_server::auth::lasting::CHECK_EVERY + Duration::from_secs(5);
+    let text = support::to_the_end(&mut feed, within).await;
+    let (_, closed) = text.rsplit_once("event: closed\ndata: ").expect(&text);
+    assert!(closed.contains(&id), "{closed}");
 }

@@ -10,6 +10,7 @@ use jsonwebtoken::Algorithm;
 
 use super::development;
 use super::jwt::{DEFAULT_LEEWAY_SECONDS, JwtVerifier, Refused};
+use super::lasting::Credential;
 use super::principal::{Principal, Role};
 use super::tokens::ApiTokens;
 use crate::problem::Problem;
@@ -287,10 +288,14 @@ impl Authenticator {
 
     /// The principal of a feed request's `?ticket=`, which it uses up (within
     /// request `request_id`).
-    pub async fn redeem(&self, ticket: &str, request_id: uuid::Uuid) -> Result<Principal, Problem> {
+    pub async fn redeem(
+        &self,
+        ticket: &str,
+        request_id: uuid::Uuid,
+    ) -> Result<(Principal, Credential), Problem> {
         use super::tickets::Refused;
         match self.tickets.redeem(ticket, request_id).await {
-            Ok(principal) => Ok(principal),
+            Ok(redeemed) => Ok(redeemed),
             Err(Refused::Log(error)) => Err(Problem::unavailable(format!(
                 "cannot read feed tickets: {error}"
             ))),
@@ -298,15 +303,18 @@ impl Authenticator {
         }
     }
 
-    /// The principal of the request's `Authorization: Bearer …`; `Err` is the 401.
+    /// The principal of the request's `Authorization: Bearer …`, and how long
+    /// the token lasts; `Err` is the 401.
     pub async fn authenticate(
         &self,
         headers: &actix_web::http::header::HeaderMap,
-    ) -> Result<Principal, Problem> {
+    ) -> Result<(Principal, Credential), Problem> {
         let bearer = bearer(headers)?;
         if ApiTokens::is_api_token(bearer) {
             return match self.tokens.authenticate(bearer).await {
-                Ok(Some(principal)) => Ok(principal),
+                Ok(Some((principal, token_id))) => {
+                    Ok((principal, Credential::ApiToken { token_id }))
+                }
                 Ok(None) => Err(unauthenticated(Refused::Revoked.to_string())),
                 Err(error) => Err(Problem::unavailable(format!(
                     "cannot read API tokens: {error}"
@@ -317,8 +325,14 @@ impl Authenticator {
         // another's; any other refusal is the token's own fault, and is said.
         let mut refused = Refused::Signature;
         for verifier in [&self.configured, &self.development].into_iter().flatten() {
-            match verifier.verify(bearer) {
-                Ok(principal) => return Ok(principal),
+            match verifier.verify_until(bearer) {
+                Ok((principal, until)) => {
+                    let until = i64::try_from(until)
+                        .ok()
+                        .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+                        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+                    return Ok((principal, Credential::Until { until }));
+                }
                 Err(Refused::Signature) => {}
                 Err(other) => refused = other,
             }

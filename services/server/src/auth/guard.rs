@@ -10,6 +10,7 @@ use actix_web::{HttpMessage, ResponseError, web};
 use serde_json::Value;
 
 use super::config::Authenticator;
+use super::lasting::Credential;
 use super::principal::Principal;
 use super::rules::{self, Rule, rule_for};
 use crate::problem::Problem;
@@ -87,8 +88,10 @@ pub async fn guard(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     match admit(&request).await {
-        Ok(Some(principal)) => {
-            request.extensions_mut().insert(principal);
+        Ok(Some((principal, credential))) => {
+            let mut extensions = request.extensions_mut();
+            extensions.insert(principal);
+            extensions.insert(credential);
         }
         Ok(None) => {}
         Err(refusal) => return Ok(request.into_response(refusal)),
@@ -98,9 +101,11 @@ pub async fn guard(
         .map(ServiceResponse::map_into_boxed_body)
 }
 
-/// `Ok(Some)`: the principal to record; `Ok(None)`: a public endpoint;
-/// `Err`: the response that refuses the request.
-async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web::HttpResponse> {
+/// `Ok(Some)`: the principal to record and what it was authenticated with;
+/// `Ok(None)`: a public endpoint; `Err`: the response that refuses the request.
+async fn admit(
+    request: &ServiceRequest,
+) -> Result<Option<(Principal, Credential)>, actix_web::HttpResponse> {
     let (Some(table), Some(auth), Some(live)) = (
         request.app_data::<web::Data<RouteRules>>(),
         request.app_data::<web::Data<Authenticator>>(),
@@ -154,9 +159,11 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
         }
         None => auth.authenticate(request.headers()).await,
     }
-    .and_then(|principal| known_jurisdiction(state, principal));
-    let principal = match (principal, rule) {
-        (Ok(principal), _) => principal,
+    .and_then(|(principal, credential)| {
+        known_jurisdiction(state, principal).map(|principal| (principal, credential))
+    });
+    let (principal, credential) = match (principal, rule) {
+        (Ok(admitted), _) => admitted,
         // Without a good token, an operation the route table lacks gets the
         // fallback's 404 or 405 here, and never reaches a handler.
         (Err(_), None) => return Err(unknown(request).await),
@@ -178,7 +185,7 @@ async fn admit(request: &ServiceRequest) -> Result<Option<Principal>, actix_web:
             .await
             .map_err(|problem| problem.error_response())?;
     }
-    Ok(Some(principal))
+    Ok(Some((principal, credential)))
 }
 
 /// The `?ticket=` of a feed request that sends no `Authorization` (a browser's

@@ -170,18 +170,24 @@ impl JwtVerifier {
 
     /// The principal a valid token names.
     pub fn verify(&self, token: &str) -> Result<Principal, Refused> {
+        self.verify_until(token).map(|(principal, _)| principal)
+    }
+
+    /// The principal a valid token names, and the Unix second after which it
+    /// is refused (its `exp` plus the leeway).
+    pub fn verify_until(&self, token: &str) -> Result<(Principal, u64), Refused> {
         self.verify_at(token, jsonwebtoken::get_current_timestamp())
     }
 
-    /// [`verify`](Self::verify) at Unix second `now`: a token accepted before
-    /// is judged on its remembered validity alone.
-    fn verify_at(&self, token: &str, now: u64) -> Result<Principal, Refused> {
+    /// [`verify_until`](Self::verify_until) at Unix second `now`: a token
+    /// accepted before is judged on its remembered validity alone.
+    fn verify_at(&self, token: &str, now: u64) -> Result<(Principal, u64), Refused> {
         let remembered = self.lock_verified().get(token).cloned();
         if let Some(known) = remembered {
             return match now {
                 now if now > known.until => Err(Refused::Expired),
                 now if now < known.from => Err(Refused::NotYetValid),
-                _ => Ok(known.principal),
+                _ => Ok((known.principal, known.until)),
             };
         }
         let known = self.check(token)?;
@@ -190,7 +196,7 @@ impl JwtVerifier {
             verified.clear();
         }
         verified.insert(token.into(), known.clone());
-        Ok(known.principal)
+        Ok((known.principal, known.until))
     }
 
     fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Verified>> {
@@ -300,11 +306,12 @@ mod tests {
         let now = jsonwebtoken::get_current_timestamp();
         let verifier = verifier(5);
         let token = token(SECRET, now + 60);
-        let principal = verifier.verify_at(&token, now).unwrap();
-        assert_eq!(principal.name, "万州区卫健委值班员");
-        assert_eq!(verifier.verify_at(&token, now + 65).unwrap(), principal);
+        let verified = verifier.verify_at(&token, now).unwrap();
+        assert_eq!(verified.0.name, "万州区卫健委值班员");
+        assert_eq!(verified.1, now + 65, "exp and the leeway");
+        assert_eq!(verifier.verify_at(&token, now + 65).unwrap(), verified);
         assert_eq!(verifier.verify_at(&token, now + 66), Err(Refused::Expired));
-        assert_eq!(verifier.verify_at(&token, now + 1).unwrap(), principal);
+        assert_eq!(verifier.verify_at(&token, now + 1).unwrap(), verified);
     }
 
     #[test]

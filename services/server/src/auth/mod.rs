@@ -27,6 +27,7 @@ pub mod cors;
 pub mod development;
 pub mod guard;
 pub mod jwt;
+pub mod lasting;
 pub mod limits;
 pub mod principal;
 pub mod rules;

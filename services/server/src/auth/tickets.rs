@@ -9,7 +9,8 @@
 //! `feedticket-<id>`, the ticket's SHA-256 digest only), so a ticket issued by
 //! one replica opens a feed at another, and the redemption is an append at
 //! revision 0: of two connections racing with one ticket, exactly one opens,
-//! whichever replica each reaches.
+//! whichever replica each reaches. A ticket keeps the credential it was asked
+//! with, and the feed it opens lasts no longer than that (see `super::lasting`).
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use ercs_eventlog::{Direction, EventLog, ExpectedRevision, ReadFrom, StreamName}
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::lasting::Credential;
 use super::principal::Principal;
 use super::tokens::{digest, event, id_of, mint};
 
@@ -48,6 +50,10 @@ struct Record {
     principal: Principal,
     issued_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    /// What the ticket was asked with. A ticket issued before this was kept
+    /// has none, and its feed lasts until the ticket's own expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    asked_with: Option<Credential>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -93,10 +99,12 @@ impl FeedTickets {
         raw.starts_with(PREFIX)
     }
 
-    /// Issues a ticket that opens one feed as `principal`.
+    /// Issues a ticket that opens one feed as `principal`, for as long as
+    /// `asked_with` lasts.
     pub async fn issue(
         &self,
         principal: Principal,
+        asked_with: Option<Credential>,
         request_id: Uuid,
     ) -> Result<Issued, ercs_eventlog::Error> {
         let (ticket_id, ticket) = mint(PREFIX);
@@ -108,6 +116,7 @@ impl FeedTickets {
             principal: principal.clone(),
             issued_at,
             expires_at,
+            asked_with,
         };
         self.append(
             ticket_id,
@@ -126,8 +135,13 @@ impl FeedTickets {
         })
     }
 
-    /// The principal of `ticket`, which from now on opens nothing more.
-    pub async fn redeem(&self, ticket: &str, request_id: Uuid) -> Result<Principal, Refused> {
+    /// The principal of `ticket`, which from now on opens nothing more, and
+    /// how long the feed it opens lasts.
+    pub async fn redeem(
+        &self,
+        ticket: &str,
+        request_id: Uuid,
+    ) -> Result<(Principal, Credential), Refused> {
         let ticket_id = ticket_id(ticket).ok_or(Refused::Unknown)?;
         let events = self
             .log
@@ -161,7 +175,12 @@ impl FeedTickets {
             )
             .await
         {
-            Ok(()) => Ok(record.principal),
+            Ok(()) => {
+                let lasts = record.asked_with.unwrap_or(Credential::Until {
+                    until: record.expires_at,
+                });
+                Ok((record.principal, lasts))
+            }
             // Another connection redeemed it first, here or at another replica.
             Err(ercs_eventlog::Error::WrongExpectedRevision { .. }) => Err(Refused::Used),
             Err(error) => Err(error.into()),

@@ -45,6 +45,9 @@ struct Revoked {
 #[derive(Clone)]
 pub struct ApiTokens {
     log: Arc<dyn EventLog>,
+    /// Bumped at each revocation this process makes, so the feeds open on API
+    /// tokens look at once (see `super::lasting`).
+    revoked: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Why a token operation failed.
@@ -60,7 +63,23 @@ pub enum TokenError {
 
 impl ApiTokens {
     pub fn new(log: Arc<dyn EventLog>) -> Self {
-        Self { log }
+        Self {
+            log,
+            revoked: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+
+    /// Changes at each revocation this process makes.
+    pub fn revocations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.revoked.subscribe()
+    }
+
+    /// Whether token `token_id` exists and is not revoked.
+    pub async fn is_live(&self, token_id: Uuid) -> Result<bool, TokenError> {
+        Ok(self
+            .record(token_id)
+            .await?
+            .is_some_and(|record| record.revoked_at.is_none()))
     }
 
     /// Whether `bearer` has the shape of an API token rather than a JWT.
@@ -108,6 +127,7 @@ impl ApiTokens {
         };
         self.append(token_id, REVOKED, &revoked, by, ExpectedRevision::Exact(0))
             .await?;
+        self.revoked.send_modify(|count| *count += 1);
         record.revoked_at = Some(revoked.revoked_at);
         Ok(record)
     }
@@ -130,8 +150,12 @@ impl ApiTokens {
         Ok(records)
     }
 
-    /// The principal `bearer` names, if it is a live token of this log.
-    pub async fn authenticate(&self, bearer: &str) -> Result<Option<Principal>, TokenError> {
+    /// The principal `bearer` names and the token's id, if it is a live token
+    /// of this log.
+    pub async fn authenticate(
+        &self,
+        bearer: &str,
+    ) -> Result<Option<(Principal, Uuid)>, TokenError> {
         let Some(token_id) = token_id(bearer) else {
             return Ok(None);
         };
@@ -139,7 +163,7 @@ impl ApiTokens {
             return Ok(None);
         };
         let matches = record.digest == digest(bearer);
-        Ok((matches && record.revoked_at.is_none()).then_some(record.principal))
+        Ok((matches && record.revoked_at.is_none()).then_some((record.principal, token_id)))
     }
 
     async fn record(&self, token_id: Uuid) -> Result<Option<TokenRecord>, TokenError> {

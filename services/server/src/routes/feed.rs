@@ -11,6 +11,7 @@ use ercs_projections::one_network::ResourceKind;
 use futures::StreamExt;
 
 use crate::auth::config::unauthenticated;
+use crate::auth::lasting::{credential_of, lasting};
 use crate::auth::{Authenticator, principal_of};
 use crate::feed::{Detail, Subscription};
 use crate::problem::Problem;
@@ -36,7 +37,11 @@ async fn ticket(
     };
     let issued = auth
         .tickets
-        .issue(principal, crate::observe::request_id(&request))
+        .issue(
+            principal,
+            credential_of(&request),
+            crate::observe::request_id(&request),
+        )
         .await
         .map_err(|error| Problem::unavailable(format!("cannot record the ticket: {error}")))?;
     Ok(HttpResponse::Created()
@@ -107,7 +112,13 @@ async fn feed(
             detail,
         },
     )?;
-    // The connection's permit lives as long as its stream.
+    // The connection's permit lives as long as its stream, and the stream as
+    // long as what the request was authenticated with.
+    let frames = frames.boxed();
+    let frames = match credential_of(&request) {
+        Some(credential) => lasting(frames, auth.tokens.clone(), credential).boxed(),
+        None => frames,
+    };
     let body = frames.map(move |frame| {
         let _held = &permit;
         Ok::<_, Infallible>(frame)

@@ -234,6 +234,41 @@ pub fn bearer(role: Role) -> reqwest::header::HeaderMap {
     headers
 }
 
+/// An API token for a viewer over the whole city, created over HTTP at `base`
+/// by the development admin: the token and its id.
+pub async fn viewer_api_token(base: &str) -> (String, String) {
+    let created = reqwest::Client::new()
+        .post(format!("{base}/api/v1/tokens"))
+        .headers(bearer(Role::Admin))
+        .json(
+            &serde_json::json!({"subject": "wall-api", "name": "指挥大厅大屏（接口令牌）",
+                                  "role": "viewer", "jurisdiction": "500000"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    (
+        token,
+        created["record"]["token_id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A stream's text from now until it ends; panics after `within`.
+pub async fn to_the_end(response: &mut reqwest::Response, within: Duration) -> String {
+    let mut text = String::new();
+    tokio::time::timeout(within, async {
+        while let Some(chunk) = response.chunk().await.unwrap() {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the stream did not end; it sent: {text}"));
+    text
+}
+
 /// The `type` slug of a problem+json body.
 pub fn problem_type(body: &Value) -> &str {
     body["type"]
