@@ -357,12 +357,14 @@ pub async fn in_transit_to(
     }
     // The key on the source's stream: returned there — or received there, as the
     // destination of another depot's transfer, which is no answer to this one.
+    // Returned from this depot, if the return names where it was refused (one
+    // recorded before returns did is taken at its source's word).
     let returned = keyed(from, Step::Settle).await?.map(Settled::returned);
     match returned {
         Some(settled)
-            if settled
-                .return_event()
-                .is_some_and(|back| back.depot_id == from) =>
+            if settled.return_event().is_some_and(|back| {
+                back.depot_id == from && back.to.is_none_or(|to| to == destination)
+            }) =>
         {
             Ok(Found::Settled(settled))
         }

@@ -221,6 +221,24 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
         settlement(&server, refused_one),
         ["TransferDispatched", "TransferReturned"]
     );
+    // The return names the depot that refused it: another cannot claim it.
+    let head = server.head().await;
+    for (action, body) in [
+        (
+            "refuse_transfer",
+            json!({"transfer": refused_one, "from": from, "reason": "冒领"}),
+        ),
+        (
+            "sign_transfer",
+            json!({"transfer": refused_one, "from": from, "received_by": "冒领人"}),
+        ),
+    ] {
+        let claimed = server
+            .post(&format!("/api/v1/depots/{bystander}/{action}"), &body)
+            .await;
+        support::refused(claimed, 422, "unknown-reference", "transfer").await;
+    }
+    assert_eq!(server.head().await, head);
 
     // A transfer that was never dispatched to this depot is named as unknown.
     let unknown = server

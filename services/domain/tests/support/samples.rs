@@ -282,6 +282,7 @@ fn supply() -> Vec<Sample> {
             reason: reason(),
             at: at(),
             incident: Some(IncidentId::from_uuid(uuid(40))),
+            to: Some(other),
         }
         .into(),
         TransferCompleted {

@@ -524,6 +524,7 @@ impl Rules<'_> {
             reason,
             at: self.at,
             incident: outbound.incident,
+            to: Some(outbound.to),
         }
         .into())
     }

@@ -207,6 +207,10 @@ message!(
         /// The incident it moved stock for, if any (as the dispatch named it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         7 incident: Option<IncidentId>,
+        /// The depot it was dispatched to, which refused it (as the dispatch
+        /// named it; returns recorded before this was kept have none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        8 to: Option<DepotId>,
     }
 );
 

@@ -460,6 +460,7 @@ fn returned() -> DepotEvent {
         reason: reason("destination closed"),
         at: t0(),
         incident: None,
+        to: Some(other_depot()),
     }
     .into()
 }
