@@ -11,7 +11,7 @@
 use crate::area::{AreaCode, DivisionCode};
 use crate::beds::FacilityCommand;
 use crate::convertible::ConvertibleCommand;
-use crate::ids::{DepotId, FacilityId, IncidentId, TransferId};
+use crate::ids::{DepotId, FacilityId, IncidentId, ShipmentId, TransferId};
 use crate::incident::IncidentCommand;
 use crate::supply::ItemCode;
 use crate::supply::ItemCommand;
@@ -36,6 +36,9 @@ pub enum Reference {
     /// keeps no record of its settled transfers (its state would grow with every
     /// one), so only the log can tell, by the settlement's key.
     NewTransfer { field: &'static str, id: TransferId },
+    /// The id of a new consignment: no depot issued one under it. A depot
+    /// refuses an id it issued itself; only the edge sees the other depots.
+    NewShipment { field: &'static str, id: ShipmentId },
 }
 
 impl Reference {
@@ -142,6 +145,10 @@ impl Refers for DepotCommand {
                     id,
                 }));
                 if let Some(delivery) = delivery {
+                    named.push(Reference::NewShipment {
+                        field: "delivery.shipment",
+                        id: delivery.shipment,
+                    });
                     named.push(Reference::area("delivery.area", delivery.area.clone()));
                     named.extend(delivery.facility.map(|id| Reference::Facility {
                         field: "delivery.facility",

@@ -65,15 +65,7 @@ async fn check_one(state: &Network, reference: Reference) -> Result<(), Problem>
             }
         }
         Reference::NewTransfer { field, id } => {
-            let taken = |detail: String| {
-                Err(Problem::new(
-                    StatusCode::CONFLICT,
-                    "already-exists",
-                    "Already exists",
-                    detail,
-                )
-                .with_field(field))
-            };
+            let taken = |detail: String| Err(already_exists(field, detail));
             match crate::transfers::settled_before(state, id).await {
                 Ok(false) => {}
                 Ok(true) => {
@@ -94,6 +86,24 @@ async fn check_one(state: &Network, reference: Reference) -> Result<(), Problem>
             match open_at {
                 Some(depot) => taken(format!(
                     "transfer `{id}` is open at {depot}, not yet settled; a new transfer needs a new id"
+                )),
+                None => Ok(()),
+            }
+        }
+        Reference::NewShipment { field, id } => {
+            // The depot that issued it refuses it too; another would not see it.
+            let (issued_by, _) = state.view.read(|view| {
+                view.depots
+                    .values()
+                    .find(|depot| depot.shipments.contains_key(&id))
+                    .map(|depot| depot.name.to_string())
+            });
+            match issued_by {
+                Some(depot) => Err(already_exists(
+                    field,
+                    format!(
+                        "consignment `{id}` was issued by {depot} before; a new consignment needs a new id"
+                    ),
                 )),
                 None => Ok(()),
             }
@@ -137,6 +147,17 @@ fn unknown(field: impl Into<String>, detail: String) -> Problem {
         StatusCode::UNPROCESSABLE_ENTITY,
         "unknown-reference",
         "Unknown reference",
+        detail,
+    )
+    .with_field(field)
+}
+
+/// A new id that is already taken: a 409 naming `field`.
+fn already_exists(field: &'static str, detail: String) -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "already-exists",
+        "Already exists",
         detail,
     )
     .with_field(field)

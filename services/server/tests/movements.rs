@@ -556,10 +556,36 @@ async fn a_consignment_names_a_real_destination_and_ends_once() {
     assert_eq!(server.head().await, head, "nothing written");
 
     let shipment = "59111111-2222-4333-8444-555555555555";
-    let issued = server
-        .post(&path, &issue(shipment, json!({"area": "500154001"})))
-        .await;
+    let body = issue(shipment, json!({"area": "500154001"}));
+    let issued = server.post_keyed(&path, "issue-59111111", &body).await;
     assert_eq!(issued.status(), 200);
+    // Its id is taken at every depot, not only at the one that issued it; the
+    // first issue's retry, with its key, is still answered as the first time.
+    let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
+    let other = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["state"]["stock"]["N95"].is_object() && d["id"] != from)
+        .expect("another depot with N95")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let head = server.head().await;
+    let twin = server
+        .post(&format!("/api/v1/depots/{other}/issue"), &body)
+        .await;
+    let problem = support::refused(twin, 409, "already-exists", "delivery.shipment").await;
+    let name = source["name"].as_str().unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains(name),
+        "{problem}"
+    );
+    assert_eq!(server.head().await, head);
+    let retried = server.post_keyed(&path, "issue-59111111", &body).await;
+    assert_eq!(retried.status(), 200);
+    assert_eq!(retried.headers()["idempotent-replayed"], "true");
+    assert_eq!(server.head().await, head);
     let sign_path = format!("/api/v1/depots/{from}/sign_delivery");
     let signature = json!({"shipment": shipment, "received_by": "汉丰街道社区卫生服务中心"});
     let signatures = (0..10).map(|_| server.post_keyed(&sign_path, "sign-59111111", &signature));
