@@ -1,7 +1,8 @@
 //! One way to wrap a log: [`Around`] names the log inside and the few things a
 //! wrapper adds (time each append, count what reads return, hold back a
-//! subscription, hide or pin what the log knows of a stream's tip); [`Wrapped`] implements the whole port with them, so no
-//! wrapper forwards the port method by method.
+//! subscription, hide or pin what the log knows of a stream's tip); [`Wrapped`]
+//! implements the whole port with them, so no wrapper forwards the port method
+//! by method.
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -15,7 +15,7 @@ use ercs_domain::event::DomainEvent;
 use ercs_domain::incident::{Incident, IncidentPhase};
 use ercs_domain::references::{Reference, Refers};
 use ercs_domain::supply::CatalogueItem;
-use ercs_domain::supply::depot::Depot;
+use ercs_domain::supply::depot::{Depot, DepotState};
 use http::StatusCode;
 
 use crate::network::Network;
@@ -77,13 +77,7 @@ async fn check_one(state: &Network, reference: Reference) -> Result<(), Problem>
             }
             // Open at a depot: its own source refuses it too, but another depot
             // would not see it (the view may lag the log by moments).
-            let (open_at, _) = state.view.read(|view| {
-                view.depots
-                    .values()
-                    .find(|depot| depot.outbound.contains_key(&id))
-                    .map(|depot| depot.name.to_string())
-            });
-            match open_at {
+            match depot_where(state, |depot| depot.outbound.contains_key(&id)) {
                 Some(depot) => taken(format!(
                     "transfer `{id}` is open at {depot}, not yet settled; a new transfer needs a new id"
                 )),
@@ -92,13 +86,7 @@ async fn check_one(state: &Network, reference: Reference) -> Result<(), Problem>
         }
         Reference::NewShipment { field, id } => {
             // The depot that issued it refuses it too; another would not see it.
-            let (issued_by, _) = state.view.read(|view| {
-                view.depots
-                    .values()
-                    .find(|depot| depot.shipments.contains_key(&id))
-                    .map(|depot| depot.name.to_string())
-            });
-            match issued_by {
+            match depot_where(state, |depot| depot.shipments.contains_key(&id)) {
                 Some(depot) => Err(already_exists(
                     field,
                     format!(
@@ -161,4 +149,15 @@ fn already_exists(field: &'static str, detail: String) -> Problem {
         detail,
     )
     .with_field(field)
+}
+
+/// The name of a depot in the view for which `holds` is true, if any.
+fn depot_where(state: &Network, holds: impl Fn(&DepotState) -> bool) -> Option<String> {
+    let (name, _) = state.view.read(|view| {
+        view.depots
+            .values()
+            .find(|depot| holds(depot))
+            .map(|depot| depot.name.to_string())
+    });
+    name
 }

@@ -34,6 +34,16 @@ async fn open_with(server: &TestServer, ticket: &Value) -> reqwest::Response {
         .unwrap()
 }
 
+/// The feed opened with `Authorization: Bearer token`.
+async fn open_feed(server: &TestServer, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(server.url("/api/v1/feed"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The text of the stream up to the first update, or panics after `within`.
 async fn first_update(response: &mut reqwest::Response, within: Duration) -> String {
     let mut text = String::new();
@@ -194,38 +204,27 @@ async fn a_token_holds_at_most_its_cap_of_feed_connections_and_a_closed_one_free
     };
     let server = TestServer::seeded_with_auth(auth, &development::token(Role::Admin)).await;
     let wall = development::token_for("wall-4", "大屏", Role::Viewer, "500000");
-    let open = || {
-        reqwest::Client::new()
-            .get(server.url("/api/v1/feed"))
-            .bearer_auth(&wall)
-            .send()
-    };
-    let first = open().await.unwrap();
-    let second = open().await.unwrap();
+    let first = open_feed(&server, &wall).await;
+    let second = open_feed(&server, &wall).await;
     assert_eq!(
         (first.status().as_u16(), second.status().as_u16()),
         (200, 200)
     );
-    let third = open().await.unwrap();
+    let third = open_feed(&server, &wall).await;
     assert_eq!(third.status(), 429);
     assert!(third.headers().contains_key("retry-after"));
     let problem: Value = third.json().await.unwrap();
     assert_eq!(problem_type(&problem), "too-many-feeds", "{problem}");
     // Another token is not held back by this one's connections.
     let other = development::token_for("wall-5", "大屏", Role::Viewer, "500000");
-    let response = reqwest::Client::new()
-        .get(server.url("/api/v1/feed"))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
+    let response = open_feed(&server, &other).await;
     assert_eq!(response.status(), 200);
 
     drop(first);
     // Noticed when the socket closes, at the latest at the next heartbeat.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     loop {
-        let response = open().await.unwrap();
+        let response = open_feed(&server, &wall).await;
         if response.status() == 200 {
             break;
         }
@@ -314,15 +313,6 @@ fn closed_event(text: &str) -> Value {
         .unwrap_or_else(|| panic!("no closed event in: {text}"));
     let data = last.strip_suffix("\n\n").expect("the stream's last event");
     serde_json::from_str(data).unwrap()
-}
-
-async fn open_feed(server: &TestServer, token: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .get(server.url("/api/v1/feed"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -13,6 +13,26 @@ const DESTINATION: &str = "43111111-2222-4333-8444-555555555555";
 const KAIZHOU: [f64; 2] = [108.39, 31.16];
 
 /// A seeded depot holding N95, and a new empty one to send them to.
+/// Depot `at` signs for and refuses `transfer`, naming `from` as its source:
+/// both are `422 unknown-reference` naming `transfer`.
+async fn claims_refused(server: &TestServer, at: &str, transfer: &str, from: &str) {
+    for (action, body) in [
+        (
+            "sign_transfer",
+            json!({"transfer": transfer, "from": from, "received_by": "冒领人"}),
+        ),
+        (
+            "refuse_transfer",
+            json!({"transfer": transfer, "from": from, "reason": "冒领"}),
+        ),
+    ] {
+        let claimed = server
+            .post(&format!("/api/v1/depots/{at}/{action}"), &body)
+            .await;
+        support::refused(claimed, 422, "unknown-reference", "transfer").await;
+    }
+}
+
 async fn depots(server: &TestServer) -> Value {
     let (_, page) = server.get(&server.url("/api/v1/depots?limit=1000")).await;
     let source = page["items"]
@@ -160,21 +180,7 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
         (bystander.as_str(), DESTINATION),
         (DESTINATION, bystander.as_str()),
     ] {
-        for (action, body) in [
-            (
-                "sign_transfer",
-                json!({"transfer": signed_one, "from": claimed_from, "received_by": "冒领人"}),
-            ),
-            (
-                "refuse_transfer",
-                json!({"transfer": signed_one, "from": claimed_from, "reason": "冒领"}),
-            ),
-        ] {
-            let claimed = server
-                .post(&format!("/api/v1/depots/{at}/{action}"), &body)
-                .await;
-            support::refused(claimed, 422, "unknown-reference", "transfer").await;
-        }
+        claims_refused(&server, at, signed_one, claimed_from).await;
     }
     assert_eq!(server.head().await, head);
     // Completed at the source: its record is closed, nothing of it is kept.
@@ -223,21 +229,7 @@ async fn a_transfer_in_transit_is_received_when_signed_for_and_returned_when_ref
     );
     // The return names the depot that refused it: another cannot claim it.
     let head = server.head().await;
-    for (action, body) in [
-        (
-            "refuse_transfer",
-            json!({"transfer": refused_one, "from": from, "reason": "冒领"}),
-        ),
-        (
-            "sign_transfer",
-            json!({"transfer": refused_one, "from": from, "received_by": "冒领人"}),
-        ),
-    ] {
-        let claimed = server
-            .post(&format!("/api/v1/depots/{bystander}/{action}"), &body)
-            .await;
-        support::refused(claimed, 422, "unknown-reference", "transfer").await;
-    }
+    claims_refused(&server, &bystander, refused_one, from).await;
     assert_eq!(server.head().await, head);
 
     // A transfer that was never dispatched to this depot is named as unknown.

@@ -34,7 +34,7 @@ pub(super) struct AppendRequest {
 /// may be a rejection (wrong revision, conflict) that leaves the others unharmed.
 pub(super) type Outcome = Result<AppendOnce, Error>;
 
-/// How many streams' revisions the writer keeps in memory before it starts afresh.
+/// How many streams' tips the writer keeps in memory before it starts afresh.
 const MAX_KNOWN_STREAMS: usize = 100_000;
 
 pub(super) struct Writer {
@@ -42,7 +42,6 @@ pub(super) struct Writer {
     checkpointer: JoinHandle<()>,
     state: State,
     head: watch::Sender<Position>,
-    tips: Arc<Tips>,
     max_batch: usize,
 }
 
@@ -50,8 +49,9 @@ pub(super) struct Writer {
 /// since it last forgot them all: at [`MAX_KNOWN_STREAMS`], and when a commit
 /// fails), shared with the log's readers. This writer is the file's only one
 /// (the lock beside it), so what it committed is the stream's tip until it
-/// commits the next; it publishes a batch's tips after the commit and before
-/// anyone hears of it.
+/// commits the next: the writer decides each append's revision by it (a query
+/// only for a stream it does not know), and publishes a batch's tips after the
+/// commit and before anyone hears of it.
 #[derive(Default)]
 pub(super) struct Tips(Mutex<HashMap<StreamName, StreamTip>>);
 
@@ -60,7 +60,7 @@ impl Tips {
         self.lock().get(stream).copied()
     }
 
-    fn publish(&self, written: Vec<(StreamName, StreamTip)>) {
+    fn publish(&self, written: HashMap<StreamName, StreamTip>) {
         let mut tips = self.lock();
         for (stream, tip) in written {
             if tips.len() >= MAX_KNOWN_STREAMS && !tips.contains_key(&stream) {
@@ -86,13 +86,12 @@ struct State {
     /// The next free position: one past the last committed event.
     next_position: u64,
     recent: RecentIds,
-    /// The last revision of streams written since it was last cleared. Only this
-    /// thread writes, so it cannot go stale; it saves a query per append.
-    revisions: HashMap<StreamName, Revision>,
+    /// The committed tips, shared with the log's readers.
+    tips: Arc<Tips>,
     /// Ids remembered by the transaction in progress, to forget if it rolls back.
     remembered: usize,
     /// The tips the transaction in progress wrote, published if it commits.
-    written: Vec<(StreamName, StreamTip)>,
+    pending: HashMap<StreamName, StreamTip>,
     /// What appends are recorded at.
     clock: super::RecordClock,
 }
@@ -116,13 +115,12 @@ impl Writer {
             state: State {
                 next_position: last + 1,
                 recent,
-                revisions: HashMap::new(),
+                tips,
                 remembered: 0,
-                written: Vec::new(),
+                pending: HashMap::new(),
                 clock,
             },
             head,
-            tips,
             max_batch,
         })
     }
@@ -147,7 +145,7 @@ impl Writer {
     fn commit(&mut self, batch: Vec<AppendRequest>) {
         let first_free = self.state.next_position;
         self.state.remembered = 0;
-        self.state.written.clear();
+        self.state.pending.clear();
         // A bug that panics mid-batch must not take the only writer down with it: the
         // unwinding drops the transaction (a rollback) and only this batch fails.
         let written = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -160,17 +158,17 @@ impl Writer {
         });
         let outcomes = match written {
             Ok(outcomes) => {
-                self.tips.publish(std::mem::take(&mut self.state.written));
+                let pending = std::mem::take(&mut self.state.pending);
+                self.state.tips.publish(pending);
                 outcomes
             }
             Err(error) => {
                 tracing::error!(%error, appends = batch.len(), "event log commit failed");
                 self.state.next_position = first_free;
                 self.state.recent.forget_newest(self.state.remembered);
-                self.state.revisions.clear();
                 // A commit that failed may still be on disk (an error after the
                 // sync): what the streams end with is for the store to say.
-                self.tips.forget();
+                self.state.tips.forget();
                 batch.iter().map(|_| Err(error.clone())).collect()
             }
         };
@@ -219,8 +217,14 @@ fn append_one(
     {
         return Ok(Ok(AppendOnce::AlreadyApplied(landed)));
     }
-    let current = match state.revisions.get(stream) {
-        Some(revision) => Some(*revision),
+    // This batch's earlier appends first, then what was committed before.
+    let known = state
+        .pending
+        .get(stream)
+        .copied()
+        .or_else(|| state.tips.get(stream));
+    let current = match known {
+        Some(tip) => Some(tip.revision),
         None => current_revision(tx, stream)?,
     };
     if let Some(outcome) = find_retry(tx, request, current, &state.recent)? {
@@ -266,10 +270,6 @@ fn append_one(
         state.next_position += 1;
         revision += 1;
     }
-    if state.revisions.len() >= MAX_KNOWN_STREAMS {
-        state.revisions.clear();
-    }
-    state.revisions.insert(stream.clone(), revision - 1);
     let result = AppendResult {
         next_expected_revision: revision - 1,
         position: Position(state.next_position - 1),
@@ -280,7 +280,7 @@ fn append_one(
             id: last.id(),
             position: result.position,
         };
-        state.written.push((stream.clone(), tip));
+        state.pending.insert(stream.clone(), tip);
     }
     if let Some(key) = &request.key {
         let first_revision = current.map_or(0, |r| r + 1);

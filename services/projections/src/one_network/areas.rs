@@ -17,6 +17,7 @@ use ercs_domain::beds::BedType;
 use ercs_domain::beds::FacilityState;
 use ercs_domain::hierarchy::AreaHierarchy;
 use ercs_domain::ids::{DepotId, FacilityId, IncidentId, TeamId};
+use ercs_domain::lifecycle::Lifecycle;
 use ercs_domain::supply::ItemCode;
 use ercs_domain::supply::depot::DepotState;
 use ercs_domain::team::TeamState;
@@ -26,7 +27,6 @@ use super::{
     BedAvailability, ConvertibleCapacity, ConvertiblePhase, ConvertibleRecord, IncidentRecord,
     OneNetwork, TeamCount, beds,
 };
-use ercs_domain::lifecycle::Lifecycle;
 
 /// One district's availability.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -215,18 +215,14 @@ impl OneNetwork {
             .within(district)
             .filter(|(a, _)| in_district(a).is_some())
         {
-            let teams = members.teams.iter().filter_map(|id| self.teams.get(id));
-            scope.teams.extend(teams);
-            let facilities = members.facilities.iter();
+            scope.teams.extend(found(&members.teams, &self.teams));
             scope
                 .facilities
-                .extend(facilities.filter_map(|id| self.facilities.get(id)));
-            let depots = members.depots.iter().filter_map(|id| self.depots.get(id));
-            scope.depots.extend(depots);
-            let convertibles = members.convertibles.iter();
+                .extend(found(&members.facilities, &self.facilities));
+            scope.depots.extend(found(&members.depots, &self.depots));
             scope
                 .convertibles
-                .extend(convertibles.filter_map(|id| self.convertibles.get(id)));
+                .extend(found(&members.convertibles, &self.convertibles));
             incidents.extend(&members.incidents);
         }
         scope.incidents = incidents
@@ -296,6 +292,14 @@ impl OneNetwork {
         }
         .unwrap_or_default()
     }
+}
+
+/// The records of `ids` that `records` holds.
+fn found<'a: 'b, 'b, K: Ord, V>(
+    ids: &'b BTreeSet<K>,
+    records: &'a super::SharedMap<K, V>,
+) -> impl Iterator<Item = &'a V> + 'b {
+    ids.iter().filter_map(|id| records.get(id))
 }
 
 /// The district an area counts towards: its 区县 in the hierarchy, or itself
