@@ -211,7 +211,11 @@ impl Aggregates {
         D: Decider,
         D::Event: DomainEvent,
     {
-        self.load_through(&stream_of::<D>(id)?, None).await
+        let folded = self.fold::<D>(&stream_of::<D>(id)?, Check::Tip).await?;
+        Ok(Loaded {
+            revision: folded.revision(),
+            state: folded.state,
+        })
     }
 
     /// Decides `command` on the aggregate and appends what it decided.
@@ -252,7 +256,7 @@ impl Aggregates {
             };
             let loaded = match expect {
                 Expect::Revision(expected) => self.load_as_of::<D>(&stream, expected, check).await,
-                Expect::Latest => self.fold_through::<D>(&stream, None, check).await,
+                Expect::Latest => self.fold::<D>(&stream, check).await,
             };
             let outcome = match loaded {
                 Ok(loaded) => {
@@ -387,7 +391,11 @@ impl Aggregates {
         })
     }
 
-    /// The state as of `expected`, or a conflict when the stream never reached it.
+    /// The state at `expected`, when that is where the stream ends; else a
+    /// conflict naming where it does end (`If-Match`: only if nothing was
+    /// written since). The stream is folded to its end, from the cached fold:
+    /// an `expected` older than the cache costs what a current one does, not
+    /// a replay of the stream to decide on a state the append would refuse.
     async fn load_as_of<D>(
         &self,
         stream: &StreamName,
@@ -402,9 +410,7 @@ impl Aggregates {
             // Must not exist: the append says so if it does (or recognises a retry).
             return Ok(Folded::default());
         };
-        let folded = self
-            .fold_through::<D>(stream, Some(revision), check)
-            .await?;
+        let folded = self.fold::<D>(stream, check).await?;
         if folded.revision() != Some(revision) {
             return Err(CommandError::Conflict {
                 stream: stream.clone(),
@@ -415,55 +421,32 @@ impl Aggregates {
         Ok(folded)
     }
 
-    /// The stream's events folded, up to and including `last` when given.
-    async fn load_through<D>(
+    /// The stream's events folded to its end: from the cached fold when there
+    /// is one, else from the start. What the log adds to the cached fold is
+    /// cached in turn.
+    async fn fold<D>(
         &self,
         stream: &StreamName,
-        last: Option<Revision>,
-    ) -> Result<Loaded<D>, CommandError<D::Error>>
-    where
-        D: Decider,
-        D::Event: DomainEvent,
-    {
-        let folded = self.fold_through::<D>(stream, last, Check::Tip).await?;
-        Ok(Loaded {
-            revision: folded.revision(),
-            state: folded.state,
-        })
-    }
-
-    /// The stream's events folded, up to and including `last` when given: from
-    /// the cached fold when there is one not past `last`, else from the start.
-    /// What the log adds to the cached fold is cached in turn.
-    async fn fold_through<D>(
-        &self,
-        stream: &StreamName,
-        last: Option<Revision>,
         check: Check,
     ) -> Result<Folded<D::State>, CommandError<D::Error>>
     where
         D: Decider,
         D::Event: DomainEvent,
     {
-        // A fold past `last` cannot be unfolded: an `If-Match` older than the
-        // cache is decided on a full replay, as without a cache.
-        let cached = self
-            .cache
-            .get::<D::State>(stream.as_str())
-            .filter(|fold| last.is_none_or(|last| fold.revision <= last));
+        let cached = self.cache.get::<D::State>(stream.as_str());
         let mut since = cached.as_ref().map(|fold| fold.revision);
         let onto = cached.map_or_else(Folded::default, |fold| Folded {
             state: fold.state,
             last: Some((fold.revision, fold.last_id, fold.position)),
         });
-        let folded = match self.fold_onto::<D>(stream, onto, last, check).await? {
+        let folded = match self.fold_onto::<D>(stream, onto, check).await? {
             Some(folded) => folded,
             None => {
                 // The event at the cached revision is not the one folded: the
                 // log is not the one the copy came from (restored, replaced).
                 self.cache.evict(stream.as_str());
                 since = None;
-                let fresh = self.fold_onto::<D>(stream, Folded::default(), last, check);
+                let fresh = self.fold_onto::<D>(stream, Folded::default(), check);
                 fresh.await?.unwrap_or_default()
             }
         };
@@ -473,13 +456,12 @@ impl Aggregates {
         Ok(folded)
     }
 
-    /// Folds the events after `onto` (through `last` when given) onto it. `None`
-    /// when the log's event at `onto`'s revision is not `onto`'s last event.
+    /// Folds the events after `onto` onto it. `None` when the log's event at
+    /// `onto`'s revision is not `onto`'s last event.
     async fn fold_onto<D>(
         &self,
         stream: &StreamName,
         mut folded: Folded<D::State>,
-        last: Option<Revision>,
         check: Check,
     ) -> Result<Option<Folded<D::State>>, CommandError<D::Error>>
     where
@@ -524,15 +506,14 @@ impl Aggregates {
                 }
             }
             let mut count = 0;
-            for recorded in events.take_while(|e| last.is_none_or(|last| e.revision <= last)) {
+            for recorded in events {
                 let event = decoded::<D>(stream, recorded)?;
                 folded.state = D::evolve(folded.state, &event);
                 folded.last = Some((recorded.revision, recorded.id, recorded.position));
                 count += 1;
             }
             self.folded.fetch_add(count, Ordering::Relaxed);
-            let reached_last = last.is_some_and(|last| folded.revision() >= Some(last));
-            if page.len() < PAGE || reached_last {
+            if page.len() < PAGE {
                 return Ok(Some(folded));
             }
         }

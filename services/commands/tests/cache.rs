@@ -547,3 +547,37 @@ async fn a_command_reads_as_much_on_a_long_stream_as_on_a_short_one() {
     let uncached = reads_per_report(&g.cached, &g.log, 300).await;
     assert_eq!((uncached[0], uncached[299]), (1, 300));
 }
+
+#[tokio::test]
+async fn an_if_match_behind_the_stream_is_a_conflict_that_reads_no_history() {
+    // A dispatcher's `If-Match` read a moment before another's write: the
+    // answer is where the stream ends, found from the cached fold, however
+    // long the stream and however old the revision named.
+    for tips in [Tips::Known, Tips::Hidden] {
+        let f = fixture(16);
+        f.log.say_tips(tips);
+        reads_per_report(&f.cached, &f.log, 300).await;
+        let id = FacilityId::from_uuid(uuid(7));
+        for stale in [0, 150, 299] {
+            f.log.take_read();
+            let report = bed_report(25);
+            let done = f
+                .cached
+                .execute::<Facility>(&id, Expect::Revision(Some(stale)), report, &metadata())
+                .await;
+            assert!(
+                matches!(
+                    done,
+                    Err(CommandError::Conflict {
+                        expected: Some(e),
+                        actual: Some(300),
+                        ..
+                    }) if e == stale
+                ),
+                "If-Match {stale}: {done:?}"
+            );
+            let checked = usize::from(matches!(tips, Tips::Hidden));
+            assert_eq!(f.log.take_read(), checked, "If-Match {stale}");
+        }
+    }
+}
