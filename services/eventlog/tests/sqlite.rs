@@ -292,6 +292,45 @@ async fn the_wal_is_copied_into_the_database_while_the_log_runs() {
     }
 }
 
+/// What a killed writer left in its WAL is copied back when the log opens, not
+/// inside the first commit that finds the WAL past its limit (up to 64 MiB
+/// within one append), and nothing in it is lost.
+#[tokio::test]
+async fn a_wal_left_by_a_killed_writer_is_copied_back_when_the_log_opens() {
+    let (running, killed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let log = SqliteEventLog::open(running.path().join("events.db")).unwrap();
+    let stream = StreamName::new("facility-1").unwrap();
+    // One commit each, well under the pages that wake the checkpointer: the
+    // database file is as created, the events are all in the WAL.
+    for _ in 0..200 {
+        log.append(&stream, ExpectedRevision::Any, vec![an_event()])
+            .await
+            .unwrap();
+    }
+    // The files as a `kill -9` leaves them: copied while the log is open.
+    for file in ["events.db", "events.db-wal"] {
+        fs::copy(running.path().join(file), killed.path().join(file)).unwrap();
+    }
+    let wal = killed.path().join("events.db-wal");
+    assert!(
+        fs::metadata(&wal).unwrap().len() > 200 * 4096,
+        "the events are in the WAL"
+    );
+
+    let reopened = SqliteEventLog::open(killed.path().join("events.db")).unwrap();
+    assert_eq!(
+        fs::metadata(&wal).unwrap().len(),
+        0,
+        "the WAL was copied back"
+    );
+    assert_eq!(reopened.head().await.unwrap(), Position(200));
+    let all = reopened
+        .read_all(ReadFrom::Start, Direction::Forwards, &Filter::all(), 1000)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 200);
+}
+
 /// The stream's last event as a read gives it.
 async fn tip_read(log: &SqliteEventLog, stream: &StreamName) -> Option<StreamTip> {
     let last = log
